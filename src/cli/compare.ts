@@ -1,0 +1,76 @@
+/** `meshsim compare`: the same scenario and seed once per mode, side by side. */
+import { join } from 'node:path';
+import { buildResults, type ResultsJson } from '../report/results.js';
+import { stableJson, writeAll } from '../report/write.js';
+import { simulate } from '../sim/simulate.js';
+import { loadChecked, parseModes, parseOverrides } from './common.js';
+import { EXIT, printWarnings, reportFailure } from './main.js';
+
+export interface ComparisonJson { modes: Record<string, ResultsJson> }
+
+export function compareScenario(file: string, modesList: string, opts: Record<string, string | boolean | undefined>): ComparisonJson {
+  const modes = parseModes(modesList);
+  const overrides = parseOverrides(opts);
+  const { scenario, warnings } = loadChecked(file);
+  printWarnings(warnings);
+  const out: ComparisonJson = { modes: {} };
+  for (const mode of modes) {
+    out.modes[mode] = buildResults(simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs }));
+  }
+  return out;
+}
+
+export function compareCommand(file: string, opts: Record<string, string | boolean | undefined>): number {
+  try {
+    const comparison = compareScenario(file, typeof opts.modes === 'string' ? opts.modes : 'none,sidecar,ambient', opts);
+    const first = Object.values(comparison.modes)[0] as ResultsJson;
+    const dir = typeof opts.out === 'string' ? opts.out : join('reports', `${first.scenario}-compare`);
+    const files = writeAll(dir, { 'comparison.json': stableJson(comparison) });
+    if (opts.json) process.stdout.write(stableJson(comparison));
+    else process.stdout.write(`${formatComparison(comparison)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
+    return EXIT.ok;
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
+const COMPONENTS = ['app', 'sidecar', 'ztunnel', 'waypoint', 'istiod'];
+
+export function formatComparison(c: ComparisonJson): string {
+  const modes = Object.keys(c.modes);
+  const rows: string[][] = [];
+  const get = (m: string) => c.modes[m] as ResultsJson;
+  const base = c.modes.none;
+  const row = (label: string, f: (r: ResultsJson) => string) => rows.push([label, ...modes.map((m) => f(get(m)))]);
+  const over = (label: string, value: (r: ResultsJson) => number, unit: string, digits: number) => {
+    row(label, (r) => {
+      const v = value(r);
+      const delta = base && r !== base ? ` (${v - value(base) >= 0 ? '+' : ''}${(v - value(base)).toFixed(digits)})` : '';
+      return `${v.toFixed(digits)}${unit}${delta}`;
+    });
+  };
+  row('requests', (r) => String(r.requests.total));
+  row('error rate', (r) => `${(r.requests.total ? (100 * r.requests.failed) / r.requests.total : 0).toFixed(3)}%`);
+  for (const p of ['p50', 'p90', 'p99', 'p999'] as const) over(`latency ${p}`, (r) => r.latency_ms[p], ' ms', 3);
+  for (const comp of COMPONENTS) {
+    if (!modes.some((m) => get(m).resources.by_component[comp])) continue;
+    row(`${comp} instances`, (r) => String(r.resources.by_component[comp]?.instances ?? 0));
+    row(`${comp} CPU`, (r) => `${(r.resources.by_component[comp]?.cpu_cores ?? 0).toFixed(3)} cores`);
+    row(`${comp} memory`, (r) => `${(r.resources.by_component[comp]?.memory_mib ?? 0).toFixed(1)} MiB`);
+  }
+  over('total CPU', (r) => r.resources.total.cpu_cores, ' cores', 3);
+  over('total memory', (r) => r.resources.total.memory_mib, ' MiB', 1);
+  over('monthly cost', (r) => r.resources.total.monthly_cost_usd, ' $', 2);
+  const header = ['', ...modes];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const fmt = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
+  const first = get(modes[0] as string);
+  return [
+    `meshsim compare · ${first.scenario} · seed ${first.seed} · ${first.simulated.duration_s}s simulated · same arrivals and service times in every mode`,
+    '',
+    fmt(header),
+    ...rows.map(fmt),
+    '',
+    base ? '(in brackets: the difference from mode none)' : '',
+  ].join('\n');
+}

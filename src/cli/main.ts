@@ -1,0 +1,85 @@
+/** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
+import { Command, CommanderError, Option } from 'commander';
+import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { MESH_MODES } from '../config/model.js';
+import { MESHSIM_VERSION } from '../report/results.js';
+import { compareCommand } from './compare.js';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+
+/** Exit codes (CONTRACT.md §1). */
+export const EXIT = { ok: 0, internal: 1, input: 2, slo: 99 } as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('meshsim')
+    .description('Deterministic discrete-event simulator of a Kubernetes cluster running a service mesh')
+    .version(MESHSIM_VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run meshsim --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const modeOption = () => new Option('--mode <mode>', 'mesh mode (overrides spec.mesh.mode)').choices(MESH_MODES);
+
+  program.command('run')
+    .description('simulate one scenario and write results.json and events.jsonl')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--seed <n>', 'random seed (overrides spec.seed)')
+    .addOption(modeOption())
+    .option('--duration <d>', 'simulated duration, e.g. 60s (overrides spec.duration)')
+    .option('--epoch <iso>', 'wall-clock instant of simulated t=0 for timestamps', '2026-01-01T00:00:00Z')
+    .option('--out <dir>', 'output directory (default reports/<scenario>[-<mode>])')
+    .option('--json', 'print results.json to stdout instead of the summary')
+    .action((file: string, opts: Record<string, string | boolean | undefined>) => {
+      code = runCommand(file, opts);
+    });
+
+  program.command('compare')
+    .description('run the same scenario and seed once per mode (common random numbers) and compare')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--modes <list>', 'comma-separated modes', 'none,sidecar,ambient')
+    .option('--seed <n>', 'random seed (overrides spec.seed)')
+    .option('--duration <d>', 'simulated duration (overrides spec.duration)')
+    .option('--out <dir>', 'output directory (default reports/<scenario>-compare)')
+    .option('--json', 'print comparison.json to stdout instead of the table')
+    .action((file: string, opts: Record<string, string | boolean | undefined>) => {
+      code = compareCommand(file, opts);
+    });
+
+  program.command('validate')
+    .description('check scenario files without simulating; prints diagnostics')
+    .argument('<files...>', 'scenario YAML files')
+    .action((files: string[]) => {
+      code = validateCommand(files);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.input;
+    }
+    return reportFailure(e);
+  }
+  return code;
+}
+
+/** Input errors: one positioned line each, exit 2. Anything else is our bug: exit 1. */
+export function reportFailure(e: unknown): number {
+  if (e instanceof InputError) {
+    for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return EXIT.input;
+  }
+  process.stderr.write(`meshsim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.internal;
+}
+
+export function printWarnings(warnings: Diagnostic[]): void {
+  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+}
+
+/** A bad command-line flag, reported like an input error. */
+export function flagError(flag: string, message: string): InputError {
+  return new InputError([{ file: 'meshsim', line: 0, col: 0, severity: 'error', message: `${flag}: ${message}` }]);
+}

@@ -1,0 +1,273 @@
+/**
+ * Loads a scenario file: YAML with positions → zod schema → references resolved → Scenario.
+ * Every problem a user can cause comes back as a positioned Diagnostic (InputError), never a crash.
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq } from 'yaml';
+import { z } from 'zod';
+import { InputError, type Diagnostic } from './diagnostics.js';
+import { formatDuration } from './units.js';
+import type {
+  ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel,
+} from './model.js';
+import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
+import { YamlSource, type PathSegment } from './yaml-source.js';
+import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
+
+export interface Loaded {
+  scenario: Scenario;
+  warnings: Diagnostic[];
+  source: YamlSource;
+}
+
+export function readSource(file: string): YamlSource {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new InputError([{ file, line: 1, col: 1, severity: 'error', message: `cannot read scenario: ${reason}` }]);
+  }
+  return new YamlSource(file, text);
+}
+
+/** Field names a strict object accepts at `path`, for "did you mean" hints. */
+function knownKeysAt(path: readonly PathSegment[]): string[] {
+  let schema: unknown = scenarioSchema;
+  for (const seg of path) {
+    schema = unwrap(schema);
+    if (typeof seg === 'number') schema = (schema as { element?: unknown }).element;
+    else schema = (schema as { shape?: Record<string, unknown> }).shape?.[seg];
+    if (!schema) return [];
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+  let s = schema as { def?: { innerType?: unknown; in?: unknown; type?: string; options?: unknown[] } } | undefined;
+  for (let i = 0; i < 10 && s?.def; i++) {
+    if (s.def.innerType) s = s.def.innerType as typeof s;
+    else if (s.def.type === 'pipe' && s.def.in) s = s.def.in as typeof s;
+    else break;
+  }
+  return s;
+}
+
+export function loadScenario(file: string): Loaded {
+  return loadScenarioSource(readSource(file));
+}
+
+export function loadScenarioSource(src: YamlSource): Loaded {
+  const syntax = src.syntaxErrors();
+  if (syntax.length) throw new InputError(syntax);
+  const contents = src.doc.contents;
+  if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+    throw new InputError([src.at(0, 'error', 'the scenario file is empty: expected apiVersion, kind, metadata and spec')]);
+  }
+  if (!isMap(contents)) {
+    throw new InputError([src.at(contents.range?.[0] ?? 0, 'error', `a scenario is a mapping (apiVersion, kind, metadata, spec), got ${isSeq(contents) ? 'a list' : 'a scalar'}`)]);
+  }
+  const parsed = scenarioSchema.safeParse(src.doc.toJS(), { reportInput: true });
+  if (!parsed.success) throw new InputError(issuesToDiagnostics(parsed.error.issues, src, knownKeysAt));
+  return resolve(parsed.data, src);
+}
+
+/** Cross-field checks and reference resolution, with positions. */
+function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const err = (path: PathSegment[], message: string, key?: string) => errors.push(src.diagnosticAt(path, 'error', message, key));
+  const spec = doc.spec;
+
+  if (spec.warmup >= spec.duration) err(['spec', 'warmup'], `spec.warmup: must be shorter than spec.duration (${formatDuration(spec.duration)})`);
+
+  // Nodes.
+  const nodes: NodeModel[] = typeof spec.cluster.nodes === 'number'
+    ? Array.from({ length: spec.cluster.nodes }, (_, i) => ({ name: `node-${i}`, zone: 'zone-a', cpu: 8, memoryBytes: 32 * 1024 ** 3 }))
+    : spec.cluster.nodes.map((n) => ({ name: n.name, zone: n.zone, cpu: n.cpu, memoryBytes: n.memory }));
+  if (Array.isArray(spec.cluster.nodes)) {
+    const seen = new Set<string>();
+    spec.cluster.nodes.forEach((n, i) => {
+      if (seen.has(n.name)) err(['spec', 'cluster', 'nodes', i, 'name'], `spec.cluster.nodes[${i}].name: duplicate node "${n.name}"`);
+      if (n.cpu <= 0) err(['spec', 'cluster', 'nodes', i, 'cpu'], `spec.cluster.nodes[${i}].cpu: must be > 0`);
+      seen.add(n.name);
+    });
+  }
+
+  // Services: keys, duplicates.
+  const nameCount = new Map<string, number>();
+  for (const s of spec.services) nameCount.set(s.name, (nameCount.get(s.name) ?? 0) + 1);
+  const keyOf = (s: ServiceDoc) => ((nameCount.get(s.name) ?? 0) > 1 ? `${s.name}.${s.namespace}` : s.name);
+  const seenFqdn = new Set<string>();
+  spec.services.forEach((s, i) => {
+    const fqdn = `${s.name}.${s.namespace}`;
+    if (seenFqdn.has(fqdn)) err(['spec', 'services', i, 'name'], `spec.services[${i}].name: duplicate service "${s.name}" in namespace "${s.namespace}"`);
+    seenFqdn.add(fqdn);
+    if (s.replicas !== undefined && s.versions !== undefined) err(['spec', 'services', i], `spec.services[${i}]: give replicas or versions, not both`, 'versions');
+    const vn = new Set<string>();
+    s.versions?.forEach((v, j) => {
+      if (vn.has(v.name)) err(['spec', 'services', i, 'versions', j, 'name'], `spec.services[${i}].versions[${j}].name: duplicate version "${v.name}"`);
+      vn.add(v.name);
+    });
+  });
+
+  /** Resolves `name`, `name.ns` or `name.ns.svc.cluster.local` as Kubernetes DNS does, from `fromNs`. */
+  const lookup = (ref: string, fromNs: string): ServiceDoc | undefined => {
+    const parts = ref.replace(/\.svc\.cluster\.local$/, '').split('.');
+    if (parts.length === 1) {
+      return spec.services.find((s) => s.name === parts[0] && s.namespace === fromNs)
+        ?? (nameCount.get(parts[0] as string) === 1 ? spec.services.find((s) => s.name === parts[0]) : undefined);
+    }
+    if (parts.length === 2) return spec.services.find((s) => s.name === parts[0] && s.namespace === parts[1]);
+    return undefined;
+  };
+  const serviceNames = spec.services.map((s) => s.name);
+  const unknownService = (ref: string) => `unknown service "${ref}"${suggestion(ref, serviceNames)}${serviceNames.length ? `; services are: ${serviceNames.join(', ')}` : '; no services are defined'}`;
+
+  const services: ServiceModel[] = spec.services.map((s, i) => {
+    const versions = (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({
+      name: v.name,
+      replicas: v.replicas,
+      serviceTime: ('serviceTime' in v && v.serviceTime) || s.serviceTime,
+      failure: ('failure' in v && v.failure) || s.failure,
+    }));
+    const calls = s.calls.map((c, j) => {
+      const target = lookup(c.service, s.namespace);
+      if (!target) err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${unknownService(c.service)}`);
+      return {
+        service: target ? keyOf(target) : c.service,
+        method: c.method, path: c.path, headers: c.headers, onFailure: c.onFailure,
+        requestSize: c.requestSize ?? (target?.requestSize ?? s.requestSize),
+        responseSize: c.responseSize ?? (target?.responseSize ?? s.responseSize),
+      };
+    });
+    return {
+      key: keyOf(s), name: s.name, namespace: s.namespace,
+      fqdn: `${s.name}.${s.namespace}.svc.cluster.local`,
+      serviceAccount: s.serviceAccount ?? s.name,
+      port: s.port, protocol: s.protocol, versions, concurrency: s.concurrency, calls,
+      requestSize: s.requestSize, responseSize: s.responseSize,
+      resources: {
+        requestCpu: s.resources.requests.cpu, requestMemoryBytes: s.resources.requests.memory,
+        limitCpu: s.resources.limits.cpu, limitMemoryBytes: s.resources.limits.memory,
+      },
+      inMesh: s.inMesh, propagatesTraceHeaders: s.propagatesTraceHeaders,
+    };
+  });
+
+  // A call graph with a cycle would recurse forever.
+  const byKey = new Map(services.map((s) => [s.key, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (key: string, trail: string[]): void => {
+    if (state.get(key) === 'done') return;
+    if (state.get(key) === 'visiting') {
+      const i = spec.services.findIndex((s) => keyOf(s) === key);
+      err(['spec', 'services', i, 'calls'], `spec.services[${i}].calls: calls form a cycle (${[...trail.slice(trail.indexOf(key)), key].join(' → ')}); a request would never finish`);
+      return;
+    }
+    state.set(key, 'visiting');
+    for (const c of byKey.get(key)?.calls ?? []) if (byKey.has(c.service)) visit(c.service, [...trail, key]);
+    state.set(key, 'done');
+  };
+  for (const s of services) visit(s.key, []);
+
+  const waypoints = spec.mesh.waypoints.map((w, i) => {
+    const t = lookup(w, 'default');
+    if (!t) err(['spec', 'mesh', 'waypoints', i], `spec.mesh.waypoints[${i}]: ${unknownService(w)}`);
+    return t ? keyOf(t) : w;
+  });
+
+  const workloads: WorkloadModel[] = spec.workload.map((w, i) => {
+    const target = lookup(w.target, w.from.namespace);
+    if (!target) err(['spec', 'workload', i, 'target'], `spec.workload[${i}].target: ${unknownService(w.target)}`);
+    return {
+      name: w.name,
+      target: target ? keyOf(target) : w.target,
+      from: { namespace: w.from.namespace, serviceAccount: w.from.serviceAccount ?? w.name, inMesh: w.from.inMesh },
+      arrivals: arrivalsOf(w, (p, m) => err(['spec', 'workload', i, ...p], `spec.workload[${i}].${m}`)),
+      requests: w.requests.map((r) => ({
+        method: r.method, path: r.path, headers: r.headers, weight: r.weight,
+        requestSize: w.requestSize ?? target?.requestSize ?? 256,
+        responseSize: w.responseSize ?? target?.responseSize ?? 1024,
+      })),
+    };
+  });
+  const wlNames = new Set<string>();
+  spec.workload.forEach((w, i) => {
+    if (wlNames.has(w.name)) err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: duplicate workload "${w.name}"`);
+    if (serviceNames.includes(w.name)) err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: "${w.name}" is also a service name; give the workload its own name`);
+    wlNames.add(w.name);
+  });
+
+  const faults: FaultModel[] = spec.faults.map((f, i) => {
+    const at = (p: PathSegment[], m: string) => err(['spec', 'faults', i, ...p], `spec.faults[${i}].${m}`);
+    let target: FaultModel['target'];
+    if (f.target) {
+      const svc = lookup(f.target.service, 'default');
+      if (!svc) at(['target', 'service'], `target.service: ${unknownService(f.target.service)}`);
+      else {
+        const model = byKey.get(keyOf(svc)) as ServiceModel;
+        const versions = model.versions.filter((v) => f.target?.version === undefined || v.name === f.target.version);
+        if (versions.length === 0) at(['target', 'version'], `target.version: service "${svc.name}" has no version "${String(f.target.version)}" (versions: ${model.versions.map((v) => v.name).join(', ')})`);
+        const pods = versions.reduce((n, v) => n + v.replicas, 0);
+        if (typeof f.target.pod === 'number' && versions.length > 0 && f.target.pod >= pods) {
+          at(['target', 'pod'], `target.pod: index ${f.target.pod} is out of range: the target has ${pods} pod(s)`);
+        }
+        target = { service: model.key, version: f.target.version, pod: f.target.pod };
+      }
+    }
+    const inj = f.inject;
+    const inject: FaultModel['inject'] = !inj ? undefined
+      : inj.errorRate !== undefined ? { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 }
+      : inj.latency !== undefined ? { kind: 'latency', addUs: inj.latency }
+      : inj.crash ? { kind: 'crash' }
+      : { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
+    const what = !inject ? 'config change'
+      : inject.kind === 'error' ? `errorRate ${inject.rate} status ${inject.status}`
+      : inject.kind === 'latency' ? `latency +${formatDuration(inject.addUs)}`
+      : inject.kind === 'crash' ? 'crash' : `cpuThrottle ${inject.factor}`;
+    const on = target ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}` : '';
+    return { atUs: f.at, untilUs: f.until, target, inject, apply: f.apply, label: `${what}${on}` };
+  });
+
+  if (spec.istio !== undefined || spec.istioFiles.length > 0) {
+    warnings.push(src.diagnosticAt(['spec'], 'warning', 'Istio resources (spec.istio / spec.istioFiles) are not applied yet: routing, retries and policies run with mesh defaults', spec.istio !== undefined ? 'istio' : 'istioFiles'));
+  }
+  faults.forEach((f, i) => {
+    if (f.apply !== undefined) warnings.push(src.diagnosticAt(['spec', 'faults', i, 'apply'], 'warning', `spec.faults[${i}].apply: Istio config changes are not applied yet; this fault is ignored`));
+  });
+
+  if (errors.length) throw new InputError(errors);
+  const scenario: Scenario = {
+    file: src.file, name: doc.metadata.name, description: doc.metadata.description,
+    seed: spec.seed, durationUs: spec.duration, warmupUs: spec.warmup,
+    mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints },
+    nodes, network: { sameNodeUs: spec.cluster.network.sameNode, sameZoneUs: spec.cluster.network.sameZone, crossZoneUs: spec.cluster.network.crossZone },
+    services, workloads, faults,
+    slo: spec.slo && { p50Us: spec.slo.p50, p90Us: spec.slo.p90, p99Us: spec.slo.p99, p999Us: spec.slo.p999, successRate: spec.slo.successRate },
+  };
+  return { scenario, warnings, source: src };
+}
+
+function arrivalsOf(w: WorkloadDoc, err: (path: PathSegment[], msg: string) => void): ArrivalModel {
+  if (w.users) return { kind: 'closed', users: w.users.count, thinkTime: w.users.thinkTime };
+  let segments: RateSegment[];
+  if (w.ramp) {
+    segments = [{ startUs: 0, endUs: w.ramp.over, fromRate: w.ramp.from, toRate: w.ramp.to }];
+  } else if (w.steps) {
+    const steps = w.steps;
+    steps.forEach((s, i) => {
+      if (i > 0 && s.at <= (steps[i - 1] as { at: number }).at) err(['steps', i, 'at'], `steps[${i}].at: steps must be in increasing time order`);
+    });
+    segments = steps.map((s, i) => ({ startUs: s.at, endUs: steps[i + 1]?.at ?? Infinity, fromRate: s.rate, toRate: s.rate }));
+    if ((steps[0] as { at: number }).at > 0) segments.unshift({ startUs: 0, endUs: (steps[0] as { at: number }).at, fromRate: 0, toRate: 0 });
+  } else {
+    segments = [{ startUs: 0, endUs: Infinity, fromRate: w.rate ?? 0, toRate: w.rate ?? 0 }];
+  }
+  const maxRate = Math.max(...segments.map((s) => Math.max(s.fromRate, s.toRate)));
+  return { kind: 'open', process: w.arrival, segments, maxRate };
+}
+
+/** Exposed for tests and tools that need the schema's shape. */
+export const schema: z.ZodType = scenarioSchema;

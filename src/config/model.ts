@@ -1,0 +1,98 @@
+/** The validated, resolved scenario the simulator runs: units converted, references resolved. */
+import type { Distribution } from '../kernel/distributions.js';
+
+export type MeshMode = 'none' | 'sidecar' | 'ambient';
+export const MESH_MODES: readonly MeshMode[] = ['none', 'sidecar', 'ambient'];
+
+export interface NodeModel { name: string; zone: string; cpu: number; memoryBytes: number }
+
+export interface NetworkModel { sameNodeUs: number; sameZoneUs: number; crossZoneUs: number }
+
+export interface VersionModel {
+  name: string;
+  replicas: number;
+  serviceTime: Distribution;
+  failure: { rate: number; status: number };
+}
+
+export interface RequestShape {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  requestSize: number;
+  responseSize: number;
+}
+
+export interface CallModel extends RequestShape {
+  /** Key of the called service (see ServiceModel.key). */
+  service: string;
+  onFailure: 'fail' | 'ignore';
+}
+
+export interface ServiceModel {
+  /** `name`, or `name.namespace` where the name repeats across namespaces. */
+  key: string;
+  name: string;
+  namespace: string;
+  fqdn: string;
+  serviceAccount: string;
+  port: number;
+  protocol: 'http' | 'http2' | 'grpc';
+  versions: VersionModel[];
+  concurrency: number;
+  calls: CallModel[];
+  requestSize: number;
+  responseSize: number;
+  resources: { requestCpu: number; requestMemoryBytes: number; limitCpu?: number; limitMemoryBytes?: number };
+  inMesh: boolean;
+  propagatesTraceHeaders: boolean;
+}
+
+/** Piecewise-linear request rate (req/s) over simulated time; after the last segment the last rate holds. */
+export interface RateSegment { startUs: number; endUs: number; fromRate: number; toRate: number }
+
+export type ArrivalModel =
+  | { kind: 'open'; process: 'poisson' | 'constant'; segments: RateSegment[]; maxRate: number }
+  | { kind: 'closed'; users: number; thinkTime: Distribution };
+
+export interface WorkloadModel {
+  name: string;
+  target: string;
+  from: { namespace: string; serviceAccount: string; inMesh: boolean };
+  arrivals: ArrivalModel;
+  requests: (RequestShape & { weight: number })[];
+}
+
+export type FaultInjection =
+  | { kind: 'error'; rate: number; status: number }
+  | { kind: 'latency'; addUs: number }
+  | { kind: 'crash' }
+  | { kind: 'cpuThrottle'; factor: number };
+
+export interface FaultModel {
+  atUs: number;
+  untilUs?: number;
+  target?: { service: string; version?: string; pod: number | 'all' };
+  inject?: FaultInjection;
+  apply?: string;
+  /** A human description for the event log. */
+  label: string;
+}
+
+export interface SloModel { p50Us?: number; p90Us?: number; p99Us?: number; p999Us?: number; successRate?: number }
+
+export interface Scenario {
+  file: string;
+  name: string;
+  description: string;
+  seed: number;
+  durationUs: number;
+  warmupUs: number;
+  mesh: { mode: MeshMode; profile: string; waypoints: string[] };
+  nodes: NodeModel[];
+  network: NetworkModel;
+  services: ServiceModel[];
+  workloads: WorkloadModel[];
+  faults: FaultModel[];
+  slo?: SloModel;
+}

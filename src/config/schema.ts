@@ -1,0 +1,274 @@
+/**
+ * The scenario file's schema (CONTRACT.md §2). Every field not marked required has a default,
+ * written here next to it; durations come out in microseconds, CPU in cores, memory in bytes.
+ * Unknown fields are errors (strict objects everywhere).
+ */
+import { z } from 'zod';
+import { DURATION_HELP, parseBytes, parseCpu, parseDuration } from './units.js';
+
+const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
+
+export const duration = () =>
+  z.string({ error: `expected a duration (${DURATION_HELP})` }).transform((s, ctx) => {
+    const us = parseDuration(s);
+    if (us === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration ${shown(s)}: use ${DURATION_HELP}` });
+      return z.NEVER;
+    }
+    return us;
+  });
+
+const positiveDuration = () =>
+  duration().refine((us) => us > 0, { message: 'must be a positive duration' });
+
+const cpuQuantity = () =>
+  z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 500m or 2' }).transform((v, ctx) => {
+    const cores = parseCpu(v);
+    if (cores === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid CPU quantity ${shown(v)}: use e.g. 500m, 2 or 0.5` });
+      return z.NEVER;
+    }
+    return cores;
+  });
+
+const byteQuantity = () =>
+  z.union([z.string(), z.number()], { error: 'expected a quantity such as 256Mi or 1Gi' }).transform((v, ctx) => {
+    const bytes = parseBytes(v);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid quantity ${shown(v)}: use e.g. 512, 1Ki, 256Mi, 1Gi` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+/** RFC 1123 label, as Kubernetes requires for namespaces and most object names. */
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1035 label, as Kubernetes requires for Service names (must start with a letter). */
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+const dns1123 = (what: string) =>
+  z.string().max(63, `${what} must be at most 63 characters`).regex(DNS1123_LABEL, {
+    message: `${what} must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
+  });
+const serviceName = () =>
+  z.string().max(63, 'a service name must be at most 63 characters').regex(DNS1035_LABEL, {
+    message: "a service name must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
+  });
+
+const rate = () => z.number().nonnegative().finite();
+const probability = () => z.number().min(0).max(1);
+const httpStatus = () => z.number().int().min(100).max(599);
+
+export const distributionSchema = z.union(
+  [
+    duration().transform((value) => ({ kind: 'constant' as const, value })),
+    z.discriminatedUnion(
+      'distribution',
+      [
+        z.strictObject({ distribution: z.literal('constant'), value: duration() })
+          .transform((d) => ({ kind: 'constant' as const, value: d.value })),
+        z.strictObject({ distribution: z.literal('exponential'), mean: positiveDuration() })
+          .transform((d) => ({ kind: 'exponential' as const, mean: d.mean })),
+        z.strictObject({ distribution: z.literal('lognormal'), median: positiveDuration(), p99: positiveDuration() })
+          .refine((d) => d.p99 >= d.median, { message: 'p99 must be >= median', path: ['p99'] })
+          .transform((d) => ({ kind: 'lognormal' as const, median: d.median, p99: d.p99 })),
+        z.strictObject({ distribution: z.literal('uniform'), min: duration(), max: duration() })
+          .refine((d) => d.max >= d.min, { message: 'max must be >= min', path: ['max'] })
+          .transform((d) => ({ kind: 'uniform' as const, min: d.min, max: d.max })),
+      ],
+      { error: 'unknown distribution: use constant {value}, exponential {mean}, lognormal {median, p99} or uniform {min, max}' },
+    ),
+  ],
+  { error: 'expected a duration or {distribution: constant|exponential|lognormal|uniform, ...}' },
+);
+
+const headers = () => z.record(z.string(), z.string()).prefault({});
+
+const nodeSchema = z.strictObject({
+  name: dns1123('a node name'),
+  zone: z.string().min(1).default('zone-a'),
+  cpu: cpuQuantity().prefault('8'),
+  memory: byteQuantity().prefault('32Gi'),
+});
+
+const networkSchema = z.strictObject({
+  // One-way pod-to-pod latency. Defaults: half the published RTTs in
+  // shared/calibration/published-figures.md §7c (same node 70 us, cross node 200 us, cross zone 1 ms).
+  sameNode: duration().prefault('35us'),
+  sameZone: duration().prefault('100us'),
+  crossZone: duration().prefault('500us'),
+});
+
+const callSchema = z.strictObject({
+  service: z.string(),
+  method: z.string().default('GET'),
+  path: z.string().default('/'),
+  headers: headers(),
+  /** What a failed call (5xx or reset) does to the caller: `fail` makes it answer 500. */
+  onFailure: z.enum(['fail', 'ignore']).default('fail'),
+  requestSize: byteQuantity().optional(),
+  responseSize: byteQuantity().optional(),
+});
+
+const resourcesSchema = z.strictObject({
+  requests: z.strictObject({ cpu: cpuQuantity().prefault('100m'), memory: byteQuantity().prefault('128Mi') }).prefault({}),
+  limits: z.strictObject({ cpu: cpuQuantity().optional(), memory: byteQuantity().optional() }).prefault({}),
+});
+
+const versionSchema = z.strictObject({
+  name: dns1123('a version name'),
+  replicas: z.number().int().nonnegative(),
+  serviceTime: distributionSchema.optional(),
+  failure: z.strictObject({ rate: probability(), status: httpStatus().default(500) }).optional(),
+});
+
+const serviceSchema = z.strictObject({
+  name: serviceName(),
+  namespace: dns1123('a namespace').default('default'),
+  serviceAccount: dns1123('a service account').optional(),
+  port: z.number().int().min(1).max(65535).default(8080),
+  protocol: z.enum(['http', 'http2', 'grpc']).default('http'),
+  replicas: z.number().int().nonnegative().optional(),
+  versions: z.array(versionSchema).min(1).optional(),
+  concurrency: z.number().int().positive().default(16),
+  serviceTime: distributionSchema.prefault({ distribution: 'exponential', mean: '10ms' }),
+  calls: z.array(callSchema).default([]),
+  failure: z.strictObject({ rate: probability().default(0), status: httpStatus().default(500) }).prefault({}),
+  requestSize: byteQuantity().prefault('256'),
+  responseSize: byteQuantity().prefault('1Ki'),
+  resources: resourcesSchema.prefault({}),
+  inMesh: z.boolean().default(true),
+  propagatesTraceHeaders: z.boolean().default(true),
+});
+
+const requestSchema = z.strictObject({
+  method: z.string().default('GET'),
+  path: z.string().default('/'),
+  headers: headers(),
+  weight: z.number().positive().default(1),
+});
+
+const workloadSchema = z
+  .strictObject({
+    name: dns1123('a workload name'),
+    target: z.string(),
+    from: z
+      .strictObject({
+        namespace: dns1123('a namespace').default('default'),
+        serviceAccount: dns1123('a service account').optional(),
+        inMesh: z.boolean().default(true),
+      })
+      .prefault({}),
+    rate: rate().optional(),
+    arrival: z.enum(['poisson', 'constant']).default('poisson'),
+    ramp: z.strictObject({ from: rate(), to: rate(), over: positiveDuration() }).optional(),
+    steps: z.array(z.strictObject({ at: duration(), rate: rate() })).min(1).optional(),
+    users: z.strictObject({ count: z.number().int().positive(), thinkTime: distributionSchema.prefault('0s') }).optional(),
+    requests: z.array(requestSchema).min(1).prefault([{}]),
+    requestSize: byteQuantity().optional(),
+    responseSize: byteQuantity().optional(),
+  })
+  .superRefine((w, ctx) => {
+    const given = (['rate', 'ramp', 'steps', 'users'] as const).filter((k) => w[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: given.length === 0
+          ? 'a workload needs one of rate, ramp, steps or users'
+          : `a workload takes only one of rate, ramp, steps, users (got ${given.join(', ')})`,
+        path: given.length > 1 ? [given[1] as string] : [],
+      });
+    }
+  });
+
+const targetSchema = z.strictObject({
+  service: z.string(),
+  version: z.string().optional(),
+  pod: z.union([z.number().int().nonnegative(), z.literal('all')]).default('all'),
+});
+
+const injectSchema = z
+  .strictObject({
+    errorRate: probability().optional(),
+    status: httpStatus().optional(),
+    latency: duration().optional(),
+    crash: z.literal(true, { error: 'crash takes true' }).optional(),
+    cpuThrottle: z.number().gt(0).max(1).optional(),
+  })
+  .superRefine((f, ctx) => {
+    const kinds = (['errorRate', 'latency', 'crash', 'cpuThrottle'] as const).filter((k) => f[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'inject takes exactly one of errorRate (with status), latency, crash or cpuThrottle' });
+    }
+    if (f.status !== undefined && f.errorRate === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'status goes with errorRate', path: ['status'] });
+    }
+  });
+
+const faultSchema = z
+  .strictObject({
+    at: duration(),
+    until: duration().optional(),
+    target: targetSchema.optional(),
+    inject: injectSchema.optional(),
+    apply: z.string().optional(),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.inject === undefined) === (f.apply === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a fault needs either inject (with target) or apply' });
+    } else if (f.inject && !f.target) {
+      ctx.addIssue({ code: 'custom', message: 'an inject fault needs a target', path: ['target'] });
+    }
+    if (f.until !== undefined && f.until <= f.at) {
+      ctx.addIssue({ code: 'custom', message: 'until must be after at', path: ['until'] });
+    }
+  });
+
+const sloSchema = z.strictObject({
+  p50: duration().optional(),
+  p90: duration().optional(),
+  p99: duration().optional(),
+  p999: duration().optional(),
+  successRate: probability().optional(),
+});
+
+export const scenarioSchema = z.strictObject({
+  apiVersion: z.literal('meshsim.dev/v1alpha1', { error: 'apiVersion must be meshsim.dev/v1alpha1' }),
+  kind: z.literal('Scenario', { error: 'kind must be Scenario' }),
+  metadata: z.strictObject({
+    name: dns1123('metadata.name'),
+    description: z.string().default(''),
+  }),
+  spec: z.strictObject({
+    seed: z.number().int().nonnegative().default(1),
+    duration: positiveDuration(),
+    warmup: duration().prefault('0s'),
+    mesh: z
+      .strictObject({
+        mode: z.enum(['none', 'sidecar', 'ambient']).default('none'),
+        profile: z.string().default('istio'),
+        waypoints: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    cluster: z
+      .strictObject({
+        nodes: z.union([z.number().int().positive(), z.array(nodeSchema).min(1)]).default(3),
+        network: networkSchema.prefault({}),
+      })
+      .prefault({}),
+    services: z.array(serviceSchema).default([]),
+    istio: z.string().optional(),
+    istioFiles: z.array(z.string()).default([]),
+    workload: z.array(workloadSchema).min(1, 'a scenario needs at least one workload'),
+    faults: z.array(faultSchema).default([]),
+    slo: sloSchema.optional(),
+  }),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioDoc = z.output<typeof scenarioSchema>;
+export type ServiceDoc = ScenarioDoc['spec']['services'][number];
+export type WorkloadDoc = ScenarioDoc['spec']['workload'][number];
+export type FaultDoc = ScenarioDoc['spec']['faults'][number];
+export type CallDoc = ServiceDoc['calls'][number];
+export type { Distribution } from '../kernel/distributions.js';

@@ -1,0 +1,67 @@
+/** YAML parsing that keeps source positions, so every problem can be reported as FILE:LINE:COL. */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Diagnostic, Severity } from './diagnostics.js';
+
+export type PathSegment = string | number;
+
+export class YamlSource {
+  readonly lineCounter = new LineCounter();
+  readonly doc: Document.Parsed;
+
+  constructor(readonly file: string, readonly text: string, readonly lineOffset = 0, readonly colOffset = 0) {
+    this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+  }
+
+  /** Syntax errors as diagnostics (empty when the YAML parsed). */
+  syntaxErrors(): Diagnostic[] {
+    return this.doc.errors.map((e) => this.at(e.pos[0], 'error', `invalid YAML: ${e.message.split('\n')[0]}`));
+  }
+
+  /** The deepest node along `path`; with `key`, the key node of that field when present. */
+  nodeAt(path: readonly PathSegment[], key?: string): Node | undefined {
+    let node: unknown = this.doc.contents;
+    for (const seg of path) {
+      const next = child(node, seg);
+      if (next === undefined) break;
+      node = next;
+    }
+    if (key !== undefined && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      if (pair && isScalar(pair.key)) return pair.key;
+    }
+    return (node ?? undefined) as Node | undefined;
+  }
+
+  /** A diagnostic at the node found by `path` (see nodeAt). */
+  diagnosticAt(path: readonly PathSegment[], severity: Severity, message: string, key?: string): Diagnostic {
+    const node = this.nodeAt(path, key);
+    return this.at(node?.range?.[0] ?? 0, severity, message);
+  }
+
+  at(offset: number, severity: Severity, message: string): Diagnostic {
+    const { line, col } = this.lineCounter.linePos(offset);
+    return {
+      file: this.file,
+      line: line + this.lineOffset,
+      col: col + this.colOffset,
+      severity,
+      message,
+    };
+  }
+}
+
+function child(node: unknown, seg: PathSegment): unknown {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+    return pair?.value ?? undefined;
+  }
+  if (isSeq(node) && typeof seg === 'number') return node.items[seg];
+  return undefined;
+}
+
+/** `spec.services[0].replicas` */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * The data plane of one mesh mode: how an application-level call from a caller reaches a pod of
+ * the target service and how the answer comes back (ARCHITECTURE.md, "The request path per mode").
+ */
+import type { Simulator } from '../kernel/simulator.js';
+import type { RandomStreams, Uniform } from '../kernel/random.js';
+import type { RequestShape, Scenario } from '../config/model.js';
+import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
+import type { PodBehaviour } from '../world/pod.js';
+import type { CostProfile } from './profile.js';
+import { ConnectionPool, type Connection } from './connections.js';
+import { oneWayUs } from './network.js';
+import { TimeWeighted } from './usage.js';
+
+/** What the caller's application finally sees. `status` 0 is a reset (no HTTP response). */
+export interface CallResult {
+  status: number;
+  /** Envoy response flags, comma-separated, '' for none. */
+  flags: string;
+  mtls: boolean;
+  pod?: PodRt;
+}
+
+export type CallDone = (r: CallResult) => void;
+
+export interface DataPlane {
+  call(caller: Caller, target: ServiceRt, req: RequestShape, done: CallDone): void;
+  /** A pod crashed: its connections are gone. */
+  podCrashed(pod: PodRt): void;
+  /** Connection handshakes performed (new connections), for reports and tests. */
+  readonly handshakes: { total: number; mtls: number };
+}
+
+/** Idle connections close after Istio's default upstream idleTimeout (1h). semantics.md §3.1 */
+export const DEFAULT_IDLE_TIMEOUT_US = 3600e6;
+
+export interface PlaneDeps {
+  sim: Simulator;
+  streams: RandomStreams;
+  scenario: Scenario;
+  profile: CostProfile;
+  pods: PodBehaviour;
+}
+
+/** Helpers every mode shares: network delays, app-level connections pinned to a pod, random picks. */
+export abstract class PlaneBase {
+  readonly handshakes = { total: 0, mtls: 0 };
+  protected readonly sim: Simulator;
+  /** App-level connections per (caller, service), each pinned at connect time to one backend. */
+  private readonly appPools = new Map<Caller, Map<ServiceRt, ConnectionPool<'any', unknown>>>();
+  private readonly pickStreams = new Map<string, Uniform>();
+  /** Open app connections per pod (plain mode has no proxy to hold them). */
+  readonly appConnections = new TimeWeighted();
+
+  constructor(protected readonly deps: PlaneDeps) {
+    this.sim = deps.sim;
+  }
+
+  protected oneWay(a: NodeRt, b: NodeRt): number {
+    return oneWayUs(this.deps.scenario.network, a, b);
+  }
+
+  /** The app's keep-alive pool towards a service (HTTP/1.1: one request per connection at a time). */
+  protected appPool(caller: Caller, svc: ServiceRt, onClose?: (c: Connection<unknown>) => void): ConnectionPool<'any', unknown> {
+    let byService = this.appPools.get(caller);
+    if (!byService) this.appPools.set(caller, (byService = new Map()));
+    let pool = byService.get(svc);
+    if (!pool) {
+      pool = new ConnectionPool<'any', unknown>(
+        { maxStreams: 1, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US, clientSide: this.appConnections, onClose },
+        this.sim,
+      );
+      byService.set(svc, pool);
+    }
+    return pool;
+  }
+
+  protected appPoolsTo(): Iterable<ConnectionPool<'any', unknown>> {
+    const all: ConnectionPool<'any', unknown>[] = [];
+    for (const m of this.appPools.values()) all.push(...m.values());
+    return all;
+  }
+
+  /** Uniform random pod of the service, as kube-proxy (iptables) and ztunnel pick per connection. */
+  protected randomPod(caller: Caller, svc: ServiceRt): PodRt | undefined {
+    const pods = svc.pods;
+    if (pods.length === 0) return undefined;
+    return pods[Math.floor(this.stream(`connect/${caller.name}→${svc.model.key}`)() * pods.length)];
+  }
+
+  protected stream(name: string): Uniform {
+    let s = this.pickStreams.get(name);
+    if (!s) this.pickStreams.set(name, (s = this.deps.streams.stream(name)));
+    return s;
+  }
+
+  podCrashed(pod: PodRt): void {
+    for (const pool of this.appPoolsTo()) pool.closeHost(pod);
+  }
+}

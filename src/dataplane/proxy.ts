@@ -1,0 +1,88 @@
+/**
+ * A proxy (sidecar Envoy, ztunnel or waypoint) as a station: `workers` threads, FIFO, each
+ * traversal costing CPU on its node. A traversal is a request leg and a response leg on the
+ * critical path, each followed by fixed non-CPU latency, and telemetry work after the response
+ * that keeps the worker busy without delaying the response (Istio perf docs: "telemetry is
+ * collected after the response is sent"; shared/calibration/published-figures.md §1 notes).
+ */
+import type { Simulator } from '../kernel/simulator.js';
+import type { NodeRt, ProxyHandle } from '../world/entities.js';
+import { Station } from '../world/station.js';
+import type { ProxyCosts } from './profile.js';
+import { TimeWeighted } from './usage.js';
+
+interface Leg {
+  proxy: Proxy;
+  cpuUs: number;
+  telemetryUs: number;
+  then: () => void;
+}
+
+export class Proxy implements ProxyHandle {
+  readonly workers: Station;
+  cpuUsedUs = 0;
+  traversals = 0;
+  handshakes = 0;
+  readonly connections = new TimeWeighted();
+
+  constructor(
+    readonly kind: 'sidecar' | 'ztunnel' | 'waypoint',
+    readonly name: string,
+    readonly node: NodeRt,
+    readonly costs: ProxyCosts,
+    readonly sim: Simulator,
+  ) {
+    this.workers = new Station(costs.workers, sim);
+  }
+
+  /** The request leg: parse, route, encrypt `bytes` of request; then `then()` continues the journey. */
+  requestLeg(bytes: number, then: () => void): void {
+    this.traversals++;
+    this.run(this.costs.requestLegCpuUs + (this.costs.cpuPerKBUs * bytes) / 1000, 0, then);
+  }
+
+  /** The response leg, followed by the post-response telemetry work off the critical path. */
+  responseLeg(bytes: number, then: () => void): void {
+    this.run(this.costs.responseLegCpuUs + (this.costs.cpuPerKBUs * bytes) / 1000, this.costs.telemetryCpuUs, then);
+  }
+
+  /** TLS handshake work (CPU on a worker thread, as in Envoy and ztunnel). */
+  handshake(cpuUs: number, then: () => void): void {
+    this.handshakes++;
+    this.run(cpuUs, 0, then);
+  }
+
+  private run(cpuUs: number, telemetryUs: number, then: () => void): void {
+    const leg: Leg = { proxy: this, cpuUs, telemetryUs, then };
+    this.workers.acquire(() => {
+      this.cpuUsedUs += cpuUs;
+      this.sim.schedule(this.node.cpu.begin(cpuUs), legDone, leg);
+    });
+  }
+
+  /** Fixed latency split evenly over the two legs. */
+  get halfFixedUs(): number {
+    return this.costs.fixedLatencyUs / 2;
+  }
+}
+
+function legDone(leg: Leg): void {
+  const p = leg.proxy;
+  p.node.cpu.end();
+  p.sim.schedule(p.halfFixedUs, runThen, leg.then);
+  if (leg.telemetryUs > 0) {
+    p.cpuUsedUs += leg.telemetryUs;
+    p.sim.schedule(p.node.cpu.begin(leg.telemetryUs), telemetryDone, p);
+  } else {
+    p.workers.release();
+  }
+}
+
+function telemetryDone(p: Proxy): void {
+  p.node.cpu.end();
+  p.workers.release();
+}
+
+function runThen(then: () => void): void {
+  then();
+}

@@ -1,0 +1,86 @@
+/** One simulation: scenario + seed + mode → everything the reports need. Pure: no I/O, no wall clock. */
+import { RandomStreams } from '../kernel/random.js';
+import { Simulator } from '../kernel/simulator.js';
+import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
+import { buildCluster, type Cluster } from '../world/build.js';
+import type { Caller, ServiceRt } from '../world/entities.js';
+import { scheduleFaults } from '../world/faults.js';
+import { PodBehaviour } from '../world/pod.js';
+import { startWorkload } from '../world/workload.js';
+import { createPlane, type MeshPlane } from '../dataplane/modes.js';
+import { loadProfile, type CostProfile } from '../dataplane/profile.js';
+import type { CallDone, CallResult } from '../dataplane/plane.js';
+import { EdgeTable } from '../telemetry/edges.js';
+import { RequestStats } from '../telemetry/requests.js';
+import { Timeline } from '../telemetry/timeline.js';
+
+export interface RunOptions {
+  seed?: number;
+  mode?: MeshMode;
+  durationUs?: number;
+}
+
+export interface SimulationState {
+  scenario: Scenario;
+  seed: number;
+  mode: MeshMode;
+  durationUs: number;
+  profile: CostProfile;
+  sim: Simulator;
+  cluster: Cluster;
+  plane: MeshPlane;
+  endUser: RequestStats;
+  edges: EdgeTable;
+  timeline: Timeline;
+}
+
+export function simulate(scenario: Scenario, options: RunOptions = {}): SimulationState {
+  const seed = options.seed ?? scenario.seed;
+  const mode = options.mode ?? scenario.mesh.mode;
+  const durationUs = options.durationUs ?? scenario.durationUs;
+  const warmupUs = Math.min(scenario.warmupUs, durationUs);
+  const sim = new Simulator();
+  const streams = new RandomStreams(seed);
+  const profile = loadProfile(scenario.mesh.profile);
+  const cluster = buildCluster(scenario, sim, streams);
+  const timeline = new Timeline(sim);
+  const edges = new EdgeTable();
+  const endUser = new RequestStats();
+
+  // Every application-level call goes through here, so edges see the status the app finally got.
+  const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, done: CallDone): void => {
+    const startUs = sim.now;
+    plane.call(caller, target, req, (r: CallResult) => {
+      if (startUs >= warmupUs) {
+        edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls);
+      }
+      done(r);
+    });
+  };
+
+  const pods = new PodBehaviour(sim, (caller, target, call, done) => edgeCall(caller, target, call, (r) => done(r.status)), warmupUs);
+  pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
+  const plane = createPlane(mode, { sim, streams, scenario, profile, pods }, cluster);
+
+  scheduleFaults(sim, scenario.faults, cluster.services, timeline, {
+    crash: (pod) => {
+      pods.crash(pod);
+      plane.podCrashed(pod);
+    },
+    restart: () => {},
+  });
+
+  for (const client of cluster.clients) {
+    const target = cluster.services.get(client.model.target) as ServiceRt;
+    startWorkload(sim, streams, client.model, durationUs, (req, done) => {
+      const startUs = sim.now;
+      edgeCall(client, target, req, (r) => {
+        if (startUs >= warmupUs) endUser.record(r.status, r.flags, sim.now - startUs);
+        done();
+      });
+    });
+  }
+
+  sim.run(durationUs);
+  return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline };
+}

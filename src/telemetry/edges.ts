@@ -1,0 +1,33 @@
+/** Per source→destination statistics of application-level calls (after any proxy retries). */
+import { RequestStats } from './requests.js';
+
+export class EdgeStats {
+  readonly requests = new RequestStats();
+  readonly byVersion = new Map<string, number>();
+  mtlsCalls = 0;
+  constructor(readonly source: string, readonly destination: string) {}
+
+  record(status: number, flags: string, latencyUs: number, version: string | undefined, mtls: boolean): void {
+    this.requests.record(status, flags, latencyUs);
+    if (version !== undefined) this.byVersion.set(version, (this.byVersion.get(version) ?? 0) + 1);
+    if (mtls) this.mtlsCalls++;
+  }
+}
+
+export class EdgeTable {
+  private readonly edges = new Map<string, EdgeStats>();
+
+  get(source: string, destination: string): EdgeStats {
+    const key = `${source}\u0000${destination}`;
+    let e = this.edges.get(key);
+    if (!e) this.edges.set(key, (e = new EdgeStats(source, destination)));
+    return e;
+  }
+
+  /** Edges in a stable order (source, then destination). */
+  sorted(): EdgeStats[] {
+    return [...this.edges.values()].sort((a, b) => (a.source === b.source ? cmp(a.destination, b.destination) : cmp(a.source, b.source)));
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

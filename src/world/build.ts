@@ -1,0 +1,82 @@
+/** Builds the runtime cluster from a Scenario: nodes, pods placed deterministically, clients. */
+import { samplerFor } from '../kernel/distributions.js';
+import type { RandomStreams } from '../kernel/random.js';
+import type { Simulator } from '../kernel/simulator.js';
+import type { Scenario } from '../config/model.js';
+import { RequestStats } from '../telemetry/requests.js';
+import { NodeCpu } from './cpu.js';
+import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
+import { fnv1a } from './hash.js';
+import { Station } from './station.js';
+
+export interface Cluster {
+  nodes: NodeRt[];
+  services: Map<string, ServiceRt>;
+  /** In declaration order. */
+  serviceList: ServiceRt[];
+  clients: ClientRt[];
+}
+
+/**
+ * Pod i of a service (counting across versions) goes to node (hash(service) + i) mod N: spread
+ * like a scheduler would, and stable when other services are added or removed.
+ */
+function nodeFor(nodes: NodeRt[], key: string, i: number): NodeRt {
+  return nodes[(fnv1a(key) + i) % nodes.length] as NodeRt;
+}
+
+export function buildCluster(scenario: Scenario, sim: Simulator, streams: RandomStreams): Cluster {
+  const nodes: NodeRt[] = scenario.nodes.map((model, index) => ({ index, model, cpu: new NodeCpu(model.cpu) }));
+  const serviceList: ServiceRt[] = scenario.services.map((model) => {
+    const svc: ServiceRt = {
+      model,
+      pods: [],
+      serviceTime: model.versions.map((v) => samplerFor(v.serviceTime)),
+      serviceTimeStream: streams.stream(`service-time/${model.key}`),
+      failureStream: streams.stream(`failure/${model.key}`),
+      faultStream: streams.stream(`fault/${model.key}`),
+      stats: new RequestStats(),
+      retries: 0,
+    };
+    let index = 0;
+    model.versions.forEach((version, versionIndex) => {
+      for (let i = 0; i < version.replicas; i++, index++) {
+        const pod: PodRt = {
+          name: `${model.name}-${version.name}-${i}`,
+          edgeName: model.key,
+          node: nodeFor(nodes, model.key, index),
+          inMesh: model.inMesh,
+          namespace: model.namespace,
+          serviceAccount: model.serviceAccount,
+          service: svc,
+          version,
+          versionIndex,
+          index,
+          indexInVersion: i,
+          slots: new Station(model.concurrency, sim),
+          epoch: 0,
+          crashed: false,
+          faultErrorRate: 0,
+          faultErrorStatus: 503,
+          faultLatencyUs: 0,
+          throttle: 1,
+          cpuRunning: 0,
+          cpuUsedUs: 0,
+          stats: new RequestStats(),
+        };
+        svc.pods.push(pod);
+      }
+    });
+    return svc;
+  });
+  const clients: ClientRt[] = scenario.workloads.map((w) => ({
+    name: `${w.name}-client`,
+    edgeName: w.name,
+    model: w,
+    node: nodeFor(nodes, `workload/${w.name}`, 0),
+    inMesh: w.from.inMesh,
+    namespace: w.from.namespace,
+    serviceAccount: w.from.serviceAccount,
+  }));
+  return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients };
+}

@@ -1,0 +1,28 @@
+/**
+ * A node's CPU, shared by the apps and proxies on it.
+ *
+ * Approximation of processor sharing: a piece of work that starts while `running` others are
+ * already executing on a node with `cores` cores is stretched by max(1, (running + 1) / cores) for
+ * its whole length. Exact processor sharing would re-time every running job at each start and end;
+ * this costs O(1) per job and gives the same mean slowdown in steady state. Below saturation it
+ * changes nothing, so queueing-theory checks are exact there.
+ */
+export class NodeCpu {
+  running = 0;
+  /** CPU time consumed on this node (µs of one core). */
+  usedUs = 0;
+
+  constructor(readonly cores: number) {}
+
+  /** Begins `workUs` of CPU work; returns its wall-clock duration. Call `end()` when it finishes. */
+  begin(workUs: number, throttle = 1): number {
+    const slowdown = this.running + 1 > this.cores ? (this.running + 1) / this.cores : 1;
+    this.running++;
+    this.usedUs += workUs;
+    return (workUs * slowdown) / throttle;
+  }
+
+  end(): void {
+    this.running--;
+  }
+}

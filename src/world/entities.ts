@@ -1,0 +1,72 @@
+/** The runtime cluster: nodes, pods, services and workload clients, built from a Scenario. */
+import type { Sampler } from '../kernel/distributions.js';
+import type { Uniform } from '../kernel/random.js';
+import type { NodeModel, ServiceModel, VersionModel, WorkloadModel } from '../config/model.js';
+import type { NodeCpu } from './cpu.js';
+import type { Station } from './station.js';
+import type { RequestStats } from '../telemetry/requests.js';
+
+/** A proxy as the world sees it; the data plane owns the implementation. */
+export interface ProxyHandle {
+  readonly kind: 'sidecar' | 'ztunnel' | 'waypoint';
+  readonly name: string;
+}
+
+export interface NodeRt {
+  readonly index: number;
+  readonly model: NodeModel;
+  readonly cpu: NodeCpu;
+  ztunnel?: ProxyHandle;
+}
+
+/** Anything that makes calls: a pod, or a workload's client. */
+export interface Caller {
+  /** Edge source name: the service key for pods, the workload name for clients. */
+  readonly edgeName: string;
+  /** Unique name, used for per-caller random streams and pools. */
+  readonly name: string;
+  readonly node: NodeRt;
+  readonly inMesh: boolean;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  sidecar?: ProxyHandle;
+}
+
+export interface PodRt extends Caller {
+  readonly service: ServiceRt;
+  readonly version: VersionModel;
+  readonly versionIndex: number;
+  /** Index within the service (across versions) and within its version. */
+  readonly index: number;
+  readonly indexInVersion: number;
+  readonly slots: Station;
+  /** Incremented at each crash: work begun in an older epoch is lost (its caller sees a reset). */
+  epoch: number;
+  crashed: boolean;
+  /** Chaos state set by faults. */
+  faultErrorRate: number;
+  faultErrorStatus: number;
+  faultLatencyUs: number;
+  throttle: number;
+  /** CPU-bound work running now (for the CPU limit) and CPU used (µs). */
+  cpuRunning: number;
+  cpuUsedUs: number;
+  /** Requests in flight towards this pod from each client-side proxy (least-request LB). */
+  readonly stats: RequestStats;
+}
+
+export interface ServiceRt {
+  readonly model: ServiceModel;
+  readonly pods: PodRt[];
+  readonly serviceTime: Sampler[];
+  readonly serviceTimeStream: Uniform;
+  readonly failureStream: Uniform;
+  readonly faultStream: Uniform;
+  readonly stats: RequestStats;
+  retries: number;
+  waypoint?: ProxyHandle;
+}
+
+export interface ClientRt extends Caller {
+  readonly model: WorkloadModel;
+}

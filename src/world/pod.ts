@@ -1,0 +1,119 @@
+/**
+ * What a pod does with a request: wait FIFO for one of its concurrency slots, spend its service
+ * time on its node's CPU, make its downstream calls in order while holding the slot, answer.
+ */
+import type { Simulator } from '../kernel/simulator.js';
+import type { CallModel } from '../config/model.js';
+import type { Caller, PodRt, ServiceRt } from './entities.js';
+
+/** How a pod's app reaches another service; the data plane of the current mode implements it. */
+export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, done: (status: number) => void) => void;
+
+/** One request being served by a pod; settled once, by its answer or by a crash. */
+interface Work {
+  pod: PodRt;
+  arrivedUs: number;
+  respond: (status: number) => void;
+  settled: boolean;
+  status: number;
+  nextCall: number;
+}
+
+/** Status a failed downstream call turns into, unless the call says onFailure: ignore. */
+const FAILED_CALL_STATUS = 500;
+
+const isFailure = (status: number) => status === 0 || status >= 500;
+
+export class PodBehaviour {
+  /** Work in progress or waiting, per pod, so a crash can reset it all at once. */
+  private readonly inFlight = new Map<PodRt, Set<Work>>();
+
+  constructor(private readonly sim: Simulator, private readonly callOut: CallOut, private readonly warmupUs: number) {}
+
+  /** A request has reached the pod's application port. `respond(0)` means the connection was reset. */
+  deliver(pod: PodRt, respond: (status: number) => void): void {
+    if (pod.crashed) {
+      respond(0);
+      return;
+    }
+    const work: Work = { pod, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
+    this.track(pod).add(work);
+    pod.slots.acquire(() => this.serve(work));
+  }
+
+  /** The pod dies: everything it holds or queues is answered with a reset. */
+  crash(pod: PodRt): void {
+    pod.crashed = true;
+    pod.epoch++;
+    pod.slots.reset();
+    const works = [...this.track(pod)];
+    this.track(pod).clear();
+    for (const w of works) this.settle(w, 0, false);
+  }
+
+  private track(pod: PodRt): Set<Work> {
+    let s = this.inFlight.get(pod);
+    if (!s) this.inFlight.set(pod, (s = new Set()));
+    return s;
+  }
+
+  private serve(work: Work): void {
+    if (work.settled) return;
+    const pod = work.pod;
+    const svc = pod.service;
+    const version = pod.version;
+    const serviceUs = (svc.serviceTime[pod.versionIndex] as (u: () => number) => number)(svc.serviceTimeStream);
+    if (version.failure.rate > 0 && svc.failureStream() < version.failure.rate) work.status = version.failure.status;
+    if (pod.faultErrorRate > 0 && svc.faultStream() < pod.faultErrorRate) work.status = pod.faultErrorStatus;
+    // CPU: the node's cores are shared (NodeCpu); a CPU limit caps this pod's own parallelism.
+    const limit = svc.model.resources.limitCpu;
+    const limitSlowdown = limit && pod.cpuRunning + 1 > limit ? (pod.cpuRunning + 1) / limit : 1;
+    pod.cpuRunning++;
+    pod.cpuUsedUs += serviceUs;
+    const wallUs = pod.node.cpu.begin(serviceUs, pod.throttle) * limitSlowdown;
+    this.sim.schedule(wallUs + pod.faultLatencyUs, this.afterService, work);
+  }
+
+  private readonly afterService = (work: Work): void => {
+    work.pod.node.cpu.end();
+    work.pod.cpuRunning--;
+    if (work.settled) return;
+    if (work.status !== 200) this.settle(work, work.status, true);
+    else this.nextCall(work);
+  };
+
+  private nextCall(work: Work): void {
+    const calls = work.pod.service.model.calls;
+    if (work.nextCall >= calls.length) {
+      this.settle(work, 200, true);
+      return;
+    }
+    const call = calls[work.nextCall++] as CallModel;
+    const target = this.resolve(call.service);
+    this.callOut(work.pod, target, call, (status) => {
+      if (work.settled) return;
+      if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
+      else this.nextCall(work);
+    });
+  }
+
+  /** Set by the simulation once services exist (calls name services by key). */
+  resolve: (key: string) => ServiceRt = () => {
+    throw new Error('PodBehaviour.resolve not set');
+  };
+
+  private settle(work: Work, status: number, releaseSlot: boolean): void {
+    work.settled = true;
+    const pod = work.pod;
+    if (releaseSlot) {
+      this.inFlight.get(pod)?.delete(work);
+      pod.slots.release();
+    }
+    if (work.arrivedUs >= this.warmupUs) {
+      const latencyUs = this.sim.now - work.arrivedUs;
+      pod.stats.record(status, '', latencyUs);
+      pod.service.stats.record(status, '', latencyUs);
+    }
+    work.respond(status);
+  }
+}
