@@ -152,9 +152,15 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
         requestCpu: s.resources.requests.cpu, requestMemoryBytes: s.resources.requests.memory,
         limitCpu: s.resources.limits.cpu, limitMemoryBytes: s.resources.limits.memory,
       },
-      inMesh: s.inMesh, propagatesTraceHeaders: s.propagatesTraceHeaders,
+      inMesh: s.inMesh, propagatesTraceHeaders: s.propagatesTraceHeaders, node: s.node,
     };
   });
+  const nodeNames = nodes.map((n) => n.name);
+  const checkNode = (name: string | undefined, path: PathSegment[]) => {
+    if (name !== undefined && !nodeNames.includes(name)) err(path, `${path.slice(1).map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')}: unknown node "${name}" (nodes: ${nodeNames.join(', ')})`);
+  };
+  spec.services.forEach((s, i) => checkNode(s.node, ['spec', 'services', i, 'node']));
+  spec.workload.forEach((w, i) => checkNode(w.from.node, ['spec', 'workload', i, 'from', 'node']));
 
   // A call graph with a cycle would recurse forever.
   const byKey = new Map(services.map((s) => [s.key, s]));
@@ -184,7 +190,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     return {
       name: w.name,
       target: target ? keyOf(target) : w.target,
-      from: { namespace: w.from.namespace, serviceAccount: w.from.serviceAccount ?? w.name, inMesh: w.from.inMesh },
+      from: { namespace: w.from.namespace, serviceAccount: w.from.serviceAccount ?? w.name, inMesh: w.from.inMesh, node: w.from.node },
       arrivals: arrivalsOf(w, (p, m) => err(['spec', 'workload', i, ...p], `spec.workload[${i}].${m}`)),
       requests: w.requests.map((r) => ({
         method: r.method, path: r.path, headers: r.headers, weight: r.weight,

@@ -46,6 +46,8 @@ export interface ServiceModel {
   resources: { requestCpu: number; requestMemoryBytes: number; limitCpu?: number; limitMemoryBytes?: number };
   inMesh: boolean;
   propagatesTraceHeaders: boolean;
+  /** Node every pod is pinned to, if any. */
+  node?: string;
 }
 
 /** Piecewise-linear request rate (req/s) over simulated time; after the last segment the last rate holds. */
@@ -58,7 +60,7 @@ export type ArrivalModel =
 export interface WorkloadModel {
   name: string;
   target: string;
-  from: { namespace: string; serviceAccount: string; inMesh: boolean };
+  from: { namespace: string; serviceAccount: string; inMesh: boolean; node?: string };
   arrivals: ArrivalModel;
   requests: (RequestShape & { weight: number })[];
 }

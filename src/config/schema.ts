@@ -139,6 +139,8 @@ const serviceSchema = z.strictObject({
   resources: resourcesSchema.prefault({}),
   inMesh: z.boolean().default(true),
   propagatesTraceHeaders: z.boolean().default(true),
+  /** Pins every pod of the service to this node (default: spread by the placement hash). */
+  node: z.string().optional(),
 });
 
 const requestSchema = z.strictObject({
@@ -157,6 +159,8 @@ const workloadSchema = z
         namespace: dns1123('a namespace').default('default'),
         serviceAccount: dns1123('a service account').optional(),
         inMesh: z.boolean().default(true),
+        /** The node the workload's client pod runs on (default: placement hash). */
+        node: z.string().optional(),
       })
       .prefault({}),
     rate: rate().optional(),

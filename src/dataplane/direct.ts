@@ -1,19 +1,45 @@
 /**
- * Mode `none`: A → network → B. The app keeps HTTP/1.1 keep-alive connections; each new one is
- * pinned to a random pod (kube-proxy balances connections, not requests) and costs a TCP round trip.
- * No proxy, no retries, no mTLS: a refused or reset connection is status 0.
+ * Connection-pinned calls: the app keeps HTTP/1.1 keep-alive connections to a service, and each new
+ * connection is pinned to one pod picked at random (kube-proxy balances connections, not requests;
+ * so does ztunnel). Mode `none` is exactly this, with a TCP round trip per new connection, no
+ * retries and no mTLS: a refused or reset connection is status 0. Ambient (without a waypoint) and
+ * plaintext callers in sidecar mode reuse it with proxies on the way (`outbound`/`inbound`).
  */
 import type { RequestShape } from '../config/model.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { PlaneBase, type CallDone, type DataPlane } from './plane.js';
+import type { Proxy } from './proxy.js';
+
+const NO_PROXIES: readonly Proxy[] = [];
+
+/** Runs `proxies[i..]` legs in order (or reverse order for responses), then `then`. */
+export function traverse(proxies: readonly Proxy[], direction: 'request' | 'response', bytes: number, then: () => void): void {
+  const n = proxies.length;
+  if (n === 0) {
+    then();
+    return;
+  }
+  let i = 0;
+  const step = (): void => {
+    if (i === n) {
+      then();
+      return;
+    }
+    const p = proxies[direction === 'request' ? i : n - 1 - i] as Proxy;
+    i++;
+    if (direction === 'request') p.requestLeg(bytes, step);
+    else p.responseLeg(bytes, step);
+  };
+  step();
+}
 
 export class DirectPlane extends PlaneBase implements DataPlane {
   call(caller: Caller, svc: ServiceRt, req: RequestShape, done: CallDone): void {
     const pool = this.appPool(caller, svc);
     const conn = pool.take('any');
     if (conn) {
-      this.send(caller, svc, conn, done);
+      this.send(caller, svc, req, conn, done);
       return;
     }
     const pod = this.randomPod(caller, svc);
@@ -21,31 +47,63 @@ export class DirectPlane extends PlaneBase implements DataPlane {
       done({ status: 0, flags: '', mtls: false });
       return;
     }
-    const fresh = pool.open('any', pod, false);
+    const fresh = pool.open('any', pod, this.encrypted(caller, pod));
     this.handshakes.total++;
-    const rtt = 2 * this.oneWay(caller.node, pod.node);
-    this.sim.schedule(rtt, () => {
-      if (pod.crashed || fresh.closed) {
-        pool.release('any', fresh);
-        done({ status: 0, flags: '', mtls: false, pod });
+    this.connect(caller, pod, fresh, (ok) => {
+      if (ok && !pod.crashed && !fresh.closed) {
+        this.send(caller, svc, req, fresh, done);
       } else {
-        this.send(caller, svc, fresh, done);
+        pool.release('any', fresh);
+        this.connectFailed(caller, svc, pod, done);
       }
-    }, undefined);
-    void req;
+    });
   }
 
-  private send(caller: Caller, svc: ServiceRt, conn: Connection<unknown>, done: CallDone): void {
+  /** Establishes a new app connection to `pod`; `then(false)` when it was refused. Mode none: one TCP round trip. */
+  protected connect(caller: Caller, pod: PodRt, _conn: Connection<unknown>, then: (ok: boolean) => void): void {
+    this.sim.schedule(2 * this.oneWay(caller.node, pod.node), () => then(!pod.crashed), undefined);
+  }
+
+  protected connectFailed(_caller: Caller, _svc: ServiceRt, pod: PodRt, done: CallDone): void {
+    done({ status: 0, flags: '', mtls: false, pod });
+  }
+
+  /** Whether the traffic from caller to pod is mTLS (none: never). */
+  protected encrypted(_caller: Caller, _pod: PodRt): boolean {
+    return false;
+  }
+
+  /** Proxies a request passes on the caller's side, in order. */
+  protected outbound(_caller: Caller, _pod: PodRt): readonly Proxy[] {
+    return NO_PROXIES;
+  }
+
+  /** Proxies a request passes on the pod's side, in order. */
+  protected inbound(_caller: Caller, _pod: PodRt): readonly Proxy[] {
+    return NO_PROXIES;
+  }
+
+  private send(caller: Caller, svc: ServiceRt, req: RequestShape, conn: Connection<unknown>, done: CallDone): void {
     const pod = conn.host as PodRt;
     const pool = this.appPool(caller, svc);
     const leg = this.oneWay(caller.node, pod.node);
-    this.sim.schedule(leg, () => {
-      this.deps.pods.deliver(pod, (status) => {
-        this.sim.schedule(leg, () => {
-          pool.release('any', conn);
-          done({ status, flags: '', mtls: false, pod });
-        }, undefined);
-      });
-    }, undefined);
+    const out = this.outbound(caller, pod);
+    const inb = this.inbound(caller, pod);
+    traverse(out, 'request', req.requestSize, () => {
+      this.sim.schedule(leg, () => {
+        traverse(inb, 'request', req.requestSize, () => {
+          this.deps.pods.deliver(pod, (status) => {
+            traverse(inb, 'response', req.responseSize, () => {
+              this.sim.schedule(leg, () => {
+                traverse(out, 'response', req.responseSize, () => {
+                  pool.release('any', conn);
+                  done({ status, flags: '', mtls: conn.mtls, pod });
+                });
+              }, undefined);
+            });
+          });
+        });
+      }, undefined);
+    });
   }
 }

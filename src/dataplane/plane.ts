@@ -8,7 +8,7 @@ import type { RequestShape, Scenario } from '../config/model.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { CostProfile } from './profile.js';
-import { ConnectionPool, type Connection } from './connections.js';
+import { ConnectionPool, type PoolOptions } from './connections.js';
 import { oneWayUs } from './network.js';
 import { TimeWeighted } from './usage.js';
 
@@ -61,18 +61,23 @@ export abstract class PlaneBase {
   }
 
   /** The app's keep-alive pool towards a service (HTTP/1.1: one request per connection at a time). */
-  protected appPool(caller: Caller, svc: ServiceRt, onClose?: (c: Connection<unknown>) => void): ConnectionPool<'any', unknown> {
+  protected appPool(caller: Caller, svc: ServiceRt): ConnectionPool<'any', unknown> {
     let byService = this.appPools.get(caller);
     if (!byService) this.appPools.set(caller, (byService = new Map()));
     let pool = byService.get(svc);
     if (!pool) {
       pool = new ConnectionPool<'any', unknown>(
-        { maxStreams: 1, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US, clientSide: this.appConnections, onClose },
+        { maxStreams: 1, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US, ...this.appPoolOptions(caller) },
         this.sim,
       );
       byService.set(svc, pool);
     }
     return pool;
+  }
+
+  /** Who counts the app's connections (memory); modes with proxies on the path override it. */
+  protected appPoolOptions(_caller: Caller): Pick<PoolOptions, 'clientSide' | 'serverSide' | 'onClose'> {
+    return { clientSide: this.appConnections };
   }
 
   protected appPoolsTo(): Iterable<ConnectionPool<'any', unknown>> {

@@ -21,8 +21,9 @@ export interface Cluster {
  * Pod i of a service (counting across versions) goes to node (hash(service) + i) mod N: spread
  * like a scheduler would, and stable when other services are added or removed.
  */
-function nodeFor(nodes: NodeRt[], key: string, i: number): NodeRt {
-  return nodes[(fnv1a(key) + i) % nodes.length] as NodeRt;
+function nodeFor(nodes: NodeRt[], key: string, i: number, pinned?: string): NodeRt {
+  const pin = pinned === undefined ? undefined : nodes.find((n) => n.model.name === pinned);
+  return pin ?? (nodes[(fnv1a(key) + i) % nodes.length] as NodeRt);
 }
 
 export function buildCluster(scenario: Scenario, sim: Simulator, streams: RandomStreams): Cluster {
@@ -44,7 +45,7 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
         const pod: PodRt = {
           name: `${model.name}-${version.name}-${i}`,
           edgeName: model.key,
-          node: nodeFor(nodes, model.key, index),
+          node: nodeFor(nodes, model.key, index, model.node),
           inMesh: model.inMesh,
           namespace: model.namespace,
           serviceAccount: model.serviceAccount,
@@ -73,7 +74,7 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
     name: `${w.name}-client`,
     edgeName: w.name,
     model: w,
-    node: nodeFor(nodes, `workload/${w.name}`, 0),
+    node: nodeFor(nodes, `workload/${w.name}`, 0, w.from.node),
     inMesh: w.from.inMesh,
     namespace: w.from.namespace,
     serviceAccount: w.from.serviceAccount,

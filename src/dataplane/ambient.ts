@@ -1,0 +1,175 @@
+/**
+ * Mode `ambient`: A → ztunnel(node A) → network, HBONE mTLS → [waypoint of B → network →]
+ * ztunnel(node B) → B. One ztunnel traversal when both pods share a node.
+ *
+ * Without a waypoint ztunnel works at L4: it pins each app connection to a random endpoint of the
+ * service and carries it as an HTTP/2 CONNECT stream inside a pooled HBONE connection between the
+ * two ztunnels (up to `hboneMaxStreams` streams each). With a waypoint, app connections go to the
+ * waypoint, an Envoy that balances each request (EnvoyClient) and reaches pods over HBONE.
+ * Source: semantics.md §9 (ambient data path); Istio ambient architecture docs.
+ */
+import type { RequestShape } from '../config/model.js';
+import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
+import { ConnectionPool, type Connection } from './connections.js';
+import { DirectPlane, traverse } from './direct.js';
+import { EnvoyClient, type Transport } from './envoy-client.js';
+import { DEFAULT_IDLE_TIMEOUT_US, type CallDone, type PlaneDeps } from './plane.js';
+import { Proxy } from './proxy.js';
+
+export class AmbientPlane extends DirectPlane {
+  readonly ztunnels = new Map<NodeRt, Proxy>();
+  readonly waypoints = new Map<ServiceRt, Proxy>();
+  /** HBONE connections from each ztunnel or waypoint to each destination ztunnel or waypoint. */
+  private readonly hbone = new Map<Proxy, ConnectionPool<Proxy, Proxy>>();
+  private readonly envoy: EnvoyClient;
+  /** App connections through a waypoint, per (caller, service). */
+  private readonly viaWaypoint = new Map<Caller, Map<ServiceRt, ConnectionPool<'any', Proxy>>>();
+
+  constructor(deps: PlaneDeps) {
+    super(deps);
+    const transport: Transport = {
+      mtls: (_proxy, host) => host.inMesh,
+      connect: (proxy, host, conn, then) => this.tunnel(proxy, this.ztunnelOf(host.node), () => !host.crashed, conn, then),
+      serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
+      serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
+      oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
+    };
+    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes });
+  }
+
+  addZtunnel(node: NodeRt): Proxy {
+    const z = new Proxy('ztunnel', `ztunnel-${node.model.name}`, node, this.deps.profile.ztunnel, this.sim);
+    this.ztunnels.set(node, z);
+    node.ztunnel = z;
+    return z;
+  }
+
+  addWaypoint(svc: ServiceRt, node: NodeRt): Proxy {
+    const w = new Proxy('waypoint', `${svc.model.name}-waypoint`, node, this.deps.profile.waypoint, this.sim);
+    this.waypoints.set(svc, w);
+    svc.waypoint = w;
+    return w;
+  }
+
+  ztunnelOf(node: NodeRt): Proxy {
+    return this.ztunnels.get(node) as Proxy;
+  }
+
+  override call(caller: Caller, svc: ServiceRt, req: RequestShape, done: CallDone): void {
+    const wp = this.waypoints.get(svc);
+    // Out-of-mesh callers reach pods directly: only the source ztunnel redirects to a waypoint.
+    if (wp && caller.inMesh) this.callViaWaypoint(caller, svc, wp, req, done);
+    else super.call(caller, svc, req, done);
+  }
+
+  protected override encrypted(caller: Caller, pod: PodRt): boolean {
+    return caller.inMesh && pod.inMesh;
+  }
+
+  protected override outbound(caller: Caller): readonly Proxy[] {
+    return caller.inMesh ? [this.ztunnelOf(caller.node)] : [];
+  }
+
+  protected override inbound(caller: Caller, pod: PodRt): readonly Proxy[] {
+    if (!pod.inMesh || (caller.inMesh && caller.node === pod.node)) return [];
+    return [this.ztunnelOf(pod.node)];
+  }
+
+  /** A new app connection: plain TCP, or a CONNECT stream in an HBONE tunnel between the ztunnels. */
+  protected override connect(caller: Caller, pod: PodRt, conn: Connection<unknown>, then: (ok: boolean) => void): void {
+    if (!conn.mtls || caller.node === pod.node) {
+      super.connect(caller, pod, conn, then);
+      return;
+    }
+    this.tunnel(this.ztunnelOf(caller.node), this.ztunnelOf(pod.node), () => !pod.crashed, conn, then);
+  }
+
+  /**
+   * Carries `conn` from `from` to the destination proxy `to` in an HBONE tunnel: reuse a pooled
+   * HTTP/2 connection with a free stream or open one (TCP + TLS 1.3 with handshake CPU on both
+   * ends), then the CONNECT round trip, after which `to` has connected onwards (`reachable()`).
+   */
+  private tunnel(from: Proxy, to: Proxy, reachable: () => boolean, conn: Connection<unknown>, then: (ok: boolean) => void): void {
+    const pool = this.hbonePool(from);
+    const ow = this.oneWay(from.node, to.node);
+    const connectStream = () => this.sim.schedule(2 * ow, () => then(reachable()), undefined);
+    let outer = pool.take(to);
+    conn.tunnel = { release: () => outer && pool.release(to, outer) };
+    if (outer) {
+      connectStream();
+      return;
+    }
+    outer = pool.open(to, to, true);
+    this.handshakes.total++;
+    this.handshakes.mtls++;
+    const tls = this.deps.profile.tls;
+    this.sim.schedule(2 * ow + ow * tls.roundTrips, () => to.handshake(tls.serverHandshakeCpuUs, () => {
+      this.sim.schedule(ow * tls.roundTrips, () => from.handshake(tls.clientHandshakeCpuUs, connectStream), undefined);
+    }), undefined);
+  }
+
+  private hbonePool(from: Proxy): ConnectionPool<Proxy, Proxy> {
+    let pool = this.hbone.get(from);
+    if (!pool) {
+      pool = new ConnectionPool<Proxy, Proxy>({
+        maxStreams: this.deps.profile.ztunnel.hboneMaxStreams,
+        maxRequestsPerConnection: 0,
+        idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
+        clientSide: from.connections,
+        serverSide: (to) => (to as Proxy).connections,
+      }, this.sim);
+      this.hbone.set(from, pool);
+    }
+    return pool;
+  }
+
+  /** App connections are counted by both ztunnels they pass, and their HBONE stream freed on close. */
+  protected override appPoolOptions(caller: Caller) {
+    return {
+      clientSide: caller.inMesh ? this.ztunnelOf(caller.node).connections : this.appConnections,
+      serverSide: (host: unknown) => {
+        const pod = host as PodRt;
+        return pod.inMesh && pod.node !== caller.node ? this.ztunnelOf(pod.node).connections : undefined;
+      },
+      onClose: (c: Connection<unknown>) => c.tunnel?.release(),
+    };
+  }
+
+  private callViaWaypoint(caller: Caller, svc: ServiceRt, wp: Proxy, req: RequestShape, done: CallDone): void {
+    const zt = this.ztunnelOf(caller.node);
+    let bySvc = this.viaWaypoint.get(caller);
+    if (!bySvc) this.viaWaypoint.set(caller, (bySvc = new Map()));
+    let pool = bySvc.get(svc);
+    if (!pool) {
+      pool = new ConnectionPool<'any', Proxy>({
+        maxStreams: 1, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
+        clientSide: zt.connections, serverSide: () => wp.connections, onClose: (c) => c.tunnel?.release(),
+      }, this.sim);
+      bySvc.set(svc, pool);
+    }
+    const appPool = pool;
+    const ow = this.oneWay(caller.node, wp.node);
+    const send = (conn: Connection<Proxy>) => {
+      traverse([zt], 'request', req.requestSize, () => this.sim.schedule(ow, () => {
+        wp.requestLeg(req.requestSize, () => this.envoy.route(wp, svc, req, (r) => {
+          this.sim.schedule(ow, () => traverse([zt], 'response', req.responseSize, () => {
+            appPool.release('any', conn);
+            done({ ...r, mtls: true });
+          }), undefined);
+        }));
+      }, undefined));
+    };
+    const conn = appPool.take('any');
+    if (conn) {
+      send(conn);
+      return;
+    }
+    const fresh = appPool.open('any', wp, true);
+    this.tunnel(zt, wp, () => true, fresh, () => send(fresh));
+  }
+
+  override podCrashed(pod: PodRt): void {
+    super.podCrashed(pod);
+    this.envoy.closeHost(pod);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Mode `sidecar`: A → A's sidecar (outbound) → network, mTLS → B's sidecar (inbound) → B.
+ * The client sidecar is an EnvoyClient; a new upstream connection costs a TCP round trip and,
+ * with mTLS, the TLS 1.3 flight with handshake CPU on both sidecars. Plaintext callers
+ * (inMesh: false) keep the connection-pinned path and meet only B's sidecar.
+ */
+import type { RequestShape } from '../config/model.js';
+import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
+import type { Connection } from './connections.js';
+import { DirectPlane } from './direct.js';
+import { EnvoyClient, type Transport } from './envoy-client.js';
+import type { CallDone, PlaneDeps } from './plane.js';
+import { Proxy } from './proxy.js';
+
+export class SidecarPlane extends DirectPlane {
+  readonly sidecars = new Map<Caller, Proxy>();
+  private readonly envoy: EnvoyClient;
+
+  constructor(deps: PlaneDeps) {
+    super(deps);
+    const transport: Transport = {
+      // Auto mTLS: encrypt when the peer has a sidecar (semantics.md §10).
+      mtls: (_proxy, host) => this.sidecars.has(host),
+      connect: (proxy, host, conn, then) => this.connectUpstream(proxy, host, conn, then),
+      serverSide: (_proxy, host) => this.inbound(host, host),
+      serverConnections: (host) => this.sidecars.get(host)?.connections,
+      oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
+    };
+    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes });
+  }
+
+  /** Gives an in-mesh caller (pod or workload client) its sidecar. */
+  addSidecar(caller: Caller): Proxy {
+    const p = new Proxy('sidecar', `${caller.name}.sidecar`, caller.node, this.deps.profile.sidecar, this.sim);
+    this.sidecars.set(caller, p);
+    caller.sidecar = p;
+    return p;
+  }
+
+  override call(caller: Caller, svc: ServiceRt, req: RequestShape, done: CallDone): void {
+    const cs = caller.inMesh ? this.sidecars.get(caller) : undefined;
+    if (!cs) {
+      super.call(caller, svc, req, done);
+      return;
+    }
+    cs.requestLeg(req.requestSize, () => this.envoy.route(cs, svc, req, done));
+  }
+
+  // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).
+  protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
+    const s = this.sidecars.get(pod);
+    return s ? [s] : [];
+  }
+
+  /** TCP round trip, then (mTLS) ClientHello → server handshake work → reply → client handshake work. */
+  private connectUpstream(cs: Proxy, host: PodRt, conn: Connection<PodRt>, then: (ok: boolean) => void): void {
+    const ow = this.oneWay(cs.node, host.node);
+    const tls = this.deps.profile.tls;
+    const ss = this.sidecars.get(host);
+    this.sim.schedule(2 * ow, () => {
+      if (host.crashed) return then(false);
+      if (!conn.mtls || !ss) return then(true);
+      this.sim.schedule(ow * tls.roundTrips, () => ss.handshake(tls.serverHandshakeCpuUs, () => {
+        this.sim.schedule(ow * tls.roundTrips, () => cs.handshake(tls.clientHandshakeCpuUs, () => then(true)), undefined);
+      }), undefined);
+    }, undefined);
+  }
+
+  override podCrashed(pod: PodRt): void {
+    super.podCrashed(pod);
+    this.envoy.closeHost(pod);
+  }
+}
