@@ -251,6 +251,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints },
     nodes, network: { sameNodeUs: spec.cluster.network.sameNode, sameZoneUs: spec.cluster.network.sameZone, crossZoneUs: spec.cluster.network.crossZone },
     services, workloads, faults,
+    cost: spec.cost,
     slo: spec.slo && { p50Us: spec.slo.p50, p90Us: spec.slo.p90, p99Us: spec.slo.p99, p999Us: spec.slo.p999, successRate: spec.slo.successRate },
   };
   return { scenario, warnings, source: src };

@@ -97,4 +97,5 @@ export interface Scenario {
   workloads: WorkloadModel[];
   faults: FaultModel[];
   slo?: SloModel;
+  cost?: { vcpuHourUsd?: number; gibHourUsd?: number };
 }

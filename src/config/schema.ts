@@ -266,6 +266,8 @@ export const scenarioSchema = z.strictObject({
     workload: z.array(workloadSchema).min(1, 'a scenario needs at least one workload'),
     faults: z.array(faultSchema).default([]),
     slo: sloSchema.optional(),
+    /** Prices for the monthly cost; defaults come from the cost profile (GKE Autopilot list prices). */
+    cost: z.strictObject({ vcpuHourUsd: z.number().nonnegative().optional(), gibHourUsd: z.number().nonnegative().optional() }).optional(),
   }),
 });
 

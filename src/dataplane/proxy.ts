@@ -53,17 +53,19 @@ export class Proxy implements ProxyHandle {
   }
 
   private run(cpuUs: number, telemetryUs: number, then: () => void): void {
-    const leg: Leg = { proxy: this, cpuUs, telemetryUs, then };
-    this.workers.acquire(() => {
-      this.cpuUsedUs += cpuUs;
-      this.sim.schedule(this.node.cpu.begin(cpuUs), legDone, leg);
-    });
+    this.workers.acquire(startLeg, { proxy: this, cpuUs, telemetryUs, then });
   }
 
   /** Fixed latency split evenly over the two legs. */
   get halfFixedUs(): number {
     return this.costs.fixedLatencyUs / 2;
   }
+}
+
+function startLeg(leg: Leg): void {
+  const p = leg.proxy;
+  p.cpuUsedUs += leg.cpuUs;
+  p.sim.schedule(p.node.cpu.begin(leg.cpuUs), legDone, leg);
 }
 
 function legDone(leg: Leg): void {

@@ -41,7 +41,7 @@ export function buildResults(s: SimulationState): ResultsJson {
   const services: Record<string, ServiceJson> = {};
   for (const svc of s.cluster.serviceList) {
     const pods: ServiceJson['pods'] = {};
-    for (const p of svc.pods) pods[p.name] = { node: p.node.model.name, requests: p.stats.total };
+    for (const p of svc.pods) pods[p.name] = { node: p.node.model.name, requests: p.served };
     services[svc.model.key] = { requests: svc.stats.toJson(), latency_ms: svc.stats.latency.summaryMs(), retries: svc.retries, pods };
   }
   const edges: EdgeJson[] = s.edges.sorted().map((e) => {

@@ -41,7 +41,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const warmupUs = Math.min(scenario.warmupUs, durationUs);
   const sim = new Simulator();
   const streams = new RandomStreams(seed);
-  const profile = loadProfile(scenario.mesh.profile);
+  const base = loadProfile(scenario.mesh.profile);
+  const profile = { ...base, prices: { ...base.prices, ...scenario.cost } };
   const cluster = buildCluster(scenario, sim, streams);
   const timeline = new Timeline(sim);
   const edges = new EdgeTable();
@@ -81,6 +82,20 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     });
   }
 
+  if (mode !== 'none') scheduleCertRotations(sim, timeline, profile, plane, durationUs);
+
   sim.run(durationUs);
   return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline };
+}
+
+/**
+ * Istio workload certificates live 24 h and are renewed at 50% of their lifetime (semantics.md §10).
+ * Every proxy got its certificate at t=0, so they all renew together; open connections keep their
+ * session, and every connection opened afterwards handshakes with the new certificate.
+ */
+function scheduleCertRotations(sim: Simulator, timeline: Timeline, profile: CostProfile, plane: MeshPlane, durationUs: number): void {
+  const everyUs = (profile.tls.certLifetimeHours * 3600e6) / 2;
+  for (let t = everyUs; t <= durationUs; t += everyUs) {
+    sim.at(t, () => timeline.add('cert_rotation', { proxies: plane.proxies.length, lifetime_h: profile.tls.certLifetimeHours }), undefined);
+  }
 }

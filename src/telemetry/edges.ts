@@ -15,18 +15,19 @@ export class EdgeStats {
 }
 
 export class EdgeTable {
-  private readonly edges = new Map<string, EdgeStats>();
+  private readonly edges = new Map<string, Map<string, EdgeStats>>();
 
   get(source: string, destination: string): EdgeStats {
-    const key = `${source}\u0000${destination}`;
-    let e = this.edges.get(key);
-    if (!e) this.edges.set(key, (e = new EdgeStats(source, destination)));
+    let bySource = this.edges.get(source);
+    if (!bySource) this.edges.set(source, (bySource = new Map()));
+    let e = bySource.get(destination);
+    if (!e) bySource.set(destination, (e = new EdgeStats(source, destination)));
     return e;
   }
 
   /** Edges in a stable order (source, then destination). */
   sorted(): EdgeStats[] {
-    return [...this.edges.values()].sort((a, b) => (a.source === b.source ? cmp(a.destination, b.destination) : cmp(a.source, b.source)));
+    return [...this.edges.values()].flatMap((m) => [...m.values()]).sort((a, b) => (a.source === b.source ? cmp(a.destination, b.destination) : cmp(a.source, b.source)));
   }
 }
 

@@ -63,7 +63,7 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
           throttle: 1,
           cpuRunning: 0,
           cpuUsedUs: 0,
-          stats: new RequestStats(),
+          served: 0,
         };
         svc.pods.push(pod);
       }

@@ -51,8 +51,8 @@ export interface PodRt extends Caller {
   /** CPU-bound work running now (for the CPU limit) and CPU used (µs). */
   cpuRunning: number;
   cpuUsedUs: number;
-  /** Requests in flight towards this pod from each client-side proxy (least-request LB). */
-  readonly stats: RequestStats;
+  /** Requests this pod answered (after warmup). */
+  served: number;
 }
 
 export interface ServiceRt {

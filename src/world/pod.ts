@@ -38,7 +38,7 @@ export class PodBehaviour {
     }
     const work: Work = { pod, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
     this.track(pod).add(work);
-    pod.slots.acquire(() => this.serve(work));
+    pod.slots.acquire(this.serve, work);
   }
 
   /** The pod dies: everything it holds or queues is answered with a reset. */
@@ -57,7 +57,7 @@ export class PodBehaviour {
     return s;
   }
 
-  private serve(work: Work): void {
+  private readonly serve = (work: Work): void => {
     if (work.settled) return;
     const pod = work.pod;
     const svc = pod.service;
@@ -72,7 +72,7 @@ export class PodBehaviour {
     pod.cpuUsedUs += serviceUs;
     const wallUs = pod.node.cpu.begin(serviceUs, pod.throttle) * limitSlowdown;
     this.sim.schedule(wallUs + pod.faultLatencyUs, this.afterService, work);
-  }
+  };
 
   private readonly afterService = (work: Work): void => {
     work.pod.node.cpu.end();
@@ -111,7 +111,7 @@ export class PodBehaviour {
     }
     if (work.arrivedUs >= this.warmupUs) {
       const latencyUs = this.sim.now - work.arrivedUs;
-      pod.stats.record(status, '', latencyUs);
+      pod.served++;
       pod.service.stats.record(status, '', latencyUs);
     }
     work.respond(status);

@@ -4,11 +4,12 @@
  */
 import { Fifo } from './fifo.js';
 
-export type Start = () => void;
+export type Start<A> = (arg: A) => void;
 
 export class Station {
   busy = 0;
-  private readonly waiting = new Fifo<Start>();
+  /** Waiting jobs as (start, arg) pairs, flattened so queueing allocates nothing per job. */
+  private readonly waiting = new Fifo<unknown>();
   /** Integral of busy servers over time (µs), for utilisation. */
   private busyArea = 0;
   private lastChange = 0;
@@ -16,25 +17,26 @@ export class Station {
   constructor(readonly servers: number, private readonly clock: { now: number }) {}
 
   get queued(): number {
-    return this.waiting.length;
+    return this.waiting.length / 2;
   }
 
-  /** Calls `start` now if a server is free, otherwise when one frees up (FIFO). */
-  acquire(start: Start): void {
+  /** Calls `start(arg)` now if a server is free, otherwise when one frees up (FIFO). */
+  acquire<A>(start: Start<A>, arg: A): void {
     if (this.busy < this.servers) {
       this.account();
       this.busy++;
-      start();
+      start(arg);
     } else {
       this.waiting.push(start);
+      this.waiting.push(arg);
     }
   }
 
   /** Frees a server; the longest-waiting job (if any) takes it at once. */
   release(): void {
-    const next = this.waiting.shift();
+    const next = this.waiting.shift() as Start<unknown> | undefined;
     if (next) {
-      next();
+      next(this.waiting.shift());
     } else {
       this.account();
       this.busy--;
