@@ -8,7 +8,7 @@
  * waypoint, an Envoy that balances each request (EnvoyClient) and reaches pods over HBONE.
  * Source: semantics.md §9 (ambient data path); Istio ambient architecture docs.
  */
-import type { RequestShape } from '../config/model.js';
+import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { DirectPlane, traverse } from './direct.js';
@@ -55,11 +55,11 @@ export class AmbientPlane extends DirectPlane {
     return this.ztunnels.get(node) as Proxy;
   }
 
-  override call(caller: Caller, svc: ServiceRt, req: RequestShape, done: CallDone): void {
-    const wp = this.waypoints.get(svc);
+  override call(call: AppCall, done: CallDone): void {
+    const wp = this.waypoints.get(call.service);
     // Out-of-mesh callers reach pods directly: only the source ztunnel redirects to a waypoint.
-    if (wp && caller.inMesh) this.callViaWaypoint(caller, svc, wp, req, done);
-    else super.call(caller, svc, req, done);
+    if (wp && call.caller.inMesh) this.callViaWaypoint(call, wp, done);
+    else super.call(call, done);
   }
 
   protected override encrypted(caller: Caller, pod: PodRt): boolean {
@@ -135,7 +135,8 @@ export class AmbientPlane extends DirectPlane {
     };
   }
 
-  private callViaWaypoint(caller: Caller, svc: ServiceRt, wp: Proxy, req: RequestShape, done: CallDone): void {
+  private callViaWaypoint(call: AppCall, wp: Proxy, done: CallDone): void {
+    const { caller, service: svc, req } = call;
     const zt = this.ztunnelOf(caller.node);
     let bySvc = this.viaWaypoint.get(caller);
     if (!bySvc) this.viaWaypoint.set(caller, (bySvc = new Map()));
@@ -151,7 +152,7 @@ export class AmbientPlane extends DirectPlane {
     const ow = this.oneWay(caller.node, wp.node);
     const send = (conn: Connection<Proxy>) => {
       traverse([zt], 'request', req.requestSize, () => this.sim.schedule(ow, () => {
-        wp.requestLeg(req.requestSize, () => this.envoy.route(wp, svc, req, (r) => {
+        wp.requestLeg(req.requestSize, () => this.envoy.route(wp, call, (r) => {
           this.sim.schedule(ow, () => traverse([zt], 'response', req.responseSize, () => {
             appPool.release('any', conn);
             done({ ...r, mtls: true });

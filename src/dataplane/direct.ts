@@ -6,6 +6,7 @@
  * plaintext callers in sidecar mode reuse it with proxies on the way (`outbound`/`inbound`).
  */
 import type { RequestShape } from '../config/model.js';
+import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { PlaneBase, type CallDone, type DataPlane } from './plane.js';
@@ -47,11 +48,12 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     return this.appPool(caller, svc);
   }
 
-  call(caller: Caller, svc: ServiceRt, req: RequestShape, done: CallDone): void {
+  call(call: AppCall, done: CallDone): void {
+    const { caller, service: svc } = call;
     const pool = this.appPool(caller, svc);
     const conn = pool.take('any');
     if (conn) {
-      this.send(caller, svc, req, conn, done);
+      this.send(call, conn, done);
       return;
     }
     const pod = this.randomPod(caller, svc);
@@ -63,7 +65,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     this.handshakes.total++;
     this.connect(caller, pod, fresh, (ok) => {
       if (ok && !pod.crashed && !fresh.closed) {
-        this.send(caller, svc, req, fresh, done);
+        this.send(call, fresh, done);
       } else {
         pool.release('any', fresh);
         this.connectFailed(caller, svc, pod, done);
@@ -95,9 +97,10 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     return NO_PROXIES;
   }
 
-  private send(caller: Caller, svc: ServiceRt, req: RequestShape, conn: Connection<unknown>, done: CallDone): void {
+  private send(call: AppCall, conn: Connection<unknown>, done: CallDone): void {
+    const { caller, req } = call;
     const f: Flight = {
-      plane: this, pool: this.appPoolFor(caller, svc), conn, pod: conn.host as PodRt, req, done,
+      plane: this, pool: this.appPoolFor(caller, call.service), conn, pod: conn.host as PodRt, call, req, done,
       leg: 0, out: this.outbound(caller, conn.host as PodRt), inb: this.inbound(caller, conn.host as PodRt), status: 0,
     };
     f.leg = this.oneWay(caller.node, f.pod.node);
@@ -111,6 +114,7 @@ interface Flight {
   pool: ReturnType<DirectPlane['appPoolFor']>;
   conn: Connection<unknown>;
   pod: PodRt;
+  call: AppCall;
   req: RequestShape;
   done: CallDone;
   leg: number;
@@ -125,7 +129,7 @@ function arriveAtServer(f: Flight): void {
 }
 
 function deliverTo(f: Flight): void {
-  f.plane.pods.deliver(f.pod, (status) => {
+  f.plane.pods.deliver(f.pod, f.call, (status) => {
     f.status = status;
     if (f.inb.length === 0) f.plane.clock.schedule(f.leg, arriveBack, f);
     else traverse(f.inb, 'response', f.req.responseSize, () => f.plane.clock.schedule(f.leg, arriveBack, f));

@@ -6,6 +6,7 @@
 import type { Uniform } from '../kernel/random.js';
 import type { Simulator } from '../kernel/simulator.js';
 import type { RequestShape } from '../config/model.js';
+import type { AppCall } from '../world/call.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import { ConnectionPool, type Connection } from './connections.js';
@@ -39,6 +40,7 @@ interface UpstreamCluster {
 }
 
 interface Attempt {
+  call: AppCall;
   proxy: Proxy;
   svc: ServiceRt;
   req: RequestShape;
@@ -65,8 +67,9 @@ export class EnvoyClient {
   }
 
   /** The request has passed `proxy`'s request leg; balance, connect, forward, and answer via its response leg. */
-  route(proxy: Proxy, svc: ServiceRt, req: RequestShape, done: CallDone): void {
-    this.attempt({ proxy, svc, req, done, cluster: this.cluster(proxy, svc), tried: [], retries: 0 });
+  route(proxy: Proxy, call: AppCall, done: CallDone): void {
+    const svc = call.service;
+    this.attempt({ call, proxy, svc, req: call.req, done, cluster: this.cluster(proxy, svc), tried: [], retries: 0 });
   }
 
   closeHost(pod: PodRt): void {
@@ -156,7 +159,7 @@ export class EnvoyClient {
     const { requestSize, responseSize } = a.req;
     this.sim.schedule(ow, () => {
       traverse(server, 'request', requestSize, () => {
-        this.deps.pods.deliver(host, (status) => {
+        this.deps.pods.deliver(host, a.call, (status) => {
           traverse(server, 'response', responseSize, () => {
             this.sim.schedule(ow, () => {
               a.cluster.pool.release(host, conn);

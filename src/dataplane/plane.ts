@@ -4,7 +4,8 @@
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { RandomStreams, Uniform } from '../kernel/random.js';
-import type { RequestShape, Scenario } from '../config/model.js';
+import type { Scenario } from '../config/model.js';
+import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { CostProfile } from './profile.js';
@@ -24,7 +25,7 @@ export interface CallResult {
 export type CallDone = (r: CallResult) => void;
 
 export interface DataPlane {
-  call(caller: Caller, target: ServiceRt, req: RequestShape, done: CallDone): void;
+  call(call: AppCall, done: CallDone): void;
   /** A pod crashed: its connections are gone. */
   podCrashed(pod: PodRt): void;
   /** Connection handshakes performed (new connections), for reports and tests. */

@@ -4,8 +4,8 @@
  * with mTLS, the TLS 1.3 flight with handshake CPU on both sidecars. Plaintext callers
  * (inMesh: false) keep the connection-pinned path and meet only B's sidecar.
  */
-import type { RequestShape } from '../config/model.js';
-import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
+import type { AppCall } from '../world/call.js';
+import type { Caller, PodRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
 import { EnvoyClient, type Transport } from './envoy-client.js';
@@ -37,13 +37,13 @@ export class SidecarPlane extends DirectPlane {
     return p;
   }
 
-  override call(caller: Caller, svc: ServiceRt, req: RequestShape, done: CallDone): void {
-    const cs = caller.inMesh ? this.sidecars.get(caller) : undefined;
+  override call(call: AppCall, done: CallDone): void {
+    const cs = call.caller.inMesh ? this.sidecars.get(call.caller) : undefined;
     if (!cs) {
-      super.call(caller, svc, req, done);
+      super.call(call, done);
       return;
     }
-    cs.requestLeg(req.requestSize, () => this.envoy.route(cs, svc, req, done));
+    cs.requestLeg(call.req.requestSize, () => this.envoy.route(cs, call, done));
   }
 
   // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).

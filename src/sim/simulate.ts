@@ -3,6 +3,7 @@ import { RandomStreams } from '../kernel/random.js';
 import { Simulator } from '../kernel/simulator.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
+import type { AppCall } from '../world/call.js';
 import type { Caller, ServiceRt } from '../world/entities.js';
 import { scheduleFaults } from '../world/faults.js';
 import { PodBehaviour } from '../world/pod.js';
@@ -13,11 +14,14 @@ import type { CallDone, CallResult } from '../dataplane/plane.js';
 import { EdgeTable } from '../telemetry/edges.js';
 import { RequestStats } from '../telemetry/requests.js';
 import { Timeline } from '../telemetry/timeline.js';
+import type { RunObserver } from '../telemetry/observer.js';
 
 export interface RunOptions {
   seed?: number;
   mode?: MeshMode;
   durationUs?: number;
+  /** Outputs that watch every finished call (metrics, time series, traces). */
+  observers?: RunObserver[];
 }
 
 export interface SimulationState {
@@ -47,19 +51,23 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const timeline = new Timeline(sim);
   const edges = new EdgeTable();
   const endUser = new RequestStats();
+  const observers = options.observers ?? [];
 
   // Every application-level call goes through here, so edges see the status the app finally got.
-  const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, done: CallDone): void => {
+  let nextCallId = 1;
+  const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, parent: AppCall | undefined, done: CallDone): void => {
     const startUs = sim.now;
-    plane.call(caller, target, req, (r: CallResult) => {
+    const call: AppCall = { id: nextCallId++, parent, caller, service: target, req, startUs };
+    plane.call(call, (r: CallResult) => {
       if (startUs >= warmupUs) {
         edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls);
       }
+      for (const o of observers) o.onCall({ call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now });
       done(r);
     });
   };
 
-  const pods = new PodBehaviour(sim, (caller, target, call, done) => edgeCall(caller, target, call, (r) => done(r.status)), warmupUs);
+  const pods = new PodBehaviour(sim, (caller, target, call, parent, done) => edgeCall(caller, target, call, parent, (r) => done(r.status)), warmupUs);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
   const plane = createPlane(mode, { sim, streams, scenario, profile, pods }, cluster);
 
@@ -75,7 +83,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     const target = cluster.services.get(client.model.target) as ServiceRt;
     startWorkload(sim, streams, client.model, durationUs, (req, done) => {
       const startUs = sim.now;
-      edgeCall(client, target, req, (r) => {
+      edgeCall(client, target, req, undefined, (r) => {
         if (startUs >= warmupUs) endUser.record(r.status, r.flags, sim.now - startUs);
         done();
       });

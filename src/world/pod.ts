@@ -4,14 +4,16 @@
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { CallModel } from '../config/model.js';
+import type { AppCall } from './call.js';
 import type { Caller, PodRt, ServiceRt } from './entities.js';
 
 /** How a pod's app reaches another service; the data plane of the current mode implements it. */
-export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, done: (status: number) => void) => void;
+export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, parent: AppCall, done: (status: number) => void) => void;
 
 /** One request being served by a pod; settled once, by its answer or by a crash. */
 interface Work {
   pod: PodRt;
+  call: AppCall;
   arrivedUs: number;
   respond: (status: number) => void;
   settled: boolean;
@@ -31,12 +33,12 @@ export class PodBehaviour {
   constructor(private readonly sim: Simulator, private readonly callOut: CallOut, private readonly warmupUs: number) {}
 
   /** A request has reached the pod's application port. `respond(0)` means the connection was reset. */
-  deliver(pod: PodRt, respond: (status: number) => void): void {
+  deliver(pod: PodRt, call: AppCall, respond: (status: number) => void): void {
     if (pod.crashed) {
       respond(0);
       return;
     }
-    const work: Work = { pod, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
+    const work: Work = { pod, call, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
     this.track(pod).add(work);
     pod.slots.acquire(this.serve, work);
   }
@@ -90,7 +92,7 @@ export class PodBehaviour {
     }
     const call = calls[work.nextCall++] as CallModel;
     const target = this.resolve(call.service);
-    this.callOut(work.pod, target, call, (status) => {
+    this.callOut(work.pod, target, call, work.call, (status) => {
       if (work.settled) return;
       if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
       else this.nextCall(work);

@@ -1,0 +1,20 @@
+/** Hooks for outputs that watch every application-level call (metrics, time series, traces). */
+import type { AppCall } from '../world/call.js';
+import type { PodRt } from '../world/entities.js';
+
+export interface CallRecord {
+  call: AppCall;
+  /** Status the caller's app got (0 = reset). */
+  status: number;
+  /** Envoy response flags, comma-separated, '' for none. */
+  flags: string;
+  mtls: boolean;
+  /** The pod that gave the final answer, if any. */
+  pod?: PodRt;
+  endUs: number;
+}
+
+export interface RunObserver {
+  /** Called once per finished application-level call, in simulated-time order. */
+  onCall(record: CallRecord): void;
+}

@@ -1,0 +1,14 @@
+/** One application-level call: who calls which service with what, and inside which other call. */
+import type { RequestShape } from '../config/model.js';
+import type { Caller, ServiceRt } from './entities.js';
+
+export interface AppCall {
+  /** Sequential id within the run (deterministic). */
+  readonly id: number;
+  /** The call whose handling made this one (undefined for end-user requests). */
+  readonly parent?: AppCall;
+  readonly caller: Caller;
+  readonly service: ServiceRt;
+  readonly req: RequestShape;
+  readonly startUs: number;
+}
