@@ -1,15 +1,33 @@
 /** YAML parsing that keeps source positions, so every problem can be reported as FILE:LINE:COL. */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export type PathSegment = string | number;
 
 export class YamlSource {
-  readonly lineCounter = new LineCounter();
+  readonly lineCounter: LineCounter;
   readonly doc: Document.Parsed;
 
-  constructor(readonly file: string, readonly text: string, readonly lineOffset = 0, readonly colOffset = 0) {
-    this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+  /**
+   * One YAML document of `file`. `lineOffset`/`colOffset` shift positions when the text was
+   * embedded in another file (an inline `istio: |` block), so errors point into the user's file.
+   */
+  constructor(readonly file: string, readonly text: string, readonly lineOffset = 0, readonly colOffset = 0, parsed?: { doc: Document.Parsed; lineCounter: LineCounter }) {
+    if (parsed) {
+      this.doc = parsed.doc;
+      this.lineCounter = parsed.lineCounter;
+    } else {
+      this.lineCounter = new LineCounter();
+      this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+    }
+  }
+
+  /** Every document of a multi-document YAML text (`---` separated). */
+  static all(file: string, text: string, lineOffset = 0, colOffset = 0): YamlSource[] {
+    const lineCounter = new LineCounter();
+    const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const list = Array.isArray(docs) ? docs : [];
+    return list.map((doc) => new YamlSource(file, text, lineOffset, colOffset, { doc, lineCounter }));
   }
 
   /** Syntax errors as diagnostics (empty when the YAML parsed). */

@@ -13,14 +13,20 @@ import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { DirectPlane, traverse } from './direct.js';
 import { EnvoyClient, type Transport } from './envoy-client.js';
-import { DEFAULT_IDLE_TIMEOUT_US, type CallDone, type PlaneDeps } from './plane.js';
+import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type PlaneDeps } from './plane.js';
 import { Proxy } from './proxy.js';
+
+/** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
+const HBONE_IDLE_RELEASE_US = 300e6;
+
+/** SPIFFE-style identity `ns/sa` of a caller; ztunnel keys its HBONE pools by it. */
+const identityOf = (c: Caller) => `${c.namespace}/${c.serviceAccount}`;
 
 export class AmbientPlane extends DirectPlane {
   readonly ztunnels = new Map<NodeRt, Proxy>();
   readonly waypoints = new Map<ServiceRt, Proxy>();
   /** HBONE connections from each ztunnel or waypoint to each destination ztunnel or waypoint. */
-  private readonly hbone = new Map<Proxy, ConnectionPool<Proxy, Proxy>>();
+  private readonly hbone = new Map<Proxy, ConnectionPool<string, Proxy>>();
   private readonly envoy: EnvoyClient;
   /** App connections through a waypoint, per (caller, service). */
   private readonly viaWaypoint = new Map<Caller, Map<ServiceRt, ConnectionPool<'any', Proxy>>>();
@@ -29,7 +35,7 @@ export class AmbientPlane extends DirectPlane {
     super(deps);
     const transport: Transport = {
       mtls: (_proxy, host) => host.inMesh,
-      connect: (proxy, host, conn, then) => this.tunnel(proxy, this.ztunnelOf(host.node), () => !host.crashed, conn, then),
+      connect: (proxy, host, conn, then) => this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed, conn, then),
       serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
@@ -81,25 +87,27 @@ export class AmbientPlane extends DirectPlane {
       super.connect(caller, pod, conn, then);
       return;
     }
-    this.tunnel(this.ztunnelOf(caller.node), this.ztunnelOf(pod.node), () => !pod.crashed, conn, then);
+    this.tunnel(this.ztunnelOf(caller.node), identityOf(caller), this.ztunnelOf(pod.node), () => !pod.crashed, conn, then);
   }
 
   /**
    * Carries `conn` from `from` to the destination proxy `to` in an HBONE tunnel: reuse a pooled
    * HTTP/2 connection with a free stream or open one (TCP + TLS 1.3 with handshake CPU on both
    * ends), then the CONNECT round trip, after which `to` has connected onwards (`reachable()`).
+   * ztunnel pools per (source identity, destination) (ztunnel src/proxy/pool.rs; semantics.md §9).
    */
-  private tunnel(from: Proxy, to: Proxy, reachable: () => boolean, conn: Connection<unknown>, then: (ok: boolean) => void): void {
+  private tunnel(from: Proxy, identity: string, to: Proxy, reachable: () => boolean, conn: Connection<unknown>, then: (ok: boolean) => void): void {
     const pool = this.hbonePool(from);
+    const key = `${identity}→${to.name}`;
     const ow = this.oneWay(from.node, to.node);
     const connectStream = () => this.sim.schedule(2 * ow, () => then(reachable()), undefined);
-    let outer = pool.take(to);
-    conn.tunnel = { release: () => outer && pool.release(to, outer) };
+    let outer = pool.take(key);
+    conn.tunnel = { release: () => outer && pool.release(key, outer) };
     if (outer) {
       connectStream();
       return;
     }
-    outer = pool.open(to, to, true);
+    outer = pool.open(key, to, true);
     this.handshakes.total++;
     this.handshakes.mtls++;
     const tls = this.deps.profile.tls;
@@ -108,13 +116,13 @@ export class AmbientPlane extends DirectPlane {
     }), undefined);
   }
 
-  private hbonePool(from: Proxy): ConnectionPool<Proxy, Proxy> {
+  private hbonePool(from: Proxy): ConnectionPool<string, Proxy> {
     let pool = this.hbone.get(from);
     if (!pool) {
-      pool = new ConnectionPool<Proxy, Proxy>({
+      pool = new ConnectionPool<string, Proxy>({
         maxStreams: this.deps.profile.ztunnel.hboneMaxStreams,
         maxRequestsPerConnection: 0,
-        idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
+        idleTimeoutUs: HBONE_IDLE_RELEASE_US,
         clientSide: from.connections,
         serverSide: (to) => (to as Proxy).connections,
       }, this.sim);
@@ -143,7 +151,7 @@ export class AmbientPlane extends DirectPlane {
     let pool = bySvc.get(svc);
     if (!pool) {
       pool = new ConnectionPool<'any', Proxy>({
-        maxStreams: 1, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
+        maxStreams: svc.model.protocol === 'http' ? 1 : UNLIMITED_STREAMS, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
         clientSide: zt.connections, serverSide: () => wp.connections, onClose: (c) => c.tunnel?.release(),
       }, this.sim);
       bySvc.set(svc, pool);
@@ -166,7 +174,7 @@ export class AmbientPlane extends DirectPlane {
       return;
     }
     const fresh = appPool.open('any', wp, true);
-    this.tunnel(zt, wp, () => true, fresh, () => send(fresh));
+    this.tunnel(zt, identityOf(caller), wp, () => true, fresh, () => send(fresh));
   }
 
   override podCrashed(pod: PodRt): void {

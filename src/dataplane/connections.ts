@@ -80,6 +80,13 @@ export class ConnectionPool<K, H> {
     }
   }
 
+  /** Drops a connection that failed (refused, reset): it is closed, never reused. */
+  discard(key: K, c: Connection<H>): void {
+    c.streams = Math.max(0, c.streams - 1);
+    const list = this.byKey.get(key);
+    if (list) this.close(c, list, list.indexOf(c));
+  }
+
   /** Closes every connection to `host` (it crashed); in-flight requests are settled elsewhere. */
   closeHost(host: H): void {
     for (const list of this.byKey.values()) {

@@ -67,7 +67,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
       if (ok && !pod.crashed && !fresh.closed) {
         this.send(call, fresh, done);
       } else {
-        pool.release('any', fresh);
+        pool.discard('any', fresh);
         this.connectFailed(caller, svc, pod, done);
       }
     });

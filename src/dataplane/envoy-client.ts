@@ -11,13 +11,11 @@ import type { PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { traverse } from './direct.js';
-import { DEFAULT_IDLE_TIMEOUT_US, type CallDone } from './plane.js';
+import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone } from './plane.js';
 import type { Proxy } from './proxy.js';
 import { backoffUs, HOST_SELECTION_RETRY_MAX_ATTEMPTS, ISTIO_DEFAULT_RETRIES } from './retry.js';
 import type { TimeWeighted } from './usage.js';
 
-/** Envoy's default max concurrent streams on an HTTP/2 upstream connection (2^31 − 1). */
-const H2_MAX_STREAMS = 2 ** 31 - 1;
 
 export interface Transport {
   /** Whether traffic from `proxy` to `host` is mTLS. */
@@ -84,7 +82,7 @@ export class EnvoyClient {
       const h2 = svc.model.protocol !== 'http';
       c = {
         pool: new ConnectionPool<PodRt, PodRt>({
-          maxStreams: h2 ? H2_MAX_STREAMS : 1,
+          maxStreams: h2 ? UNLIMITED_STREAMS : 1,
           maxRequestsPerConnection: 0,
           idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
           clientSide: proxy.connections,
@@ -139,7 +137,7 @@ export class EnvoyClient {
   }
 
   private connectFailure(a: Attempt, host: PodRt, conn: Connection<PodRt>): void {
-    a.cluster.pool.release(host, conn);
+    a.cluster.pool.discard(host, conn);
     a.cluster.pool.closeHost(host);
     this.settleActive(a, host);
     a.tried.push(host);

@@ -32,6 +32,9 @@ export interface DataPlane {
   readonly handshakes: { total: number; mtls: number };
 }
 
+/** Envoy's default max concurrent streams on an HTTP/2 connection (2^31 − 1). */
+export const UNLIMITED_STREAMS = 2 ** 31 - 1;
+
 /** Idle connections close after Istio's default upstream idleTimeout (1h). semantics.md §3.1 */
 export const DEFAULT_IDLE_TIMEOUT_US = 3600e6;
 
@@ -68,7 +71,8 @@ export abstract class PlaneBase {
     let pool = byService.get(svc);
     if (!pool) {
       pool = new ConnectionPool<'any', unknown>(
-        { maxStreams: 1, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US, ...this.appPoolOptions(caller) },
+        // HTTP/1.1: one request at a time per connection; HTTP/2 and gRPC multiplex on one.
+        { maxStreams: svc.model.protocol === 'http' ? 1 : UNLIMITED_STREAMS, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US, ...this.appPoolOptions(caller) },
         this.sim,
       );
       byService.set(svc, pool);

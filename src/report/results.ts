@@ -3,7 +3,7 @@ import type { SimulationState } from '../sim/simulate.js';
 import type { LatencySummary } from '../telemetry/latency.js';
 import type { RequestsJson } from '../telemetry/requests.js';
 import type { TimelineEvent } from '../telemetry/timeline.js';
-import { resourceUsage, type ComponentUsage } from './resources.js';
+import type { ComponentUsage } from '../telemetry/resources.js';
 
 export const MESHSIM_VERSION = '0.1.0';
 
@@ -53,7 +53,7 @@ export function buildResults(s: SimulationState): ResultsJson {
       by_version, mtls: r.total > 0 && e.mtlsCalls === r.total, latency_ms: e.requests.latency.summaryMs(),
     };
   });
-  const byComponent = resourceUsage(s);
+  const byComponent = s.resources;
   const total = Object.values(byComponent).reduce<ComponentUsage>((t, c) => ({
     instances: t.instances + c.instances,
     cpu_cores: Math.round((t.cpu_cores + c.cpu_cores) * 1e6) / 1e6,

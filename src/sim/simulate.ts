@@ -15,6 +15,7 @@ import { EdgeTable } from '../telemetry/edges.js';
 import { RequestStats } from '../telemetry/requests.js';
 import { Timeline } from '../telemetry/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
+import { resourceUsage, type ComponentUsage } from '../telemetry/resources.js';
 
 export interface RunOptions {
   seed?: number;
@@ -23,6 +24,10 @@ export interface RunOptions {
   /** Outputs that watch every finished call (metrics, time series, traces). */
   observers?: RunObserver[];
 }
+
+/** How long past the horizon in-flight end-user requests are followed, at most, and in what steps. */
+const DRAIN_LIMIT_US = 600e6;
+const DRAIN_STEP_US = 1e6;
 
 export interface SimulationState {
   scenario: Scenario;
@@ -36,6 +41,8 @@ export interface SimulationState {
   endUser: RequestStats;
   edges: EdgeTable;
   timeline: Timeline;
+  /** Resources time-averaged over [0, horizon], taken at the horizon. */
+  resources: Record<string, ComponentUsage>;
 }
 
 export function simulate(scenario: Scenario, options: RunOptions = {}): SimulationState {
@@ -52,14 +59,15 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const edges = new EdgeTable();
   const endUser = new RequestStats();
   const observers = options.observers ?? [];
+  let inFlight = 0;
 
   // Every application-level call goes through here, so edges see the status the app finally got.
   let nextCallId = 1;
   const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, parent: AppCall | undefined, done: CallDone): void => {
     const startUs = sim.now;
-    const call: AppCall = { id: nextCallId++, parent, caller, service: target, req, startUs };
+    const call: AppCall = { id: nextCallId++, parent, caller, service: target, req, startUs, rootStartUs: parent ? parent.rootStartUs : startUs };
     plane.call(call, (r: CallResult) => {
-      if (startUs >= warmupUs) {
+      if (call.rootStartUs >= warmupUs) {
         edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls);
       }
       for (const o of observers) o.onCall({ call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now });
@@ -83,7 +91,9 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     const target = cluster.services.get(client.model.target) as ServiceRt;
     startWorkload(sim, streams, client.model, durationUs, (req, done) => {
       const startUs = sim.now;
+      inFlight++;
       edgeCall(client, target, req, undefined, (r) => {
+        inFlight--;
         if (startUs >= warmupUs) endUser.record(r.status, r.flags, sim.now - startUs);
         done();
       });
@@ -93,7 +103,11 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   if (mode !== 'none') scheduleCertRotations(sim, timeline, profile, plane, durationUs);
 
   sim.run(durationUs);
-  return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline };
+  const resources = resourceUsage({ cluster, plane, profile, mode, nowUs: sim.now });
+  // Requests that arrived before the horizon are followed to their end, so every mode counts the
+  // same requests whatever its latency (common random numbers). No new requests start after it.
+  for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;) sim.run(Math.min(cap, sim.now + DRAIN_STEP_US));
+  return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline, resources };
 }
 
 /**

@@ -11,4 +11,6 @@ export interface AppCall {
   readonly service: ServiceRt;
   readonly req: RequestShape;
   readonly startUs: number;
+  /** When the end-user request this call serves started: warmup exclusion is decided by it. */
+  readonly rootStartUs: number;
 }

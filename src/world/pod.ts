@@ -111,7 +111,8 @@ export class PodBehaviour {
       this.inFlight.get(pod)?.delete(work);
       pod.slots.release();
     }
-    if (work.arrivedUs >= this.warmupUs) {
+    // Counted by the end-user request's start, so every mode counts the same requests (common random numbers).
+    if (work.call.rootStartUs >= this.warmupUs) {
       const latencyUs = this.sim.now - work.arrivedUs;
       pod.served++;
       pod.service.stats.record(status, '', latencyUs);

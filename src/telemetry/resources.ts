@@ -3,8 +3,14 @@
  * monthly cost at the profile's prices. CPU is what was used; memory is each component's model:
  * apps their memory request, proxies base + config + connections, istiod base + per proxy.
  */
-import type { SimulationState } from '../sim/simulate.js';
+import type { MeshMode } from '../config/model.js';
+import type { MeshPlane } from '../dataplane/modes.js';
+import type { CostProfile } from '../dataplane/profile.js';
 import type { Proxy } from '../dataplane/proxy.js';
+import type { Cluster } from '../world/build.js';
+
+/** What resource accounting reads, at the moment it is taken (the run's horizon). */
+export interface UsageInputs { cluster: Cluster; plane: MeshPlane; profile: CostProfile; mode: MeshMode; nowUs: number }
 
 export interface ComponentUsage { instances: number; cpu_cores: number; memory_mib: number; monthly_cost_usd: number }
 
@@ -12,9 +18,9 @@ const MIB = 1024 * 1024;
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Memory of one proxy in bytes (MB and KB in profiles are 10^6 and 10^3 bytes). */
-export function proxyMemoryBytes(p: Proxy, s: SimulationState): number {
+export function proxyMemoryBytes(p: Proxy, s: UsageInputs): number {
   const c = p.costs;
-  const now = s.sim.now;
+  const now = s.nowUs;
   const services = s.cluster.serviceList;
   let config = 0;
   if (p.kind === 'sidecar') {
@@ -32,8 +38,8 @@ export function proxyMemoryBytes(p: Proxy, s: SimulationState): number {
   return c.baseMemoryMB * 1e6 + config + p.connections.mean(now) * c.memPerConnectionKB * 1e3;
 }
 
-export function resourceUsage(s: SimulationState): Record<string, ComponentUsage> {
-  const durationUs = s.sim.now;
+export function resourceUsage(s: UsageInputs): Record<string, ComponentUsage> {
+  const durationUs = s.nowUs;
   const prices = s.profile.prices;
   const cost = (cores: number, mib: number) => round((cores * prices.vcpuHourUsd + (mib / 1024) * prices.gibHourUsd) * prices.hoursPerMonth, 2);
   const out: Record<string, ComponentUsage> = {};

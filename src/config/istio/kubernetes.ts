@@ -1,0 +1,52 @@
+/**
+ * The parts of Kubernetes manifests that define services: Service (name, port, selector),
+ * Deployment (replicas, pod labels incl. `version`, service account, resources), ServiceAccount.
+ * Real manifests carry many more fields; they are read leniently and the rest is ignored.
+ */
+import { z } from 'zod';
+
+const labels = z.record(z.string(), z.string());
+
+export const k8sServiceSchema = z.looseObject({
+  spec: z.looseObject({
+    ports: z.array(z.looseObject({ port: z.number().int(), name: z.string().optional(), targetPort: z.union([z.number(), z.string()]).optional() })).optional(),
+    selector: labels.optional(),
+  }).optional(),
+});
+
+export const k8sDeploymentSchema = z.looseObject({
+  spec: z.looseObject({
+    replicas: z.number().int().nonnegative().optional(),
+    selector: z.looseObject({ matchLabels: labels.optional() }).optional(),
+    template: z.looseObject({
+      metadata: z.looseObject({ labels: labels.optional() }).optional(),
+      spec: z.looseObject({
+        serviceAccountName: z.string().optional(),
+        containers: z.array(z.looseObject({
+          resources: z.looseObject({
+            requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+            limits: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+          }).optional(),
+        })).optional(),
+      }).optional(),
+    }).optional(),
+  }).optional(),
+});
+
+export interface K8sService { name: string; namespace: string; port: number; selector: Record<string, string> }
+export interface K8sDeployment {
+  name: string;
+  namespace: string;
+  replicas: number;
+  labels: Record<string, string>;
+  serviceAccount?: string;
+  requests?: Record<string, string | number>;
+  limits?: Record<string, string | number>;
+}
+
+/** Deployments whose pod labels carry every label of the Service's selector, in the same namespace. */
+export function deploymentsFor(svc: K8sService, deployments: readonly K8sDeployment[]): K8sDeployment[] {
+  const sel = Object.entries(svc.selector);
+  if (sel.length === 0) return [];
+  return deployments.filter((d) => d.namespace === svc.namespace && sel.every(([k, v]) => d.labels[k] === v));
+}

@@ -1,0 +1,219 @@
+/**
+ * VirtualService and DestinationRule (networking.istio.io v1 / v1beta1 / v1alpha3) with Istio's
+ * own field names (istio/api networking/v1alpha3/virtual_service.proto, destination_rule.proto).
+ * Every field of the API is accepted; fields the simulator does not model are reported as
+ * warnings by istio/semantics.ts. Durations come out in microseconds.
+ */
+import { z } from 'zod';
+import { DURATION_HELP, parseDuration } from '../units.js';
+
+/** An Istio duration ("1.5s", "250ms"); Istio requires >= 1ms and millisecond precision for route timeouts. */
+export const istioDuration = () =>
+  z.string({ error: `expected a duration (${DURATION_HELP})` }).transform((s, ctx) => {
+    const us = parseDuration(s);
+    if (us === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(s)}: use ${DURATION_HELP}` });
+      return z.NEVER;
+    }
+    return us;
+  });
+
+const count = () => z.number().int().nonnegative();
+
+const stringMatch = z.strictObject({
+  exact: z.string().optional(),
+  prefix: z.string().optional(),
+  regex: z.string().optional(),
+}).superRefine((m, ctx) => {
+  const n = [m.exact, m.prefix, m.regex].filter((x) => x !== undefined).length;
+  if (n > 1) ctx.addIssue({ code: 'custom', message: 'a string match takes one of exact, prefix or regex' });
+  if (m.regex !== undefined) {
+    try {
+      new RegExp(m.regex);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(m.regex)}`, path: ['regex'] });
+    }
+  }
+});
+export type StringMatch = z.output<typeof stringMatch>;
+
+const percent = z.strictObject({ value: z.number() }).superRefine((p, ctx) => {
+  // Istio: "percentage %v is neither 0.0, nor in range [0.0001, 100.0]" (validation.go).
+  if (!(p.value === 0 || (p.value >= 0.0001 && p.value <= 100))) {
+    ctx.addIssue({ code: 'custom', message: `percentage ${p.value} is neither 0.0, nor in range [0.0001, 100.0]`, path: ['value'] });
+  }
+});
+
+const matchRequest = z.strictObject({
+  name: z.string().optional(),
+  uri: stringMatch.optional(),
+  scheme: stringMatch.optional(),
+  method: stringMatch.optional(),
+  authority: stringMatch.optional(),
+  headers: z.record(z.string(), stringMatch).optional(),
+  port: z.number().int().optional(),
+  sourceLabels: z.record(z.string(), z.string()).optional(),
+  gateways: z.array(z.string()).optional(),
+  queryParams: z.record(z.string(), stringMatch).optional(),
+  ignoreUriCase: z.boolean().optional(),
+  withoutHeaders: z.record(z.string(), stringMatch).optional(),
+  sourceNamespace: z.string().optional(),
+  statPrefix: z.string().optional(),
+});
+export type HttpMatchRequest = z.output<typeof matchRequest>;
+
+const headerOps = z.strictObject({
+  set: z.record(z.string(), z.string()).optional(),
+  add: z.record(z.string(), z.string()).optional(),
+  remove: z.array(z.string()).optional(),
+});
+const headers = z.strictObject({ request: headerOps.optional(), response: headerOps.optional() });
+
+const destination = z.strictObject({
+  host: z.string().min(1, 'destination host is required'),
+  subset: z.string().optional(),
+  port: z.strictObject({ number: z.number().int().min(1).max(65535) }).optional(),
+});
+
+const routeDestination = z.strictObject({
+  destination,
+  weight: z.number().int().optional(),
+  headers: headers.optional(),
+});
+
+const retry = z.strictObject({
+  attempts: z.number().int().optional(),
+  perTryTimeout: istioDuration().optional(),
+  retryOn: z.string().optional(),
+  retryRemoteLocalities: z.boolean().optional(),
+  retryIgnorePreviousHosts: z.boolean().optional(),
+  backoff: istioDuration().optional(),
+});
+export type HttpRetry = z.output<typeof retry>;
+
+const fault = z.strictObject({
+  delay: z.strictObject({
+    fixedDelay: istioDuration().optional(),
+    exponentialDelay: istioDuration().optional(),
+    percentage: percent.optional(),
+    percent: z.number().int().optional(),
+  }).optional(),
+  abort: z.strictObject({
+    httpStatus: z.number().int().optional(),
+    grpcStatus: z.string().optional(),
+    http2Error: z.string().optional(),
+    percentage: percent.optional(),
+  }).optional(),
+});
+export type HttpFault = z.output<typeof fault>;
+
+const httpRoute = z.strictObject({
+  name: z.string().optional(),
+  match: z.array(matchRequest).optional(),
+  route: z.array(routeDestination).optional(),
+  redirect: z.record(z.string(), z.unknown()).optional(),
+  directResponse: z.record(z.string(), z.unknown()).optional(),
+  delegate: z.record(z.string(), z.unknown()).optional(),
+  rewrite: z.record(z.string(), z.unknown()).optional(),
+  timeout: istioDuration().optional(),
+  retries: retry.optional(),
+  fault: fault.optional(),
+  mirror: destination.optional(),
+  mirrors: z.array(z.record(z.string(), z.unknown())).optional(),
+  mirrorPercentage: percent.optional(),
+  mirrorPercent: z.number().optional(),
+  corsPolicy: z.record(z.string(), z.unknown()).optional(),
+  headers: headers.optional(),
+});
+export type HttpRoute = z.output<typeof httpRoute>;
+
+export const virtualServiceSpec = z.strictObject({
+  hosts: z.array(z.string()).default([]),
+  gateways: z.array(z.string()).optional(),
+  http: z.array(httpRoute).default([]),
+  tls: z.array(z.record(z.string(), z.unknown())).optional(),
+  tcp: z.array(z.record(z.string(), z.unknown())).optional(),
+  exportTo: z.array(z.string()).optional(),
+});
+export type VirtualServiceSpec = z.output<typeof virtualServiceSpec>;
+
+const connectionPool = z.strictObject({
+  tcp: z.strictObject({
+    maxConnections: z.number().int().optional(),
+    connectTimeout: istioDuration().optional(),
+    tcpKeepalive: z.record(z.string(), z.unknown()).optional(),
+    maxConnectionDuration: istioDuration().optional(),
+    idleTimeout: istioDuration().optional(),
+  }).optional(),
+  http: z.strictObject({
+    http1MaxPendingRequests: z.number().int().optional(),
+    http2MaxRequests: z.number().int().optional(),
+    maxRequestsPerConnection: z.number().int().optional(),
+    maxRetries: z.number().int().optional(),
+    idleTimeout: istioDuration().optional(),
+    h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
+    useClientProtocol: z.boolean().optional(),
+    maxConcurrentStreams: z.number().int().optional(),
+  }).optional(),
+});
+export type ConnectionPoolSettings = z.output<typeof connectionPool>;
+
+const loadBalancer = z.strictObject({
+  simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
+  consistentHash: z.strictObject({
+    httpHeaderName: z.string().optional(),
+    httpCookie: z.strictObject({ name: z.string(), path: z.string().optional(), ttl: istioDuration().optional(), attributes: z.array(z.unknown()).optional() }).optional(),
+    useSourceIp: z.boolean().optional(),
+    httpQueryParameterName: z.string().optional(),
+    ringHash: z.strictObject({ minimumRingSize: z.number().int().optional() }).optional(),
+    maglev: z.strictObject({ tableSize: z.number().int().optional() }).optional(),
+    minimumRingSize: z.number().int().optional(),
+  }).optional(),
+  localityLbSetting: z.record(z.string(), z.unknown()).optional(),
+  warmupDurationSecs: istioDuration().optional(),
+  warmup: z.record(z.string(), z.unknown()).optional(),
+});
+export type LoadBalancerSettings = z.output<typeof loadBalancer>;
+
+const tls = z.strictObject({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  sni: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  caCrl: z.string().optional(),
+});
+
+/** The outlierDetection block is validated by outlier-schema.ts; here it is carried as given. */
+const outlierDetection = z.record(z.string(), z.unknown());
+
+const trafficPolicyFields = {
+  loadBalancer: loadBalancer.optional(),
+  connectionPool: connectionPool.optional(),
+  outlierDetection: outlierDetection.optional(),
+  tls: tls.optional(),
+  tunnel: z.record(z.string(), z.unknown()).optional(),
+  proxyProtocol: z.record(z.string(), z.unknown()).optional(),
+  retryBudget: z.record(z.string(), z.unknown()).optional(),
+};
+const portTrafficPolicy = z.strictObject({ port: z.strictObject({ number: z.number().int() }).optional(), ...trafficPolicyFields });
+const trafficPolicy = z.strictObject({ ...trafficPolicyFields, portLevelSettings: z.array(portTrafficPolicy).optional() });
+export type TrafficPolicy = z.output<typeof trafficPolicy>;
+
+export const destinationRuleSpec = z.strictObject({
+  host: z.string().min(1, 'host is required'),
+  trafficPolicy: trafficPolicy.optional(),
+  subsets: z.array(z.strictObject({
+    name: z.string().min(1, 'subset name cannot be empty'),
+    labels: z.record(z.string(), z.string()).default({}),
+    trafficPolicy: trafficPolicy.optional(),
+  })).default([]),
+  exportTo: z.array(z.string()).optional(),
+  workloadSelector: z.record(z.string(), z.unknown()).optional(),
+});
+export type DestinationRuleSpec = z.output<typeof destinationRuleSpec>;
+
+export { count };

@@ -1,0 +1,139 @@
+/**
+ * Reads Istio / Kubernetes YAML documents into an IstioConfig, validating each kind it models
+ * with Istio's field names. Kinds it does not model yet are warnings, never silently dropped.
+ */
+import { isMap, isScalar } from 'yaml';
+import type { z } from 'zod';
+import type { YamlSource, PathSegment } from '../yaml-source.js';
+import { issuesToDiagnostics } from '../zod-diagnostics.js';
+import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
+import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
+import type { IstioConfig, Problems } from './resources.js';
+
+const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+const SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
+
+/** Kinds read elsewhere are listed so their apiVersion is checked here. */
+const MODELLED: Record<string, string[]> = {
+  VirtualService: NETWORKING,
+  DestinationRule: NETWORKING,
+  PeerAuthentication: SECURITY,
+  AuthorizationPolicy: SECURITY,
+  Service: ['v1'],
+  Deployment: ['apps/v1'],
+  ServiceAccount: ['v1'],
+};
+
+export function readIstioDocuments(sources: readonly YamlSource[], config: IstioConfig, problems: Problems, startOrder = 0): number {
+  let order = startOrder;
+  for (const src of sources) {
+    const syntax = src.syntaxErrors();
+    if (syntax.length) {
+      problems.errors.push(...syntax);
+      continue;
+    }
+    const contents = src.doc.contents;
+    if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) continue;
+    if (!isMap(contents)) {
+      problems.errors.push(src.diagnosticAt([], 'error', 'expected a Kubernetes resource (a mapping with apiVersion, kind, metadata)'));
+      continue;
+    }
+    const raw = src.doc.toJS() as Record<string, unknown>;
+    const kind = typeof raw.kind === 'string' ? raw.kind : undefined;
+    const apiVersion = typeof raw.apiVersion === 'string' ? raw.apiVersion : undefined;
+    const meta = (raw.metadata ?? {}) as Record<string, unknown>;
+    const name = typeof meta.name === 'string' ? meta.name : undefined;
+    const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
+    if (!kind || !apiVersion) {
+      problems.errors.push(src.diagnosticAt([], 'error', `a resource needs apiVersion and kind`, kind ? 'apiVersion' : 'kind'));
+      continue;
+    }
+    const versions = MODELLED[kind];
+    if (!versions || !versions.includes(apiVersion)) {
+      problems.warnings.push(src.diagnosticAt(['kind'], 'warning', `${kind} (${apiVersion}) is not modelled by the simulator; it is ignored`));
+      continue;
+    }
+    if (!name) {
+      problems.errors.push(src.diagnosticAt(['metadata'], 'error', 'metadata.name: required field is missing'));
+      continue;
+    }
+    const spec = <S extends z.ZodType>(schema: S): z.output<S> | undefined => {
+      const parsed = schema.safeParse(raw.spec ?? {}, { reportInput: true });
+      if (parsed.success) return parsed.data;
+      problems.errors.push(...issuesToDiagnostics(parsed.error.issues, src, () => [], ['spec']).map((d) => ({ ...d, message: `${kind} ${name}: ${d.message}` })));
+      return undefined;
+    };
+    const at = { name, namespace, src, order: order++ };
+    switch (kind) {
+      case 'VirtualService': {
+        const s = spec(virtualServiceSpec);
+        if (s) config.virtualServices.push({ kind, ...at, spec: s });
+        break;
+      }
+      case 'DestinationRule': {
+        const s = spec(destinationRuleSpec);
+        if (s) config.destinationRules.push({ kind, ...at, spec: s });
+        break;
+      }
+      case 'PeerAuthentication':
+        config.peerAuthentications.push({ kind, ...at, spec: raw.spec ?? {} });
+        break;
+      case 'AuthorizationPolicy':
+        config.authorizationPolicies.push({ kind, ...at, spec: raw.spec ?? {} });
+        break;
+      case 'Service': {
+        const parsed = k8sServiceSchema.safeParse(raw);
+        if (!parsed.success) {
+          problems.errors.push(...issuesToDiagnostics(parsed.error.issues, src, () => []));
+          break;
+        }
+        const port = parsed.data.spec?.ports?.[0]?.port ?? 80;
+        config.k8sServices.push({ name, namespace, port, selector: parsed.data.spec?.selector ?? {} });
+        break;
+      }
+      case 'Deployment': {
+        const parsed = k8sDeploymentSchema.safeParse(raw);
+        if (!parsed.success) {
+          problems.errors.push(...issuesToDiagnostics(parsed.error.issues, src, () => []));
+          break;
+        }
+        const d = parsed.data.spec;
+        const container = d?.template?.spec?.containers?.[0];
+        config.deployments.push({
+          name, namespace, replicas: d?.replicas ?? 1,
+          labels: d?.template?.metadata?.labels ?? d?.selector?.matchLabels ?? {},
+          serviceAccount: d?.template?.spec?.serviceAccountName,
+          requests: container?.resources?.requests, limits: container?.resources?.limits,
+        });
+        break;
+      }
+      case 'ServiceAccount':
+        config.serviceAccounts.push({ name, namespace });
+        break;
+    }
+  }
+  return order;
+}
+
+/** Where an embedded YAML string (an inline block scalar) starts in its file, for position mapping. */
+export function embeddedOffsets(host: YamlSource, path: readonly PathSegment[]): { lineOffset: number; colOffset: number } {
+  const node = host.nodeAt(path);
+  const start = node?.range?.[0] ?? 0;
+  const { line } = host.lineCounter.linePos(start);
+  const text = host.text;
+  const isBlock = text[start] === '|' || text[start] === '>';
+  if (!isBlock) {
+    const pos = host.lineCounter.linePos(start);
+    return { lineOffset: pos.line - 1 + host.lineOffset, colOffset: pos.col + host.colOffset };
+  }
+  // Block scalar: content starts on the next line, indented; the indentation is stripped from the value.
+  const lines = text.split('\n');
+  let indent = 0;
+  for (let i = line; i < lines.length; i++) {
+    const l = lines[i] as string;
+    if (l.trim() === '') continue;
+    indent = l.length - l.trimStart().length;
+    break;
+  }
+  return { lineOffset: line + host.lineOffset, colOffset: indent + host.colOffset };
+}

@@ -1,0 +1,35 @@
+/**
+ * Istio and Kubernetes resources read from multi-document YAML (inline `istio:` blocks,
+ * `istioFiles`, `faults[].apply`, or files given to `validate`), each with its source position.
+ */
+import type { Diagnostic } from '../diagnostics.js';
+import type { YamlSource } from '../yaml-source.js';
+import type { K8sDeployment, K8sService } from './kubernetes.js';
+import type { DestinationRuleSpec, VirtualServiceSpec } from './networking-schemas.js';
+
+export interface IstioResource<S> {
+  kind: string;
+  name: string;
+  namespace: string;
+  spec: S;
+  src: YamlSource;
+  /** Creation order (position in the inputs): Istio lets the oldest resource win conflicts. */
+  order: number;
+}
+
+export interface IstioConfig {
+  virtualServices: IstioResource<VirtualServiceSpec>[];
+  destinationRules: IstioResource<DestinationRuleSpec>[];
+  peerAuthentications: IstioResource<unknown>[];
+  authorizationPolicies: IstioResource<unknown>[];
+  k8sServices: K8sService[];
+  deployments: K8sDeployment[];
+  serviceAccounts: { name: string; namespace: string }[];
+}
+
+export const emptyIstioConfig = (): IstioConfig => ({
+  virtualServices: [], destinationRules: [], peerAuthentications: [], authorizationPolicies: [],
+  k8sServices: [], deployments: [], serviceAccounts: [],
+});
+
+export interface Problems { errors: Diagnostic[]; warnings: Diagnostic[] }
