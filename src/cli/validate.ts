@@ -1,23 +1,47 @@
-/** `meshsim validate`: every check `run` makes, without simulating. */
-import { InputError, formatDiagnostic } from '../config/diagnostics.js';
+/**
+ * `meshsim validate`: every check `run` makes, without simulating. Scenario files are checked one
+ * by one; plain Istio / Kubernetes YAML files are checked together, like istioctl analyze.
+ * Diagnostics go to stdout; exit 2 when any file has an error.
+ */
+import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { isScenarioText, readText, validateIstioFiles } from '../config/istio/validate-files.js';
 import { loadChecked } from './common.js';
 import { EXIT, reportFailure } from './main.js';
 
 export function validateCommand(files: string[]): number {
   let worst: number = EXIT.ok;
+  const print = (d: Diagnostic) => process.stdout.write(`${formatDiagnostic(d)}\n`);
+  const istioFiles: { file: string; text: string }[] = [];
   for (const file of files) {
+    const text = readText(file);
+    if (text === undefined) {
+      print({ file, line: 1, col: 1, severity: 'error', message: 'cannot read file' });
+      worst = EXIT.input;
+      continue;
+    }
+    if (!isScenarioText(text)) {
+      istioFiles.push({ file, text });
+      continue;
+    }
     try {
       const { warnings } = loadChecked(file);
-      for (const w of warnings) process.stdout.write(`${formatDiagnostic(w)}\n`);
+      warnings.forEach(print);
       process.stdout.write(`${file}: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}\n`);
     } catch (e) {
       if (e instanceof InputError) {
-        for (const d of e.diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
+        e.diagnostics.forEach(print);
         worst = Math.max(worst, EXIT.input);
       } else {
         worst = Math.max(worst, reportFailure(e));
       }
     }
+  }
+  if (istioFiles.length) {
+    const { errors, warnings } = validateIstioFiles(istioFiles);
+    [...errors, ...warnings].forEach(print);
+    const names = istioFiles.length === 1 ? istioFiles[0]?.file : `${istioFiles.length} Istio/Kubernetes files`;
+    if (errors.length) worst = Math.max(worst, EXIT.input);
+    else process.stdout.write(`${names}: ok${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}\n`);
   }
   return worst;
 }

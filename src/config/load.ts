@@ -2,7 +2,8 @@
  * Loads a scenario file: YAML with positions → zod schema → references resolved → Scenario.
  * Every problem a user can cause comes back as a positioned Diagnostic (InputError), never a crash.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
 import { InputError, type Diagnostic } from './diagnostics.js';
@@ -13,6 +14,10 @@ import type {
 import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
+import { embeddedOffsets, readIstioDocuments } from './istio/parse.js';
+import { emptyIstioConfig, type IstioConfig } from './istio/resources.js';
+import { mergeManifestServices } from './istio/manifest-services.js';
+import { analyzeIstio } from './istio/analyze.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -80,6 +85,33 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const err = (path: PathSegment[], message: string, key?: string) => errors.push(src.diagnosticAt(path, 'error', message, key));
   const spec = doc.spec;
 
+  // Istio and Kubernetes YAML: inline, from files, and in config-change faults.
+  const problems = { errors, warnings };
+  const istio = emptyIstioConfig();
+  let order = 0;
+  if (spec.istio !== undefined) {
+    const off = embeddedOffsets(src, ['spec', 'istio']);
+    order = readIstioDocuments(YamlSource.all(src.file, spec.istio, off.lineOffset, off.colOffset), istio, problems, order);
+  }
+  spec.istioFiles.forEach((f, i) => {
+    const path = resolvePath(dirname(src.file), f);
+    if (!existsSync(path)) {
+      err(['spec', 'istioFiles', i], `spec.istioFiles[${i}]: cannot read "${f}" (looked for ${path})`);
+      return;
+    }
+    order = readIstioDocuments(YamlSource.all(path, readFileSync(path, 'utf8')), istio, problems, order);
+  });
+  const applied: (IstioConfig | undefined)[] = spec.faults.map((f, i) => {
+    if (f.apply === undefined) return undefined;
+    const cfg = emptyIstioConfig();
+    const off = embeddedOffsets(src, ['spec', 'faults', i, 'apply']);
+    order = readIstioDocuments(YamlSource.all(src.file, f.apply, off.lineOffset, off.colOffset), cfg, problems, order);
+    return cfg;
+  });
+  const manifestKey = spec.istio !== undefined ? 'istio' : 'istioFiles';
+  const merged = mergeManifestServices(spec.services, istio, (m) => warnings.push(src.diagnosticAt(['spec'], 'warning', m, manifestKey)));
+  const serviceDocs = merged.services;
+
   if (spec.warmup >= spec.duration) err(['spec', 'warmup'], `spec.warmup: must be shorter than spec.duration (${formatDuration(spec.duration)})`);
 
   // Nodes.
@@ -97,10 +129,10 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
 
   // Services: keys, duplicates.
   const nameCount = new Map<string, number>();
-  for (const s of spec.services) nameCount.set(s.name, (nameCount.get(s.name) ?? 0) + 1);
+  for (const s of serviceDocs) nameCount.set(s.name, (nameCount.get(s.name) ?? 0) + 1);
   const keyOf = (s: ServiceDoc) => ((nameCount.get(s.name) ?? 0) > 1 ? `${s.name}.${s.namespace}` : s.name);
   const seenFqdn = new Set<string>();
-  spec.services.forEach((s, i) => {
+  serviceDocs.forEach((s, i) => {
     const fqdn = `${s.name}.${s.namespace}`;
     if (seenFqdn.has(fqdn)) err(['spec', 'services', i, 'name'], `spec.services[${i}].name: duplicate service "${s.name}" in namespace "${s.namespace}"`);
     seenFqdn.add(fqdn);
@@ -116,19 +148,20 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const lookup = (ref: string, fromNs: string): ServiceDoc | undefined => {
     const parts = ref.replace(/\.svc\.cluster\.local$/, '').split('.');
     if (parts.length === 1) {
-      return spec.services.find((s) => s.name === parts[0] && s.namespace === fromNs)
-        ?? (nameCount.get(parts[0] as string) === 1 ? spec.services.find((s) => s.name === parts[0]) : undefined);
+      return serviceDocs.find((s) => s.name === parts[0] && s.namespace === fromNs)
+        ?? (nameCount.get(parts[0] as string) === 1 ? serviceDocs.find((s) => s.name === parts[0]) : undefined);
     }
-    if (parts.length === 2) return spec.services.find((s) => s.name === parts[0] && s.namespace === parts[1]);
+    if (parts.length === 2) return serviceDocs.find((s) => s.name === parts[0] && s.namespace === parts[1]);
     return undefined;
   };
-  const serviceNames = spec.services.map((s) => s.name);
+  const serviceNames = serviceDocs.map((s) => s.name);
   const unknownService = (ref: string) => `unknown service "${ref}"${suggestion(ref, serviceNames)}${serviceNames.length ? `; services are: ${serviceNames.join(', ')}` : '; no services are defined'}`;
 
-  const services: ServiceModel[] = spec.services.map((s, i) => {
+  const services: ServiceModel[] = serviceDocs.map((s, i) => {
     const versions = (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({
       name: v.name,
       replicas: v.replicas,
+      labels: merged.labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
       serviceTime: ('serviceTime' in v && v.serviceTime) || s.serviceTime,
       failure: ('failure' in v && v.failure) || s.failure,
     }));
@@ -159,7 +192,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const checkNode = (name: string | undefined, path: PathSegment[]) => {
     if (name !== undefined && !nodeNames.includes(name)) err(path, `${path.slice(1).map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')}: unknown node "${name}" (nodes: ${nodeNames.join(', ')})`);
   };
-  spec.services.forEach((s, i) => checkNode(s.node, ['spec', 'services', i, 'node']));
+  serviceDocs.forEach((s, i) => checkNode(s.node, ['spec', 'services', i, 'node']));
   spec.workload.forEach((w, i) => checkNode(w.from.node, ['spec', 'workload', i, 'from', 'node']));
 
   // A call graph with a cycle would recurse forever.
@@ -168,7 +201,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const visit = (key: string, trail: string[]): void => {
     if (state.get(key) === 'done') return;
     if (state.get(key) === 'visiting') {
-      const i = spec.services.findIndex((s) => keyOf(s) === key);
+      const i = serviceDocs.findIndex((s) => keyOf(s) === key);
       err(['spec', 'services', i, 'calls'], `spec.services[${i}].calls: calls form a cycle (${[...trail.slice(trail.indexOf(key)), key].join(' → ')}); a request would never finish`);
       return;
     }
@@ -234,21 +267,19 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       : inject.kind === 'latency' ? `latency +${formatDuration(inject.addUs)}`
       : inject.kind === 'crash' ? 'crash' : `cpuThrottle ${inject.factor}`;
     const on = target ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}` : '';
-    return { atUs: f.at, untilUs: f.until, target, inject, apply: f.apply, label: `${what}${on}` };
+    const apply = applied[i];
+    const effectiveUs = apply ? f.at + spec.mesh.configPropagation : undefined;
+    return { atUs: f.at, untilUs: f.until, effectiveUs, target, inject, apply, label: `${what}${on}` };
   });
 
-  if (spec.istio !== undefined || spec.istioFiles.length > 0) {
-    warnings.push(src.diagnosticAt(['spec'], 'warning', 'Istio resources (spec.istio / spec.istioFiles) are not applied yet: routing, retries and policies run with mesh defaults', spec.istio !== undefined ? 'istio' : 'istioFiles'));
-  }
-  faults.forEach((f, i) => {
-    if (f.apply !== undefined) warnings.push(src.diagnosticAt(['spec', 'faults', i, 'apply'], 'warning', `spec.faults[${i}].apply: Istio config changes are not applied yet; this fault is ignored`));
-  });
+  analyzeIstio({ config: istio, changes: applied.filter((c): c is IstioConfig => c !== undefined), services, mode: spec.mesh.mode, waypoints }, problems);
 
   if (errors.length) throw new InputError(errors);
   const scenario: Scenario = {
     file: src.file, name: doc.metadata.name, description: doc.metadata.description,
     seed: spec.seed, durationUs: spec.duration, warmupUs: spec.warmup,
-    mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints },
+    mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints, configPropagationUs: spec.mesh.configPropagation },
+    istio,
     nodes, network: { sameNodeUs: spec.cluster.network.sameNode, sameZoneUs: spec.cluster.network.sameZone, crossZoneUs: spec.cluster.network.crossZone },
     services, workloads, faults,
     cost: spec.cost,

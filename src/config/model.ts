@@ -1,5 +1,6 @@
 /** The validated, resolved scenario the simulator runs: units converted, references resolved. */
 import type { Distribution } from '../kernel/distributions.js';
+import type { IstioConfig } from './istio/resources.js';
 
 export type MeshMode = 'none' | 'sidecar' | 'ambient';
 export const MESH_MODES: readonly MeshMode[] = ['none', 'sidecar', 'ambient'];
@@ -11,6 +12,8 @@ export interface NetworkModel { sameNodeUs: number; sameZoneUs: number; crossZon
 export interface VersionModel {
   name: string;
   replicas: number;
+  /** Pod labels: app=<service>, version=<version>, or the Deployment's template labels. */
+  labels: Record<string, string>;
   serviceTime: Distribution;
   failure: { rate: number; status: number };
 }
@@ -73,10 +76,12 @@ export type FaultInjection =
 
 export interface FaultModel {
   atUs: number;
+  /** For `apply`: when the change reaches the proxies (at + propagation delay). */
+  effectiveUs?: number;
   untilUs?: number;
   target?: { service: string; version?: string; pod: number | 'all' };
   inject?: FaultInjection;
-  apply?: string;
+  apply?: IstioConfig;
   /** A human description for the event log. */
   label: string;
 }
@@ -90,7 +95,9 @@ export interface Scenario {
   seed: number;
   durationUs: number;
   warmupUs: number;
-  mesh: { mode: MeshMode; profile: string; waypoints: string[] };
+  mesh: { mode: MeshMode; profile: string; waypoints: string[]; configPropagationUs: number };
+  /** Istio and Kubernetes resources in force at t=0. */
+  istio: IstioConfig;
   nodes: NodeModel[];
   network: NetworkModel;
   services: ServiceModel[];

@@ -122,7 +122,7 @@ const versionSchema = z.strictObject({
   failure: z.strictObject({ rate: probability(), status: httpStatus().default(500) }).optional(),
 });
 
-const serviceSchema = z.strictObject({
+export const serviceSchema = z.strictObject({
   name: serviceName(),
   namespace: dns1123('a namespace').default('default'),
   serviceAccount: dns1123('a service account').optional(),
@@ -252,6 +252,8 @@ export const scenarioSchema = z.strictObject({
         mode: z.enum(['none', 'sidecar', 'ambient']).default('none'),
         profile: z.string().default('istio'),
         waypoints: z.array(z.string()).default([]),
+        /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */
+        configPropagation: duration().prefault('1s'),
       })
       .prefault({}),
     cluster: z

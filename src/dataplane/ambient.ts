@@ -13,6 +13,7 @@ import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { DirectPlane, traverse } from './direct.js';
 import { EnvoyClient, type Transport } from './envoy-client.js';
+import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type PlaneDeps } from './plane.js';
 import { Proxy } from './proxy.js';
 
@@ -34,13 +35,13 @@ export class AmbientPlane extends DirectPlane {
   constructor(deps: PlaneDeps) {
     super(deps);
     const transport: Transport = {
-      mtls: (_proxy, host) => host.inMesh,
+      mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && host.inMesh,
       connect: (proxy, host, conn, then) => this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed, conn, then),
       serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes });
+    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services });
   }
 
   addZtunnel(node: NodeRt): Proxy {
@@ -160,7 +161,7 @@ export class AmbientPlane extends DirectPlane {
     const ow = this.oneWay(caller.node, wp.node);
     const send = (conn: Connection<Proxy>) => {
       traverse([zt], 'request', req.requestSize, () => this.sim.schedule(ow, () => {
-        wp.requestLeg(req.requestSize, () => this.envoy.route(wp, call, (r) => {
+        wp.requestLeg(req.requestSize, () => this.envoy.route(wp, call, svc.model.namespace, (r) => {
           this.sim.schedule(ow, () => traverse([zt], 'response', req.responseSize, () => {
             appPool.release('any', conn);
             done({ ...r, mtls: true });
@@ -175,6 +176,14 @@ export class AmbientPlane extends DirectPlane {
     }
     const fresh = appPool.open('any', wp, true);
     this.tunnel(zt, identityOf(caller), wp, () => true, fresh, () => send(fresh));
+  }
+
+  override setPolicy(policy: MeshPolicy): void {
+    this.envoy.setPolicy(policy);
+  }
+
+  get envoyClient(): EnvoyClient {
+    return this.envoy;
   }
 
   override podCrashed(pod: PodRt): void {

@@ -33,8 +33,14 @@ export class ConnectionPool<K, H> {
   /** Connections by key: the host for per-host pools, or a shared key for "any host" pools. */
   private readonly byKey = new Map<K, Connection<H>[]>();
   opened = 0;
+  /** Connections open now, across every host. */
+  openCount = 0;
 
   constructor(private readonly opts: PoolOptions, private readonly clock: { now: number }) {}
+
+  get maxStreams(): number {
+    return this.opts.maxStreams;
+  }
 
   /** A usable open connection for `key` with a free stream, reserving that stream; or undefined. */
   take(key: K): Connection<H> | undefined {
@@ -63,6 +69,7 @@ export class ConnectionPool<K, H> {
     if (!list) this.byKey.set(key, (list = []));
     list.push(c);
     this.opened++;
+    this.openCount++;
     this.opts.clientSide?.add(1, this.clock.now);
     this.opts.serverSide?.(host)?.add(1, this.clock.now);
     return c;
@@ -97,6 +104,7 @@ export class ConnectionPool<K, H> {
   private close(c: Connection<H>, list: Connection<H>[], index: number): void {
     if (c.closed) return;
     c.closed = true;
+    this.openCount--;
     if (index >= 0) list.splice(index, 1);
     this.opts.clientSide?.add(-1, this.clock.now);
     this.opts.serverSide?.(c.host)?.add(-1, this.clock.now);

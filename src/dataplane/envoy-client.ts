@@ -1,25 +1,35 @@
 /**
- * The client half of an Envoy (a sidecar's outbound side, or a waypoint): per-request load
- * balancing, upstream connection pools per host, Istio's default retry policy, and the trip to the
- * host's server-side proxies. How a connection to a host is opened is the caller's (`Transport`).
+ * The client half of an Envoy (a sidecar's outbound side, or a waypoint), as Istio configures it:
+ * VirtualService routing, fault injection, route timeout, retries with back-off, subsets, the
+ * DestinationRule's load balancer and connection-pool circuit breakers, and the trip to the host's
+ * server-side proxies. Opening a connection to a host is the mode's job (`Transport`).
+ * Semantics and sources: shared/notes/semantics.md §2 (retries, timeouts, flags), §3 (pools), §4
+ * (LB), §5 (VirtualService), §6 (DestinationRule).
  */
 import type { Uniform } from '../kernel/random.js';
-import type { Simulator } from '../kernel/simulator.js';
-import type { RequestShape } from '../config/model.js';
+import type { ScheduledEvent, Simulator } from '../kernel/simulator.js';
+import type { TrafficPolicy } from '../config/istio/networking-schemas.js';
 import type { AppCall } from '../world/call.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
+import { Fifo } from '../world/fifo.js';
 import type { PodBehaviour } from '../world/pod.js';
+import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
+import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
+import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { traverse } from './direct.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone } from './plane.js';
 import type { Proxy } from './proxy.js';
-import { backoffUs, HOST_SELECTION_RETRY_MAX_ATTEMPTS, ISTIO_DEFAULT_RETRIES } from './retry.js';
 import type { TimeWeighted } from './usage.js';
 
+/** Istio's circuit-breaker default for every threshold (2^32 − 1), not Envoy's 1024/3 (semantics.md §3.1). */
+export const ISTIO_UNLIMITED = 2 ** 32 - 1;
+/** Envoy's previous_hosts predicate re-picks at most this many times (Istio: 5). */
+const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
 
 export interface Transport {
-  /** Whether traffic from `proxy` to `host` is mTLS. */
-  mtls(proxy: Proxy, host: PodRt): boolean;
+  /** Whether traffic from `proxy` to `host` is mTLS, given the cluster's tls mode (undefined: auto mTLS). */
+  mtls(proxy: Proxy, host: PodRt, tlsMode: string | undefined): boolean;
   /** Establishes `conn`; `then(false)` when the host refused it. */
   connect(proxy: Proxy, host: PodRt, conn: Connection<PodRt>, then: (ok: boolean) => void): void;
   /** Proxies in front of the host's app, in request order. */
@@ -29,23 +39,68 @@ export interface Transport {
   oneWay(proxy: Proxy, host: PodRt): number;
 }
 
-/** One Envoy's view of one service: its cluster (pool, outstanding requests, LB state). */
-interface UpstreamCluster {
+/** Envoy's per-cluster circuit-breaker and pool stats (names as in Envoy's cluster stats). */
+export interface ClusterStats {
+  upstream_rq_total: number;
+  upstream_rq_pending_overflow: number;
+  upstream_cx_overflow: number;
+  upstream_rq_retry: number;
+  upstream_rq_retry_overflow: number;
+  upstream_rq_timeout: number;
+  upstream_rq_per_try_timeout: number;
+  upstream_cx_connect_fail: number;
+}
+
+interface Limits {
+  maxConnections: number;
+  maxPending: number;
+  maxRequests: number;
+  maxRetries: number;
+}
+
+/** One Envoy's cluster: a service, or a subset of it (`outbound|port|subset|host`). */
+export interface ClusterRt {
+  name: string;
+  proxy: Proxy;
+  svc: ServiceRt;
+  subset?: string;
+  labels?: Record<string, string>;
+  hosts: PodRt[];
+  policy: TrafficPolicy;
+  policyVersion: number;
+  limits: Limits;
+  lb: LoadBalancer<PodRt>;
   pool: ConnectionPool<PodRt, PodRt>;
   active: Map<PodRt, number>;
-  lb: Uniform;
-  retryJitter: Uniform;
+  activeRequests: number;
+  activeRetries: number;
+  pending: Fifo<Attempt>;
+  stats: ClusterStats;
+}
+
+/** One downstream request through this Envoy (all its attempts). */
+interface Req {
+  proxy: Proxy;
+  call: AppCall;
+  done: CallDone;
+  route: CompiledRoute;
+  cluster?: ClusterRt;
+  flags: string[];
+  retries: number;
+  tried: PodRt[];
+  finished: boolean;
+  routeTimer?: ScheduledEvent;
+  current?: Attempt;
 }
 
 interface Attempt {
-  call: AppCall;
-  proxy: Proxy;
-  svc: ServiceRt;
-  req: RequestShape;
-  done: CallDone;
-  cluster: UpstreamCluster;
-  tried: PodRt[];
-  retries: number;
+  req: Req;
+  cluster: ClusterRt;
+  host: PodRt;
+  conn?: Connection<PodRt>;
+  abandoned: boolean;
+  pending: boolean;
+  perTryTimer?: ScheduledEvent;
 }
 
 export interface EnvoyClientDeps {
@@ -54,118 +109,264 @@ export interface EnvoyClientDeps {
   stream: (name: string) => Uniform;
   transport: Transport;
   handshakes: { total: number; mtls: number };
+  policy: MeshPolicy;
+  services: Map<string, ServiceRt>;
 }
 
 export class EnvoyClient {
-  private readonly clusters = new Map<Proxy, Map<ServiceRt, UpstreamCluster>>();
+  private readonly clusters = new Map<Proxy, Map<string, ClusterRt>>();
   private readonly sim: Simulator;
+  private policy: MeshPolicy;
+  private policyVersion = 0;
 
   constructor(private readonly deps: EnvoyClientDeps) {
     this.sim = deps.sim;
+    this.policy = deps.policy;
   }
 
-  /** The request has passed `proxy`'s request leg; balance, connect, forward, and answer via its response leg. */
-  route(proxy: Proxy, call: AppCall, done: CallDone): void {
-    const svc = call.service;
-    this.attempt({ call, proxy, svc, req: call.req, done, cluster: this.cluster(proxy, svc), tried: [], retries: 0 });
+  /** New routing / traffic policy (a config change has reached the proxies). */
+  setPolicy(policy: MeshPolicy): void {
+    this.policy = policy;
+    this.policyVersion++;
+  }
+
+  /** Every cluster this Envoy built, for stats. */
+  allClusters(): ClusterRt[] {
+    return [...this.clusters.values()].flatMap((m) => [...m.values()]);
+  }
+
+  /** The request has passed `proxy`'s request leg: route it; the answer comes back via its response leg. */
+  route(proxy: Proxy, call: AppCall, clientNs: string, done: CallDone): void {
+    const result = this.policy.route(call.service.model, call.req);
+    if (result.kind === 'no-route') {
+      this.localReply(proxy, done, 404, 'NR');
+      return;
+    }
+    const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false };
+    const fault = result.route.fault;
+    const faults = fault ? this.deps.stream(`fault/${proxy.name}`) : undefined;
+    // The fault filter runs before the router: delay first, then abort (independent draws).
+    const afterDelay = () => {
+      if (fault && faults && fault.abortStatus !== undefined && faults() * 100 < fault.abortPercent) {
+        req.flags.push('FI'); // injected aborts never reach the router, so they are never retried
+        this.finish(req, fault.abortStatus);
+        return;
+      }
+      this.startRouting(req, clientNs);
+    };
+    if (fault && faults && fault.delayUs !== undefined && faults() * 100 < fault.delayPercent) {
+      req.flags.push('DI');
+      this.sim.schedule(fault.delayUs, afterDelay, undefined);
+    } else afterDelay();
+  }
+
+  private startRouting(req: Req, clientNs: string): void {
+    const route = req.route;
+    // The route timer starts in the router, after injected delays, and covers every retry and back-off.
+    if (route.timeoutUs !== undefined && route.timeoutUs > 0) {
+      req.routeTimer = this.sim.scheduleCancellable(route.timeoutUs, () => this.onRouteTimeout(req), undefined);
+    }
+    const dest = this.pickDestination(req);
+    const svc = dest?.service !== undefined ? this.deps.services.get(dest.service) : undefined;
+    if (!dest || !svc) {
+      this.finish(req, 503, 'NC');
+      return;
+    }
+    const cluster = this.cluster(req.proxy, svc, dest.subset, clientNs);
+    if (!cluster) {
+      this.finish(req, 503, 'NC'); // subset defined in no DestinationRule: route to a missing cluster
+      return;
+    }
+    req.cluster = cluster;
+    this.attempt(req);
+  }
+
+  /** Weighted choice among the route's destinations, per request (weights are relative). */
+  private pickDestination(req: Req): RouteDestination | undefined {
+    const dests = req.route.destinations;
+    if (dests.length <= 1) return dests[0];
+    let x = this.deps.stream(`route/${req.proxy.name}→${req.call.service.model.key}`)() * req.route.totalWeight;
+    for (const d of dests) if ((x -= d.weight) < 0) return d;
+    return dests[dests.length - 1];
   }
 
   closeHost(pod: PodRt): void {
-    for (const bySvc of this.clusters.values()) for (const c of bySvc.values()) c.pool.closeHost(pod);
+    for (const c of this.allClusters()) c.pool.closeHost(pod);
   }
 
-  private cluster(proxy: Proxy, svc: ServiceRt): UpstreamCluster {
-    let bySvc = this.clusters.get(proxy);
-    if (!bySvc) this.clusters.set(proxy, (bySvc = new Map()));
-    let c = bySvc.get(svc);
-    if (!c) {
-      const h2 = svc.model.protocol !== 'http';
-      c = {
-        pool: new ConnectionPool<PodRt, PodRt>({
-          maxStreams: h2 ? UNLIMITED_STREAMS : 1,
-          maxRequestsPerConnection: 0,
-          idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
-          clientSide: proxy.connections,
-          serverSide: (host) => this.deps.transport.serverConnections(host as PodRt),
-        }, this.sim),
-        active: new Map(),
-        lb: this.deps.stream(`lb/${proxy.name}→${svc.model.key}`),
-        retryJitter: this.deps.stream(`retry/${proxy.name}→${svc.model.key}`),
-      };
-      bySvc.set(svc, c);
+  private cluster(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt | undefined {
+    let byName = this.clusters.get(proxy);
+    if (!byName) this.clusters.set(proxy, (byName = new Map()));
+    const name = `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;
+    let c = byName.get(name);
+    if (c && c.policyVersion === this.policyVersion) return c;
+    let labels: Record<string, string> | undefined;
+    if (subset !== undefined) {
+      labels = this.policy.subsetLabels(svc.model, subset, clientNs);
+      if (!labels) return undefined;
     }
+    const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
+    const hosts = labels ? svc.pods.filter((p) => Object.entries(labels as Record<string, string>).every(([k, v]) => p.version.labels[k] === v)) : svc.pods;
+    const http = policy.connectionPool?.http;
+    const tcp = policy.connectionPool?.tcp;
+    // Istio sets a threshold only when the field is > 0 ("0 cannot be distinguished from unset").
+    const limit = (v: number | undefined) => (v !== undefined && v > 0 ? v : ISTIO_UNLIMITED);
+    const limits: Limits = {
+      maxConnections: limit(tcp?.maxConnections),
+      maxPending: limit(http?.http1MaxPendingRequests),
+      maxRequests: limit(http?.http2MaxRequests),
+      maxRetries: limit(http?.maxRetries),
+    };
+    const h2 = http?.h2UpgradePolicy === 'UPGRADE' || (svc.model.protocol !== 'http' && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE');
+    const lbKind = lbKindOf(policy);
+    if (c) {
+      // Config changed: keep connections, take the new policy.
+      Object.assign(c, { labels, hosts, policy, limits, policyVersion: this.policyVersion });
+      if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
+      return c;
+    }
+    c = {
+      name, proxy, svc, subset, labels, hosts, policy, policyVersion: this.policyVersion, limits,
+      lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
+      pool: new ConnectionPool<PodRt, PodRt>({
+        maxStreams: h2 ? (http?.maxConcurrentStreams && http.maxConcurrentStreams > 0 ? http.maxConcurrentStreams : UNLIMITED_STREAMS) : 1,
+        maxRequestsPerConnection: http?.maxRequestsPerConnection ?? 0,
+        idleTimeoutUs: http?.idleTimeout ?? tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_US,
+        clientSide: proxy.connections,
+        serverSide: (host) => this.deps.transport.serverConnections(host as PodRt),
+      }, this.sim),
+      active: new Map(),
+      activeRequests: 0,
+      activeRetries: 0,
+      pending: new Fifo<Attempt>(),
+      stats: { upstream_rq_total: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_rq_retry: 0, upstream_rq_retry_overflow: 0, upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_cx_connect_fail: 0 },
+    };
+    byName.set(name, c);
     return c;
   }
 
-  /**
-   * LEAST_REQUEST with equal weights: pick two hosts at random, keep the one with fewer outstanding
-   * requests from this Envoy (Envoy load_balancers.rst, "power of two choices"; Istio's default LB).
-   * Hosts tried by earlier attempts are avoided (previous_hosts predicate, up to 5 reselections).
-   */
-  private pickHost(a: Attempt): PodRt | undefined {
-    const pods = a.svc.pods;
-    if (pods.length === 0) return undefined;
-    let host: PodRt | undefined;
-    for (let i = 0; i <= HOST_SELECTION_RETRY_MAX_ATTEMPTS; i++) {
-      const x = pods[Math.floor(a.cluster.lb() * pods.length)] as PodRt;
-      const y = pods[Math.floor(a.cluster.lb() * pods.length)] as PodRt;
-      host = (a.cluster.active.get(y) ?? 0) < (a.cluster.active.get(x) ?? 0) ? y : x;
-      if (!a.tried.includes(host)) break;
+  /** The hash key for consistent-hash load balancing, if the policy asks for one. */
+  private hashKey(req: Req): string | undefined {
+    const ch = req.cluster?.policy.loadBalancer?.consistentHash;
+    if (!ch) return undefined;
+    const headers = req.call.req.headers;
+    const header = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+    if (ch.httpHeaderName) return header(ch.httpHeaderName);
+    if (ch.httpCookie) return header('cookie')?.split(';').map((c) => c.trim().split('=')).find(([k]) => k === ch.httpCookie?.name)?.[1];
+    if (ch.useSourceIp) return req.call.caller.name; // the caller pod stands for its IP
+    if (ch.httpQueryParameterName) {
+      const q = req.call.req.path.split('?')[1] ?? '';
+      return q.split('&').map((kv) => kv.split('=')).find(([k]) => k === ch.httpQueryParameterName)?.[1];
     }
-    return host;
+    return undefined;
   }
 
-  private attempt(a: Attempt): void {
-    const host = this.pickHost(a);
-    if (!host) {
-      this.localReply(a, 503, 'UH', undefined);
+  private attempt(req: Req): void {
+    const cluster = req.cluster as ClusterRt;
+    const hosts = cluster.hosts;
+    if (hosts.length === 0) {
+      this.finish(req, 503, 'UH'); // no endpoint (e.g. a subset that selects no pods)
       return;
     }
-    a.cluster.active.set(host, (a.cluster.active.get(host) ?? 0) + 1);
-    const conn = a.cluster.pool.take(host);
+    if (cluster.activeRequests >= cluster.limits.maxRequests) {
+      this.overflow(req, 'upstream_rq_pending_overflow');
+      return;
+    }
+    const active = (h: PodRt) => cluster.active.get(h) ?? 0;
+    const key = this.hashKey(req);
+    let host = cluster.lb.pick(hosts, active, key);
+    if (req.route.retry?.previousHosts && req.tried.length > 0) {
+      for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && req.tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
+    }
+    const a: Attempt = { req, cluster, host, abandoned: false, pending: false };
+    req.current = a;
+    cluster.stats.upstream_rq_total++;
+    cluster.activeRequests++;
+    cluster.active.set(host, active(host) + 1);
+    const perTry = req.route.retry?.perTryTimeoutUs;
+    if (perTry !== undefined) a.perTryTimer = this.sim.scheduleCancellable(perTry, () => this.onPerTryTimeout(a), undefined);
+    this.acquireConnection(a);
+  }
+
+  /** A connection for the attempt: an idle one, a new one under maxConnections, or a pending slot. */
+  private acquireConnection(a: Attempt): void {
+    const c = a.cluster;
+    const conn = c.pool.take(a.host);
     if (conn) {
-      this.forward(a, host, conn);
+      this.forward(a, conn);
       return;
     }
-    const fresh = a.cluster.pool.open(host, host, this.deps.transport.mtls(a.proxy, host));
+    if (c.pool.openCount < c.limits.maxConnections) {
+      this.open(a);
+      return;
+    }
+    c.stats.upstream_cx_overflow++;
+    // HTTP/1.1 requests that cannot get a connection wait as pending, up to http1MaxPendingRequests.
+    if (c.pending.length < c.limits.maxPending) {
+      a.pending = true;
+      c.pending.push(a);
+      return;
+    }
+    this.settleAttempt(a);
+    this.overflow(a.req, 'upstream_rq_pending_overflow');
+  }
+
+  /** Circuit-breaker overflow: immediate 503 UO, never retried, not charged to any host. */
+  private overflow(req: Req, stat: 'upstream_rq_pending_overflow' | 'upstream_rq_retry_overflow'): void {
+    if (req.cluster) req.cluster.stats[stat]++;
+    this.finish(req, 503, 'UO');
+  }
+
+  private open(a: Attempt): void {
+    const c = a.cluster;
+    const host = a.host;
+    const conn = c.pool.open(host, host, this.deps.transport.mtls(a.req.proxy, host, c.policy.tls?.mode));
     this.deps.handshakes.total++;
-    if (fresh.mtls) this.deps.handshakes.mtls++;
-    this.deps.transport.connect(a.proxy, host, fresh, (ok) => {
-      if (ok && !host.crashed && !fresh.closed) this.forward(a, host, fresh);
-      else this.connectFailure(a, host, fresh);
+    if (conn.mtls) this.deps.handshakes.mtls++;
+    a.conn = conn;
+    this.deps.transport.connect(a.req.proxy, host, conn, (ok) => {
+      if (a.abandoned) {
+        c.pool.discard(host, conn);
+        this.servePending(c);
+        return;
+      }
+      if (ok && !host.crashed && !conn.closed) this.forward(a, conn);
+      else {
+        c.stats.upstream_cx_connect_fail++;
+        c.pool.discard(host, conn);
+        c.pool.closeHost(host);
+        this.attemptDone(a, { kind: 'connect-failure' });
+        this.servePending(c);
+      }
     });
   }
 
-  private connectFailure(a: Attempt, host: PodRt, conn: Connection<PodRt>): void {
-    a.cluster.pool.discard(host, conn);
-    a.cluster.pool.closeHost(host);
-    this.settleActive(a, host);
-    a.tried.push(host);
-    // connect-failure is in Istio's default retryOn list; URX when the retries run out.
-    if (a.retries < ISTIO_DEFAULT_RETRIES) {
-      a.retries++;
-      a.svc.retries++;
-      this.sim.schedule(backoffUs(a.retries, a.cluster.retryJitter), () => this.attempt(a), undefined);
-    } else {
-      this.localReply(a, 503, 'UF,URX', host);
+  /** A connection was freed or closed: the oldest pending request gets one if it can. */
+  private servePending(c: ClusterRt): void {
+    while (c.pending.length > 0) {
+      const next = c.pending.shift() as Attempt;
+      if (next.abandoned || next.req.finished) continue;
+      next.pending = false;
+      this.acquireConnection(next);
+      return;
     }
   }
 
-  private forward(a: Attempt, host: PodRt, conn: Connection<PodRt>): void {
-    const ow = this.deps.transport.oneWay(a.proxy, host);
-    const server = this.deps.transport.serverSide(a.proxy, host);
-    const { requestSize, responseSize } = a.req;
+  private forward(a: Attempt, conn: Connection<PodRt>): void {
+    a.conn = conn;
+    const { proxy } = a.req;
+    const host = a.host;
+    const ow = this.deps.transport.oneWay(proxy, host);
+    const server = this.deps.transport.serverSide(proxy, host);
+    const { requestSize, responseSize } = a.req.call.req;
     this.sim.schedule(ow, () => {
       traverse(server, 'request', requestSize, () => {
-        this.deps.pods.deliver(host, a.call, (status) => {
+        this.deps.pods.deliver(host, a.req.call, (status) => {
           traverse(server, 'response', responseSize, () => {
             this.sim.schedule(ow, () => {
-              a.cluster.pool.release(host, conn);
-              this.settleActive(a, host);
-              // A reset from the app (crash mid-request) reaches the client as 503 UC (upstream connection termination).
-              const code = status === 0 ? 503 : status;
-              const flags = status === 0 ? 'UC' : '';
-              a.proxy.responseLeg(responseSize, () => a.done({ status: code, flags, mtls: conn.mtls, pod: host }));
+              if (a.abandoned) return;
+              // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
+              this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
             }, undefined);
           });
         });
@@ -173,12 +374,103 @@ export class EnvoyClient {
     }, undefined);
   }
 
-  /** An answer Envoy makes itself (no healthy host, connect failure): still a response leg. */
-  private localReply(a: Attempt, status: number, flags: string, pod: PodRt | undefined): void {
-    a.proxy.responseLeg(0, () => a.done({ status, flags, mtls: false, pod }));
+  /** Frees what the attempt holds (connection stream, outstanding counts, timers). */
+  private settleAttempt(a: Attempt, closeConnection = false): void {
+    const c = a.cluster;
+    this.sim.cancel(a.perTryTimer);
+    if (a.conn && !a.conn.closed) {
+      if (closeConnection && c.pool.maxStreams === 1) c.pool.discard(a.host, a.conn); // an HTTP/1.1 reset closes the connection
+      else c.pool.release(a.host, a.conn);
+    }
+    c.activeRequests--;
+    c.active.set(a.host, (c.active.get(a.host) ?? 1) - 1);
+    if (a.conn) this.servePending(c);
   }
 
-  private settleActive(a: Attempt, host: PodRt): void {
-    a.cluster.active.set(host, (a.cluster.active.get(host) ?? 1) - 1);
+  private attemptDone(a: Attempt, outcome: AttemptOutcome): void {
+    this.settleAttempt(a, outcome.kind !== 'status');
+    const req = a.req;
+    if (req.finished) return;
+    const [status, flag] = outcomeStatus(outcome);
+    const policy = req.route.retry;
+    if (policy && isRetriable(policy, outcome)) {
+      if (req.retries >= policy.numRetries) {
+        this.finish(req, status, flag, 'URX');
+        return;
+      }
+      const c = a.cluster;
+      if (c.activeRetries >= c.limits.maxRetries) {
+        c.stats.upstream_rq_retry_overflow++;
+        this.finish(req, status, flag, 'UO');
+        return;
+      }
+      req.retries++;
+      req.tried.push(a.host);
+      req.call.service.retries++;
+      c.stats.upstream_rq_retry++;
+      c.activeRetries++;
+      const wait = backoffUs(req.retries, this.deps.stream(`retry/${req.proxy.name}→${c.name}`), policy.backoffBaseUs);
+      this.sim.schedule(wait, () => {
+        c.activeRetries--;
+        if (!req.finished) this.attempt(req);
+      }, undefined);
+      return;
+    }
+    this.finish(req, status, flag);
+  }
+
+  private onPerTryTimeout(a: Attempt): void {
+    if (a.abandoned || a.req.finished) return;
+    a.abandoned = true;
+    a.cluster.stats.upstream_rq_per_try_timeout++;
+    this.attemptDone(a, { kind: 'per-try-timeout' });
+  }
+
+  /** The route timeout caps the whole request, retries and back-off included: 504 UT. */
+  private onRouteTimeout(req: Req): void {
+    if (req.finished) return;
+    const a = req.current;
+    if (a && !a.abandoned) {
+      a.abandoned = true;
+      this.settleAttempt(a, true);
+    }
+    if (req.cluster) req.cluster.stats.upstream_rq_timeout++;
+    this.finish(req, 504, 'UT');
+  }
+
+  private finish(req: Req, status: number, ...flags: string[]): void {
+    if (req.finished) return;
+    req.finished = true;
+    this.sim.cancel(req.routeTimer);
+    const all = [...req.flags, ...flags.filter(Boolean)];
+    const pod = req.current?.host;
+    const mtls = req.current?.conn?.mtls ?? false;
+    req.proxy.responseLeg(req.call.req.responseSize, () => req.done({ status, flags: all.join(','), mtls, pod: status === 200 || req.current?.conn ? pod : undefined }));
+  }
+
+  private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
+    proxy.responseLeg(0, () => done({ status, flags, mtls: false }));
+  }
+}
+
+/** The status and flag a failed attempt turns into at the client (semantics.md §2.4). */
+function outcomeStatus(o: AttemptOutcome): [number, string] {
+  switch (o.kind) {
+    case 'status': return [o.status, ''];
+    case 'connect-failure': return [503, 'UF'];
+    case 'reset': return [503, 'UC'];
+    case 'per-try-timeout': return [504, 'UT'];
+  }
+}
+
+/** Istio's LB mapping (cluster_traffic_policy.go applyLoadBalancer); the default is LEAST_REQUEST. */
+function lbKindOf(p: TrafficPolicy): LbKind {
+  const lb = p.loadBalancer;
+  if (lb?.consistentHash) return 'RING_HASH';
+  switch (lb?.simple) {
+    case 'ROUND_ROBIN': return 'ROUND_ROBIN';
+    case 'RANDOM':
+    case 'PASSTHROUGH': return 'RANDOM';
+    default: return 'LEAST_REQUEST';
   }
 }

@@ -8,6 +8,7 @@ import type { Scenario } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
+import type { MeshPolicy } from '../policy/mesh-policy.js';
 import type { CostProfile } from './profile.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { oneWayUs } from './network.js';
@@ -28,6 +29,8 @@ export interface DataPlane {
   call(call: AppCall, done: CallDone): void;
   /** A pod crashed: its connections are gone. */
   podCrashed(pod: PodRt): void;
+  /** A config change reached the proxies. */
+  setPolicy(policy: MeshPolicy): void;
   /** Connection handshakes performed (new connections), for reports and tests. */
   readonly handshakes: { total: number; mtls: number };
 }
@@ -44,6 +47,9 @@ export interface PlaneDeps {
   scenario: Scenario;
   profile: CostProfile;
   pods: PodBehaviour;
+  /** Routing and traffic policy at t=0 (config changes arrive through setPolicy). */
+  policy: MeshPolicy;
+  services: Map<string, ServiceRt>;
 }
 
 /** Helpers every mode shares: network delays, app-level connections pinned to a pod, random picks. */
@@ -107,4 +113,7 @@ export abstract class PlaneBase {
   podCrashed(pod: PodRt): void {
     for (const pool of this.appPoolsTo()) pool.closeHost(pod);
   }
+
+  /** Modes without an L7 proxy have no routing policy to update. */
+  setPolicy(_policy: MeshPolicy): void {}
 }

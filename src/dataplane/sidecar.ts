@@ -10,6 +10,7 @@ import type { Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
 import { EnvoyClient, type Transport } from './envoy-client.js';
 import type { CallDone, PlaneDeps } from './plane.js';
+import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { Proxy } from './proxy.js';
 
 export class SidecarPlane extends DirectPlane {
@@ -19,14 +20,14 @@ export class SidecarPlane extends DirectPlane {
   constructor(deps: PlaneDeps) {
     super(deps);
     const transport: Transport = {
-      // Auto mTLS: encrypt when the peer has a sidecar (semantics.md §10).
-      mtls: (_proxy, host) => this.sidecars.has(host),
+      // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE (semantics.md §6, §10).
+      mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && this.sidecars.has(host),
       connect: (proxy, host, conn, then) => this.connectUpstream(proxy, host, conn, then),
       serverSide: (_proxy, host) => this.inbound(host, host),
       serverConnections: (host) => this.sidecars.get(host)?.connections,
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes });
+    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services });
   }
 
   /** Gives an in-mesh caller (pod or workload client) its sidecar. */
@@ -43,7 +44,7 @@ export class SidecarPlane extends DirectPlane {
       super.call(call, done);
       return;
     }
-    cs.requestLeg(call.req.requestSize, () => this.envoy.route(cs, call, done));
+    cs.requestLeg(call.req.requestSize, () => this.envoy.route(cs, call, call.caller.namespace, done));
   }
 
   // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).
@@ -64,6 +65,14 @@ export class SidecarPlane extends DirectPlane {
         this.sim.schedule(ow * tls.roundTrips, () => cs.handshake(tls.clientHandshakeCpuUs, () => then(true)), undefined);
       }), undefined);
     }, undefined);
+  }
+
+  override setPolicy(policy: MeshPolicy): void {
+    this.envoy.setPolicy(policy);
+  }
+
+  get envoyClient(): EnvoyClient {
+    return this.envoy;
   }
 
   override podCrashed(pod: PodRt): void {

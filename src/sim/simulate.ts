@@ -9,6 +9,8 @@ import { scheduleFaults } from '../world/faults.js';
 import { PodBehaviour } from '../world/pod.js';
 import { startWorkload } from '../world/workload.js';
 import { createPlane, type MeshPlane } from '../dataplane/modes.js';
+import { MeshPolicy } from '../policy/mesh-policy.js';
+import type { IstioConfig } from '../config/istio/resources.js';
 import { loadProfile, type CostProfile } from '../dataplane/profile.js';
 import type { CallDone, CallResult } from '../dataplane/plane.js';
 import { EdgeTable } from '../telemetry/edges.js';
@@ -77,7 +79,19 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
 
   const pods = new PodBehaviour(sim, (caller, target, call, parent, done) => edgeCall(caller, target, call, parent, (r) => done(r.status)), warmupUs);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
-  const plane = createPlane(mode, { sim, streams, scenario, profile, pods }, cluster);
+  let policy = new MeshPolicy(scenario.istio, scenario.services);
+  const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services }, cluster);
+  // Config changes (faults[].apply) reach the proxies after the propagation delay.
+  for (const f of scenario.faults) {
+    const change = f.apply;
+    if (!change || f.effectiveUs === undefined) continue;
+    sim.at(f.atUs, () => timeline.add('config_applied', { resources: describeChange(change) }), undefined);
+    sim.at(f.effectiveUs, () => {
+      policy = policy.withChange(change);
+      plane.setPolicy(policy);
+      timeline.add('config_propagated', { resources: describeChange(change) });
+    }, undefined);
+  }
 
   scheduleFaults(sim, scenario.faults, cluster.services, timeline, {
     crash: (pod) => {
@@ -120,4 +134,9 @@ function scheduleCertRotations(sim: Simulator, timeline: Timeline, profile: Cost
   for (let t = everyUs; t <= durationUs; t += everyUs) {
     sim.at(t, () => timeline.add('cert_rotation', { proxies: plane.proxies.length, lifetime_h: profile.tls.certLifetimeHours }), undefined);
   }
+}
+
+function describeChange(c: IstioConfig): string {
+  return [...c.virtualServices, ...c.destinationRules, ...c.peerAuthentications, ...c.authorizationPolicies]
+    .map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ');
 }

@@ -1,0 +1,67 @@
+/**
+ * VirtualService request matching (istio/api virtual_service.proto HTTPMatchRequest; semantics.md
+ * §5.1): within one match block every condition must hold; blocks are alternatives. String
+ * matches are case-sensitive; `prefix` is a plain string prefix; `regex` is a full match (RE2 in
+ * Envoy, JavaScript RegExp here, anchored). Header names are lower-case; an empty match `{}`
+ * tests presence. `ignoreUriCase` affects exact and prefix uri matches only.
+ */
+import type { HttpMatchRequest, StringMatch } from '../config/istio/networking-schemas.js';
+import type { RequestShape } from '../config/model.js';
+
+const regexCache = new Map<string, RegExp>();
+
+function fullRegex(pattern: string): RegExp {
+  let r = regexCache.get(pattern);
+  if (!r) regexCache.set(pattern, (r = new RegExp(`^(?:${pattern})$`)));
+  return r;
+}
+
+export function stringMatches(m: StringMatch, value: string | undefined, ignoreCase = false): boolean {
+  if (m.exact !== undefined) return value !== undefined && (ignoreCase ? value.toLowerCase() === m.exact.toLowerCase() : value === m.exact);
+  if (m.prefix !== undefined) return value !== undefined && (ignoreCase ? value.toLowerCase().startsWith(m.prefix.toLowerCase()) : value.startsWith(m.prefix));
+  if (m.regex !== undefined) return value !== undefined && (m.regex === '*' || fullRegex(m.regex).test(value));
+  return value !== undefined; // {} = presence
+}
+
+/** Splits `/path?a=1&b=2` into path and query parameters. */
+export function splitPath(path: string): { path: string; query: Map<string, string> } {
+  const q = path.indexOf('?');
+  const query = new Map<string, string>();
+  if (q < 0) return { path, query };
+  for (const kv of path.slice(q + 1).split('&')) {
+    if (!kv) continue;
+    const eq = kv.indexOf('=');
+    query.set(decodeURIComponent(eq < 0 ? kv : kv.slice(0, eq)), decodeURIComponent(eq < 0 ? '' : kv.slice(eq + 1)));
+  }
+  return { path: path.slice(0, q), query };
+}
+
+function header(req: RequestShape, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(req.headers)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+export function requestMatches(m: HttpMatchRequest, req: RequestShape): boolean {
+  const { path, query } = splitPath(req.path);
+  if (m.uri && !stringMatches(m.uri, path, m.ignoreUriCase === true && m.uri.regex === undefined)) return false;
+  if (m.method && !stringMatches(m.method, req.method)) return false;
+  for (const [name, sm] of Object.entries(m.headers ?? {})) {
+    if (['uri', 'scheme', 'method', 'authority'].includes(name)) continue; // ignored by Istio inside headers
+    if (!stringMatches(sm, header(req, name))) return false;
+  }
+  for (const [name, sm] of Object.entries(m.withoutHeaders ?? {})) {
+    // A missing header counts as the empty string for withoutHeaders.
+    if (stringMatches(sm, header(req, name) ?? '')) return false;
+  }
+  for (const [name, sm] of Object.entries(m.queryParams ?? {})) {
+    if (!stringMatches(sm.exact === '' ? {} : sm, query.get(name))) return false;
+  }
+  return true;
+}
+
+/** A rule without match blocks matches everything; otherwise any one block must match. */
+export function ruleMatches(match: HttpMatchRequest[] | undefined, req: RequestShape): boolean {
+  if (!match || match.length === 0) return true;
+  return match.some((m) => requestMatches(m, req));
+}

@@ -1,0 +1,175 @@
+/**
+ * The traffic configuration a client-side Envoy (sidecar or waypoint) runs with, compiled from
+ * VirtualServices and DestinationRules: which route a request takes, which cluster (service and
+ * subset) it goes to, and with which traffic policy. Semantics: semantics.md §5, §6.
+ */
+import type { DestinationRuleSpec, HttpRoute, TrafficPolicy, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
+import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
+import type { RequestShape, ServiceModel } from '../config/model.js';
+import { fqdnOf, hostMatches } from './hosts.js';
+import { ruleMatches } from './match.js';
+import { compileRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
+
+/** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
+export const ROOT_NAMESPACE = 'istio-system';
+
+export interface RouteDestination {
+  /** Key of the target service, or undefined when the host is not a known service (→ 503 NC). */
+  service?: string;
+  host: string;
+  subset?: string;
+  weight: number;
+}
+
+export interface CompiledRoute {
+  /** `namespace/name#index` of the rule, or `default` for the mesh default route. */
+  id: string;
+  destinations: RouteDestination[];
+  totalWeight: number;
+  timeoutUs?: number;
+  retry?: RetryPolicy;
+  fault?: { delayUs?: number; delayPercent: number; abortStatus?: number; abortPercent: number };
+}
+
+export type RouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-route' };
+
+export class MeshPolicy {
+  private readonly byFqdn: Map<string, ServiceModel>;
+  private readonly routeCache = new Map<string, CompiledRoute[] | null>();
+
+  constructor(readonly config: IstioConfig, readonly services: readonly ServiceModel[]) {
+    this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
+  }
+
+  /** A copy with `change` applied: resources with the same kind, namespace and name are replaced. */
+  withChange(change: IstioConfig): MeshPolicy {
+    const replace = <T extends IstioResource<unknown>>(old: T[], next: T[]) => [
+      ...old.filter((o) => !next.some((n) => n.name === o.name && n.namespace === o.namespace)),
+      ...next,
+    ];
+    return new MeshPolicy({
+      ...this.config,
+      virtualServices: replace(this.config.virtualServices, change.virtualServices),
+      destinationRules: replace(this.config.destinationRules, change.destinationRules),
+      peerAuthentications: replace(this.config.peerAuthentications, change.peerAuthentications),
+      authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
+    }, this.services);
+  }
+
+  /** The VirtualService for a service as seen from `clientNs`: the oldest one naming its host. */
+  virtualServiceFor(svc: ServiceModel): IstioResource<VirtualServiceSpec> | undefined {
+    return this.config.virtualServices
+      .filter((vs) => vs.spec.hosts.some((h) => hostMatches(fqdnOf(h, vs.namespace), svc.fqdn)))
+      .sort((a, b) => a.order - b.order)[0];
+  }
+
+  /** Routes for a service: its VirtualService's http rules, or Istio's default route. */
+  routesFor(svc: ServiceModel): CompiledRoute[] | null {
+    let routes = this.routeCache.get(svc.key);
+    if (routes === undefined) {
+      const vs = this.virtualServiceFor(svc);
+      routes = vs ? vs.spec.http.map((r, i) => this.compileRoute(vs, r, i)) : null;
+      this.routeCache.set(svc.key, routes);
+    }
+    return routes;
+  }
+
+  /** First matching rule wins; with a VirtualService and no match → no route (404 NR). */
+  route(svc: ServiceModel, req: RequestShape): RouteResult {
+    const routes = this.routesFor(svc);
+    if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
+    const vs = this.virtualServiceFor(svc) as IstioResource<VirtualServiceSpec>;
+    for (let i = 0; i < routes.length; i++) {
+      if (ruleMatches(vs.spec.http[i]?.match, req)) return { kind: 'route', route: routes[i] as CompiledRoute };
+    }
+    return { kind: 'no-route' };
+  }
+
+  private defaultRouteCache = new Map<string, CompiledRoute>();
+
+  defaultRoute(svc: ServiceModel): CompiledRoute {
+    let r = this.defaultRouteCache.get(svc.key);
+    if (!r) {
+      r = {
+        id: 'default',
+        destinations: [{ service: svc.key, host: svc.fqdn, weight: 1 }],
+        totalWeight: 1,
+        retry: defaultRetryPolicy(this.isConsistentHash(svc, undefined)),
+      };
+      this.defaultRouteCache.set(svc.key, r);
+    }
+    return r;
+  }
+
+  private compileRoute(vs: IstioResource<VirtualServiceSpec>, r: HttpRoute, index: number): CompiledRoute {
+    const dests = (r.route ?? []).map((d) => {
+      const fqdn = fqdnOf(d.destination.host, vs.namespace);
+      const svc = this.byFqdn.get(fqdn);
+      return { service: svc?.key, host: d.destination.host, subset: d.destination.subset, weight: d.weight ?? 0 };
+    });
+    // One destination takes everything whatever its weight; weight-0 destinations get nothing.
+    if (dests.length === 1) (dests[0] as RouteDestination).weight = 1;
+    const first = dests[0];
+    const firstSvc = first?.service ? this.services.find((s) => s.key === first.service) : undefined;
+    const consistentHash = dests.length === 1 && firstSvc !== undefined && this.isConsistentHash(firstSvc, first?.subset);
+    const f = r.fault;
+    return {
+      id: `${vs.namespace}/${vs.name}#${index}`,
+      destinations: dests.filter((d) => d.weight > 0),
+      totalWeight: dests.reduce((n, d) => n + d.weight, 0),
+      timeoutUs: r.timeout,
+      retry: compileRetryPolicy(r.retries, consistentHash),
+      // Without `percentage` the deprecated integer `percent` applies (default 0: no fault).
+      fault: f && {
+        delayUs: f.delay?.fixedDelay,
+        delayPercent: f.delay ? (f.delay.percentage?.value ?? f.delay.percent ?? 0) : 0,
+        abortStatus: f.abort?.httpStatus ?? (f.abort?.grpcStatus !== undefined ? 200 : undefined),
+        abortPercent: f.abort ? (f.abort.percentage?.value ?? 0) : 0,
+      },
+    };
+  }
+
+  private isConsistentHash(svc: ServiceModel, subset: string | undefined): boolean {
+    return this.trafficPolicy(svc, subset, svc.namespace).loadBalancer?.consistentHash !== undefined;
+  }
+
+  /**
+   * The DestinationRule for a host as a client in `clientNs` sees it: one in the client's
+   * namespace, else one in the service's namespace, else one in the root namespace; within a
+   * level an exact host beats a wildcard and the oldest wins (push_context.go destinationRule).
+   */
+  destinationRule(svc: ServiceModel, clientNs: string): IstioResource<DestinationRuleSpec> | undefined {
+    for (const ns of [clientNs, svc.namespace, ROOT_NAMESPACE]) {
+      const candidates = this.config.destinationRules
+        .filter((dr) => dr.namespace === ns && hostMatches(fqdnOf(dr.spec.host, dr.namespace), svc.fqdn))
+        .sort((a, b) => {
+          const wa = a.spec.host.startsWith('*') ? 1 : 0;
+          const wb = b.spec.host.startsWith('*') ? 1 : 0;
+          return wa - wb || a.order - b.order;
+        });
+      if (candidates[0]) return candidates[0];
+    }
+    return undefined;
+  }
+
+  /** Labels of a subset, or undefined when no DestinationRule defines it (→ 503 NC). */
+  subsetLabels(svc: ServiceModel, subset: string, clientNs: string): Record<string, string> | undefined {
+    return this.destinationRule(svc, clientNs)?.spec.subsets.find((s) => s.name === subset)?.labels;
+  }
+
+  /**
+   * The cluster's traffic policy: the DestinationRule's, with a subset's own policy replacing it
+   * block by block (connectionPool, outlierDetection, loadBalancer, tls…), not field by field
+   * (MergeSubsetTrafficPolicy, semantics.md §6).
+   */
+  trafficPolicy(svc: ServiceModel, subset: string | undefined, clientNs: string): TrafficPolicy {
+    const dr = this.destinationRule(svc, clientNs);
+    const base: TrafficPolicy = { ...(dr?.spec.trafficPolicy ?? {}) };
+    if (subset === undefined) return base;
+    const own = dr?.spec.subsets.find((s) => s.name === subset)?.trafficPolicy;
+    if (!own) return base;
+    const merged: TrafficPolicy = { ...base };
+    for (const [k, v] of Object.entries(own)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+    return merged;
+  }
+}
