@@ -5,7 +5,7 @@ import { MESH_MODES, type MeshMode } from '../config/model.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
 import { profileNames } from '../dataplane/profile.js';
 
-export interface Overrides { seed?: number; durationUs?: number }
+export interface Overrides { seed?: number; durationUs?: number; mode?: MeshMode }
 
 export function flagProblem(flag: string, message: string): InputError {
   return new InputError([{ file: 'meshsim', line: 1, col: 1, severity: 'error', message: `${flag}: ${message}` }]);
@@ -14,7 +14,9 @@ export function flagProblem(flag: string, message: string): InputError {
 export function parseOverrides(opts: Record<string, string | boolean | undefined>): Overrides {
   const out: Overrides = {};
   if (typeof opts.seed === 'string') {
-    if (!/^\d+$/.test(opts.seed)) throw flagProblem('--seed', `expected a non-negative integer, got "${opts.seed}"`);
+    if (!/^\d+$/.test(opts.seed) || !Number.isSafeInteger(Number(opts.seed))) {
+      throw flagProblem('--seed', `expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got "${opts.seed}"`);
+    }
     out.seed = Number(opts.seed);
   }
   if (typeof opts.duration === 'string') {
@@ -22,7 +24,18 @@ export function parseOverrides(opts: Record<string, string | boolean | undefined
     if (us === undefined || us <= 0) throw flagProblem('--duration', `invalid duration "${opts.duration}": use ${DURATION_HELP}`);
     out.durationUs = us;
   }
+  if (typeof opts.mode === 'string') {
+    if (!(MESH_MODES as readonly string[]).includes(opts.mode)) throw flagProblem('--mode', `unknown mode "${opts.mode}" (modes: ${MESH_MODES.join(', ')})`);
+    out.mode = opts.mode as MeshMode;
+  }
   return out;
+}
+
+/** Flags that only make sense against the scenario (a --duration must outlast its warmup). */
+export function checkOverrides(o: Overrides, scenario: { warmupUs: number }): void {
+  if (o.durationUs !== undefined && o.durationUs <= scenario.warmupUs) {
+    throw flagProblem('--duration', `must be longer than the scenario's warmup (${scenario.warmupUs / 1e6}s)`);
+  }
 }
 
 export function parseModes(list: string): MeshMode[] {

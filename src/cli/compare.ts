@@ -1,31 +1,52 @@
 /** `meshsim compare`: the same scenario and seed once per mode, side by side. */
 import { join } from 'node:path';
+import { buildComparisonHtml } from '../report/html/comparison.js';
 import { buildResults, type ResultsJson } from '../report/results.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
-import { loadChecked, parseModes, parseOverrides } from './common.js';
+import type { MeshMode } from '../config/model.js';
+import type { RunObserver } from '../telemetry/observer.js';
+import { TimeSeriesObserver, type TimeSeriesJson } from '../telemetry/timeseries.js';
+import { checkOverrides, loadChecked, parseModes, parseOverrides } from './common.js';
 import { EXIT, printWarnings, reportFailure } from './main.js';
 
 export interface ComparisonJson { modes: Record<string, ResultsJson> }
 
-export function compareScenario(file: string, modesList: string, opts: Record<string, string | boolean | undefined>): ComparisonJson {
+/** `observe` gives the observers of each mode's run (for the time series in comparison.html). */
+export function compareScenario(file: string, modesList: string, opts: Record<string, string | boolean | undefined>, observe?: (mode: MeshMode, durationUs: number, warmupUs: number) => RunObserver[]): ComparisonJson {
   const modes = parseModes(modesList);
   const overrides = parseOverrides(opts);
   const { scenario, warnings } = loadChecked(file);
+  checkOverrides(overrides, scenario);
   printWarnings(warnings);
   const out: ComparisonJson = { modes: {} };
   for (const mode of modes) {
-    out.modes[mode] = buildResults(simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs }));
+    const durationUs = overrides.durationUs ?? scenario.durationUs;
+    const observers = observe ? observe(mode, durationUs, Math.min(scenario.warmupUs, durationUs)) : undefined;
+    out.modes[mode] = buildResults(simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers }));
   }
   return out;
 }
 
 export function compareCommand(file: string, opts: Record<string, string | boolean | undefined>): number {
   try {
-    const comparison = compareScenario(file, typeof opts.modes === 'string' ? opts.modes : 'none,sidecar,ambient', opts);
+    const series = new Map<string, TimeSeriesObserver>();
+    const comparison = compareScenario(file, typeof opts.modes === 'string' ? opts.modes : 'none,sidecar,ambient', opts, (mode, durationUs, warmupUs) => {
+      const ts = new TimeSeriesObserver(durationUs, warmupUs);
+      series.set(mode, ts);
+      return [ts];
+    });
     const first = Object.values(comparison.modes)[0] as ResultsJson;
     const dir = typeof opts.out === 'string' ? opts.out : join('reports', `${first.scenario}-compare`);
-    const files = writeAll(dir, { 'comparison.json': stableJson(comparison) });
+    const seriesJson: Record<string, TimeSeriesJson> = {};
+    for (const m of Object.keys(comparison.modes)) {
+      const ts = series.get(m);
+      if (ts) seriesJson[m] = ts.toJson();
+    }
+    const files = writeAll(dir, {
+      'comparison.json': stableJson(comparison),
+      'comparison.html': buildComparisonHtml({ modes: comparison.modes, series: seriesJson }),
+    });
     if (opts.json) process.stdout.write(stableJson(comparison));
     else process.stdout.write(`${formatComparison(comparison)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;

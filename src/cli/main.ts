@@ -1,5 +1,5 @@
 /** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { MESH_MODES } from '../config/model.js';
 import { MESHSIM_VERSION } from '../report/results.js';
@@ -19,13 +19,12 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run meshsim --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  const modeOption = () => new Option('--mode <mode>', 'mesh mode (overrides spec.mesh.mode)').choices(MESH_MODES);
 
   program.command('run')
     .description('simulate one scenario and write results.json and events.jsonl')
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <n>', 'random seed (overrides spec.seed)')
-    .addOption(modeOption())
+    .option('--mode <mode>', `mesh mode: ${MESH_MODES.join(', ')} (overrides spec.mesh.mode)`)
     .option('--duration <d>', 'simulated duration, e.g. 60s (overrides spec.duration)')
     .option('--epoch <iso>', 'wall-clock instant of simulated t=0 for timestamps', '2026-01-01T00:00:00Z')
     .option('--out <dir>', 'output directory (default reports/<scenario>[-<mode>])')
@@ -77,9 +76,4 @@ export function reportFailure(e: unknown): number {
 
 export function printWarnings(warnings: Diagnostic[]): void {
   for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
-}
-
-/** A bad command-line flag, reported like an input error. */
-export function flagError(flag: string, message: string): InputError {
-  return new InputError([{ file: 'meshsim', line: 0, col: 0, severity: 'error', message: `${flag}: ${message}` }]);
 }

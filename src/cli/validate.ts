@@ -19,6 +19,11 @@ export function validateCommand(files: string[]): number {
       worst = EXIT.input;
       continue;
     }
+    if (!/^\s*[^\s#]/m.test(text)) {
+      print({ file, line: 1, col: 1, severity: 'error', message: 'the file is empty: expected a scenario or Istio/Kubernetes resources' });
+      worst = EXIT.input;
+      continue;
+    }
     if (!isScenarioText(text)) {
       istioFiles.push({ file, text });
       continue;

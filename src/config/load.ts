@@ -179,7 +179,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       key: keyOf(s), name: s.name, namespace: s.namespace,
       fqdn: `${s.name}.${s.namespace}.svc.cluster.local`,
       serviceAccount: s.serviceAccount ?? s.name,
-      port: s.port, protocol: s.protocol, versions, concurrency: s.concurrency, calls,
+      port: s.port, protocol: s.protocol, versions, concurrency: s.concurrency, cpuShare: s.cpuShare, calls,
       requestSize: s.requestSize, responseSize: s.responseSize,
       resources: {
         requestCpu: s.resources.requests.cpu, requestMemoryBytes: s.resources.requests.memory,

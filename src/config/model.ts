@@ -43,6 +43,8 @@ export interface ServiceModel {
   protocol: 'http' | 'http2' | 'grpc';
   versions: VersionModel[];
   concurrency: number;
+  /** Share of the service time that is CPU work (competes for the node's cores). */
+  cpuShare: number;
   calls: CallModel[];
   requestSize: number;
   responseSize: number;

@@ -131,6 +131,8 @@ export const serviceSchema = z.strictObject({
   replicas: z.number().int().nonnegative().optional(),
   versions: z.array(versionSchema).min(1).optional(),
   concurrency: z.number().int().positive().default(16),
+  /** Share of the service time spent on CPU (the rest is waiting: I/O, locks, sleeps). */
+  cpuShare: z.number().min(0).max(1).default(1),
   serviceTime: distributionSchema.prefault({ distribution: 'exponential', mean: '10ms' }),
   calls: z.array(callSchema).default([]),
   failure: z.strictObject({ rate: probability().default(0), status: httpStatus().default(500) }).prefault({}),

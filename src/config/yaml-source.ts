@@ -1,5 +1,5 @@
 /** YAML parsing that keeps source positions, so every problem can be reported as FILE:LINE:COL. */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit, Scalar, type Document, type Node } from 'yaml';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export type PathSegment = string | number;
@@ -32,7 +32,24 @@ export class YamlSource {
 
   /** Syntax errors as diagnostics (empty when the YAML parsed). */
   syntaxErrors(): Diagnostic[] {
-    return this.doc.errors.map((e) => this.at(e.pos[0], 'error', `invalid YAML: ${e.message.split('\n')[0]}`));
+    return this.doc.errors.map((e) => this.at(this.errorStart(e.pos[0], e.code), 'error', `invalid YAML: ${e.message.split('\n')[0]}`));
+  }
+
+  /**
+   * The yaml library reports an unterminated quoted scalar where it gave up (often the end of the
+   * file); the user needs the place the scalar starts.
+   */
+  private errorStart(offset: number, code: string): number {
+    if (code !== 'MISSING_CHAR') return offset;
+    let start = offset;
+    visit(this.doc, {
+      Scalar: (_key, node) => {
+        const r = node.range;
+        const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+        if (quoted && r && r[0] <= offset && offset <= r[2] && r[0] < start) start = r[0];
+      },
+    });
+    return start;
   }
 
   /** The deepest node along `path`; with `key`, the key node of that field when present. */

@@ -68,8 +68,12 @@ export function issuesToDiagnostics(
         break;
       case 'invalid_union': {
         const inner = unwrapUnion(issue);
+        const disc = (issue as { discriminator?: string }).discriminator;
+        const input = issue.input as Record<string, unknown> | undefined;
         if (inner) out.push(...issuesToDiagnostics(inner, src, knownKeys, []));
-        else out.push(src.diagnosticAt(path, 'error', `${where}: ${issue.message} (got ${kindOf(issue.input)})`));
+        else if (disc !== undefined && input && typeof input === 'object') {
+          out.push(src.diagnosticAt(path, 'error', `${where}: ${issue.message} (got ${shown(input[disc])})`));
+        } else out.push(src.diagnosticAt(path, 'error', `${where}: ${issue.message} (got ${kindOf(issue.input)})`));
         break;
       }
       case 'invalid_type':

@@ -68,11 +68,13 @@ export class PodBehaviour {
     if (version.failure.rate > 0 && svc.failureStream() < version.failure.rate) work.status = version.failure.status;
     if (pod.faultErrorRate > 0 && svc.faultStream() < pod.faultErrorRate) work.status = pod.faultErrorStatus;
     // CPU: the node's cores are shared (NodeCpu); a CPU limit caps this pod's own parallelism.
+    // Only the CPU share of the service time competes for cores; the rest is plain waiting.
+    const cpuUs = serviceUs * svc.model.cpuShare;
     const limit = svc.model.resources.limitCpu;
     const limitSlowdown = limit && pod.cpuRunning + 1 > limit ? (pod.cpuRunning + 1) / limit : 1;
     pod.cpuRunning++;
-    pod.cpuUsedUs += serviceUs;
-    const wallUs = pod.node.cpu.begin(serviceUs, pod.throttle) * limitSlowdown;
+    pod.cpuUsedUs += cpuUs;
+    const wallUs = pod.node.cpu.begin(cpuUs, pod.throttle) * limitSlowdown + (serviceUs - cpuUs);
     this.sim.schedule(wallUs + pod.faultLatencyUs, this.afterService, work);
   };
 
