@@ -272,7 +272,11 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     return { atUs: f.at, untilUs: f.until, effectiveUs, target, inject, apply, label: `${what}${on}` };
   });
 
-  analyzeIstio({ config: istio, changes: applied.filter((c): c is IstioConfig => c !== undefined), services, mode: spec.mesh.mode, waypoints }, problems);
+  const plaintextCallers = [
+    ...workloads.filter((w) => !w.from.inMesh).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
+    ...services.filter((s) => !s.inMesh).flatMap((s) => s.calls.map((c) => ({ name: `service ${s.key}`, target: c.service }))),
+  ];
+  analyzeIstio({ config: istio, changes: applied.filter((c): c is IstioConfig => c !== undefined), services, mode: spec.mesh.mode, waypoints, plaintextCallers }, problems);
 
   if (errors.length) throw new InputError(errors);
   const scenario: Scenario = {

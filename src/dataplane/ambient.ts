@@ -14,7 +14,9 @@ import { ConnectionPool, type Connection } from './connections.js';
 import { DirectPlane, traverse } from './direct.js';
 import { EnvoyClient, type Transport } from './envoy-client.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
-import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type PlaneDeps } from './plane.js';
+import { httpAttributes, l4Attributes, peerOf, RBAC_DENIED_STATUS, workloadOf, type Peer } from './admission.js';
+import { principalOf } from '../policy/security.js';
+import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type CallResult, type PlaneDeps } from './plane.js';
 import { Proxy } from './proxy.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
@@ -36,12 +38,14 @@ export class AmbientPlane extends DirectPlane {
     super(deps);
     const transport: Transport = {
       mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && host.inMesh,
-      connect: (proxy, host, conn, then) => this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed, conn, then),
+      // The waypoint reaches pods over HBONE with its own identity, which the destination ztunnel's L4 policy sees.
+      connect: (proxy, host, conn, then) => this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed && this.admits(this.waypointPeer(proxy), host, true), conn, then),
+      inbound: () => undefined,
       serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services });
+    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services, timeline: deps.timeline });
   }
 
   addZtunnel(node: NodeRt): Proxy {
@@ -85,10 +89,10 @@ export class AmbientPlane extends DirectPlane {
   /** A new app connection: plain TCP, or a CONNECT stream in an HBONE tunnel between the ztunnels. */
   protected override connect(caller: Caller, pod: PodRt, conn: Connection<unknown>, then: (ok: boolean) => void): void {
     if (!conn.mtls || caller.node === pod.node) {
-      super.connect(caller, pod, conn, then);
+      super.connect(caller, pod, conn, (ok) => then(ok && this.admits(peerOf(caller, conn.mtls), pod, conn.mtls)));
       return;
     }
-    this.tunnel(this.ztunnelOf(caller.node), identityOf(caller), this.ztunnelOf(pod.node), () => !pod.crashed, conn, then);
+    this.tunnel(this.ztunnelOf(caller.node), identityOf(caller), this.ztunnelOf(pod.node), () => !pod.crashed && this.admits(peerOf(caller, true), pod, true), conn, then);
   }
 
   /**
@@ -159,14 +163,20 @@ export class AmbientPlane extends DirectPlane {
     }
     const appPool = pool;
     const ow = this.oneWay(caller.node, wp.node);
+    const back = (conn: Connection<Proxy>, r: CallResult) => this.sim.schedule(ow, () => traverse([zt], 'response', req.responseSize, () => {
+      appPool.release('any', conn);
+      done({ ...r, mtls: true });
+    }), undefined);
     const send = (conn: Connection<Proxy>) => {
       traverse([zt], 'request', req.requestSize, () => this.sim.schedule(ow, () => {
-        wp.requestLeg(req.requestSize, () => this.envoy.route(wp, call, svc.model.namespace, (r) => {
-          this.sim.schedule(ow, () => traverse([zt], 'response', req.responseSize, () => {
-            appPool.release('any', conn);
-            done({ ...r, mtls: true });
-          }), undefined);
-        }));
+        wp.requestLeg(req.requestSize, () => {
+          // The waypoint enforces L7 AuthorizationPolicy bound to it or to the service (targetRefs).
+          const d = this.policy.security.hasAuthz
+            ? this.policy.security.atWaypoint({ name: wp.name, namespace: svc.model.namespace }, svc.model, httpAttributes(call, peerOf(caller, true), svc.pods[0] as PodRt))
+            : undefined;
+          if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));
+          else this.envoy.route(wp, call, svc.model.namespace, (r) => back(conn, r));
+        });
       }, undefined));
     };
     const conn = appPool.take('any');
@@ -179,7 +189,25 @@ export class AmbientPlane extends DirectPlane {
   }
 
   override setPolicy(policy: MeshPolicy): void {
+    super.setPolicy(policy);
     this.envoy.setPolicy(policy);
+  }
+
+  /**
+   * The destination ztunnel's checks on a new connection: PeerAuthentication (a STRICT workload
+   * refuses plaintext; ztunnel treats DISABLE as PERMISSIVE) and L4 AuthorizationPolicy. A
+   * refusal resets the connection.
+   */
+  private admits(peer: Peer, pod: PodRt, mtls: boolean): boolean {
+    if (!pod.inMesh) return true;
+    const w = workloadOf(pod);
+    if (!mtls && this.policy.security.mtlsMode(w, pod.service.model.port) === 'STRICT') return false;
+    return this.policy.security.atZtunnel(w, l4Attributes(peer, pod)).allowed;
+  }
+
+  private waypointPeer(wp: Proxy): Peer {
+    const svc = [...this.waypoints.entries()].find(([, p]) => p === wp)?.[0];
+    return { principal: principalOf(svc?.model.namespace ?? 'default', wp.name), ip: `10.0.0.${1 + this.deps.scenario.services.findIndex((s) => s.key === svc?.model.key)}` };
   }
 
   get envoyClient(): EnvoyClient {

@@ -48,6 +48,10 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     return this.appPool(caller, svc);
   }
 
+  refusal(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
+    return this.inboundStatus(call, pod, mtls);
+  }
+
   call(call: AppCall, done: CallDone): void {
     const { caller, service: svc } = call;
     const pool = this.appPool(caller, svc);
@@ -85,6 +89,14 @@ export class DirectPlane extends PlaneBase implements DataPlane {
   /** Whether the traffic from caller to pod is mTLS (none: never). */
   protected encrypted(_caller: Caller, _pod: PodRt): boolean {
     return false;
+  }
+
+  /**
+   * An answer the pod's side gives instead of the app (e.g. 403 from an authorization policy);
+   * undefined lets the request through.
+   */
+  protected inboundStatus(_call: AppCall, _pod: PodRt, _mtls: boolean): number | undefined {
+    return undefined;
   }
 
   /** Proxies a request passes on the caller's side, in order. */
@@ -129,11 +141,14 @@ function arriveAtServer(f: Flight): void {
 }
 
 function deliverTo(f: Flight): void {
-  f.plane.pods.deliver(f.pod, f.call, (status) => {
+  const answer = (status: number) => {
     f.status = status;
     if (f.inb.length === 0) f.plane.clock.schedule(f.leg, arriveBack, f);
     else traverse(f.inb, 'response', f.req.responseSize, () => f.plane.clock.schedule(f.leg, arriveBack, f));
-  });
+  };
+  const refused = f.plane.refusal(f.call, f.pod, f.conn.mtls);
+  if (refused !== undefined) answer(refused);
+  else f.plane.pods.deliver(f.pod, f.call, answer);
 }
 
 function arriveBack(f: Flight): void {

@@ -16,6 +16,8 @@ import type { PodBehaviour } from '../world/pod.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
 import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
+import { OutlierDetector, outlierConfigFromIstio, type OutlierEvent } from '../policy/outlier.js';
+import type { Timeline } from '../telemetry/timeline.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { traverse } from './direct.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone } from './plane.js';
@@ -36,6 +38,8 @@ export interface Transport {
   serverSide(proxy: Proxy, host: PodRt): readonly Proxy[];
   /** The server end's open-connection counter (for memory). */
   serverConnections(host: PodRt): TimeWeighted | undefined;
+  /** An answer the server side gives instead of the app (403 from RBAC), or undefined. */
+  inbound(proxy: Proxy, host: PodRt, call: AppCall, mtls: boolean): number | undefined;
   oneWay(proxy: Proxy, host: PodRt): number;
 }
 
@@ -76,6 +80,8 @@ export interface ClusterRt {
   activeRetries: number;
   pending: Fifo<Attempt>;
   stats: ClusterStats;
+  /** Envoy's outlier detector for this cluster, when the DestinationRule has outlierDetection. */
+  outlier?: OutlierDetector<PodRt>;
 }
 
 /** One downstream request through this Envoy (all its attempts). */
@@ -111,6 +117,7 @@ export interface EnvoyClientDeps {
   handshakes: { total: number; mtls: number };
   policy: MeshPolicy;
   services: Map<string, ServiceRt>;
+  timeline: Timeline;
 }
 
 export class EnvoyClient {
@@ -221,8 +228,10 @@ export class EnvoyClient {
     const lbKind = lbKindOf(policy);
     if (c) {
       // Config changed: keep connections, take the new policy.
+      const odChanged = JSON.stringify(c.policy.outlierDetection) !== JSON.stringify(policy.outlierDetection);
       Object.assign(c, { labels, hosts, policy, limits, policyVersion: this.policyVersion });
       if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
+      if (odChanged) this.startOutlierDetection(c);
       return c;
     }
     c = {
@@ -242,7 +251,40 @@ export class EnvoyClient {
       stats: { upstream_rq_total: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_rq_retry: 0, upstream_rq_retry_overflow: 0, upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_cx_connect_fail: 0 },
     };
     byName.set(name, c);
+    this.startOutlierDetection(c);
     return c;
+  }
+
+  /**
+   * One detector per client proxy per cluster, only when outlierDetection is configured (Istio
+   * adds none otherwise). Its interval timer starts with the detector, not with an ejection.
+   */
+  private startOutlierDetection(c: ClusterRt): void {
+    const od = c.policy.outlierDetection;
+    if (!od) {
+      c.outlier = undefined;
+      return;
+    }
+    const det = new OutlierDetector<PodRt>(outlierConfigFromIstio(od), c.hosts, {
+      now: () => this.sim.now,
+      onEvent: (e) => this.onOutlierEvent(c, e),
+    });
+    c.outlier = det;
+    const tick = (): void => {
+      if (c.outlier !== det) return;
+      det.tick(this.sim.now);
+      this.sim.schedule(det.intervalUs, tick, undefined);
+    };
+    this.sim.schedule(det.intervalUs, tick, undefined);
+  }
+
+  private onOutlierEvent(c: ClusterRt, e: OutlierEvent<PodRt>): void {
+    // Envoy drains the connection pools of a host that becomes unavailable.
+    if (e.action === 'eject') c.pool.closeHost(e.host);
+    this.deps.timeline.add(e.action === 'eject' ? 'outlier_eject' : 'outlier_uneject', {
+      action: e.action, service: c.svc.model.key, pod: e.host.name, ejection_type: e.type,
+      num_ejections: e.numEjections, cluster: c.name, proxy: c.proxy.name,
+    });
   }
 
   /** The hash key for consistent-hash load balancing, if the policy asks for one. */
@@ -263,9 +305,11 @@ export class EnvoyClient {
 
   private attempt(req: Req): void {
     const cluster = req.cluster as ClusterRt;
-    const hosts = cluster.hosts;
+    // Ejected hosts leave the LB set; with Istio's panic threshold (minHealthPercent, default 0)
+    // all ejected means no healthy upstream.
+    const hosts = cluster.outlier ? cluster.outlier.hostsForLb(cluster.hosts) : cluster.hosts;
     if (hosts.length === 0) {
-      this.finish(req, 503, 'UH'); // no endpoint (e.g. a subset that selects no pods)
+      this.finish(req, 503, 'UH'); // no endpoint, or all ejected (a subset may select no pods)
       return;
     }
     if (cluster.activeRequests >= cluster.limits.maxRequests) {
@@ -330,8 +374,10 @@ export class EnvoyClient {
         this.servePending(c);
         return;
       }
-      if (ok && !host.crashed && !conn.closed) this.forward(a, conn);
-      else {
+      if (ok && !host.crashed && !conn.closed) {
+        c.outlier?.reportLocalOrigin(host, 'connect_success');
+        this.forward(a, conn);
+      } else {
         c.stats.upstream_cx_connect_fail++;
         c.pool.discard(host, conn);
         c.pool.closeHost(host);
@@ -361,7 +407,7 @@ export class EnvoyClient {
     const { requestSize, responseSize } = a.req.call.req;
     this.sim.schedule(ow, () => {
       traverse(server, 'request', requestSize, () => {
-        this.deps.pods.deliver(host, a.req.call, (status) => {
+        const answer = (status: number) => {
           traverse(server, 'response', responseSize, () => {
             this.sim.schedule(ow, () => {
               if (a.abandoned) return;
@@ -369,7 +415,10 @@ export class EnvoyClient {
               this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
             }, undefined);
           });
-        });
+        };
+        const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
+        if (refused !== undefined) answer(refused);
+        else this.deps.pods.deliver(host, a.req.call, answer);
       });
     }, undefined);
   }
@@ -389,6 +438,7 @@ export class EnvoyClient {
 
   private attemptDone(a: Attempt, outcome: AttemptOutcome): void {
     this.settleAttempt(a, outcome.kind !== 'status');
+    reportOutcome(a, outcome);
     const req = a.req;
     if (req.finished) return;
     const [status, flag] = outcomeStatus(outcome);
@@ -433,6 +483,7 @@ export class EnvoyClient {
     if (a && !a.abandoned) {
       a.abandoned = true;
       this.settleAttempt(a, true);
+      if (!a.pending) a.cluster.outlier?.reportLocalOrigin(a.host, 'timeout');
     }
     if (req.cluster) req.cluster.stats.upstream_rq_timeout++;
     this.finish(req, 504, 'UT');
@@ -451,6 +502,17 @@ export class EnvoyClient {
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
     proxy.responseLeg(0, () => done({ status, flags, mtls: false }));
   }
+}
+
+/**
+ * What the outlier detector hears: every upstream HTTP status; connect failures and resets as
+ * local-origin connect failures (503 in non-split mode); per-try timeouts as local timeouts (504).
+ */
+function reportOutcome(a: Attempt, o: AttemptOutcome): void {
+  const od = a.cluster.outlier;
+  if (!od) return;
+  if (o.kind === 'status') od.reportHttpStatus(a.host, o.status);
+  else od.reportLocalOrigin(a.host, o.kind === 'per-try-timeout' ? 'timeout' : 'connect_failed');
 }
 
 /** The status and flag a failed attempt turns into at the client (semantics.md §2.4). */

@@ -9,6 +9,7 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
+import type { Timeline } from '../telemetry/timeline.js';
 import type { CostProfile } from './profile.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { oneWayUs } from './network.js';
@@ -50,6 +51,7 @@ export interface PlaneDeps {
   /** Routing and traffic policy at t=0 (config changes arrive through setPolicy). */
   policy: MeshPolicy;
   services: Map<string, ServiceRt>;
+  timeline: Timeline;
 }
 
 /** Helpers every mode shares: network delays, app-level connections pinned to a pod, random picks. */
@@ -62,8 +64,12 @@ export abstract class PlaneBase {
   /** Open app connections per pod (plain mode has no proxy to hold them). */
   readonly appConnections = new TimeWeighted();
 
+  /** Routing and security config in force now. */
+  protected policy: MeshPolicy;
+
   constructor(protected readonly deps: PlaneDeps) {
     this.sim = deps.sim;
+    this.policy = deps.policy;
   }
 
   protected oneWay(a: NodeRt, b: NodeRt): number {
@@ -114,6 +120,7 @@ export abstract class PlaneBase {
     for (const pool of this.appPoolsTo()) pool.closeHost(pod);
   }
 
-  /** Modes without an L7 proxy have no routing policy to update. */
-  setPolicy(_policy: MeshPolicy): void {}
+  setPolicy(policy: MeshPolicy): void {
+    this.policy = policy;
+  }
 }

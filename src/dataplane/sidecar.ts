@@ -11,6 +11,7 @@ import { DirectPlane } from './direct.js';
 import { EnvoyClient, type Transport } from './envoy-client.js';
 import type { CallDone, PlaneDeps } from './plane.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
+import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
 import { Proxy } from './proxy.js';
 
 export class SidecarPlane extends DirectPlane {
@@ -20,14 +21,16 @@ export class SidecarPlane extends DirectPlane {
   constructor(deps: PlaneDeps) {
     super(deps);
     const transport: Transport = {
-      // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE (semantics.md §6, §10).
-      mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && this.sidecars.has(host),
+      // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE or
+      // the server's PeerAuthentication is known to be DISABLE (semantics.md §6, §10).
+      mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE',
       connect: (proxy, host, conn, then) => this.connectUpstream(proxy, host, conn, then),
       serverSide: (_proxy, host) => this.inbound(host, host),
       serverConnections: (host) => this.sidecars.get(host)?.connections,
+      inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services });
+    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services, timeline: deps.timeline });
   }
 
   /** Gives an in-mesh caller (pod or workload client) its sidecar. */
@@ -60,6 +63,8 @@ export class SidecarPlane extends DirectPlane {
     const ss = this.sidecars.get(host);
     this.sim.schedule(2 * ow, () => {
       if (host.crashed) return then(false);
+      // A STRICT server sidecar has no plaintext filter chain: it drops the connection (UF).
+      if (!conn.mtls && ss && this.mtlsMode(host) === 'STRICT') return then(false);
       if (!conn.mtls || !ss) return then(true);
       this.sim.schedule(ow * tls.roundTrips, () => ss.handshake(tls.serverHandshakeCpuUs, () => {
         this.sim.schedule(ow * tls.roundTrips, () => cs.handshake(tls.clientHandshakeCpuUs, () => then(true)), undefined);
@@ -68,7 +73,24 @@ export class SidecarPlane extends DirectPlane {
   }
 
   override setPolicy(policy: MeshPolicy): void {
+    super.setPolicy(policy);
     this.envoy.setPolicy(policy);
+  }
+
+  private mtlsMode(pod: PodRt) {
+    return this.policy.security.mtlsMode(workloadOf(pod), pod.service.model.port);
+  }
+
+  /** A plaintext caller's connection to a STRICT workload is reset by its sidecar (status 0). */
+  protected override connect(caller: Caller, pod: PodRt, conn: Connection<unknown>, then: (ok: boolean) => void): void {
+    super.connect(caller, pod, conn, (ok) => then(ok && !(this.sidecars.has(pod) && !conn.mtls && this.mtlsMode(pod) === 'STRICT')));
+  }
+
+  /** The server sidecar's RBAC filter: 403 when an AuthorizationPolicy denies the request. */
+  protected override inboundStatus(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
+    if (!this.sidecars.has(pod) || !this.policy.security.hasAuthz) return undefined;
+    const d = this.policy.security.atSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod));
+    return d.allowed ? undefined : RBAC_DENIED_STATUS;
   }
 
   get envoyClient(): EnvoyClient {

@@ -9,6 +9,7 @@ import type { RequestShape, ServiceModel } from '../config/model.js';
 import { fqdnOf, hostMatches } from './hosts.js';
 import { ruleMatches } from './match.js';
 import { compileRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { SecurityPolicy } from './security.js';
 
 /** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
 export const ROOT_NAMESPACE = 'istio-system';
@@ -37,8 +38,12 @@ export class MeshPolicy {
   private readonly byFqdn: Map<string, ServiceModel>;
   private readonly routeCache = new Map<string, CompiledRoute[] | null>();
 
+  /** mTLS modes and authorization, from the same config. */
+  readonly security: SecurityPolicy;
+
   constructor(readonly config: IstioConfig, readonly services: readonly ServiceModel[]) {
     this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
+    this.security = new SecurityPolicy(config);
   }
 
   /** A copy with `change` applied: resources with the same kind, namespace and name are replaced. */

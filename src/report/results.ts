@@ -20,6 +20,23 @@ export interface EdgeJson {
   latency_ms: LatencySummary;
 }
 
+export interface OutlierEventJson {
+  t_s: number; service: string; pod: string; action: 'eject' | 'uneject'; type: string; num_ejections: number; proxy: string; cluster: string;
+}
+
+export interface ClusterJson {
+  proxies: number;
+  upstream_rq_total: number;
+  upstream_rq_pending_overflow: number;
+  upstream_cx_overflow: number;
+  upstream_rq_retry: number;
+  upstream_rq_retry_overflow: number;
+  upstream_rq_timeout: number;
+  upstream_rq_per_try_timeout: number;
+  upstream_cx_connect_fail: number;
+  outlier_detection?: Record<string, number>;
+}
+
 export interface ResultsJson {
   meshsim: string;
   scenario: string;
@@ -32,7 +49,9 @@ export interface ResultsJson {
   latency_ms: LatencySummary;
   services: Record<string, ServiceJson>;
   edges: EdgeJson[];
-  outlier: { events: TimelineEvent[] };
+  outlier: { events: OutlierEventJson[] };
+  /** Envoy cluster stats summed over the client proxies that use each cluster. */
+  clusters: Record<string, ClusterJson>;
   connections: { opened: number; mtls_handshakes: number };
   resources: { by_component: Record<string, ComponentUsage>; total: ComponentUsage };
 }
@@ -72,8 +91,35 @@ export function buildResults(s: SimulationState): ResultsJson {
     latency_ms: s.endUser.latency.summaryMs(),
     services,
     edges,
-    outlier: { events: s.timeline.events.filter((e) => e.type === 'outlier_eject' || e.type === 'outlier_uneject') },
+    outlier: { events: s.timeline.events.filter((e) => e.type === 'outlier_eject' || e.type === 'outlier_uneject').map(outlierEvent) },
+    clusters: clusterStats(s),
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
     resources: { by_component: byComponent, total },
   };
+}
+
+function outlierEvent(e: TimelineEvent): OutlierEventJson {
+  return {
+    t_s: e.t_s, service: String(e.service), pod: String(e.pod), action: e.action === 'eject' ? 'eject' : 'uneject',
+    type: String(e.ejection_type), num_ejections: Number(e.num_ejections), proxy: String(e.proxy), cluster: String(e.cluster),
+  };
+}
+
+/** Clusters that saw traffic, by Envoy cluster name (outbound|port|subset|fqdn), sorted. */
+function clusterStats(s: SimulationState): Record<string, ClusterJson> {
+  const out: Record<string, ClusterJson> = {};
+  const clusters = s.plane.envoyClusters().filter((c) => c.stats.upstream_rq_total > 0 || c.outlier);
+  for (const c of [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.proxy.name < b.proxy.name ? -1 : 1))) {
+    const j = (out[c.name] ??= {
+      proxies: 0, upstream_rq_total: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_rq_retry: 0,
+      upstream_rq_retry_overflow: 0, upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_cx_connect_fail: 0,
+    });
+    j.proxies++;
+    for (const [k, v] of Object.entries(c.stats)) (j as unknown as Record<string, number>)[k] += v;
+    if (c.outlier) {
+      const od = (j.outlier_detection ??= {});
+      for (const [k, v] of Object.entries(c.outlier.stats())) od[k] = (od[k] ?? 0) + v;
+    }
+  }
+  return out;
 }

@@ -80,7 +80,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const pods = new PodBehaviour(sim, (caller, target, call, parent, done) => edgeCall(caller, target, call, parent, (r) => done(r.status)), warmupUs);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
   let policy = new MeshPolicy(scenario.istio, scenario.services);
-  const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services }, cluster);
+  const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline }, cluster);
   // Config changes (faults[].apply) reach the proxies after the propagation delay.
   for (const f of scenario.faults) {
     const change = f.apply;

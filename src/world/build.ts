@@ -27,6 +27,13 @@ function nodeFor(nodes: NodeRt[], key: string, i: number, pinned?: string): Node
 }
 
 export function buildCluster(scenario: Scenario, sim: Simulator, streams: RandomStreams): Cluster {
+  // Pod IPs from each node's range, in build order (deterministic).
+  const perNode = new Map<NodeRt, number>();
+  const ipOn = (node: NodeRt) => {
+    const n = (perNode.get(node) ?? 0) + 2;
+    perNode.set(node, n - 1);
+    return `10.${node.index + 1}.${(n >> 8) & 255}.${n & 255}`;
+  };
   const nodes: NodeRt[] = scenario.nodes.map((model, index) => ({ index, model, cpu: new NodeCpu(model.cpu) }));
   const serviceList: ServiceRt[] = scenario.services.map((model) => {
     const svc: ServiceRt = {
@@ -42,10 +49,12 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
     let index = 0;
     model.versions.forEach((version, versionIndex) => {
       for (let i = 0; i < version.replicas; i++, index++) {
+        const node = nodeFor(nodes, model.key, index, model.node);
         const pod: PodRt = {
           name: `${model.name}-${version.name}-${i}`,
           edgeName: model.key,
-          node: nodeFor(nodes, model.key, index, model.node),
+          node,
+          ip: ipOn(node),
           inMesh: model.inMesh,
           namespace: model.namespace,
           serviceAccount: model.serviceAccount,
@@ -70,14 +79,18 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
     });
     return svc;
   });
-  const clients: ClientRt[] = scenario.workloads.map((w) => ({
+  const clients: ClientRt[] = scenario.workloads.map((w) => {
+    const node = nodeFor(nodes, `workload/${w.name}`, 0, w.from.node);
+    return {
     name: `${w.name}-client`,
     edgeName: w.name,
     model: w,
-    node: nodeFor(nodes, `workload/${w.name}`, 0, w.from.node),
+    node,
+    ip: ipOn(node),
     inMesh: w.from.inMesh,
     namespace: w.from.namespace,
     serviceAccount: w.from.serviceAccount,
-  }));
+    };
+  });
   return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients };
 }

@@ -29,6 +29,8 @@ export interface Caller {
   readonly inMesh: boolean;
   readonly namespace: string;
   readonly serviceAccount: string;
+  /** A pod IP (10.<node>.x.y), for ipBlocks in AuthorizationPolicy and source-IP hashing. */
+  readonly ip: string;
   sidecar?: ProxyHandle;
 }
 

@@ -9,6 +9,9 @@ import type { PathSegment } from '../yaml-source.js';
 import { fqdnOf, hostMatches } from '../../policy/hosts.js';
 import type { IstioConfig, IstioResource, Problems } from './resources.js';
 import type { DestinationRuleSpec, HttpRoute, TrafficPolicy, VirtualServiceSpec } from './networking-schemas.js';
+import { outlierDetectionWarnings } from './outlier-schema.js';
+import { authorizationWarnings, projectToZtunnel, type AuthorizationPolicy } from '../../policy/authorization.js';
+import { effectiveMtlsMode, peerAuthenticationWarnings as paWarnings } from '../../policy/peer-authentication.js';
 
 /** Envoy retry_on tokens Istio accepts (validation.go), besides plain HTTP status codes. */
 export const RETRY_ON_TOKENS = [
@@ -20,7 +23,7 @@ export const RETRY_ON_TOKENS = [
 const MS = 1000;
 
 /** What analysis needs to know of a service. */
-export type AnalyzedService = Pick<ServiceModel, 'key' | 'fqdn'> & { versions: { replicas: number; labels: Record<string, string> }[] };
+export type AnalyzedService = Pick<ServiceModel, 'key' | 'fqdn'> & Partial<Pick<ServiceModel, 'namespace' | 'port'>> & { versions: { replicas: number; labels: Record<string, string> }[] };
 
 export interface AnalyzeInputs {
   config: IstioConfig;
@@ -28,6 +31,8 @@ export interface AnalyzeInputs {
   services: AnalyzedService[];
   mode: MeshMode;
   waypoints: string[];
+  /** Out-of-mesh callers and the services they call (for the STRICT-with-plaintext warning). */
+  plaintextCallers?: { name: string; target: string }[];
 }
 
 export function analyzeIstio(inputs: AnalyzeInputs, problems: Problems): void {
@@ -39,6 +44,35 @@ export function analyzeIstio(inputs: AnalyzeInputs, problems: Problems): void {
   }
   for (const c of all) for (const vs of c.virtualServices) crossCheckVirtualService(vs, drs, inputs, problems);
   for (const c of all) for (const dr of c.destinationRules) crossCheckDestinationRule(dr, inputs, problems);
+  for (const c of all) checkSecurity(c, inputs, problems);
+}
+
+/** Warnings on PeerAuthentication and AuthorizationPolicy (semantics.md §7, §8). */
+function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void {
+  const pas = c.peerAuthentications;
+  const aps = c.authorizationPolicies;
+  const byId = new Map<string, IstioResource<unknown>>([...pas, ...aps].map((r) => [`${r.namespace}/${r.name}`, r]));
+  const warnAt = (id: string, message: string, kind: string) => {
+    const r = byId.get(id) ?? pas[0] ?? aps[0];
+    if (r) p.warnings.push(r.src.diagnosticAt(['metadata'], 'warning', `${kind} ${id}: ${message}`));
+  };
+  const paPolicies = [...pas].sort((a, b) => a.order - b.order).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
+  for (const w of paWarnings(paPolicies)) warnAt(w.policy, w.message, 'PeerAuthentication');
+  const apPolicies = aps.map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec as AuthorizationPolicy['spec'] }));
+  for (const w of authorizationWarnings(apPolicies)) warnAt(w.policy, w.message, 'AuthorizationPolicy');
+  if (inputs.mode === 'ambient') {
+    for (const w of projectToZtunnel(apPolicies).warnings) warnAt(w.policy, `${w.message} (ztunnel enforces L4 only; bind L7 rules to a waypoint)`, 'AuthorizationPolicy');
+  }
+  // A STRICT workload resets plaintext callers' connections.
+  for (const caller of inputs.plaintextCallers ?? []) {
+    const svc = inputs.services.find((s) => s.key === caller.target);
+    if (!svc || svc.namespace === undefined) continue;
+    const strict = svc.versions.some((v) => effectiveMtlsMode(paPolicies, { namespace: svc.namespace as string, labels: v.labels }, svc.port) === 'STRICT');
+    if (strict && inputs.mode !== 'none') {
+      const pa = paPolicies[0];
+      if (pa) warnAt(`${pa.namespace}/${pa.name}`, `${svc.key} requires mTLS (STRICT) but ${caller.name} calls it from outside the mesh: its connections will be reset`, 'PeerAuthentication');
+    }
+  }
 }
 
 function at(r: IstioResource<unknown>, path: PathSegment[], severity: 'error' | 'warning', message: string, key?: string): Diagnostic {
@@ -145,6 +179,9 @@ function checkTrafficPolicy(tp: TrafficPolicy | undefined, path: PathSegment[], 
 }
 
 function checkDestinationRule(dr: IstioResource<DestinationRuleSpec>, p: Problems): void {
+  for (const w of outlierDetectionWarnings(dr.spec.trafficPolicy?.outlierDetection ?? {})) {
+    p.warnings.push(at(dr, ['trafficPolicy', 'outlierDetection', ...w.path], 'warning', w.message));
+  }
   const err = (path: PathSegment[], m: string) => p.errors.push(at(dr, path, 'error', m));
   const warn = (path: PathSegment[], m: string) => p.warnings.push(at(dr, path, 'warning', m));
   checkTrafficPolicy(dr.spec.trafficPolicy, ['trafficPolicy'], err, warn);
@@ -193,6 +230,20 @@ function crossCheckDestinationRule(dr: IstioResource<DestinationRuleSpec>, input
   const warn = (path: PathSegment[], m: string) => p.warnings.push(at(dr, path, 'warning', m));
   const fqdn = fqdnOf(dr.spec.host, dr.namespace);
   const matched = inputs.services.filter((s) => hostMatches(fqdn, s.fqdn));
+  // An outlierDetection that can never eject: Envoy's rule (active + 1) / total <= maxEjectionPercent.
+  const checkEjectable = (od: DestinationRuleSpec['subsets'][number]['trafficPolicy'], endpoints: number, path: PathSegment[]) => {
+    const o = od?.outlierDetection;
+    if (!o || endpoints === 0) return;
+    const max = o.maxEjectionPercent && o.maxEjectionPercent > 0 ? o.maxEjectionPercent : 10;
+    if ((100 * 1) / endpoints > max) {
+      warn([...path, 'outlierDetection'], `outlierDetection can never eject: with ${endpoints} endpoint(s) one ejection is ${(100 / endpoints).toFixed(1)}% > maxEjectionPercent ${max}% (Envoy's default is 10%; set maxEjectionPercent to at least ${Math.ceil(100 / endpoints)})`);
+    }
+  };
+  for (const s of matched) {
+    const pods = (labels?: Record<string, string>) => s.versions.filter((v) => !labels || Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((n, v) => n + v.replicas, 0);
+    checkEjectable(dr.spec.trafficPolicy, pods(), ['trafficPolicy']);
+    dr.spec.subsets.forEach((sub, i) => checkEjectable(sub.trafficPolicy ?? dr.spec.trafficPolicy, pods(sub.labels), ['subsets', i, 'trafficPolicy']));
+  }
   if (matched.length === 0) warn(['host'], `host "${dr.spec.host}" matches no service in the scenario; the rule is ignored`);
   if (inputs.mode === 'ambient') {
     for (const s of matched) {

@@ -5,20 +5,7 @@
  * warnings by istio/semantics.ts. Durations come out in microseconds.
  */
 import { z } from 'zod';
-import { DURATION_HELP, parseDuration } from '../units.js';
-
-/** An Istio duration ("1.5s", "250ms"); Istio requires >= 1ms and millisecond precision for route timeouts. */
-export const istioDuration = () =>
-  z.string({ error: `expected a duration (${DURATION_HELP})` }).transform((s, ctx) => {
-    const us = parseDuration(s);
-    if (us === undefined) {
-      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(s)}: use ${DURATION_HELP}` });
-      return z.NEVER;
-    }
-    return us;
-  });
-
-const count = () => z.number().int().nonnegative();
+import { istioDuration, outlierDetectionSchema } from './outlier-schema.js';
 
 const stringMatch = z.strictObject({
   exact: z.string().optional(),
@@ -187,13 +174,11 @@ const tls = z.strictObject({
   caCrl: z.string().optional(),
 });
 
-/** The outlierDetection block is validated by outlier-schema.ts; here it is carried as given. */
-const outlierDetection = z.record(z.string(), z.unknown());
 
 const trafficPolicyFields = {
   loadBalancer: loadBalancer.optional(),
   connectionPool: connectionPool.optional(),
-  outlierDetection: outlierDetection.optional(),
+  outlierDetection: outlierDetectionSchema.optional(),
   tls: tls.optional(),
   tunnel: z.record(z.string(), z.unknown()).optional(),
   proxyProtocol: z.record(z.string(), z.unknown()).optional(),
@@ -216,4 +201,3 @@ export const destinationRuleSpec = z.strictObject({
 });
 export type DestinationRuleSpec = z.output<typeof destinationRuleSpec>;
 
-export { count };

@@ -8,6 +8,7 @@ import type { YamlSource, PathSegment } from '../yaml-source.js';
 import { issuesToDiagnostics } from '../zod-diagnostics.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
+import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
 
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
@@ -75,12 +76,16 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
         if (s) config.destinationRules.push({ kind, ...at, spec: s });
         break;
       }
-      case 'PeerAuthentication':
-        config.peerAuthentications.push({ kind, ...at, spec: raw.spec ?? {} });
+      case 'PeerAuthentication': {
+        const s = spec(peerAuthenticationSpec);
+        if (s) config.peerAuthentications.push({ kind, ...at, spec: s });
         break;
-      case 'AuthorizationPolicy':
-        config.authorizationPolicies.push({ kind, ...at, spec: raw.spec ?? {} });
+      }
+      case 'AuthorizationPolicy': {
+        const s = spec(authorizationPolicySpec);
+        if (s) config.authorizationPolicies.push({ kind, ...at, spec: s });
         break;
+      }
       case 'Service': {
         const parsed = k8sServiceSchema.safeParse(raw);
         if (!parsed.success) {

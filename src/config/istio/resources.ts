@@ -6,6 +6,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { YamlSource } from '../yaml-source.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, VirtualServiceSpec } from './networking-schemas.js';
+import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
 
 export interface IstioResource<S> {
   kind: string;
@@ -20,8 +21,8 @@ export interface IstioResource<S> {
 export interface IstioConfig {
   virtualServices: IstioResource<VirtualServiceSpec>[];
   destinationRules: IstioResource<DestinationRuleSpec>[];
-  peerAuthentications: IstioResource<unknown>[];
-  authorizationPolicies: IstioResource<unknown>[];
+  peerAuthentications: IstioResource<PeerAuthenticationSpecParsed>[];
+  authorizationPolicies: IstioResource<AuthorizationPolicySpecParsed>[];
   k8sServices: K8sService[];
   deployments: K8sDeployment[];
   serviceAccounts: { name: string; namespace: string }[];

@@ -1,0 +1,63 @@
+/**
+ * The security configuration proxies enforce, compiled from PeerAuthentication and
+ * AuthorizationPolicy: the mTLS mode of each workload, and the authorization decision a sidecar
+ * (L7), a waypoint (L7, targetRef policies) or a ztunnel (L4 only) makes for a request.
+ * Engines: peer-authentication.ts, authorization.ts (semantics.md §7, §8).
+ */
+import type { IstioConfig } from '../config/istio/resources.js';
+import {
+  authorizeHttp, authorizeZtunnel, projectToZtunnel, selectAuthorizationPolicies, selectWaypointPolicies, selectZtunnelPolicies,
+  type AuthorizationPolicy, type AuthzDecision, type HttpRequestAttributes, type L4Attributes, type ZtunnelPolicy,
+} from './authorization.js';
+import { effectiveMtlsMode, type EffectiveMtlsMode, type PeerAuthenticationPolicy, type WorkloadIdentity } from './peer-authentication.js';
+
+export const TRUST_DOMAIN = 'cluster.local';
+
+/** SPIFFE identity without the `spiffe://` prefix, as AuthorizationPolicy principals write it. */
+export const principalOf = (namespace: string, serviceAccount: string) => `${TRUST_DOMAIN}/ns/${namespace}/sa/${serviceAccount}`;
+
+const ALLOWED: AuthzDecision = { allowed: true, audited: false };
+
+export class SecurityPolicy {
+  private readonly peerAuthn: PeerAuthenticationPolicy[];
+  private readonly authz: AuthorizationPolicy[];
+  private readonly ztunnel: ZtunnelPolicy[];
+  private readonly modeCache = new Map<string, EffectiveMtlsMode>();
+
+  constructor(config: IstioConfig) {
+    const byAge = <T extends { order: number }>(xs: T[]) => [...xs].sort((a, b) => a.order - b.order);
+    this.peerAuthn = byAge(config.peerAuthentications).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
+    this.authz = byAge(config.authorizationPolicies).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec as AuthorizationPolicy['spec'] }));
+    this.ztunnel = projectToZtunnel(this.authz).policies;
+  }
+
+  get hasAuthz(): boolean {
+    return this.authz.length > 0;
+  }
+
+  /** The workload's mTLS mode on `port` (PERMISSIVE when no policy applies). */
+  mtlsMode(w: WorkloadIdentity & { key: string }, port: number): EffectiveMtlsMode {
+    const k = `${w.key}:${port}`;
+    let m = this.modeCache.get(k);
+    if (!m) this.modeCache.set(k, (m = effectiveMtlsMode(this.peerAuthn, w, port)));
+    return m;
+  }
+
+  /** A sidecar's decision for an HTTP request to its workload. */
+  atSidecar(w: WorkloadIdentity, req: HttpRequestAttributes): AuthzDecision {
+    if (this.authz.length === 0) return ALLOWED;
+    return authorizeHttp(selectAuthorizationPolicies(this.authz, w), req);
+  }
+
+  /** A waypoint's decision for an HTTP request to `service` (policies bound by targetRefs). */
+  atWaypoint(waypoint: { name: string; namespace: string }, service: { name: string; namespace: string }, req: HttpRequestAttributes): AuthzDecision {
+    if (this.authz.length === 0) return ALLOWED;
+    return authorizeHttp(selectWaypointPolicies(this.authz, waypoint, service), req);
+  }
+
+  /** The destination ztunnel's L4 decision for a connection to the workload. */
+  atZtunnel(w: WorkloadIdentity, conn: L4Attributes): AuthzDecision {
+    if (this.ztunnel.length === 0) return ALLOWED;
+    return authorizeZtunnel(selectZtunnelPolicies(this.ztunnel, w), conn);
+  }
+}
