@@ -170,7 +170,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       if (!target) err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${unknownService(c.service)}`);
       return {
         service: target ? keyOf(target) : c.service,
-        method: c.method, path: c.path, headers: c.headers, onFailure: c.onFailure,
+        method: c.method, path: c.path, headers: c.headers, onFailure: c.onFailure, versions: c.versions,
         requestSize: c.requestSize ?? (target?.requestSize ?? s.requestSize),
         responseSize: c.responseSize ?? (target?.responseSize ?? s.responseSize),
       };
@@ -186,6 +186,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
         limitCpu: s.resources.limits.cpu, limitMemoryBytes: s.resources.limits.memory,
       },
       inMesh: s.inMesh, propagatesTraceHeaders: s.propagatesTraceHeaders, node: s.node,
+      propagateHeaders: s.propagateHeaders.map((h) => h.toLowerCase()),
     };
   });
   const nodeNames = nodes.map((n) => n.name);

@@ -30,6 +30,8 @@ export interface CallModel extends RequestShape {
   /** Key of the called service (see ServiceModel.key). */
   service: string;
   onFailure: 'fail' | 'ignore';
+  /** Versions whose pods make this call (all when absent). */
+  versions?: string[];
 }
 
 export interface ServiceModel {
@@ -51,6 +53,8 @@ export interface ServiceModel {
   resources: { requestCpu: number; requestMemoryBytes: number; limitCpu?: number; limitMemoryBytes?: number };
   inMesh: boolean;
   propagatesTraceHeaders: boolean;
+  /** Header names copied from the served request onto every call (lower-case). */
+  propagateHeaders: string[];
   /** Node every pod is pinned to, if any. */
   node?: string;
 }

@@ -106,6 +106,8 @@ const callSchema = z.strictObject({
   headers: headers(),
   /** What a failed call (5xx or reset) does to the caller: `fail` makes it answer 500. */
   onFailure: z.enum(['fail', 'ignore']).default('fail'),
+  /** Only pods of these versions make the call (e.g. Bookinfo's reviews v2/v3 call ratings, v1 does not). */
+  versions: z.array(z.string()).optional(),
   requestSize: byteQuantity().optional(),
   responseSize: byteQuantity().optional(),
 });
@@ -141,6 +143,8 @@ export const serviceSchema = z.strictObject({
   resources: resourcesSchema.prefault({}),
   inMesh: z.boolean().default(true),
   propagatesTraceHeaders: z.boolean().default(true),
+  /** Request headers the app copies from the request it serves onto its calls (e.g. end-user). */
+  propagateHeaders: z.array(z.string()).default([]),
   /** Pins every pod of the service to this node (default: spread by the placement hash). */
   node: z.string().optional(),
 });

@@ -190,7 +190,12 @@ export class AmbientPlane extends DirectPlane {
 
   override setPolicy(policy: MeshPolicy): void {
     super.setPolicy(policy);
-    this.envoy.setPolicy(policy);
+    this.envoy.setPolicy(policy, (host) => this.requiresMtls(host));
+  }
+
+  protected override requiresMtls(target: unknown): boolean {
+    const host = target as PodRt;
+    return host.inMesh && this.policy.security.mtlsMode(workloadOf(host), host.service.model.port) === 'STRICT';
   }
 
   /**

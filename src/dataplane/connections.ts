@@ -94,6 +94,13 @@ export class ConnectionPool<K, H> {
     if (list) this.close(c, list, list.indexOf(c));
   }
 
+  /** Closes every connection `pred` selects (e.g. after a config change). */
+  closeMatching(pred: (c: Connection<H>) => boolean): void {
+    for (const list of this.byKey.values()) {
+      for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as Connection<H>)) this.close(list[i] as Connection<H>, list, i);
+    }
+  }
+
   /** Closes every connection to `host` (it crashed); in-flight requests are settled elsewhere. */
   closeHost(host: H): void {
     for (const list of this.byKey.values()) {

@@ -132,9 +132,10 @@ export class EnvoyClient {
   }
 
   /** New routing / traffic policy (a config change has reached the proxies). */
-  setPolicy(policy: MeshPolicy): void {
+  setPolicy(policy: MeshPolicy, requiresMtls?: (host: PodRt) => boolean): void {
     this.policy = policy;
     this.policyVersion++;
+    if (requiresMtls) for (const c of this.allClusters()) c.pool.closeMatching((conn) => !conn.mtls && requiresMtls(conn.host));
   }
 
   /** Every cluster this Envoy built, for stats. */
@@ -496,11 +497,12 @@ export class EnvoyClient {
     const all = [...req.flags, ...flags.filter(Boolean)];
     const pod = req.current?.host;
     const mtls = req.current?.conn?.mtls ?? false;
-    req.proxy.responseLeg(req.call.req.responseSize, () => req.done({ status, flags: all.join(','), mtls, pod: status === 200 || req.current?.conn ? pod : undefined }));
+    const local = !req.current?.conn;
+    req.proxy.responseLeg(req.call.req.responseSize, () => req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local }));
   }
 
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
-    proxy.responseLeg(0, () => done({ status, flags, mtls: false }));
+    proxy.responseLeg(0, () => done({ status, flags, mtls: false, local: true }));
   }
 }
 

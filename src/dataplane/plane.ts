@@ -22,6 +22,8 @@ export interface CallResult {
   flags: string;
   mtls: boolean;
   pod?: PodRt;
+  /** True when the proxy answered itself (overflow, no route, fault abort…): nothing crossed the network. */
+  local?: boolean;
 }
 
 export type CallDone = (r: CallResult) => void;
@@ -122,5 +124,13 @@ export abstract class PlaneBase {
 
   setPolicy(policy: MeshPolicy): void {
     this.policy = policy;
+    // A listener update drains connections whose filter chain went away: plaintext connections
+    // to workloads that now require mTLS are closed.
+    for (const pool of this.appPoolsTo()) pool.closeMatching((c) => !c.mtls && this.requiresMtls(c.host));
+  }
+
+  /** Whether the server side of `host` now refuses plaintext (PeerAuthentication STRICT). */
+  protected requiresMtls(_host: unknown): boolean {
+    return false;
   }
 }

@@ -74,7 +74,12 @@ export class SidecarPlane extends DirectPlane {
 
   override setPolicy(policy: MeshPolicy): void {
     super.setPolicy(policy);
-    this.envoy.setPolicy(policy);
+    this.envoy.setPolicy(policy, (host) => this.requiresMtls(host));
+  }
+
+  protected override requiresMtls(target: unknown): boolean {
+    const host = target as PodRt;
+    return this.sidecars.has(host) && this.mtlsMode(host) === 'STRICT';
   }
 
   private mtlsMode(pod: PodRt) {

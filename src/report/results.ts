@@ -69,7 +69,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     for (const v of [...e.byVersion.keys()].sort()) by_version[v] = e.byVersion.get(v) as number;
     return {
       source: e.source, destination: e.destination, requests: r.total, by_code: r.by_code, by_flag: r.by_flag,
-      by_version, mtls: r.total > 0 && e.mtlsCalls === r.total, latency_ms: e.requests.latency.summaryMs(),
+      by_version, mtls: e.networkCalls > 0 && e.mtlsCalls === e.networkCalls, latency_ms: e.requests.latency.summaryMs(),
     };
   });
   const byComponent = s.resources;

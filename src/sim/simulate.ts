@@ -70,7 +70,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     const call: AppCall = { id: nextCallId++, parent, caller, service: target, req, startUs, rootStartUs: parent ? parent.rootStartUs : startUs };
     plane.call(call, (r: CallResult) => {
       if (call.rootStartUs >= warmupUs) {
-        edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls);
+        edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
       }
       for (const o of observers) o.onCall({ call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now });
       done(r);

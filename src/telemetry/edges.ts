@@ -5,9 +5,12 @@ export class EdgeStats {
   readonly requests = new RequestStats();
   readonly byVersion = new Map<string, number>();
   mtlsCalls = 0;
+  /** Calls that crossed the network (not answered locally by the client's proxy). */
+  networkCalls = 0;
   constructor(readonly source: string, readonly destination: string) {}
 
-  record(status: number, flags: string, latencyUs: number, version: string | undefined, mtls: boolean): void {
+  record(status: number, flags: string, latencyUs: number, version: string | undefined, mtls: boolean, local = false): void {
+    if (!local) this.networkCalls++;
     this.requests.record(status, flags, latencyUs);
     if (version !== undefined) this.byVersion.set(version, (this.byVersion.get(version) ?? 0) + 1);
     if (mtls) this.mtlsCalls++;

@@ -88,11 +88,13 @@ export class PodBehaviour {
 
   private nextCall(work: Work): void {
     const calls = work.pod.service.model.calls;
+    // Calls limited to other versions are skipped by this pod.
+    while (work.nextCall < calls.length && !callsFrom(calls[work.nextCall] as CallModel, work.pod)) work.nextCall++;
     if (work.nextCall >= calls.length) {
       this.settle(work, 200, true);
       return;
     }
-    const call = calls[work.nextCall++] as CallModel;
+    const call = withPropagatedHeaders(calls[work.nextCall++] as CallModel, work);
     const target = this.resolve(call.service);
     this.callOut(work.pod, target, call, work.call, (status) => {
       if (work.settled) return;
@@ -121,4 +123,16 @@ export class PodBehaviour {
     }
     work.respond(status);
   }
+}
+
+const callsFrom = (call: CallModel, pod: PodRt) => call.versions === undefined || call.versions.includes(pod.version.name);
+
+/** The call as the app sends it: with the headers it copies from the request it is serving. */
+function withPropagatedHeaders(call: CallModel, work: Work): CallModel {
+  const names = work.pod.service.model.propagateHeaders;
+  if (names.length === 0) return call;
+  const inbound = work.call.req.headers;
+  const copied: Record<string, string> = {};
+  for (const [k, v] of Object.entries(inbound)) if (names.includes(k.toLowerCase())) copied[k] = v;
+  return { ...call, headers: { ...copied, ...call.headers } };
 }
