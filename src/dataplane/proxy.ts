@@ -62,25 +62,23 @@ export class Proxy implements ProxyHandle {
   }
 }
 
+/**
+ * A worker takes the leg: its CPU (critical part, then any telemetry) runs as one piece of work on
+ * the node, stretched as NodeCpu decides when the leg starts. The request continues once the
+ * critical part and half the fixed latency are over; the worker is free when all of it is done.
+ * Two events per leg, whatever it holds.
+ */
 function startLeg(leg: Leg): void {
   const p = leg.proxy;
-  p.cpuUsedUs += leg.cpuUs;
-  p.sim.schedule(p.node.cpu.begin(leg.cpuUs), legDone, leg);
+  const total = leg.cpuUs + leg.telemetryUs;
+  p.cpuUsedUs += total;
+  const wall = p.node.cpu.begin(total);
+  const criticalWall = leg.telemetryUs > 0 ? (wall * leg.cpuUs) / total : wall;
+  p.sim.schedule(criticalWall + p.halfFixedUs, runThen, leg.then);
+  p.sim.schedule(wall, legDone, p);
 }
 
-function legDone(leg: Leg): void {
-  const p = leg.proxy;
-  p.node.cpu.end();
-  p.sim.schedule(p.halfFixedUs, runThen, leg.then);
-  if (leg.telemetryUs > 0) {
-    p.cpuUsedUs += leg.telemetryUs;
-    p.sim.schedule(p.node.cpu.begin(leg.telemetryUs), telemetryDone, p);
-  } else {
-    p.workers.release();
-  }
-}
-
-function telemetryDone(p: Proxy): void {
+function legDone(p: Proxy): void {
   p.node.cpu.end();
   p.workers.release();
 }
