@@ -1,4 +1,5 @@
 /** The end-of-run terminal summary (k6 style): what happened, how fast, where the files are. */
+import { join } from 'node:path';
 import type { ResultsJson } from '../report/results.js';
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(2)}%` : 'n/a');
@@ -33,4 +34,24 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
     for (const f of files) lines.push(`  wrote ${f}`);
   }
   return lines.join('\n');
+}
+
+/** A path as a shell word: left alone when it is plain, single-quoted otherwise. */
+export const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** How to load the run's files into Prometheus and a trace backend: exact commands for this run. */
+export function formatLoadCommands(outDir: string, epoch: string): string {
+  const f = (name: string) => shellWord(join(outDir, name));
+  const data = shellWord(join(outDir, 'prometheus-data'));
+  return [
+    '',
+    `  open ${f('report.html')} in a browser (self-contained, works offline)`,
+    '',
+    `  load into Prometheus (simulated t=0 is ${epoch}; pick --epoch within your retention and older than 3 h):`,
+    `    promtool check metrics < ${f('metrics.prom')}`,
+    `    promtool tsdb create-blocks-from openmetrics ${f('metrics.om')} ${data}`,
+    `    prometheus --storage.tsdb.path=${data} --storage.tsdb.retention.time=100y`,
+    '  push the sampled traces to Jaeger, Tempo or an OpenTelemetry Collector:',
+    `    curl -H 'Content-Type: application/json' --data-binary @${f('traces.json')} http://localhost:4318/v1/traces`,
+  ].join('\n');
 }

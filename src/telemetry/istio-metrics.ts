@@ -8,8 +8,10 @@
  * (default 15 s) over simulated time WITHOUT scheduling simulator events: a snapshot is taken
  * lazily when a record crosses a scrape boundary, and at the end of the run (`finish`).
  *
- * Calls that started before `countFromUs` (the warmup, by default) are left out, exactly as
- * results.json leaves them out, so the totals here equal the edges there.
+ * Calls serving end-user requests that started before `countFromUs` (the warmup, by default) are
+ * left out, exactly as results.json leaves them out, so the totals here equal the edges there.
+ * Requests still in flight at the horizon are followed to their end (simulate() drains them), so
+ * the last snapshot is at the last call's end, a little after the simulated duration.
  */
 import type { NetworkModel, Scenario } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
@@ -159,6 +161,7 @@ export class IstioMetricsObserver implements RunObserver {
   private readonly meshed: boolean;
   private nextScrapeUs: number;
   private lastSnapshotUs = 0;
+  private lastEndUs = 0;
   private finished = false;
   /** Times of every snapshot taken (µs), in order. */
   readonly scrapeTimesUs: number[] = [];
@@ -175,7 +178,8 @@ export class IstioMetricsObserver implements RunObserver {
       this.snapshot(this.nextScrapeUs);
       this.nextScrapeUs += this.intervalUs;
     }
-    if (r.call.startUs < this.countFromUs) return;
+    this.lastEndUs = r.endUs;
+    if (r.call.rootStartUs < this.countFromUs) return;
     const call = r.call;
     const src = identityOf(call.caller);
     const svc = call.service.model;
@@ -240,10 +244,11 @@ export class IstioMetricsObserver implements RunObserver {
     this.lastSnapshotUs = tUs;
   }
 
-  /** The end of the run: the scrapes up to `endUs`, and a last one at `endUs` itself. */
-  finish(endUs: number): void {
+  /** The end of the run: the scrapes up to `endUs` (or the last call's end, if later), and a last one there. */
+  finish(horizonUs: number): void {
     if (this.finished) return;
     this.finished = true;
+    const endUs = Math.max(horizonUs, this.lastEndUs);
     while (this.nextScrapeUs <= endUs) {
       this.snapshot(this.nextScrapeUs);
       this.nextScrapeUs += this.intervalUs;

@@ -1,0 +1,232 @@
+/**
+ * Time series of a run for the HTML report: fixed-width buckets of simulated time (at most ~600
+ * over the run), each with the end-user requests that finished in it by status class, code and
+ * Envoy response flag, their latency percentiles (from a small log-bucket histogram), and the
+ * calls per source→destination edge with their errors.
+ *
+ * Every call is counted, warmup included (the report shades the warmup window). A call belongs to
+ * the bucket in which it STARTED (an end-user request: when it was sent), so requests still in
+ * flight at the horizon, which the simulation follows to their end, stay on the time axis.
+ */
+import { succeeded } from './requests.js';
+import type { CallRecord, RunObserver } from './observer.js';
+
+/** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */
+const NICE_WIDTHS_US = [1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 10e6, 15e6, 30e6, 60e6, 120e6, 300e6, 600e6, 900e6, 1800e6, 3600e6, 7200e6, 21600e6, 43200e6, 86400e6];
+
+/** Buckets aimed at over a run, and the most ever used. */
+export const TARGET_BUCKETS = 200;
+export const MAX_BUCKETS = 600;
+
+/**
+ * Latency percentiles are taken over windows of whole buckets holding about this many end-user
+ * requests on average (so a p99 rests on a few requests, not one), keeping at least
+ * MIN_LATENCY_WINDOWS windows over the run.
+ */
+export const LATENCY_WINDOW_SAMPLES = 300;
+export const MIN_LATENCY_WINDOWS = 40;
+
+/** The smallest round width giving at most TARGET_BUCKETS buckets (never more than MAX_BUCKETS). */
+export function bucketWidthUs(durationUs: number): number {
+  for (const w of NICE_WIDTHS_US) if (durationUs / w <= TARGET_BUCKETS) return w;
+  let w = NICE_WIDTHS_US[NICE_WIDTHS_US.length - 1] as number;
+  while (durationUs / w > MAX_BUCKETS) w *= 2;
+  return w;
+}
+
+/**
+ * Log-bucket latency histogram: 16 buckets per doubling (≈4.4% wide, so percentiles are within
+ * ≈2.2% of the truth), sparse, in microseconds.
+ */
+export class LogHistogram {
+  static readonly PER_DOUBLING = 16;
+  private readonly counts = new Map<number, number>();
+  count = 0;
+
+  record(us: number): void {
+    const i = us <= 1 ? 0 : Math.ceil(Math.log2(us) * LogHistogram.PER_DOUBLING);
+    this.counts.set(i, (this.counts.get(i) ?? 0) + 1);
+    this.count++;
+  }
+
+  add(other: LogHistogram): void {
+    for (const [k, n] of other.counts) this.counts.set(k, (this.counts.get(k) ?? 0) + n);
+    this.count += other.count;
+  }
+
+  /** Value at percentile p (0-100), µs: the geometric middle of the bucket holding it. */
+  percentileUs(p: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    const keys = [...this.counts.keys()].sort((a, b) => a - b);
+    let seen = 0;
+    for (const k of keys) {
+      seen += this.counts.get(k) as number;
+      if (seen >= rank) return k === 0 ? 1 : 2 ** ((k - 0.5) / LogHistogram.PER_DOUBLING);
+    }
+    return 2 ** (((keys[keys.length - 1] as number) - 0.5) / LogHistogram.PER_DOUBLING);
+  }
+}
+
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'reset';
+export const STATUS_CLASSES: readonly StatusClass[] = ['2xx', '3xx', '4xx', '5xx', 'reset'];
+
+export const statusClass = (status: number): StatusClass =>
+  status === 0 || status < 100 ? 'reset' : status < 300 ? '2xx' : status < 400 ? '3xx' : status < 500 ? '4xx' : '5xx';
+
+interface Bucket {
+  requests: number;
+  errors: number;
+  byClass: Map<StatusClass, number>;
+  byCode: Map<string, number>;
+  byFlag: Map<string, number>;
+  latency: LogHistogram;
+}
+
+interface EdgeSeries { source: string; destination: string; requests: Float64Array; errors: Float64Array; latency: LogHistogram[] }
+
+/** One time bucket as the report reads it; times in simulated seconds, latency in ms. */
+export interface BucketJson {
+  t_s: number;
+  end_s: number;
+  requests: number;
+  rps: number;
+  errors: number;
+  by_class: Record<string, number>;
+  by_code: Record<string, number>;
+  by_flag: Record<string, number>;
+}
+
+/** A window of whole buckets (see LATENCY_WINDOW_SAMPLES): end-user latency percentiles in ms. */
+export interface WindowJson { t_s: number; end_s: number; requests: number; latency_ms: { p50: number; p90: number; p99: number; max: number } | null }
+
+/** One edge per window: calls per second, failed calls, p99 of the calls (ms). */
+export interface EdgeWindowsJson { source: string; destination: string; requests: number; rps: number[]; errors: number[]; p99_ms: (number | null)[] }
+
+export interface TimeSeriesJson {
+  bucket_s: number;
+  duration_s: number;
+  warmup_s: number;
+  /** Fine buckets: end-user requests by code and flag. */
+  buckets: BucketJson[];
+  /** Width of the coarser windows (s): latency and edges. */
+  window_s: number;
+  windows: WindowJson[];
+  edges: EdgeWindowsJson[];
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export class TimeSeriesObserver implements RunObserver {
+  readonly widthUs: number;
+  readonly count: number;
+  private readonly buckets: Bucket[];
+  private readonly edges = new Map<string, EdgeSeries>();
+
+  constructor(readonly durationUs: number, readonly warmupUs = 0) {
+    this.widthUs = bucketWidthUs(durationUs);
+    this.count = Math.max(1, Math.ceil(durationUs / this.widthUs));
+    this.buckets = Array.from({ length: this.count }, () => ({
+      requests: 0, errors: 0, byClass: new Map(), byCode: new Map(), byFlag: new Map(), latency: new LogHistogram(),
+    }));
+  }
+
+  private index(tUs: number): number {
+    return Math.min(this.count - 1, Math.max(0, Math.floor(tUs / this.widthUs)));
+  }
+
+  onCall(r: CallRecord): void {
+    const i = this.index(r.call.startUs);
+    const failed = !succeeded(r.status);
+    const latencyUs = r.endUs - r.call.startUs;
+    const key = `${r.call.caller.edgeName}\u0000${r.call.service.model.key}`;
+    let e = this.edges.get(key);
+    if (!e) {
+      e = { source: r.call.caller.edgeName, destination: r.call.service.model.key, requests: new Float64Array(this.count), errors: new Float64Array(this.count), latency: [] };
+      this.edges.set(key, e);
+    }
+    (e.requests as Float64Array)[i]++;
+    if (failed) (e.errors as Float64Array)[i]++;
+    (e.latency[i] ??= new LogHistogram()).record(latencyUs);
+
+    if (r.call.parent !== undefined) return;
+    // An end-user request: a workload client's call.
+    const b = this.buckets[i] as Bucket;
+    b.requests++;
+    if (failed) b.errors++;
+    const cls = statusClass(r.status);
+    b.byClass.set(cls, (b.byClass.get(cls) ?? 0) + 1);
+    const code = String(r.status);
+    b.byCode.set(code, (b.byCode.get(code) ?? 0) + 1);
+    if (r.flags !== '' && r.flags !== '-') for (const f of r.flags.split(',')) b.byFlag.set(f, (b.byFlag.get(f) ?? 0) + 1);
+    b.latency.record(latencyUs);
+  }
+
+  toJson(): TimeSeriesJson {
+    const widthS = this.widthUs / 1e6;
+    const sortedObj = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    const buckets: BucketJson[] = this.buckets.map((b, i) => {
+      const start = (i * this.widthUs) / 1e6;
+      const end = Math.min(this.durationUs, (i + 1) * this.widthUs) / 1e6;
+      const span = Math.max(1e-9, end - start);
+      return {
+        t_s: round(start, 6),
+        end_s: round(end, 6),
+        requests: b.requests,
+        rps: round(b.requests / span, 3),
+        errors: b.errors,
+        by_class: Object.fromEntries(STATUS_CLASSES.filter((c) => b.byClass.has(c)).map((c) => [c, b.byClass.get(c) as number])),
+        by_code: sortedObj(b.byCode),
+        by_flag: sortedObj(b.byFlag),
+      };
+    });
+    const total = this.buckets.reduce((n, b) => n + b.latency.count, 0);
+    const perBucket = total / this.count;
+    const k = Math.max(1, Math.min(Math.ceil(LATENCY_WINDOW_SAMPLES / Math.max(1e-9, perBucket)), Math.floor(this.count / MIN_LATENCY_WINDOWS)));
+    const windows: WindowJson[] = [];
+    const groups: [number, number][] = [];
+    for (let i = 0; i < this.count; i += k) {
+      const end = Math.min(this.count, i + k);
+      groups.push([i, end]);
+      const h = new LogHistogram();
+      for (let j = i; j < end; j++) h.add((this.buckets[j] as Bucket).latency);
+      windows.push({
+        t_s: round((i * this.widthUs) / 1e6, 6),
+        end_s: round(Math.min(this.durationUs, end * this.widthUs) / 1e6, 6),
+        requests: h.count,
+        latency_ms: h.count === 0 ? null : {
+          p50: round(h.percentileUs(50) / 1000, 3),
+          p90: round(h.percentileUs(90) / 1000, 3),
+          p99: round(h.percentileUs(99) / 1000, 3),
+          max: round(h.percentileUs(100) / 1000, 3),
+        },
+      });
+    }
+    const edges = [...this.edges.values()]
+      .sort((a, b) => (a.source === b.source ? cmp(a.destination, b.destination) : cmp(a.source, b.source)))
+      .map((e) => {
+        const calls: number[] = [];
+        const errors: number[] = [];
+        const p99: (number | null)[] = [];
+        groups.forEach(([i, end], w) => {
+          let n = 0;
+          let x = 0;
+          const h = new LogHistogram();
+          for (let j = i; j < end; j++) {
+            n += e.requests[j] as number;
+            x += e.errors[j] as number;
+            const l = e.latency[j];
+            if (l) h.add(l);
+          }
+          const win = windows[w] as WindowJson;
+          calls.push(round(n / Math.max(1e-9, win.end_s - win.t_s), 3));
+          errors.push(x);
+          p99.push(h.count ? round(h.percentileUs(99) / 1000, 3) : null);
+        });
+        return { source: e.source, destination: e.destination, requests: [...e.requests].reduce((a, b) => a + b, 0), rps: calls, errors, p99_ms: p99 };
+      });
+    return { bucket_s: widthS, duration_s: this.durationUs / 1e6, warmup_s: this.warmupUs / 1e6, buckets, window_s: round(k * widthS, 6), windows, edges };
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
