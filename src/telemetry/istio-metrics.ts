@@ -173,6 +173,12 @@ export class IstioMetricsObserver implements RunObserver {
     this.nextScrapeUs = this.intervalUs;
   }
 
+  /**
+   * The two series a call updates, cached by (caller, pod, service, status, flags, mTLS) so the
+   * hot path builds no label arrays or long keys once a combination has been seen.
+   */
+  private readonly seriesCache = new Map<Caller, Map<PodRt | undefined, Map<string, [SeriesState, SeriesState | undefined]>>>();
+
   onCall(r: CallRecord): void {
     while (r.endUs > this.nextScrapeUs) {
       this.snapshot(this.nextScrapeUs);
@@ -181,6 +187,25 @@ export class IstioMetricsObserver implements RunObserver {
     this.lastEndUs = r.endUs;
     if (r.call.rootStartUs < this.countFromUs) return;
     const call = r.call;
+    let byPod = this.seriesCache.get(call.caller);
+    if (!byPod) this.seriesCache.set(call.caller, (byPod = new Map()));
+    let byKey = byPod.get(r.pod);
+    if (!byKey) byPod.set(r.pod, (byKey = new Map()));
+    const key = `${call.service.model.key}|${r.status}|${r.flags}|${r.mtls ? 1 : 0}`;
+    let pair = byKey.get(key);
+    if (!pair) byKey.set(key, (pair = this.seriesFor(r)));
+    const reqBytes = call.req.requestSize;
+    const respBytes = r.status === 0 ? 0 : call.req.responseSize;
+    this.observe(pair[0], (r.endUs - call.startUs) / 1000, reqBytes, respBytes);
+    if (pair[1]) {
+      // The server side saw the request without the network crossings; flags are the client's.
+      const w = serverWindowUs(r, this.scenario.network);
+      this.observe(pair[1], (w.endUs - w.startUs) / 1000, reqBytes, respBytes);
+    }
+  }
+
+  private seriesFor(r: CallRecord): [SeriesState, SeriesState | undefined] {
+    const call = r.call;
     const src = identityOf(call.caller);
     const svc = call.service.model;
     const pod = r.pod;
@@ -188,9 +213,6 @@ export class IstioMetricsObserver implements RunObserver {
     const srcMeshed = this.meshed && call.caller.inMesh;
     const dstMeshed = this.meshed && pod !== undefined && pod.inMesh;
     const code = String(r.status);
-    const reqBytes = call.req.requestSize;
-    const respBytes = r.status === 0 ? 0 : call.req.responseSize;
-    const durMs = (r.endUs - call.startUs) / 1000;
 
     const labels = (reporter: string, srcPrincipal: string, dstPrincipal: string, flags: string, policy: string): string[] => [
       reporter,
@@ -201,17 +223,22 @@ export class IstioMetricsObserver implements RunObserver {
       protocolOf(call), code, flags, policy,
     ];
 
-    const source = labels('source', srcMeshed ? src.principal : 'unknown', r.mtls && dst ? dst.principal : 'unknown', r.flags === '' ? '-' : r.flags, 'unknown');
-    this.observe(source, durMs, reqBytes, respBytes);
-    if (pod && dst) {
-      // The server side saw the request without the network crossings; flags are the client's.
-      const w = serverWindowUs(r, this.scenario.network);
-      const dest = labels('destination', r.mtls ? src.principal : 'unknown', dstMeshed ? dst.principal : 'unknown', '-', r.mtls ? 'mutual_tls' : 'none');
-      this.observe(dest, (w.endUs - w.startUs) / 1000, reqBytes, respBytes);
-    }
+    const source = this.seriesState(labels('source', srcMeshed ? src.principal : 'unknown', r.mtls && dst ? dst.principal : 'unknown', r.flags === '' ? '-' : r.flags, 'unknown'));
+    const dest = pod && dst
+      ? this.seriesState(labels('destination', r.mtls ? src.principal : 'unknown', dstMeshed ? dst.principal : 'unknown', '-', r.mtls ? 'mutual_tls' : 'none'))
+      : undefined;
+    return [source, dest];
   }
 
-  private observe(values: string[], durMs: number, reqBytes: number, respBytes: number): void {
+  private observe(s: SeriesState, durMs: number, reqBytes: number, respBytes: number): void {
+    s.requests++;
+    s.duration.observe(durMs);
+    s.reqBytes.observe(reqBytes);
+    s.respBytes.observe(respBytes);
+    s.dirty = true;
+  }
+
+  private seriesState(values: string[]): SeriesState {
     const key = values.join('\u0000');
     let s = this.series.get(key);
     if (!s) {
@@ -223,11 +250,7 @@ export class IstioMetricsObserver implements RunObserver {
       };
       this.series.set(key, s);
     }
-    s.requests++;
-    s.duration.observe(durMs);
-    s.reqBytes.observe(reqBytes);
-    s.respBytes.observe(respBytes);
-    s.dirty = true;
+    return s;
   }
 
   private snapshot(tUs: number): void {
