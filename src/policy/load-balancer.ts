@@ -5,7 +5,7 @@
  * or query parameter. A missing hash key falls back to a random host, as Envoy does.
  */
 import type { Uniform } from '../kernel/random.js';
-import { fnv1a } from '../world/hash.js';
+import { fnv1a, mix32 } from '../world/hash.js';
 
 export type LbKind = 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'RING_HASH';
 
@@ -43,13 +43,13 @@ export class LoadBalancer<H extends { name: string }> {
       const per = Math.ceil(MIN_RING_SIZE / hosts.length);
       const entries: { hash: number; host: number }[] = [];
       hosts.forEach((h, i) => {
-        for (let r = 0; r < per; r++) entries.push({ hash: fnv1a(`${h.name}_${r}`), host: i });
+        for (let r = 0; r < per; r++) entries.push({ hash: mix32(fnv1a(`${h.name}_${r}`)), host: i });
       });
       entries.sort((x, y) => x.hash - y.hash || x.host - y.host);
       this.ring = { key: id, points: Uint32Array.from(entries.map((e) => e.hash)), hosts: entries.map((e) => hosts[e.host] as H) };
     }
     const ring = this.ring;
-    const h = fnv1a(key);
+    const h = mix32(fnv1a(key));
     let lo = 0;
     let hi = ring.points.length;
     while (lo < hi) {
