@@ -6,7 +6,7 @@
  * OpenMetrics canonical numbers ("1.0", "1.8e+06"); no `_created` lines; the file ends `# EOF`.
  */
 import type { MetricFamily } from '../telemetry/istio-metrics.js';
-import { escapeHelp, formatLabels, formatValue, sortFamilies } from './prometheus.js';
+import { cumulativeBuckets, escapeHelp, formatLabels, formatValue, sortFamilies } from './prometheus.js';
 
 /** The default `--epoch`: a fixed instant, so the same run gives the same bytes. */
 export const DEFAULT_EPOCH = '2026-01-01T00:00:00Z';
@@ -53,14 +53,9 @@ export function toOpenMetrics(families: MetricFamily[], epochMs: number): string
         }
         const h = p.hist;
         if (!h) continue;
-        const bounds = f.buckets ?? [];
-        let cum = 0;
-        for (let i = 0; i < bounds.length; i++) {
-          cum += h.counts[i] as number;
-          out.push(`${f.name}_bucket${formatLabels(s.labels, ['le', omCanonical(bounds[i] as number)])} ${formatValue(cum)} ${ts}`);
+        for (const [le, cum] of cumulativeBuckets(h, f.buckets ?? [], omCanonical)) {
+          out.push(`${f.name}_bucket${formatLabels(s.labels, ['le', le])} ${formatValue(cum)} ${ts}`);
         }
-        cum += h.counts[bounds.length] as number;
-        out.push(`${f.name}_bucket${formatLabels(s.labels, ['le', '+Inf'])} ${formatValue(cum)} ${ts}`);
         out.push(`${f.name}_count${plain} ${formatValue(h.count)} ${ts}`);
         out.push(`${f.name}_sum${plain} ${formatValue(h.sum)} ${ts}`);
       }

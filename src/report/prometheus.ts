@@ -5,7 +5,7 @@
  * and outlier-detection ejections.
  */
 import type { Scenario } from '../config/model.js';
-import type { Labels, MetricFamily, MetricPoint } from '../telemetry/istio-metrics.js';
+import type { HistogramValue, Labels, MetricFamily, MetricPoint } from '../telemetry/istio-metrics.js';
 import type { ResultsJson } from './results.js';
 
 /** Label values: backslash, double quote and line feed escaped. */
@@ -47,14 +47,9 @@ export function toPrometheusText(families: MetricFamily[]): string {
       if (f.type === 'histogram') {
         const h = p.hist;
         if (!h) continue;
-        const bounds = f.buckets ?? [];
-        let cum = 0;
-        for (let i = 0; i < bounds.length; i++) {
-          cum += h.counts[i] as number;
-          out.push(`${name}_bucket${formatLabels(s.labels, ['le', String(bounds[i])])} ${formatValue(cum)}`);
+        for (const [le, cum] of cumulativeBuckets(h, f.buckets ?? [], String)) {
+          out.push(`${name}_bucket${formatLabels(s.labels, ['le', le])} ${formatValue(cum)}`);
         }
-        cum += h.counts[bounds.length] as number;
-        out.push(`${name}_bucket${formatLabels(s.labels, ['le', '+Inf'])} ${formatValue(cum)}`);
         out.push(`${name}_sum${formatLabels(s.labels)} ${formatValue(h.sum)}`);
         out.push(`${name}_count${formatLabels(s.labels)} ${formatValue(h.count)}`);
       } else {
@@ -63,6 +58,18 @@ export function toPrometheusText(families: MetricFamily[]): string {
     }
   }
   return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/** A histogram's cumulative `le` buckets, +Inf last; `le` formats each bound as the format wants. */
+export function cumulativeBuckets(h: HistogramValue, bounds: readonly number[], le: (bound: number) => string): [string, number][] {
+  const out: [string, number][] = [];
+  let cum = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    cum += h.counts[i] as number;
+    out.push([le(bounds[i] as number), cum]);
+  }
+  out.push(['+Inf', cum + (h.counts[bounds.length] as number)]);
+  return out;
 }
 
 // ---- families derived from results.json ----

@@ -4,6 +4,7 @@ import type { LatencySummary } from '../telemetry/latency.js';
 import type { RequestsJson } from '../telemetry/requests.js';
 import type { TimelineEvent } from '../telemetry/timeline.js';
 import type { ComponentUsage } from '../telemetry/resources.js';
+import type { ClusterStats } from '../dataplane/envoy-client.js';
 
 export const MESHSIM_VERSION = '0.1.0';
 
@@ -24,16 +25,8 @@ export interface OutlierEventJson {
   t_s: number; service: string; pod: string; action: 'eject' | 'uneject'; type: string; num_ejections: number; proxy: string; cluster: string;
 }
 
-export interface ClusterJson {
+export interface ClusterJson extends ClusterStats {
   proxies: number;
-  upstream_rq_total: number;
-  upstream_rq_pending_overflow: number;
-  upstream_cx_overflow: number;
-  upstream_rq_retry: number;
-  upstream_rq_retry_overflow: number;
-  upstream_rq_timeout: number;
-  upstream_rq_per_try_timeout: number;
-  upstream_cx_connect_fail: number;
   outlier_detection?: Record<string, number>;
 }
 
