@@ -4,6 +4,7 @@ import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnos
 import { MESH_MODES } from '../config/model.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import { compareCommand } from './compare.js';
+import { explainCommand } from './explain.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -43,6 +44,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print comparison.json to stdout instead of the table')
     .action((file: string, opts: Record<string, string | boolean | undefined>) => {
       code = compareCommand(file, opts);
+    });
+
+  program.command('explain')
+    .description('the run as a time-ordered story of what the mesh did and why')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--seed <n>', 'random seed (overrides spec.seed)')
+    .option('--mode <mode>', `mesh mode: ${MESH_MODES.join(', ')} (overrides spec.mesh.mode)`)
+    .option('--duration <d>', 'simulated duration (overrides spec.duration)')
+    .action((file: string, opts: Record<string, string | boolean | undefined>) => {
+      code = explainCommand(file, opts);
     });
 
   program.command('validate')
