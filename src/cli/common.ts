@@ -49,7 +49,11 @@ export function parseModes(list: string): MeshMode[] {
 
 /** Loads and checks a scenario, including things only known outside config/ (profile names). */
 export function loadChecked(file: string): Loaded {
-  const loaded = loadScenario(file);
+  return checkProfile(loadScenario(file));
+}
+
+/** Checks what only the data plane knows: that the named cost profile exists. */
+export function checkProfile(loaded: Loaded): Loaded {
   const names = profileNames();
   if (!names.includes(loaded.scenario.mesh.profile)) {
     throw new InputError([loaded.source.diagnosticAt(['spec', 'mesh', 'profile'], 'error',

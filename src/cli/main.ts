@@ -5,6 +5,7 @@ import { MESH_MODES } from '../config/model.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import { compareCommand } from './compare.js';
 import { explainCommand } from './explain.js';
+import { mergeCommand, sweepCommand, type SweepOptions } from './sweep.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -44,6 +45,27 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print comparison.json to stdout instead of the table')
     .action((file: string, opts: Record<string, string | boolean | undefined>) => {
       code = compareCommand(file, opts);
+    });
+
+  program.command('sweep')
+    .description('a grid of runs: every combination of --set values, for each seed')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--set <path=v1,v2>', 'a scenario field and the values to try, e.g. spec.workload[0].rate=100,200 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--seeds <k>', 'seeds per point, from spec.seed upwards', '1')
+    .option('--workers <w>', 'worker threads (default: one per CPU)')
+    .option('--shard <i/n>', 'run only shard i of n (1-based); join the outputs with merge')
+    .option('--duration <d>', 'simulated duration of each run (overrides spec.duration)')
+    .option('--out <dir>', 'output directory (default reports/<scenario>-sweep)')
+    .action(async (file: string, opts: SweepOptions) => {
+      code = await sweepCommand(file, opts);
+    });
+
+  program.command('merge')
+    .description('join the sweep.json of several shards into one sweep')
+    .argument('<dirs...>', 'shard output directories')
+    .option('--out <dir>', 'output directory')
+    .action((dirs: string[], opts: { out?: string }) => {
+      code = mergeCommand(dirs, opts);
     });
 
   program.command('explain')
