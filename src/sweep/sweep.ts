@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { InputError, type Diagnostic } from '../config/diagnostics.js';
 import { MESHSIM_VERSION } from '../report/results.js';
-import type { Axis, GridPoint } from './grid.js';
+import type { Axis } from './grid.js';
 import { runPoint, type PointJob, type PointResult } from './point.js';
 
 export interface SweepJson {
