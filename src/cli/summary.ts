@@ -21,7 +21,7 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
   lines.push(`  latency ......... mean ${ms(l.mean)}  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}`);
   const res = r.resources.by_component;
   for (const [name, c] of Object.entries(res)) {
-    lines.push(`  ${name.padEnd(9, ' ')} ....... ${c.instances} × · ${c.cpu_cores.toFixed(3)} cores · ${c.memory_mib.toFixed(1)} MiB · $${c.monthly_cost_usd.toFixed(2)}/month`);
+    lines.push(`  ${`${name} `.padEnd(17, '.')} ${c.instances} instance${c.instances === 1 ? '' : 's'} · ${c.cpu_cores.toFixed(3)} cores · ${c.memory_mib.toFixed(1)} MiB · $${c.monthly_cost_usd.toFixed(2)}/month`);
   }
   const evps = wallMs > 0 ? Math.round(r.simulated.events / (wallMs / 1000)) : 0;
   lines.push(`  simulation ...... ${r.simulated.events} events in ${(wallMs / 1000).toFixed(2)} s wall (${evps.toLocaleString('en-US')} events/s)`);
