@@ -97,6 +97,8 @@ interface Req {
   finished: boolean;
   routeTimer?: ScheduledEvent;
   current?: Attempt;
+  /** Holds one of the cluster's max_retries slots from its first retry until it finishes. */
+  holdsRetry: boolean;
 }
 
 interface Attempt {
@@ -150,7 +152,7 @@ export class EnvoyClient {
       this.localReply(proxy, done, 404, 'NR');
       return;
     }
-    const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false };
+    const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false, holdsRetry: false };
     const fault = result.route.fault;
     const faults = fault ? this.deps.stream(`fault/${proxy.name}`) : undefined;
     // The fault filter runs before the router: delay first, then abort (independent draws).
@@ -450,7 +452,7 @@ export class EnvoyClient {
         return;
       }
       const c = a.cluster;
-      if (c.activeRetries >= c.limits.maxRetries) {
+      if (!req.holdsRetry && c.activeRetries >= c.limits.maxRetries) {
         c.stats.upstream_rq_retry_overflow++;
         this.finish(req, status, flag, 'UO');
         return;
@@ -459,10 +461,12 @@ export class EnvoyClient {
       req.tried.push(a.host);
       req.call.service.retries++;
       c.stats.upstream_rq_retry++;
-      c.activeRetries++;
+      if (!req.holdsRetry) {
+        c.activeRetries++;
+        req.holdsRetry = true;
+      }
       const wait = backoffUs(req.retries, this.deps.stream(`retry/${req.proxy.name}→${c.name}`), policy.backoffBaseUs);
       this.sim.schedule(wait, () => {
-        c.activeRetries--;
         if (!req.finished) this.attempt(req);
       }, undefined);
       return;
@@ -494,6 +498,7 @@ export class EnvoyClient {
     if (req.finished) return;
     req.finished = true;
     this.sim.cancel(req.routeTimer);
+    if (req.holdsRetry && req.cluster) req.cluster.activeRetries--;
     const all = [...req.flags, ...flags.filter(Boolean)];
     const pod = req.current?.host;
     const mtls = req.current?.conn?.mtls ?? false;

@@ -128,3 +128,46 @@ describe('AuthorizationPolicy (scenarios/payment-lockdown.yaml)', () => {
     expect(edge(r, 'checkout', 'payment').by_code).toEqual({ 503: edge(r, 'checkout', 'payment').requests });
   });
 });
+
+describe('retry circuit breaker (http.maxRetries)', () => {
+  it('with maxRetries 1, concurrent retries beyond one are refused: the failure comes back with UO', () => {
+    const text = `apiVersion: meshsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: retry-budget}
+spec:
+  duration: 20s
+  mesh: {mode: sidecar}
+  services:
+    - name: flaky
+      replicas: 3
+      cpuShare: 0
+      serviceTime: {distribution: constant, value: 20ms}
+      failure: {rate: 0.5, status: 503}
+  workload:
+    - {name: users, target: flaky, rate: 200}
+  istio: |
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {name: flaky}
+    spec:
+      hosts: [flaky]
+      http:
+      - route: [{destination: {host: flaky}}]
+        retries: {attempts: 3, retryOn: 5xx}
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: flaky}
+    spec:
+      host: flaky
+      trafficPolicy: {connectionPool: {http: {maxRetries: 1}}}
+`;
+    const limited = run(scenarioFromYaml(text));
+    const free = run(scenarioFromYaml(text.replace('maxRetries: 1', 'maxRetries: 1000')));
+    const c = limited.clusters['outbound|8080||flaky.default.svc.cluster.local'];
+    expect(c?.upstream_rq_retry_overflow).toBeGreaterThan(0);
+    expect(limited.requests.by_flag.UO).toBe(c?.upstream_rq_retry_overflow);
+    expect(limited.requests.failed).toBeGreaterThan(free.requests.failed);
+    expect(free.clusters['outbound|8080||flaky.default.svc.cluster.local']?.upstream_rq_retry_overflow).toBe(0);
+  });
+});
