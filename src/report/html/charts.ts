@@ -81,16 +81,43 @@ export function latencyOverTime(ts: TimeSeriesJson): TopLevelSpec {
 }
 
 /** End-user requests per second by status code, stacked, per time bucket. */
-export function requestsByCode(ts: TimeSeriesJson): TopLevelSpec {
-  const codes = [...new Set(ts.buckets.flatMap((b) => Object.keys(b.by_code)))].sort((a, b) => Number(a) - Number(b));
+/** Requests per second per key (status code or flag) in every time bucket, as bar rows. */
+function rateRows(ts: TimeSeriesJson, counts: (b: TimeSeriesJson['buckets'][number]) => Record<string, number>, keys: string[], label: (k: string) => string): Row[] {
   const rows: Row[] = [];
   for (const b of ts.buckets) {
     const span = Math.max(1e-9, b.end_s - b.t_s);
-    for (const c of codes) {
-      const n = b.by_code[c] ?? 0;
-      if (n > 0) rows.push({ t: b.t_s, t2: b.end_s, code: c === '0' ? '0 (reset)' : c, rps: round(n / span) });
+    for (const k of keys) {
+      const n = counts(b)[k] ?? 0;
+      if (n > 0) rows.push({ t: b.t_s, t2: b.end_s, key: label(k), rps: round(n / span) });
     }
   }
+  return rows;
+}
+
+/** Stacked bars of requests/s over simulated time, one colour per key. */
+function stackedRates(ts: TimeSeriesJson, rows: Row[], legend: string, domain: string[], range: string[], size?: [number, number]): TopLevelSpec {
+  return vl({
+    ...(size ? base(size[0], size[1]) : base()),
+    layer: [
+      ...warmupLayers(ts),
+      {
+        data: { values: rows },
+        mark: { type: 'bar', binSpacing: 0 },
+        encoding: {
+          x: { ...timeAxis(ts.duration_s), bin: { binned: true, step: ts.bucket_s } },
+          x2: { field: 't2' },
+          y: { field: 'rps', type: 'quantitative', title: 'requests/s', stack: 'zero' },
+          color: { field: 'key', type: 'nominal', title: legend, scale: { domain, range } },
+          order: { field: 'key', type: 'nominal', sort: 'ascending' },
+        },
+      },
+    ],
+  });
+}
+
+export function requestsByCode(ts: TimeSeriesJson): TopLevelSpec {
+  const codes = [...new Set(ts.buckets.flatMap((b) => Object.keys(b.by_code)))].sort((a, b) => Number(a) - Number(b));
+  const label = (c: string) => (c === '0' ? '0 (reset)' : c);
   const seen = new Map<number, number>();
   const range = codes.map((c) => {
     const cls = c === '0' ? 0 : Math.floor(Number(c) / 100);
@@ -98,53 +125,15 @@ export function requestsByCode(ts: TimeSeriesJson): TopLevelSpec {
     seen.set(cls, i + 1);
     return codeColor(c, i);
   });
-  return vl({
-    ...base(),
-    layer: [
-      ...warmupLayers(ts),
-      {
-        data: { values: rows },
-        mark: { type: 'bar', binSpacing: 0 },
-        encoding: {
-          x: { ...timeAxis(ts.duration_s), bin: { binned: true, step: ts.bucket_s } },
-          x2: { field: 't2' },
-          y: { field: 'rps', type: 'quantitative', title: 'requests/s', stack: 'zero' },
-          color: { field: 'code', type: 'nominal', title: 'status', scale: { domain: codes.map((c) => (c === '0' ? '0 (reset)' : c)), range } },
-          order: { field: 'code', type: 'nominal', sort: 'ascending' },
-        },
-      },
-    ],
-  });
+  return stackedRates(ts, rateRows(ts, (b) => b.by_code, codes, label), 'status', codes.map(label), range);
 }
 
 /** End-user requests per second that carried each Envoy response flag; undefined when none did. */
 export function flagsOverTime(ts: TimeSeriesJson): TopLevelSpec | undefined {
   const flags = [...new Set(ts.buckets.flatMap((b) => Object.keys(b.by_flag)))].sort();
   if (flags.length === 0) return undefined;
-  const rows: Row[] = [];
-  for (const b of ts.buckets) {
-    const span = Math.max(1e-9, b.end_s - b.t_s);
-    for (const f of flags) {
-      const n = b.by_flag[f] ?? 0;
-      if (n > 0) rows.push({ t: b.t_s, t2: b.end_s, flag: f, rps: round(n / span) });
-    }
-  }
-  return vl({
-    ...base(FULL_WIDTH, 150),
-    layer: [
-      ...warmupLayers(ts),
-      {
-        data: { values: rows },
-        mark: { type: 'bar', binSpacing: 0 },
-        encoding: {
-          x: { ...timeAxis(ts.duration_s), bin: { binned: true, step: ts.bucket_s } },
-          x2: { field: 't2' },
-          y: { field: 'rps', type: 'quantitative', title: 'requests/s', stack: 'zero' },
-          color: { field: 'flag', type: 'nominal', title: 'response flag', scale: { domain: flags, range: flags.map((_, i) => [BAD, WARN, '#7c3aed', '#0891b2', '#4b5563'][i % 5] as string) } },
-        },
-      },
-    ],
-  });
+  const range = flags.map((_, i) => [BAD, WARN, '#7c3aed', '#0891b2', '#4b5563'][i % 5] as string);
+  return stackedRates(ts, rateRows(ts, (b) => b.by_flag, flags, (f) => f), 'response flag', flags, range, [FULL_WIDTH, 150]);
 }
 
 const edgeName = (e: { source: string; destination: string }) => `${e.source} → ${e.destination}`;
