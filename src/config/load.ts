@@ -171,6 +171,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       return {
         service: target ? keyOf(target) : c.service,
         method: c.method, path: c.path, headers: c.headers, onFailure: c.onFailure, versions: c.versions,
+        timeoutUs: c.timeout, retries: c.retries,
         requestSize: c.requestSize ?? (target?.requestSize ?? s.requestSize),
         responseSize: c.responseSize ?? (target?.responseSize ?? s.responseSize),
       };

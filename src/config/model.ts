@@ -30,6 +30,9 @@ export interface CallModel extends RequestShape {
   /** Key of the called service (see ServiceModel.key). */
   service: string;
   onFailure: 'fail' | 'ignore';
+  /** App-level client timeout (µs) and retries, as the application itself does them. */
+  timeoutUs?: number;
+  retries: number;
   /** Versions whose pods make this call (all when absent). */
   versions?: string[];
 }

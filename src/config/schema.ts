@@ -106,6 +106,10 @@ const callSchema = z.strictObject({
   headers: headers(),
   /** What a failed call (5xx or reset) does to the caller: `fail` makes it answer 500. */
   onFailure: z.enum(['fail', 'ignore']).default('fail'),
+  /** The app's own client timeout for this call (none by default): it gives up and sees a failure. */
+  timeout: positiveDuration().optional(),
+  /** The app's own retries after a failed or timed-out call (Bookinfo's productpage retries once). */
+  retries: z.number().int().min(0).max(10).default(0),
   /** Only pods of these versions make the call (e.g. Bookinfo's reviews v2/v3 call ratings, v1 does not). */
   versions: z.array(z.string()).optional(),
   requestSize: byteQuantity().optional(),

@@ -65,19 +65,27 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
 
   // Every application-level call goes through here, so edges see the status the app finally got.
   let nextCallId = 1;
-  const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, parent: AppCall | undefined, done: CallDone): void => {
+  const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, parent: AppCall | undefined, done: CallDone, timeoutUs?: number): void => {
     const startUs = sim.now;
     const call: AppCall = { id: nextCallId++, parent, caller, service: target, req, startUs, rootStartUs: parent ? parent.rootStartUs : startUs };
-    plane.call(call, (r: CallResult) => {
+    let answered = false;
+    // An app-level timeout: the caller stops waiting and sees no response (status 0); the late
+    // answer, when it comes, is dropped by the app.
+    const timer = timeoutUs === undefined ? undefined : sim.scheduleCancellable(timeoutUs, () => finish({ status: 0, flags: '', mtls: false }), undefined);
+    const finish = (r: CallResult): void => {
+      if (answered) return;
+      answered = true;
+      sim.cancel(timer);
       if (call.rootStartUs >= warmupUs) {
         edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
       }
       for (const o of observers) o.onCall({ call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now });
       done(r);
-    });
+    };
+    plane.call(call, finish);
   };
 
-  const pods = new PodBehaviour(sim, (caller, target, call, parent, done) => edgeCall(caller, target, call, parent, (r) => done(r.status)), warmupUs);
+  const pods = new PodBehaviour(sim, (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs), warmupUs);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
   let policy = new MeshPolicy(scenario.istio, scenario.services);
   const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline }, cluster);

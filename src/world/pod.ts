@@ -8,7 +8,7 @@ import type { AppCall } from './call.js';
 import type { Caller, PodRt, ServiceRt } from './entities.js';
 
 /** How a pod's app reaches another service; the data plane of the current mode implements it. */
-export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, parent: AppCall, done: (status: number) => void) => void;
+export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number) => void;
 
 /** One request being served by a pod; settled once, by its answer or by a crash. */
 interface Work {
@@ -96,11 +96,17 @@ export class PodBehaviour {
     }
     const call = withPropagatedHeaders(calls[work.nextCall++] as CallModel, work);
     const target = this.resolve(call.service);
-    this.callOut(work.pod, target, call, work.call, (status) => {
+    let retriesLeft = call.retries;
+    // The app's own client: a timeout gives up on the call (status 0); failures are retried as configured.
+    const attempt = (): void => this.callOut(work.pod, target, call, work.call, (status) => {
       if (work.settled) return;
-      if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
+      if (isFailure(status) && retriesLeft > 0) {
+        retriesLeft--;
+        attempt();
+      } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
       else this.nextCall(work);
-    });
+    }, call.timeoutUs);
+    attempt();
   }
 
   /** Set by the simulation once services exist (calls name services by key). */

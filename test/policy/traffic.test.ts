@@ -286,3 +286,23 @@ spec:
     for (const m of ['none', 'ambient']) expect(r[m]?.requests.by_code).toEqual({ 200: r[m]?.requests.total });
   });
 });
+
+describe("Istio's fault-injection task (scenarios/bookinfo-fault-delay.yaml)", () => {
+  it("jason's pages take about 6 s (productpage: 3 s timeout, one retry); other users are unaffected", async () => {
+    const { scenarioFromFile } = await import('../dataplane/run-scenario.js');
+    const r = run(scenarioFromFile('scenarios/bookinfo-fault-delay.yaml'));
+    const toReviews = edge(r, 'productpage', 'reviews');
+    const ratings = edge(r, 'reviews', 'ratings');
+    // Every delayed ratings call makes productpage time out once, then once more on its retry
+    // (a few delayed calls of the last pages still run when the run ends, 7 s after their start).
+    expect(toReviews.by_code['0']).toBeGreaterThanOrEqual(ratings.by_flag.DI ?? 0);
+    expect((toReviews.by_code['0'] ?? 0) - (ratings.by_flag.DI ?? 0)).toBeLessThan(10);
+    expect(ratings.by_flag.DI / r.requests.total).toBeGreaterThan(2 * 0.08);
+    expect(ratings.by_flag.DI / r.requests.total).toBeLessThan(2 * 0.12);
+    // productpage carries on without reviews: users get 200, jason after two 3 s timeouts.
+    expect(r.requests.by_code).toEqual({ 200: r.requests.total });
+    expect(r.latency_ms.p99).toBeGreaterThan(6000);
+    expect(r.latency_ms.max).toBeLessThan(6100);
+    expect(r.latency_ms.p50).toBeLessThan(50);
+  });
+});
