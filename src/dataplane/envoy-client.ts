@@ -204,7 +204,22 @@ export class EnvoyClient {
     for (const c of this.allClusters()) c.pool.closeHost(pod);
   }
 
+  /** Hot path: the current cluster for (proxy, service, subset), without building its name. */
+  private readonly clusterCache = new Map<Proxy, Map<ServiceRt, Map<string, ClusterRt>>>();
+
   private cluster(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt | undefined {
+    let bySvc = this.clusterCache.get(proxy);
+    if (!bySvc) this.clusterCache.set(proxy, (bySvc = new Map()));
+    let bySubset = bySvc.get(svc);
+    if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
+    const cached = bySubset.get(subset ?? '');
+    if (cached && cached.policyVersion === this.policyVersion) return cached;
+    const c = this.buildCluster(proxy, svc, subset, clientNs);
+    if (c) bySubset.set(subset ?? '', c);
+    return c;
+  }
+
+  private buildCluster(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt | undefined {
     let byName = this.clusters.get(proxy);
     if (!byName) this.clusters.set(proxy, (byName = new Map()));
     const name = `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;

@@ -37,6 +37,7 @@ export type RouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-
 export class MeshPolicy {
   private readonly byFqdn: Map<string, ServiceModel>;
   private readonly routeCache = new Map<string, CompiledRoute[] | null>();
+  private readonly vsCache = new Map<string, IstioResource<VirtualServiceSpec> | null>();
 
   /** mTLS modes and authorization, from the same config. */
   readonly security: SecurityPolicy;
@@ -63,9 +64,14 @@ export class MeshPolicy {
 
   /** The VirtualService for a service as seen from `clientNs`: the oldest one naming its host. */
   virtualServiceFor(svc: ServiceModel): IstioResource<VirtualServiceSpec> | undefined {
-    return this.config.virtualServices
-      .filter((vs) => vs.spec.hosts.some((h) => hostMatches(fqdnOf(h, vs.namespace), svc.fqdn)))
-      .sort((a, b) => a.order - b.order)[0];
+    let vs = this.vsCache.get(svc.key);
+    if (vs === undefined) {
+      vs = this.config.virtualServices
+        .filter((v) => v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
+        .sort((a, b) => a.order - b.order)[0] ?? null;
+      this.vsCache.set(svc.key, vs);
+    }
+    return vs ?? undefined;
   }
 
   /** Routes for a service: its VirtualService's http rules, or Istio's default route. */
