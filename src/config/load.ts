@@ -263,11 +263,13 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       : inj.errorRate !== undefined ? { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 }
       : inj.latency !== undefined ? { kind: 'latency', addUs: inj.latency }
       : inj.crash ? { kind: 'crash' }
+      : inj.unreachable ? { kind: 'unreachable' }
       : { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
     const what = !inject ? 'config change'
       : inject.kind === 'error' ? `errorRate ${inject.rate} status ${inject.status}`
       : inject.kind === 'latency' ? `latency +${formatDuration(inject.addUs)}`
-      : inject.kind === 'crash' ? 'crash' : `cpuThrottle ${inject.factor}`;
+      : inject.kind === 'crash' ? 'crash'
+      : inject.kind === 'unreachable' ? 'unreachable (packets dropped)' : `cpuThrottle ${inject.factor}`;
     const on = target ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}` : '';
     const apply = applied[i];
     const effectiveUs = apply ? f.at + spec.mesh.configPropagation : undefined;

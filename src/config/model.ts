@@ -81,7 +81,8 @@ export type FaultInjection =
   | { kind: 'error'; rate: number; status: number }
   | { kind: 'latency'; addUs: number }
   | { kind: 'crash' }
-  | { kind: 'cpuThrottle'; factor: number };
+  | { kind: 'cpuThrottle'; factor: number }
+  | { kind: 'unreachable' };
 
 export interface FaultModel {
   atUs: number;

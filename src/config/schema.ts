@@ -208,11 +208,13 @@ const injectSchema = z
     latency: duration().optional(),
     crash: z.literal(true, { error: 'crash takes true' }).optional(),
     cpuThrottle: z.number().gt(0).max(1).optional(),
+    /** Packets to the pod are dropped: new connections time out, requests on open ones hang. */
+    unreachable: z.literal(true, { error: 'unreachable takes true' }).optional(),
   })
   .superRefine((f, ctx) => {
-    const kinds = (['errorRate', 'latency', 'crash', 'cpuThrottle'] as const).filter((k) => f[k] !== undefined);
+    const kinds = (['errorRate', 'latency', 'crash', 'cpuThrottle', 'unreachable'] as const).filter((k) => f[k] !== undefined);
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'inject takes exactly one of errorRate (with status), latency, crash or cpuThrottle' });
+      ctx.addIssue({ code: 'custom', message: 'inject takes exactly one of errorRate (with status), latency, crash, cpuThrottle or unreachable' });
     }
     if (f.status !== undefined && f.errorRate === undefined) {
       ctx.addIssue({ code: 'custom', message: 'status goes with errorRate', path: ['status'] });

@@ -16,7 +16,7 @@ import { EnvoyClient, type Transport } from './envoy-client.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { httpAttributes, l4Attributes, peerOf, RBAC_DENIED_STATUS, workloadOf, type Peer } from './admission.js';
 import { principalOf } from '../policy/security.js';
-import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type CallResult, type PlaneDeps } from './plane.js';
+import { DEFAULT_CONNECT_TIMEOUT_US, DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type CallResult, type PlaneDeps } from './plane.js';
 import { Proxy } from './proxy.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
@@ -39,7 +39,9 @@ export class AmbientPlane extends DirectPlane {
     const transport: Transport = {
       mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && host.inMesh,
       // The waypoint reaches pods over HBONE with its own identity, which the destination ztunnel's L4 policy sees.
-      connect: (proxy, host, conn, then) => this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed && this.admits(this.waypointPeer(proxy), host, true), conn, then),
+      connect: (proxy, host, conn, then, timeoutUs) => (host.unreachable
+        ? this.sim.schedule(timeoutUs, () => then(false), undefined)
+        : this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed && this.admits(this.waypointPeer(proxy), host, true), conn, then)),
       inbound: () => undefined,
       serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
@@ -90,6 +92,11 @@ export class AmbientPlane extends DirectPlane {
   protected override connect(caller: Caller, pod: PodRt, conn: Connection<unknown>, then: (ok: boolean) => void): void {
     if (!conn.mtls || caller.node === pod.node) {
       super.connect(caller, pod, conn, (ok) => then(ok && this.admits(peerOf(caller, conn.mtls), pod, conn.mtls)));
+      return;
+    }
+    if (pod.unreachable) {
+      // The destination ztunnel's connect to the pod times out; the CONNECT fails.
+      this.sim.schedule(DEFAULT_CONNECT_TIMEOUT_US, () => then(false), undefined);
       return;
     }
     this.tunnel(this.ztunnelOf(caller.node), identityOf(caller), this.ztunnelOf(pod.node), () => !pod.crashed && this.admits(peerOf(caller, true), pod, true), conn, then);

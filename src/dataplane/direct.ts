@@ -9,7 +9,7 @@ import type { RequestShape } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
-import { PlaneBase, type CallDone, type DataPlane } from './plane.js';
+import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type DataPlane } from './plane.js';
 import type { Proxy } from './proxy.js';
 
 const NO_PROXIES: readonly Proxy[] = [];
@@ -79,6 +79,10 @@ export class DirectPlane extends PlaneBase implements DataPlane {
 
   /** Establishes a new app connection to `pod`; `then(false)` when it was refused. Mode none: one TCP round trip. */
   protected connect(caller: Caller, pod: PodRt, _conn: Connection<unknown>, then: (ok: boolean) => void): void {
+    if (pod.unreachable) {
+      this.sim.schedule(DEFAULT_CONNECT_TIMEOUT_US, () => then(false), undefined);
+      return;
+    }
     this.sim.schedule(2 * this.oneWay(caller.node, pod.node), () => then(!pod.crashed), undefined);
   }
 

@@ -20,7 +20,7 @@ import { OutlierDetector, outlierConfigFromIstio, type OutlierEvent } from '../p
 import type { Timeline } from '../telemetry/timeline.js';
 import { ConnectionPool, type Connection } from './connections.js';
 import { traverse } from './direct.js';
-import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone } from './plane.js';
+import { DEFAULT_CONNECT_TIMEOUT_US, DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone } from './plane.js';
 import type { Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
 
@@ -32,8 +32,8 @@ const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
 export interface Transport {
   /** Whether traffic from `proxy` to `host` is mTLS, given the cluster's tls mode (undefined: auto mTLS). */
   mtls(proxy: Proxy, host: PodRt, tlsMode: string | undefined): boolean;
-  /** Establishes `conn`; `then(false)` when the host refused it. */
-  connect(proxy: Proxy, host: PodRt, conn: Connection<PodRt>, then: (ok: boolean) => void): void;
+  /** Establishes `conn`; `then(false)` when the host refused it, or after `timeoutUs` when it never answers. */
+  connect(proxy: Proxy, host: PodRt, conn: Connection<PodRt>, then: (ok: boolean) => void, timeoutUs: number): void;
   /** Proxies in front of the host's app, in request order. */
   serverSide(proxy: Proxy, host: PodRt): readonly Proxy[];
   /** The server end's open-connection counter (for memory). */
@@ -386,6 +386,7 @@ export class EnvoyClient {
     this.deps.handshakes.total++;
     if (conn.mtls) this.deps.handshakes.mtls++;
     a.conn = conn;
+    const timeoutUs = c.policy.connectionPool?.tcp?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_US;
     this.deps.transport.connect(a.req.proxy, host, conn, (ok) => {
       if (a.abandoned) {
         c.pool.discard(host, conn);
@@ -402,7 +403,7 @@ export class EnvoyClient {
         this.attemptDone(a, { kind: 'connect-failure' });
         this.servePending(c);
       }
-    });
+    }, timeoutUs);
   }
 
   /** A connection was freed or closed: the oldest pending request gets one if it can. */

@@ -41,6 +41,13 @@ export interface DataPlane {
 /** Envoy's default max concurrent streams on an HTTP/2 connection (2^31 − 1). */
 export const UNLIMITED_STREAMS = 2 ** 31 - 1;
 
+/**
+ * How long a connect to an unreachable pod takes to fail: Istio's mesh connectTimeout (10 s,
+ * semantics.md §2.3) for proxies unless the DestinationRule sets tcp.connectTimeout; apps without
+ * a proxy are given the same 10 s.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_US = 10e6;
+
 /** Idle connections close after Istio's default upstream idleTimeout (1h). semantics.md §3.1 */
 export const DEFAULT_IDLE_TIMEOUT_US = 3600e6;
 

@@ -24,7 +24,7 @@ export class SidecarPlane extends DirectPlane {
       // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE or
       // the server's PeerAuthentication is known to be DISABLE (semantics.md §6, §10).
       mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE',
-      connect: (proxy, host, conn, then) => this.connectUpstream(proxy, host, conn, then),
+      connect: (proxy, host, conn, then, timeoutUs) => this.connectUpstream(proxy, host, conn, then, timeoutUs),
       serverSide: (_proxy, host) => this.inbound(host, host),
       serverConnections: (host) => this.sidecars.get(host)?.connections,
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
@@ -57,7 +57,11 @@ export class SidecarPlane extends DirectPlane {
   }
 
   /** TCP round trip, then (mTLS) ClientHello → server handshake work → reply → client handshake work. */
-  private connectUpstream(cs: Proxy, host: PodRt, conn: Connection<PodRt>, then: (ok: boolean) => void): void {
+  private connectUpstream(cs: Proxy, host: PodRt, conn: Connection<PodRt>, then: (ok: boolean) => void, timeoutUs: number): void {
+    if (host.unreachable) {
+      this.sim.schedule(timeoutUs, () => then(false), undefined);
+      return;
+    }
     const ow = this.oneWay(cs.node, host.node);
     const tls = this.deps.profile.tls;
     const ss = this.sidecars.get(host);

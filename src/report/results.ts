@@ -37,7 +37,8 @@ export interface ResultsJson {
   seed: number;
   mode: string;
   profile: string;
-  simulated: { duration_s: number; warmup_s: number; events: number };
+  /** unfinished_requests: end-user requests still waiting when the run stopped (not in `requests`). */
+  simulated: { duration_s: number; warmup_s: number; events: number; unfinished_requests: number };
   requests: RequestsJson;
   latency_ms: LatencySummary;
   services: Record<string, ServiceJson>;
@@ -79,7 +80,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     seed: s.seed,
     mode: s.mode,
     profile: s.profile.name,
-    simulated: { duration_s: s.durationUs / 1e6, warmup_s: s.scenario.warmupUs / 1e6, events: s.sim.processed },
+    simulated: { duration_s: s.durationUs / 1e6, warmup_s: s.scenario.warmupUs / 1e6, events: s.sim.processed, unfinished_requests: s.unfinished },
     requests: s.endUser.toJson(),
     latency_ms: s.endUser.latency.summaryMs(),
     services,

@@ -43,6 +43,8 @@ export interface SimulationState {
   endUser: RequestStats;
   edges: EdgeTable;
   timeline: Timeline;
+  /** End-user requests that never finished (e.g. hanging on an unreachable pod without a timeout). */
+  unfinished: number;
   /** Resources time-averaged over [0, horizon], taken at the horizon. */
   resources: Record<string, ComponentUsage>;
 }
@@ -129,7 +131,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   // Requests that arrived before the horizon are followed to their end, so every mode counts the
   // same requests whatever its latency (common random numbers). No new requests start after it.
   for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;) sim.run(Math.min(cap, sim.now + DRAIN_STEP_US));
-  return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline, resources };
+  return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline, resources, unfinished: inFlight };
 }
 
 /**

@@ -69,6 +69,7 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
           faultErrorRate: 0,
           faultErrorStatus: 503,
           faultLatencyUs: 0,
+          unreachable: false,
           throttle: 1,
           cpuRunning: 0,
           cpuUsedUs: 0,

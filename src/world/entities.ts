@@ -45,6 +45,8 @@ export interface PodRt extends Caller {
   /** Incremented at each crash: work begun in an older epoch is lost (its caller sees a reset). */
   epoch: number;
   crashed: boolean;
+  /** Packets to the pod are dropped (a network partition): connects time out, requests hang. */
+  unreachable: boolean;
   /** Chaos state set by faults. */
   faultErrorRate: number;
   faultErrorStatus: number;

@@ -29,6 +29,7 @@ export function scheduleFaults(sim: Simulator, faults: FaultModel[], services: M
           case 'error': pod.faultErrorRate = inject.rate; pod.faultErrorStatus = inject.status; break;
           case 'latency': pod.faultLatencyUs += inject.addUs; break;
           case 'cpuThrottle': pod.throttle *= inject.factor; break;
+          case 'unreachable': pod.unreachable = true; break;
           case 'crash':
             if (!pod.crashed) {
               timeline.add('pod_crash', { pod: pod.name, service: pod.service.model.key });
@@ -46,6 +47,7 @@ export function scheduleFaults(sim: Simulator, faults: FaultModel[], services: M
           case 'error': pod.faultErrorRate = 0; break;
           case 'latency': pod.faultLatencyUs -= inject.addUs; break;
           case 'cpuThrottle': pod.throttle /= inject.factor; break;
+          case 'unreachable': pod.unreachable = false; break;
           case 'crash':
             if (pod.crashed) {
               pod.crashed = false;

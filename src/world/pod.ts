@@ -38,6 +38,8 @@ export class PodBehaviour {
       respond(0);
       return;
     }
+    // Dropped on the way: no answer ever comes; only a timeout (app, per-try or route) ends it.
+    if (pod.unreachable) return;
     const work: Work = { pod, call, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
     this.track(pod).add(work);
     pod.slots.acquire(this.serve, work);

@@ -171,3 +171,30 @@ spec:
     expect(free.clusters['outbound|8080||flaky.default.svc.cluster.local']?.upstream_rq_retry_overflow).toBe(0);
   });
 });
+
+describe('an unreachable pod (scenarios/network-partition.yaml)', () => {
+  it('per-try timeouts and retries hide it from users, and outlier detection ejects it after 3 local timeouts', () => {
+    const r = run(scenarioFromFile('scenarios/network-partition.yaml'));
+    expect(r.requests.failed).toBe(0);
+    expect(r.simulated.unfinished_requests).toBe(0);
+    const ejects = r.outlier.events.filter((e) => e.action === 'eject');
+    expect(ejects.length).toBeGreaterThan(0);
+    expect(ejects.every((e) => e.pod === 'api-v1-0' && e.t_s > 20 && e.t_s < 22)).toBe(true);
+    expect(r.clusters['outbound|8080||api.default.svc.cluster.local']?.upstream_rq_per_try_timeout).toBeGreaterThan(0);
+  });
+
+  it('without timeouts, requests sent to it hang and are reported as unfinished', () => {
+    const text = readFileSync(repoPath('scenarios/network-partition.yaml'), 'utf8')
+      .replace(/ {8}timeout: 1s\n {8}retries: .*\n/, '');
+    const r = run(scenarioFromYaml(text));
+    expect(r.simulated.unfinished_requests).toBeGreaterThan(0);
+  });
+
+  it('a connect to it fails after the DestinationRule connectTimeout, as UF', () => {
+    const text = readFileSync(repoPath('scenarios/network-partition.yaml'), 'utf8')
+      .replace(/ {8}outlierDetection: .*\n/, '')
+      .replace('connectionPool: {tcp: {connectTimeout: 200ms}}', 'connectionPool: {tcp: {connectTimeout: 200ms}, http: {maxRequestsPerConnection: 1}}');
+    const r = run(scenarioFromYaml(text));
+    expect(r.clusters['outbound|8080||api.default.svc.cluster.local']?.upstream_cx_connect_fail).toBeGreaterThan(0);
+  });
+});
