@@ -83,7 +83,7 @@ interface Bucket {
   latency: LogHistogram;
 }
 
-interface EdgeSeries { source: string; destination: string; requests: Float64Array; errors: Float64Array; latency: LogHistogram[] }
+interface EdgeSeries { source: string; destination: string; requests: Float64Array; errors: Float64Array; latency: LogHistogram[]; versions: Map<string, Float64Array> }
 
 /** One time bucket as the report reads it; times in simulated seconds, latency in ms. */
 export interface BucketJson {
@@ -101,7 +101,11 @@ export interface BucketJson {
 export interface WindowJson { t_s: number; end_s: number; requests: number; latency_ms: { p50: number; p90: number; p99: number; max: number } | null }
 
 /** One edge per window: calls per second, failed calls, p99 of the calls (ms). */
-export interface EdgeWindowsJson { source: string; destination: string; requests: number; rps: number[]; errors: number[]; p99_ms: (number | null)[] }
+export interface EdgeWindowsJson {
+  source: string; destination: string; requests: number; rps: number[]; errors: number[]; p99_ms: (number | null)[];
+  /** Calls per second per destination version (present when more than one version answered): the canary view. */
+  by_version_rps?: Record<string, number[]>;
+}
 
 export interface TimeSeriesJson {
   bucket_s: number;
@@ -142,12 +146,18 @@ export class TimeSeriesObserver implements RunObserver {
     const key = `${r.call.caller.edgeName}\u0000${r.call.service.model.key}`;
     let e = this.edges.get(key);
     if (!e) {
-      e = { source: r.call.caller.edgeName, destination: r.call.service.model.key, requests: new Float64Array(this.count), errors: new Float64Array(this.count), latency: [] };
+      e = { source: r.call.caller.edgeName, destination: r.call.service.model.key, requests: new Float64Array(this.count), errors: new Float64Array(this.count), latency: [], versions: new Map() };
       this.edges.set(key, e);
     }
     (e.requests as Float64Array)[i]++;
     if (failed) (e.errors as Float64Array)[i]++;
     (e.latency[i] ??= new LogHistogram()).record(latencyUs);
+    if (r.pod) {
+      const v = r.pod.version.name;
+      let counts = e.versions.get(v);
+      if (!counts) e.versions.set(v, (counts = new Float64Array(this.count)));
+      counts[i]++;
+    }
 
     if (r.call.parent !== undefined) return;
     // An end-user request: a workload client's call.
@@ -223,7 +233,17 @@ export class TimeSeriesObserver implements RunObserver {
           errors.push(x);
           p99.push(h.count ? round(h.percentileUs(99) / 1000, 3) : null);
         });
-        return { source: e.source, destination: e.destination, requests: [...e.requests].reduce((a, b) => a + b, 0), rps: calls, errors, p99_ms: p99 };
+        const json: EdgeWindowsJson = { source: e.source, destination: e.destination, requests: [...e.requests].reduce((a, b) => a + b, 0), rps: calls, errors, p99_ms: p99 };
+        if (e.versions.size > 1) {
+          json.by_version_rps = Object.fromEntries([...e.versions.entries()].sort((a, b) => cmp(a[0], b[0])).map(([v, counts]) =>
+            [v, groups.map(([i, end], w) => {
+              let n = 0;
+              for (let j = i; j < end; j++) n += counts[j] as number;
+              const win = windows[w] as WindowJson;
+              return round(n / Math.max(1e-9, win.end_s - win.t_s), 3);
+            })]));
+        }
+        return json;
       });
     return { bucket_s: widthS, duration_s: this.durationUs / 1e6, warmup_s: this.warmupUs / 1e6, buckets, window_s: round(k * widthS, 6), windows, edges };
   }

@@ -162,6 +162,39 @@ export function edgeTraffic(ts: TimeSeriesJson): TopLevelSpec {
   });
 }
 
+/**
+ * Calls per second by destination version, stacked, for every edge that more than one version
+ * answered: a canary's weight shift, a subset losing its pods, jason pinned to v2. Undefined when
+ * no edge has versions to compare.
+ */
+export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
+  const edges = ts.edges.filter((e) => e.by_version_rps);
+  if (edges.length === 0) return undefined;
+  const rows: Row[] = [];
+  const versions = [...new Set(edges.flatMap((e) => Object.keys(e.by_version_rps ?? {})))].sort();
+  for (const e of edges) {
+    for (const [v, rps] of Object.entries(e.by_version_rps ?? {})) {
+      ts.windows.forEach((w, i) => rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), version: v, rps: rps[i] ?? 0 }));
+    }
+  }
+  return vl({
+    ...base(FULL_WIDTH, 140),
+    data: { values: rows },
+    facet: { row: { field: 'edge', type: 'nominal', title: null, header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 } } },
+    spec: {
+      width: FULL_WIDTH - 40,
+      height: 120,
+      mark: { type: 'area', interpolate: 'step-after', opacity: 0.9 },
+      encoding: {
+        x: timeAxis(ts.duration_s),
+        y: { field: 'rps', type: 'quantitative', title: 'calls/s', stack: 'zero' },
+        color: { field: 'version', type: 'nominal', title: 'version', scale: { domain: versions, range: versions.map((_, i) => CATEGORICAL[i % CATEGORICAL.length] as string) } },
+        order: { field: 'version', type: 'nominal', sort: 'ascending' },
+      },
+    },
+  });
+}
+
 /** Share of failed calls per edge over time; undefined when no call failed. */
 export function edgeErrors(ts: TimeSeriesJson): TopLevelSpec | undefined {
   const failing = ts.edges.filter((e) => e.errors.some((n) => n > 0));

@@ -9,7 +9,7 @@ import type { Scenario } from '../../config/model.js';
 import type { ResultsJson } from '../results.js';
 import type { TimelineEvent } from '../../telemetry/timeline.js';
 import type { TimeSeriesJson } from '../../telemetry/timeseries.js';
-import { edgeErrors, edgeTraffic, ejectionTimeline, flagsOverTime, latencyOverTime, podIntervals, requestsByCode, resourceBars } from './charts.js';
+import { edgeErrors, edgeTraffic, ejectionTimeline, versionSplit, flagsOverTime, latencyOverTime, podIntervals, requestsByCode, resourceBars } from './charts.js';
 import { esc, ms, num, pct } from './escape.js';
 import { cards, descriptionHtml, emptyNote, figure, note, page, section, table, type Card } from './page.js';
 import { beginDocument, renderSvg } from './render.js';
@@ -83,10 +83,12 @@ ${cards(keyCards)}`;
     (flagChart ? `<h3>Requests with Envoy response flags</h3>${figure(renderSvg(flagChart))}` : emptyNote('No end-user request carried an Envoy response flag: no overflow, no missing upstream, no timeout, no retry limit hit.'))));
 
   const errChart = edgeErrors(ts);
+  const versionChart = versionSplit(ts);
   sections.push(section('edges', 'Traffic per edge',
     'each caller→service edge: rates that drop while another rises are traffic moving (weights, ejections); the error chart shows which hop fails first.',
     figure(renderSvg(edgeTraffic(ts))) + note(`Calls per second in ${durationText(ts.window_s)} windows, by when they were sent.`) +
-    (errChart ? `<h3>Failed calls per edge</h3>${figure(renderSvg(errChart))}` : emptyNote('No call failed on any edge.'))));
+    (errChart ? `<h3>Failed calls per edge</h3>${figure(renderSvg(errChart))}` : emptyNote('No call failed on any edge.')) +
+    (versionChart ? `<h3>Traffic by destination version</h3>${figure(renderSvg(versionChart))}${note('The canary view: how each edge splits over the versions that answered it, as VirtualService weights, header matches and ejections decide.')}` : '')));
 
   const allPods = Object.values(r.services).flatMap((s) => Object.keys(s.pods ?? {})).sort();
   const { intervals } = podIntervals(input.events, r.simulated.duration_s);
