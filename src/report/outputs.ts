@@ -14,6 +14,7 @@ import { toOpenMetrics } from './openmetrics.js';
 import { derivedFamilies, toPrometheusText } from './prometheus.js';
 import type { ResultsJson } from './results.js';
 import { tracesJson } from './traces-json.js';
+import { accessLog } from './access-log.js';
 
 export interface RunObservers {
   series: TimeSeriesObserver;
@@ -37,6 +38,7 @@ export function runObservers(scenario: Scenario, o: ObserveOptions = {}): RunObs
 }
 
 export interface RunFiles {
+  'access.log': string;
   'metrics.prom': string;
   'metrics.om': string;
   'traces.json': string;
@@ -48,6 +50,7 @@ export function renderRunFiles(state: SimulationState, results: ResultsJson, obs
   const families = [...obs.metrics.families(), ...derivedFamilies(results, state.scenario, obs.metrics.scrapeTimesUs)];
   const traces = obs.traces.traces();
   return {
+    'access.log': accessLog(obs.traces.sampledCalls(), state.mode, epoch.ms),
     'metrics.prom': toPrometheusText(families),
     'metrics.om': toOpenMetrics(families, epoch.ms),
     'traces.json': tracesJson(traces, epoch.ms),
@@ -58,7 +61,7 @@ export function renderRunFiles(state: SimulationState, results: ResultsJson, obs
       scenario: state.scenario,
       traces: { count: traces.length, sampleRate: obs.traces.sampleRate, dropped: obs.traces.dropped },
       epoch: epoch.iso,
-      files: ['results.json', 'report.html', 'metrics.prom', 'metrics.om', 'traces.json', 'events.jsonl'],
+      files: ['results.json', 'report.html', 'metrics.prom', 'metrics.om', 'traces.json', 'events.jsonl', 'access.log'],
     }),
   };
 }

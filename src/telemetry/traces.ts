@@ -88,7 +88,7 @@ export function traceRoot(call: AppCall): AppCall {
 export const traceIdOf = (seed: number, root: AppCall): string => hexId(seed, root.id, 2, 4);
 export const spanIdOf = (seed: number, callId: number, kind: 'client' | 'server'): string => hexId(seed, callId, kind === 'client' ? 3 : 4, 2);
 
-function requestIdOf(seed: number, root: AppCall): string {
+export function requestIdOf(seed: number, root: AppCall): string {
   const h = hexId(seed, root.id, 5, 4);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16] as string, 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -130,6 +130,16 @@ export class TraceObserver implements RunObserver {
       // decision goes then to keep memory flat; a late straggler decides again, identically.
       this.decided.delete(root.id);
     }
+  }
+
+  /** Every call of the sampled traces with its x-request-id, in start order (for the access log). */
+  sampledCalls(): { record: CallRecord; requestId: string }[] {
+    const out: { record: CallRecord; requestId: string }[] = [];
+    for (const k of this.kept.values()) {
+      const requestId = requestIdOf(this.opts.seed, k.root);
+      for (const record of k.records) out.push({ record, requestId });
+    }
+    return out.sort((a, b) => a.record.call.startUs - b.record.call.startUs || a.record.call.id - b.record.call.id);
   }
 
   /** Sampled traces whose first call finished within the run, in order of that call's start. */
