@@ -138,15 +138,17 @@ export function flagsOverTime(ts: TimeSeriesJson): TopLevelSpec | undefined {
 
 const edgeName = (e: { source: string; destination: string }) => `${e.source} → ${e.destination}`;
 
-/** Calls per second on every source→destination edge. */
-export function edgeTraffic(ts: TimeSeriesJson): TopLevelSpec {
+type EdgeWindow = TimeSeriesJson['edges'][number];
+
+/** One line per edge over the time windows; colours follow the edge's place among all edges. */
+function edgeLines(ts: TimeSeriesJson, edges: EdgeWindow[], field: string, value: (e: EdgeWindow, i: number, w: TimeSeriesJson['windows'][number]) => number,
+  y: Record<string, unknown>, height: number): TopLevelSpec {
   const rows: Row[] = [];
-  for (const e of ts.edges) {
-    ts.windows.forEach((w, i) => rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), rps: e.rps[i] ?? 0 }));
-  }
-  const names = ts.edges.map(edgeName);
+  for (const e of edges) ts.windows.forEach((w, i) => rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), [field]: value(e, i, w) }));
+  const names = edges.map(edgeName);
+  const colour = (name: string) => CATEGORICAL[ts.edges.findIndex((e) => edgeName(e) === name) % CATEGORICAL.length] as string;
   return vl({
-    ...base(FULL_WIDTH, 180),
+    ...base(FULL_WIDTH, height),
     layer: [
       ...warmupLayers(ts),
       {
@@ -154,12 +156,17 @@ export function edgeTraffic(ts: TimeSeriesJson): TopLevelSpec {
         mark: { type: 'line', strokeWidth: 1.6, interpolate: 'linear' },
         encoding: {
           x: timeAxis(ts.duration_s),
-          y: { field: 'rps', type: 'quantitative', title: 'calls/s' },
-          color: { field: 'edge', type: 'nominal', title: null, scale: { domain: names, range: names.map((_, i) => CATEGORICAL[i % CATEGORICAL.length] as string) }, legend: { labelLimit: 260, columns: 4, direction: 'horizontal' } },
+          y: { field, type: 'quantitative', ...y },
+          color: { field: 'edge', type: 'nominal', title: null, scale: { domain: names, range: names.map(colour) }, legend: { labelLimit: 260, columns: 4, direction: 'horizontal' } },
         },
       },
     ],
   });
+}
+
+/** Calls per second on every source→destination edge. */
+export function edgeTraffic(ts: TimeSeriesJson): TopLevelSpec {
+  return edgeLines(ts, ts.edges, 'rps', (e, i) => e.rps[i] ?? 0, { title: 'calls/s' }, 180);
 }
 
 /**
@@ -199,29 +206,10 @@ export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
 export function edgeErrors(ts: TimeSeriesJson): TopLevelSpec | undefined {
   const failing = ts.edges.filter((e) => e.errors.some((n) => n > 0));
   if (failing.length === 0) return undefined;
-  const rows: Row[] = [];
-  for (const e of failing) {
-    ts.windows.forEach((w, i) => {
-      const n = (e.rps[i] ?? 0) * (w.end_s - w.t_s);
-      rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), errors: n > 0 ? round((100 * (e.errors[i] ?? 0)) / n, 2) : 0 });
-    });
-  }
-  const names = failing.map(edgeName);
-  return vl({
-    ...base(FULL_WIDTH, 150),
-    layer: [
-      ...warmupLayers(ts),
-      {
-        data: { values: rows },
-        mark: { type: 'line', strokeWidth: 1.6, interpolate: 'linear' },
-        encoding: {
-          x: timeAxis(ts.duration_s),
-          y: { field: 'errors', type: 'quantitative', title: 'failed calls (%)', scale: { zero: true } },
-          color: { field: 'edge', type: 'nominal', title: null, scale: { domain: names, range: names.map((_, i) => CATEGORICAL[ts.edges.findIndex((e) => edgeName(e) === names[i]) % CATEGORICAL.length] as string) }, legend: { labelLimit: 260, columns: 4 } },
-        },
-      },
-    ],
-  });
+  return edgeLines(ts, failing, 'errors', (e, i, w) => {
+    const n = (e.rps[i] ?? 0) * (w.end_s - w.t_s);
+    return n > 0 ? round((100 * (e.errors[i] ?? 0)) / n, 2) : 0;
+  }, { title: 'failed calls (%)', scale: { zero: true } }, 150);
 }
 
 // ---- outlier ejections, faults and crashes per pod ----
