@@ -284,7 +284,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
 
   if (errors.length) throw new InputError(errors);
   const scenario: Scenario = {
-    file: src.file, name: doc.metadata.name, description: doc.metadata.description,
+    file: src.file, name: doc.metadata.name, description: doc.metadata.description.trim(),
     seed: spec.seed, durationUs: spec.duration, warmupUs: spec.warmup,
     mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints, configPropagationUs: spec.mesh.configPropagation },
     istio,

@@ -2,7 +2,7 @@
  * The event loop. Knows nothing of meshes.
  *
  * TIME UNIT: simulated time everywhere inside a run is a float64 count of MICROSECONDS since t=0.
- * Durations from the scenario are converted to microseconds at the edge (config/duration.ts).
+ * Durations from the scenario are converted to microseconds at the edge (config/units.ts).
  *
  * Events are ordered by (time, scheduling sequence number) and nothing else, so runs are
  * reproducible. Cancellation is lazy: a cancelled event stays in the heap and is skipped when
