@@ -152,7 +152,7 @@ function deliverTo(f: Flight): void {
   };
   const refused = f.plane.refusal(f.call, f.pod, f.conn.mtls);
   if (refused !== undefined) answer(refused);
-  else f.plane.pods.deliver(f.pod, f.call, answer);
+  else f.plane.pods.deliver(f.pod, f.call, answer, f.conn.mtls);
 }
 
 function arriveBack(f: Flight): void {

@@ -437,7 +437,7 @@ export class EnvoyClient {
         };
         const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
         if (refused !== undefined) answer(refused);
-        else this.deps.pods.deliver(host, a.req.call, answer);
+        else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
       });
     }, undefined);
   }

@@ -89,6 +89,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
 
   const pods = new PodBehaviour(sim, (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs), warmupUs);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
+  const servedObservers = observers.filter((o) => o.onServed);
+  if (servedObservers.length) pods.onServed = (s) => { for (const o of servedObservers) o.onServed?.(s); };
   let policy = new MeshPolicy(scenario.istio, scenario.services);
   const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline }, cluster);
   // Config changes (faults[].apply) reach the proxies after the propagation delay.

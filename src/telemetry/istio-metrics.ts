@@ -16,7 +16,7 @@
 import type { NetworkModel, Scenario } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, ClientRt, PodRt } from '../world/entities.js';
-import type { CallRecord, RunObserver } from './observer.js';
+import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
 
 /** Envoy's default histogram buckets (ms for durations, bytes for sizes). semantics.md §11 */
 export const ENVOY_BUCKETS: readonly number[] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
@@ -174,60 +174,69 @@ export class IstioMetricsObserver implements RunObserver {
   }
 
   /**
-   * The two series a call updates, cached by (caller, pod, service, status, flags, mTLS) so the
-   * hot path builds no label arrays or long keys once a combination has been seen.
+   * The series a (reporter, caller, pod, service, status, flags, mTLS) combination updates, cached
+   * so the hot path builds no label arrays or long keys once a combination has been seen.
    */
-  private readonly seriesCache = new Map<Caller, Map<PodRt | undefined, Map<string, [SeriesState, SeriesState | undefined]>>>();
+  private readonly seriesCache = new Map<Caller, Map<PodRt | undefined, Map<string, SeriesState>>>();
 
-  onCall(r: CallRecord): void {
-    while (r.endUs > this.nextScrapeUs) {
+  private advance(endUs: number): void {
+    while (endUs > this.nextScrapeUs) {
       this.snapshot(this.nextScrapeUs);
       this.nextScrapeUs += this.intervalUs;
     }
-    this.lastEndUs = r.endUs;
-    if (r.call.rootStartUs < this.countFromUs) return;
-    const call = r.call;
-    let byPod = this.seriesCache.get(call.caller);
-    if (!byPod) this.seriesCache.set(call.caller, (byPod = new Map()));
-    let byKey = byPod.get(r.pod);
-    if (!byKey) byPod.set(r.pod, (byKey = new Map()));
-    const key = `${call.service.model.key}|${r.status}|${r.flags}|${r.mtls ? 1 : 0}`;
-    let pair = byKey.get(key);
-    if (!pair) byKey.set(key, (pair = this.seriesFor(r)));
-    const reqBytes = call.req.requestSize;
-    const respBytes = r.status === 0 ? 0 : call.req.responseSize;
-    this.observe(pair[0], (r.endUs - call.startUs) / 1000, reqBytes, respBytes);
-    if (pair[1]) {
-      // The server side saw the request without the network crossings; flags are the client's.
-      const w = serverWindowUs(r, this.scenario.network);
-      this.observe(pair[1], (w.endUs - w.startUs) / 1000, reqBytes, respBytes);
-    }
+    if (endUs > this.lastEndUs) this.lastEndUs = endUs;
   }
 
-  private seriesFor(r: CallRecord): [SeriesState, SeriesState | undefined] {
+  /** The client side (reporter="source"): every application call, after the client proxy's retries. */
+  onCall(r: CallRecord): void {
+    this.advance(r.endUs);
+    if (r.call.rootStartUs < this.countFromUs) return;
     const call = r.call;
+    const s = this.cached('source', call, r.pod, r.status, r.flags, r.mtls);
+    this.observe(s, (r.endUs - call.startUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);
+  }
+
+  /** The server side (reporter="destination"): every request a pod answered, each retry included. */
+  onServed(r: ServedRecord): void {
+    this.advance(r.endUs);
+    if (r.call.rootStartUs < this.countFromUs) return;
+    const call = r.call;
+    const s = this.cached('destination', call, r.pod, r.status, '', r.mtls);
+    this.observe(s, (r.endUs - r.arrivedUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);
+  }
+
+  private cached(reporter: 'source' | 'destination', call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
+    let byPod = this.seriesCache.get(call.caller);
+    if (!byPod) this.seriesCache.set(call.caller, (byPod = new Map()));
+    let byKey = byPod.get(pod);
+    if (!byKey) byPod.set(pod, (byKey = new Map()));
+    const key = `${reporter}|${call.service.model.key}|${status}|${flags}|${mtls ? 1 : 0}`;
+    let s = byKey.get(key);
+    if (!s) byKey.set(key, (s = this.seriesFor(reporter, call, pod, status, flags, mtls)));
+    return s;
+  }
+
+  private seriesFor(reporter: 'source' | 'destination', call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
     const src = identityOf(call.caller);
     const svc = call.service.model;
-    const pod = r.pod;
     const dst = pod ? identityOf(pod) : undefined;
     const srcMeshed = this.meshed && call.caller.inMesh;
     const dstMeshed = this.meshed && pod !== undefined && pod.inMesh;
-    const code = String(r.status);
-
-    const labels = (reporter: string, srcPrincipal: string, dstPrincipal: string, flags: string, policy: string): string[] => [
+    const source = reporter === 'source';
+    return this.seriesState([
       reporter,
-      src.workload, src.namespace, srcPrincipal, src.app, src.version, src.app, src.version === 'unknown' ? 'latest' : src.version, 'Kubernetes',
-      dst?.workload ?? 'unknown', dst?.namespace ?? 'unknown', dstPrincipal, dst?.app ?? 'unknown', dst?.version ?? 'unknown',
+      src.workload, src.namespace, source ? (srcMeshed ? src.principal : 'unknown') : (mtls ? src.principal : 'unknown'),
+      src.app, src.version, src.app, src.version === 'unknown' ? 'latest' : src.version, 'Kubernetes',
+      dst?.workload ?? 'unknown', dst?.namespace ?? 'unknown',
+      source ? (mtls && dst ? dst.principal : 'unknown') : (dstMeshed && dst ? dst.principal : 'unknown'),
+      dst?.app ?? 'unknown', dst?.version ?? 'unknown',
       svc.fqdn, svc.name, svc.namespace,
       dst?.app ?? 'unknown', dst?.version ?? 'latest', 'Kubernetes',
-      protocolOf(call), code, flags, policy,
-    ];
-
-    const source = this.seriesState(labels('source', srcMeshed ? src.principal : 'unknown', r.mtls && dst ? dst.principal : 'unknown', r.flags === '' ? '-' : r.flags, 'unknown'));
-    const dest = pod && dst
-      ? this.seriesState(labels('destination', r.mtls ? src.principal : 'unknown', dstMeshed ? dst.principal : 'unknown', '-', r.mtls ? 'mutual_tls' : 'none'))
-      : undefined;
-    return [source, dest];
+      protocolOf(call), String(status),
+      // The server side sees no client-side flag; Istio's connection_security_policy is only known there.
+      source ? (flags === '' ? '-' : flags) : '-',
+      source ? 'unknown' : mtls ? 'mutual_tls' : 'none',
+    ]);
   }
 
   private observe(s: SeriesState, durMs: number, reqBytes: number, respBytes: number): void {

@@ -1,6 +1,9 @@
 /** Hooks for outputs that watch every application-level call (metrics, time series, traces). */
 import type { AppCall } from '../world/call.js';
 import type { PodRt } from '../world/entities.js';
+import type { ServedRecord } from '../world/pod.js';
+
+export type { ServedRecord };
 
 export interface CallRecord {
   call: AppCall;
@@ -17,4 +20,6 @@ export interface CallRecord {
 export interface RunObserver {
   /** Called once per finished application-level call, in simulated-time order. */
   onCall(record: CallRecord): void;
+  /** Called once per request a pod answered: every attempt, retries included (server side). */
+  onServed?(record: ServedRecord): void;
 }

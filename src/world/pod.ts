@@ -14,6 +14,8 @@ export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, paren
 interface Work {
   pod: PodRt;
   call: AppCall;
+  /** Whether the request came over mTLS (for the server side's telemetry). */
+  mtls: boolean;
   arrivedUs: number;
   respond: (status: number) => void;
   settled: boolean;
@@ -33,14 +35,14 @@ export class PodBehaviour {
   constructor(private readonly sim: Simulator, private readonly callOut: CallOut, private readonly warmupUs: number) {}
 
   /** A request has reached the pod's application port. `respond(0)` means the connection was reset. */
-  deliver(pod: PodRt, call: AppCall, respond: (status: number) => void): void {
+  deliver(pod: PodRt, call: AppCall, respond: (status: number) => void, mtls = false): void {
     if (pod.crashed) {
       respond(0);
       return;
     }
     // Dropped on the way: no answer ever comes; only a timeout (app, per-try or route) ends it.
     if (pod.unreachable) return;
-    const work: Work = { pod, call, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
+    const work: Work = { pod, call, mtls, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
     this.track(pod).add(work);
     pod.slots.acquire(this.serve, work);
   }
@@ -129,9 +131,16 @@ export class PodBehaviour {
       pod.served++;
       pod.service.stats.record(status, '', latencyUs);
     }
+    this.onServed?.({ pod, call: work.call, status, arrivedUs: work.arrivedUs, endUs: this.sim.now, mtls: work.mtls });
     work.respond(status);
   }
+
+  /** Told of every request a pod answered (or lost to a crash): the server side's view. */
+  onServed?: (served: ServedRecord) => void;
 }
+
+/** One request as the pod (and its server-side proxy) saw it: every attempt, retries included. */
+export interface ServedRecord { pod: PodRt; call: AppCall; status: number; arrivedUs: number; endUs: number; mtls: boolean }
 
 const callsFrom = (call: CallModel, pod: PodRt) => call.versions === undefined || call.versions.includes(pod.version.name);
 
