@@ -117,6 +117,9 @@ export const ISTIO_LABELS = [
 
 const NB = ENVOY_BUCKETS.length + 1;
 
+/** Who reports a series: a client sidecar, a server sidecar, or (ambient) a waypoint. semantics.md §11 */
+type Reporter = 'source' | 'destination' | 'waypoint';
+
 class Hist {
   readonly counts = new Float64Array(NB);
   count = 0;
@@ -159,6 +162,8 @@ export class IstioMetricsObserver implements RunObserver {
   private readonly intervalUs: number;
   private readonly countFromUs: number;
   private readonly meshed: boolean;
+  /** Ambient: HTTP metrics come only from waypoints (reporter="waypoint"); ztunnel reports TCP only. */
+  private readonly ambient: boolean;
   private nextScrapeUs: number;
   private lastSnapshotUs = 0;
   private lastEndUs = 0;
@@ -170,6 +175,7 @@ export class IstioMetricsObserver implements RunObserver {
     this.intervalUs = opts.scrapeIntervalUs ?? DEFAULT_SCRAPE_INTERVAL_US;
     this.countFromUs = opts.countFromUs ?? scenario.warmupUs;
     this.meshed = (opts.mode ?? scenario.mesh.mode) !== 'none';
+    this.ambient = (opts.mode ?? scenario.mesh.mode) === 'ambient';
     this.nextScrapeUs = this.intervalUs;
   }
 
@@ -192,20 +198,22 @@ export class IstioMetricsObserver implements RunObserver {
     this.advance(r.endUs);
     if (r.call.rootStartUs < this.countFromUs) return;
     const call = r.call;
-    const s = this.cached('source', call, r.pod, r.status, r.flags, r.mtls);
+    // In ambient mode only a waypoint sees HTTP: calls through one are reported by it, others not at all.
+    if (this.ambient && !(call.service.waypoint && call.caller.inMesh)) return;
+    const s = this.cached(this.ambient ? 'waypoint' : 'source', call, r.pod, r.status, r.flags, r.mtls);
     this.observe(s, (r.endUs - call.startUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);
   }
 
   /** The server side (reporter="destination"): every request a pod answered, each retry included. */
   onServed(r: ServedRecord): void {
     this.advance(r.endUs);
-    if (r.call.rootStartUs < this.countFromUs) return;
+    if (r.call.rootStartUs < this.countFromUs || this.ambient) return;
     const call = r.call;
     const s = this.cached('destination', call, r.pod, r.status, '', r.mtls);
     this.observe(s, (r.endUs - r.arrivedUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);
   }
 
-  private cached(reporter: 'source' | 'destination', call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
+  private cached(reporter: Reporter, call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
     let byPod = this.seriesCache.get(call.caller);
     if (!byPod) this.seriesCache.set(call.caller, (byPod = new Map()));
     let byKey = byPod.get(pod);
@@ -216,13 +224,14 @@ export class IstioMetricsObserver implements RunObserver {
     return s;
   }
 
-  private seriesFor(reporter: 'source' | 'destination', call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
+  private seriesFor(reporter: Reporter, call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
     const src = identityOf(call.caller);
     const svc = call.service.model;
     const dst = pod ? identityOf(pod) : undefined;
     const srcMeshed = this.meshed && call.caller.inMesh;
     const dstMeshed = this.meshed && pod !== undefined && pod.inMesh;
-    const source = reporter === 'source';
+    // A waypoint reports like a client-side proxy that also terminates the caller's mTLS.
+    const source = reporter !== 'destination';
     return this.seriesState([
       reporter,
       src.workload, src.namespace, source ? (srcMeshed ? src.principal : 'unknown') : (mtls ? src.principal : 'unknown'),
@@ -235,7 +244,7 @@ export class IstioMetricsObserver implements RunObserver {
       protocolOf(call), String(status),
       // The server side sees no client-side flag; Istio's connection_security_policy is only known there.
       source ? (flags === '' ? '-' : flags) : '-',
-      source ? 'unknown' : mtls ? 'mutual_tls' : 'none',
+      reporter === 'source' ? 'unknown' : mtls ? 'mutual_tls' : 'none',
     ]);
   }
 

@@ -239,3 +239,17 @@ describe('metrics.om (OpenMetrics over simulated time)', () => {
     expect(Number(cols[4])).toBe(om.samples.length);
   });
 });
+
+describe('Istio metrics in ambient mode', () => {
+  it('HTTP series come only from waypoints (reporter="waypoint"); calls without a waypoint have none', () => {
+    const scenario = scenarioFromYaml(SHOP);
+    const withWaypoint = { ...scenario, mesh: { ...scenario.mesh, waypoints: [scenario.services[0]?.key as string] } };
+    const plain = observedRun(scenario, { mode: 'ambient' });
+    expect(parse(plain.files['metrics.prom']).samples.filter((s) => s.name === 'istio_requests_total')).toEqual([]);
+    const wp = observedRun(withWaypoint, { mode: 'ambient' });
+    const series = parse(wp.files['metrics.prom']).samples.filter((s) => s.name === 'istio_requests_total');
+    expect(series.length).toBeGreaterThan(0);
+    expect(new Set(series.map((s) => s.labels.reporter))).toEqual(new Set(['waypoint']));
+    expect(new Set(series.map((s) => s.labels.destination_service_name))).toEqual(new Set([scenario.services[0]?.name]));
+  });
+});
