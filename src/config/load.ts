@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
-import { z } from 'zod';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { formatDuration } from './units.js';
 import type {
@@ -315,5 +314,3 @@ function arrivalsOf(w: WorkloadDoc, err: (path: PathSegment[], msg: string) => v
   return { kind: 'open', process: w.arrival, segments, maxRate };
 }
 
-/** Exposed for tests and tools that need the schema's shape. */
-export const schema: z.ZodType = scenarioSchema;

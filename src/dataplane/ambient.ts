@@ -146,7 +146,7 @@ export class AmbientPlane extends DirectPlane {
   /** App connections are counted by both ztunnels they pass, and their HBONE stream freed on close. */
   protected override appPoolOptions(caller: Caller) {
     return {
-      clientSide: caller.inMesh ? this.ztunnelOf(caller.node).connections : this.appConnections,
+      clientSide: caller.inMesh ? this.ztunnelOf(caller.node).connections : undefined,
       serverSide: (host: unknown) => {
         const pod = host as PodRt;
         return pod.inMesh && pod.node !== caller.node ? this.ztunnelOf(pod.node).connections : undefined;

@@ -13,7 +13,6 @@ import type { Timeline } from '../telemetry/timeline.js';
 import type { CostProfile } from './profile.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { oneWayUs } from './network.js';
-import { TimeWeighted } from './usage.js';
 
 /** What the caller's application finally sees. `status` 0 is a reset (no HTTP response). */
 export interface CallResult {
@@ -70,8 +69,6 @@ export abstract class PlaneBase {
   /** App-level connections per (caller, service), each pinned at connect time to one backend. */
   private readonly appPools = new Map<Caller, Map<ServiceRt, ConnectionPool<'any', unknown>>>();
   private readonly pickStreams = new Map<string, Uniform>();
-  /** Open app connections per pod (plain mode has no proxy to hold them). */
-  readonly appConnections = new TimeWeighted();
 
   /** Routing and security config in force now. */
   protected policy: MeshPolicy;
@@ -101,9 +98,9 @@ export abstract class PlaneBase {
     return pool;
   }
 
-  /** Who counts the app's connections (memory); modes with proxies on the path override it. */
+  /** Who counts the app's connections (proxy memory); only modes with proxies on the path do. */
   protected appPoolOptions(_caller: Caller): Pick<PoolOptions, 'clientSide' | 'serverSide' | 'onClose'> {
-    return { clientSide: this.appConnections };
+    return {};
   }
 
   protected appPoolsTo(): Iterable<ConnectionPool<'any', unknown>> {

@@ -21,8 +21,6 @@ interface Leg {
 export class Proxy implements ProxyHandle {
   readonly workers: Station;
   cpuUsedUs = 0;
-  traversals = 0;
-  handshakes = 0;
   readonly connections = new TimeWeighted();
 
   constructor(
@@ -32,12 +30,11 @@ export class Proxy implements ProxyHandle {
     readonly costs: ProxyCosts,
     readonly sim: Simulator,
   ) {
-    this.workers = new Station(costs.workers, sim);
+    this.workers = new Station(costs.workers);
   }
 
   /** The request leg: parse, route, encrypt `bytes` of request; then `then()` continues the journey. */
   requestLeg(bytes: number, then: () => void): void {
-    this.traversals++;
     this.run(this.costs.requestLegCpuUs + (this.costs.cpuPerKBUs * bytes) / 1000, 0, then);
   }
 
@@ -48,7 +45,6 @@ export class Proxy implements ProxyHandle {
 
   /** TLS handshake work (CPU on a worker thread, as in Envoy and ztunnel). */
   handshake(cpuUs: number, then: () => void): void {
-    this.handshakes++;
     this.run(cpuUs, 0, then);
   }
 

@@ -45,19 +45,3 @@ export function samplerFor(d: Distribution): Sampler {
     }
   }
 }
-
-/** The distribution's mean (used for sizing and for documentation in reports). */
-export function meanOf(d: Distribution): number {
-  switch (d.kind) {
-    case 'constant':
-      return d.value;
-    case 'exponential':
-      return d.mean;
-    case 'lognormal': {
-      const sigma = (Math.log(d.p99) - Math.log(d.median)) / Z_99;
-      return d.median * Math.exp((sigma * sigma) / 2);
-    }
-    case 'uniform':
-      return (d.min + d.max) / 2;
-  }
-}

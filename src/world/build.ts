@@ -1,7 +1,6 @@
 /** Builds the runtime cluster from a Scenario: nodes, pods placed deterministically, clients. */
 import { samplerFor } from '../kernel/distributions.js';
 import type { RandomStreams } from '../kernel/random.js';
-import type { Simulator } from '../kernel/simulator.js';
 import type { Scenario } from '../config/model.js';
 import { RequestStats } from '../telemetry/requests.js';
 import { NodeCpu } from './cpu.js';
@@ -26,7 +25,7 @@ function nodeFor(nodes: NodeRt[], key: string, i: number, pinned?: string): Node
   return pin ?? (nodes[(fnv1a(key) + i) % nodes.length] as NodeRt);
 }
 
-export function buildCluster(scenario: Scenario, sim: Simulator, streams: RandomStreams): Cluster {
+export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluster {
   // Pod IPs from each node's range, in build order (deterministic).
   const perNode = new Map<NodeRt, number>();
   const ipOn = (node: NodeRt) => {
@@ -63,7 +62,7 @@ export function buildCluster(scenario: Scenario, sim: Simulator, streams: Random
           versionIndex,
           index,
           indexInVersion: i,
-          slots: new Station(model.concurrency, sim),
+          slots: new Station(model.concurrency),
           epoch: 0,
           crashed: false,
           faultErrorRate: 0,

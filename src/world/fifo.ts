@@ -22,11 +22,9 @@ export class Fifo<T> {
     return item;
   }
 
-  /** Removes and returns every waiting item (used when a pod crashes). */
-  drain(): T[] {
-    const out = this.items.slice(this.head) as T[];
+  /** Forgets every waiting item (used when a pod crashes). */
+  clear(): void {
     this.items = [];
     this.head = 0;
-    return out;
   }
 }
