@@ -28,6 +28,7 @@ const identityOf = (c: Caller) => `${c.namespace}/${c.serviceAccount}`;
 export class AmbientPlane extends DirectPlane {
   readonly ztunnels = new Map<NodeRt, Proxy>();
   readonly waypoints = new Map<ServiceRt, Proxy>();
+  private readonly waypointService = new Map<Proxy, ServiceRt>();
   /** HBONE connections from each ztunnel or waypoint to each destination ztunnel or waypoint. */
   private readonly hbone = new Map<Proxy, ConnectionPool<string, Proxy>>();
   private readonly envoy: EnvoyClient;
@@ -60,6 +61,7 @@ export class AmbientPlane extends DirectPlane {
   addWaypoint(svc: ServiceRt, node: NodeRt): Proxy {
     const w = new Proxy('waypoint', `${svc.model.name}-waypoint`, node, this.deps.profile.waypoint, this.sim);
     this.waypoints.set(svc, w);
+    this.waypointService.set(w, svc);
     svc.waypoint = w;
     return w;
   }
@@ -217,9 +219,14 @@ export class AmbientPlane extends DirectPlane {
     return this.policy.security.atZtunnel(w, l4Attributes(peer, pod)).allowed;
   }
 
+  /**
+   * The identity a waypoint's traffic carries at the destination ztunnel (semantics.md §8).
+   * Istio names it after the waypoint's Gateway service account; here each service's waypoint is
+   * `<service>-waypoint` in the service's namespace, with an address of its own.
+   */
   private waypointPeer(wp: Proxy): Peer {
-    const svc = [...this.waypoints.entries()].find(([, p]) => p === wp)?.[0];
-    return { principal: principalOf(svc?.model.namespace ?? 'default', wp.name), ip: `10.0.0.${1 + this.deps.scenario.services.findIndex((s) => s.key === svc?.model.key)}` };
+    const svc = this.waypointService.get(wp) as ServiceRt;
+    return { principal: principalOf(svc.model.namespace, wp.name), ip: `10.0.0.${1 + this.deps.scenario.services.indexOf(svc.model)}` };
   }
 
   get envoyClient(): EnvoyClient {

@@ -79,6 +79,8 @@ export interface ClusterRt {
   activeRequests: number;
   activeRetries: number;
   pending: Fifo<Attempt>;
+  /** Back-off jitter of this Envoy's retries to this cluster (a named stream). */
+  retryJitter: Uniform;
   stats: ClusterStats;
   /** Envoy's outlier detector for this cluster, when the DestinationRule has outlierDetection. */
   outlier?: OutlierDetector<PodRt>;
@@ -154,7 +156,7 @@ export class EnvoyClient {
     }
     const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false, holdsRetry: false };
     const fault = result.route.fault;
-    const faults = fault ? this.deps.stream(`fault/${proxy.name}`) : undefined;
+    const faults = fault ? this.streamOf('fault', proxy, '') : undefined;
     // The fault filter runs before the router: delay first, then abort (independent draws).
     const afterDelay = () => {
       if (fault && faults && fault.abortStatus !== undefined && faults() * 100 < fault.abortPercent) {
@@ -191,11 +193,24 @@ export class EnvoyClient {
     this.attempt(req);
   }
 
+  /** Per-request streams (`fault/<proxy>`, `route/<proxy>→<service>`) looked up without building their names. */
+  private readonly perRequestStreams = new Map<string, Map<Proxy, Map<string, Uniform>>>();
+
+  private streamOf(kind: 'fault' | 'route', proxy: Proxy, key: string): Uniform {
+    let byProxy = this.perRequestStreams.get(kind);
+    if (!byProxy) this.perRequestStreams.set(kind, (byProxy = new Map()));
+    let byKey = byProxy.get(proxy);
+    if (!byKey) byProxy.set(proxy, (byKey = new Map()));
+    let u = byKey.get(key);
+    if (!u) byKey.set(key, (u = this.deps.stream(kind === 'fault' ? `fault/${proxy.name}` : `route/${proxy.name}→${key}`)));
+    return u;
+  }
+
   /** Weighted choice among the route's destinations, per request (weights are relative). */
   private pickDestination(req: Req): RouteDestination | undefined {
     const dests = req.route.destinations;
     if (dests.length <= 1) return dests[0];
-    let x = this.deps.stream(`route/${req.proxy.name}→${req.call.service.model.key}`)() * req.route.totalWeight;
+    let x = this.streamOf('route', req.proxy, req.call.service.model.key)() * req.route.totalWeight;
     for (const d of dests) if ((x -= d.weight) < 0) return d;
     return dests[dests.length - 1];
   }
@@ -266,6 +281,7 @@ export class EnvoyClient {
       activeRequests: 0,
       activeRetries: 0,
       pending: new Fifo<Attempt>(),
+      retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
       stats: { upstream_rq_total: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_rq_retry: 0, upstream_rq_retry_overflow: 0, upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_cx_connect_fail: 0 },
     };
     byName.set(name, c);
@@ -481,7 +497,7 @@ export class EnvoyClient {
         c.activeRetries++;
         req.holdsRetry = true;
       }
-      const wait = backoffUs(req.retries, this.deps.stream(`retry/${req.proxy.name}→${c.name}`), policy.backoffBaseUs);
+      const wait = backoffUs(req.retries, c.retryJitter, policy.backoffBaseUs);
       this.sim.schedule(wait, () => {
         if (!req.finished) this.attempt(req);
       }, undefined);
