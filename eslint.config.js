@@ -9,9 +9,11 @@ export default tseslint.config(
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: {
-      'no-restricted-properties': ['error',
+      'no-restricted-properties': [
+        'error',
         { object: 'Math', property: 'random', message: 'Use a named seeded stream (kernel/random.ts).' },
-        { object: 'Date', property: 'now', message: 'Simulated time only inside a run.' }],
+        { object: 'Date', property: 'now', message: 'Simulated time only inside a run.' },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },

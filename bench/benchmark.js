@@ -174,21 +174,23 @@ async function fullRunner() {
  * `warmupDurationUs` (a short run to get the hot paths compiled). `runner` is runScenario, or a
  * promise of another function with the same signature.
  */
-const scenarioRate = (file, warmupDurationUs, runner = runScenario) => async () => {
-  const run = await runner;
-  run(file, { durationUs: warmupDurationUs });
-  let best;
-  for (let i = 0; i < 3; i++) {
-    gc();
-    const r = run(file);
-    if (!best || r.requests / r.wall > best.requests / best.wall) best = r;
-  }
-  const r = best;
-  return {
-    value: r.requests / r.wall,
-    detail: `${r.requests.toLocaleString('en-US')} requests, ${(r.events / r.wall / 1e6).toFixed(2)}M events/s, ${r.wall.toFixed(2)} s, best of 3`,
+const scenarioRate =
+  (file, warmupDurationUs, runner = runScenario) =>
+  async () => {
+    const run = await runner;
+    run(file, { durationUs: warmupDurationUs });
+    let best;
+    for (let i = 0; i < 3; i++) {
+      gc();
+      const r = run(file);
+      if (!best || r.requests / r.wall > best.requests / best.wall) best = r;
+    }
+    const r = best;
+    return {
+      value: r.requests / r.wall,
+      detail: `${r.requests.toLocaleString('en-US')} requests, ${(r.events / r.wall / 1e6).toFixed(2)}M events/s, ${r.wall.toFixed(2)} s, best of 3`,
+    };
   };
-};
 
 // ───────────────────────────── (d) memory of a big cluster ─────────────────────────────
 
@@ -252,15 +254,17 @@ function memoryChild(file, mode) {
     const r = runScenario(file, { mode });
     sample();
     const pods = r.results.services ? Object.values(r.results.services).reduce((n, s) => n + Object.keys(s.pods ?? {}).length, 0) : 0;
-    console.log(JSON.stringify({
-      rss_mib: rss / MIB,
-      heap_used_mib: heap / MIB,
-      max_rss_mib: process.resourceUsage().maxRSS / 1024,
-      base_rss_mib: baseRss / MIB,
-      pods,
-      requests: r.requests,
-      wall_s: r.wall,
-    }));
+    console.log(
+      JSON.stringify({
+        rss_mib: rss / MIB,
+        heap_used_mib: heap / MIB,
+        max_rss_mib: process.resourceUsage().maxRSS / 1024,
+        base_rss_mib: baseRss / MIB,
+        pods,
+        requests: r.requests,
+        wall_s: r.wall,
+      }),
+    );
   } catch (e) {
     console.log(JSON.stringify({ error: (e instanceof Error ? e.message : String(e)).split('\n')[0] }));
   }
@@ -268,9 +272,10 @@ function memoryChild(file, mode) {
 
 const memoryBench = (file, mode, field) => async () => {
   const m = memoryOf(file, mode);
-  const detail = field === 'rss_mib'
-    ? `${m.pods} pods, OS peak RSS ${m.max_rss_mib.toFixed(1)} MiB, ${m.requests.toLocaleString('en-US')} requests in ${m.wall_s.toFixed(2)} s`
-    : `${m.pods} pods, sampled 50x during the run`;
+  const detail =
+    field === 'rss_mib'
+      ? `${m.pods} pods, OS peak RSS ${m.max_rss_mib.toFixed(1)} MiB, ${m.requests.toLocaleString('en-US')} requests in ${m.wall_s.toFixed(2)} s`
+      : `${m.pods} pods, sampled 50x during the run`;
   return { value: m[field], detail };
 };
 
@@ -288,42 +293,87 @@ const BENCHMARKS = [
   { id: 'kernel-1k', name: 'kernel hold model, 1,000 pending', fn: kernelHold(1_000, 8_000_000), unit: 'events/s', target: { min: 4e6 } },
   { id: 'kernel-100k', name: 'kernel hold model, 100,000 pending', fn: kernelHold(100_000, 2_000_000), unit: 'events/s' },
   { id: 'mm4', name: 'M/M/4 rho=0.8, mode none (run path)', fn: scenarioRate(MM4, 50e6), unit: 'requests/s', target: { min: 4e5 } },
-  { id: 'mm4-full', name: 'M/M/4 incl. metrics, traces, report rendering', fn: async () => scenarioRate(MM4, 50e6, await fullRunner())(), unit: 'requests/s' },
-  { id: 'three-tier', name: 'three-tier, mode sidecar (run path)', fn: scenarioRate(THREE_TIER, 10e6), unit: 'requests/s', target: { min: 5e4 } },
+  {
+    id: 'mm4-full',
+    name: 'M/M/4 incl. metrics, traces, report rendering',
+    fn: async () => scenarioRate(MM4, 50e6, await fullRunner())(),
+    unit: 'requests/s',
+  },
+  {
+    id: 'three-tier',
+    name: 'three-tier, mode sidecar (run path)',
+    fn: scenarioRate(THREE_TIER, 10e6),
+    unit: 'requests/s',
+    target: { min: 5e4 },
+  },
   { id: 'memory-none', name: 'cluster 1,000 pods, mode none: peak RSS', fn: memoryBench(CLUSTER_1000, 'none', 'rss_mib'), unit: 'MiB' },
-  { id: 'memory-none', name: 'cluster 1,000 pods, mode none: peak heapUsed', fn: memoryBench(CLUSTER_1000, 'none', 'heap_used_mib'), unit: 'MiB' },
-  { id: 'memory-sidecar', name: 'cluster 1,000 pods, mode sidecar: peak RSS', fn: memoryBench(CLUSTER_1000, 'sidecar', 'rss_mib'), unit: 'MiB' },
-  { id: 'memory-sidecar', name: 'cluster 1,000 pods, mode sidecar: peak heapUsed', fn: memoryBench(CLUSTER_1000, 'sidecar', 'heap_used_mib'), unit: 'MiB' },
+  {
+    id: 'memory-none',
+    name: 'cluster 1,000 pods, mode none: peak heapUsed',
+    fn: memoryBench(CLUSTER_1000, 'none', 'heap_used_mib'),
+    unit: 'MiB',
+  },
+  {
+    id: 'memory-sidecar',
+    name: 'cluster 1,000 pods, mode sidecar: peak RSS',
+    fn: memoryBench(CLUSTER_1000, 'sidecar', 'rss_mib'),
+    unit: 'MiB',
+  },
+  {
+    id: 'memory-sidecar',
+    name: 'cluster 1,000 pods, mode sidecar: peak heapUsed',
+    fn: memoryBench(CLUSTER_1000, 'sidecar', 'heap_used_mib'),
+    unit: 'MiB',
+  },
 ];
 
 async function main(filters) {
-  console.log(`meshsim benchmarks · node ${process.version} · ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length} · ${os.platform()}/${os.arch()}`);
+  console.log(
+    `meshsim benchmarks · node ${process.version} · ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length} · ${os.platform()}/${os.arch()}`,
+  );
   if (!globalThis.gc) console.log('(run with node --expose-gc for a full GC between measurements)');
   console.log('');
   const wanted = (b) => filters.some((f) => b.id === f || b.name.toLowerCase().includes(f.toLowerCase()));
   const selected = filters.length ? BENCHMARKS.filter(wanted) : BENCHMARKS;
-  if (selected.length === 0) console.log(`no benchmark matches ${filters.join(' ')}; ids: ${[...new Set(BENCHMARKS.map((b) => b.id))].join(', ')}`);
+  if (selected.length === 0)
+    console.log(`no benchmark matches ${filters.join(' ')}; ids: ${[...new Set(BENCHMARKS.map((b) => b.id))].join(', ')}`);
   // Each benchmark runs in a fresh process, so one does not inherit another's JIT and heap state.
   for (const b of selected) {
     const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--one', b.name], { encoding: 'utf8' });
     const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
     if (child.status !== 0 || !line) {
-      await bench(b.name, async () => { throw new Error((child.stderr || 'benchmark process failed').trim().split('\n').pop()); }, { unit: b.unit, target: b.target });
+      await bench(
+        b.name,
+        async () => {
+          throw new Error((child.stderr || 'benchmark process failed').trim().split('\n').pop());
+        },
+        { unit: b.unit, target: b.target },
+      );
       continue;
     }
     const r = JSON.parse(line);
-    await bench(b.name, async () => (r.error ? Promise.reject(new Error(r.error)) : { value: r.value, detail: r.detail ?? undefined }), { unit: b.unit, target: b.target });
+    await bench(b.name, async () => (r.error ? Promise.reject(new Error(r.error)) : { value: r.value, detail: r.detail ?? undefined }), {
+      unit: b.unit,
+      target: b.target,
+    });
   }
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, 'results.json');
-  writeFileSync(file, `${JSON.stringify({
-    node: process.version,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cpus: os.cpus().length,
-    platform: `${os.platform()}/${os.arch()}`,
-    measured_at: new Date().toISOString(),
-    results,
-  }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        node: process.version,
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        cpus: os.cpus().length,
+        platform: `${os.platform()}/${os.arch()}`,
+        measured_at: new Date().toISOString(),
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`\nwrote ${file}`);
 }
 

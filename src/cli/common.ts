@@ -5,7 +5,11 @@ import { MESH_MODES, type MeshMode } from '../config/model.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
 import { profileNames } from '../dataplane/profile.js';
 
-export interface Overrides { seed?: number; durationUs?: number; mode?: MeshMode }
+export interface Overrides {
+  seed?: number;
+  durationUs?: number;
+  mode?: MeshMode;
+}
 
 export function flagProblem(flag: string, message: string): InputError {
   return new InputError([{ file: 'meshsim', line: 1, col: 1, severity: 'error', message: `${flag}: ${message}` }]);
@@ -25,7 +29,8 @@ export function parseOverrides(opts: Record<string, string | boolean | undefined
     out.durationUs = us;
   }
   if (typeof opts.mode === 'string') {
-    if (!(MESH_MODES as readonly string[]).includes(opts.mode)) throw flagProblem('--mode', `unknown mode "${opts.mode}" (modes: ${MESH_MODES.join(', ')})`);
+    if (!(MESH_MODES as readonly string[]).includes(opts.mode))
+      throw flagProblem('--mode', `unknown mode "${opts.mode}" (modes: ${MESH_MODES.join(', ')})`);
     out.mode = opts.mode as MeshMode;
   }
   return out;
@@ -39,9 +44,13 @@ export function checkOverrides(o: Overrides, scenario: { warmupUs: number }): vo
 }
 
 export function parseModes(list: string): MeshMode[] {
-  const modes = list.split(',').map((m) => m.trim()).filter(Boolean);
+  const modes = list
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
   for (const m of modes) {
-    if (!(MESH_MODES as readonly string[]).includes(m)) throw flagProblem('--modes', `unknown mode "${m}" (modes: ${MESH_MODES.join(', ')})`);
+    if (!(MESH_MODES as readonly string[]).includes(m))
+      throw flagProblem('--modes', `unknown mode "${m}" (modes: ${MESH_MODES.join(', ')})`);
   }
   if (modes.length === 0) throw flagProblem('--modes', 'give at least one mode');
   return modes as MeshMode[];
@@ -56,8 +65,13 @@ export function loadChecked(file: string): Loaded {
 export function checkProfile(loaded: Loaded): Loaded {
   const names = profileNames();
   if (!names.includes(loaded.scenario.mesh.profile)) {
-    throw new InputError([loaded.source.diagnosticAt(['spec', 'mesh', 'profile'], 'error',
-      `spec.mesh.profile: unknown profile "${loaded.scenario.mesh.profile}" (profiles: ${names.join(', ')})`)]);
+    throw new InputError([
+      loaded.source.diagnosticAt(
+        ['spec', 'mesh', 'profile'],
+        'error',
+        `spec.mesh.profile: unknown profile "${loaded.scenario.mesh.profile}" (profiles: ${names.join(', ')})`,
+      ),
+    ]);
   }
   return loaded;
 }

@@ -10,10 +10,17 @@ import { TimeSeriesObserver, type TimeSeriesJson } from '../telemetry/timeseries
 import { checkOverrides, loadChecked, parseModes, parseOverrides } from './common.js';
 import { EXIT, printWarnings, reportFailure } from './main.js';
 
-export interface ComparisonJson { modes: Record<string, ResultsJson> }
+export interface ComparisonJson {
+  modes: Record<string, ResultsJson>;
+}
 
 /** `observe` gives the observers of each mode's run (for the time series in comparison.html). */
-export function compareScenario(file: string, modesList: string, opts: Record<string, string | boolean | undefined>, observe?: (mode: MeshMode, durationUs: number, warmupUs: number) => RunObserver[]): ComparisonJson {
+export function compareScenario(
+  file: string,
+  modesList: string,
+  opts: Record<string, string | boolean | undefined>,
+  observe?: (mode: MeshMode, durationUs: number, warmupUs: number) => RunObserver[],
+): ComparisonJson {
   const modes = parseModes(modesList);
   const overrides = parseOverrides(opts);
   const { scenario, warnings } = loadChecked(file);
@@ -31,11 +38,16 @@ export function compareScenario(file: string, modesList: string, opts: Record<st
 export function compareCommand(file: string, opts: Record<string, string | boolean | undefined>): number {
   try {
     const series = new Map<string, TimeSeriesObserver>();
-    const comparison = compareScenario(file, typeof opts.modes === 'string' ? opts.modes : 'none,sidecar,ambient', opts, (mode, durationUs, warmupUs) => {
-      const ts = new TimeSeriesObserver(durationUs, warmupUs);
-      series.set(mode, ts);
-      return [ts];
-    });
+    const comparison = compareScenario(
+      file,
+      typeof opts.modes === 'string' ? opts.modes : 'none,sidecar,ambient',
+      opts,
+      (mode, durationUs, warmupUs) => {
+        const ts = new TimeSeriesObserver(durationUs, warmupUs);
+        series.set(mode, ts);
+        return [ts];
+      },
+    );
     const first = Object.values(comparison.modes)[0] as ResultsJson;
     const dir = typeof opts.out === 'string' ? opts.out : join('reports', `${first.scenario}-compare`);
     const seriesJson: Record<string, TimeSeriesJson> = {};
@@ -84,7 +96,8 @@ export function formatComparison(c: ComparisonJson): string {
   over('monthly cost', (r) => r.resources.total.monthly_cost_usd, ' $', 2);
   const header = ['', ...modes];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const fmt = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
+  const fmt = (r: string[]) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
   const first = get(modes[0] as string);
   return [
     `meshsim compare · ${first.scenario} · seed ${first.seed} · ${first.simulated.duration_s}s simulated · same arrivals and service times in every mode`,

@@ -28,16 +28,26 @@ const FLAG_MEANING: Record<string, string> = {
 function story(e: TimelineEvent): string {
   const f = (k: string) => String(e[k] ?? '');
   switch (e.type) {
-    case 'fault_start': return `fault starts: ${f('fault')} (pods ${f('pods')})`;
-    case 'fault_end': return `fault ends: ${f('fault')}`;
-    case 'pod_crash': return `${f('pod')} crashes: its connections are refused and requests in it are reset`;
-    case 'pod_restart': return `${f('pod')} is back`;
-    case 'config_applied': return `config applied: ${f('resources')} (proxies get it after the propagation delay)`;
-    case 'config_propagated': return `config reaches the proxies: ${f('resources')}`;
-    case 'cert_rotation': return `workload certificates rotate (50% of a ${f('lifetime_h')} h lifetime); new connections handshake with the new ones`;
-    case 'outlier_eject': return `${f('proxy')} ejects ${f('pod')} from ${f('cluster')}: ${f('ejection_type')} (ejection #${f('num_ejections')} in a row, out for at least ${f('num_ejections')} × baseEjectionTime)`;
-    case 'outlier_uneject': return `${f('proxy')} brings ${f('pod')} back into ${f('cluster')} on an interval tick`;
-    default: return `${e.type} ${JSON.stringify(e)}`;
+    case 'fault_start':
+      return `fault starts: ${f('fault')} (pods ${f('pods')})`;
+    case 'fault_end':
+      return `fault ends: ${f('fault')}`;
+    case 'pod_crash':
+      return `${f('pod')} crashes: its connections are refused and requests in it are reset`;
+    case 'pod_restart':
+      return `${f('pod')} is back`;
+    case 'config_applied':
+      return `config applied: ${f('resources')} (proxies get it after the propagation delay)`;
+    case 'config_propagated':
+      return `config reaches the proxies: ${f('resources')}`;
+    case 'cert_rotation':
+      return `workload certificates rotate (50% of a ${f('lifetime_h')} h lifetime); new connections handshake with the new ones`;
+    case 'outlier_eject':
+      return `${f('proxy')} ejects ${f('pod')} from ${f('cluster')}: ${f('ejection_type')} (ejection #${f('num_ejections')} in a row, out for at least ${f('num_ejections')} × baseEjectionTime)`;
+    case 'outlier_uneject':
+      return `${f('proxy')} brings ${f('pod')} back into ${f('cluster')} on an interval tick`;
+    default:
+      return `${e.type} ${JSON.stringify(e)}`;
   }
 }
 
@@ -46,21 +56,44 @@ export function explainRun(scenario: Scenario, r: ResultsJson, events: TimelineE
   lines.push(`meshsim explain · ${r.scenario} · mode ${r.mode} · seed ${r.seed} · ${r.simulated.duration_s}s simulated`);
   if (scenario.description) lines.push('', scenario.description.trim());
   const pods = scenario.services.reduce((n, s) => n + s.versions.reduce((m, v) => m + v.replicas, 0), 0);
-  lines.push('', `${'t=0.000s'.padEnd(11)}${scenario.nodes.length} node(s), ${scenario.services.length} service(s), ${pods} pod(s); proxies: ${Object.entries(r.resources.by_component).filter(([k]) => k !== 'app').map(([k, c]) => `${c.instances} ${k}`).join(', ') || 'none'}`);
+  lines.push(
+    '',
+    `${'t=0.000s'.padEnd(11)}${scenario.nodes.length} node(s), ${scenario.services.length} service(s), ${pods} pod(s); proxies: ${
+      Object.entries(r.resources.by_component)
+        .filter(([k]) => k !== 'app')
+        .map(([k, c]) => `${c.instances} ${k}`)
+        .join(', ') || 'none'
+    }`,
+  );
   for (const w of scenario.workloads) {
     const a = w.arrivals;
-    lines.push(`           ${w.name} → ${w.target}: ${a.kind === 'closed' ? `${a.users} closed-loop users` : `up to ${a.maxRate} req/s (${a.process})`}`);
+    lines.push(
+      `           ${w.name} → ${w.target}: ${a.kind === 'closed' ? `${a.users} closed-loop users` : `up to ${a.maxRate} req/s (${a.process})`}`,
+    );
   }
   if (scenario.warmupUs > 0) lines.push(`           statistics start after the ${formatDuration(scenario.warmupUs)} warm-up`);
   for (const e of events) lines.push(`t=${e.t_s.toFixed(3)}s`.padEnd(11) + story(e));
   const q = r.requests;
-  lines.push('', `In all: ${q.total} end-user requests, ${q.failed} failed (${q.total ? ((100 * q.failed) / q.total).toFixed(2) : '0'}%); p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms.`);
+  lines.push(
+    '',
+    `In all: ${q.total} end-user requests, ${q.failed} failed (${q.total ? ((100 * q.failed) / q.total).toFixed(2) : '0'}%); p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms.`,
+  );
   const seen = new Map<string, number>();
   for (const e of r.edges) for (const [flag, n] of Object.entries(e.by_flag)) if (n > 0) seen.set(flag, (seen.get(flag) ?? 0) + n);
-  for (const [flag, n] of [...seen.entries()].sort()) lines.push(`  ${flag} × ${n} (over all calls): ${FLAG_MEANING[flag] ?? 'see Envoy response flags'}`);
+  for (const [flag, n] of [...seen.entries()].sort())
+    lines.push(`  ${flag} × ${n} (over all calls): ${FLAG_MEANING[flag] ?? 'see Envoy response flags'}`);
   for (const e of r.edges) {
-    const failed = e.requests - Object.entries(e.by_code).filter(([c]) => Number(c) >= 100 && Number(c) < 400).reduce((n, [, v]) => n + v, 0);
-    if (failed > 0) lines.push(`  ${e.source} → ${e.destination}: ${failed} of ${e.requests} calls failed (${Object.entries(e.by_code).map(([c, n]) => `${c}: ${n}`).join(', ')})`);
+    const failed =
+      e.requests -
+      Object.entries(e.by_code)
+        .filter(([c]) => Number(c) >= 100 && Number(c) < 400)
+        .reduce((n, [, v]) => n + v, 0);
+    if (failed > 0)
+      lines.push(
+        `  ${e.source} → ${e.destination}: ${failed} of ${e.requests} calls failed (${Object.entries(e.by_code)
+          .map(([c, n]) => `${c}: ${n}`)
+          .join(', ')})`,
+      );
   }
   return lines.join('\n');
 }

@@ -21,8 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run meshsim --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-
-  program.command('run')
+  program
+    .command('run')
     .description('simulate one scenario and write results.json and events.jsonl')
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <n>', 'random seed (overrides spec.seed)')
@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       code = runCommand(file, opts);
     });
 
-  program.command('compare')
+  program
+    .command('compare')
     .description('run the same scenario and seed once per mode (common random numbers) and compare')
     .argument('<scenario>', 'scenario YAML file')
     .option('--modes <list>', 'comma-separated modes', 'none,sidecar,ambient')
@@ -47,10 +48,16 @@ export async function main(argv: string[]): Promise<number> {
       code = compareCommand(file, opts);
     });
 
-  program.command('sweep')
+  program
+    .command('sweep')
     .description('a grid of runs: every combination of --set values, for each seed')
     .argument('<scenario>', 'scenario YAML file')
-    .option('--set <path=v1,v2>', 'a scenario field and the values to try, e.g. spec.workload[0].rate=100,200 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--set <path=v1,v2>',
+      'a scenario field and the values to try, e.g. spec.workload[0].rate=100,200 (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--seeds <k>', 'seeds per point, from spec.seed upwards', '1')
     .option('--workers <w>', 'worker threads (default: one per CPU)')
     .option('--shard <i/n>', 'run only shard i of n (1-based); join the outputs with merge')
@@ -60,7 +67,8 @@ export async function main(argv: string[]): Promise<number> {
       code = await sweepCommand(file, opts);
     });
 
-  program.command('merge')
+  program
+    .command('merge')
     .description('join the sweep.json of several shards into one sweep')
     .argument('<dirs...>', 'shard output directories')
     .option('--out <dir>', 'output directory')
@@ -68,7 +76,8 @@ export async function main(argv: string[]): Promise<number> {
       code = mergeCommand(dirs, opts);
     });
 
-  program.command('explain')
+  program
+    .command('explain')
     .description('the run as a time-ordered story of what the mesh did and why')
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <n>', 'random seed (overrides spec.seed)')
@@ -78,7 +87,8 @@ export async function main(argv: string[]): Promise<number> {
       code = explainCommand(file, opts);
     });
 
-  program.command('validate')
+  program
+    .command('validate')
     .description('check scenario files without simulating; prints diagnostics')
     .argument('<files...>', 'scenario YAML files')
     .action((files: string[]) => {

@@ -26,7 +26,8 @@ export function runCommand(file: string, opts: Record<string, string | boolean |
     const results = buildResults(state);
     const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
     const extra = renderRunFiles(state, results, observers, { iso: epochIso, ms: epochMs });
-    const out = typeof opts.out === 'string' ? opts.out : join('reports', mode === scenario.mesh.mode ? scenario.name : `${scenario.name}-${mode}`);
+    const out =
+      typeof opts.out === 'string' ? opts.out : join('reports', mode === scenario.mesh.mode ? scenario.name : `${scenario.name}-${mode}`);
     const files = writeAll(out, {
       'results.json': stableJson(results),
       'events.jsonl': state.timeline.events.map((e) => JSON.stringify(e)).join('\n') + (state.timeline.events.length ? '\n' : ''),

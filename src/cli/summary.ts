@@ -5,7 +5,11 @@ import type { ResultsJson } from '../report/results.js';
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(2)}%` : 'n/a');
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
-export interface SloCheck { name: string; ok: boolean; detail: string }
+export interface SloCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
 
 export function formatSummary(r: ResultsJson, wallMs: number, files: string[], slo: SloCheck[]): string {
   const lines: string[] = [];
@@ -13,18 +17,29 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
   lines.push(`meshsim ${r.meshsim} · ${r.scenario} · mode ${r.mode} · seed ${r.seed} · ${r.simulated.duration_s}s simulated`);
   lines.push('');
   lines.push(`  requests ........ ${q.total}  (${pct(q.succeeded, q.total)} succeeded, ${q.failed} failed)`);
-  const codes = Object.entries(q.by_code).map(([c, n]) => `${c}: ${n}`).join('  ');
+  const codes = Object.entries(q.by_code)
+    .map(([c, n]) => `${c}: ${n}`)
+    .join('  ');
   if (codes) lines.push(`  by code ......... ${codes}`);
-  const flags = Object.entries(q.by_flag).filter(([, n]) => n > 0).map(([f, n]) => `${f}: ${n}`).join('  ');
+  const flags = Object.entries(q.by_flag)
+    .filter(([, n]) => n > 0)
+    .map(([f, n]) => `${f}: ${n}`)
+    .join('  ');
   if (flags) lines.push(`  by flag ......... ${flags}`);
   const l = r.latency_ms;
-  lines.push(`  latency ......... mean ${ms(l.mean)}  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}`);
+  lines.push(
+    `  latency ......... mean ${ms(l.mean)}  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}`,
+  );
   const res = r.resources.by_component;
   for (const [name, c] of Object.entries(res)) {
-    lines.push(`  ${`${name} `.padEnd(17, '.')} ${c.instances} instance${c.instances === 1 ? '' : 's'} · ${c.cpu_cores.toFixed(3)} cores · ${c.memory_mib.toFixed(1)} MiB · $${c.monthly_cost_usd.toFixed(2)}/month`);
+    lines.push(
+      `  ${`${name} `.padEnd(17, '.')} ${c.instances} instance${c.instances === 1 ? '' : 's'} · ${c.cpu_cores.toFixed(3)} cores · ${c.memory_mib.toFixed(1)} MiB · $${c.monthly_cost_usd.toFixed(2)}/month`,
+    );
   }
   const evps = wallMs > 0 ? Math.round(r.simulated.events / (wallMs / 1000)) : 0;
-  lines.push(`  simulation ...... ${r.simulated.events} events in ${(wallMs / 1000).toFixed(2)} s wall (${evps.toLocaleString('en-US')} events/s)`);
+  lines.push(
+    `  simulation ...... ${r.simulated.events} events in ${(wallMs / 1000).toFixed(2)} s wall (${evps.toLocaleString('en-US')} events/s)`,
+  );
   if (slo.length) {
     lines.push('');
     for (const c of slo) lines.push(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);

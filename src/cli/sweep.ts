@@ -12,7 +12,14 @@ import { mergeSweeps, runPoints, sweepJson, type SweepJson } from '../sweep/swee
 import { checkProfile, flagProblem, parseOverrides } from './common.js';
 import { EXIT, printWarnings, reportFailure } from './main.js';
 
-export interface SweepOptions { set?: string[]; seeds?: string; workers?: string; shard?: string; duration?: string; out?: string }
+export interface SweepOptions {
+  set?: string[];
+  seeds?: string;
+  workers?: string;
+  shard?: string;
+  duration?: string;
+  out?: string;
+}
 
 export async function sweepCommand(file: string, opts: SweepOptions): Promise<number> {
   try {
@@ -24,7 +31,8 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const k = Number(opts.seeds ?? '1');
     if (!Number.isInteger(k) || k < 1 || k > 1000) throw flagProblem('--seeds', `expected a count from 1 to 1000, got "${opts.seeds}"`);
     const workers = opts.workers === undefined ? Math.max(1, availableParallelism()) : Number(opts.workers);
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw flagProblem('--workers', `expected 1 to 64, got "${opts.workers}"`);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+      throw flagProblem('--workers', `expected 1 to 64, got "${opts.workers}"`);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.shard !== undefined && !shard) throw flagProblem('--shard', `expected I/N with 1 <= I <= N, got "${opts.shard}"`);
     const { durationUs } = parseOverrides({ duration: opts.duration });
@@ -35,7 +43,10 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const mine = shard ? all.filter((p) => inShard(p, shard)) : all;
     const text = readFileSync(file, 'utf8');
     const paths: Record<string, PathSegment[]> = Object.fromEntries(axes.map((a) => [a.path, a.segments]));
-    const points = await runPoints(mine.map((point) => ({ file, text, paths, point, durationUs })), workers);
+    const points = await runPoints(
+      mine.map((point) => ({ file, text, paths, point, durationUs })),
+      workers,
+    );
     const sweep = sweepJson(loaded.scenario.name, axes, seeds, all.length, shard ?? null, points);
     const out = opts.out ?? join('reports', `${loaded.scenario.name}-sweep${shard ? `-${shard.index}of${shard.count}` : ''}`);
     const files = writeAll(out, { 'sweep.json': stableJson(sweep), 'sweep.html': sweepHtml(sweep) });
@@ -69,10 +80,23 @@ export function mergeCommand(dirs: string[], opts: { out?: string }): number {
 function formatSweep(s: SweepJson): string {
   const axes = s.axes.map((a) => a.path);
   const head = [...axes, 'seed', 'requests', 'errors', 'p50 ms', 'p99 ms', 'cores', '$/month'];
-  const rows = s.points.map((p) => [...axes.map((a) => String(p.params[a])), String(p.seed), String(p.requests.total),
-    `${(100 * p.requests.error_rate).toFixed(2)}%`, p.latency_ms.p50.toFixed(3), p.latency_ms.p99.toFixed(3), p.resources.cpu_cores.toFixed(3), p.resources.monthly_cost_usd.toFixed(2)]);
+  const rows = s.points.map((p) => [
+    ...axes.map((a) => String(p.params[a])),
+    String(p.seed),
+    String(p.requests.total),
+    `${(100 * p.requests.error_rate).toFixed(2)}%`,
+    p.latency_ms.p50.toFixed(3),
+    p.latency_ms.p99.toFixed(3),
+    p.resources.cpu_cores.toFixed(3),
+    p.resources.monthly_cost_usd.toFixed(2),
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const fmt = (r: string[]) => r.map((c, i) => (i < axes.length ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
   const missing = s.total_points - s.points.length;
-  return [`meshsim sweep · ${s.scenario} · ${s.points.length}/${s.total_points} points${missing ? ` (${missing} in other shards)` : ''}`, '', fmt(head), ...rows.map(fmt)].join('\n');
+  return [
+    `meshsim sweep · ${s.scenario} · ${s.points.length}/${s.total_points} points${missing ? ` (${missing} in other shards)` : ''}`,
+    '',
+    fmt(head),
+    ...rows.map(fmt),
+  ].join('\n');
 }

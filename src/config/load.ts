@@ -7,9 +7,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { formatDuration } from './units.js';
-import type {
-  ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel,
-} from './model.js';
+import type { ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel } from './model.js';
 import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
@@ -70,7 +68,13 @@ export function loadScenarioSource(src: YamlSource): Loaded {
     throw new InputError([src.at(0, 'error', 'the scenario file is empty: expected apiVersion, kind, metadata and spec')]);
   }
   if (!isMap(contents)) {
-    throw new InputError([src.at(contents.range?.[0] ?? 0, 'error', `a scenario is a mapping (apiVersion, kind, metadata, spec), got ${isSeq(contents) ? 'a list' : 'a scalar'}`)]);
+    throw new InputError([
+      src.at(
+        contents.range?.[0] ?? 0,
+        'error',
+        `a scenario is a mapping (apiVersion, kind, metadata, spec), got ${isSeq(contents) ? 'a list' : 'a scalar'}`,
+      ),
+    ]);
   }
   const parsed = scenarioSchema.safeParse(src.doc.toJS(), { reportInput: true });
   if (!parsed.success) throw new InputError(issuesToDiagnostics(parsed.error.issues, src, knownKeysAt));
@@ -111,12 +115,14 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const merged = mergeManifestServices(spec.services, istio, (m) => warnings.push(src.diagnosticAt(['spec'], 'warning', m, manifestKey)));
   const serviceDocs = merged.services;
 
-  if (spec.warmup >= spec.duration) err(['spec', 'warmup'], `spec.warmup: must be shorter than spec.duration (${formatDuration(spec.duration)})`);
+  if (spec.warmup >= spec.duration)
+    err(['spec', 'warmup'], `spec.warmup: must be shorter than spec.duration (${formatDuration(spec.duration)})`);
 
   // Nodes.
-  const nodes: NodeModel[] = typeof spec.cluster.nodes === 'number'
-    ? Array.from({ length: spec.cluster.nodes }, (_, i) => ({ name: `node-${i}`, zone: 'zone-a', cpu: 8, memoryBytes: 32 * 1024 ** 3 }))
-    : spec.cluster.nodes.map((n) => ({ name: n.name, zone: n.zone, cpu: n.cpu, memoryBytes: n.memory }));
+  const nodes: NodeModel[] =
+    typeof spec.cluster.nodes === 'number'
+      ? Array.from({ length: spec.cluster.nodes }, (_, i) => ({ name: `node-${i}`, zone: 'zone-a', cpu: 8, memoryBytes: 32 * 1024 ** 3 }))
+      : spec.cluster.nodes.map((n) => ({ name: n.name, zone: n.zone, cpu: n.cpu, memoryBytes: n.memory }));
   if (Array.isArray(spec.cluster.nodes)) {
     const seen = new Set<string>();
     spec.cluster.nodes.forEach((n, i) => {
@@ -133,12 +139,15 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const seenFqdn = new Set<string>();
   serviceDocs.forEach((s, i) => {
     const fqdn = `${s.name}.${s.namespace}`;
-    if (seenFqdn.has(fqdn)) err(['spec', 'services', i, 'name'], `spec.services[${i}].name: duplicate service "${s.name}" in namespace "${s.namespace}"`);
+    if (seenFqdn.has(fqdn))
+      err(['spec', 'services', i, 'name'], `spec.services[${i}].name: duplicate service "${s.name}" in namespace "${s.namespace}"`);
     seenFqdn.add(fqdn);
-    if (s.replicas !== undefined && s.versions !== undefined) err(['spec', 'services', i], `spec.services[${i}]: give replicas or versions, not both`, 'versions');
+    if (s.replicas !== undefined && s.versions !== undefined)
+      err(['spec', 'services', i], `spec.services[${i}]: give replicas or versions, not both`, 'versions');
     const vn = new Set<string>();
     s.versions?.forEach((v, j) => {
-      if (vn.has(v.name)) err(['spec', 'services', i, 'versions', j, 'name'], `spec.services[${i}].versions[${j}].name: duplicate version "${v.name}"`);
+      if (vn.has(v.name))
+        err(['spec', 'services', i, 'versions', j, 'name'], `spec.services[${i}].versions[${j}].name: duplicate version "${v.name}"`);
       vn.add(v.name);
     });
   });
@@ -147,14 +156,17 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const lookup = (ref: string, fromNs: string): ServiceDoc | undefined => {
     const parts = ref.replace(/\.svc\.cluster\.local$/, '').split('.');
     if (parts.length === 1) {
-      return serviceDocs.find((s) => s.name === parts[0] && s.namespace === fromNs)
-        ?? (nameCount.get(parts[0] as string) === 1 ? serviceDocs.find((s) => s.name === parts[0]) : undefined);
+      return (
+        serviceDocs.find((s) => s.name === parts[0] && s.namespace === fromNs) ??
+        (nameCount.get(parts[0] as string) === 1 ? serviceDocs.find((s) => s.name === parts[0]) : undefined)
+      );
     }
     if (parts.length === 2) return serviceDocs.find((s) => s.name === parts[0] && s.namespace === parts[1]);
     return undefined;
   };
   const serviceNames = serviceDocs.map((s) => s.name);
-  const unknownService = (ref: string) => `unknown service "${ref}"${suggestion(ref, serviceNames)}${serviceNames.length ? `; services are: ${serviceNames.join(', ')}` : '; no services are defined'}`;
+  const unknownService = (ref: string) =>
+    `unknown service "${ref}"${suggestion(ref, serviceNames)}${serviceNames.length ? `; services are: ${serviceNames.join(', ')}` : '; no services are defined'}`;
 
   const services: ServiceModel[] = serviceDocs.map((s, i) => {
     const versions = (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({
@@ -166,32 +178,57 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     }));
     const calls = s.calls.map((c, j) => {
       const target = lookup(c.service, s.namespace);
-      if (!target) err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${unknownService(c.service)}`);
+      if (!target)
+        err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${unknownService(c.service)}`);
       return {
         service: target ? keyOf(target) : c.service,
-        method: c.method, path: c.path, headers: c.headers, onFailure: c.onFailure, versions: c.versions,
-        timeoutUs: c.timeout, retries: c.retries,
-        requestSize: c.requestSize ?? (target?.requestSize ?? s.requestSize),
-        responseSize: c.responseSize ?? (target?.responseSize ?? s.responseSize),
+        method: c.method,
+        path: c.path,
+        headers: c.headers,
+        onFailure: c.onFailure,
+        versions: c.versions,
+        timeoutUs: c.timeout,
+        retries: c.retries,
+        requestSize: c.requestSize ?? target?.requestSize ?? s.requestSize,
+        responseSize: c.responseSize ?? target?.responseSize ?? s.responseSize,
       };
     });
     return {
-      key: keyOf(s), name: s.name, namespace: s.namespace,
+      key: keyOf(s),
+      name: s.name,
+      namespace: s.namespace,
       fqdn: `${s.name}.${s.namespace}.svc.cluster.local`,
       serviceAccount: s.serviceAccount ?? s.name,
-      port: s.port, protocol: s.protocol, versions, concurrency: s.concurrency, cpuShare: s.cpuShare, calls,
-      requestSize: s.requestSize, responseSize: s.responseSize,
+      port: s.port,
+      protocol: s.protocol,
+      versions,
+      concurrency: s.concurrency,
+      cpuShare: s.cpuShare,
+      calls,
+      requestSize: s.requestSize,
+      responseSize: s.responseSize,
       resources: {
-        requestCpu: s.resources.requests.cpu, requestMemoryBytes: s.resources.requests.memory,
-        limitCpu: s.resources.limits.cpu, limitMemoryBytes: s.resources.limits.memory,
+        requestCpu: s.resources.requests.cpu,
+        requestMemoryBytes: s.resources.requests.memory,
+        limitCpu: s.resources.limits.cpu,
+        limitMemoryBytes: s.resources.limits.memory,
       },
-      inMesh: s.inMesh, propagatesTraceHeaders: s.propagatesTraceHeaders, node: s.node,
+      inMesh: s.inMesh,
+      propagatesTraceHeaders: s.propagatesTraceHeaders,
+      node: s.node,
       propagateHeaders: s.propagateHeaders.map((h) => h.toLowerCase()),
     };
   });
   const nodeNames = nodes.map((n) => n.name);
   const checkNode = (name: string | undefined, path: PathSegment[]) => {
-    if (name !== undefined && !nodeNames.includes(name)) err(path, `${path.slice(1).map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')}: unknown node "${name}" (nodes: ${nodeNames.join(', ')})`);
+    if (name !== undefined && !nodeNames.includes(name))
+      err(
+        path,
+        `${path
+          .slice(1)
+          .map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p))
+          .join('')}: unknown node "${name}" (nodes: ${nodeNames.join(', ')})`,
+      );
   };
   serviceDocs.forEach((s, i) => checkNode(s.node, ['spec', 'services', i, 'node']));
   spec.workload.forEach((w, i) => checkNode(w.from.node, ['spec', 'workload', i, 'from', 'node']));
@@ -203,7 +240,10 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     if (state.get(key) === 'done') return;
     if (state.get(key) === 'visiting') {
       const i = serviceDocs.findIndex((s) => keyOf(s) === key);
-      err(['spec', 'services', i, 'calls'], `spec.services[${i}].calls: calls form a cycle (${[...trail.slice(trail.indexOf(key)), key].join(' → ')}); a request would never finish`);
+      err(
+        ['spec', 'services', i, 'calls'],
+        `spec.services[${i}].calls: calls form a cycle (${[...trail.slice(trail.indexOf(key)), key].join(' → ')}); a request would never finish`,
+      );
       return;
     }
     state.set(key, 'visiting');
@@ -227,7 +267,10 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       from: { namespace: w.from.namespace, serviceAccount: w.from.serviceAccount ?? w.name, inMesh: w.from.inMesh, node: w.from.node },
       arrivals: arrivalsOf(w, (p, m) => err(['spec', 'workload', i, ...p], `spec.workload[${i}].${m}`)),
       requests: w.requests.map((r) => ({
-        method: r.method, path: r.path, headers: r.headers, weight: r.weight,
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        weight: r.weight,
         requestSize: w.requestSize ?? target?.requestSize ?? 256,
         responseSize: w.responseSize ?? target?.responseSize ?? 1024,
       })),
@@ -236,7 +279,8 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const wlNames = new Set<string>();
   spec.workload.forEach((w, i) => {
     if (wlNames.has(w.name)) err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: duplicate workload "${w.name}"`);
-    if (serviceNames.includes(w.name)) err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: "${w.name}" is also a service name; give the workload its own name`);
+    if (serviceNames.includes(w.name))
+      err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: "${w.name}" is also a service name; give the workload its own name`);
     wlNames.add(w.name);
   });
 
@@ -249,7 +293,11 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       else {
         const model = byKey.get(keyOf(svc)) as ServiceModel;
         const versions = model.versions.filter((v) => f.target?.version === undefined || v.name === f.target.version);
-        if (versions.length === 0) at(['target', 'version'], `target.version: service "${svc.name}" has no version "${String(f.target.version)}" (versions: ${model.versions.map((v) => v.name).join(', ')})`);
+        if (versions.length === 0)
+          at(
+            ['target', 'version'],
+            `target.version: service "${svc.name}" has no version "${String(f.target.version)}" (versions: ${model.versions.map((v) => v.name).join(', ')})`,
+          );
         const pods = versions.reduce((n, v) => n + v.replicas, 0);
         if (typeof f.target.pod === 'number' && versions.length > 0 && f.target.pod >= pods) {
           at(['target', 'pod'], `target.pod: index ${f.target.pod} is out of range: the target has ${pods} pod(s)`);
@@ -258,18 +306,31 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       }
     }
     const inj = f.inject;
-    const inject: FaultModel['inject'] = !inj ? undefined
-      : inj.errorRate !== undefined ? { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 }
-      : inj.latency !== undefined ? { kind: 'latency', addUs: inj.latency }
-      : inj.crash ? { kind: 'crash' }
-      : inj.unreachable ? { kind: 'unreachable' }
-      : { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
-    const what = !inject ? 'config change'
-      : inject.kind === 'error' ? `errorRate ${inject.rate} status ${inject.status}`
-      : inject.kind === 'latency' ? `latency +${formatDuration(inject.addUs)}`
-      : inject.kind === 'crash' ? 'crash'
-      : inject.kind === 'unreachable' ? 'unreachable (packets dropped)' : `cpuThrottle ${inject.factor}`;
-    const on = target ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}` : '';
+    const inject: FaultModel['inject'] = !inj
+      ? undefined
+      : inj.errorRate !== undefined
+        ? { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 }
+        : inj.latency !== undefined
+          ? { kind: 'latency', addUs: inj.latency }
+          : inj.crash
+            ? { kind: 'crash' }
+            : inj.unreachable
+              ? { kind: 'unreachable' }
+              : { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
+    const what = !inject
+      ? 'config change'
+      : inject.kind === 'error'
+        ? `errorRate ${inject.rate} status ${inject.status}`
+        : inject.kind === 'latency'
+          ? `latency +${formatDuration(inject.addUs)}`
+          : inject.kind === 'crash'
+            ? 'crash'
+            : inject.kind === 'unreachable'
+              ? 'unreachable (packets dropped)'
+              : `cpuThrottle ${inject.factor}`;
+    const on = target
+      ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}`
+      : '';
     const apply = applied[i];
     const effectiveUs = apply ? f.at + spec.mesh.configPropagation : undefined;
     return { atUs: f.at, untilUs: f.until, effectiveUs, target, inject, apply, label: `${what}${on}` };
@@ -279,18 +340,45 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     ...workloads.filter((w) => !w.from.inMesh).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
     ...services.filter((s) => !s.inMesh).flatMap((s) => s.calls.map((c) => ({ name: `service ${s.key}`, target: c.service }))),
   ];
-  analyzeIstio({ config: istio, changes: applied.filter((c): c is IstioConfig => c !== undefined), services, mode: spec.mesh.mode, waypoints, plaintextCallers }, problems);
+  analyzeIstio(
+    {
+      config: istio,
+      changes: applied.filter((c): c is IstioConfig => c !== undefined),
+      services,
+      mode: spec.mesh.mode,
+      waypoints,
+      plaintextCallers,
+    },
+    problems,
+  );
 
   if (errors.length) throw new InputError(errors);
   const scenario: Scenario = {
-    file: src.file, name: doc.metadata.name, description: doc.metadata.description.trim(),
-    seed: spec.seed, durationUs: spec.duration, warmupUs: spec.warmup,
+    file: src.file,
+    name: doc.metadata.name,
+    description: doc.metadata.description.trim(),
+    seed: spec.seed,
+    durationUs: spec.duration,
+    warmupUs: spec.warmup,
     mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints, configPropagationUs: spec.mesh.configPropagation },
     istio,
-    nodes, network: { sameNodeUs: spec.cluster.network.sameNode, sameZoneUs: spec.cluster.network.sameZone, crossZoneUs: spec.cluster.network.crossZone },
-    services, workloads, faults,
+    nodes,
+    network: {
+      sameNodeUs: spec.cluster.network.sameNode,
+      sameZoneUs: spec.cluster.network.sameZone,
+      crossZoneUs: spec.cluster.network.crossZone,
+    },
+    services,
+    workloads,
+    faults,
     cost: spec.cost,
-    slo: spec.slo && { p50Us: spec.slo.p50, p90Us: spec.slo.p90, p99Us: spec.slo.p99, p999Us: spec.slo.p999, successRate: spec.slo.successRate },
+    slo: spec.slo && {
+      p50Us: spec.slo.p50,
+      p90Us: spec.slo.p90,
+      p99Us: spec.slo.p99,
+      p999Us: spec.slo.p999,
+      successRate: spec.slo.successRate,
+    },
   };
   return { scenario, warnings, source: src };
 }
@@ -303,14 +391,15 @@ function arrivalsOf(w: WorkloadDoc, err: (path: PathSegment[], msg: string) => v
   } else if (w.steps) {
     const steps = w.steps;
     steps.forEach((s, i) => {
-      if (i > 0 && s.at <= (steps[i - 1] as { at: number }).at) err(['steps', i, 'at'], `steps[${i}].at: steps must be in increasing time order`);
+      if (i > 0 && s.at <= (steps[i - 1] as { at: number }).at)
+        err(['steps', i, 'at'], `steps[${i}].at: steps must be in increasing time order`);
     });
     segments = steps.map((s, i) => ({ startUs: s.at, endUs: steps[i + 1]?.at ?? Infinity, fromRate: s.rate, toRate: s.rate }));
-    if ((steps[0] as { at: number }).at > 0) segments.unshift({ startUs: 0, endUs: (steps[0] as { at: number }).at, fromRate: 0, toRate: 0 });
+    if ((steps[0] as { at: number }).at > 0)
+      segments.unshift({ startUs: 0, endUs: (steps[0] as { at: number }).at, fromRate: 0, toRate: 0 });
   } else {
     segments = [{ startUs: 0, endUs: Infinity, fromRate: w.rate ?? 0, toRate: w.rate ?? 0 }];
   }
   const maxRate = Math.max(...segments.map((s) => Math.max(s.fromRate, s.toRate)));
   return { kind: 'open', process: w.arrival, segments, maxRate };
 }
-

@@ -5,9 +5,18 @@ import type { IstioConfig } from './istio/resources.js';
 export type MeshMode = 'none' | 'sidecar' | 'ambient';
 export const MESH_MODES: readonly MeshMode[] = ['none', 'sidecar', 'ambient'];
 
-export interface NodeModel { name: string; zone: string; cpu: number; memoryBytes: number }
+export interface NodeModel {
+  name: string;
+  zone: string;
+  cpu: number;
+  memoryBytes: number;
+}
 
-export interface NetworkModel { sameNodeUs: number; sameZoneUs: number; crossZoneUs: number }
+export interface NetworkModel {
+  sameNodeUs: number;
+  sameZoneUs: number;
+  crossZoneUs: number;
+}
 
 export interface VersionModel {
   name: string;
@@ -63,7 +72,12 @@ export interface ServiceModel {
 }
 
 /** Piecewise-linear request rate (req/s) over simulated time; after the last segment the last rate holds. */
-export interface RateSegment { startUs: number; endUs: number; fromRate: number; toRate: number }
+export interface RateSegment {
+  startUs: number;
+  endUs: number;
+  fromRate: number;
+  toRate: number;
+}
 
 export type ArrivalModel =
   | { kind: 'open'; process: 'poisson' | 'constant'; segments: RateSegment[]; maxRate: number }
@@ -96,7 +110,13 @@ export interface FaultModel {
   label: string;
 }
 
-export interface SloModel { p50Us?: number; p90Us?: number; p99Us?: number; p999Us?: number; successRate?: number }
+export interface SloModel {
+  p50Us?: number;
+  p90Us?: number;
+  p99Us?: number;
+  p999Us?: number;
+  successRate?: number;
+}
 
 export interface Scenario {
   file: string;

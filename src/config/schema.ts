@@ -18,8 +18,7 @@ export const duration = () =>
     return us;
   });
 
-const positiveDuration = () =>
-  duration().refine((us) => us > 0, { message: 'must be a positive duration' });
+const positiveDuration = () => duration().refine((us) => us > 0, { message: 'must be a positive duration' });
 
 const cpuQuantity = () =>
   z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 500m or 2' }).transform((v, ctx) => {
@@ -47,9 +46,12 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 const dns1123 = (what: string) =>
-  z.string().max(63, `${what} must be at most 63 characters`).regex(DNS1123_LABEL, {
-    message: `${what} must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
-  });
+  z
+    .string()
+    .max(63, `${what} must be at most 63 characters`)
+    .regex(DNS1123_LABEL, {
+      message: `${what} must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    });
 const serviceName = () =>
   z.string().max(63, 'a service name must be at most 63 characters').regex(DNS1035_LABEL, {
     message: "a service name must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
@@ -65,14 +67,18 @@ export const distributionSchema = z.union(
     z.discriminatedUnion(
       'distribution',
       [
-        z.strictObject({ distribution: z.literal('constant'), value: duration() })
+        z
+          .strictObject({ distribution: z.literal('constant'), value: duration() })
           .transform((d) => ({ kind: 'constant' as const, value: d.value })),
-        z.strictObject({ distribution: z.literal('exponential'), mean: positiveDuration() })
+        z
+          .strictObject({ distribution: z.literal('exponential'), mean: positiveDuration() })
           .transform((d) => ({ kind: 'exponential' as const, mean: d.mean })),
-        z.strictObject({ distribution: z.literal('lognormal'), median: positiveDuration(), p99: positiveDuration() })
+        z
+          .strictObject({ distribution: z.literal('lognormal'), median: positiveDuration(), p99: positiveDuration() })
           .refine((d) => d.p99 >= d.median, { message: 'p99 must be >= median', path: ['p99'] })
           .transform((d) => ({ kind: 'lognormal' as const, median: d.median, p99: d.p99 })),
-        z.strictObject({ distribution: z.literal('uniform'), min: duration(), max: duration() })
+        z
+          .strictObject({ distribution: z.literal('uniform'), min: duration(), max: duration() })
           .refine((d) => d.max >= d.min, { message: 'max must be >= min', path: ['max'] })
           .transform((d) => ({ kind: 'uniform' as const, min: d.min, max: d.max })),
       ],
@@ -176,7 +182,10 @@ const workloadSchema = z
     rate: rate().optional(),
     arrival: z.enum(['poisson', 'constant']).default('poisson'),
     ramp: z.strictObject({ from: rate(), to: rate(), over: positiveDuration() }).optional(),
-    steps: z.array(z.strictObject({ at: duration(), rate: rate() })).min(1).optional(),
+    steps: z
+      .array(z.strictObject({ at: duration(), rate: rate() }))
+      .min(1)
+      .optional(),
     users: z.strictObject({ count: z.number().int().positive(), thinkTime: distributionSchema.prefault('0s') }).optional(),
     requests: z.array(requestSchema).min(1).prefault([{}]),
     requestSize: byteQuantity().optional(),
@@ -187,9 +196,10 @@ const workloadSchema = z
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: given.length === 0
-          ? 'a workload needs one of rate, ramp, steps or users'
-          : `a workload takes only one of rate, ramp, steps, users (got ${given.join(', ')})`,
+        message:
+          given.length === 0
+            ? 'a workload needs one of rate, ramp, steps or users'
+            : `a workload takes only one of rate, ramp, steps, users (got ${given.join(', ')})`,
         path: given.length > 1 ? [given[1] as string] : [],
       });
     }
@@ -214,7 +224,10 @@ const injectSchema = z
   .superRefine((f, ctx) => {
     const kinds = (['errorRate', 'latency', 'crash', 'cpuThrottle', 'unreachable'] as const).filter((k) => f[k] !== undefined);
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'inject takes exactly one of errorRate (with status), latency, crash, cpuThrottle or unreachable' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'inject takes exactly one of errorRate (with status), latency, crash, cpuThrottle or unreachable',
+      });
     }
     if (f.status !== undefined && f.errorRate === undefined) {
       ctx.addIssue({ code: 'custom', message: 'status goes with errorRate', path: ['status'] });

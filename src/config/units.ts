@@ -17,7 +17,12 @@ export const DURATION_HELP = 'a number with a unit: 250us, 20ms, 1.5s, 2m, 1h';
 
 /** Formats microseconds back into the shortest exact Istio-style duration (for messages and reports). */
 export function formatDuration(us: number): string {
-  for (const [unit, size] of [['h', 3600e6], ['m', 60e6], ['s', 1e6], ['ms', 1e3]] as const) {
+  for (const [unit, size] of [
+    ['h', 3600e6],
+    ['m', 60e6],
+    ['s', 1e6],
+    ['ms', 1e3],
+  ] as const) {
     if (us >= size && Number.isInteger(us / size)) return `${us / size}${unit}`;
   }
   if (us >= 1e6) return `${+(us / 1e6).toFixed(6)}s`;
@@ -37,7 +42,16 @@ export function parseCpu(value: string | number): number | undefined {
 
 const MEMORY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/;
 const MEMORY_BYTES: Record<string, number> = {
-  '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
 };
 
 /** Kubernetes memory / byte quantity (`256Mi`, `1Gi`, `1k`, `1500`) → bytes. */

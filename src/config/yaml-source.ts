@@ -1,5 +1,17 @@
 /** YAML parsing that keeps source positions, so every problem can be reported as FILE:LINE:COL. */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit, Scalar, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  parseDocument,
+  visit,
+  Scalar,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Diagnostic, Severity } from './diagnostics.js';
 
 export type PathSegment = string | number;
@@ -12,7 +24,13 @@ export class YamlSource {
    * One YAML document of `file`. `lineOffset`/`colOffset` shift positions when the text was
    * embedded in another file (an inline `istio: |` block), so errors point into the user's file.
    */
-  constructor(readonly file: string, readonly text: string, readonly lineOffset = 0, readonly colOffset = 0, parsed?: { doc: Document.Parsed; lineCounter: LineCounter }) {
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly lineOffset = 0,
+    readonly colOffset = 0,
+    parsed?: { doc: Document.Parsed; lineCounter: LineCounter },
+  ) {
     if (parsed) {
       this.doc = parsed.doc;
       this.lineCounter = parsed.lineCounter;

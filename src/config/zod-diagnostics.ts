@@ -5,7 +5,8 @@ import { formatPath, type PathSegment, type YamlSource } from './yaml-source.js'
 
 type Issue = z.core.$ZodIssue;
 
-const shown = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+const shown = (v: unknown): string =>
+  v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
 
 function kindOf(v: unknown): string {
   if (v === null) return 'null';
@@ -88,19 +89,25 @@ export function issuesToDiagnostics(
       case 'too_big': {
         const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
         const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-        const msg = issue.origin === 'array'
-          ? `needs ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} item(s)`
-          : issue.origin === 'string'
-            ? issue.message
-            : `must be ${op} ${String(bound)} (got ${shown(issue.input)})`;
+        const msg =
+          issue.origin === 'array'
+            ? `needs ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} item(s)`
+            : issue.origin === 'string'
+              ? issue.message
+              : `must be ${op} ${String(bound)} (got ${shown(issue.input)})`;
         out.push(src.diagnosticAt(path, 'error', `${where}: ${msg}`));
         break;
       }
       case 'invalid_value':
-        out.push(src.diagnosticAt(path, 'error',
-          issue.message.startsWith('Invalid')
-            ? `${where}: must be one of ${issue.values.map((v) => String(v)).join(', ')} (got ${shown(issue.input)})`
-            : `${where}: ${issue.message} (got ${shown(issue.input)})`));
+        out.push(
+          src.diagnosticAt(
+            path,
+            'error',
+            issue.message.startsWith('Invalid')
+              ? `${where}: must be one of ${issue.values.map((v) => String(v)).join(', ')} (got ${shown(issue.input)})`
+              : `${where}: ${issue.message} (got ${shown(issue.input)})`,
+          ),
+        );
         break;
       case 'invalid_format':
         out.push(src.diagnosticAt(path, 'error', `${where}: ${issue.message} (got ${shown(issue.input)})`));

@@ -10,7 +10,10 @@ import type { Caller, PodRt } from '../world/entities.js';
 export const workloadOf = (pod: PodRt) => ({ key: pod.name, namespace: pod.namespace, labels: pod.version.labels });
 
 /** Who the server sees: a principal only over mTLS (plaintext peers have none). */
-export interface Peer { principal?: string; ip: string }
+export interface Peer {
+  principal?: string;
+  ip: string;
+}
 
 export const peerOf = (caller: Caller, mtls: boolean): Peer => ({
   principal: mtls ? principalOf(caller.namespace, caller.serviceAccount) : undefined,

@@ -16,7 +16,14 @@ import { EnvoyClient, type Transport } from './envoy-client.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { httpAttributes, l4Attributes, peerOf, RBAC_DENIED_STATUS, workloadOf, type Peer } from './admission.js';
 import { principalOf } from '../policy/security.js';
-import { DEFAULT_CONNECT_TIMEOUT_US, DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone, type CallResult, type PlaneDeps } from './plane.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_US,
+  DEFAULT_IDLE_TIMEOUT_US,
+  UNLIMITED_STREAMS,
+  type CallDone,
+  type CallResult,
+  type PlaneDeps,
+} from './plane.js';
 import { Proxy } from './proxy.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
@@ -40,15 +47,32 @@ export class AmbientPlane extends DirectPlane {
     const transport: Transport = {
       mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && host.inMesh,
       // The waypoint reaches pods over HBONE with its own identity, which the destination ztunnel's L4 policy sees.
-      connect: (proxy, host, conn, then, timeoutUs) => (host.unreachable
-        ? this.sim.schedule(timeoutUs, () => then(false), undefined)
-        : this.tunnel(proxy, proxy.name, this.ztunnelOf(host.node), () => !host.crashed && this.admits(this.waypointPeer(proxy), host, true), conn, then)),
+      connect: (proxy, host, conn, then, timeoutUs) =>
+        host.unreachable
+          ? this.sim.schedule(timeoutUs, () => then(false), undefined)
+          : this.tunnel(
+              proxy,
+              proxy.name,
+              this.ztunnelOf(host.node),
+              () => !host.crashed && this.admits(this.waypointPeer(proxy), host, true),
+              conn,
+              then,
+            ),
       inbound: () => undefined,
       serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services, timeline: deps.timeline });
+    this.envoy = new EnvoyClient({
+      sim: this.sim,
+      pods: deps.pods,
+      stream: (n) => this.stream(n),
+      transport,
+      handshakes: this.handshakes,
+      policy: deps.policy,
+      services: deps.services,
+      timeline: deps.timeline,
+    });
   }
 
   addZtunnel(node: NodeRt): Proxy {
@@ -101,7 +125,14 @@ export class AmbientPlane extends DirectPlane {
       this.sim.schedule(DEFAULT_CONNECT_TIMEOUT_US, () => then(false), undefined);
       return;
     }
-    this.tunnel(this.ztunnelOf(caller.node), identityOf(caller), this.ztunnelOf(pod.node), () => !pod.crashed && this.admits(peerOf(caller, true), pod, true), conn, then);
+    this.tunnel(
+      this.ztunnelOf(caller.node),
+      identityOf(caller),
+      this.ztunnelOf(pod.node),
+      () => !pod.crashed && this.admits(peerOf(caller, true), pod, true),
+      conn,
+      then,
+    );
   }
 
   /**
@@ -110,7 +141,14 @@ export class AmbientPlane extends DirectPlane {
    * ends), then the CONNECT round trip, after which `to` has connected onwards (`reachable()`).
    * ztunnel pools per (source identity, destination) (ztunnel src/proxy/pool.rs; semantics.md §9).
    */
-  private tunnel(from: Proxy, identity: string, to: Proxy, reachable: () => boolean, conn: Connection<unknown>, then: (ok: boolean) => void): void {
+  private tunnel(
+    from: Proxy,
+    identity: string,
+    to: Proxy,
+    reachable: () => boolean,
+    conn: Connection<unknown>,
+    then: (ok: boolean) => void,
+  ): void {
     const pool = this.hbonePool(from);
     const key = `${identity}→${to.name}`;
     const ow = this.oneWay(from.node, to.node);
@@ -125,21 +163,29 @@ export class AmbientPlane extends DirectPlane {
     this.handshakes.total++;
     this.handshakes.mtls++;
     const tls = this.deps.profile.tls;
-    this.sim.schedule(2 * ow + ow * tls.roundTrips, () => to.handshake(tls.serverHandshakeCpuUs, () => {
-      this.sim.schedule(ow * tls.roundTrips, () => from.handshake(tls.clientHandshakeCpuUs, connectStream), undefined);
-    }), undefined);
+    this.sim.schedule(
+      2 * ow + ow * tls.roundTrips,
+      () =>
+        to.handshake(tls.serverHandshakeCpuUs, () => {
+          this.sim.schedule(ow * tls.roundTrips, () => from.handshake(tls.clientHandshakeCpuUs, connectStream), undefined);
+        }),
+      undefined,
+    );
   }
 
   private hbonePool(from: Proxy): ConnectionPool<string, Proxy> {
     let pool = this.hbone.get(from);
     if (!pool) {
-      pool = new ConnectionPool<string, Proxy>({
-        maxStreams: this.deps.profile.ztunnel.hboneMaxStreams,
-        maxRequestsPerConnection: 0,
-        idleTimeoutUs: HBONE_IDLE_RELEASE_US,
-        clientSide: from.connections,
-        serverSide: (to) => (to as Proxy).connections,
-      }, this.sim);
+      pool = new ConnectionPool<string, Proxy>(
+        {
+          maxStreams: this.deps.profile.ztunnel.hboneMaxStreams,
+          maxRequestsPerConnection: 0,
+          idleTimeoutUs: HBONE_IDLE_RELEASE_US,
+          clientSide: from.connections,
+          serverSide: (to) => (to as Proxy).connections,
+        },
+        this.sim,
+      );
       this.hbone.set(from, pool);
     }
     return pool;
@@ -164,29 +210,52 @@ export class AmbientPlane extends DirectPlane {
     if (!bySvc) this.viaWaypoint.set(caller, (bySvc = new Map()));
     let pool = bySvc.get(svc);
     if (!pool) {
-      pool = new ConnectionPool<'any', Proxy>({
-        maxStreams: svc.model.protocol === 'http' ? 1 : UNLIMITED_STREAMS, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
-        clientSide: zt.connections, serverSide: () => wp.connections, onClose: (c) => c.tunnel?.release(),
-      }, this.sim);
+      pool = new ConnectionPool<'any', Proxy>(
+        {
+          maxStreams: svc.model.protocol === 'http' ? 1 : UNLIMITED_STREAMS,
+          maxRequestsPerConnection: 0,
+          idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
+          clientSide: zt.connections,
+          serverSide: () => wp.connections,
+          onClose: (c) => c.tunnel?.release(),
+        },
+        this.sim,
+      );
       bySvc.set(svc, pool);
     }
     const appPool = pool;
     const ow = this.oneWay(caller.node, wp.node);
-    const back = (conn: Connection<Proxy>, r: CallResult) => this.sim.schedule(ow, () => traverse([zt], 'response', req.responseSize, () => {
-      appPool.release('any', conn);
-      done({ ...r, mtls: true });
-    }), undefined);
+    const back = (conn: Connection<Proxy>, r: CallResult) =>
+      this.sim.schedule(
+        ow,
+        () =>
+          traverse([zt], 'response', req.responseSize, () => {
+            appPool.release('any', conn);
+            done({ ...r, mtls: true });
+          }),
+        undefined,
+      );
     const send = (conn: Connection<Proxy>) => {
-      traverse([zt], 'request', req.requestSize, () => this.sim.schedule(ow, () => {
-        wp.requestLeg(req.requestSize, () => {
-          // The waypoint enforces L7 AuthorizationPolicy bound to it or to the service (targetRefs).
-          const d = this.policy.security.hasAuthz
-            ? this.policy.security.atWaypoint({ name: wp.name, namespace: svc.model.namespace }, svc.model, httpAttributes(call, peerOf(caller, true), svc.pods[0] as PodRt))
-            : undefined;
-          if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));
-          else this.envoy.route(wp, call, svc.model.namespace, (r) => back(conn, r));
-        });
-      }, undefined));
+      traverse([zt], 'request', req.requestSize, () =>
+        this.sim.schedule(
+          ow,
+          () => {
+            wp.requestLeg(req.requestSize, () => {
+              // The waypoint enforces L7 AuthorizationPolicy bound to it or to the service (targetRefs).
+              const d = this.policy.security.hasAuthz
+                ? this.policy.security.atWaypoint(
+                    { name: wp.name, namespace: svc.model.namespace },
+                    svc.model,
+                    httpAttributes(call, peerOf(caller, true), svc.pods[0] as PodRt),
+                  )
+                : undefined;
+              if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));
+              else this.envoy.route(wp, call, svc.model.namespace, (r) => back(conn, r));
+            });
+          },
+          undefined,
+        ),
+      );
     };
     const conn = appPool.take('any');
     if (conn) {
@@ -194,7 +263,14 @@ export class AmbientPlane extends DirectPlane {
       return;
     }
     const fresh = appPool.open('any', wp, true);
-    this.tunnel(zt, identityOf(caller), wp, () => true, fresh, () => send(fresh));
+    this.tunnel(
+      zt,
+      identityOf(caller),
+      wp,
+      () => true,
+      fresh,
+      () => send(fresh),
+    );
   }
 
   override setPolicy(policy: MeshPolicy): void {

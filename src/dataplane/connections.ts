@@ -26,7 +26,10 @@ export class Connection<H> {
   readyAtUs = 0;
   /** Whatever the data plane needs to remember about this connection (e.g. its HBONE tunnel). */
   tunnel?: { release(): void };
-  constructor(readonly host: H, readonly mtls: boolean) {}
+  constructor(
+    readonly host: H,
+    readonly mtls: boolean,
+  ) {}
 }
 
 export class ConnectionPool<K, H> {
@@ -36,7 +39,10 @@ export class ConnectionPool<K, H> {
   /** Connections open now, across every host. */
   openCount = 0;
 
-  constructor(private readonly opts: PoolOptions, private readonly clock: { now: number }) {}
+  constructor(
+    private readonly opts: PoolOptions,
+    private readonly clock: { now: number },
+  ) {}
 
   get maxStreams(): number {
     return this.opts.maxStreams;
@@ -104,7 +110,8 @@ export class ConnectionPool<K, H> {
   /** Closes every connection to `host` (it crashed); in-flight requests are settled elsewhere. */
   closeHost(host: H): void {
     for (const list of this.byKey.values()) {
-      for (let i = list.length - 1; i >= 0; i--) if ((list[i] as Connection<H>).host === host) this.close(list[i] as Connection<H>, list, i);
+      for (let i = list.length - 1; i >= 0; i--)
+        if ((list[i] as Connection<H>).host === host) this.close(list[i] as Connection<H>, list, i);
     }
   }
 

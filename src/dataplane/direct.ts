@@ -116,8 +116,17 @@ export class DirectPlane extends PlaneBase implements DataPlane {
   private send(call: AppCall, conn: Connection<unknown>, done: CallDone): void {
     const { caller, req } = call;
     const f: Flight = {
-      plane: this, pool: this.appPoolFor(caller, call.service), conn, pod: conn.host as PodRt, call, req, done,
-      leg: 0, out: this.outbound(caller, conn.host as PodRt), inb: this.inbound(caller, conn.host as PodRt), status: 0,
+      plane: this,
+      pool: this.appPoolFor(caller, call.service),
+      conn,
+      pod: conn.host as PodRt,
+      call,
+      req,
+      done,
+      leg: 0,
+      out: this.outbound(caller, conn.host as PodRt),
+      inb: this.inbound(caller, conn.host as PodRt),
+      status: 0,
     };
     f.leg = this.oneWay(caller.node, f.pod.node);
     traverse(f.out, 'request', req.requestSize, () => this.sim.schedule(f.leg, arriveAtServer, f));

@@ -246,7 +246,9 @@ export class EnvoyClient {
       if (!labels) return undefined;
     }
     const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
-    const hosts = labels ? svc.pods.filter((p) => Object.entries(labels as Record<string, string>).every(([k, v]) => p.version.labels[k] === v)) : svc.pods;
+    const hosts = labels
+      ? svc.pods.filter((p) => Object.entries(labels as Record<string, string>).every(([k, v]) => p.version.labels[k] === v))
+      : svc.pods;
     const http = policy.connectionPool?.http;
     const tcp = policy.connectionPool?.tcp;
     // Istio sets a threshold only when the field is > 0 ("0 cannot be distinguished from unset").
@@ -268,21 +270,45 @@ export class EnvoyClient {
       return c;
     }
     c = {
-      name, proxy, svc, subset, labels, hosts, policy, policyVersion: this.policyVersion, limits,
+      name,
+      proxy,
+      svc,
+      subset,
+      labels,
+      hosts,
+      policy,
+      policyVersion: this.policyVersion,
+      limits,
       lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
-      pool: new ConnectionPool<PodRt, PodRt>({
-        maxStreams: h2 ? (http?.maxConcurrentStreams && http.maxConcurrentStreams > 0 ? http.maxConcurrentStreams : UNLIMITED_STREAMS) : 1,
-        maxRequestsPerConnection: http?.maxRequestsPerConnection ?? 0,
-        idleTimeoutUs: http?.idleTimeout ?? tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_US,
-        clientSide: proxy.connections,
-        serverSide: (host) => this.deps.transport.serverConnections(host as PodRt),
-      }, this.sim),
+      pool: new ConnectionPool<PodRt, PodRt>(
+        {
+          maxStreams: h2
+            ? http?.maxConcurrentStreams && http.maxConcurrentStreams > 0
+              ? http.maxConcurrentStreams
+              : UNLIMITED_STREAMS
+            : 1,
+          maxRequestsPerConnection: http?.maxRequestsPerConnection ?? 0,
+          idleTimeoutUs: http?.idleTimeout ?? tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_US,
+          clientSide: proxy.connections,
+          serverSide: (host) => this.deps.transport.serverConnections(host as PodRt),
+        },
+        this.sim,
+      ),
       active: new Map(),
       activeRequests: 0,
       activeRetries: 0,
       pending: new Fifo<Attempt>(),
       retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
-      stats: { upstream_rq_total: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_rq_retry: 0, upstream_rq_retry_overflow: 0, upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_cx_connect_fail: 0 },
+      stats: {
+        upstream_rq_total: 0,
+        upstream_rq_pending_overflow: 0,
+        upstream_cx_overflow: 0,
+        upstream_rq_retry: 0,
+        upstream_rq_retry_overflow: 0,
+        upstream_rq_timeout: 0,
+        upstream_rq_per_try_timeout: 0,
+        upstream_cx_connect_fail: 0,
+      },
     };
     byName.set(name, c);
     this.startOutlierDetection(c);
@@ -316,8 +342,13 @@ export class EnvoyClient {
     // Envoy drains the connection pools of a host that becomes unavailable.
     if (e.action === 'eject') c.pool.closeHost(e.host);
     this.deps.timeline.add(e.action === 'eject' ? 'outlier_eject' : 'outlier_uneject', {
-      action: e.action, service: c.svc.model.key, pod: e.host.name, ejection_type: e.type,
-      num_ejections: e.numEjections, cluster: c.name, proxy: c.proxy.name,
+      action: e.action,
+      service: c.svc.model.key,
+      pod: e.host.name,
+      ejection_type: e.type,
+      num_ejections: e.numEjections,
+      cluster: c.name,
+      proxy: c.proxy.name,
     });
   }
 
@@ -328,11 +359,18 @@ export class EnvoyClient {
     const headers = req.call.req.headers;
     const header = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
     if (ch.httpHeaderName) return header(ch.httpHeaderName);
-    if (ch.httpCookie) return header('cookie')?.split(';').map((c) => c.trim().split('=')).find(([k]) => k === ch.httpCookie?.name)?.[1];
+    if (ch.httpCookie)
+      return header('cookie')
+        ?.split(';')
+        .map((c) => c.trim().split('='))
+        .find(([k]) => k === ch.httpCookie?.name)?.[1];
     if (ch.useSourceIp) return req.call.caller.name; // the caller pod stands for its IP
     if (ch.httpQueryParameterName) {
       const q = req.call.req.path.split('?')[1] ?? '';
-      return q.split('&').map((kv) => kv.split('=')).find(([k]) => k === ch.httpQueryParameterName)?.[1];
+      return q
+        .split('&')
+        .map((kv) => kv.split('='))
+        .find(([k]) => k === ch.httpQueryParameterName)?.[1];
     }
     return undefined;
   }
@@ -403,23 +441,29 @@ export class EnvoyClient {
     if (conn.mtls) this.deps.handshakes.mtls++;
     a.conn = conn;
     const timeoutUs = c.policy.connectionPool?.tcp?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_US;
-    this.deps.transport.connect(a.req.proxy, host, conn, (ok) => {
-      if (a.abandoned) {
-        c.pool.discard(host, conn);
-        this.servePending(c);
-        return;
-      }
-      if (ok && !host.crashed && !conn.closed) {
-        c.outlier?.reportLocalOrigin(host, 'connect_success');
-        this.forward(a, conn);
-      } else {
-        c.stats.upstream_cx_connect_fail++;
-        c.pool.discard(host, conn);
-        c.pool.closeHost(host);
-        this.attemptDone(a, { kind: 'connect-failure' });
-        this.servePending(c);
-      }
-    }, timeoutUs);
+    this.deps.transport.connect(
+      a.req.proxy,
+      host,
+      conn,
+      (ok) => {
+        if (a.abandoned) {
+          c.pool.discard(host, conn);
+          this.servePending(c);
+          return;
+        }
+        if (ok && !host.crashed && !conn.closed) {
+          c.outlier?.reportLocalOrigin(host, 'connect_success');
+          this.forward(a, conn);
+        } else {
+          c.stats.upstream_cx_connect_fail++;
+          c.pool.discard(host, conn);
+          c.pool.closeHost(host);
+          this.attemptDone(a, { kind: 'connect-failure' });
+          this.servePending(c);
+        }
+      },
+      timeoutUs,
+    );
   }
 
   /** A connection was freed or closed: the oldest pending request gets one if it can. */
@@ -440,22 +484,30 @@ export class EnvoyClient {
     const ow = this.deps.transport.oneWay(proxy, host);
     const server = this.deps.transport.serverSide(proxy, host);
     const { requestSize, responseSize } = a.req.call.req;
-    this.sim.schedule(ow, () => {
-      traverse(server, 'request', requestSize, () => {
-        const answer = (status: number) => {
-          traverse(server, 'response', responseSize, () => {
-            this.sim.schedule(ow, () => {
-              if (a.abandoned) return;
-              // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
-              this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
-            }, undefined);
-          });
-        };
-        const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
-        if (refused !== undefined) answer(refused);
-        else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
-      });
-    }, undefined);
+    this.sim.schedule(
+      ow,
+      () => {
+        traverse(server, 'request', requestSize, () => {
+          const answer = (status: number) => {
+            traverse(server, 'response', responseSize, () => {
+              this.sim.schedule(
+                ow,
+                () => {
+                  if (a.abandoned) return;
+                  // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
+                  this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
+                },
+                undefined,
+              );
+            });
+          };
+          const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
+          if (refused !== undefined) answer(refused);
+          else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
+        });
+      },
+      undefined,
+    );
   }
 
   /** Frees what the attempt holds (connection stream, outstanding counts, timers). */
@@ -463,7 +515,8 @@ export class EnvoyClient {
     const c = a.cluster;
     this.sim.cancel(a.perTryTimer);
     if (a.conn && !a.conn.closed) {
-      if (closeConnection && c.pool.maxStreams === 1) c.pool.discard(a.host, a.conn); // an HTTP/1.1 reset closes the connection
+      if (closeConnection && c.pool.maxStreams === 1)
+        c.pool.discard(a.host, a.conn); // an HTTP/1.1 reset closes the connection
       else c.pool.release(a.host, a.conn);
     }
     c.activeRequests--;
@@ -498,9 +551,13 @@ export class EnvoyClient {
         req.holdsRetry = true;
       }
       const wait = backoffUs(req.retries, c.retryJitter, policy.backoffBaseUs);
-      this.sim.schedule(wait, () => {
-        if (!req.finished) this.attempt(req);
-      }, undefined);
+      this.sim.schedule(
+        wait,
+        () => {
+          if (!req.finished) this.attempt(req);
+        },
+        undefined,
+      );
       return;
     }
     this.finish(req, status, flag);
@@ -535,7 +592,9 @@ export class EnvoyClient {
     const pod = req.current?.host;
     const mtls = req.current?.conn?.mtls ?? false;
     const local = !req.current?.conn;
-    req.proxy.responseLeg(req.call.req.responseSize, () => req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local }));
+    req.proxy.responseLeg(req.call.req.responseSize, () =>
+      req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local }),
+    );
   }
 
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
@@ -557,10 +616,14 @@ function reportOutcome(a: Attempt, o: AttemptOutcome): void {
 /** The status and flag a failed attempt turns into at the client (semantics.md §2.4). */
 function outcomeStatus(o: AttemptOutcome): [number, string] {
   switch (o.kind) {
-    case 'status': return [o.status, ''];
-    case 'connect-failure': return [503, 'UF'];
-    case 'reset': return [503, 'UC'];
-    case 'per-try-timeout': return [504, 'UT'];
+    case 'status':
+      return [o.status, ''];
+    case 'connect-failure':
+      return [503, 'UF'];
+    case 'reset':
+      return [503, 'UC'];
+    case 'per-try-timeout':
+      return [504, 'UT'];
   }
 }
 
@@ -569,9 +632,12 @@ function lbKindOf(p: TrafficPolicy): LbKind {
   const lb = p.loadBalancer;
   if (lb?.consistentHash) return 'RING_HASH';
   switch (lb?.simple) {
-    case 'ROUND_ROBIN': return 'ROUND_ROBIN';
+    case 'ROUND_ROBIN':
+      return 'ROUND_ROBIN';
     case 'RANDOM':
-    case 'PASSTHROUGH': return 'RANDOM';
-    default: return 'LEAST_REQUEST';
+    case 'PASSTHROUGH':
+      return 'RANDOM';
+    default:
+      return 'LEAST_REQUEST';
   }
 }

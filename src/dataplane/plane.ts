@@ -92,7 +92,12 @@ export abstract class PlaneBase {
         // HTTP/1.1: one request at a time per connection; HTTP/2 and gRPC multiplex on one.
         // Apps keep idle connections as long as Envoy does (1 h): an assumption, as client
         // libraries differ (Go's default is 90 s).
-        { maxStreams: svc.model.protocol === 'http' ? 1 : UNLIMITED_STREAMS, maxRequestsPerConnection: 0, idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US, ...this.appPoolOptions(caller) },
+        {
+          maxStreams: svc.model.protocol === 'http' ? 1 : UNLIMITED_STREAMS,
+          maxRequestsPerConnection: 0,
+          idleTimeoutUs: DEFAULT_IDLE_TIMEOUT_US,
+          ...this.appPoolOptions(caller),
+        },
         this.sim,
       );
       byService.set(svc, pool);

@@ -70,13 +70,25 @@ function values(node: unknown): unknown {
 }
 
 const PROXY_DEFAULTS: ProxyCosts = {
-  workers: 2, requestLegCpuUs: 0, responseLegCpuUs: 0, telemetryCpuUs: 0, cpuPerKBUs: 0, fixedLatencyUs: 0,
-  baseMemoryMB: 0, memPerConnectionKB: 0, memPerClusterKB: 0, memPerEndpointKB: 0, memPerWorkloadKB: 0,
-  builtinClusters: 0, hboneMaxStreams: 100,
+  workers: 2,
+  requestLegCpuUs: 0,
+  responseLegCpuUs: 0,
+  telemetryCpuUs: 0,
+  cpuPerKBUs: 0,
+  fixedLatencyUs: 0,
+  baseMemoryMB: 0,
+  memPerConnectionKB: 0,
+  memPerClusterKB: 0,
+  memPerEndpointKB: 0,
+  memPerWorkloadKB: 0,
+  builtinClusters: 0,
+  hboneMaxStreams: 100,
 };
 
 export function loadProfile(name: string): CostProfile {
-  const raw = values(readProfileJson(name)) as Json & Omit<CostProfile, 'sidecar' | 'ztunnel' | 'waypoint'> & Record<'sidecar' | 'ztunnel' | 'waypoint', Partial<ProxyCosts>>;
+  const raw = values(readProfileJson(name)) as Json &
+    Omit<CostProfile, 'sidecar' | 'ztunnel' | 'waypoint'> &
+    Record<'sidecar' | 'ztunnel' | 'waypoint', Partial<ProxyCosts>>;
   return {
     name: raw.name,
     sidecar: { ...PROXY_DEFAULTS, ...raw.sidecar },

@@ -30,7 +30,16 @@ export class SidecarPlane extends DirectPlane {
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({ sim: this.sim, pods: deps.pods, stream: (n) => this.stream(n), transport, handshakes: this.handshakes, policy: deps.policy, services: deps.services, timeline: deps.timeline });
+    this.envoy = new EnvoyClient({
+      sim: this.sim,
+      pods: deps.pods,
+      stream: (n) => this.stream(n),
+      transport,
+      handshakes: this.handshakes,
+      policy: deps.policy,
+      services: deps.services,
+      timeline: deps.timeline,
+    });
   }
 
   /** Gives an in-mesh caller (pod or workload client) its sidecar. */
@@ -65,15 +74,24 @@ export class SidecarPlane extends DirectPlane {
     const ow = this.oneWay(cs.node, host.node);
     const tls = this.deps.profile.tls;
     const ss = this.sidecars.get(host);
-    this.sim.schedule(2 * ow, () => {
-      if (host.crashed) return then(false);
-      // A STRICT server sidecar has no plaintext filter chain: it drops the connection (UF).
-      if (!conn.mtls && ss && this.mtlsMode(host) === 'STRICT') return then(false);
-      if (!conn.mtls || !ss) return then(true);
-      this.sim.schedule(ow * tls.roundTrips, () => ss.handshake(tls.serverHandshakeCpuUs, () => {
-        this.sim.schedule(ow * tls.roundTrips, () => cs.handshake(tls.clientHandshakeCpuUs, () => then(true)), undefined);
-      }), undefined);
-    }, undefined);
+    this.sim.schedule(
+      2 * ow,
+      () => {
+        if (host.crashed) return then(false);
+        // A STRICT server sidecar has no plaintext filter chain: it drops the connection (UF).
+        if (!conn.mtls && ss && this.mtlsMode(host) === 'STRICT') return then(false);
+        if (!conn.mtls || !ss) return then(true);
+        this.sim.schedule(
+          ow * tls.roundTrips,
+          () =>
+            ss.handshake(tls.serverHandshakeCpuUs, () => {
+              this.sim.schedule(ow * tls.roundTrips, () => cs.handshake(tls.clientHandshakeCpuUs, () => then(true)), undefined);
+            }),
+          undefined,
+        );
+      },
+      undefined,
+    );
   }
 
   override setPolicy(policy: MeshPolicy): void {

@@ -14,23 +14,38 @@ export type AuthzAction = 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
 type Strings = readonly string[] | undefined;
 
 export interface AuthzSource {
-  principals?: Strings; notPrincipals?: Strings;
-  requestPrincipals?: Strings; notRequestPrincipals?: Strings;
-  namespaces?: Strings; notNamespaces?: Strings;
-  ipBlocks?: Strings; notIpBlocks?: Strings;
-  remoteIpBlocks?: Strings; notRemoteIpBlocks?: Strings;
-  serviceAccounts?: Strings; notServiceAccounts?: Strings;
-  trustDomains?: Strings; notTrustDomains?: Strings;
+  principals?: Strings;
+  notPrincipals?: Strings;
+  requestPrincipals?: Strings;
+  notRequestPrincipals?: Strings;
+  namespaces?: Strings;
+  notNamespaces?: Strings;
+  ipBlocks?: Strings;
+  notIpBlocks?: Strings;
+  remoteIpBlocks?: Strings;
+  notRemoteIpBlocks?: Strings;
+  serviceAccounts?: Strings;
+  notServiceAccounts?: Strings;
+  trustDomains?: Strings;
+  notTrustDomains?: Strings;
 }
 
 export interface AuthzOperation {
-  hosts?: Strings; notHosts?: Strings;
-  ports?: Strings; notPorts?: Strings;
-  methods?: Strings; notMethods?: Strings;
-  paths?: Strings; notPaths?: Strings;
+  hosts?: Strings;
+  notHosts?: Strings;
+  ports?: Strings;
+  notPorts?: Strings;
+  methods?: Strings;
+  notMethods?: Strings;
+  paths?: Strings;
+  notPaths?: Strings;
 }
 
-export interface AuthzCondition { key: string; values?: Strings; notValues?: Strings }
+export interface AuthzCondition {
+  key: string;
+  values?: Strings;
+  notValues?: Strings;
+}
 
 export interface AuthzRule {
   from?: readonly { source: AuthzSource }[];
@@ -38,7 +53,12 @@ export interface AuthzRule {
   when?: readonly AuthzCondition[];
 }
 
-export interface PolicyTargetRef { group?: string; kind: string; name: string; namespace?: string }
+export interface PolicyTargetRef {
+  group?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
 
 export interface AuthorizationPolicySpec {
   selector?: { matchLabels?: Readonly<Record<string, string>> };
@@ -51,7 +71,11 @@ export interface AuthorizationPolicySpec {
   rules?: readonly AuthzRule[];
 }
 
-export interface AuthorizationPolicy { name: string; namespace: string; spec: AuthorizationPolicySpec }
+export interface AuthorizationPolicy {
+  name: string;
+  namespace: string;
+  spec: AuthorizationPolicySpec;
+}
 
 /** What a server-side proxy knows about a connection. */
 export interface L4Attributes {
@@ -109,14 +133,18 @@ const appliesTo = (namespace: string, selector: AuthorizationPolicySpec['selecto
  * policies bind to gateways/waypoints instead (selectWaypointPolicies).
  */
 export function selectAuthorizationPolicies(
-  policies: readonly AuthorizationPolicy[], workload: WorkloadIdentity, rootNamespace = DEFAULT_ROOT_NAMESPACE,
+  policies: readonly AuthorizationPolicy[],
+  workload: WorkloadIdentity,
+  rootNamespace = DEFAULT_ROOT_NAMESPACE,
 ): AuthorizationPolicy[] {
   return policies.filter((p) => !hasTargetRefs(p.spec) && appliesTo(p.namespace, p.spec.selector, workload, rootNamespace));
 }
 
 /** The same selection over projectToZtunnel() output: what the workload's node ztunnel enforces for it. */
 export function selectZtunnelPolicies(
-  policies: readonly ZtunnelPolicy[], workload: WorkloadIdentity, rootNamespace = DEFAULT_ROOT_NAMESPACE,
+  policies: readonly ZtunnelPolicy[],
+  workload: WorkloadIdentity,
+  rootNamespace = DEFAULT_ROOT_NAMESPACE,
 ): ZtunnelPolicy[] {
   return policies.filter((p) => appliesTo(p.namespace, p.selector, workload, rootNamespace));
 }
@@ -127,13 +155,22 @@ export function selectZtunnelPolicies(
  * from the root namespace. Waypoints ignore selector policies. [DOC-L7]
  */
 export function selectWaypointPolicies(
-  policies: readonly AuthorizationPolicy[], waypoint: { name: string; namespace: string },
-  service?: { name: string; namespace: string }, rootNamespace = DEFAULT_ROOT_NAMESPACE,
+  policies: readonly AuthorizationPolicy[],
+  waypoint: { name: string; namespace: string },
+  service?: { name: string; namespace: string },
+  rootNamespace = DEFAULT_ROOT_NAMESPACE,
 ): AuthorizationPolicy[] {
-  return policies.filter((p) => [...(p.spec.targetRef ? [p.spec.targetRef] : []), ...(p.spec.targetRefs ?? [])].some((t) =>
-    (t.kind === 'Gateway' && t.name === waypoint.name && p.namespace === waypoint.namespace)
-    || ((t.kind === 'Service' || t.kind === 'ServiceEntry') && service !== undefined && t.name === service.name && p.namespace === service.namespace)
-    || (t.kind === 'GatewayClass' && t.name === 'istio-waypoint' && p.namespace === rootNamespace)));
+  return policies.filter((p) =>
+    [...(p.spec.targetRef ? [p.spec.targetRef] : []), ...(p.spec.targetRefs ?? [])].some(
+      (t) =>
+        (t.kind === 'Gateway' && t.name === waypoint.name && p.namespace === waypoint.namespace) ||
+        ((t.kind === 'Service' || t.kind === 'ServiceEntry') &&
+          service !== undefined &&
+          t.name === service.name &&
+          p.namespace === service.namespace) ||
+        (t.kind === 'GatewayClass' && t.name === 'istio-waypoint' && p.namespace === rootNamespace),
+    ),
+  );
 }
 
 // ─── Matching primitives ────────────────────────────────────────────────────────────────────────
@@ -156,8 +193,10 @@ function matchesPath(pattern: string, path: string): boolean {
   if (!pattern.includes('{*}') && !pattern.includes('{**}')) return matchesPattern(pattern, bare);
   let re = templates.get(pattern);
   if (!re) {
-    const body = pattern.split(/(\{\*\*\}|\{\*\})/).map((part) =>
-      part === '{**}' ? '.*' : part === '{*}' ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('');
+    const body = pattern
+      .split(/(\{\*\*\}|\{\*\})/)
+      .map((part) => (part === '{**}' ? '.*' : part === '{*}' ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('');
     re = new RegExp(`^${body}$`);
     templates.set(pattern, re);
   }
@@ -171,7 +210,10 @@ function matchesHeader(pattern: string, value: string | undefined): boolean {
   return matchesPattern(pattern, value) || value.split(',').some((part) => matchesPattern(pattern, part));
 }
 
-export interface Cidr { bytes: number[]; prefix: number }
+export interface Cidr {
+  bytes: number[];
+  prefix: number;
+}
 
 function parseIpBytes(text: string): number[] | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
@@ -187,7 +229,10 @@ function parseIpBytes(text: string): number[] | undefined {
   if ((tail === undefined && missing !== 0) || (tail !== undefined && missing < 1)) return undefined;
   const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
   if (all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return all.flatMap((g) => { const n = parseInt(g, 16); return [n >> 8, n & 255]; });
+  return all.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 255];
+  });
 }
 
 /** `10.1.2.3`, `10.1.0.0/16`, `2001:db8::/32` → bytes and prefix length; undefined when malformed. */
@@ -223,7 +268,12 @@ function field(values: Strings, notValues: Strings, test: (v: string) => boolean
 }
 
 /** Who the peer is, read from its principal `<trust-domain>/ns/<ns>/sa/<sa>`. */
-interface Peer { principal?: string; trustDomain?: string; namespace?: string; serviceAccount?: string }
+interface Peer {
+  principal?: string;
+  trustDomain?: string;
+  namespace?: string;
+  serviceAccount?: string;
+}
 function peerOf(a: L4Attributes): Peer {
   const p = a.sourcePrincipal;
   if (p === undefined) return {};
@@ -233,7 +283,7 @@ function peerOf(a: L4Attributes): Peer {
 
 /** serviceAccounts entries are `ns/sa`, or `sa` in the policy's namespace. */
 function matchesServiceAccount(entry: string, peer: Peer, policyNamespace: string): boolean {
-  const [ns, sa] = entry.includes('/') ? entry.split('/', 2) as [string, string] : [policyNamespace, entry];
+  const [ns, sa] = entry.includes('/') ? (entry.split('/', 2) as [string, string]) : [policyNamespace, entry];
   return peer.namespace === ns && peer.serviceAccount === sa;
 }
 
@@ -242,16 +292,35 @@ function matchesServiceAccount(entry: string, peer: Peer, policyNamespace: strin
 /** Attribute keys a TCP filter chain cannot see ([I-AUTHZ] generators that fail for TCP). */
 const isHttpOnlyKey = (key: string) => key.startsWith('request.');
 /** Condition keys evaluated here; others (JWT claims, connection.sni, experimental.*) are absent. */
-const MODELLED_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'destination.ip', 'destination.port', 'request.auth.principal']);
+const MODELLED_KEYS = new Set([
+  'source.ip',
+  'remote.ip',
+  'source.namespace',
+  'source.principal',
+  'source.serviceAccount',
+  'destination.ip',
+  'destination.port',
+  'request.auth.principal',
+]);
 const isModelledKey = (key: string) => MODELLED_KEYS.has(key) || /^request\.headers\[.+\]$/.test(key);
 
 function ruleUsesHttp(r: AuthzRule): boolean {
-  return (r.from ?? []).some(({ source: s }) => !!(s.requestPrincipals?.length || s.notRequestPrincipals?.length))
-    || (r.to ?? []).some(({ operation: o }) => !!(o.hosts?.length || o.notHosts?.length || o.methods?.length || o.notMethods?.length || o.paths?.length || o.notPaths?.length))
-    || (r.when ?? []).some((c) => isHttpOnlyKey(c.key));
+  return (
+    (r.from ?? []).some(({ source: s }) => !!(s.requestPrincipals?.length || s.notRequestPrincipals?.length)) ||
+    (r.to ?? []).some(
+      ({ operation: o }) =>
+        !!(o.hosts?.length || o.notHosts?.length || o.methods?.length || o.notMethods?.length || o.paths?.length || o.notPaths?.length),
+    ) ||
+    (r.when ?? []).some((c) => isHttpOnlyKey(c.key))
+  );
 }
 
-interface EvalCtx { a: L4Attributes; http?: HttpRequestAttributes; peer: Peer; policyNamespace: string }
+interface EvalCtx {
+  a: L4Attributes;
+  http?: HttpRequestAttributes;
+  peer: Peer;
+  policyNamespace: string;
+}
 
 /** An HTTP-only field: matched as usual on HTTP; on TCP (DENY/AUDIT only) it is dropped, i.e. wildcard. */
 function httpField(ctx: EvalCtx, values: Strings, notValues: Strings, test: (h: HttpRequestAttributes, v: string) => boolean): boolean {
@@ -262,14 +331,22 @@ function httpField(ctx: EvalCtx, values: Strings, notValues: Strings, test: (h: 
 function conditionValue(key: string, ctx: EvalCtx, v: string): boolean {
   const { a, peer } = ctx;
   switch (key) {
-    case 'source.ip': return inBlock(v, a.sourceIp);
-    case 'remote.ip': return inBlock(v, ctx.http?.remoteIp ?? a.sourceIp);
-    case 'source.namespace': return matchesPattern(v, peer.namespace);
-    case 'source.principal': return matchesPattern(v, peer.principal);
-    case 'source.serviceAccount': return matchesServiceAccount(v, peer, ctx.policyNamespace);
-    case 'destination.ip': return inBlock(v, a.destinationIp);
-    case 'destination.port': return v === String(a.port);
-    case 'request.auth.principal': return matchesPattern(v, ctx.http?.requestPrincipal);
+    case 'source.ip':
+      return inBlock(v, a.sourceIp);
+    case 'remote.ip':
+      return inBlock(v, ctx.http?.remoteIp ?? a.sourceIp);
+    case 'source.namespace':
+      return matchesPattern(v, peer.namespace);
+    case 'source.principal':
+      return matchesPattern(v, peer.principal);
+    case 'source.serviceAccount':
+      return matchesServiceAccount(v, peer, ctx.policyNamespace);
+    case 'destination.ip':
+      return inBlock(v, a.destinationIp);
+    case 'destination.port':
+      return v === String(a.port);
+    case 'request.auth.principal':
+      return matchesPattern(v, ctx.http?.requestPrincipal);
   }
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header && ctx.http) {
@@ -284,21 +361,30 @@ function ruleMatches(rule: AuthzRule, ctx: EvalCtx, allow: boolean): boolean {
   // On a TCP chain an ALLOW rule that needs HTTP attributes is dropped: fewer allows, more denies.
   if (ctx.http === undefined && allow && ruleUsesHttp(rule)) return false;
   const { a, peer } = ctx;
-  const fromOk = !rule.from?.length || rule.from.some(({ source: s }) =>
-    field(s.principals, s.notPrincipals, (v) => matchesPattern(v, peer.principal))
-    && field(s.namespaces, s.notNamespaces, (v) => matchesPattern(v, peer.namespace))
-    && field(s.serviceAccounts, s.notServiceAccounts, (v) => matchesServiceAccount(v, peer, ctx.policyNamespace))
-    && field(s.trustDomains, s.notTrustDomains, (v) => matchesPattern(v, peer.trustDomain))
-    && field(s.ipBlocks, s.notIpBlocks, (v) => inBlock(v, a.sourceIp))
-    && field(s.remoteIpBlocks, s.notRemoteIpBlocks, (v) => inBlock(v, ctx.http?.remoteIp ?? a.sourceIp))
-    && httpField(ctx, s.requestPrincipals, s.notRequestPrincipals, (h, v) => matchesPattern(v, h.requestPrincipal)));
-  const toOk = !rule.to?.length || rule.to.some(({ operation: o }) =>
-    field(o.ports, o.notPorts, (v) => v === String(a.port))
-    && httpField(ctx, o.hosts, o.notHosts, (h, v) => matchesPattern(v, h.host, true))
-    && httpField(ctx, o.methods, o.notMethods, (h, v) => matchesPattern(v, h.method))
-    && httpField(ctx, o.paths, o.notPaths, (h, v) => matchesPath(v, h.path)));
-  const whenOk = (rule.when ?? []).every((c) => (ctx.http === undefined && isHttpOnlyKey(c.key))
-    || field(c.values, c.notValues, (v) => conditionValue(c.key, ctx, v)));
+  const fromOk =
+    !rule.from?.length ||
+    rule.from.some(
+      ({ source: s }) =>
+        field(s.principals, s.notPrincipals, (v) => matchesPattern(v, peer.principal)) &&
+        field(s.namespaces, s.notNamespaces, (v) => matchesPattern(v, peer.namespace)) &&
+        field(s.serviceAccounts, s.notServiceAccounts, (v) => matchesServiceAccount(v, peer, ctx.policyNamespace)) &&
+        field(s.trustDomains, s.notTrustDomains, (v) => matchesPattern(v, peer.trustDomain)) &&
+        field(s.ipBlocks, s.notIpBlocks, (v) => inBlock(v, a.sourceIp)) &&
+        field(s.remoteIpBlocks, s.notRemoteIpBlocks, (v) => inBlock(v, ctx.http?.remoteIp ?? a.sourceIp)) &&
+        httpField(ctx, s.requestPrincipals, s.notRequestPrincipals, (h, v) => matchesPattern(v, h.requestPrincipal)),
+    );
+  const toOk =
+    !rule.to?.length ||
+    rule.to.some(
+      ({ operation: o }) =>
+        field(o.ports, o.notPorts, (v) => v === String(a.port)) &&
+        httpField(ctx, o.hosts, o.notHosts, (h, v) => matchesPattern(v, h.host, true)) &&
+        httpField(ctx, o.methods, o.notMethods, (h, v) => matchesPattern(v, h.method)) &&
+        httpField(ctx, o.paths, o.notPaths, (h, v) => matchesPath(v, h.path)),
+    );
+  const whenOk = (rule.when ?? []).every(
+    (c) => (ctx.http === undefined && isHttpOnlyKey(c.key)) || field(c.values, c.notValues, (v) => conditionValue(c.key, ctx, v)),
+  );
   return fromOk && toOk && whenOk;
 }
 
@@ -306,7 +392,8 @@ function evaluate(applicable: readonly AuthorizationPolicy[], a: L4Attributes, h
   const status = http ? { status: 403 as const } : {};
   const peer = peerOf(a);
   const action = (p: AuthorizationPolicy) => p.spec.action ?? 'ALLOW';
-  const matches = (p: AuthorizationPolicy, r: AuthzRule) => ruleMatches(r, { a, http, peer, policyNamespace: p.namespace }, action(p) === 'ALLOW');
+  const matches = (p: AuthorizationPolicy, r: AuthzRule) =>
+    ruleMatches(r, { a, http, peer, policyNamespace: p.namespace }, action(p) === 'ALLOW');
   // CUSTOM (ext_authz) runs first in Istio; no provider is simulated, so it never denies here.
   // DENY: Envoy keeps RBAC policies in a name-ordered map and reports the first that matched.
   let denied: { id: string; namespace: string; name: string; rule: number } | undefined;
@@ -321,7 +408,13 @@ function evaluate(applicable: readonly AuthorizationPolicy[], a: L4Attributes, h
   const audited = applicable.some((p) => action(p) === 'AUDIT' && anyRule(p));
   if (denied) {
     const { namespace, name, rule } = denied;
-    return { allowed: false, reason: `rbac_access_denied_matched_policy[${denied.id}]`, ...status, matched: { namespace, name, rule }, audited };
+    return {
+      allowed: false,
+      reason: `rbac_access_denied_matched_policy[${denied.id}]`,
+      ...status,
+      matched: { namespace, name, rule },
+      audited,
+    };
   }
   const allows = applicable.filter((p) => action(p) === 'ALLOW');
   if (allows.length === 0 || allows.some(anyRule)) return { allowed: true, audited };
@@ -349,13 +442,18 @@ export function authorizeTcp(applicable: readonly AuthorizationPolicy[], connect
 
 /** One L4 match of ztunnel (fields ANDed, values ORed, not* negative). Patterns as in Istio. */
 export interface L4Match {
-  namespaces?: string[]; notNamespaces?: string[];
-  principals?: string[]; notPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  principals?: string[];
+  notPrincipals?: string[];
   serviceAccounts?: { namespace: string; serviceAccount: string }[];
   notServiceAccounts?: { namespace: string; serviceAccount: string }[];
-  sourceIps?: string[]; notSourceIps?: string[];
-  destinationIps?: string[]; notDestinationIps?: string[];
-  destinationPorts?: number[]; notDestinationPorts?: number[];
+  sourceIps?: string[];
+  notSourceIps?: string[];
+  destinationIps?: string[];
+  notDestinationIps?: string[];
+  destinationPorts?: number[];
+  notDestinationPorts?: number[];
 }
 
 /** A clause matches if any of its non-empty matches does (an empty clause matches everything). */
@@ -387,47 +485,71 @@ const nonEmpty = <T>(xs: T[]): T[] | undefined => (xs.length ? xs : undefined);
 const toPorts = (xs: Strings) => nonEmpty((xs ?? []).map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n <= 65535));
 const toIps = (xs: Strings) => nonEmpty((xs ?? []).filter((x) => parseCidr(x) !== undefined));
 const toList = (xs: Strings) => (xs?.length ? [...xs] : undefined);
-const toSas = (xs: Strings, ns: string) => nonEmpty((xs ?? []).map((v) => {
-  const [n, sa] = v.includes('/') ? v.split('/', 2) as [string, string] : [ns, v];
-  return { namespace: n, serviceAccount: sa };
-}));
+const toSas = (xs: Strings, ns: string) =>
+  nonEmpty(
+    (xs ?? []).map((v) => {
+      const [n, sa] = v.includes('/') ? (v.split('/', 2) as [string, string]) : [ns, v];
+      return { namespace: n, serviceAccount: sa };
+    }),
+  );
 const compact = (m: L4Match): L4Match => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as L4Match;
 
 /** One policy rule → ztunnel clauses, plus the HTTP attributes it had to leave out. */
 function projectRule(rule: AuthzRule, policyNamespace: string): { clauses: L4Clause[]; http: string[] } {
   const clauses: L4Clause[] = [];
   const http = new Set<string>();
-  const note = (fields: Record<string, Strings>) => { for (const [k, v] of Object.entries(fields)) if (v?.length) http.add(k); };
+  const note = (fields: Record<string, Strings>) => {
+    for (const [k, v] of Object.entries(fields)) if (v?.length) http.add(k);
+  };
   if (rule.to?.length) {
-    clauses.push(rule.to.map(({ operation: o }) => {
-      note({ hosts: o.hosts, notHosts: o.notHosts, methods: o.methods, notMethods: o.notMethods, paths: o.paths, notPaths: o.notPaths });
-      return compact({ destinationPorts: toPorts(o.ports), notDestinationPorts: toPorts(o.notPorts) });
-    }));
+    clauses.push(
+      rule.to.map(({ operation: o }) => {
+        note({ hosts: o.hosts, notHosts: o.notHosts, methods: o.methods, notMethods: o.notMethods, paths: o.paths, notPaths: o.notPaths });
+        return compact({ destinationPorts: toPorts(o.ports), notDestinationPorts: toPorts(o.notPorts) });
+      }),
+    );
   }
   if (rule.from?.length) {
-    clauses.push(rule.from.map(({ source: s }) => {
-      note({
-        remoteIpBlocks: s.remoteIpBlocks, notRemoteIpBlocks: s.notRemoteIpBlocks, requestPrincipals: s.requestPrincipals,
-        notRequestPrincipals: s.notRequestPrincipals, trustDomains: s.trustDomains, notTrustDomains: s.notTrustDomains,
-      });
-      return compact({
-        sourceIps: toIps(s.ipBlocks), notSourceIps: toIps(s.notIpBlocks),
-        namespaces: toList(s.namespaces), notNamespaces: toList(s.notNamespaces),
-        serviceAccounts: toSas(s.serviceAccounts, policyNamespace), notServiceAccounts: toSas(s.notServiceAccounts, policyNamespace),
-        principals: toList(s.principals), notPrincipals: toList(s.notPrincipals),
-      });
-    }));
+    clauses.push(
+      rule.from.map(({ source: s }) => {
+        note({
+          remoteIpBlocks: s.remoteIpBlocks,
+          notRemoteIpBlocks: s.notRemoteIpBlocks,
+          requestPrincipals: s.requestPrincipals,
+          notRequestPrincipals: s.notRequestPrincipals,
+          trustDomains: s.trustDomains,
+          notTrustDomains: s.notTrustDomains,
+        });
+        return compact({
+          sourceIps: toIps(s.ipBlocks),
+          notSourceIps: toIps(s.notIpBlocks),
+          namespaces: toList(s.namespaces),
+          notNamespaces: toList(s.notNamespaces),
+          serviceAccounts: toSas(s.serviceAccounts, policyNamespace),
+          notServiceAccounts: toSas(s.notServiceAccounts, policyNamespace),
+          principals: toList(s.principals),
+          notPrincipals: toList(s.notPrincipals),
+        });
+      }),
+    );
   }
   for (const c of rule.when ?? []) {
     if (!ZTUNNEL_WHEN_KEYS.has(c.key)) http.add(c.key);
     const pick = (key: string, xs: Strings) => (c.key === key ? xs : undefined);
-    clauses.push([compact({
-      namespaces: toList(pick('source.namespace', c.values)), notNamespaces: toList(pick('source.namespace', c.notValues)),
-      principals: toList(pick('source.principal', c.values)), notPrincipals: toList(pick('source.principal', c.notValues)),
-      sourceIps: toIps(pick('source.ip', c.values)), notSourceIps: toIps(pick('source.ip', c.notValues)),
-      destinationIps: toIps(pick('destination.ip', c.values)), notDestinationIps: toIps(pick('destination.ip', c.notValues)),
-      destinationPorts: toPorts(pick('destination.port', c.values)), notDestinationPorts: toPorts(pick('destination.port', c.notValues)),
-    })]);
+    clauses.push([
+      compact({
+        namespaces: toList(pick('source.namespace', c.values)),
+        notNamespaces: toList(pick('source.namespace', c.notValues)),
+        principals: toList(pick('source.principal', c.values)),
+        notPrincipals: toList(pick('source.principal', c.notValues)),
+        sourceIps: toIps(pick('source.ip', c.values)),
+        notSourceIps: toIps(pick('source.ip', c.notValues)),
+        destinationIps: toIps(pick('destination.ip', c.values)),
+        notDestinationIps: toIps(pick('destination.ip', c.notValues)),
+        destinationPorts: toPorts(pick('destination.port', c.values)),
+        notDestinationPorts: toPorts(pick('destination.port', c.notValues)),
+      }),
+    ]);
   }
   return { clauses, http: [...http] };
 }
@@ -448,7 +570,10 @@ export function projectToZtunnel(policies: readonly AuthorizationPolicy[]): { po
     const id = `${p.namespace}/${p.name}`;
     const action = p.spec.action ?? 'ALLOW';
     if (action !== 'ALLOW' && action !== 'DENY') {
-      warnings.push({ policy: id, message: `ztunnel does not support the ${action} action; AuthorizationPolicy ${id} is ignored without a waypoint` });
+      warnings.push({
+        policy: id,
+        message: `ztunnel does not support the ${action} action; AuthorizationPolicy ${id} is ignored without a waypoint`,
+      });
       continue;
     }
     const l7 = new Set<string>();
@@ -460,26 +585,34 @@ export function projectToZtunnel(policies: readonly AuthorizationPolicy[]): { po
     });
     out.push({ name: p.name, namespace: p.namespace, ...(p.spec.selector ? { selector: p.spec.selector } : {}), action, rules });
     if (l7.size > 0) {
-      const effect = action === 'ALLOW'
-        ? 'Within an ALLOW policy, rules using HTTP attributes are omitted: more restrictive than requested.'
-        : rules.some((r) => r.clauses.every((c) => c.length === 0 || c.some((m) => !isEmptyMatch(m))))
-          ? 'The DENY rules are enforced without their HTTP parts: more restrictive than requested.'
-          : 'Without its HTTP attributes this DENY policy has no enforceable rule at ztunnel and has no effect.';
-      warnings.push({ policy: id, message: `L7 policy bound to ztunnel: ztunnel does not support HTTP attributes (found: ${[...l7].sort().join(', ')}). Use a waypoint proxy to enforce HTTP rules. ${effect}` });
+      const effect =
+        action === 'ALLOW'
+          ? 'Within an ALLOW policy, rules using HTTP attributes are omitted: more restrictive than requested.'
+          : rules.some((r) => r.clauses.every((c) => c.length === 0 || c.some((m) => !isEmptyMatch(m))))
+            ? 'The DENY rules are enforced without their HTTP parts: more restrictive than requested.'
+            : 'Without its HTTP attributes this DENY policy has no enforceable rule at ztunnel and has no effect.';
+      warnings.push({
+        policy: id,
+        message: `L7 policy bound to ztunnel: ztunnel does not support HTTP attributes (found: ${[...l7].sort().join(', ')}). Use a waypoint proxy to enforce HTTP rules. ${effect}`,
+      });
     }
   }
   return { policies: out, warnings };
 }
 
 function l4MatchMatches(m: L4Match, a: L4Attributes, peer: Peer): boolean {
-  const sa = (x: { namespace: string; serviceAccount: string }) => peer.namespace === x.namespace && peer.serviceAccount === x.serviceAccount;
+  const sa = (x: { namespace: string; serviceAccount: string }) =>
+    peer.namespace === x.namespace && peer.serviceAccount === x.serviceAccount;
   const port = String(a.port);
-  return field(m.destinationIps, m.notDestinationIps, (v) => inBlock(v, a.destinationIp))
-    && field(m.sourceIps, m.notSourceIps, (v) => inBlock(v, a.sourceIp))
-    && field(m.destinationPorts?.map(String), m.notDestinationPorts?.map(String), (v) => v === port)
-    && (!m.serviceAccounts?.length || m.serviceAccounts.some(sa)) && !m.notServiceAccounts?.some(sa)
-    && field(m.principals, m.notPrincipals, (v) => matchesPattern(v, peer.principal))
-    && field(m.namespaces, m.notNamespaces, (v) => matchesPattern(v, peer.namespace));
+  return (
+    field(m.destinationIps, m.notDestinationIps, (v) => inBlock(v, a.destinationIp)) &&
+    field(m.sourceIps, m.notSourceIps, (v) => inBlock(v, a.sourceIp)) &&
+    field(m.destinationPorts?.map(String), m.notDestinationPorts?.map(String), (v) => v === port) &&
+    (!m.serviceAccounts?.length || m.serviceAccounts.some(sa)) &&
+    !m.notServiceAccounts?.some(sa) &&
+    field(m.principals, m.notPrincipals, (v) => matchesPattern(v, peer.principal)) &&
+    field(m.namespaces, m.notNamespaces, (v) => matchesPattern(v, peer.namespace))
+  );
 }
 
 function ztunnelMatches(p: ZtunnelPolicy, a: L4Attributes, peer: Peer): ZtunnelRule | undefined {
@@ -492,7 +625,13 @@ export function authorizeZtunnel(applicable: readonly ZtunnelPolicy[], connectio
   for (const p of applicable) {
     if (p.action !== 'DENY') continue;
     const r = ztunnelMatches(p, connection, peer);
-    if (r) return { allowed: false, reason: `rbac_access_denied_matched_policy[${ruleId(p, r.index)}]`, matched: { namespace: p.namespace, name: p.name, rule: r.index }, audited: false };
+    if (r)
+      return {
+        allowed: false,
+        reason: `rbac_access_denied_matched_policy[${ruleId(p, r.index)}]`,
+        matched: { namespace: p.namespace, name: p.name, rule: r.index },
+        audited: false,
+      };
   }
   const allows = applicable.filter((p) => p.action === 'ALLOW');
   if (allows.length === 0 || allows.some((p) => ztunnelMatches(p, connection, peer))) return { allowed: true, audited: false };
@@ -511,16 +650,28 @@ export function authorizationWarnings(policies: readonly AuthorizationPolicy[]):
   for (const p of policies) {
     const id = `${p.namespace}/${p.name}`;
     if (p.spec.action === 'CUSTOM') {
-      out.push({ policy: id, message: `CUSTOM action (provider ${p.spec.provider?.name ?? '?'}) is not supported: external authorization is not simulated, AuthorizationPolicy ${id} is ignored` });
+      out.push({
+        policy: id,
+        message: `CUSTOM action (provider ${p.spec.provider?.name ?? '?'}) is not supported: external authorization is not simulated, AuthorizationPolicy ${id} is ignored`,
+      });
       continue;
     }
     const rules = p.spec.rules ?? [];
     const keys = [...new Set(rules.flatMap((r) => (r.when ?? []).map((c) => c.key)))];
-    const jwt = rules.some((r) => r.from?.some(({ source: s }) => s.requestPrincipals?.length || s.notRequestPrincipals?.length))
-      || keys.some((k) => k.startsWith('request.auth.'));
-    if (jwt) out.push({ policy: id, message: 'JWT attributes (requestPrincipals, request.auth.*) need RequestAuthentication, which is not simulated: requests carry no validated JWT' });
+    const jwt =
+      rules.some((r) => r.from?.some(({ source: s }) => s.requestPrincipals?.length || s.notRequestPrincipals?.length)) ||
+      keys.some((k) => k.startsWith('request.auth.'));
+    if (jwt)
+      out.push({
+        policy: id,
+        message:
+          'JWT attributes (requestPrincipals, request.auth.*) need RequestAuthentication, which is not simulated: requests carry no validated JWT',
+      });
     for (const k of keys.filter((k) => !isModelledKey(k) && !k.startsWith('request.auth.'))) {
-      out.push({ policy: id, message: `condition key ${k} is not modelled: the attribute is treated as absent (values never match, notValues always do)` });
+      out.push({
+        policy: id,
+        message: `condition key ${k} is not modelled: the attribute is treated as absent (values never match, notValues always do)`,
+      });
     }
   }
   return out;

@@ -15,7 +15,10 @@ export class LoadBalancer<H extends { name: string }> {
   private rr = 0;
   private ring?: { key: string; points: Uint32Array; hosts: H[] };
 
-  constructor(readonly kind: LbKind, private readonly u: Uniform) {}
+  constructor(
+    readonly kind: LbKind,
+    private readonly u: Uniform,
+  ) {}
 
   /** Picks a host from `hosts` (non-empty); `active` gives outstanding requests per host. */
   pick(hosts: readonly H[], active: (h: H) => number, hashKey?: string): H {

@@ -18,7 +18,8 @@ function fullRegex(pattern: string): RegExp {
 
 export function stringMatches(m: StringMatch, value: string | undefined, ignoreCase = false): boolean {
   if (m.exact !== undefined) return value !== undefined && (ignoreCase ? value.toLowerCase() === m.exact.toLowerCase() : value === m.exact);
-  if (m.prefix !== undefined) return value !== undefined && (ignoreCase ? value.toLowerCase().startsWith(m.prefix.toLowerCase()) : value.startsWith(m.prefix));
+  if (m.prefix !== undefined)
+    return value !== undefined && (ignoreCase ? value.toLowerCase().startsWith(m.prefix.toLowerCase()) : value.startsWith(m.prefix));
   if (m.regex !== undefined) return value !== undefined && (m.regex === '*' || fullRegex(m.regex).test(value));
   return value !== undefined; // {} = presence
 }

@@ -42,7 +42,10 @@ export class MeshPolicy {
   /** mTLS modes and authorization, from the same config. */
   readonly security: SecurityPolicy;
 
-  constructor(readonly config: IstioConfig, readonly services: readonly ServiceModel[]) {
+  constructor(
+    readonly config: IstioConfig,
+    readonly services: readonly ServiceModel[],
+  ) {
     this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
     this.security = new SecurityPolicy(config);
   }
@@ -53,22 +56,26 @@ export class MeshPolicy {
       ...old.filter((o) => !next.some((n) => n.name === o.name && n.namespace === o.namespace)),
       ...next,
     ];
-    return new MeshPolicy({
-      ...this.config,
-      virtualServices: replace(this.config.virtualServices, change.virtualServices),
-      destinationRules: replace(this.config.destinationRules, change.destinationRules),
-      peerAuthentications: replace(this.config.peerAuthentications, change.peerAuthentications),
-      authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
-    }, this.services);
+    return new MeshPolicy(
+      {
+        ...this.config,
+        virtualServices: replace(this.config.virtualServices, change.virtualServices),
+        destinationRules: replace(this.config.destinationRules, change.destinationRules),
+        peerAuthentications: replace(this.config.peerAuthentications, change.peerAuthentications),
+        authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
+      },
+      this.services,
+    );
   }
 
   /** The VirtualService for a service as seen from `clientNs`: the oldest one naming its host. */
   virtualServiceFor(svc: ServiceModel): IstioResource<VirtualServiceSpec> | undefined {
     let vs = this.vsCache.get(svc.key);
     if (vs === undefined) {
-      vs = this.config.virtualServices
-        .filter((v) => v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
-        .sort((a, b) => a.order - b.order)[0] ?? null;
+      vs =
+        this.config.virtualServices
+          .filter((v) => v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
+          .sort((a, b) => a.order - b.order)[0] ?? null;
       this.vsCache.set(svc.key, vs);
     }
     return vs ?? undefined;

@@ -15,10 +15,7 @@
  * percentage, so neither can eject a host in an Istio mesh.
  */
 
-export type OutlierEjectionType =
-  | 'CONSECUTIVE_5XX'
-  | 'CONSECUTIVE_GATEWAY_FAILURE'
-  | 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE';
+export type OutlierEjectionType = 'CONSECUTIVE_5XX' | 'CONSECUTIVE_GATEWAY_FAILURE' | 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE';
 
 /** An enforced ejection or an un-ejection (Envoy's event log `EJECT`/`UNEJECT`, enforced only). */
 export interface OutlierEvent<H> {
@@ -149,8 +146,12 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type HostMonitor = Mutable<OutlierHostState>;
 
 const freshMonitor = (): HostMonitor => ({
-  ejected: false, consecutive5xx: 0, consecutiveGatewayFailure: 0, consecutiveLocalOriginFailure: 0,
-  numEjections: 0, ejectTimeBackoff: 0,
+  ejected: false,
+  consecutive5xx: 0,
+  consecutiveGatewayFailure: 0,
+  consecutiveLocalOriginFailure: 0,
+  numEjections: 0,
+  ejectTimeBackoff: 0,
 });
 
 const STAT_SUFFIX: Record<OutlierEjectionType, string> = {
@@ -164,22 +165,34 @@ export class OutlierDetector<H> {
   readonly intervalUs: number;
   private readonly monitors = new Map<H, HostMonitor>();
   private readonly counters: OutlierStats = {
-    ejections_active: 0, ejections_enforced_total: 0, ejections_overflow: 0,
-    ejections_enforced_consecutive_5xx: 0, ejections_detected_consecutive_5xx: 0,
-    ejections_enforced_consecutive_gateway_failure: 0, ejections_detected_consecutive_gateway_failure: 0,
-    ejections_enforced_consecutive_local_origin_failure: 0, ejections_detected_consecutive_local_origin_failure: 0,
-    ejections_total: 0, ejections_consecutive_5xx: 0,
+    ejections_active: 0,
+    ejections_enforced_total: 0,
+    ejections_overflow: 0,
+    ejections_enforced_consecutive_5xx: 0,
+    ejections_detected_consecutive_5xx: 0,
+    ejections_enforced_consecutive_gateway_failure: 0,
+    ejections_detected_consecutive_gateway_failure: 0,
+    ejections_enforced_consecutive_local_origin_failure: 0,
+    ejections_detected_consecutive_local_origin_failure: 0,
+    ejections_total: 0,
+    ejections_consecutive_5xx: 0,
   };
 
   /** `config` overrides DEFAULT_OUTLIER_CONFIG; maxEjectionTimeUs defaults to max(300 s, base). */
-  constructor(config: Partial<OutlierDetectorConfig>, hosts: Iterable<H>, private readonly opts: OutlierDetectorOptions<H>) {
+  constructor(
+    config: Partial<OutlierDetectorConfig>,
+    hosts: Iterable<H>,
+    private readonly opts: OutlierDetectorOptions<H>,
+  ) {
     const base = config.baseEjectionTimeUs ?? DEFAULT_OUTLIER_CONFIG.baseEjectionTimeUs;
     const c = { ...DEFAULT_OUTLIER_CONFIG, maxEjectionTimeUs: Math.max(DEFAULT_MAX_EJECTION_TIME_US, base), ...config };
     if (!(c.intervalUs > 0)) throw new RangeError('outlier detection interval must be positive');
     // Envoy rejects this config: "max_ejection_time cannot be smaller than base_ejection_time".
-    if (c.maxEjectionTimeUs < c.baseEjectionTimeUs) throw new RangeError('outlier detection max ejection time cannot be smaller than base ejection time');
-    const rolled = [c.enforcingConsecutive5xx, c.enforcingConsecutiveGatewayFailure, c.enforcingConsecutiveLocalOriginFailure]
-      .some((p) => p > 0 && p < 100);
+    if (c.maxEjectionTimeUs < c.baseEjectionTimeUs)
+      throw new RangeError('outlier detection max ejection time cannot be smaller than base ejection time');
+    const rolled = [c.enforcingConsecutive5xx, c.enforcingConsecutiveGatewayFailure, c.enforcingConsecutiveLocalOriginFailure].some(
+      (p) => p > 0 && p < 100,
+    );
     if (rolled && !opts.uniform) throw new RangeError('an enforcing percentage between 0 and 100 needs opts.uniform');
     this.config = Object.freeze(c);
     this.intervalUs = c.intervalUs;
@@ -193,7 +206,8 @@ export class OutlierDetector<H> {
     if (status >= 500 && status < 600) {
       // Gateway check first, so a response completing both streaks ejects as a gateway failure.
       if (status >= 502 && status <= 504) {
-        if (++m.consecutiveGatewayFailure === this.config.consecutiveGatewayFailure) this.onConsecutive(host, m, 'CONSECUTIVE_GATEWAY_FAILURE');
+        if (++m.consecutiveGatewayFailure === this.config.consecutiveGatewayFailure)
+          this.onConsecutive(host, m, 'CONSECUTIVE_GATEWAY_FAILURE');
       } else {
         m.consecutiveGatewayFailure = 0;
       }
@@ -309,9 +323,12 @@ export class OutlierDetector<H> {
       return;
     }
     if (type === 'CONSECUTIVE_5XX') this.counters.ejections_total++;
-    const percent = type === 'CONSECUTIVE_5XX' ? c.enforcingConsecutive5xx
-      : type === 'CONSECUTIVE_GATEWAY_FAILURE' ? c.enforcingConsecutiveGatewayFailure
-        : c.enforcingConsecutiveLocalOriginFailure;
+    const percent =
+      type === 'CONSECUTIVE_5XX'
+        ? c.enforcingConsecutive5xx
+        : type === 'CONSECUTIVE_GATEWAY_FAILURE'
+          ? c.enforcingConsecutiveGatewayFailure
+          : c.enforcingConsecutiveLocalOriginFailure;
     if (!this.roll(percent)) return; // detected, not enforced
     const now = this.opts.now();
     this.counters.ejections_active++;

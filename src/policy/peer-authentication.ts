@@ -36,20 +36,29 @@ export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 const hasSelector = (p: PeerAuthenticationPolicy): boolean => Object.keys(p.spec.selector?.matchLabels ?? {}).length > 0;
 
 /** Every selector label is on the workload (an empty selector would match all). */
-export function selectorMatches(matchLabels: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function selectorMatches(
+  matchLabels: Readonly<Record<string, string>> | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return Object.entries(matchLabels ?? {}).every(([k, v]) => labels[k] === v);
 }
 
 /** The three policies that shape one workload's mode: the oldest applicable one of each scope. */
 export function applicablePeerAuthentications(
-  policies: readonly PeerAuthenticationPolicy[], workload: WorkloadIdentity, rootNamespace = DEFAULT_ROOT_NAMESPACE,
+  policies: readonly PeerAuthenticationPolicy[],
+  workload: WorkloadIdentity,
+  rootNamespace = DEFAULT_ROOT_NAMESPACE,
 ): { mesh?: PeerAuthenticationPolicy; namespace?: PeerAuthenticationPolicy; workload?: PeerAuthenticationPolicy } {
   const out: { mesh?: PeerAuthenticationPolicy; namespace?: PeerAuthenticationPolicy; workload?: PeerAuthenticationPolicy } = {};
   for (const p of policies) {
     if (!hasSelector(p)) {
       if (p.namespace === rootNamespace) out.mesh ??= p;
       else if (p.namespace === workload.namespace) out.namespace ??= p;
-    } else if (p.namespace !== rootNamespace && p.namespace === workload.namespace && selectorMatches(p.spec.selector?.matchLabels, workload.labels)) {
+    } else if (
+      p.namespace !== rootNamespace &&
+      p.namespace === workload.namespace &&
+      selectorMatches(p.spec.selector?.matchLabels, workload.labels)
+    ) {
       out.workload ??= p;
     }
   }
@@ -63,7 +72,10 @@ const set = (mode: MtlsMode | undefined): mode is EffectiveMtlsMode => mode !== 
  * workload-wide mode). PERMISSIVE when nothing applies.
  */
 export function effectiveMtlsMode(
-  policies: readonly PeerAuthenticationPolicy[], workload: WorkloadIdentity, port?: number, rootNamespace = DEFAULT_ROOT_NAMESPACE,
+  policies: readonly PeerAuthenticationPolicy[],
+  workload: WorkloadIdentity,
+  port?: number,
+  rootNamespace = DEFAULT_ROOT_NAMESPACE,
 ): EffectiveMtlsMode {
   const scopes = applicablePeerAuthentications(policies, workload, rootNamespace);
   let mode: EffectiveMtlsMode = 'PERMISSIVE';
@@ -112,20 +124,28 @@ export interface PeerAuthenticationWarning {
  * wins), and selector policies in the root namespace (sidecars never apply them).
  */
 export function peerAuthenticationWarnings(
-  policies: readonly PeerAuthenticationPolicy[], rootNamespace = DEFAULT_ROOT_NAMESPACE,
+  policies: readonly PeerAuthenticationPolicy[],
+  rootNamespace = DEFAULT_ROOT_NAMESPACE,
 ): PeerAuthenticationWarning[] {
   const out: PeerAuthenticationWarning[] = [];
   const wide = new Map<string, string>();
   for (const p of policies) {
     const id = `${p.namespace}/${p.name}`;
     if (hasSelector(p)) {
-      if (p.namespace === rootNamespace) out.push({ policy: id, message: `PeerAuthentication ${id} has a selector in the root namespace ${rootNamespace}; sidecars ignore it` });
+      if (p.namespace === rootNamespace)
+        out.push({
+          policy: id,
+          message: `PeerAuthentication ${id} has a selector in the root namespace ${rootNamespace}; sidecars ignore it`,
+        });
       continue;
     }
     const first = wide.get(p.namespace);
     if (first !== undefined) {
       const scope = p.namespace === rootNamespace ? 'mesh' : 'namespace';
-      out.push({ policy: id, message: `${scope}-level PeerAuthentication ${first} already exists in ${p.namespace}; ${id} is ignored (the oldest wins)` });
+      out.push({
+        policy: id,
+        message: `${scope}-level PeerAuthentication ${first} already exists in ${p.namespace}; ${id} is ignored (the oldest wins)`,
+      });
     } else {
       wide.set(p.namespace, id);
     }

@@ -16,10 +16,7 @@ export interface RetryPolicy {
 
 /** What one attempt came to, as the retry logic sees it. */
 export type AttemptOutcome =
-  | { kind: 'status'; status: number }
-  | { kind: 'connect-failure' }
-  | { kind: 'reset' }
-  | { kind: 'per-try-timeout' };
+  { kind: 'status'; status: number } | { kind: 'connect-failure' } | { kind: 'reset' } | { kind: 'per-try-timeout' };
 
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 export const DEFAULT_BACKOFF_BASE_US = 25_000;
@@ -40,7 +37,10 @@ export function defaultRetryPolicy(consistentHash = false): RetryPolicy {
 export function compileRetryPolicy(r: HttpRetry | undefined, consistentHash: boolean): RetryPolicy | undefined {
   if (!r) return defaultRetryPolicy(consistentHash);
   if (r.attempts === undefined || r.attempts <= 0) return undefined;
-  const tokens = (r.retryOn ?? DEFAULT_RETRY_ON).split(',').map((t) => t.trim()).filter(Boolean);
+  const tokens = (r.retryOn ?? DEFAULT_RETRY_ON)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const retryOn = new Set<string>();
   const codes = new Set<number>();
   for (const t of tokens) {

@@ -6,8 +6,17 @@
  */
 import type { IstioConfig } from '../config/istio/resources.js';
 import {
-  authorizeHttp, authorizeZtunnel, projectToZtunnel, selectAuthorizationPolicies, selectWaypointPolicies, selectZtunnelPolicies,
-  type AuthorizationPolicy, type AuthzDecision, type HttpRequestAttributes, type L4Attributes, type ZtunnelPolicy,
+  authorizeHttp,
+  authorizeZtunnel,
+  projectToZtunnel,
+  selectAuthorizationPolicies,
+  selectWaypointPolicies,
+  selectZtunnelPolicies,
+  type AuthorizationPolicy,
+  type AuthzDecision,
+  type HttpRequestAttributes,
+  type L4Attributes,
+  type ZtunnelPolicy,
 } from './authorization.js';
 import { effectiveMtlsMode, type EffectiveMtlsMode, type PeerAuthenticationPolicy, type WorkloadIdentity } from './peer-authentication.js';
 
@@ -27,7 +36,11 @@ export class SecurityPolicy {
   constructor(config: IstioConfig) {
     const byAge = <T extends { order: number }>(xs: T[]) => [...xs].sort((a, b) => a.order - b.order);
     this.peerAuthn = byAge(config.peerAuthentications).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
-    this.authz = byAge(config.authorizationPolicies).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec as AuthorizationPolicy['spec'] }));
+    this.authz = byAge(config.authorizationPolicies).map((r) => ({
+      name: r.name,
+      namespace: r.namespace,
+      spec: r.spec as AuthorizationPolicy['spec'],
+    }));
     this.ztunnel = projectToZtunnel(this.authz).policies;
   }
 
@@ -50,7 +63,11 @@ export class SecurityPolicy {
   }
 
   /** A waypoint's decision for an HTTP request to `service` (policies bound by targetRefs). */
-  atWaypoint(waypoint: { name: string; namespace: string }, service: { name: string; namespace: string }, req: HttpRequestAttributes): AuthzDecision {
+  atWaypoint(
+    waypoint: { name: string; namespace: string },
+    service: { name: string; namespace: string },
+    req: HttpRequestAttributes,
+  ): AuthzDecision {
     if (this.authz.length === 0) return ALLOWED;
     return authorizeHttp(selectWaypointPolicies(this.authz, waypoint, service), req);
   }

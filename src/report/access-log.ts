@@ -54,19 +54,65 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
     const reqBytes = call.req.requestSize;
     const respBytes = r.status === 0 ? 0 : r.pod ? call.req.responseSize : localBodyBytes(r);
     const upstream = r.pod ? `${r.pod.ip}:${svc.port}` : '-';
-    const line = (who: string, startUs: number, code: string, upstreamCluster: string, upstreamLocal: string, downstreamLocal: string, downstreamRemote: string, sni: string, route: string) =>
+    const line = (
+      who: string,
+      startUs: number,
+      code: string,
+      upstreamCluster: string,
+      upstreamLocal: string,
+      downstreamLocal: string,
+      downstreamRemote: string,
+      sni: string,
+      route: string,
+    ) =>
       `${who} [${iso(epochMs, startUs)}] "${call.req.method} ${call.req.path} ${proto}" ${code} ${flags} ${details(r)} - "-" ${reqBytes} ${respBytes} ${durationMs} ${r.pod ? durationMs : '-'} "-" "meshsim" "${requestId}" "${svc.name}:${svc.port}" "${upstream}" ${upstreamCluster} ${upstreamLocal} ${downstreamLocal} ${downstreamRemote} ${sni} ${route}`;
     const caller = call.caller;
     const cluster = `outbound|${svc.port}||${svc.fqdn}`;
     if (mode === 'sidecar' && caller.inMesh) {
-      lines.push(line(`${caller.name}.sidecar`, call.startUs, String(r.status), cluster, `${caller.ip}:${port(call.id)}`, `${svc.fqdn}:${svc.port}`, `${caller.ip}:${port(call.id + 1)}`, '-', 'default'));
+      lines.push(
+        line(
+          `${caller.name}.sidecar`,
+          call.startUs,
+          String(r.status),
+          cluster,
+          `${caller.ip}:${port(call.id)}`,
+          `${svc.fqdn}:${svc.port}`,
+          `${caller.ip}:${port(call.id + 1)}`,
+          '-',
+          'default',
+        ),
+      );
     }
     if (r.pod && r.pod.inMesh && mode === 'sidecar') {
       const sni = r.mtls ? `outbound_.${svc.port}_._.${svc.fqdn}` : '-';
-      lines.push(line(`${r.pod.name}.sidecar`, call.startUs, String(r.status), `inbound|${svc.port}||`, `127.0.0.6:${port(call.id + 2)}`, `${r.pod.ip}:${svc.port}`, `${caller.ip}:${port(call.id)}`, sni, 'default'));
+      lines.push(
+        line(
+          `${r.pod.name}.sidecar`,
+          call.startUs,
+          String(r.status),
+          `inbound|${svc.port}||`,
+          `127.0.0.6:${port(call.id + 2)}`,
+          `${r.pod.ip}:${svc.port}`,
+          `${caller.ip}:${port(call.id)}`,
+          sni,
+          'default',
+        ),
+      );
     }
     if (mode === 'ambient' && call.service.waypoint && caller.inMesh) {
-      lines.push(line(call.service.waypoint.name, call.startUs, String(r.status), cluster, '-', `${svc.fqdn}:${svc.port}`, `${caller.ip}:${port(call.id)}`, '-', 'default'));
+      lines.push(
+        line(
+          call.service.waypoint.name,
+          call.startUs,
+          String(r.status),
+          cluster,
+          '-',
+          `${svc.fqdn}:${svc.port}`,
+          `${caller.ip}:${port(call.id)}`,
+          '-',
+          'default',
+        ),
+      );
     }
   }
   // Each line starts with the proxy that wrote it, as `kubectl logs <pod> -c istio-proxy` would show per pod.

@@ -24,7 +24,12 @@ export interface RunObservers {
   list: RunObserver[];
 }
 
-export interface ObserveOptions { seed?: number; mode?: MeshMode; durationUs?: number; traceSampleRate?: number }
+export interface ObserveOptions {
+  seed?: number;
+  mode?: MeshMode;
+  durationUs?: number;
+  traceSampleRate?: number;
+}
 
 /** Observers for one run; seed, mode and duration resolve as simulate() resolves them. */
 export function runObservers(scenario: Scenario, o: ObserveOptions = {}): RunObservers {
@@ -33,7 +38,11 @@ export function runObservers(scenario: Scenario, o: ObserveOptions = {}): RunObs
   const mode = o.mode ?? scenario.mesh.mode;
   const series = new TimeSeriesObserver(durationUs, warmupUs);
   const metrics = new IstioMetricsObserver(scenario, { countFromUs: warmupUs, mode });
-  const traces = new TraceObserver({ seed: o.seed ?? scenario.seed, network: scenario.network, sampleRate: o.traceSampleRate ?? DEFAULT_TRACE_SAMPLE_RATE });
+  const traces = new TraceObserver({
+    seed: o.seed ?? scenario.seed,
+    network: scenario.network,
+    sampleRate: o.traceSampleRate ?? DEFAULT_TRACE_SAMPLE_RATE,
+  });
   return { series, metrics, traces, list: [series, metrics, traces] };
 }
 
@@ -45,7 +54,12 @@ export interface RunFiles {
   'report.html': string;
 }
 
-export function renderRunFiles(state: SimulationState, results: ResultsJson, obs: RunObservers, epoch: { iso: string; ms: number }): RunFiles {
+export function renderRunFiles(
+  state: SimulationState,
+  results: ResultsJson,
+  obs: RunObservers,
+  epoch: { iso: string; ms: number },
+): RunFiles {
   obs.metrics.finish(state.durationUs);
   const families = [...obs.metrics.families(), ...derivedFamilies(results, state.scenario, obs.metrics.scrapeTimesUs)];
   const traces = obs.traces.traces();

@@ -75,7 +75,14 @@ export function cumulativeBuckets(h: HistogramValue, bounds: readonly number[], 
 // ---- families derived from results.json ----
 
 /** An outlier event as results.json (CONTRACT.md §3) or the timeline gives it. */
-export interface OutlierEventLike { t_s: number; type?: string; action?: string; service?: string; pod?: string; cluster?: string }
+export interface OutlierEventLike {
+  t_s: number;
+  type?: string;
+  action?: string;
+  service?: string;
+  pod?: string;
+  cluster?: string;
+}
 
 /** Timeline events say eject/uneject in `type`; results.json's (CONTRACT.md §3) in `action`. */
 const ejects = (e: OutlierEventLike) => e.type === 'outlier_eject' || e.action === 'eject';
@@ -83,11 +90,20 @@ const unejects = (e: OutlierEventLike) => e.type === 'outlier_uneject' || e.acti
 
 /** Envoy cluster stats in results.json's `clusters`, exposed as `envoy_cluster_<stat>` counters. */
 const CLUSTER_COUNTERS = [
-  'upstream_rq_total', 'upstream_rq_pending_overflow', 'upstream_cx_overflow', 'upstream_rq_retry', 'upstream_rq_retry_overflow',
-  'upstream_rq_timeout', 'upstream_rq_per_try_timeout', 'upstream_cx_connect_fail',
+  'upstream_rq_total',
+  'upstream_rq_pending_overflow',
+  'upstream_cx_overflow',
+  'upstream_rq_retry',
+  'upstream_rq_retry_overflow',
+  'upstream_rq_timeout',
+  'upstream_rq_per_try_timeout',
+  'upstream_cx_connect_fail',
 ] as const;
 
-type ClustersLike = Record<string, Partial<Record<(typeof CLUSTER_COUNTERS)[number], number>> & { outlier_detection?: Record<string, number> }>;
+type ClustersLike = Record<
+  string,
+  Partial<Record<(typeof CLUSTER_COUNTERS)[number], number>> & { outlier_detection?: Record<string, number> }
+>;
 
 /**
  * Families built from results.json rather than from calls:
@@ -103,12 +119,19 @@ type ClustersLike = Record<string, Partial<Record<(typeof CLUSTER_COUNTERS)[numb
 export function derivedFamilies(results: ResultsJson, scenario: Scenario, scrapeTimesUs: readonly number[]): MetricFamily[] {
   const endUs = Math.max(results.simulated.duration_s * 1e6, ...scrapeTimesUs);
   const families: MetricFamily[] = [];
-  const atEnd = (value: number) => [{ tUs: 0, value: 0 }, { tUs: endUs, value }];
+  const atEnd = (value: number) => [
+    { tUs: 0, value: 0 },
+    { tUs: endUs, value },
+  ];
   if (results.connections) {
     const opened = results.connections.opened ?? 0;
     const mtls = results.connections.mtls_handshakes ?? 0;
     const conn = (policy: string, value: number) => ({
-      labels: [['reporter', 'destination'], ['request_protocol', 'tcp'], ['connection_security_policy', policy]] as const,
+      labels: [
+        ['reporter', 'destination'],
+        ['request_protocol', 'tcp'],
+        ['connection_security_policy', policy],
+      ] as const,
       points: atEnd(value),
     });
     families.push({
@@ -153,8 +176,18 @@ export function derivedFamilies(results: ResultsJson, scenario: Scenario, scrape
       enforced.push({ labels: [['cluster_name', cluster]], points: total });
       active.push({ labels: [['cluster_name', cluster]], points: now });
     }
-    families.push({ name: 'envoy_cluster_outlier_detection_ejections_enforced', type: 'counter', help: 'Hosts ejected by outlier detection (simulated; summed over the client proxies).', series: enforced });
-    families.push({ name: 'envoy_cluster_outlier_detection_ejections_active', type: 'gauge', help: 'Hosts currently ejected by outlier detection (simulated; summed over the client proxies).', series: active });
+    families.push({
+      name: 'envoy_cluster_outlier_detection_ejections_enforced',
+      type: 'counter',
+      help: 'Hosts ejected by outlier detection (simulated; summed over the client proxies).',
+      series: enforced,
+    });
+    families.push({
+      name: 'envoy_cluster_outlier_detection_ejections_active',
+      type: 'gauge',
+      help: 'Hosts currently ejected by outlier detection (simulated; summed over the client proxies).',
+      series: active,
+    });
     fromEvents.add('ejections_enforced').add('ejections_enforced_total').add('ejections_active');
   }
 
@@ -162,17 +195,31 @@ export function derivedFamilies(results: ResultsJson, scenario: Scenario, scrape
   const names = Object.keys(clusters).sort();
   if (names.length > 0) {
     for (const stat of CLUSTER_COUNTERS) {
-      const series = names.filter((c) => typeof clusters[c]?.[stat] === 'number').map((c) => ({ labels: [['cluster_name', c]] as const, points: atEnd(clusters[c]?.[stat] as number) }));
-      if (series.length) families.push({ name: `envoy_cluster_${stat.replace(/_total$/, '')}`, type: 'counter', help: `Envoy cluster stat ${stat} (simulated; summed over the client proxies).`, series });
+      const series = names
+        .filter((c) => typeof clusters[c]?.[stat] === 'number')
+        .map((c) => ({ labels: [['cluster_name', c]] as const, points: atEnd(clusters[c]?.[stat] as number) }));
+      if (series.length)
+        families.push({
+          name: `envoy_cluster_${stat.replace(/_total$/, '')}`,
+          type: 'counter',
+          help: `Envoy cluster stat ${stat} (simulated; summed over the client proxies).`,
+          series,
+        });
     }
     const odStats = [...new Set(names.flatMap((c) => Object.keys(clusters[c]?.outlier_detection ?? {})))].sort();
     for (const stat of odStats) {
       if (fromEvents.has(stat) || !/^[a-z0-9_]+$/.test(stat)) continue;
       const gauge = stat === 'ejections_active';
       const name = `envoy_cluster_outlier_detection_${gauge ? stat : stat.replace(/_total$/, '')}`;
-      const series = names.filter((c) => typeof clusters[c]?.outlier_detection?.[stat] === 'number')
+      const series = names
+        .filter((c) => typeof clusters[c]?.outlier_detection?.[stat] === 'number')
         .map((c) => ({ labels: [['cluster_name', c]] as const, points: atEnd(clusters[c]?.outlier_detection?.[stat] as number) }));
-      families.push({ name, type: gauge ? 'gauge' : 'counter', help: `Envoy outlier detection stat ${stat} (simulated; summed over the client proxies).`, series });
+      families.push({
+        name,
+        type: gauge ? 'gauge' : 'counter',
+        help: `Envoy outlier detection stat ${stat} (simulated; summed over the client proxies).`,
+        series,
+      });
     }
   }
   return families;

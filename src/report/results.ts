@@ -8,7 +8,12 @@ import type { ClusterStats } from '../dataplane/envoy-client.js';
 
 export const MESHSIM_VERSION = '0.1.0';
 
-export interface ServiceJson { requests: RequestsJson; latency_ms: LatencySummary; retries: number; pods: Record<string, { node: string; requests: number }> }
+export interface ServiceJson {
+  requests: RequestsJson;
+  latency_ms: LatencySummary;
+  retries: number;
+  pods: Record<string, { node: string; requests: number }>;
+}
 
 export interface EdgeJson {
   source: string;
@@ -22,7 +27,14 @@ export interface EdgeJson {
 }
 
 export interface OutlierEventJson {
-  t_s: number; service: string; pod: string; action: 'eject' | 'uneject'; type: string; num_ejections: number; proxy: string; cluster: string;
+  t_s: number;
+  service: string;
+  pod: string;
+  action: 'eject' | 'uneject';
+  type: string;
+  num_ejections: number;
+  proxy: string;
+  cluster: string;
 }
 
 export interface ClusterJson extends ClusterStats {
@@ -62,17 +74,26 @@ export function buildResults(s: SimulationState): ResultsJson {
     const by_version: Record<string, number> = {};
     for (const v of [...e.byVersion.keys()].sort()) by_version[v] = e.byVersion.get(v) as number;
     return {
-      source: e.source, destination: e.destination, requests: r.total, by_code: r.by_code, by_flag: r.by_flag,
-      by_version, mtls: e.networkCalls > 0 && e.mtlsCalls === e.networkCalls, latency_ms: e.requests.latency.summaryMs(),
+      source: e.source,
+      destination: e.destination,
+      requests: r.total,
+      by_code: r.by_code,
+      by_flag: r.by_flag,
+      by_version,
+      mtls: e.networkCalls > 0 && e.mtlsCalls === e.networkCalls,
+      latency_ms: e.requests.latency.summaryMs(),
     };
   });
   const byComponent = s.resources;
-  const total = Object.values(byComponent).reduce<ComponentUsage>((t, c) => ({
-    instances: t.instances + c.instances,
-    cpu_cores: Math.round((t.cpu_cores + c.cpu_cores) * 1e6) / 1e6,
-    memory_mib: Math.round((t.memory_mib + c.memory_mib) * 1e3) / 1e3,
-    monthly_cost_usd: Math.round((t.monthly_cost_usd + c.monthly_cost_usd) * 100) / 100,
-  }), { instances: 0, cpu_cores: 0, memory_mib: 0, monthly_cost_usd: 0 });
+  const total = Object.values(byComponent).reduce<ComponentUsage>(
+    (t, c) => ({
+      instances: t.instances + c.instances,
+      cpu_cores: Math.round((t.cpu_cores + c.cpu_cores) * 1e6) / 1e6,
+      memory_mib: Math.round((t.memory_mib + c.memory_mib) * 1e3) / 1e3,
+      monthly_cost_usd: Math.round((t.monthly_cost_usd + c.monthly_cost_usd) * 100) / 100,
+    }),
+    { instances: 0, cpu_cores: 0, memory_mib: 0, monthly_cost_usd: 0 },
+  );
   return {
     meshsim: MESHSIM_VERSION,
     scenario: s.scenario.name,
@@ -80,7 +101,12 @@ export function buildResults(s: SimulationState): ResultsJson {
     seed: s.seed,
     mode: s.mode,
     profile: s.profile.name,
-    simulated: { duration_s: s.durationUs / 1e6, warmup_s: s.scenario.warmupUs / 1e6, events: s.sim.processed, unfinished_requests: s.unfinished },
+    simulated: {
+      duration_s: s.durationUs / 1e6,
+      warmup_s: s.scenario.warmupUs / 1e6,
+      events: s.sim.processed,
+      unfinished_requests: s.unfinished,
+    },
     requests: s.endUser.toJson(),
     latency_ms: s.endUser.latency.summaryMs(),
     services,
@@ -94,8 +120,14 @@ export function buildResults(s: SimulationState): ResultsJson {
 
 function outlierEvent(e: TimelineEvent): OutlierEventJson {
   return {
-    t_s: e.t_s, service: String(e.service), pod: String(e.pod), action: e.action === 'eject' ? 'eject' : 'uneject',
-    type: String(e.ejection_type), num_ejections: Number(e.num_ejections), proxy: String(e.proxy), cluster: String(e.cluster),
+    t_s: e.t_s,
+    service: String(e.service),
+    pod: String(e.pod),
+    action: e.action === 'eject' ? 'eject' : 'uneject',
+    type: String(e.ejection_type),
+    num_ejections: Number(e.num_ejections),
+    proxy: String(e.proxy),
+    cluster: String(e.cluster),
   };
 }
 
@@ -105,8 +137,15 @@ function clusterStats(s: SimulationState): Record<string, ClusterJson> {
   const clusters = s.plane.envoyClusters().filter((c) => c.stats.upstream_rq_total > 0 || c.outlier);
   for (const c of [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.proxy.name < b.proxy.name ? -1 : 1))) {
     const j = (out[c.name] ??= {
-      proxies: 0, upstream_rq_total: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_rq_retry: 0,
-      upstream_rq_retry_overflow: 0, upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_cx_connect_fail: 0,
+      proxies: 0,
+      upstream_rq_total: 0,
+      upstream_rq_pending_overflow: 0,
+      upstream_cx_overflow: 0,
+      upstream_rq_retry: 0,
+      upstream_rq_retry_overflow: 0,
+      upstream_rq_timeout: 0,
+      upstream_rq_per_try_timeout: 0,
+      upstream_cx_connect_fail: 0,
     });
     j.proxies++;
     for (const [k, v] of Object.entries(c.stats)) (j as unknown as Record<string, number>)[k] += v;

@@ -31,7 +31,13 @@ export interface OtlpTraces {
 }
 
 const value = (v: string | number | boolean): AnyValue =>
-  typeof v === 'boolean' ? { boolValue: v } : typeof v === 'number' ? (Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v }) : { stringValue: v };
+  typeof v === 'boolean'
+    ? { boolValue: v }
+    : typeof v === 'number'
+      ? Number.isInteger(v)
+        ? { intValue: String(v) }
+        : { doubleValue: v }
+      : { stringValue: v };
 
 /** Nanoseconds since the Unix epoch as a decimal string (exact: BigInt arithmetic). */
 export function unixNano(epochMs: number, tUs: number): string {
@@ -50,7 +56,9 @@ function toOtlpSpan(s: SpanModel, epochMs: number): OtlpSpan {
     startTimeUnixNano: unixNano(epochMs, s.startUs),
     endTimeUnixNano: unixNano(epochMs, s.endUs),
     attributes: s.attributes.map((a) => ({ key: a.key, value: value(a.value) })),
-    status: isError(s.status) ? { code: 2, message: s.status === 0 ? 'connection reset (no HTTP response)' : `HTTP ${s.status}` } : { code: 0 },
+    status: isError(s.status)
+      ? { code: 2, message: s.status === 0 ? 'connection reset (no HTTP response)' : `HTTP ${s.status}` }
+      : { code: 0 },
   };
   return span;
 }

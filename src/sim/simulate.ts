@@ -67,13 +67,31 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
 
   // Every application-level call goes through here, so edges see the status the app finally got.
   let nextCallId = 1;
-  const edgeCall = (caller: Caller, target: ServiceRt, req: RequestShape, parent: AppCall | undefined, done: CallDone, timeoutUs?: number): void => {
+  const edgeCall = (
+    caller: Caller,
+    target: ServiceRt,
+    req: RequestShape,
+    parent: AppCall | undefined,
+    done: CallDone,
+    timeoutUs?: number,
+  ): void => {
     const startUs = sim.now;
-    const call: AppCall = { id: nextCallId++, parent, caller, service: target, req, startUs, rootStartUs: parent ? parent.rootStartUs : startUs };
+    const call: AppCall = {
+      id: nextCallId++,
+      parent,
+      caller,
+      service: target,
+      req,
+      startUs,
+      rootStartUs: parent ? parent.rootStartUs : startUs,
+    };
     let answered = false;
     // An app-level timeout: the caller stops waiting and sees no response (status 0); the late
     // answer, when it comes, is dropped by the app.
-    const timer = timeoutUs === undefined ? undefined : sim.scheduleCancellable(timeoutUs, () => finish({ status: 0, flags: '', mtls: false }), undefined);
+    const timer =
+      timeoutUs === undefined
+        ? undefined
+        : sim.scheduleCancellable(timeoutUs, () => finish({ status: 0, flags: '', mtls: false }), undefined);
     const finish = (r: CallResult): void => {
       if (answered) return;
       answered = true;
@@ -87,10 +105,17 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     plane.call(call, finish);
   };
 
-  const pods = new PodBehaviour(sim, (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs), warmupUs);
+  const pods = new PodBehaviour(
+    sim,
+    (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs),
+    warmupUs,
+  );
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
   const servedObservers = observers.filter((o) => o.onServed);
-  if (servedObservers.length) pods.onServed = (s) => { for (const o of servedObservers) o.onServed?.(s); };
+  if (servedObservers.length)
+    pods.onServed = (s) => {
+      for (const o of servedObservers) o.onServed?.(s);
+    };
   let policy = new MeshPolicy(scenario.istio, scenario.services);
   const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline }, cluster);
   // Config changes (faults[].apply) reach the proxies after the propagation delay.
@@ -98,11 +123,15 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     const change = f.apply;
     if (!change || f.effectiveUs === undefined) continue;
     sim.at(f.atUs, () => timeline.add('config_applied', { resources: describeChange(change) }), undefined);
-    sim.at(f.effectiveUs, () => {
-      policy = policy.withChange(change);
-      plane.setPolicy(policy);
-      timeline.add('config_propagated', { resources: describeChange(change) });
-    }, undefined);
+    sim.at(
+      f.effectiveUs,
+      () => {
+        policy = policy.withChange(change);
+        plane.setPolicy(policy);
+        timeline.add('config_propagated', { resources: describeChange(change) });
+      },
+      undefined,
+    );
   }
 
   scheduleFaults(sim, scenario.faults, cluster.services, timeline, {
@@ -132,7 +161,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const resources = resourceUsage({ cluster, plane, profile, mode, nowUs: sim.now });
   // Requests that arrived before the horizon are followed to their end, so every mode counts the
   // same requests whatever its latency (common random numbers). No new requests start after it.
-  for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;) sim.run(Math.min(cap, sim.now + DRAIN_STEP_US));
+  for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;)
+    sim.run(Math.min(cap, sim.now + DRAIN_STEP_US));
   return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline, resources, unfinished: inFlight };
 }
 
@@ -150,5 +180,6 @@ function scheduleCertRotations(sim: Simulator, timeline: Timeline, profile: Cost
 
 function describeChange(c: IstioConfig): string {
   return [...c.virtualServices, ...c.destinationRules, ...c.peerAuthentications, ...c.authorizationPolicies]
-    .map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ');
+    .map((r) => `${r.kind} ${r.namespace}/${r.name}`)
+    .join(', ');
 }

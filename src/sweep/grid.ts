@@ -6,8 +6,16 @@
 import { parse as parseYamlScalar } from 'yaml';
 import type { PathSegment } from '../config/yaml-source.js';
 
-export interface Axis { path: string; segments: PathSegment[]; values: unknown[] }
-export interface GridPoint { index: number; params: Record<string, unknown>; seed: number }
+export interface Axis {
+  path: string;
+  segments: PathSegment[];
+  values: unknown[];
+}
+export interface GridPoint {
+  index: number;
+  params: Record<string, unknown>;
+  seed: number;
+}
 
 const SEGMENT = /([^.[\]]+)|\[(\d+)\]/g;
 
@@ -24,7 +32,10 @@ export function parseSet(spec: string): Axis | string {
   const path = spec.slice(0, eq).trim();
   const segments = parsePath(path);
   if (!segments) return `"${path}" is not a path like spec.workload[0].rate`;
-  const raw = spec.slice(eq + 1).split(',').map((v) => v.trim());
+  const raw = spec
+    .slice(eq + 1)
+    .split(',')
+    .map((v) => v.trim());
   if (raw.length === 0 || raw.some((v) => v === '')) return `${path}: give at least one value, separated by commas`;
   return { path, segments, values: raw.map((v) => parseYamlScalar(v) as unknown) };
 }

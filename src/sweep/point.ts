@@ -20,14 +20,28 @@ export interface PointResult {
   simulated_events: number;
 }
 
-export interface PointJob { file: string; text: string; paths: Record<string, PathSegment[]>; point: GridPoint; durationUs?: number }
+export interface PointJob {
+  file: string;
+  text: string;
+  paths: Record<string, PathSegment[]>;
+  point: GridPoint;
+  durationUs?: number;
+}
 
 export function runPoint(job: PointJob): PointResult {
   const src = new YamlSource(job.file, job.text);
   for (const [path, value] of Object.entries(job.point.params)) {
     const segments = job.paths[path] as PathSegment[];
     if (!src.doc.hasIn(segments.slice(0, -1))) {
-      throw new InputError([{ file: job.file, line: 1, col: 1, severity: 'error', message: `--set ${path}: the scenario has no ${segments.slice(0, -1).join('.')} to set it in` }]);
+      throw new InputError([
+        {
+          file: job.file,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `--set ${path}: the scenario has no ${segments.slice(0, -1).join('.')} to set it in`,
+        },
+      ]);
     }
     src.doc.setIn(segments, value);
   }
@@ -36,7 +50,9 @@ export function runPoint(job: PointJob): PointResult {
     loaded = loadScenarioSource(new YamlSource(job.file, src.doc.toString()));
   } catch (e) {
     if (e instanceof InputError) {
-      const with_ = Object.entries(job.point.params).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      const with_ = Object.entries(job.point.params)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ');
       throw new InputError(e.diagnostics.map((d) => ({ ...d, line: 1, col: 1, message: `with --set ${with_}: ${d.message}` })));
     }
     throw e;
@@ -49,14 +65,24 @@ export function runPoint(job: PointJob): PointResult {
     params: job.point.params,
     seed: job.point.seed,
     mode: r.mode,
-    requests: { total: r.requests.total, failed: r.requests.failed, error_rate: r.requests.total ? round(r.requests.failed / r.requests.total, 6) : 0 },
+    requests: {
+      total: r.requests.total,
+      failed: r.requests.failed,
+      error_rate: r.requests.total ? round(r.requests.failed / r.requests.total, 6) : 0,
+    },
     latency_ms: { mean: r.latency_ms.mean, p50: r.latency_ms.p50, p90: r.latency_ms.p90, p99: r.latency_ms.p99, p999: r.latency_ms.p999 },
     resources: {
       cpu_cores: r.resources.total.cpu_cores,
       memory_mib: r.resources.total.memory_mib,
       monthly_cost_usd: r.resources.total.monthly_cost_usd,
-      mesh_cpu_cores: round(mesh.reduce((n, [, c]) => n + c.cpu_cores, 0), 6),
-      mesh_memory_mib: round(mesh.reduce((n, [, c]) => n + c.memory_mib, 0), 3),
+      mesh_cpu_cores: round(
+        mesh.reduce((n, [, c]) => n + c.cpu_cores, 0),
+        6,
+      ),
+      mesh_memory_mib: round(
+        mesh.reduce((n, [, c]) => n + c.memory_mib, 0),
+        3,
+      ),
     },
     simulated_events: r.simulated.events,
   };

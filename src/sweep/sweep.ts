@@ -27,36 +27,65 @@ export async function runPoints(jobs: PointJob[], workers: number): Promise<Poin
   const results: PointResult[] = [];
   let inputError: Diagnostic[] | undefined;
   let failure: string | undefined;
-  await Promise.all(slices.map((slice) => new Promise<void>((resolve) => {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: slice });
-    worker.on('message', (m: { ok?: PointResult; input?: Diagnostic[]; fail?: string }) => {
-      if (m.ok) results.push(m.ok);
-      if (m.input) inputError ??= m.input;
-      if (m.fail) failure ??= m.fail;
-    });
-    worker.on('error', (e) => {
-      failure ??= e.stack ?? e.message;
-    });
-    worker.on('exit', () => resolve());
-  })));
+  await Promise.all(
+    slices.map(
+      (slice) =>
+        new Promise<void>((resolve) => {
+          const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: slice });
+          worker.on('message', (m: { ok?: PointResult; input?: Diagnostic[]; fail?: string }) => {
+            if (m.ok) results.push(m.ok);
+            if (m.input) inputError ??= m.input;
+            if (m.fail) failure ??= m.fail;
+          });
+          worker.on('error', (e) => {
+            failure ??= e.stack ?? e.message;
+          });
+          worker.on('exit', () => resolve());
+        }),
+    ),
+  );
   if (inputError) throw new InputError(inputError);
   if (failure) throw new Error(`a sweep worker failed: ${failure}`);
   return results.sort((a, b) => a.index - b.index);
 }
 
-export function sweepJson(scenario: string, axes: Axis[], seeds: number[], total: number, shard: SweepJson['shard'], points: PointResult[]): SweepJson {
-  return { meshsim: MESHSIM_VERSION, scenario, axes: axes.map((a) => ({ path: a.path, values: a.values })), seeds, total_points: total, shard, points };
+export function sweepJson(
+  scenario: string,
+  axes: Axis[],
+  seeds: number[],
+  total: number,
+  shard: SweepJson['shard'],
+  points: PointResult[],
+): SweepJson {
+  return {
+    meshsim: MESHSIM_VERSION,
+    scenario,
+    axes: axes.map((a) => ({ path: a.path, values: a.values })),
+    seeds,
+    total_points: total,
+    shard,
+    points,
+  };
 }
 
 /** Joins shard files of one sweep; every point must come once (or identically twice). */
 export function mergeSweeps(parts: { file: string; sweep: SweepJson }[]): SweepJson {
   const first = parts[0];
-  if (!first) throw new InputError([{ file: 'meshsim', line: 1, col: 1, severity: 'error', message: 'merge: give at least one directory' }]);
+  if (!first)
+    throw new InputError([{ file: 'meshsim', line: 1, col: 1, severity: 'error', message: 'merge: give at least one directory' }]);
   const grid = (s: SweepJson) => JSON.stringify([s.scenario, s.axes, s.seeds, s.total_points]);
   const byIndex = new Map<number, PointResult>();
   for (const { file, sweep } of parts) {
     if (grid(sweep) !== grid(first.sweep)) {
-      throw new InputError([{ file, line: 1, col: 1, severity: 'error', message: `merge: ${file} is from another sweep (scenario, --set axes, seeds or size differ from ${first.file})` }]);
+      throw new InputError([
+        {
+          file,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `merge: ${file} is from another sweep (scenario, --set axes, seeds or size differ from ${first.file})`,
+        },
+      ]);
     }
     for (const p of sweep.points) {
       const seen = byIndex.get(p.index);

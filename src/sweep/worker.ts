@@ -7,7 +7,9 @@ for (const job of workerData as PointJob[]) {
   try {
     parentPort?.postMessage({ ok: runPoint(job) });
   } catch (e) {
-    parentPort?.postMessage(e instanceof InputError ? { input: e.diagnostics } : { fail: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    parentPort?.postMessage(
+      e instanceof InputError ? { input: e.diagnostics } : { fail: e instanceof Error ? (e.stack ?? e.message) : String(e) },
+    );
     break;
   }
 }

@@ -7,7 +7,10 @@ export class EdgeStats {
   mtlsCalls = 0;
   /** Calls that crossed the network (not answered locally by the client's proxy). */
   networkCalls = 0;
-  constructor(readonly source: string, readonly destination: string) {}
+  constructor(
+    readonly source: string,
+    readonly destination: string,
+  ) {}
 
   record(status: number, flags: string, latencyUs: number, version: string | undefined, mtls: boolean, local = false): void {
     if (!local) this.networkCalls++;
@@ -30,7 +33,9 @@ export class EdgeTable {
 
   /** Edges in a stable order (source, then destination). */
   sorted(): EdgeStats[] {
-    return [...this.edges.values()].flatMap((m) => [...m.values()]).sort((a, b) => (a.source === b.source ? cmp(a.destination, b.destination) : cmp(a.source, b.source)));
+    return [...this.edges.values()]
+      .flatMap((m) => [...m.values()])
+      .sort((a, b) => (a.source === b.source ? cmp(a.destination, b.destination) : cmp(a.source, b.source)));
   }
 }
 

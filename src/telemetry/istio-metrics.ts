@@ -19,7 +19,9 @@ import type { Caller, ClientRt, PodRt } from '../world/entities.js';
 import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
 
 /** Envoy's default histogram buckets (ms for durations, bytes for sizes). semantics.md §11 */
-export const ENVOY_BUCKETS: readonly number[] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+export const ENVOY_BUCKETS: readonly number[] = [
+  0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+];
 
 export const DEFAULT_SCRAPE_INTERVAL_US = 15e6;
 
@@ -75,10 +77,22 @@ export const spiffe = (namespace: string, serviceAccount: string): string => `sp
 export function identityOf(c: Caller): Identity {
   if (isPod(c)) {
     const svc = c.service.model;
-    return { workload: `${svc.name}-${c.version.name}`, namespace: c.namespace, app: svc.name, version: c.version.name, principal: spiffe(c.namespace, c.serviceAccount) };
+    return {
+      workload: `${svc.name}-${c.version.name}`,
+      namespace: c.namespace,
+      app: svc.name,
+      version: c.version.name,
+      principal: spiffe(c.namespace, c.serviceAccount),
+    };
   }
   const w = (c as ClientRt).model;
-  return { workload: w?.name ?? c.edgeName, namespace: c.namespace, app: w?.name ?? c.edgeName, version: 'unknown', principal: spiffe(c.namespace, c.serviceAccount) };
+  return {
+    workload: w?.name ?? c.edgeName,
+    namespace: c.namespace,
+    app: w?.name ?? c.edgeName,
+    version: 'unknown',
+    principal: spiffe(c.namespace, c.serviceAccount),
+  };
 }
 
 /** Name of the application a caller is (the service for pods, the workload for clients). */
@@ -107,12 +121,29 @@ const protocolOf = (call: AppCall): string => (call.service.model.protocol === '
 /** Label names in the order they are written (Istio's order; the writers sort series, not labels). */
 export const ISTIO_LABELS = [
   'reporter',
-  'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
-  'source_canonical_service', 'source_canonical_revision', 'source_cluster',
-  'destination_workload', 'destination_workload_namespace', 'destination_principal', 'destination_app', 'destination_version',
-  'destination_service', 'destination_service_name', 'destination_service_namespace',
-  'destination_canonical_service', 'destination_canonical_revision', 'destination_cluster',
-  'request_protocol', 'response_code', 'response_flags', 'connection_security_policy',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_canonical_service',
+  'source_canonical_revision',
+  'source_cluster',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_canonical_service',
+  'destination_canonical_revision',
+  'destination_cluster',
+  'request_protocol',
+  'response_code',
+  'response_flags',
+  'connection_security_policy',
 ] as const;
 
 const NB = ENVOY_BUCKETS.length + 1;
@@ -171,7 +202,10 @@ export class IstioMetricsObserver implements RunObserver {
   /** Times of every snapshot taken (µs), in order. */
   readonly scrapeTimesUs: number[] = [];
 
-  constructor(private readonly scenario: Scenario, opts: IstioMetricsOptions = {}) {
+  constructor(
+    private readonly scenario: Scenario,
+    opts: IstioMetricsOptions = {},
+  ) {
     this.intervalUs = opts.scrapeIntervalUs ?? DEFAULT_SCRAPE_INTERVAL_US;
     this.countFromUs = opts.countFromUs ?? scenario.warmupUs;
     this.meshed = (opts.mode ?? scenario.mesh.mode) !== 'none';
@@ -234,14 +268,27 @@ export class IstioMetricsObserver implements RunObserver {
     const source = reporter !== 'destination';
     return this.seriesState([
       reporter,
-      src.workload, src.namespace, source ? (srcMeshed ? src.principal : 'unknown') : (mtls ? src.principal : 'unknown'),
-      src.app, src.version, src.app, src.version === 'unknown' ? 'latest' : src.version, 'Kubernetes',
-      dst?.workload ?? 'unknown', dst?.namespace ?? 'unknown',
-      source ? (mtls && dst ? dst.principal : 'unknown') : (dstMeshed && dst ? dst.principal : 'unknown'),
-      dst?.app ?? 'unknown', dst?.version ?? 'unknown',
-      svc.fqdn, svc.name, svc.namespace,
-      dst?.app ?? 'unknown', dst?.version ?? 'latest', 'Kubernetes',
-      protocolOf(call), String(status),
+      src.workload,
+      src.namespace,
+      source ? (srcMeshed ? src.principal : 'unknown') : mtls ? src.principal : 'unknown',
+      src.app,
+      src.version,
+      src.app,
+      src.version === 'unknown' ? 'latest' : src.version,
+      'Kubernetes',
+      dst?.workload ?? 'unknown',
+      dst?.namespace ?? 'unknown',
+      source ? (mtls && dst ? dst.principal : 'unknown') : dstMeshed && dst ? dst.principal : 'unknown',
+      dst?.app ?? 'unknown',
+      dst?.version ?? 'unknown',
+      svc.fqdn,
+      svc.name,
+      svc.namespace,
+      dst?.app ?? 'unknown',
+      dst?.version ?? 'latest',
+      'Kubernetes',
+      protocolOf(call),
+      String(status),
       // The server side sees no client-side flag; Istio's connection_security_policy is only known there.
       source ? (flags === '' ? '-' : flags) : '-',
       reporter === 'source' ? 'unknown' : mtls ? 'mutual_tls' : 'none',
@@ -262,7 +309,11 @@ export class IstioMetricsObserver implements RunObserver {
     if (!s) {
       s = {
         labels: ISTIO_LABELS.map((n, i) => [n, values[i] as string] as const),
-        requests: 0, duration: new Hist(), reqBytes: new Hist(), respBytes: new Hist(), dirty: true,
+        requests: 0,
+        duration: new Hist(),
+        reqBytes: new Hist(),
+        respBytes: new Hist(),
+        dirty: true,
         // A new series starts from 0 at the previous scrape, so rate() and increase() see its first requests.
         points: [{ tUs: this.lastSnapshotUs, requests: 0, duration: EMPTY_HIST, reqBytes: EMPTY_HIST, respBytes: EMPTY_HIST }],
       };
@@ -278,7 +329,13 @@ export class IstioMetricsObserver implements RunObserver {
         s.points.push({ ...last, tUs });
         continue;
       }
-      s.points.push({ tUs, requests: s.requests, duration: s.duration.freeze(3), reqBytes: s.reqBytes.freeze(0), respBytes: s.respBytes.freeze(0) });
+      s.points.push({
+        tUs,
+        requests: s.requests,
+        duration: s.duration.freeze(3),
+        reqBytes: s.reqBytes.freeze(0),
+        respBytes: s.respBytes.freeze(0),
+      });
       s.dirty = false;
     }
     this.scrapeTimesUs.push(tUs);
@@ -301,15 +358,46 @@ export class IstioMetricsObserver implements RunObserver {
   families(): MetricFamily[] {
     if (!this.finished) throw new Error('IstioMetricsObserver.families() before finish()');
     const states = [...this.series.values()].sort((a, b) => compareLabels(a.labels, b.labels));
-    const fam = (name: string, type: MetricFamily['type'], help: string, pick: (p: SeriesState['points'][number]) => MetricPoint, unit?: string): MetricFamily => ({
-      name, type, help, unit, buckets: type === 'histogram' ? ENVOY_BUCKETS : undefined,
+    const fam = (
+      name: string,
+      type: MetricFamily['type'],
+      help: string,
+      pick: (p: SeriesState['points'][number]) => MetricPoint,
+      unit?: string,
+    ): MetricFamily => ({
+      name,
+      type,
+      help,
+      unit,
+      buckets: type === 'histogram' ? ENVOY_BUCKETS : undefined,
       series: states.map((s) => ({ labels: s.labels, points: s.points.map(pick) })),
     });
     return [
-      fam('istio_request_bytes', 'histogram', 'Sizes of HTTP request bodies, as reported by the Istio proxies (simulated).', (p) => ({ tUs: p.tUs, hist: p.reqBytes }), 'bytes'),
-      fam('istio_request_duration_milliseconds', 'histogram', 'Durations of HTTP requests in milliseconds, as reported by the Istio proxies (simulated).', (p) => ({ tUs: p.tUs, hist: p.duration }), 'milliseconds'),
-      fam('istio_requests', 'counter', 'HTTP requests, as reported by the Istio proxies (simulated).', (p) => ({ tUs: p.tUs, value: p.requests })),
-      fam('istio_response_bytes', 'histogram', 'Sizes of HTTP response bodies, as reported by the Istio proxies (simulated).', (p) => ({ tUs: p.tUs, hist: p.respBytes }), 'bytes'),
+      fam(
+        'istio_request_bytes',
+        'histogram',
+        'Sizes of HTTP request bodies, as reported by the Istio proxies (simulated).',
+        (p) => ({ tUs: p.tUs, hist: p.reqBytes }),
+        'bytes',
+      ),
+      fam(
+        'istio_request_duration_milliseconds',
+        'histogram',
+        'Durations of HTTP requests in milliseconds, as reported by the Istio proxies (simulated).',
+        (p) => ({ tUs: p.tUs, hist: p.duration }),
+        'milliseconds',
+      ),
+      fam('istio_requests', 'counter', 'HTTP requests, as reported by the Istio proxies (simulated).', (p) => ({
+        tUs: p.tUs,
+        value: p.requests,
+      })),
+      fam(
+        'istio_response_bytes',
+        'histogram',
+        'Sizes of HTTP response bodies, as reported by the Istio proxies (simulated).',
+        (p) => ({ tUs: p.tUs, hist: p.respBytes }),
+        'bytes',
+      ),
     ];
   }
 }

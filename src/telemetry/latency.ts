@@ -4,7 +4,14 @@
  */
 import * as hdr from 'hdr-histogram-js';
 
-export interface LatencySummary { mean: number; p50: number; p90: number; p99: number; p999: number; max: number }
+export interface LatencySummary {
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
 
 /** One hour in microseconds: longer latencies are clamped (a run this long is not a latency). */
 const HIGHEST_US = 3_600_000_000;

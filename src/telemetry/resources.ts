@@ -10,9 +10,20 @@ import type { Proxy } from '../dataplane/proxy.js';
 import type { Cluster } from '../world/build.js';
 
 /** What resource accounting reads, at the moment it is taken (the run's horizon). */
-export interface UsageInputs { cluster: Cluster; plane: MeshPlane; profile: CostProfile; mode: MeshMode; nowUs: number }
+export interface UsageInputs {
+  cluster: Cluster;
+  plane: MeshPlane;
+  profile: CostProfile;
+  mode: MeshMode;
+  nowUs: number;
+}
 
-export interface ComponentUsage { instances: number; cpu_cores: number; memory_mib: number; monthly_cost_usd: number }
+export interface ComponentUsage {
+  instances: number;
+  cpu_cores: number;
+  memory_mib: number;
+  monthly_cost_usd: number;
+}
 
 const MIB = 1024 * 1024;
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -31,8 +42,9 @@ export function proxyMemoryBytes(p: Proxy, s: UsageInputs): number {
     const svc = services.find((x) => x.waypoint === p);
     config = (1 + c.builtinClusters) * c.memPerClusterKB * 1e3 + (svc?.pods.length ?? 0) * c.memPerEndpointKB * 1e3;
   } else {
-    const workloads = services.reduce((n, svc) => n + svc.pods.filter((pod) => pod.node === p.node).length, 0)
-      + s.cluster.clients.filter((cl) => cl.node === p.node).length;
+    const workloads =
+      services.reduce((n, svc) => n + svc.pods.filter((pod) => pod.node === p.node).length, 0) +
+      s.cluster.clients.filter((cl) => cl.node === p.node).length;
     config = workloads * c.memPerWorkloadKB * 1e3;
   }
   return c.baseMemoryMB * 1e6 + config + p.connections.mean(now) * c.memPerConnectionKB * 1e3;
@@ -41,7 +53,8 @@ export function proxyMemoryBytes(p: Proxy, s: UsageInputs): number {
 export function resourceUsage(s: UsageInputs): Record<string, ComponentUsage> {
   const durationUs = s.nowUs;
   const prices = s.profile.prices;
-  const cost = (cores: number, mib: number) => round((cores * prices.vcpuHourUsd + (mib / 1024) * prices.gibHourUsd) * prices.hoursPerMonth, 2);
+  const cost = (cores: number, mib: number) =>
+    round((cores * prices.vcpuHourUsd + (mib / 1024) * prices.gibHourUsd) * prices.hoursPerMonth, 2);
   const out: Record<string, ComponentUsage> = {};
   const put = (name: string, instances: number, cores: number, bytes: number) => {
     const mib = bytes / MIB;
@@ -49,16 +62,22 @@ export function resourceUsage(s: UsageInputs): Record<string, ComponentUsage> {
   };
 
   const pods = s.cluster.serviceList.flatMap((svc) => svc.pods);
-  put('app', pods.length,
+  put(
+    'app',
+    pods.length,
     pods.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
-    pods.reduce((n, p) => n + p.service.model.resources.requestMemoryBytes, 0));
+    pods.reduce((n, p) => n + p.service.model.resources.requestMemoryBytes, 0),
+  );
 
   for (const kind of ['sidecar', 'ztunnel', 'waypoint'] as const) {
     const proxies = s.plane.proxies.filter((p) => p.kind === kind);
     if (proxies.length === 0) continue;
-    put(kind, proxies.length,
+    put(
+      kind,
+      proxies.length,
       proxies.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
-      proxies.reduce((n, p) => n + proxyMemoryBytes(p, s), 0));
+      proxies.reduce((n, p) => n + proxyMemoryBytes(p, s), 0),
+    );
   }
 
   if (s.mode !== 'none') {

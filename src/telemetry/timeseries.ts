@@ -12,7 +12,10 @@ import { succeeded } from './requests.js';
 import type { CallRecord, RunObserver } from './observer.js';
 
 /** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */
-const NICE_WIDTHS_US = [1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 10e6, 15e6, 30e6, 60e6, 120e6, 300e6, 600e6, 900e6, 1800e6, 3600e6, 7200e6, 21600e6, 43200e6, 86400e6];
+const NICE_WIDTHS_US = [
+  1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 10e6, 15e6, 30e6, 60e6, 120e6, 300e6, 600e6, 900e6, 1800e6, 3600e6, 7200e6,
+  21600e6, 43200e6, 86400e6,
+];
 
 /** Buckets aimed at over a run, and the most ever used. */
 export const TARGET_BUCKETS = 200;
@@ -83,7 +86,14 @@ interface Bucket {
   latency: LogHistogram;
 }
 
-interface EdgeSeries { source: string; destination: string; requests: Float64Array; errors: Float64Array; latency: LogHistogram[]; versions: Map<string, Float64Array> }
+interface EdgeSeries {
+  source: string;
+  destination: string;
+  requests: Float64Array;
+  errors: Float64Array;
+  latency: LogHistogram[];
+  versions: Map<string, Float64Array>;
+}
 
 /** One time bucket as the report reads it; times in simulated seconds, latency in ms. */
 export interface BucketJson {
@@ -98,11 +108,21 @@ export interface BucketJson {
 }
 
 /** A window of whole buckets (see LATENCY_WINDOW_SAMPLES): end-user latency percentiles in ms. */
-export interface WindowJson { t_s: number; end_s: number; requests: number; latency_ms: { p50: number; p90: number; p99: number; max: number } | null }
+export interface WindowJson {
+  t_s: number;
+  end_s: number;
+  requests: number;
+  latency_ms: { p50: number; p90: number; p99: number; max: number } | null;
+}
 
 /** One edge per window: calls per second, failed calls, p99 of the calls (ms). */
 export interface EdgeWindowsJson {
-  source: string; destination: string; requests: number; rps: number[]; errors: number[]; p99_ms: (number | null)[];
+  source: string;
+  destination: string;
+  requests: number;
+  rps: number[];
+  errors: number[];
+  p99_ms: (number | null)[];
   /** Calls per second per destination version (present when more than one version answered): the canary view. */
   by_version_rps?: Record<string, number[]>;
 }
@@ -127,11 +147,19 @@ export class TimeSeriesObserver implements RunObserver {
   private readonly buckets: Bucket[];
   private readonly edges = new Map<string, EdgeSeries>();
 
-  constructor(readonly durationUs: number, readonly warmupUs = 0) {
+  constructor(
+    readonly durationUs: number,
+    readonly warmupUs = 0,
+  ) {
     this.widthUs = bucketWidthUs(durationUs);
     this.count = Math.max(1, Math.ceil(durationUs / this.widthUs));
     this.buckets = Array.from({ length: this.count }, () => ({
-      requests: 0, errors: 0, byClass: new Map(), byCode: new Map(), byFlag: new Map(), latency: new LogHistogram(),
+      requests: 0,
+      errors: 0,
+      byClass: new Map(),
+      byCode: new Map(),
+      byFlag: new Map(),
+      latency: new LogHistogram(),
     }));
   }
 
@@ -146,7 +174,14 @@ export class TimeSeriesObserver implements RunObserver {
     const key = `${r.call.caller.edgeName}\u0000${r.call.service.model.key}`;
     let e = this.edges.get(key);
     if (!e) {
-      e = { source: r.call.caller.edgeName, destination: r.call.service.model.key, requests: new Float64Array(this.count), errors: new Float64Array(this.count), latency: [], versions: new Map() };
+      e = {
+        source: r.call.caller.edgeName,
+        destination: r.call.service.model.key,
+        requests: new Float64Array(this.count),
+        errors: new Float64Array(this.count),
+        latency: [],
+        versions: new Map(),
+      };
       this.edges.set(key, e);
     }
     (e.requests as Float64Array)[i]++;
@@ -174,7 +209,8 @@ export class TimeSeriesObserver implements RunObserver {
 
   toJson(): TimeSeriesJson {
     const widthS = this.widthUs / 1e6;
-    const sortedObj = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    const sortedObj = (m: Map<string, number>) =>
+      Object.fromEntries([...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
     const buckets: BucketJson[] = this.buckets.map((b, i) => {
       const start = (i * this.widthUs) / 1e6;
       const end = Math.min(this.durationUs, (i + 1) * this.widthUs) / 1e6;
@@ -192,7 +228,10 @@ export class TimeSeriesObserver implements RunObserver {
     });
     const total = this.buckets.reduce((n, b) => n + b.latency.count, 0);
     const perBucket = total / this.count;
-    const k = Math.max(1, Math.min(Math.ceil(LATENCY_WINDOW_SAMPLES / Math.max(1e-9, perBucket)), Math.floor(this.count / MIN_LATENCY_WINDOWS)));
+    const k = Math.max(
+      1,
+      Math.min(Math.ceil(LATENCY_WINDOW_SAMPLES / Math.max(1e-9, perBucket)), Math.floor(this.count / MIN_LATENCY_WINDOWS)),
+    );
     const windows: WindowJson[] = [];
     const groups: [number, number][] = [];
     for (let i = 0; i < this.count; i += k) {
@@ -204,12 +243,15 @@ export class TimeSeriesObserver implements RunObserver {
         t_s: round((i * this.widthUs) / 1e6, 6),
         end_s: round(Math.min(this.durationUs, end * this.widthUs) / 1e6, 6),
         requests: h.count,
-        latency_ms: h.count === 0 ? null : {
-          p50: round(h.percentileUs(50) / 1000, 3),
-          p90: round(h.percentileUs(90) / 1000, 3),
-          p99: round(h.percentileUs(99) / 1000, 3),
-          max: round(h.percentileUs(100) / 1000, 3),
-        },
+        latency_ms:
+          h.count === 0
+            ? null
+            : {
+                p50: round(h.percentileUs(50) / 1000, 3),
+                p90: round(h.percentileUs(90) / 1000, 3),
+                p99: round(h.percentileUs(99) / 1000, 3),
+                max: round(h.percentileUs(100) / 1000, 3),
+              },
       });
     }
     const edges = [...this.edges.values()]
@@ -233,19 +275,40 @@ export class TimeSeriesObserver implements RunObserver {
           errors.push(x);
           p99.push(h.count ? round(h.percentileUs(99) / 1000, 3) : null);
         });
-        const json: EdgeWindowsJson = { source: e.source, destination: e.destination, requests: [...e.requests].reduce((a, b) => a + b, 0), rps: calls, errors, p99_ms: p99 };
+        const json: EdgeWindowsJson = {
+          source: e.source,
+          destination: e.destination,
+          requests: [...e.requests].reduce((a, b) => a + b, 0),
+          rps: calls,
+          errors,
+          p99_ms: p99,
+        };
         if (e.versions.size > 1) {
-          json.by_version_rps = Object.fromEntries([...e.versions.entries()].sort((a, b) => cmp(a[0], b[0])).map(([v, counts]) =>
-            [v, groups.map(([i, end], w) => {
-              let n = 0;
-              for (let j = i; j < end; j++) n += counts[j] as number;
-              const win = windows[w] as WindowJson;
-              return round(n / Math.max(1e-9, win.end_s - win.t_s), 3);
-            })]));
+          json.by_version_rps = Object.fromEntries(
+            [...e.versions.entries()]
+              .sort((a, b) => cmp(a[0], b[0]))
+              .map(([v, counts]) => [
+                v,
+                groups.map(([i, end], w) => {
+                  let n = 0;
+                  for (let j = i; j < end; j++) n += counts[j] as number;
+                  const win = windows[w] as WindowJson;
+                  return round(n / Math.max(1e-9, win.end_s - win.t_s), 3);
+                }),
+              ]),
+          );
         }
         return json;
       });
-    return { bucket_s: widthS, duration_s: this.durationUs / 1e6, warmup_s: this.warmupUs / 1e6, buckets, window_s: round(k * widthS, 6), windows, edges };
+    return {
+      bucket_s: widthS,
+      duration_s: this.durationUs / 1e6,
+      warmup_s: this.warmupUs / 1e6,
+      buckets,
+      window_s: round(k * widthS, 6),
+      windows,
+      edges,
+    };
   }
 }
 

@@ -86,7 +86,8 @@ export function traceRoot(call: AppCall): AppCall {
 
 /** The end-user request a call is part of (x-request-id travels as far as the trace context). */
 export const traceIdOf = (seed: number, root: AppCall): string => hexId(seed, root.id, 2, 4);
-export const spanIdOf = (seed: number, callId: number, kind: 'client' | 'server'): string => hexId(seed, callId, kind === 'client' ? 3 : 4, 2);
+export const spanIdOf = (seed: number, callId: number, kind: 'client' | 'server'): string =>
+  hexId(seed, callId, kind === 'client' ? 3 : 4, 2);
 
 export function requestIdOf(seed: number, root: AppCall): string {
   const h = hexId(seed, root.id, 5, 4);
@@ -100,7 +101,10 @@ export interface TraceOptions {
   maxTraces?: number;
 }
 
-interface Kept { root: AppCall; records: CallRecord[] }
+interface Kept {
+  root: AppCall;
+  records: CallRecord[];
+}
 
 export class TraceObserver implements RunObserver {
   readonly sampleRate: number;
@@ -171,8 +175,19 @@ export class TraceObserver implements RunObserver {
           { key: 'istio.mesh_id', value: 'cluster.local' },
         ];
         spans.push({
-          traceId, spanId: clientId, parentSpanId, kind: 'client', serviceName: appName(call.caller), namespace: call.caller.namespace, name,
-          startUs: call.startUs, endUs: r.endUs, status: r.status, flags: r.flags, callId: call.id, requestId,
+          traceId,
+          spanId: clientId,
+          parentSpanId,
+          kind: 'client',
+          serviceName: appName(call.caller),
+          namespace: call.caller.namespace,
+          name,
+          startUs: call.startUs,
+          endUs: r.endUs,
+          status: r.status,
+          flags: r.flags,
+          callId: call.id,
+          requestId,
           attributes: [
             ...common,
             { key: 'upstream_cluster', value: `outbound|${svc.port}||${svc.fqdn}` },
@@ -189,8 +204,19 @@ export class TraceObserver implements RunObserver {
           const dst = identityOf(r.pod);
           const w = serverWindowUs(r, this.opts.network);
           spans.push({
-            traceId, spanId: spanIdOf(seed, call.id, 'server'), parentSpanId: clientId, kind: 'server', serviceName: svc.name, namespace: svc.namespace, name,
-            startUs: w.startUs, endUs: w.endUs, status: r.status, flags: '', callId: call.id, requestId,
+            traceId,
+            spanId: spanIdOf(seed, call.id, 'server'),
+            parentSpanId: clientId,
+            kind: 'server',
+            serviceName: svc.name,
+            namespace: svc.namespace,
+            name,
+            startUs: w.startUs,
+            endUs: w.endUs,
+            status: r.status,
+            flags: '',
+            callId: call.id,
+            requestId,
             attributes: [
               ...common.map((a) => (a.key === 'response_flags' ? { key: a.key, value: '-' } : a)),
               { key: 'upstream_cluster', value: `inbound|${svc.port}||` },

@@ -82,14 +82,14 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluste
   const clients: ClientRt[] = scenario.workloads.map((w) => {
     const node = nodeFor(nodes, `workload/${w.name}`, 0, w.from.node);
     return {
-    name: `${w.name}-client`,
-    edgeName: w.name,
-    model: w,
-    node,
-    ip: ipOn(node),
-    inMesh: w.from.inMesh,
-    namespace: w.from.namespace,
-    serviceAccount: w.from.serviceAccount,
+      name: `${w.name}-client`,
+      edgeName: w.name,
+      model: w,
+      node,
+      ip: ipOn(node),
+      inMesh: w.from.inMesh,
+      namespace: w.from.namespace,
+      serviceAccount: w.from.serviceAccount,
     };
   });
   return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients };

@@ -8,7 +8,14 @@ import type { AppCall } from './call.js';
 import type { Caller, PodRt, ServiceRt } from './entities.js';
 
 /** How a pod's app reaches another service; the data plane of the current mode implements it. */
-export type CallOut = (caller: Caller, target: ServiceRt, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number) => void;
+export type CallOut = (
+  caller: Caller,
+  target: ServiceRt,
+  call: CallModel,
+  parent: AppCall,
+  done: (status: number) => void,
+  timeoutUs?: number,
+) => void;
 
 /** One request being served by a pod; settled once, by its answer or by a crash. */
 interface Work {
@@ -32,7 +39,11 @@ export class PodBehaviour {
   /** Work in progress or waiting, per pod, so a crash can reset it all at once. */
   private readonly inFlight = new Map<PodRt, Set<Work>>();
 
-  constructor(private readonly sim: Simulator, private readonly callOut: CallOut, private readonly warmupUs: number) {}
+  constructor(
+    private readonly sim: Simulator,
+    private readonly callOut: CallOut,
+    private readonly warmupUs: number,
+  ) {}
 
   /** A request has reached the pod's application port. `respond(0)` means the connection was reset. */
   deliver(pod: PodRt, call: AppCall, respond: (status: number) => void, mtls = false): void {
@@ -102,14 +113,22 @@ export class PodBehaviour {
     const target = this.resolve(call.service);
     let retriesLeft = call.retries;
     // The app's own client: a timeout gives up on the call (status 0); failures are retried as configured.
-    const attempt = (): void => this.callOut(work.pod, target, call, work.call, (status) => {
-      if (work.settled) return;
-      if (isFailure(status) && retriesLeft > 0) {
-        retriesLeft--;
-        attempt();
-      } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
-      else this.nextCall(work);
-    }, call.timeoutUs);
+    const attempt = (): void =>
+      this.callOut(
+        work.pod,
+        target,
+        call,
+        work.call,
+        (status) => {
+          if (work.settled) return;
+          if (isFailure(status) && retriesLeft > 0) {
+            retriesLeft--;
+            attempt();
+          } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
+          else this.nextCall(work);
+        },
+        call.timeoutUs,
+      );
     attempt();
   }
 
@@ -140,7 +159,14 @@ export class PodBehaviour {
 }
 
 /** One request as the pod (and its server-side proxy) saw it: every attempt, retries included. */
-export interface ServedRecord { pod: PodRt; call: AppCall; status: number; arrivedUs: number; endUs: number; mtls: boolean }
+export interface ServedRecord {
+  pod: PodRt;
+  call: AppCall;
+  status: number;
+  arrivedUs: number;
+  endUs: number;
+  mtls: boolean;
+}
 
 const callsFrom = (call: CallModel, pod: PodRt) => call.versions === undefined || call.versions.includes(pod.version.name);
 

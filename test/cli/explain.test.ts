@@ -12,7 +12,9 @@ describe('meshsim explain', () => {
     const times = [...r.stdout.matchAll(/^t=(\d+\.\d+)s/gm)].map((m) => Number(m[1]));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(r.stdout).toMatch(/fault starts: errorRate 1 status 503 on payment pod 0/);
-    expect(r.stdout).toMatch(/ejects payment-v1-0 from outbound\|8080\|\|payment\.default\.svc\.cluster\.local: CONSECUTIVE_5XX \(ejection #1/);
+    expect(r.stdout).toMatch(
+      /ejects payment-v1-0 from outbound\|8080\|\|payment\.default\.svc\.cluster\.local: CONSECUTIVE_5XX \(ejection #1/,
+    );
     expect(r.stdout).toMatch(/brings payment-v1-0 back/);
     expect(r.stdout).toMatch(/In all: \d+ end-user requests/);
   });

@@ -8,7 +8,17 @@ import { repoPath } from '../dataplane/run-scenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshsim-sweep-'));
 const cli = (...args: string[]) => spawnSync(process.execPath, [repoPath('bin/meshsim.js'), ...args], { encoding: 'utf8' });
-const GRID = [repoPath('scenarios/three-tier.yaml'), '--set', 'spec.workload[0].rate=100,300', '--set', 'spec.mesh.mode=none,sidecar', '--seeds', '2', '--duration', '8s'];
+const GRID = [
+  repoPath('scenarios/three-tier.yaml'),
+  '--set',
+  'spec.workload[0].rate=100,300',
+  '--set',
+  'spec.mesh.mode=none,sidecar',
+  '--seeds',
+  '2',
+  '--duration',
+  '8s',
+];
 const read = (dir: string) => readFileSync(join(dir, 'sweep.json'), 'utf8');
 
 describe('meshsim sweep', () => {
@@ -19,7 +29,16 @@ describe('meshsim sweep', () => {
     const s = JSON.parse(read(out));
     expect(s.total_points).toBe(8);
     expect(s.points.map((p: { index: number }) => p.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(s.points.map((p: { mode: string }) => p.mode)).toEqual(['none', 'none', 'sidecar', 'sidecar', 'none', 'none', 'sidecar', 'sidecar']);
+    expect(s.points.map((p: { mode: string }) => p.mode)).toEqual([
+      'none',
+      'none',
+      'sidecar',
+      'sidecar',
+      'none',
+      'none',
+      'sidecar',
+      'sidecar',
+    ]);
     expect(s.points.map((p: { seed: number }) => p.seed)).toEqual([42, 43, 42, 43, 42, 43, 42, 43]);
     // Three times the rate, about three times the requests.
     expect(s.points[4].requests.total / s.points[0].requests.total).toBeGreaterThan(2.5);
@@ -47,11 +66,24 @@ describe('meshsim sweep', () => {
     const bad = cli('sweep', repoPath('scenarios/three-tier.yaml'), '--set', 'rate', '--out', join(tmp, 'bad'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/error: --set: expected PATH=V1,V2/);
-    const unknown = cli('sweep', repoPath('scenarios/three-tier.yaml'), '--set', 'spec.mesh.colour=red', '--workers', '1', '--duration', '8s', '--out', join(tmp, 'unknown'));
+    const unknown = cli(
+      'sweep',
+      repoPath('scenarios/three-tier.yaml'),
+      '--set',
+      'spec.mesh.colour=red',
+      '--workers',
+      '1',
+      '--duration',
+      '8s',
+      '--out',
+      join(tmp, 'unknown'),
+    );
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/with --set spec\.mesh\.colour=red: .*unknown field "colour"/);
     const other = join(tmp, 'other');
-    expect(cli('sweep', repoPath('scenarios/three-tier.yaml'), '--set', 'spec.workload[0].rate=50', '--duration', '8s', '--out', other).status).toBe(0);
+    expect(
+      cli('sweep', repoPath('scenarios/three-tier.yaml'), '--set', 'spec.workload[0].rate=50', '--duration', '8s', '--out', other).status,
+    ).toBe(0);
     const m = cli('merge', join(tmp, 's1'), other, '--out', join(tmp, 'nope'));
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/is from another sweep/);

@@ -18,7 +18,11 @@ const MM1 = join(ROOT, 'scenarios', 'mm1.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'meshsim-bad-input-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface CliResult { code: number; stdout: string; stderr: string }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[]): Promise<CliResult> {
   return new Promise((done, fail) => {
@@ -82,105 +86,122 @@ const CASES: BadCase[] = [
   {
     what: 'YAML syntax error (compact nested map)',
     text: withLine(6, '  duration: 5s: 6s'),
-    line: 6, col: 13, // the value "5s: 6s" starts after "  duration: " (12 characters)
+    line: 6,
+    col: 13, // the value "5s: 6s" starts after "  duration: " (12 characters)
     contains: ['invalid YAML'],
   },
   {
     what: 'a duplicate key',
     text: withLine(19, ['      rate: 10', '      rate: 20']),
-    line: 20, col: 7, // the second "rate" key
+    line: 20,
+    col: 7, // the second "rate" key
     contains: ['invalid YAML', 'unique'],
   },
   {
     what: 'unknown field, with a did-you-mean',
     text: withLine(12, '      concurency: 2'),
-    line: 12, col: 7, // the misspelt key itself
+    line: 12,
+    col: 7, // the misspelt key itself
     contains: ['spec.services[0].concurency', 'unknown field', 'did you mean "concurrency"'],
   },
   {
     what: 'wrong type (string for an integer)',
     text: withLine(12, '      concurrency: many'),
-    line: 12, col: 20, // the value "many"
+    line: 12,
+    col: 20, // the value "many"
     contains: ['spec.services[0].concurrency', '"many"'],
   },
   {
     what: 'a bad duration ("5x")',
     text: withLine(6, '  duration: 5x'),
-    line: 6, col: 13,
+    line: 6,
+    col: 13,
     contains: ['spec.duration', '"5x"'],
   },
   {
     what: 'a duration given as a bare number',
     text: withLine(6, '  duration: 5'),
-    line: 6, col: 13,
+    line: 6,
+    col: 13,
     contains: ['spec.duration', 'duration', '5'],
   },
   {
     what: 'a negative rate',
     text: withLine(19, '      rate: -10'),
-    line: 19, col: 13,
+    line: 19,
+    col: 13,
     contains: ['spec.workload[0].rate', '-10'],
   },
   {
     what: 'an unknown workload target',
     text: withLine(18, '      target: paymnt'),
-    line: 18, col: 15,
+    line: 18,
+    col: 15,
     contains: ['spec.workload[0].target', '"paymnt"', 'did you mean "payment"'],
   },
   {
     what: 'an unknown called service',
     text: withLine(14, '      calls: [{service: ledgr}]'),
-    line: 14, col: 25, // "      calls: [{service: " is 24 characters
+    line: 14,
+    col: 25, // "      calls: [{service: " is 24 characters
     contains: ['spec.services[0].calls[0].service', '"ledgr"', 'did you mean "ledger"'],
   },
   {
     what: 'invalid DNS-1123 name "Payment_Svc"',
     text: withLine(4, '  name: Payment_Svc'),
-    line: 4, col: 9,
+    line: 4,
+    col: 9,
     contains: ['metadata.name', 'DNS-1123', '"Payment_Svc"'],
   },
   {
     what: 'invalid service name "Payment_Svc"',
     text: withLine(11, '    - name: Payment_Svc'),
-    line: 11, col: 13,
+    line: 11,
+    col: 13,
     contains: ['spec.services[0].name', '"Payment_Svc"'],
   },
   {
     what: 'an unknown distribution',
     text: withLine(13, '      serviceTime: {distribution: gamma, mean: 1ms}'),
-    line: 13, col: 35, // the value "gamma"
+    line: 13,
+    col: 35, // the value "gamma"
     contains: ['spec.services[0].serviceTime.distribution', 'unknown distribution'],
   },
   {
     what: 'an empty file',
     text: '',
-    line: 1, col: 1,
+    line: 1,
+    col: 1,
     contains: ['empty'],
     validateBug: 'validate reports an empty file as an error, like run',
   },
   {
     what: 'a file of comments only',
     text: '# nothing here yet\n',
-    line: 1, col: 1,
+    line: 1,
+    col: 1,
     contains: ['empty'],
     validateBug: 'validate reports an empty file as an error, like run',
   },
   {
     what: 'missing required field spec.duration',
     text: withLine(6, null),
-    line: 6, col: 3, // the spec mapping that lacks it (its first key, "mesh", after the deletion)
+    line: 6,
+    col: 3, // the spec mapping that lacks it (its first key, "mesh", after the deletion)
     contains: ['spec.duration', 'required'],
   },
   {
     what: 'an unknown mesh mode',
     text: withLine(7, '  mesh: {mode: istio}'),
-    line: 7, col: 16,
+    line: 7,
+    col: 16,
     contains: ['spec.mesh.mode', '"istio"', 'none', 'sidecar', 'ambient'],
   },
   {
     what: 'an unknown profile',
     text: withLine(7, '  mesh: {mode: none, profile: envoyx}'),
-    line: 7, col: 31,
+    line: 7,
+    col: 31,
     contains: ['spec.mesh.profile', '"envoyx"'],
   },
 ];
@@ -218,29 +239,32 @@ describe('bad scenario files', () => {
     expect(single.stdout).not.toMatch(STACK_FRAME);
   });
 
-  it.concurrent.for(CASES.map((c, i) => ({ ...c, ...(files[i] as { file: string; out: string }) })))('$what: exit 2, one positioned line at $line:$col, nothing written', async (c, { expect }) => {
-    const { file, out } = c;
-    const run = await cli(['run', file, '--out', out]);
-    expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).not.toMatch(STACK_FRAME);
-    expect(run.stdout).toBe('');
-    const errLines = lines(run.stderr);
-    expect(errLines, run.stderr).toHaveLength(1);
-    const line = errLines[0] as string;
-    const m = new RegExp(`^${escapeRegExp(file)}:(\\d+):(\\d+): error: (.+)$`).exec(line);
-    expect(m, line).not.toBeNull();
-    const [, l, col, message] = m as RegExpExecArray;
-    expect([Number(l), Number(col)], line).toEqual([c.line, c.col]);
-    for (const s of c.contains) expect(message, line).toContain(s);
-    expect(existsSync(out)).toBe(false);
+  it.concurrent.for(CASES.map((c, i) => ({ ...c, ...(files[i] as { file: string; out: string }) })))(
+    '$what: exit 2, one positioned line at $line:$col, nothing written',
+    async (c, { expect }) => {
+      const { file, out } = c;
+      const run = await cli(['run', file, '--out', out]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).not.toMatch(STACK_FRAME);
+      expect(run.stdout).toBe('');
+      const errLines = lines(run.stderr);
+      expect(errLines, run.stderr).toHaveLength(1);
+      const line = errLines[0] as string;
+      const m = new RegExp(`^${escapeRegExp(file)}:(\\d+):(\\d+): error: (.+)$`).exec(line);
+      expect(m, line).not.toBeNull();
+      const [, l, col, message] = m as RegExpExecArray;
+      expect([Number(l), Number(col)], line).toEqual([c.line, c.col]);
+      for (const s of c.contains) expect(message, line).toContain(s);
+      expect(existsSync(out)).toBe(false);
 
-    // validate reports the same diagnostic on stdout, and does not call the file ok.
-    if (c.validateBug) return;
-    const validate = await validated();
-    expect(validate.stdout).not.toMatch(STACK_FRAME);
-    expect(lines(validate.stdout)).toContain(line);
-    expect(lines(validate.stdout)).not.toContain(`${file}: ok`);
-  });
+      // validate reports the same diagnostic on stdout, and does not call the file ok.
+      if (c.validateBug) return;
+      const validate = await validated();
+      expect(validate.stdout).not.toMatch(STACK_FRAME);
+      expect(lines(validate.stdout)).toContain(line);
+      expect(lines(validate.stdout)).not.toContain(`${file}: ok`);
+    },
+  );
 
   it('reports a file that does not exist at 1:1 with exit 2', async () => {
     const file = join(tmp, 'no-such-file.yaml');

@@ -23,7 +23,9 @@ function cli(args: string[]) {
 /** A scenario whose inline istio block starts on line 13 (content on line 14). */
 function scenarioWith(istio: string, mode = 'sidecar'): string {
   const file = join(tmp, `s${n++}.yaml`);
-  writeFileSync(file, `apiVersion: meshsim.dev/v1alpha1
+  writeFileSync(
+    file,
+    `apiVersion: meshsim.dev/v1alpha1
 kind: Scenario
 metadata: {name: istio-check}
 spec:
@@ -37,13 +39,22 @@ spec:
       target: reviews
       rate: 10
   istio: |
-${istio.trim().split('\n').map((l) => `    ${l}`).join('\n')}
-`);
+${istio
+  .trim()
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
+`,
+  );
   return file;
 }
 
 // The fixtures live in ../shared beside the repository (as in CI); without it these tests skip.
-const fixtures = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml')).map((f) => join(FIXTURES, f)) : [];
+const fixtures = existsSync(FIXTURES)
+  ? readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join(FIXTURES, f))
+  : [];
 
 describe.skipIf(fixtures.length === 0)('Istio sample configs load unmodified (../shared/fixtures/istio)', () => {
   it.each(fixtures.map((f) => [f.split('/').pop(), f]))('%s passes meshsim validate', (_name, file) => {
@@ -57,7 +68,9 @@ describe.skipIf(fixtures.length === 0)('Istio sample configs load unmodified (..
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).not.toMatch(/destination host "reviews" is not a service/);
     // The sample with a rule after a catch-all gets Istio's warning.
-    expect(r.stdout).toMatch(/fault-injection-details-v1\.yaml:\d+:\d+: warning: .*rule #1 not used \(only the last rule can have no matches\)/);
+    expect(r.stdout).toMatch(
+      /fault-injection-details-v1\.yaml:\d+:\d+: warning: .*rule #1 not used \(only the last rule can have no matches\)/,
+    );
   });
 });
 
@@ -97,7 +110,9 @@ spec:
 `);
     const r = cli(['run', file, '--out', join(tmp, `out-r${n}`)]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: error: .*${message.replace(/[()]/g, '\\$&')}`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: error: .*${message.replace(/[()]/g, '\\$&')}`),
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -124,22 +139,28 @@ spec:
   });
 
   it('an unknown field in a VirtualService is an error; an unmodelled kind is a warning', () => {
-    const bad = cli(['validate', scenarioWith(`
+    const bad = cli([
+      'validate',
+      scenarioWith(`
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews}
 spec:
   hosts: [reviews]
   htp: []
-`)]);
+`),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/error: .*unknown field "htp"/);
-    const warn = cli(['validate', scenarioWith(`
+    const warn = cli([
+      'validate',
+      scenarioWith(`
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: ext}
 spec: {hosts: [example.com]}
-`)]);
+`),
+    ]);
     expect(warn.code).toBe(0);
     expect(warn.stdout).toMatch(/warning: ServiceEntry .* is not modelled/);
   });
@@ -165,7 +186,10 @@ spec:
   });
 
   it('an L7 AuthorizationPolicy bound to ztunnel', () => {
-    const r = cli(['validate', scenarioWith(`
+    const r = cli([
+      'validate',
+      scenarioWith(
+        `
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: get-only}
@@ -173,13 +197,18 @@ spec:
   selector: {matchLabels: {app: reviews}}
   action: ALLOW
   rules: [{to: [{operation: {methods: [GET]}}]}]
-`, 'ambient')]);
+`,
+        'ambient',
+      ),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/warning: AuthorizationPolicy default\/get-only: .*ztunnel/);
   });
 
   it('the deprecated consecutiveErrors field', () => {
-    const r = cli(['validate', scenarioWith(`
+    const r = cli([
+      'validate',
+      scenarioWith(`
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: reviews}
@@ -187,7 +216,8 @@ spec:
   host: reviews
   trafficPolicy:
     outlierDetection: {consecutiveErrors: 5, maxEjectionPercent: 100}
-`)]);
+`),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/warning: .*consecutive errors is deprecated/);
   });

@@ -20,7 +20,7 @@ import {
 } from '../../src/config/istio/security-schemas.js';
 import { outlierConfigFromIstio } from '../../src/policy/outlier.js';
 
-const failures = (r: { success: boolean; messages?: string[] }) => (r.success ? [] : r.messages ?? []);
+const failures = (r: { success: boolean; messages?: string[] }) => (r.success ? [] : (r.messages ?? []));
 
 describe('PeerAuthentication', () => {
   it('accepts the istio/api examples in v1 and v1beta1', () => {
@@ -60,12 +60,20 @@ spec:
   });
 
   it('rejects an unknown mTLS mode', () => {
-    expect(failures(parsePeerAuthentication(parse('{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: p}, spec: {mtls: {mode: STRICTT}}}'))))
-      .toEqual(['spec.mtls.mode: unknown mTLS mode: use UNSET, DISABLE, PERMISSIVE or STRICT (got "STRICTT")']);
+    expect(
+      failures(
+        parsePeerAuthentication(
+          parse('{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: p}, spec: {mtls: {mode: STRICTT}}}'),
+        ),
+      ),
+    ).toEqual(['spec.mtls.mode: unknown mTLS mode: use UNSET, DISABLE, PERMISSIVE or STRICT (got "STRICTT")']);
   });
 
   it('requires a selector for portLevelMtls and ports in 1..65535', () => {
-    expect(failures(parsePeerAuthentication(parse(`
+    expect(
+      failures(
+        parsePeerAuthentication(
+          parse(`
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
 metadata: {name: p}
@@ -73,18 +81,42 @@ spec:
   mtls: {mode: STRICT}
   portLevelMtls:
     0: {mode: PERMISSIVE}
-`)))).toEqual(['spec.portLevelMtls: portLevelMtls requires selector', 'spec.portLevelMtls.0: port must be between 1-65535 (got "0")']);
+`),
+        ),
+      ),
+    ).toEqual(['spec.portLevelMtls: portLevelMtls requires selector', 'spec.portLevelMtls.0: port must be between 1-65535 (got "0")']);
   });
 
   it('rejects unknown fields, wildcard selectors, wrong apiVersion and kind', () => {
     expect(peerAuthenticationSpec.safeParse({ mode: 'STRICT' }).success).toBe(false);
-    expect(failures(parsePeerAuthentication({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'p' }, spec: { mode: 'STRICT' } })))
-      .toEqual(['spec.mode: unknown field "mode"']);
-    expect(failures(parsePeerAuthentication({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'p' }, spec: { selector: { matchLabels: { app: 'web*' } } } })))
-      .toEqual(['spec.selector.matchLabels.app: wildcard not allowed in label value match']);
-    expect(failures(parsePeerAuthentication({ apiVersion: 'security.istio.io/v1alpha1', kind: 'PeerAuthentication', metadata: { name: 'p' } })))
-      .toEqual([expect.stringMatching(/^apiVersion: PeerAuthentication apiVersion must be security.istio.io\/v1 or security.istio.io\/v1beta1/)]);
-    expect(parsePeerAuthentication({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'p' } }).success).toBe(false);
+    expect(
+      failures(
+        parsePeerAuthentication({
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          metadata: { name: 'p' },
+          spec: { mode: 'STRICT' },
+        }),
+      ),
+    ).toEqual(['spec.mode: unknown field "mode"']);
+    expect(
+      failures(
+        parsePeerAuthentication({
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          metadata: { name: 'p' },
+          spec: { selector: { matchLabels: { app: 'web*' } } },
+        }),
+      ),
+    ).toEqual(['spec.selector.matchLabels.app: wildcard not allowed in label value match']);
+    expect(
+      failures(parsePeerAuthentication({ apiVersion: 'security.istio.io/v1alpha1', kind: 'PeerAuthentication', metadata: { name: 'p' } })),
+    ).toEqual([
+      expect.stringMatching(/^apiVersion: PeerAuthentication apiVersion must be security.istio.io\/v1 or security.istio.io\/v1beta1/),
+    ]);
+    expect(
+      parsePeerAuthentication({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'p' } }).success,
+    ).toBe(false);
   });
 });
 
@@ -169,31 +201,48 @@ spec:
   });
 
   it('rejects an unknown action', () => {
-    expect(failures(parseAuthorizationPolicy({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'a' }, spec: { action: 'REJECT', rules: [{}] } })))
-      .toEqual(['spec.action: unknown action: use ALLOW, DENY, AUDIT or CUSTOM (got "REJECT")']);
+    expect(
+      failures(
+        parseAuthorizationPolicy({
+          apiVersion: 'security.istio.io/v1',
+          kind: 'AuthorizationPolicy',
+          metadata: { name: 'a' },
+          spec: { action: 'REJECT', rules: [{}] },
+        }),
+      ),
+    ).toEqual(['spec.action: unknown action: use ALLOW, DENY, AUDIT or CUSTOM (got "REJECT")']);
   });
 
-  it('enforces Istio\'s action rules: DENY and CUSTOM need rules, CUSTOM needs a provider, others must not have one', () => {
-    const msgs = (spec: unknown) => failures(parseAuthorizationPolicy({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'a' }, spec }));
+  it("enforces Istio's action rules: DENY and CUSTOM need rules, CUSTOM needs a provider, others must not have one", () => {
+    const msgs = (spec: unknown) =>
+      failures(
+        parseAuthorizationPolicy({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'a' }, spec }),
+      );
     expect(msgs({ action: 'DENY' })).toEqual([expect.stringMatching(/^spec.action: DENY action without `rules` is meaningless/)]);
     expect(msgs({ action: 'CUSTOM' })).toEqual([expect.stringMatching(/^spec.action: CUSTOM action without `rules` is meaningless/)]);
     expect(msgs({ action: 'CUSTOM', rules: [{}] })).toEqual(['spec.provider: `provider.name` must not be empty']);
-    expect(msgs({ action: 'CUSTOM', provider: { name: 'x' }, rules: [{ from: [{ source: { principals: ['a'] } }] }] }))
-      .toEqual(['spec.rules[0].from[0].source.principals: From.Principals is currently not supported with CUSTOM action']);
-    expect(msgs({ provider: { name: 'x' }, rules: [{}] })).toEqual(['spec.provider: `provider` must not be with non CUSTOM action, found ALLOW']);
-    expect(msgs({ selector: { matchLabels: { app: 'x' } }, targetRefs: [{ kind: 'Service', name: 'x' }] }))
-      .toEqual(['spec.selector: only one of targetRefs or workloadSelector can be set']);
+    expect(msgs({ action: 'CUSTOM', provider: { name: 'x' }, rules: [{ from: [{ source: { principals: ['a'] } }] }] })).toEqual([
+      'spec.rules[0].from[0].source.principals: From.Principals is currently not supported with CUSTOM action',
+    ]);
+    expect(msgs({ provider: { name: 'x' }, rules: [{}] })).toEqual([
+      'spec.provider: `provider` must not be with non CUSTOM action, found ALLOW',
+    ]);
+    expect(msgs({ selector: { matchLabels: { app: 'x' } }, targetRefs: [{ kind: 'Service', name: 'x' }] })).toEqual([
+      'spec.selector: only one of targetRefs or workloadSelector can be set',
+    ]);
   });
 
   it('rejects empty from/to/source/operation, bad IPs and ports, and mixed serviceAccounts', () => {
-    const r = authorizationPolicySpec.safeParse(parse(`
+    const r = authorizationPolicySpec.safeParse(
+      parse(`
 rules:
 - from: []
   to: [{operation: {}}]
 - from: [{source: {}}]
 - from: [{source: {principals: [a], serviceAccounts: [b/c], ipBlocks: ["10.0.0.300", "1.2.3.4/40"]}}]
   to: [{operation: {ports: ["70000", "http"], methods: [""]}}]
-`));
+`),
+    );
     expect(r.success).toBe(false);
     const messages = r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(messages).toEqual([
@@ -209,16 +258,22 @@ rules:
     ]);
   });
 
-  it('validates condition keys and values like Istio\'s ValidateAttribute', () => {
-    const r = authorizationPolicySpec.safeParse({ rules: [{ when: [
-      { key: 'request.foo', values: ['a'] },
-      { key: 'destination.namespace', values: ['a'] },
-      { key: 'request.headers', values: ['a'] },
-      { key: 'source.ip', values: ['10.0.0.0/33'] },
-      { key: 'destination.port', notValues: ['99999'] },
-      { key: 'source.principal' },
-      { key: 'source.serviceAccount', values: ['ns/*'] },
-    ] }] });
+  it("validates condition keys and values like Istio's ValidateAttribute", () => {
+    const r = authorizationPolicySpec.safeParse({
+      rules: [
+        {
+          when: [
+            { key: 'request.foo', values: ['a'] },
+            { key: 'destination.namespace', values: ['a'] },
+            { key: 'request.headers', values: ['a'] },
+            { key: 'source.ip', values: ['10.0.0.0/33'] },
+            { key: 'destination.port', notValues: ['99999'] },
+            { key: 'source.principal' },
+            { key: 'source.serviceAccount', values: ['ns/*'] },
+          ],
+        },
+      ],
+    });
     expect(r.error?.issues.map((i) => i.message)).toEqual([
       'unknown attribute: request.foo',
       'attribute destination.namespace is replaced by the metadata.namespace',
@@ -231,29 +286,63 @@ rules:
   });
 
   it('warns when a DENY rule uses only HTTP attributes (it would deny all TCP traffic)', () => {
-    const doc = (rules: unknown) => parseAuthorizationPolicy({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'd', namespace: 'foo' }, spec: { action: 'DENY', rules } });
+    const doc = (rules: unknown) =>
+      parseAuthorizationPolicy({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'd', namespace: 'foo' },
+        spec: { action: 'DENY', rules },
+      });
     expect(doc([{ to: [{ operation: { methods: ['POST'] } }] }])).toMatchObject({
-      success: true, warnings: [{ path: ['spec', 'rules', 0], message: expect.stringMatching(/deny all traffic to TCP ports/) }],
+      success: true,
+      warnings: [{ path: ['spec', 'rules', 0], message: expect.stringMatching(/deny all traffic to TCP ports/) }],
     });
     expect(doc([{ to: [{ operation: { methods: ['POST'], ports: ['8080'] } }] }])).toMatchObject({ success: true, warnings: [] });
-    expect(doc([{ from: [{ source: { requestPrincipals: ['*'] } }] }])).toMatchObject({ success: true, warnings: [{ path: ['spec', 'rules', 0] }] });
+    expect(doc([{ from: [{ source: { requestPrincipals: ['*'] } }] }])).toMatchObject({
+      success: true,
+      warnings: [{ path: ['spec', 'rules', 0] }],
+    });
   });
 });
 
 describe('DestinationRule outlierDetection', () => {
-  it('reads the circuit-breaking task\'s DestinationRule, durations in microseconds', () => {
+  it("reads the circuit-breaking task's DestinationRule, durations in microseconds", () => {
     const dr = parse(readFileSync('/work/shared/fixtures/istio/tasks__circuit-breaking__httpbin-destinationrule.yaml', 'utf8'));
     const r = parseOutlierDetection(dr.spec.trafficPolicy.outlierDetection);
-    expect(r).toEqual({ success: true, warnings: [], data: { consecutive5xxErrors: 1, interval: 1_000_000, baseEjectionTime: 180_000_000, maxEjectionPercent: 100 } });
-    if (r.success) expect(outlierConfigFromIstio(r.data)).toMatchObject({ consecutive5xx: 1, intervalUs: 1e6, baseEjectionTimeUs: 180e6, maxEjectionTimeUs: 300e6, maxEjectionPercent: 100 });
+    expect(r).toEqual({
+      success: true,
+      warnings: [],
+      data: { consecutive5xxErrors: 1, interval: 1_000_000, baseEjectionTime: 180_000_000, maxEjectionPercent: 100 },
+    });
+    if (r.success)
+      expect(outlierConfigFromIstio(r.data)).toMatchObject({
+        consecutive5xx: 1,
+        intervalUs: 1e6,
+        baseEjectionTimeUs: 180e6,
+        maxEjectionTimeUs: 300e6,
+        maxEjectionPercent: 100,
+      });
   });
 
   it('accepts every Istio field and Go-style compound durations', () => {
-    expect(parseOutlierDetection({
-      consecutive5xxErrors: 0, consecutiveGatewayErrors: 3, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2,
-      interval: '1m30s', baseEjectionTime: '1.5s', maxEjectionPercent: 50, minHealthPercent: 0,
-    })).toMatchObject({ success: true, data: { interval: 90_000_000, baseEjectionTime: 1_500_000 } });
-    expect([parseIstioDuration('250ms'), parseIstioDuration('1h2m'), parseIstioDuration('10'), parseIstioDuration('')]).toEqual([250_000, 3_720_000_000, undefined, undefined]);
+    expect(
+      parseOutlierDetection({
+        consecutive5xxErrors: 0,
+        consecutiveGatewayErrors: 3,
+        splitExternalLocalOriginErrors: true,
+        consecutiveLocalOriginFailures: 2,
+        interval: '1m30s',
+        baseEjectionTime: '1.5s',
+        maxEjectionPercent: 50,
+        minHealthPercent: 0,
+      }),
+    ).toMatchObject({ success: true, data: { interval: 90_000_000, baseEjectionTime: 1_500_000 } });
+    expect([parseIstioDuration('250ms'), parseIstioDuration('1h2m'), parseIstioDuration('10'), parseIstioDuration('')]).toEqual([
+      250_000,
+      3_720_000_000,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('rejects negative counts, out-of-range percentages and sub-millisecond durations', () => {
@@ -263,7 +352,9 @@ describe('DestinationRule outlierDetection', () => {
     expect(msgs({ maxEjectionPercent: 101 })).toEqual(['maxEjectionPercent: percentage is not in range 0..100 (got 101)']);
     expect(msgs({ minHealthPercent: -5 })).toEqual(['minHealthPercent: percentage is not in range 0..100 (got -5)']);
     expect(msgs({ interval: '500us' })).toEqual(['interval: duration must be greater than 1ms (got "500us")']);
-    expect(msgs({ baseEjectionTime: '1.0005s' })).toEqual(['baseEjectionTime: only durations to ms precision are supported (got "1.0005s")']);
+    expect(msgs({ baseEjectionTime: '1.0005s' })).toEqual([
+      'baseEjectionTime: only durations to ms precision are supported (got "1.0005s")',
+    ]);
     expect(msgs({ interval: 'soon' })).toEqual(['interval: invalid duration "soon": use e.g. 10s, 250ms, 1m or 1m30s']);
     expect(msgs({ consecutive5xxErors: 5 })).toEqual(['consecutive5xxErors: unknown field "consecutive5xxErors"']);
   });
@@ -276,7 +367,10 @@ describe('DestinationRule outlierDetection', () => {
 
   it('accepts the deprecated consecutiveErrors with a warning', () => {
     const r = parseOutlierDetection({ consecutiveErrors: 7 });
-    expect(r).toMatchObject({ success: true, warnings: [{ path: ['consecutiveErrors'], message: expect.stringMatching(/consecutive errors is deprecated/) }] });
+    expect(r).toMatchObject({
+      success: true,
+      warnings: [{ path: ['consecutiveErrors'], message: expect.stringMatching(/consecutive errors is deprecated/) }],
+    });
   });
 
   it('warns when maxEjectionPercent can never eject one of the endpoints, or the gateway threshold is shadowed', () => {

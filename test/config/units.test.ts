@@ -27,11 +27,12 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(us);
   });
 
-  it.each([
-    '5x', '', 's', '10', '-1s', '1 s', '1.5.s', '1S', '1ms5', 'ms', '1e3ms', '+1s', '1,5s', 'NaNs', 'Infinitys',
-  ])('rejects %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
+  it.each(['5x', '', 's', '10', '-1s', '1 s', '1.5.s', '1S', '1ms5', 'ms', '1e3ms', '+1s', '1,5s', 'NaNs', 'Infinitys'])(
+    'rejects %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('formatDuration', () => {
@@ -123,7 +124,9 @@ describe('units through the scenario loader', () => {
 
   it('converts durations to microseconds, CPU to cores and memory to bytes', () => {
     const file = join(dir, 'units.yaml');
-    writeFileSync(file, `apiVersion: meshsim.dev/v1alpha1
+    writeFileSync(
+      file,
+      `apiVersion: meshsim.dev/v1alpha1
 kind: Scenario
 metadata: {name: units}
 spec:
@@ -143,7 +146,8 @@ spec:
         limits: {cpu: "1.5", memory: 1Gi}
   workload:
     - {name: users, target: api, rate: 1}
-`);
+`,
+    );
     const { scenario } = loadScenario(file);
     expect(scenario.durationUs).toBe(120_000_000);
     expect(scenario.warmupUs).toBe(1_500_000);
@@ -156,13 +160,18 @@ spec:
     const api = scenario.services[0];
     expect(api?.versions[0]?.serviceTime).toEqual({ kind: 'uniform', min: 250, max: 20_000 });
     expect(api?.resources).toEqual({
-      requestCpu: 0.1, requestMemoryBytes: 64 * 1024 ** 2, limitCpu: 1.5, limitMemoryBytes: 1024 ** 3,
+      requestCpu: 0.1,
+      requestMemoryBytes: 64 * 1024 ** 2,
+      limitCpu: 1.5,
+      limitMemoryBytes: 1024 ** 3,
     });
   });
 
   it('applies the documented defaults: 8 cores, 32Gi, 100m and 128Mi requests', () => {
     const file = join(dir, 'defaults.yaml');
-    writeFileSync(file, `apiVersion: meshsim.dev/v1alpha1
+    writeFileSync(
+      file,
+      `apiVersion: meshsim.dev/v1alpha1
 kind: Scenario
 metadata: {name: defaults}
 spec:
@@ -170,7 +179,8 @@ spec:
   cluster: {nodes: [{name: n0}]}
   services: [{name: api}]
   workload: [{name: users, target: api, rate: 1}]
-`);
+`,
+    );
     const { scenario } = loadScenario(file);
     expect(scenario.nodes[0]).toMatchObject({ cpu: 8, memoryBytes: 32 * 1024 ** 3 });
     expect(scenario.services[0]?.resources).toMatchObject({ requestCpu: 0.1, requestMemoryBytes: 128 * 1024 ** 2 });

@@ -13,8 +13,10 @@ const DURATION_S = 5;
 
 /** `clients` workloads (each its own pod: its own sidecar and pools) sharing `totalRate` towards a 2-pod server. */
 function fanInYaml(clients: number, totalRate: number): string {
-  const workload = Array.from({ length: clients }, (_, i) =>
-    `    - {name: c${i}, target: server, rate: ${totalRate / clients}, from: {node: client-node}}`).join('\n');
+  const workload = Array.from(
+    { length: clients },
+    (_, i) => `    - {name: c${i}, target: server, rate: ${totalRate / clients}, from: {node: client-node}}`,
+  ).join('\n');
   return `
 apiVersion: meshsim.dev/v1alpha1
 kind: Scenario
@@ -167,7 +169,10 @@ spec:
   // connection, which kube-proxy or ztunnel pins to one pod: the classic gRPC imbalance.
   it('none and ambient: an HTTP/2 app multiplexes on one connection per caller and service', () => {
     // In ambient the one app connection also needs one HBONE tunnel between the two ztunnels.
-    for (const [mode, expected] of [['none', 1], ['ambient', 2]] as const) {
+    for (const [mode, expected] of [
+      ['none', 1],
+      ['ambient', 2],
+    ] as const) {
       const h1 = run(scenarioFromYaml(yaml('http')), { mode });
       const h2 = run(scenarioFromYaml(yaml('http2')), { mode });
       expect(h1.connections.opened).toBeGreaterThan(3);

@@ -30,14 +30,23 @@ export function run(scenario: Scenario, options: RunOptions = {}): ResultsJson {
 }
 
 /** The same scenario and seed once per mode, as `meshsim compare` does. */
-export function compare(scenario: Scenario, modes: readonly MeshMode[] = MODES, options: Omit<RunOptions, 'mode'> = {}): Record<string, ResultsJson> {
+export function compare(
+  scenario: Scenario,
+  modes: readonly MeshMode[] = MODES,
+  options: Omit<RunOptions, 'mode'> = {},
+): Record<string, ResultsJson> {
   const out: Record<string, ResultsJson> = {};
   for (const mode of modes) out[mode] = run(scenario, { ...options, mode });
   return out;
 }
 
 /** One proxy kind's footprint: per instance, CPU in cores and memory in MB (10^6 bytes) and MiB. */
-export interface PerInstance { instances: number; cpuCores: number; memoryMB: number; memoryMiB: number }
+export interface PerInstance {
+  instances: number;
+  cpuCores: number;
+  memoryMB: number;
+  memoryMiB: number;
+}
 
 export function perInstance(r: ResultsJson, component: string): PerInstance {
   const c = r.resources.by_component[component];

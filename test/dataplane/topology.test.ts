@@ -73,8 +73,10 @@ describe('proxy memory and mesh size', () => {
 
   /** The same traffic (one client → one server, pinned), plus idle services that only add config. */
   function meshYaml(extraServices: number, replicasEach: number): string {
-    const idle = Array.from({ length: extraServices }, (_, i) =>
-      `    - {name: idle-${i}, replicas: ${replicasEach}, serviceTime: 1ms}`).join('\n');
+    const idle = Array.from(
+      { length: extraServices },
+      (_, i) => `    - {name: idle-${i}, replicas: ${replicasEach}, serviceTime: 1ms}`,
+    ).join('\n');
     return `
 apiVersion: meshsim.dev/v1alpha1
 kind: Scenario
@@ -147,8 +149,10 @@ ${idle}
     // 240 more pods: a ztunnel only keeps the workloads on its own node (about 1 KB each).
     expect(Math.abs(large.memoryMiB - small.memoryMiB) / small.memoryMiB).toBeLessThan(0.01);
     // …whereas a sidecar's relative growth is far larger.
-    const sidecarGrowth = perInstance(results.large?.sidecar as ResultsJson, 'sidecar').memoryMiB
-      / perInstance(results.small?.sidecar as ResultsJson, 'sidecar').memoryMiB - 1;
+    const sidecarGrowth =
+      perInstance(results.large?.sidecar as ResultsJson, 'sidecar').memoryMiB /
+        perInstance(results.small?.sidecar as ResultsJson, 'sidecar').memoryMiB -
+      1;
     expect(sidecarGrowth).toBeGreaterThan(5 * ((large.memoryMiB - small.memoryMiB) / small.memoryMiB));
   });
 });

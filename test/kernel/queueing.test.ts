@@ -67,8 +67,9 @@ function appCores(r: ResultsJson): number {
 
 function expectClose(actual: number, theory: number, what: string, tolerance = TOLERANCE): void {
   const rel = actual / theory - 1;
-  expect(Math.abs(rel), `${what}: simulated ${actual.toFixed(4)} vs theory ${theory.toFixed(4)} (${(100 * rel).toFixed(2)}%)`)
-    .toBeLessThan(tolerance);
+  expect(Math.abs(rel), `${what}: simulated ${actual.toFixed(4)} vs theory ${theory.toFixed(4)} (${(100 * rel).toFixed(2)}%)`).toBeLessThan(
+    tolerance,
+  );
 }
 
 /** Erlang C: probability an arrival waits in an M/M/c queue with offered load a = lambda/mu (a < c). */
@@ -95,26 +96,31 @@ describe('M/M/1: lambda = 0.7/ms, mu = 1/ms (rho = 0.7)', () => {
   // Sojourn time in M/M/1 FIFO is exponential with rate mu - lambda = 0.3/ms.
   const lambda = 0.7;
   const mu = 1;
-  const run = scenarioRunner(scenarioYaml({
-    services: '    - {name: a, concurrency: 1, serviceTime: {distribution: exponential, mean: 1ms}}',
-    rate: lambda * 1000,
-    duration: '602s',
-  }));
+  const run = scenarioRunner(
+    scenarioYaml({
+      services: '    - {name: a, concurrency: 1, serviceTime: {distribution: exponential, mean: 1ms}}',
+      rate: lambda * 1000,
+      duration: '602s',
+    }),
+  );
 
-  it.each(SEEDS)('mean time in system W = 1/(mu - lambda), p90 = ln(10)/(mu - lambda), p50 = ln(2)/(mu - lambda) and utilisation rho = lambda/mu (seed %i)', (seed) => {
-    const r = run(seed);
-    const svc = service(r, 'a');
-    expectClose(svc.latency_ms.mean, 1 / (mu - lambda), 'W');
-    expectClose(svc.latency_ms.p90, Math.log(10) / (mu - lambda), 'p90');
-    expectClose(svc.latency_ms.p50, Math.log(2) / (mu - lambda), 'p50');
-    // End users see the same station (no network, no proxy).
-    expectClose(r.latency_ms.mean, 1 / (mu - lambda), 'end-user W');
-    // Little's law for the server alone: mean busy servers = lambda · E[S] = rho (app CPU).
-    expectClose(appCores(r), lambda / mu, 'utilisation');
-    // Throughput: lambda over the measured window (600 s after warmup).
-    expectClose(svc.requests.total, lambda * 1000 * 600, 'completed requests');
-    expect(svc.requests.failed).toBe(0);
-  });
+  it.each(SEEDS)(
+    'mean time in system W = 1/(mu - lambda), p90 = ln(10)/(mu - lambda), p50 = ln(2)/(mu - lambda) and utilisation rho = lambda/mu (seed %i)',
+    (seed) => {
+      const r = run(seed);
+      const svc = service(r, 'a');
+      expectClose(svc.latency_ms.mean, 1 / (mu - lambda), 'W');
+      expectClose(svc.latency_ms.p90, Math.log(10) / (mu - lambda), 'p90');
+      expectClose(svc.latency_ms.p50, Math.log(2) / (mu - lambda), 'p50');
+      // End users see the same station (no network, no proxy).
+      expectClose(r.latency_ms.mean, 1 / (mu - lambda), 'end-user W');
+      // Little's law for the server alone: mean busy servers = lambda · E[S] = rho (app CPU).
+      expectClose(appCores(r), lambda / mu, 'utilisation');
+      // Throughput: lambda over the measured window (600 s after warmup).
+      expectClose(svc.requests.total, lambda * 1000 * 600, 'completed requests');
+      expect(svc.requests.failed).toBe(0);
+    },
+  );
 });
 
 describe('M/M/c: c = 3, lambda = 2.1/ms, mu = 1/ms per server (rho = 0.7)', () => {
@@ -122,11 +128,13 @@ describe('M/M/c: c = 3, lambda = 2.1/ms, mu = 1/ms per server (rho = 0.7)', () =
   const c = 3;
   const lambda = 2.1;
   const mu = 1;
-  const run = scenarioRunner(scenarioYaml({
-    services: '    - {name: a, concurrency: 3, serviceTime: {distribution: exponential, mean: 1ms}}',
-    rate: lambda * 1000,
-    duration: '202s',
-  }));
+  const run = scenarioRunner(
+    scenarioYaml({
+      services: '    - {name: a, concurrency: 3, serviceTime: {distribution: exponential, mean: 1ms}}',
+      rate: lambda * 1000,
+      duration: '202s',
+    }),
+  );
   const wq = erlangC(c, lambda / mu) / (c * mu - lambda);
 
   it.each(SEEDS)('Erlang C mean wait Wq = C(c, a)/(c mu - lambda) and W = Wq + 1/mu (seed %i)', (seed) => {
@@ -142,11 +150,13 @@ describe('M/D/1: lambda = 0.7/ms, constant service 1 ms (rho = 0.7)', () => {
   const lambda = 0.7;
   const mu = 1;
   const rho = lambda / mu;
-  const run = scenarioRunner(scenarioYaml({
-    services: '    - {name: a, concurrency: 1, serviceTime: {distribution: constant, value: 1ms}}',
-    rate: lambda * 1000,
-    duration: '402s',
-  }));
+  const run = scenarioRunner(
+    scenarioYaml({
+      services: '    - {name: a, concurrency: 1, serviceTime: {distribution: constant, value: 1ms}}',
+      rate: lambda * 1000,
+      duration: '402s',
+    }),
+  );
   // Pollaczek–Khinchine with Var[S] = 0: Wq = rho / (2 mu (1 - rho)).
   const wq = rho / (2 * mu * (1 - rho));
 
@@ -169,28 +179,33 @@ describe('tandem: infinite-server station a (exponential, 1 ms) calling single-s
   // and a's time (and the end user's) is E[S_a] + W_b = 3.5 ms.
   const lambda = 0.6;
   const muB = 1;
-  const run = scenarioRunner(scenarioYaml({
-    services: [
-      '    - {name: a, concurrency: 100000, serviceTime: {distribution: exponential, mean: 1ms}, calls: [{service: b}]}',
-      '    - {name: b, concurrency: 1, serviceTime: {distribution: exponential, mean: 1ms}}',
-    ].join('\n'),
-    rate: lambda * 1000,
-    duration: '502s',
-  }));
+  const run = scenarioRunner(
+    scenarioYaml({
+      services: [
+        '    - {name: a, concurrency: 100000, serviceTime: {distribution: exponential, mean: 1ms}, calls: [{service: b}]}',
+        '    - {name: b, concurrency: 1, serviceTime: {distribution: exponential, mean: 1ms}}',
+      ].join('\n'),
+      rate: lambda * 1000,
+      duration: '502s',
+    }),
+  );
 
-  it.each(SEEDS)('Burke: b is M/M/1, W_b = 1/(mu_b - lambda), p90_b = ln(10)/(mu_b - lambda), end to end E[S_a] + W_b (seed %i)', (seed) => {
-    const r = run(seed);
-    const a = service(r, 'a');
-    const b = service(r, 'b');
-    expectClose(b.latency_ms.mean, 1 / (muB - lambda), 'W_b');
-    expectClose(b.latency_ms.p90, Math.log(10) / (muB - lambda), 'p90_b');
-    expectClose(a.latency_ms.mean, 1 + 1 / (muB - lambda), 'W_a (holds its slot across the call)');
-    expectClose(r.latency_ms.mean, 1 + 1 / (muB - lambda), 'end-to-end W');
-    // Every request to a makes exactly one call to b (counted from the same warmup boundary).
-    expect(Math.abs(b.requests.total - a.requests.total)).toBeLessThan(20);
-    const edge = r.edges.find((e) => e.source === 'a' && e.destination === 'b');
-    expect(edge?.requests).toBeGreaterThan(0);
-  });
+  it.each(SEEDS)(
+    'Burke: b is M/M/1, W_b = 1/(mu_b - lambda), p90_b = ln(10)/(mu_b - lambda), end to end E[S_a] + W_b (seed %i)',
+    (seed) => {
+      const r = run(seed);
+      const a = service(r, 'a');
+      const b = service(r, 'b');
+      expectClose(b.latency_ms.mean, 1 / (muB - lambda), 'W_b');
+      expectClose(b.latency_ms.p90, Math.log(10) / (muB - lambda), 'p90_b');
+      expectClose(a.latency_ms.mean, 1 + 1 / (muB - lambda), 'W_a (holds its slot across the call)');
+      expectClose(r.latency_ms.mean, 1 + 1 / (muB - lambda), 'end-to-end W');
+      // Every request to a makes exactly one call to b (counted from the same warmup boundary).
+      expect(Math.abs(b.requests.total - a.requests.total)).toBeLessThan(20);
+      const edge = r.edges.find((e) => e.source === 'a' && e.destination === 'b');
+      expect(edge?.requests).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('held slot: single-server a (exponential, 0.4 ms) calling infinite-server b (exponential, 0.3 ms), lambda = 1/ms', () => {
@@ -204,20 +219,25 @@ describe('held slot: single-server a (exponential, 0.4 ms) calling infinite-serv
   const es = x + y;
   const es2 = 2 * x * x + 2 * x * y + 2 * y * y;
   const wq = (lambda * es2) / (2 * (1 - lambda * es));
-  const run = scenarioRunner(scenarioYaml({
-    services: [
-      '    - {name: a, concurrency: 1, serviceTime: {distribution: exponential, mean: 400us}, calls: [{service: b}]}',
-      '    - {name: b, concurrency: 100000, serviceTime: {distribution: exponential, mean: 300us}}',
-    ].join('\n'),
-    rate: lambda * 1000,
-    duration: '302s',
-  }));
+  const run = scenarioRunner(
+    scenarioYaml({
+      services: [
+        '    - {name: a, concurrency: 1, serviceTime: {distribution: exponential, mean: 400us}, calls: [{service: b}]}',
+        '    - {name: b, concurrency: 100000, serviceTime: {distribution: exponential, mean: 300us}}',
+      ].join('\n'),
+      rate: lambda * 1000,
+      duration: '302s',
+    }),
+  );
 
-  it.each(SEEDS)('Pollaczek–Khinchine for M/G/1 with S = S_a + S_b: W_a = lambda E[S^2]/(2(1 - rho)) + E[S]; W_b = E[S_b] (seed %i)', (seed) => {
-    const r = run(seed);
-    expectClose(service(r, 'a').latency_ms.mean, wq + es, 'W_a');
-    expectClose(service(r, 'b').latency_ms.mean, y, 'W_b');
-  });
+  it.each(SEEDS)(
+    'Pollaczek–Khinchine for M/G/1 with S = S_a + S_b: W_a = lambda E[S^2]/(2(1 - rho)) + E[S]; W_b = E[S_b] (seed %i)',
+    (seed) => {
+      const r = run(seed);
+      expectClose(service(r, 'a').latency_ms.mean, wq + es, 'W_a');
+      expectClose(service(r, 'b').latency_ms.mean, y, 'W_b');
+    },
+  );
 });
 
 describe("Little's law on an infinite-server station: exponential 5 ms, lambda = 2/ms", () => {
@@ -225,11 +245,13 @@ describe("Little's law on an infinite-server station: exponential 5 ms, lambda =
   // servers, whose time average the app's cpu_cores reports (CPU-µs used / run length).
   // Little: L = lambda · W, measured entirely from results (throughput × mean latency), and the
   // theory value lambda · E[S] = 10.
-  const run = scenarioRunner(scenarioYaml({
-    services: '    - {name: a, concurrency: 100000, serviceTime: {distribution: exponential, mean: 5ms}}',
-    rate: 2000,
-    duration: '102s',
-  }));
+  const run = scenarioRunner(
+    scenarioYaml({
+      services: '    - {name: a, concurrency: 100000, serviceTime: {distribution: exponential, mean: 5ms}}',
+      rate: 2000,
+      duration: '102s',
+    }),
+  );
 
   it.each(SEEDS)('L = lambda W: time-averaged busy servers equal throughput × mean time in system (seed %i)', (seed) => {
     const r = run(seed);

@@ -18,7 +18,10 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Fired { id: number; time: number }
+interface Fired {
+  id: number;
+  time: number;
+}
 
 describe('Simulator ordering', () => {
   it('runs events in (time, seq) order whatever order they were scheduled in', () => {
@@ -46,10 +49,14 @@ describe('Simulator ordering', () => {
   it('runs a zero-delay event scheduled from a handler after the events already due at that time', () => {
     const sim = new Simulator();
     const order: string[] = [];
-    sim.schedule(5, () => {
-      order.push('first');
-      sim.schedule(0, () => order.push('zero-delay from first'), undefined);
-    }, undefined);
+    sim.schedule(
+      5,
+      () => {
+        order.push('first');
+        sim.schedule(0, () => order.push('zero-delay from first'), undefined);
+      },
+      undefined,
+    );
     sim.schedule(5, () => order.push('second'), undefined);
     sim.schedule(5, () => order.push('third'), undefined);
     sim.run();
@@ -59,13 +66,21 @@ describe('Simulator ordering', () => {
   it('clamps negative delays and past absolute times to now', () => {
     const sim = new Simulator();
     const seen: [string, number][] = [];
-    sim.schedule(10, () => {
-      sim.schedule(-5, () => seen.push(['negative delay', sim.now]), undefined);
-      sim.at(3, () => seen.push(['past at', sim.now]), undefined);
-    }, undefined);
+    sim.schedule(
+      10,
+      () => {
+        sim.schedule(-5, () => seen.push(['negative delay', sim.now]), undefined);
+        sim.at(3, () => seen.push(['past at', sim.now]), undefined);
+      },
+      undefined,
+    );
     sim.schedule(10, () => seen.push(['already due', sim.now]), undefined);
     sim.run();
-    expect(seen).toEqual([['already due', 10], ['negative delay', 10], ['past at', 10]]);
+    expect(seen).toEqual([
+      ['already due', 10],
+      ['negative delay', 10],
+      ['past at', 10],
+    ]);
   });
 
   it('passes each event its own argument', () => {
@@ -95,10 +110,14 @@ describe('Simulator cancellation', () => {
     const sim = new Simulator();
     const ran: string[] = [];
     const handle: { victim?: ScheduledEvent } = {};
-    sim.schedule(5, () => {
-      ran.push('canceller');
-      sim.cancel(handle.victim);
-    }, undefined);
+    sim.schedule(
+      5,
+      () => {
+        ran.push('canceller');
+        sim.cancel(handle.victim);
+      },
+      undefined,
+    );
     handle.victim = sim.scheduleCancellable(5, () => ran.push('victim'), undefined);
     sim.schedule(5, () => ran.push('after'), undefined);
     sim.run();
@@ -108,11 +127,15 @@ describe('Simulator cancellation', () => {
   it('lets a handler cancel an event it has just scheduled (the event that replaced the top)', () => {
     const sim = new Simulator();
     const ran: string[] = [];
-    sim.schedule(1, () => {
-      const ev = sim.scheduleCancellable(1, () => ran.push('cancelled'), undefined);
-      sim.cancel(ev);
-      sim.schedule(2, () => ran.push('kept'), undefined);
-    }, undefined);
+    sim.schedule(
+      1,
+      () => {
+        const ev = sim.scheduleCancellable(1, () => ran.push('cancelled'), undefined);
+        sim.cancel(ev);
+        sim.schedule(2, () => ran.push('kept'), undefined);
+      },
+      undefined,
+    );
     sim.run();
     expect(ran).toEqual(['kept']);
     expect(sim.now).toBe(3);
@@ -122,11 +145,15 @@ describe('Simulator cancellation', () => {
     const sim = new Simulator();
     const ran: string[] = [];
     const early = sim.scheduleCancellable(1, () => ran.push('early'), undefined);
-    sim.schedule(2, () => {
-      sim.cancel(early); // already ran: must not affect anything else
-      sim.cancel(undefined);
-      for (let i = 0; i < 10; i++) sim.schedule(i, (x: number) => ran.push(`late${x}`), i);
-    }, undefined);
+    sim.schedule(
+      2,
+      () => {
+        sim.cancel(early); // already ran: must not affect anything else
+        sim.cancel(undefined);
+        for (let i = 0; i < 10; i++) sim.schedule(i, (x: number) => ran.push(`late${x}`), i);
+      },
+      undefined,
+    );
     sim.run();
     expect(ran).toEqual(['early', ...Array.from({ length: 10 }, (_, i) => `late${i}`)]);
   });
@@ -273,13 +300,21 @@ describe('Simulator recycling', () => {
   it('gives a recycled event the new argument, not the old one', () => {
     const sim = new Simulator();
     const got: string[] = [];
-    sim.schedule(1, (s: string) => {
-      got.push(s);
-      sim.schedule(1, (t: string) => {
-        got.push(t);
-        sim.schedule(1, (u: string) => got.push(u), 'third');
-      }, 'second');
-    }, 'first');
+    sim.schedule(
+      1,
+      (s: string) => {
+        got.push(s);
+        sim.schedule(
+          1,
+          (t: string) => {
+            got.push(t);
+            sim.schedule(1, (u: string) => got.push(u), 'third');
+          },
+          'second',
+        );
+      },
+      'first',
+    );
     sim.run();
     expect(got).toEqual(['first', 'second', 'third']);
     expect(sim.now).toBe(3);
@@ -288,13 +323,17 @@ describe('Simulator recycling', () => {
   it('counts pending events correctly while a handler runs', () => {
     const sim = new Simulator();
     const seen: number[] = [];
-    sim.schedule(1, () => {
-      seen.push(sim.pending); // the running event no longer counts
-      sim.schedule(1, () => seen.push(sim.pending), undefined);
-      seen.push(sim.pending);
-      sim.schedule(2, () => seen.push(sim.pending), undefined);
-      seen.push(sim.pending);
-    }, undefined);
+    sim.schedule(
+      1,
+      () => {
+        seen.push(sim.pending); // the running event no longer counts
+        sim.schedule(1, () => seen.push(sim.pending), undefined);
+        seen.push(sim.pending);
+        sim.schedule(2, () => seen.push(sim.pending), undefined);
+        seen.push(sim.pending);
+      },
+      undefined,
+    );
     sim.schedule(5, () => {}, undefined);
     sim.run();
     expect(seen).toEqual([1, 2, 3, 2, 1]);

@@ -24,7 +24,14 @@ const ap = (name: string, spec: AuthorizationPolicySpec, namespace = 'foo'): Aut
 
 const SLEEP = 'cluster.local/ns/default/sa/sleep';
 const req = (over: Partial<HttpRequestAttributes> = {}): HttpRequestAttributes => ({
-  sourcePrincipal: SLEEP, sourceIp: '10.1.2.3', method: 'GET', path: '/', host: 'httpbin.foo:8000', port: 8080, headers: {}, ...over,
+  sourcePrincipal: SLEEP,
+  sourceIp: '10.1.2.3',
+  method: 'GET',
+  path: '/',
+  host: 'httpbin.foo:8000',
+  port: 8080,
+  headers: {},
+  ...over,
 });
 const plaintext = (over: Partial<HttpRequestAttributes> = {}) => req({ sourcePrincipal: undefined, ...over });
 const allowed = (policies: AuthorizationPolicy[], r: HttpRequestAttributes) => authorizeHttp(policies, r).allowed;
@@ -38,19 +45,28 @@ describe('decision order', () => {
     const d = authorizeHttp([ap('allow-nothing', {})], req());
     expect(d).toEqual({ allowed: false, reason: 'rbac_access_denied_matched_policy[none]', status: 403, audited: false });
     expect(RBAC_DENIED_BODY).toBe('RBAC: access denied');
-    expect(authorizeTcp([ap('allow-nothing', {})], { port: 3306, sourcePrincipal: SLEEP })).toEqual({ allowed: false, reason: 'rbac_access_denied_matched_policy[none]', audited: false });
+    expect(authorizeTcp([ap('allow-nothing', {})], { port: 3306, sourcePrincipal: SLEEP })).toEqual({
+      allowed: false,
+      reason: 'rbac_access_denied_matched_policy[none]',
+      audited: false,
+    });
   });
 
   it('rules: [{}] allows everything; DENY rules: [{}] denies everything, naming the rule', () => {
     expect(allowed([ap('allow-all', { rules: [{}] })], plaintext())).toBe(true);
     expect(authorizeHttp([ap('deny-all', { action: 'DENY', rules: [{}] })], req())).toMatchObject({
-      allowed: false, status: 403, reason: 'rbac_access_denied_matched_policy[ns[foo]-policy[deny-all]-rule[0]]',
+      allowed: false,
+      status: 403,
+      reason: 'rbac_access_denied_matched_policy[ns[foo]-policy[deny-all]-rule[0]]',
       matched: { namespace: 'foo', name: 'deny-all', rule: 0 },
     });
   });
 
   it('DENY wins over a matching ALLOW', () => {
-    const policies = [ap('allow-all', { rules: [{}] }), ap('deny-post', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] })];
+    const policies = [
+      ap('allow-all', { rules: [{}] }),
+      ap('deny-post', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] }),
+    ];
     expect(allowed(policies, req({ method: 'POST' }))).toBe(false);
     expect(allowed(policies, req({ method: 'GET' }))).toBe(true);
   });
@@ -77,7 +93,7 @@ describe('decision order', () => {
     expect(authorizationWarnings([custom])[0]?.message).toMatch(/CUSTOM action \(provider my-authz\) is not supported/);
   });
 
-  it('reports the name-ordered first matching DENY rule, as Envoy\'s RBAC map does', () => {
+  it("reports the name-ordered first matching DENY rule, as Envoy's RBAC map does", () => {
     const policies = [
       ap('zeta', { action: 'DENY', rules: [{}] }),
       ap('alpha', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['PUT'] } }] }, {}] }),
@@ -119,10 +135,18 @@ describe('sources', () => {
   });
 
   it('ANDs fields within a source and ORs sources and values', () => {
-    const policies = [ap('p', { rules: [{ from: [
-      { source: { namespaces: ['prod', 'test'], notIpBlocks: ['203.0.113.4'] } },
-      { source: { principals: ['cluster.local/ns/ops/sa/admin'] } },
-    ] }] })];
+    const policies = [
+      ap('p', {
+        rules: [
+          {
+            from: [
+              { source: { namespaces: ['prod', 'test'], notIpBlocks: ['203.0.113.4'] } },
+              { source: { principals: ['cluster.local/ns/ops/sa/admin'] } },
+            ],
+          },
+        ],
+      }),
+    ];
     expect(allowed(policies, req({ sourcePrincipal: 'cluster.local/ns/test/sa/x' }))).toBe(true);
     expect(allowed(policies, req({ sourcePrincipal: 'cluster.local/ns/test/sa/x', sourceIp: '203.0.113.4' }))).toBe(false);
     expect(allowed(policies, req({ sourcePrincipal: 'cluster.local/ns/ops/sa/admin', sourceIp: '203.0.113.4' }))).toBe(true);
@@ -159,11 +183,19 @@ describe('operations and conditions', () => {
   });
 
   it('needs every when condition; header values match whole or per comma-separated element', () => {
-    const policies = [ap('p', { rules: [{ when: [
-      { key: 'request.headers[X-Group]', values: ['admin'] },
-      { key: 'source.ip', values: ['10.0.0.0/8'] },
-      { key: 'destination.port', notValues: ['9090'] },
-    ] }] })];
+    const policies = [
+      ap('p', {
+        rules: [
+          {
+            when: [
+              { key: 'request.headers[X-Group]', values: ['admin'] },
+              { key: 'source.ip', values: ['10.0.0.0/8'] },
+              { key: 'destination.port', notValues: ['9090'] },
+            ],
+          },
+        ],
+      }),
+    ];
     expect(allowed(policies, req({ headers: { 'x-group': 'dev,admin' } }))).toBe(true);
     expect(allowed(policies, req({ headers: { 'x-group': 'dev,admin' }, port: 9090 }))).toBe(false);
     expect(allowed(policies, req({ headers: { 'x-group': 'administrators' } }))).toBe(false);
@@ -187,7 +219,10 @@ describe('sidecar TCP filter chain', () => {
 
   it('ignores HTTP-only constraints in DENY rules: DENY POST on 8080 denies all TCP to 8080 (istio/api doc)', () => {
     const deny = [ap('deny-post-8080', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'], ports: ['8080'] } }] }] })];
-    expect(authorizeTcp(deny, conn)).toMatchObject({ allowed: false, reason: 'rbac_access_denied_matched_policy[ns[foo]-policy[deny-post-8080]-rule[0]]' });
+    expect(authorizeTcp(deny, conn)).toMatchObject({
+      allowed: false,
+      reason: 'rbac_access_denied_matched_policy[ns[foo]-policy[deny-post-8080]-rule[0]]',
+    });
     expect(authorizeTcp(deny, { ...conn, port: 9000 }).allowed).toBe(true);
     expect(authorizeHttp(deny, req({ method: 'GET' })).allowed).toBe(true);
   });
@@ -213,8 +248,9 @@ describe('policy selection', () => {
   });
 
   it('gives a waypoint the policies that target it, its service or the istio-waypoint class', () => {
-    expect(selectWaypointPolicies(policies, { name: 'waypoint', namespace: 'foo' }, { name: 'httpbin', namespace: 'foo' }).map((p) => p.name))
-      .toEqual(['waypoint', 'svc', 'all-waypoints']);
+    expect(
+      selectWaypointPolicies(policies, { name: 'waypoint', namespace: 'foo' }, { name: 'httpbin', namespace: 'foo' }).map((p) => p.name),
+    ).toEqual(['waypoint', 'svc', 'all-waypoints']);
     expect(selectWaypointPolicies(policies, { name: 'waypoint', namespace: 'bar' }).map((p) => p.name)).toEqual(['all-waypoints']);
   });
 });
@@ -224,7 +260,9 @@ describe('ambient: the ztunnel projection', () => {
   const z = (policies: AuthorizationPolicy[]) => projectToZtunnel(policies);
 
   it('drops an ALLOW rule with any L7 attribute, so an L7-only ALLOW denies every connection (semantics §13 N)', () => {
-    const { policies, warnings } = z([ap('get-only', { selector: { matchLabels: { app: 'httpbin' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] })]);
+    const { policies, warnings } = z([
+      ap('get-only', { selector: { matchLabels: { app: 'httpbin' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] }),
+    ]);
     expect(policies[0]?.rules).toEqual([]);
     expect(authorizeZtunnel(policies, conn)).toEqual({ allowed: false, reason: 'rbac_access_denied_matched_policy[none]', audited: false });
     expect(warnings[0]?.message).toMatch(/L7 policy bound to ztunnel.*\(found: methods\).*ALLOW/);
@@ -237,26 +275,39 @@ describe('ambient: the ztunnel projection', () => {
   });
 
   it('keeps the L4 part of a DENY rule: POST on port 8000 denies every connection to 8000', () => {
-    const { policies, warnings } = z([ap('deny', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'], ports: ['8000'] } }] }] })]);
+    const { policies, warnings } = z([
+      ap('deny', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'], ports: ['8000'] } }] }] }),
+    ]);
     expect(authorizeZtunnel(policies, conn)).toMatchObject({ allowed: false, matched: { name: 'deny', rule: 0 } });
     expect(authorizeZtunnel(policies, { ...conn, port: 9000 }).allowed).toBe(true);
     expect(warnings[0]?.message).toMatch(/more restrictive/);
   });
 
   it('a DENY clause with only L7 content never matches, even next to an L4 clause', () => {
-    const { policies } = z([ap('deny', { action: 'DENY', rules: [{
-      from: [{ source: { namespaces: ['default'] } }],
-      when: [{ key: 'request.headers[x-user]', values: ['bob'] }],
-    }] })]);
+    const { policies } = z([
+      ap('deny', {
+        action: 'DENY',
+        rules: [
+          {
+            from: [{ source: { namespaces: ['default'] } }],
+            when: [{ key: 'request.headers[x-user]', values: ['bob'] }],
+          },
+        ],
+      }),
+    ]);
     expect(authorizeZtunnel(policies, conn).allowed).toBe(true);
   });
 
   it('enforces L4 ALLOW rules: principals, namespaces, service accounts, ports and when keys', () => {
-    const { policies, warnings } = z([ap('l4', { rules: [
-      { from: [{ source: { principals: ['cluster.local/ns/ops/*'] } }] },
-      { from: [{ source: { serviceAccounts: ['default/sleep'] } }], to: [{ operation: { ports: ['8000'] } }] },
-      { when: [{ key: 'source.ip', values: ['192.168.0.0/16'] }] },
-    ] })]);
+    const { policies, warnings } = z([
+      ap('l4', {
+        rules: [
+          { from: [{ source: { principals: ['cluster.local/ns/ops/*'] } }] },
+          { from: [{ source: { serviceAccounts: ['default/sleep'] } }], to: [{ operation: { ports: ['8000'] } }] },
+          { when: [{ key: 'source.ip', values: ['192.168.0.0/16'] }] },
+        ],
+      }),
+    ]);
     expect(warnings).toEqual([]);
     expect(authorizeZtunnel(policies, conn).allowed).toBe(true);
     expect(authorizeZtunnel(policies, { ...conn, port: 9000 }).allowed).toBe(false);
@@ -268,10 +319,9 @@ describe('ambient: the ztunnel projection', () => {
   it('keeps allow-all and allow-nothing, and drops only the L7 rules of a mixed ALLOW', () => {
     expect(authorizeZtunnel(z([ap('all', { rules: [{}] })]).policies, conn).allowed).toBe(true);
     expect(authorizeZtunnel(z([ap('none', {})]).policies, conn).allowed).toBe(false);
-    const mixed = z([ap('mixed', { rules: [
-      { to: [{ operation: { paths: ['/admin'] } }] },
-      { from: [{ source: { namespaces: ['default'] } }] },
-    ] })]);
+    const mixed = z([
+      ap('mixed', { rules: [{ to: [{ operation: { paths: ['/admin'] } }] }, { from: [{ source: { namespaces: ['default'] } }] }] }),
+    ]);
     expect(mixed.policies[0]?.rules.map((r) => r.index)).toEqual([1]);
     expect(authorizeZtunnel(mixed.policies, conn).allowed).toBe(true);
   });
@@ -290,7 +340,10 @@ describe('ambient: the ztunnel projection', () => {
   });
 
   it('selects projected policies like sidecar ones', () => {
-    const { policies } = z([ap('sel', { selector: { matchLabels: { app: 'httpbin' } }, rules: [{}] }), ap('ns', { action: 'DENY', rules: [{}] }, 'bar')]);
+    const { policies } = z([
+      ap('sel', { selector: { matchLabels: { app: 'httpbin' } }, rules: [{}] }),
+      ap('ns', { action: 'DENY', rules: [{}] }, 'bar'),
+    ]);
     expect(selectZtunnelPolicies(policies, { namespace: 'foo', labels: { app: 'httpbin' } }).map((p) => p.name)).toEqual(['sel']);
     expect(selectZtunnelPolicies(policies, { namespace: 'foo', labels: { app: 'other' } })).toEqual([]);
   });
@@ -298,8 +351,13 @@ describe('ambient: the ztunnel projection', () => {
 
 describe('primitives', () => {
   it('implements Istio string patterns', () => {
-    expect([matchesPattern('*', ''), matchesPattern('*', 'x'), matchesPattern('abc*', 'abc'), matchesPattern('*abc', 'xabc'), matchesPattern('abc', 'abcd')])
-      .toEqual([false, true, true, true, false]);
+    expect([
+      matchesPattern('*', ''),
+      matchesPattern('*', 'x'),
+      matchesPattern('abc*', 'abc'),
+      matchesPattern('*abc', 'xabc'),
+      matchesPattern('abc', 'abcd'),
+    ]).toEqual([false, true, true, true, false]);
   });
 
   it('parses IPs and CIDRs and rejects malformed ones', () => {

@@ -21,9 +21,16 @@ function harness(config: Partial<OutlierDetectorConfig>, hosts: string[] = ['h0'
   return {
     d,
     events,
-    at(seconds: number) { now = s(seconds); },
-    tickAt(seconds: number) { now = s(seconds); d.tick(now); },
-    send(host: string, status: number, times = 1) { for (let i = 0; i < times; i++) d.reportHttpStatus(host, status); },
+    at(seconds: number) {
+      now = s(seconds);
+    },
+    tickAt(seconds: number) {
+      now = s(seconds);
+      d.tick(now);
+    },
+    send(host: string, status: number, times = 1) {
+      for (let i = 0; i < times; i++) d.reportHttpStatus(host, status);
+    },
   };
 }
 
@@ -35,7 +42,12 @@ describe('consecutive 5xx', () => {
     t.send('h0', 500);
     expect(t.d.isEjected('h0')).toBe(true);
     expect(t.events).toEqual([{ action: 'eject', host: 'h0', type: 'CONSECUTIVE_5XX', numEjections: 1, atUs: 0 }]);
-    expect(t.d.stats()).toMatchObject({ ejections_active: 1, ejections_enforced_total: 1, ejections_detected_consecutive_5xx: 1, ejections_enforced_consecutive_5xx: 1 });
+    expect(t.d.stats()).toMatchObject({
+      ejections_active: 1,
+      ejections_enforced_total: 1,
+      ejections_detected_consecutive_5xx: 1,
+      ejections_enforced_consecutive_5xx: 1,
+    });
   });
 
   it('a 200 resets the streak (BasicFlow5xxViaHttpCodes)', () => {
@@ -60,7 +72,7 @@ describe('consecutive 5xx', () => {
     expect(t.d.stats().ejections_active).toBe(0);
   });
 
-  it('un-ejects only on the detector\'s own ticks: ejected at 25s, back at the 60s tick', () => {
+  it("un-ejects only on the detector's own ticks: ejected at 25s, back at the 60s tick", () => {
     const t = harness({ maxEjectionPercent: 100 });
     t.at(25);
     t.send('h0', 500, 5);
@@ -101,7 +113,10 @@ describe('consecutive 5xx', () => {
 
   it('alternating failure and success never ejects; 100 failures in a row do (ExternalOriginEventsNonSplit)', () => {
     const t = harness({ maxEjectionPercent: 100 });
-    for (let i = 0; i < 100; i++) { t.send('h0', 500); t.send('h0', 200); }
+    for (let i = 0; i < 100; i++) {
+      t.send('h0', 500);
+      t.send('h0', 200);
+    }
     expect(t.d.isEjected('h0')).toBe(false);
     t.send('h0', 500, 100);
     expect(t.d.isEjected('h0')).toBe(true);
@@ -145,7 +160,10 @@ describe('max ejection percent (Envoy rule: (active + 1) / total × 100 ≤ max,
     three.send('a', 500, 50);
     expect(three.d.isEjected('a')).toBe(false);
     expect(three.d.stats().ejections_overflow).toBe(10);
-    const ten = harness(cfg, Array.from({ length: 10 }, (_, i) => `p${i}`));
+    const ten = harness(
+      cfg,
+      Array.from({ length: 10 }, (_, i) => `p${i}`),
+    );
     ten.send('p0', 503, 5);
     ten.send('p1', 503, 5);
     expect([ten.d.isEjected('p0'), ten.d.isEjected('p1')]).toEqual([true, false]);
@@ -173,19 +191,39 @@ describe('max ejection percent (Envoy rule: (active + 1) / total × 100 ≤ max,
 describe('ejection time backoff', () => {
   it('the multiplier grows per ejection in a row and decays after healthy ticks (EjectTimeBackoff)', () => {
     const t = harness({ baseEjectionTimeUs: s(10), intervalUs: s(10), maxEjectionPercent: 100 }, ['h0']);
-    const ejectAt = (sec: number) => { t.at(sec); t.send('h0', 500, 5); expect(t.d.isEjected('h0')).toBe(true); };
-    const outAt = (...ticks: number[]) => ticks.forEach((x) => { t.tickAt(x); expect(t.d.isEjected('h0')).toBe(true); });
-    const backAt = (x: number) => { t.tickAt(x); expect(t.d.isEjected('h0')).toBe(false); };
+    const ejectAt = (sec: number) => {
+      t.at(sec);
+      t.send('h0', 500, 5);
+      expect(t.d.isEjected('h0')).toBe(true);
+    };
+    const outAt = (...ticks: number[]) =>
+      ticks.forEach((x) => {
+        t.tickAt(x);
+        expect(t.d.isEjected('h0')).toBe(true);
+      });
+    const backAt = (x: number) => {
+      t.tickAt(x);
+      expect(t.d.isEjected('h0')).toBe(false);
+    };
 
-    ejectAt(0); backAt(10); // 1 × 10 s
-    ejectAt(10); outAt(20); backAt(30); // 2 × 10 s
-    ejectAt(30); outAt(40, 50); backAt(60); // 3 × 10 s
-    t.tickAt(70); t.tickAt(80); // two healthy ticks: 3 → 1
+    ejectAt(0);
+    backAt(10); // 1 × 10 s
+    ejectAt(10);
+    outAt(20);
+    backAt(30); // 2 × 10 s
+    ejectAt(30);
+    outAt(40, 50);
+    backAt(60); // 3 × 10 s
+    t.tickAt(70);
+    t.tickAt(80); // two healthy ticks: 3 → 1
     expect(t.d.hostState('h0')?.ejectTimeBackoff).toBe(1);
-    ejectAt(80); outAt(90); backAt(100); // 2 × 10 s
+    ejectAt(80);
+    outAt(90);
+    backAt(100); // 2 × 10 s
     for (let i = 1; i <= 50; i++) t.tickAt(100 + i * 10);
     expect(t.d.hostState('h0')?.ejectTimeBackoff).toBe(0);
-    ejectAt(610); backAt(620); // back to 1 × 10 s
+    ejectAt(610);
+    backAt(620); // back to 1 × 10 s
     expect(t.d.hostState('h0')?.numEjections).toBe(5);
   });
 
@@ -197,7 +235,10 @@ describe('ejection time backoff', () => {
       t.at(clock);
       t.send('h0', 500, 5);
       const from = clock;
-      while (t.d.isEjected('h0')) { clock += 10; t.tickAt(clock); }
+      while (t.d.isEjected('h0')) {
+        clock += 10;
+        t.tickAt(clock);
+      }
       durations.push(clock - from);
     }
     expect(durations.slice(0, 3)).toEqual([10, 20, 30]);
@@ -214,7 +255,10 @@ describe('ejection time backoff', () => {
       t.at(clock);
       t.send('h0', 500, 5);
       const from = clock;
-      while (t.d.isEjected('h0')) { clock += 10; t.tickAt(clock); }
+      while (t.d.isEjected('h0')) {
+        clock += 10;
+        t.tickAt(clock);
+      }
       last = clock - from;
     }
     expect(last).toBe(310);
@@ -223,7 +267,9 @@ describe('ejection time backoff', () => {
   it('base 400s with no max gives max 400s; max below base is rejected', () => {
     expect(outlierConfigFromIstio({ baseEjectionTime: s(400) }).maxEjectionTimeUs).toBe(s(400));
     expect(new OutlierDetector({ baseEjectionTimeUs: s(400) }, [], { now: () => 0 }).config.maxEjectionTimeUs).toBe(s(400));
-    expect(() => new OutlierDetector({ baseEjectionTimeUs: s(10), maxEjectionTimeUs: s(3) }, [], { now: () => 0 })).toThrow(/max ejection time/);
+    expect(() => new OutlierDetector({ baseEjectionTimeUs: s(10), maxEjectionTimeUs: s(3) }, [], { now: () => 0 })).toThrow(
+      /max ejection time/,
+    );
   });
 });
 
@@ -290,7 +336,10 @@ describe('local-origin errors', () => {
     t.d.reportLocalOrigin('h0', 'connect_failed');
     expect(t.events.at(-1)).toMatchObject({ action: 'eject', type: 'CONSECUTIVE_5XX' });
     // The gateway detector fired too but is not enforced by default.
-    expect(t.d.stats()).toMatchObject({ ejections_detected_consecutive_gateway_failure: 1, ejections_enforced_consecutive_gateway_failure: 0 });
+    expect(t.d.stats()).toMatchObject({
+      ejections_detected_consecutive_gateway_failure: 1,
+      ejections_enforced_consecutive_gateway_failure: 0,
+    });
   });
 
   it('connect_success does not reset the streak in non-split mode; an explicit code wins (TimeoutWithHttpCode)', () => {
@@ -306,7 +355,9 @@ describe('local-origin errors', () => {
 
   it('split mode ejects on the local-origin streak and connect_success resets it (BasicFlowLocalOriginFailure)', () => {
     const t = harness(outlierConfigFromIstio({ splitExternalLocalOriginErrors: true, maxEjectionPercent: 100 }), ['h0']);
-    const fail = (n: number) => { for (let i = 0; i < n; i++) t.d.reportLocalOrigin('h0', 'connect_failed'); };
+    const fail = (n: number) => {
+      for (let i = 0; i < n; i++) t.d.reportLocalOrigin('h0', 'connect_failed');
+    };
     fail(5);
     expect(t.events.at(-1)).toMatchObject({ action: 'eject', type: 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE', atUs: 0 });
     fail(5);
@@ -332,7 +383,9 @@ describe('local-origin errors', () => {
   });
 
   it('split mode keeps HTTP 5xx on their own streak (local failures do not count as 503)', () => {
-    const t = harness(outlierConfigFromIstio({ splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 3, maxEjectionPercent: 100 }));
+    const t = harness(
+      outlierConfigFromIstio({ splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 3, maxEjectionPercent: 100 }),
+    );
     t.d.reportLocalOrigin('h0', 'timeout');
     t.d.reportLocalOrigin('h0', 'timeout');
     t.send('h0', 503, 4);
@@ -371,24 +424,40 @@ describe('panic threshold (Istio minHealthPercent)', () => {
 describe('configuration', () => {
   it('maps Istio fields onto Envoy knobs with Istio defaults', () => {
     expect(DEFAULT_OUTLIER_CONFIG).toEqual({
-      consecutive5xx: 5, enforcingConsecutive5xx: 100,
-      consecutiveGatewayFailure: 5, enforcingConsecutiveGatewayFailure: 0,
-      splitExternalLocalOriginErrors: false, consecutiveLocalOriginFailure: 5, enforcingConsecutiveLocalOriginFailure: 100,
-      intervalUs: s(10), baseEjectionTimeUs: s(30), maxEjectionTimeUs: s(300),
-      maxEjectionPercent: 10, alwaysEjectOneHost: false, healthyPanicThreshold: 0,
+      consecutive5xx: 5,
+      enforcingConsecutive5xx: 100,
+      consecutiveGatewayFailure: 5,
+      enforcingConsecutiveGatewayFailure: 0,
+      splitExternalLocalOriginErrors: false,
+      consecutiveLocalOriginFailure: 5,
+      enforcingConsecutiveLocalOriginFailure: 100,
+      intervalUs: s(10),
+      baseEjectionTimeUs: s(30),
+      maxEjectionTimeUs: s(300),
+      maxEjectionPercent: 10,
+      alwaysEjectOneHost: false,
+      healthyPanicThreshold: 0,
     });
     expect(outlierConfigFromIstio({ consecutiveGatewayErrors: 2, maxEjectionPercent: 0, minHealthPercent: 30 })).toMatchObject({
-      consecutiveGatewayFailure: 2, enforcingConsecutiveGatewayFailure: 100, maxEjectionPercent: 10, healthyPanicThreshold: 30,
+      consecutiveGatewayFailure: 2,
+      enforcingConsecutiveGatewayFailure: 100,
+      maxEjectionPercent: 10,
+      healthyPanicThreshold: 30,
     });
     // consecutiveLocalOriginFailures only counts with split on (validation rejects it otherwise).
     expect(outlierConfigFromIstio({ consecutiveLocalOriginFailures: 2 }).consecutiveLocalOriginFailure).toBe(5);
-    expect(outlierConfigFromIstio({ splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2 }).consecutiveLocalOriginFailure).toBe(2);
+    expect(
+      outlierConfigFromIstio({ splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2 }).consecutiveLocalOriginFailure,
+    ).toBe(2);
   });
 
   it('rolls the injected uniform for a partial enforcing percentage and requires one', () => {
     expect(() => new OutlierDetector({ enforcingConsecutive5xx: 50 }, ['h'], { now: () => 0 })).toThrow(/uniform/);
     const draws = [0.7, 0.2];
-    const d = new OutlierDetector({ enforcingConsecutive5xx: 50, maxEjectionPercent: 100 }, ['h'], { now: () => 0, uniform: () => draws.shift() as number });
+    const d = new OutlierDetector({ enforcingConsecutive5xx: 50, maxEjectionPercent: 100 }, ['h'], {
+      now: () => 0,
+      uniform: () => draws.shift() as number,
+    });
     for (let i = 0; i < 5; i++) d.reportHttpStatus('h', 500);
     expect(d.isEjected('h')).toBe(false); // 70 ≥ 50: detected, not enforced
     for (let i = 0; i < 5; i++) d.reportHttpStatus('h', 500);

@@ -14,8 +14,15 @@ import {
   type PeerAuthenticationPolicy,
 } from '../../src/policy/peer-authentication.js';
 
-const pa = (namespace: string, name: string, mode?: MtlsMode, matchLabels?: Record<string, string>, ports?: Record<string, MtlsMode | undefined>): PeerAuthenticationPolicy => ({
-  name, namespace,
+const pa = (
+  namespace: string,
+  name: string,
+  mode?: MtlsMode,
+  matchLabels?: Record<string, string>,
+  ports?: Record<string, MtlsMode | undefined>,
+): PeerAuthenticationPolicy => ({
+  name,
+  namespace,
   spec: {
     ...(mode !== undefined ? { mtls: { mode } } : {}),
     ...(matchLabels ? { selector: { matchLabels } } : {}),
@@ -53,8 +60,15 @@ describe('effectiveMtlsMode', () => {
   });
 
   it('UNSET (or no mtls at all) inherits from the next wider scope, and PERMISSIVE at the top', () => {
-    expect(effectiveMtlsMode([pa('istio-system', 'm', 'STRICT'), pa('foo', 'ns', 'UNSET'), pa('foo', 'w', 'UNSET', { app: 'finance' })], finance)).toBe('STRICT');
-    expect(effectiveMtlsMode([pa('istio-system', 'm', 'DISABLE'), pa('foo', 'ns'), pa('foo', 'w', undefined, { app: 'finance' })], finance)).toBe('DISABLE');
+    expect(
+      effectiveMtlsMode(
+        [pa('istio-system', 'm', 'STRICT'), pa('foo', 'ns', 'UNSET'), pa('foo', 'w', 'UNSET', { app: 'finance' })],
+        finance,
+      ),
+    ).toBe('STRICT');
+    expect(
+      effectiveMtlsMode([pa('istio-system', 'm', 'DISABLE'), pa('foo', 'ns'), pa('foo', 'w', undefined, { app: 'finance' })], finance),
+    ).toBe('DISABLE');
     expect(effectiveMtlsMode([pa('istio-system', 'm', 'UNSET')], finance)).toBe('PERMISSIVE');
   });
 
@@ -108,8 +122,10 @@ describe('what a mode accepts', () => {
 describe('peerAuthenticationWarnings', () => {
   it('reports ignored duplicates and root-namespace selector policies', () => {
     const warnings = peerAuthenticationWarnings([
-      pa('foo', 'first', 'STRICT'), pa('foo', 'second', 'PERMISSIVE'),
-      pa('istio-system', 'mesh', 'STRICT'), pa('istio-system', 'mesh2', 'DISABLE'),
+      pa('foo', 'first', 'STRICT'),
+      pa('foo', 'second', 'PERMISSIVE'),
+      pa('istio-system', 'mesh', 'STRICT'),
+      pa('istio-system', 'mesh2', 'DISABLE'),
       pa('istio-system', 'sel', 'STRICT', { app: 'x' }),
       pa('foo', 'workload', 'STRICT', { app: 'finance' }),
     ]);

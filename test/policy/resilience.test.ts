@@ -73,7 +73,10 @@ describe('connection-pool circuit breaking (scenarios/circuit-breaking.yaml)', (
   it('HTTP/2 multiplexes, so http2MaxRequests is the limit that overflows', () => {
     const text = shipped('circuit-breaking')
       .replace('port: 8000', 'port: 8000\n      protocol: http2')
-      .replace(/connectionPool:[\s\S]*?outlierDetection:/, 'connectionPool:\n          http:\n            http2MaxRequests: 1\n        outlierDetection:');
+      .replace(
+        /connectionPool:[\s\S]*?outlierDetection:/,
+        'connectionPool:\n          http:\n            http2MaxRequests: 1\n        outlierDetection:',
+      );
     const h2 = run(scenarioFromYaml(text));
     expect(h2.requests.by_flag.UO).toBeGreaterThan(0);
     expect(h2.connections.opened).toBeLessThan(10);
@@ -121,7 +124,8 @@ describe('AuthorizationPolicy (scenarios/payment-lockdown.yaml)', () => {
   });
 
   it("ambient with a waypoint: traffic reaches payment with the waypoint's identity, which the L4 policy does not allow", () => {
-    const text = shipped('payment-lockdown').replace(/ {8}to:\n[\s\S]*?paths: \["\/pay"\]\n/, '')
+    const text = shipped('payment-lockdown')
+      .replace(/ {8}to:\n[\s\S]*?paths: \["\/pay"\]\n/, '')
       .replace('mesh: {mode: sidecar}', 'mesh: {mode: ambient, waypoints: [payment]}');
     const r = run(scenarioFromYaml(text));
     // The waypoint sees a connect failure from ztunnel's reset: 503 UF after its default retries.
@@ -184,8 +188,7 @@ describe('an unreachable pod (scenarios/network-partition.yaml)', () => {
   });
 
   it('without timeouts, requests sent to it hang and are reported as unfinished', () => {
-    const text = readFileSync(repoPath('scenarios/network-partition.yaml'), 'utf8')
-      .replace(/ {8}timeout: 1s\n {8}retries: .*\n/, '');
+    const text = readFileSync(repoPath('scenarios/network-partition.yaml'), 'utf8').replace(/ {8}timeout: 1s\n {8}retries: .*\n/, '');
     const r = run(scenarioFromYaml(text));
     expect(r.simulated.unfinished_requests).toBeGreaterThan(0);
   });
@@ -193,7 +196,10 @@ describe('an unreachable pod (scenarios/network-partition.yaml)', () => {
   it('a connect to it fails after the DestinationRule connectTimeout, as UF', () => {
     const text = readFileSync(repoPath('scenarios/network-partition.yaml'), 'utf8')
       .replace(/ {8}outlierDetection: .*\n/, '')
-      .replace('connectionPool: {tcp: {connectTimeout: 200ms}}', 'connectionPool: {tcp: {connectTimeout: 200ms}, http: {maxRequestsPerConnection: 1}}');
+      .replace(
+        'connectionPool: {tcp: {connectTimeout: 200ms}}',
+        'connectionPool: {tcp: {connectTimeout: 200ms}, http: {maxRequestsPerConnection: 1}}',
+      );
     const r = run(scenarioFromYaml(text));
     expect(r.clusters['outbound|8080||api.default.svc.cluster.local']?.upstream_cx_connect_fail).toBeGreaterThan(0);
   });

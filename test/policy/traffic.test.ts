@@ -20,7 +20,12 @@ interface Opts {
 
 /** A client calling `reviews` (v1 and v2 pods) directly, with the given Istio config. */
 function scenario(o: Opts): string {
-  const indent = (s: string, n: number) => s.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  const indent = (s: string, n: number) =>
+    s
+      .trim()
+      .split('\n')
+      .map((l) => ' '.repeat(n) + l)
+      .join('\n');
   return `apiVersion: meshsim.dev/v1alpha1
 kind: Scenario
 metadata: {name: traffic}
@@ -83,10 +88,18 @@ describe('VirtualService weights', () => {
   it('a 50/50 split over 3 v1 pods and 1 v2 pod is 50/50 with sidecars or a waypoint, 75/25 with ztunnel alone', () => {
     // Long requests keep ~500 app connections open: ztunnel balances connections, so it needs many.
     const share = (mode: string, waypoints?: string) => {
-      const r = run(scenarioFromYaml(scenario({
-        istio: split(50, 50), mode, waypoints, duration: '30s', rate: 500,
-        reviews: 'concurrency: 2000\n      cpuShare: 0\n      serviceTime: {distribution: constant, value: 1s}',
-      })));
+      const r = run(
+        scenarioFromYaml(
+          scenario({
+            istio: split(50, 50),
+            mode,
+            waypoints,
+            duration: '30s',
+            rate: 500,
+            reviews: 'concurrency: 2000\n      cpuShare: 0\n      serviceTime: {distribution: constant, value: 1s}',
+          }),
+        ),
+      );
       const e = edge(r, 'users', 'reviews');
       return (e.by_version.v2 ?? 0) / e.requests;
     };
@@ -173,11 +186,16 @@ spec:
 ${extra}`;
 
   it('3 retries on 5xx against pods failing 30%: 0.3^4 of requests fail, 1.417 attempts per request', () => {
-    const r = run(scenarioFromYaml(scenario({
-      istio: retries('    retries: {attempts: 3, retryOn: 5xx}'),
-      reviews: 'serviceTime: {distribution: constant, value: 1ms}\n      failure: {rate: 0.3, status: 503}',
-      rate: 1000, duration: '60s',
-    })));
+    const r = run(
+      scenarioFromYaml(
+        scenario({
+          istio: retries('    retries: {attempts: 3, retryOn: 5xx}'),
+          reviews: 'serviceTime: {distribution: constant, value: 1ms}\n      failure: {rate: 0.3, status: 503}',
+          rate: 1000,
+          duration: '60s',
+        }),
+      ),
+    );
     const total = r.requests.total;
     const attempts = r.services.reviews?.requests.total ?? 0;
     expect(attempts / total).toBeCloseTo(1 + 0.3 + 0.09 + 0.027, 2);
@@ -188,22 +206,31 @@ ${extra}`;
   });
 
   it('without a retry policy a 503 answer is not retried (Istio default retries only connect failures)', () => {
-    const r = run(scenarioFromYaml(scenario({
-      istio: retries(''),
-      reviews: 'serviceTime: {distribution: constant, value: 1ms}\n      failure: {rate: 0.3, status: 503}',
-      rate: 500,
-    })));
+    const r = run(
+      scenarioFromYaml(
+        scenario({
+          istio: retries(''),
+          reviews: 'serviceTime: {distribution: constant, value: 1ms}\n      failure: {rate: 0.3, status: 503}',
+          rate: 500,
+        }),
+      ),
+    );
     expect(r.services.reviews?.requests.total).toBe(r.requests.total);
     expect(r.services.reviews?.retries).toBe(0);
     expect(r.requests.failed / r.requests.total).toBeCloseTo(0.3, 1);
   });
 
   it('a 3 s upstream with perTryTimeout 2s, 3 retries on gateway-error and timeout 5s ends every request at 5 s with 504 UT after 3 tries', () => {
-    const r = run(scenarioFromYaml(scenario({
-      istio: retries('    timeout: 5s\n    retries: {attempts: 3, perTryTimeout: 2s, retryOn: gateway-error}'),
-      reviews: 'serviceTime: {distribution: constant, value: 3s}\n      cpuShare: 0',
-      rate: 5, duration: '30s',
-    })));
+    const r = run(
+      scenarioFromYaml(
+        scenario({
+          istio: retries('    timeout: 5s\n    retries: {attempts: 3, perTryTimeout: 2s, retryOn: gateway-error}'),
+          reviews: 'serviceTime: {distribution: constant, value: 3s}\n      cpuShare: 0',
+          rate: 5,
+          duration: '30s',
+        }),
+      ),
+    );
     const total = r.requests.total;
     expect(r.requests.by_code).toEqual({ 504: total });
     expect(r.requests.by_flag.UT).toBe(total);
@@ -259,7 +286,11 @@ describe('config changes at simulated times', () => {
     const faults = `
 - at: 10s
   apply: |
-${split(0, 100).trim().split('\n').map((l) => `    ${l}`).join('\n')}
+${split(0, 100)
+  .trim()
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
 `;
     const r = run(scenarioFromYaml(scenario({ istio: split(100, 0), faults, duration: '20s' })));
     const e = edge(r, 'users', 'reviews');

@@ -6,7 +6,8 @@ import { TraceObserver } from '../../src/telemetry/traces.js';
 import { scenarioFromFile } from '../dataplane/run-scenario.js';
 
 /** Istio's EnvoyTextLogFormat, field by field, after the proxy name meshsim puts first. */
-const LINE = /^(\S+) \[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\] "(\S+) (\S+) (HTTP\/1\.1|HTTP\/2)" (\d+) (\S+) (\S+) - "-" (\d+) (\d+) (\d+) (\S+) "-" "meshsim" "([0-9a-f-]{36})" "(\S+)" "(\S+)" (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/;
+const LINE =
+  /^(\S+) \[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\] "(\S+) (\S+) (HTTP\/1\.1|HTTP\/2)" (\d+) (\S+) (\S+) - "-" (\d+) (\d+) (\d+) (\S+) "-" "meshsim" "([0-9a-f-]{36})" "(\S+)" "(\S+)" (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)$/;
 
 function logFor(file: string, mode: 'sidecar' | 'none' | 'ambient') {
   const scenario = scenarioFromFile(file);
@@ -16,7 +17,7 @@ function logFor(file: string, mode: 'sidecar' | 'none' | 'ambient') {
 }
 
 describe('access.log', () => {
-  it('writes an outbound and an inbound line per sampled call in sidecar mode, in Istio\'s format', () => {
+  it("writes an outbound and an inbound line per sampled call in sidecar mode, in Istio's format", () => {
     const lines = logFor('scenarios/three-tier.yaml', 'sidecar').trim().split('\n');
     expect(lines.length).toBeGreaterThan(20);
     for (const l of lines) expect(l).toMatch(LINE);

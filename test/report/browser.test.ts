@@ -15,12 +15,21 @@ import { comparedRuns, HOSTILE_SHOP, hostileResults, observedRun, scenarioFromYa
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`${CHROMIUM} not found: skipping the browser tests (apt-get install chromium to run them; CI installs it)`);
+if (!HAVE_CHROMIUM)
+  console.warn(`${CHROMIUM} not found: skipping the browser tests (apt-get install chromium to run them; CI installs it)`);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
-interface Visit { svgs: number; texts: number; blocked: string[]; errors: string[]; dialogs: string[]; overflow: number; title: string }
+interface Visit {
+  svgs: number;
+  texts: number;
+  blocked: string[];
+  errors: string[];
+  dialogs: string[];
+  overflow: number;
+  title: string;
+}
 
 let browser: Browser | undefined;
 const files: Record<string, string> = {};
@@ -35,7 +44,9 @@ beforeAll(async () => {
     'report.html': run.files['report.html'],
     'comparison.html': buildComparisonHtml(cmp),
     'hostile-report.html': buildReportHtml({
-      results: hostileResults(hostile.results), series: hostile.obs.series.toJson(), scenario: hostile.scenario,
+      results: hostileResults(hostile.results),
+      series: hostile.obs.series.toJson(),
+      scenario: hostile.scenario,
       events: [{ t_s: 3, type: 'outlier_eject', pod: '<img src=x onerror=alert(9)>', service: 'reviews' }],
     }),
   };
@@ -45,7 +56,15 @@ beforeAll(async () => {
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }, 60_000);
 

@@ -5,12 +5,31 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildComparisonHtml } from '../../src/report/html/comparison.js';
-import { compareLatency, compareOverhead, compareResources, edgeTraffic, ejectionTimeline, latencyOverTime, podIntervals, requestsByCode, resourceBars } from '../../src/report/html/charts.js';
+import {
+  compareLatency,
+  compareOverhead,
+  compareResources,
+  edgeTraffic,
+  ejectionTimeline,
+  latencyOverTime,
+  podIntervals,
+  requestsByCode,
+  resourceBars,
+} from '../../src/report/html/charts.js';
 import { beginDocument, renderSvg, renderSvgAsync } from '../../src/report/html/render.js';
 import { buildReportHtml } from '../../src/report/html/report.js';
 import type { ResultsJson } from '../../src/report/results.js';
 import type { TimelineEvent } from '../../src/telemetry/timeline.js';
-import { comparedRuns, HOSTILE, HOSTILE_SHOP, hostileResults, observedRun, scenarioFromYaml, SHOP, type ObservedRun } from './observed-run.js';
+import {
+  comparedRuns,
+  HOSTILE,
+  HOSTILE_SHOP,
+  hostileResults,
+  observedRun,
+  scenarioFromYaml,
+  SHOP,
+  type ObservedRun,
+} from './observed-run.js';
 
 const hostileEvents: TimelineEvent[] = [
   { t_s: 3, type: 'outlier_eject', service: 'reviews', pod: `reviews-v2-0${HOSTILE[0]}`, action: 'eject', ejection_type: HOSTILE[1] },
@@ -18,8 +37,48 @@ const hostileEvents: TimelineEvent[] = [
   { t_s: 4, type: 'fault_start', fault: HOSTILE[2], pods: `inventory-v1-1${HOSTILE[4]}` },
 ];
 
-const TAGS = new Set(['html', 'head', 'meta', 'title', 'style', 'body', 'main', 'header', 'footer', 'section', 'figure', 'p', 'h1', 'h2', 'h3', 'ul', 'li', 'b', 'div', 'span',
-  'code', 'pre', 'br', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'svg', 'g', 'path', 'rect', 'text', 'tspan', 'line', 'circle', 'defs', 'marker', 'clipPath']);
+const TAGS = new Set([
+  'html',
+  'head',
+  'meta',
+  'title',
+  'style',
+  'body',
+  'main',
+  'header',
+  'footer',
+  'section',
+  'figure',
+  'p',
+  'h1',
+  'h2',
+  'h3',
+  'ul',
+  'li',
+  'b',
+  'div',
+  'span',
+  'code',
+  'pre',
+  'br',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'svg',
+  'g',
+  'path',
+  'rect',
+  'text',
+  'tspan',
+  'line',
+  'circle',
+  'defs',
+  'marker',
+  'clipPath',
+]);
 
 /**
  * Every `<` in the page opens a known tag whose attributes are all quoted and none is an event
@@ -33,7 +92,8 @@ function expectOnlyKnownMarkup(html: string): void {
   });
   rest = rest.replace(open, (_m, tag: string, attrs: string) => {
     expect(TAGS.has(tag), `tag ${tag}`).toBe(true);
-    for (const a of attrs.matchAll(/\s([\w:-]+)(?:=(?:"[^"]*"|'[^']*'))?/g)) expect((a[1] as string).toLowerCase().startsWith('on'), `attribute ${a[1]} on <${tag}>`).toBe(false);
+    for (const a of attrs.matchAll(/\s([\w:-]+)(?:=(?:"[^"]*"|'[^']*'))?/g))
+      expect((a[1] as string).toLowerCase().startsWith('on'), `attribute ${a[1]} on <${tag}>`).toBe(false);
     return '';
   });
   expect(rest.includes('<'), rest.slice(Math.max(0, rest.indexOf('<') - 80), rest.indexOf('<') + 80)).toBe(false);
@@ -50,7 +110,9 @@ function expectNoRawHostileText(html: string): void {
 
 function expectSelfContained(html: string): void {
   expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-  expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+  expect(html).toContain(
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+  );
   expect(html).not.toMatch(/<script/i);
   expect(html).not.toMatch(/\s(src|href|xlink:href)\s*=\s*["'](?!#)/i);
   expect(html).not.toMatch(/url\((?!#)/i);
@@ -71,7 +133,8 @@ describe('report.html', () => {
     const html = run.files['report.html'];
     expectSelfContained(html);
     expect(html).toContain('A small shop for the report tests.');
-    for (const id of ['graph', 'latency', 'requests', 'edges', 'ejections', 'resources', 'services', 'scenario', 'files']) expect(html).toContain(`<section id="${id}">`);
+    for (const id of ['graph', 'latency', 'requests', 'edges', 'ejections', 'resources', 'services', 'scenario', 'files'])
+      expect(html).toContain(`<section id="${id}">`);
     expect((html.match(/<svg\b/g) ?? []).length).toBeGreaterThanOrEqual(6);
     expect((html.match(/What to look at:/g) ?? []).length).toBeGreaterThanOrEqual(8);
     expect(html).toContain('promtool tsdb create-blocks-from openmetrics metrics.om');
@@ -95,10 +158,14 @@ describe('report.html', () => {
   });
 
   it('turns outlier events into ejection intervals, open ones running to the end', () => {
-    const { intervals, marks } = podIntervals([
-      { t_s: 2, type: 'outlier_eject', pod: 'a' }, { t_s: 5, type: 'outlier_uneject', pod: 'a' },
-      { t_s: 7, type: 'CONSECUTIVE_5XX', action: 'eject', pod: 'b', service: 's' },
-    ], 10);
+    const { intervals, marks } = podIntervals(
+      [
+        { t_s: 2, type: 'outlier_eject', pod: 'a' },
+        { t_s: 5, type: 'outlier_uneject', pod: 'a' },
+        { t_s: 7, type: 'CONSECUTIVE_5XX', action: 'eject', pod: 'b', service: 's' },
+      ],
+      10,
+    );
     expect(intervals).toEqual([
       { pod: 'a', kind: 'ejected by outlier detection', from: 2, to: 5, detail: '' },
       { pod: 'b', kind: 'ejected by outlier detection', from: 7, to: 10, detail: 'CONSECUTIVE_5XX' },
@@ -121,10 +188,17 @@ describe('report.html', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(2)&gt;');
     expect(html).toContain('&amp;lt;b&amp;gt;not bold');
     // Names and events come from results and the timeline: a report builder must not trust them either.
-    const worse = buildReportHtml({ results: hostileResults(hostile.results), series: hostile.obs.series.toJson(), events: hostileEvents, scenario: hostile.scenario });
+    const worse = buildReportHtml({
+      results: hostileResults(hostile.results),
+      series: hostile.obs.series.toJson(),
+      events: hostileEvents,
+      scenario: hostile.scenario,
+    });
     expectNoRawHostileText(worse);
     expectSelfContained(worse);
-    const cmp = buildComparisonHtml({ modes: { none: hostileResults(hostile.results), [`x${HOSTILE[0]}`]: hostileResults(hostile.results) } });
+    const cmp = buildComparisonHtml({
+      modes: { none: hostileResults(hostile.results), [`x${HOSTILE[0]}`]: hostileResults(hostile.results) },
+    });
     expectNoRawHostileText(cmp);
     expectSelfContained(cmp);
   });
@@ -138,7 +212,9 @@ describe('comparison.html', () => {
     for (const id of ['table', 'latency', 'latency-time', 'resources', 'overhead']) expect(html).toContain(`<section id="${id}">`);
     expect((html.match(/<svg\b/g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect(html).toContain('none vs sidecar vs ambient');
-    const withoutNone = buildComparisonHtml({ modes: { sidecar: compared.modes.sidecar as ResultsJson, ambient: compared.modes.ambient as ResultsJson } });
+    const withoutNone = buildComparisonHtml({
+      modes: { sidecar: compared.modes.sidecar as ResultsJson, ambient: compared.modes.ambient as ResultsJson },
+    });
     expect(withoutNone).toContain('Mode none is not among the compared modes');
   });
 });
@@ -147,9 +223,15 @@ describe('SVG rendering', () => {
   it('draws every chart synchronously exactly as vega.View.toSVG() does', async () => {
     const ts = run.obs.series.toJson();
     const specs = [
-      latencyOverTime(ts), requestsByCode(ts), edgeTraffic(ts), resourceBars(run.results),
-      ejectionTimeline(hostileEvents, ['a'], ts), ejectionTimeline([], ['a', 'b'], ts),
-      compareLatency(compared.modes), compareResources(compared.modes), compareOverhead(compared.modes) as NonNullable<ReturnType<typeof compareOverhead>>,
+      latencyOverTime(ts),
+      requestsByCode(ts),
+      edgeTraffic(ts),
+      resourceBars(run.results),
+      ejectionTimeline(hostileEvents, ['a'], ts),
+      ejectionTimeline([], ['a', 'b'], ts),
+      compareLatency(compared.modes),
+      compareResources(compared.modes),
+      compareOverhead(compared.modes) as NonNullable<ReturnType<typeof compareOverhead>>,
     ];
     for (const spec of specs) {
       beginDocument();

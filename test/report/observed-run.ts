@@ -69,9 +69,18 @@ export function scenarioFromYaml(text: string, file = 'shop.yaml'): Scenario {
   return loadScenarioSource(new YamlSource(file, text)).scenario;
 }
 
-export interface ObservedRun { scenario: Scenario; state: SimulationState; results: ResultsJson; obs: RunObservers; files: RunFiles }
+export interface ObservedRun {
+  scenario: Scenario;
+  state: SimulationState;
+  results: ResultsJson;
+  obs: RunObservers;
+  files: RunFiles;
+}
 
-export function observedRun(scenario: Scenario, o: { mode?: MeshMode; seed?: number; durationUs?: number; traceSampleRate?: number } = {}): ObservedRun {
+export function observedRun(
+  scenario: Scenario,
+  o: { mode?: MeshMode; seed?: number; durationUs?: number; traceSampleRate?: number } = {},
+): ObservedRun {
   const obs = runObservers(scenario, o);
   const state = simulate(scenario, { mode: o.mode, seed: o.seed, durationUs: o.durationUs, observers: obs.list });
   const results = buildResults(state);
@@ -80,7 +89,11 @@ export function observedRun(scenario: Scenario, o: { mode?: MeshMode; seed?: num
 }
 
 /** Every mode of a scenario with a time-series observer each, as `meshsim compare` runs them. */
-export function comparedRuns(scenario: Scenario, modes: MeshMode[] = ['none', 'sidecar', 'ambient'], durationUs?: number): { modes: Record<string, ResultsJson>; series: Record<string, TimeSeriesJson> } {
+export function comparedRuns(
+  scenario: Scenario,
+  modes: MeshMode[] = ['none', 'sidecar', 'ambient'],
+  durationUs?: number,
+): { modes: Record<string, ResultsJson>; series: Record<string, TimeSeriesJson> } {
   const out: Record<string, ResultsJson> = {};
   const series: Record<string, TimeSeriesJson> = {};
   for (const mode of modes) {
@@ -102,24 +115,37 @@ export const HOSTILE = [
 ];
 
 /** The shop, with hostile text wherever a scenario takes free text. */
-export const HOSTILE_SHOP = SHOP
-  .replace('description: A small shop for the report tests.', `description: ${JSON.stringify(`Hostile ${HOSTILE.join(' ')} and \`code ${HOSTILE[0]}\``)}`)
-  .replace('{method: GET, path: /, headers: {x-canary: "true"}}', `{method: GET, path: ${JSON.stringify(`/${HOSTILE[1]}`)}, headers: {x-evil: ${JSON.stringify(HOSTILE[2])}}}`)
+export const HOSTILE_SHOP = SHOP.replace(
+  'description: A small shop for the report tests.',
+  `description: ${JSON.stringify(`Hostile ${HOSTILE.join(' ')} and \`code ${HOSTILE[0]}\``)}`,
+)
+  .replace(
+    '{method: GET, path: /, headers: {x-canary: "true"}}',
+    `{method: GET, path: ${JSON.stringify(`/${HOSTILE[1]}`)}, headers: {x-evil: ${JSON.stringify(HOSTILE[2])}}}`,
+  )
   .replace('{service: catalog, path: /api/products}', `{service: catalog, path: ${JSON.stringify(`/p${HOSTILE[4]}`)}}`);
 
 /** A results.json whose names (free text to a report builder) are hostile too. */
 export function hostileResults(r: ResultsJson): ResultsJson {
   const evil = (s: string) => `${s}${HOSTILE[0]}`;
   const services: ResultsJson['services'] = {};
-  for (const [k, v] of Object.entries(r.services)) services[evil(k)] = { ...v, pods: Object.fromEntries(Object.entries(v.pods).map(([p, x]) => [evil(p), x])) };
+  for (const [k, v] of Object.entries(r.services))
+    services[evil(k)] = { ...v, pods: Object.fromEntries(Object.entries(v.pods).map(([p, x]) => [evil(p), x])) };
   return {
     ...r,
     scenario: evil(r.scenario),
     mode: `sidecar${HOSTILE[2]}`,
     profile: HOSTILE[1] as string,
     services,
-    edges: r.edges.map((e) => ({ ...e, source: evil(e.source), destination: evil(e.destination), by_code: { ...e.by_code, [HOSTILE[3] as string]: 1 } })),
-    resources: { ...r.resources, by_component: Object.fromEntries(Object.entries(r.resources.by_component).map(([c, u]) => [c === 'app' ? evil(c) : c, u])) },
+    edges: r.edges.map((e) => ({
+      ...e,
+      source: evil(e.source),
+      destination: evil(e.destination),
+      by_code: { ...e.by_code, [HOSTILE[3] as string]: 1 },
+    })),
+    resources: {
+      ...r.resources,
+      by_component: Object.fromEntries(Object.entries(r.resources.by_component).map(([c, u]) => [c === 'app' ? evil(c) : c, u])),
+    },
   };
 }
-

@@ -16,7 +16,13 @@ import { EPOCH, observedRun, scenarioFromYaml, SHOP, type ObservedRun } from './
 const PROMTOOL = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!PROMTOOL) console.warn('promtool not on PATH: skipping the promtool checks (apt-get install prometheus to run them; CI installs it)');
 
-interface Sample { name: string; labels: Record<string, string>; value: number; ts?: number; raw: string }
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  ts?: number;
+  raw: string;
+}
 
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)(?: (\S+))?$/;
@@ -39,7 +45,11 @@ function parse(text: string): { samples: Sample[]; meta: string[] } {
   return { samples, meta };
 }
 
-const seriesKey = (s: Sample, drop: string[] = []) => `${s.name}{${Object.entries(s.labels).filter(([k]) => !drop.includes(k)).map(([k, v]) => `${k}=${v}`).join(',')}}`;
+const seriesKey = (s: Sample, drop: string[] = []) =>
+  `${s.name}{${Object.entries(s.labels)
+    .filter(([k]) => !drop.includes(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}}`;
 
 let run: ObservedRun;
 let prom: ReturnType<typeof parse>;
@@ -62,11 +72,21 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
     expect(types).toEqual(helps);
     expect(new Set(types).size).toBe(types.length);
     expect([...types].sort()).toEqual(types);
-    expect(types).toEqual(expect.arrayContaining(['istio_requests_total', 'istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes', 'istio_tcp_connections_opened_total']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'istio_requests_total',
+        'istio_request_duration_milliseconds',
+        'istio_request_bytes',
+        'istio_response_bytes',
+        'istio_tcp_connections_opened_total',
+      ]),
+    );
     const lines = text.split('\n');
     for (const fam of types) {
       const typeAt = lines.indexOf(lines.find((l) => l.startsWith(`# TYPE ${fam} `)) as string);
-      const first = lines.findIndex((l) => !l.startsWith('#') && (l.startsWith(`${fam}{`) || l.startsWith(`${fam}_`) || l.startsWith(`${fam} `)));
+      const first = lines.findIndex(
+        (l) => !l.startsWith('#') && (l.startsWith(`${fam}{`) || l.startsWith(`${fam}_`) || l.startsWith(`${fam} `)),
+      );
       expect(first).toBeGreaterThan(typeAt);
     }
   });
@@ -75,9 +95,27 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
     const req = prom.samples.filter((s) => s.name === 'istio_requests_total');
     expect(req.length).toBeGreaterThan(0);
     for (const s of req) {
-      for (const l of ['reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version', 'destination_workload',
-        'destination_workload_namespace', 'destination_principal', 'destination_app', 'destination_version', 'destination_service', 'destination_service_name',
-        'destination_service_namespace', 'request_protocol', 'response_code', 'response_flags', 'connection_security_policy']) expect(s.labels, l).toHaveProperty(l);
+      for (const l of [
+        'reporter',
+        'source_workload',
+        'source_workload_namespace',
+        'source_principal',
+        'source_app',
+        'source_version',
+        'destination_workload',
+        'destination_workload_namespace',
+        'destination_principal',
+        'destination_app',
+        'destination_version',
+        'destination_service',
+        'destination_service_name',
+        'destination_service_namespace',
+        'request_protocol',
+        'response_code',
+        'response_flags',
+        'connection_security_policy',
+      ])
+        expect(s.labels, l).toHaveProperty(l);
       expect(['source', 'destination']).toContain(s.labels.reporter);
       if (s.labels.reporter === 'source') expect(s.labels.connection_security_policy).toBe('unknown');
       else expect(['mutual_tls', 'none']).toContain(s.labels.connection_security_policy);
@@ -89,7 +127,11 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
       const k = seriesKey(b, ['le']);
       bySeries.set(k, [...(bySeries.get(k) ?? []), b]);
     }
-    const counts = new Map(prom.samples.filter((s) => s.name === 'istio_request_duration_milliseconds_count').map((s) => [seriesKey(s).replace('_count{', '_bucket{'), s.value]));
+    const counts = new Map(
+      prom.samples
+        .filter((s) => s.name === 'istio_request_duration_milliseconds_count')
+        .map((s) => [seriesKey(s).replace('_count{', '_bucket{'), s.value]),
+    );
     for (const [k, list] of bySeries) {
       expect(list.map((b) => b.labels.le)).toEqual([...ENVOY_BUCKETS.map(String), '+Inf']);
       for (let i = 1; i < list.length; i++) expect((list[i] as Sample).value).toBeGreaterThanOrEqual((list[i - 1] as Sample).value);
@@ -116,7 +158,8 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
     expect([...byEdge.values()].reduce((a, b) => a + b, 0)).toBe(r.edges.reduce((n, e) => n + e.requests, 0));
     const endUser = src.filter((s) => s.labels.source_workload === 'users');
     expect(endUser.reduce((n, s) => n + s.value, 0)).toBe(r.requests.total);
-    for (const [code, n] of Object.entries(r.requests.by_code)) expect(endUser.filter((s) => s.labels.response_code === code).reduce((a, s) => a + s.value, 0)).toBe(n);
+    for (const [code, n] of Object.entries(r.requests.by_code))
+      expect(endUser.filter((s) => s.labels.response_code === code).reduce((a, s) => a + s.value, 0)).toBe(n);
     // The destination side saw every request that reached a pod, each retry included: exactly
     // what results.json counts per service.
     const dstSamples = prom.samples.filter((s) => s.name === 'istio_requests_total' && s.labels.reporter === 'destination');
@@ -135,13 +178,17 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
   });
 
   it('escapes label values and HELP text', () => {
-    const text = toPrometheusText([{ name: 'x', type: 'gauge', help: 'a \\ b\nc', series: [{ labels: [['path', 'a"b\\c\nd']], points: [{ tUs: 0, value: 1 }] }] }]);
+    const text = toPrometheusText([
+      { name: 'x', type: 'gauge', help: 'a \\ b\nc', series: [{ labels: [['path', 'a"b\\c\nd']], points: [{ tUs: 0, value: 1 }] }] },
+    ]);
     expect(text).toBe('# HELP x a \\\\ b\\nc\n# TYPE x gauge\nx{path="a\\"b\\\\c\\nd"} 1\n');
   });
 
-  it.skipIf(!PROMTOOL)('passes `promtool check metrics` (only the milliseconds-unit lint, which is Istio\'s own name)', () => {
+  it.skipIf(!PROMTOOL)("passes `promtool check metrics` (only the milliseconds-unit lint, which is Istio's own name)", () => {
     const p = spawnSync('promtool', ['check', 'metrics'], { input: run.files['metrics.prom'], encoding: 'utf8' });
-    const problems = `${p.stdout}${p.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/istio_request_duration_milliseconds use base unit "seconds" instead of "milliseconds"/.test(l));
+    const problems = `${p.stdout}${p.stderr}`
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/istio_request_duration_milliseconds use base unit "seconds" instead of "milliseconds"/.test(l));
     expect(problems).toEqual([]);
     expect([0, 3]).toContain(p.status);
   });
@@ -197,8 +244,20 @@ describe('metrics.om (OpenMetrics over simulated time)', () => {
   });
 
   it('formats numbers as OpenMetrics canonical numbers (Go %g) and parses --epoch strictly', () => {
-    expect([0.5, 1, 5, 100000, 600000, 1e6, 1800000, 3600000, 1e-5, 0.0001, 1.1e23, 0].map(omCanonical))
-      .toEqual(['0.5', '1.0', '5.0', '100000.0', '600000.0', '1e+06', '1.8e+06', '3.6e+06', '1e-05', '0.0001', '1.1e+23', '0.0']);
+    expect([0.5, 1, 5, 100000, 600000, 1e6, 1800000, 3600000, 1e-5, 0.0001, 1.1e23, 0].map(omCanonical)).toEqual([
+      '0.5',
+      '1.0',
+      '5.0',
+      '100000.0',
+      '600000.0',
+      '1e+06',
+      '1.8e+06',
+      '3.6e+06',
+      '1e-05',
+      '0.0001',
+      '1.1e+23',
+      '0.0',
+    ]);
     expect(parseEpoch('2026-01-01T00:00:00Z')).toBe(Date.UTC(2026, 0, 1));
     expect(parseEpoch('2026-01-01T01:00:00+01:00')).toBe(Date.UTC(2026, 0, 1));
     expect(parseEpoch('now')).toBeUndefined();
@@ -206,10 +265,15 @@ describe('metrics.om (OpenMetrics over simulated time)', () => {
   });
 
   it('turns outlier events into Envoy ejection counters and gauges over the scrape grid', () => {
-    const results = { ...run.results, outlier: { events: [
-      { t_s: 10, type: 'outlier_eject', service: 'reviews', pod: 'reviews-v2-0', action: 'eject' },
-      { t_s: 40, type: 'outlier_uneject', service: 'reviews', pod: 'reviews-v2-0', action: 'uneject' },
-    ] } };
+    const results = {
+      ...run.results,
+      outlier: {
+        events: [
+          { t_s: 10, type: 'outlier_eject', service: 'reviews', pod: 'reviews-v2-0', action: 'eject' },
+          { t_s: 40, type: 'outlier_uneject', service: 'reviews', pod: 'reviews-v2-0', action: 'uneject' },
+        ],
+      },
+    };
     const fams = derivedFamilies(results, run.scenario, [15e6, 30e6, 45e6]);
     const enforced = fams.find((f) => f.name === 'envoy_cluster_outlier_detection_ejections_enforced');
     const active = fams.find((f) => f.name === 'envoy_cluster_outlier_detection_ejections_active');
@@ -217,7 +281,9 @@ describe('metrics.om (OpenMetrics over simulated time)', () => {
     expect(enforced?.series[0]?.points.map((p) => p.value)).toEqual([0, 1, 1, 1]);
     expect(active?.series[0]?.points.map((p) => p.value)).toEqual([0, 1, 1, 0]);
     const text = toOpenMetrics(fams, EPOCH.ms);
-    expect(text).toContain('envoy_cluster_outlier_detection_ejections_enforced_total{cluster_name="outbound|8080||reviews.default.svc.cluster.local"} 1 1767225615');
+    expect(text).toContain(
+      'envoy_cluster_outlier_detection_ejections_enforced_total{cluster_name="outbound|8080||reviews.default.svc.cluster.local"} 1 1767225615',
+    );
     expect(toPrometheusText(fams)).toContain('# TYPE envoy_cluster_outlier_detection_ejections_active gauge');
   });
 

@@ -46,7 +46,10 @@ describe('same scenario, seed and mode', () => {
   it('gives compare the same results for a mode as run', () => {
     const run = JSON.parse(runCli(MM1, ['--seed', '3', '--duration', '30s']));
     const out = join(tmp, `compare-${outCounter++}`);
-    const p = spawnSync(process.execPath, [BIN, 'compare', MM1, '--modes', 'none', '--seed', '3', '--duration', '30s', '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    const p = spawnSync(process.execPath, [BIN, 'compare', MM1, '--modes', 'none', '--seed', '3', '--duration', '30s', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(p.status, p.stderr).toBe(0);
     const comparison = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
     expect(comparison.modes.none).toEqual(run);
@@ -103,7 +106,10 @@ spec:
   const base = writeScenario('streams-base', `${header}${apiService}\n  workload:\n${usersWorkload}\n`);
   // The extra service is declared first, so it also shifts every index the others had.
   const uncalled = writeScenario('streams-uncalled', `${header}${auditService}\n${apiService}\n  workload:\n${usersWorkload}\n`);
-  const withLoad = writeScenario('streams-with-load', `${header}${auditService}\n${apiService}\n  workload:\n    - {name: batch, target: audit, rate: 100}\n${usersWorkload}\n`);
+  const withLoad = writeScenario(
+    'streams-with-load',
+    `${header}${auditService}\n${apiService}\n  workload:\n    - {name: batch, target: audit, rate: 100}\n${usersWorkload}\n`,
+  );
 
   let baseResults: string | undefined;
   const baseRun = (): string => (baseResults ??= runCli(base));
@@ -111,7 +117,7 @@ spec:
   const edge = (r: { edges: { source: string; destination: string }[] }, s: string, d: string) =>
     r.edges.find((e) => e.source === s && e.destination === d);
 
-  it('leave a service\'s requests and latencies unchanged when a service nobody calls is added', () => {
+  it("leave a service's requests and latencies unchanged when a service nobody calls is added", () => {
     const a = JSON.parse(baseRun());
     const b = JSON.parse(runCli(uncalled));
     expect(a.services.api.requests.total).toBeGreaterThan(1500);
@@ -124,7 +130,7 @@ spec:
     expect(b.services.audit.requests.total).toBe(0);
   });
 
-  it('leave a service\'s arrivals and service times unchanged when another service gets its own workload', () => {
+  it("leave a service's arrivals and service times unchanged when another service gets its own workload", () => {
     const a = JSON.parse(baseRun());
     const c = JSON.parse(runCli(withLoad));
     expect(c.services.audit.requests.total).toBeGreaterThan(4000);

@@ -10,13 +10,27 @@ import { describe, expect, it } from 'vitest';
 import { compare, repoPath, run, scenarioFromFile } from '../dataplane/run-scenario.js';
 
 const CHECKER = repoPath('../shared/tools/check-results.mjs');
-const scenarios = readdirSync(repoPath('scenarios')).filter((f) => f.endsWith('.yaml')).sort();
+const scenarios = readdirSync(repoPath('scenarios'))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const tmp = mkdtempSync(join(tmpdir(), 'meshsim-shipped-'));
 
 describe('shipped scenarios', () => {
   it('there are scenarios for queueing, the data plane, traffic policy and resilience', () => {
-    for (const name of ['mm1', 'mmc', 'three-tier', 'istio-perf-benchmark', 'bookinfo-canary', 'retries-timeouts', 'fault-injection',
-      'outlier-ejection', 'outlier-no-ejection', 'circuit-breaking', 'strict-mtls-migration', 'payment-lockdown']) {
+    for (const name of [
+      'mm1',
+      'mmc',
+      'three-tier',
+      'istio-perf-benchmark',
+      'bookinfo-canary',
+      'retries-timeouts',
+      'fault-injection',
+      'outlier-ejection',
+      'outlier-no-ejection',
+      'circuit-breaking',
+      'strict-mtls-migration',
+      'payment-lockdown',
+    ]) {
       expect(scenarios).toContain(`${name}.yaml`);
     }
   });
@@ -36,9 +50,19 @@ describe('shipped scenarios', () => {
       return out;
     });
     const cmp = join(tmp, 'comparison.json');
-    writeFileSync(cmp, JSON.stringify({ modes: compare(scenarioFromFile('scenarios/three-tier.yaml'), ['none', 'sidecar', 'ambient'], { durationUs: 20e6 }) }));
+    writeFileSync(
+      cmp,
+      JSON.stringify({
+        modes: compare(scenarioFromFile('scenarios/three-tier.yaml'), ['none', 'sidecar', 'ambient'], { durationUs: 20e6 }),
+      }),
+    );
     const p = spawnSync(process.execPath, [CHECKER, ...files, cmp], { encoding: 'utf8' });
-    expect(p.stdout.trim().split('\n').filter((l) => !l.endsWith(': conforms'))).toEqual([]);
+    expect(
+      p.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => !l.endsWith(': conforms')),
+    ).toEqual([]);
     expect(p.status).toBe(0);
   });
 });

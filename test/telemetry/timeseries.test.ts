@@ -7,7 +7,7 @@ describe('buckets', () => {
   it('uses a round width giving at most 600 buckets, whatever the duration', () => {
     for (const s of [0.5, 1, 7, 60, 120, 600, 3600, 86400, 7 * 86400, 365 * 86400]) {
       const w = bucketWidthUs(s * 1e6);
-      expect(s * 1e6 / w, `${s}s`).toBeLessThanOrEqual(MAX_BUCKETS);
+      expect((s * 1e6) / w, `${s}s`).toBeLessThanOrEqual(MAX_BUCKETS);
     }
     expect(bucketWidthUs(60e6)).toBe(5e5);
     expect(bucketWidthUs(3600e6)).toBe(30e6);

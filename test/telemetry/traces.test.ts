@@ -119,7 +119,9 @@ describe('traces.json (OTLP/JSON)', () => {
   });
 
   it('is one resourceSpans entry per service.name, sorted, with hex ids and string nanoseconds', () => {
-    const names = doc.resourceSpans.map((r) => (r.resource.attributes.find((a) => a.key === 'service.name')?.value as { stringValue: string }).stringValue);
+    const names = doc.resourceSpans.map(
+      (r) => (r.resource.attributes.find((a) => a.key === 'service.name')?.value as { stringValue: string }).stringValue,
+    );
     expect(names).toEqual(['catalog', 'frontend', 'inventory', 'reviews', 'users']);
     const epochNs = BigInt(EPOCH.ms) * 1_000_000n;
     for (const rs of doc.resourceSpans) {
@@ -141,7 +143,21 @@ describe('traces.json (OTLP/JSON)', () => {
   });
 
   it('marks 5xx and resets as errors', () => {
-    const span = (status: number): SpanModel => ({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), kind: 'client', serviceName: 'a', namespace: 'default', name: 'n', startUs: 1.5, endUs: 2, status, flags: '', callId: 1, requestId: 'r', attributes: [] });
+    const span = (status: number): SpanModel => ({
+      traceId: '1'.repeat(32),
+      spanId: '2'.repeat(16),
+      kind: 'client',
+      serviceName: 'a',
+      namespace: 'default',
+      name: 'n',
+      startUs: 1.5,
+      endUs: 2,
+      status,
+      flags: '',
+      callId: 1,
+      requestId: 'r',
+      attributes: [],
+    });
     const out = toOtlpTraces([{ traceId: '1'.repeat(32), rootCallId: 1, spans: [span(503), span(0), span(200), span(404)] }], EPOCH.ms);
     expect(out.resourceSpans[0]?.scopeSpans[0]?.spans.map((s) => s.status.code)).toEqual([2, 2, 0, 0]);
     expect(out.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.startTimeUnixNano).toBe('1767225600000001500');

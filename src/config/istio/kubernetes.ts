@@ -8,32 +8,55 @@ import { z } from 'zod';
 const labels = z.record(z.string(), z.string());
 
 export const k8sServiceSchema = z.looseObject({
-  spec: z.looseObject({
-    ports: z.array(z.looseObject({ port: z.number().int(), name: z.string().optional(), targetPort: z.union([z.number(), z.string()]).optional() })).optional(),
-    selector: labels.optional(),
-  }).optional(),
+  spec: z
+    .looseObject({
+      ports: z
+        .array(
+          z.looseObject({ port: z.number().int(), name: z.string().optional(), targetPort: z.union([z.number(), z.string()]).optional() }),
+        )
+        .optional(),
+      selector: labels.optional(),
+    })
+    .optional(),
 });
 
 export const k8sDeploymentSchema = z.looseObject({
-  spec: z.looseObject({
-    replicas: z.number().int().nonnegative().optional(),
-    selector: z.looseObject({ matchLabels: labels.optional() }).optional(),
-    template: z.looseObject({
-      metadata: z.looseObject({ labels: labels.optional() }).optional(),
-      spec: z.looseObject({
-        serviceAccountName: z.string().optional(),
-        containers: z.array(z.looseObject({
-          resources: z.looseObject({
-            requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-            limits: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-          }).optional(),
-        })).optional(),
-      }).optional(),
-    }).optional(),
-  }).optional(),
+  spec: z
+    .looseObject({
+      replicas: z.number().int().nonnegative().optional(),
+      selector: z.looseObject({ matchLabels: labels.optional() }).optional(),
+      template: z
+        .looseObject({
+          metadata: z.looseObject({ labels: labels.optional() }).optional(),
+          spec: z
+            .looseObject({
+              serviceAccountName: z.string().optional(),
+              containers: z
+                .array(
+                  z.looseObject({
+                    resources: z
+                      .looseObject({
+                        requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+                        limits: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+                      })
+                      .optional(),
+                  }),
+                )
+                .optional(),
+            })
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
-export interface K8sService { name: string; namespace: string; port: number; selector: Record<string, string> }
+export interface K8sService {
+  name: string;
+  namespace: string;
+  port: number;
+  selector: Record<string, string>;
+}
 export interface K8sDeployment {
   name: string;
   namespace: string;

@@ -8,7 +8,11 @@ import { serviceSchema, type ServiceDoc } from '../schema.js';
 import { deploymentsFor, type K8sDeployment } from './kubernetes.js';
 import type { IstioConfig } from './resources.js';
 
-export interface ManifestVersion { name: string; replicas: number; labels: Record<string, string> }
+export interface ManifestVersion {
+  name: string;
+  replicas: number;
+  labels: Record<string, string>;
+}
 
 export function mergeManifestServices(
   services: ServiceDoc[],
@@ -45,7 +49,9 @@ export function mergeManifestServices(
       const s = out[existing] as ServiceDoc;
       out[existing] = {
         ...s,
-        versions: s.versions ?? (s.replicas === undefined && versions.length ? versions.map((v) => ({ name: v.name, replicas: v.replicas })) : undefined),
+        versions:
+          s.versions ??
+          (s.replicas === undefined && versions.length ? versions.map((v) => ({ name: v.name, replicas: v.replicas })) : undefined),
         serviceAccount: s.serviceAccount ?? serviceAccount,
       };
       continue;
@@ -54,7 +60,9 @@ export function mergeManifestServices(
       warn(`Service ${ks.name}.${ks.namespace} selects no Deployment in the given YAML; it has no pods`);
     }
     const parsed = serviceSchema.safeParse({
-      name: ks.name, namespace: ks.namespace, port: ks.port,
+      name: ks.name,
+      namespace: ks.namespace,
+      port: ks.port,
       versions: versions.length ? versions.map((v) => ({ name: v.name, replicas: v.replicas })) : [{ name: 'v1', replicas: 0 }],
       ...(serviceAccount ? { serviceAccount } : {}),
     });

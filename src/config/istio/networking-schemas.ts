@@ -7,21 +7,23 @@
 import { z } from 'zod';
 import { istioDuration, outlierDetectionSchema } from './outlier-schema.js';
 
-const stringMatch = z.strictObject({
-  exact: z.string().optional(),
-  prefix: z.string().optional(),
-  regex: z.string().optional(),
-}).superRefine((m, ctx) => {
-  const n = [m.exact, m.prefix, m.regex].filter((x) => x !== undefined).length;
-  if (n > 1) ctx.addIssue({ code: 'custom', message: 'a string match takes one of exact, prefix or regex' });
-  if (m.regex !== undefined) {
-    try {
-      new RegExp(m.regex);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(m.regex)}`, path: ['regex'] });
+const stringMatch = z
+  .strictObject({
+    exact: z.string().optional(),
+    prefix: z.string().optional(),
+    regex: z.string().optional(),
+  })
+  .superRefine((m, ctx) => {
+    const n = [m.exact, m.prefix, m.regex].filter((x) => x !== undefined).length;
+    if (n > 1) ctx.addIssue({ code: 'custom', message: 'a string match takes one of exact, prefix or regex' });
+    if (m.regex !== undefined) {
+      try {
+        new RegExp(m.regex);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `invalid regex ${JSON.stringify(m.regex)}`, path: ['regex'] });
+      }
     }
-  }
-});
+  });
 export type StringMatch = z.output<typeof stringMatch>;
 
 const percent = z.strictObject({ value: z.number() }).superRefine((p, ctx) => {
@@ -79,18 +81,22 @@ const retry = z.strictObject({
 export type HttpRetry = z.output<typeof retry>;
 
 const fault = z.strictObject({
-  delay: z.strictObject({
-    fixedDelay: istioDuration().optional(),
-    exponentialDelay: istioDuration().optional(),
-    percentage: percent.optional(),
-    percent: z.number().int().optional(),
-  }).optional(),
-  abort: z.strictObject({
-    httpStatus: z.number().int().optional(),
-    grpcStatus: z.string().optional(),
-    http2Error: z.string().optional(),
-    percentage: percent.optional(),
-  }).optional(),
+  delay: z
+    .strictObject({
+      fixedDelay: istioDuration().optional(),
+      exponentialDelay: istioDuration().optional(),
+      percentage: percent.optional(),
+      percent: z.number().int().optional(),
+    })
+    .optional(),
+  abort: z
+    .strictObject({
+      httpStatus: z.number().int().optional(),
+      grpcStatus: z.string().optional(),
+      http2Error: z.string().optional(),
+      percentage: percent.optional(),
+    })
+    .optional(),
 });
 export type HttpFault = z.output<typeof fault>;
 
@@ -125,37 +131,50 @@ export const virtualServiceSpec = z.strictObject({
 export type VirtualServiceSpec = z.output<typeof virtualServiceSpec>;
 
 const connectionPool = z.strictObject({
-  tcp: z.strictObject({
-    maxConnections: z.number().int().optional(),
-    connectTimeout: istioDuration().optional(),
-    tcpKeepalive: z.record(z.string(), z.unknown()).optional(),
-    maxConnectionDuration: istioDuration().optional(),
-    idleTimeout: istioDuration().optional(),
-  }).optional(),
-  http: z.strictObject({
-    http1MaxPendingRequests: z.number().int().optional(),
-    http2MaxRequests: z.number().int().optional(),
-    maxRequestsPerConnection: z.number().int().optional(),
-    maxRetries: z.number().int().optional(),
-    idleTimeout: istioDuration().optional(),
-    h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
-    useClientProtocol: z.boolean().optional(),
-    maxConcurrentStreams: z.number().int().optional(),
-  }).optional(),
+  tcp: z
+    .strictObject({
+      maxConnections: z.number().int().optional(),
+      connectTimeout: istioDuration().optional(),
+      tcpKeepalive: z.record(z.string(), z.unknown()).optional(),
+      maxConnectionDuration: istioDuration().optional(),
+      idleTimeout: istioDuration().optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      http1MaxPendingRequests: z.number().int().optional(),
+      http2MaxRequests: z.number().int().optional(),
+      maxRequestsPerConnection: z.number().int().optional(),
+      maxRetries: z.number().int().optional(),
+      idleTimeout: istioDuration().optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
+      useClientProtocol: z.boolean().optional(),
+      maxConcurrentStreams: z.number().int().optional(),
+    })
+    .optional(),
 });
 export type ConnectionPoolSettings = z.output<typeof connectionPool>;
 
 const loadBalancer = z.strictObject({
   simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
-  consistentHash: z.strictObject({
-    httpHeaderName: z.string().optional(),
-    httpCookie: z.strictObject({ name: z.string(), path: z.string().optional(), ttl: istioDuration().optional(), attributes: z.array(z.unknown()).optional() }).optional(),
-    useSourceIp: z.boolean().optional(),
-    httpQueryParameterName: z.string().optional(),
-    ringHash: z.strictObject({ minimumRingSize: z.number().int().optional() }).optional(),
-    maglev: z.strictObject({ tableSize: z.number().int().optional() }).optional(),
-    minimumRingSize: z.number().int().optional(),
-  }).optional(),
+  consistentHash: z
+    .strictObject({
+      httpHeaderName: z.string().optional(),
+      httpCookie: z
+        .strictObject({
+          name: z.string(),
+          path: z.string().optional(),
+          ttl: istioDuration().optional(),
+          attributes: z.array(z.unknown()).optional(),
+        })
+        .optional(),
+      useSourceIp: z.boolean().optional(),
+      httpQueryParameterName: z.string().optional(),
+      ringHash: z.strictObject({ minimumRingSize: z.number().int().optional() }).optional(),
+      maglev: z.strictObject({ tableSize: z.number().int().optional() }).optional(),
+      minimumRingSize: z.number().int().optional(),
+    })
+    .optional(),
   localityLbSetting: z.record(z.string(), z.unknown()).optional(),
   warmupDurationSecs: istioDuration().optional(),
   warmup: z.record(z.string(), z.unknown()).optional(),
@@ -174,7 +193,6 @@ const tls = z.strictObject({
   caCrl: z.string().optional(),
 });
 
-
 const trafficPolicyFields = {
   loadBalancer: loadBalancer.optional(),
   connectionPool: connectionPool.optional(),
@@ -191,13 +209,16 @@ export type TrafficPolicy = z.output<typeof trafficPolicy>;
 export const destinationRuleSpec = z.strictObject({
   host: z.string().min(1, 'host is required'),
   trafficPolicy: trafficPolicy.optional(),
-  subsets: z.array(z.strictObject({
-    name: z.string().min(1, 'subset name cannot be empty'),
-    labels: z.record(z.string(), z.string()).default({}),
-    trafficPolicy: trafficPolicy.optional(),
-  })).default([]),
+  subsets: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1, 'subset name cannot be empty'),
+        labels: z.record(z.string(), z.string()).default({}),
+        trafficPolicy: trafficPolicy.optional(),
+      }),
+    )
+    .default([]),
   exportTo: z.array(z.string()).optional(),
   workloadSelector: z.record(z.string(), z.unknown()).optional(),
 });
 export type DestinationRuleSpec = z.output<typeof destinationRuleSpec>;
-

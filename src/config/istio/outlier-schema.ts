@@ -20,14 +20,14 @@ export interface IstioWarning {
 
 /** Outcome of a parse helper: typed data plus warnings, or zod's error plus readable lines. */
 export type IstioParseResult<T> =
-  | { success: true; data: T; warnings: IstioWarning[] }
-  | { success: false; error: z.ZodError; messages: string[] };
+  { success: true; data: T; warnings: IstioWarning[] } | { success: false; error: z.ZodError; messages: string[] };
 
 /** `path: message (got X)` lines for a zod error (use error.issues with zod-diagnostics for positions). */
 export function issueMessages(error: z.ZodError, prefix: readonly PathSegment[] = []): string[] {
   return error.issues.flatMap((i) => {
     const where = formatPath([...prefix, ...i.path.filter((p): p is PathSegment => typeof p !== 'symbol')]);
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath([...prefix, ...i.path as PathSegment[], k])}: unknown field "${k}"`);
+    if (i.code === 'unrecognized_keys')
+      return i.keys.map((k) => `${formatPath([...prefix, ...(i.path as PathSegment[]), k])}: unknown field "${k}"`);
     const input = (i as { input?: unknown }).input;
     const got = input !== undefined && i.code !== 'custom' ? ` (got ${shown(input)})` : '';
     return `${where ? `${where}: ` : ''}${i.message}${got}`;
@@ -36,7 +36,9 @@ export function issueMessages(error: z.ZodError, prefix: readonly PathSegment[] 
 
 /** Runs `schema` and, on success, `warn` on the typed value. */
 export function parseIstio<S extends z.ZodType>(
-  schema: S, input: unknown, warn: (data: z.output<S>) => IstioWarning[] = () => [],
+  schema: S,
+  input: unknown,
+  warn: (data: z.output<S>) => IstioWarning[] = () => [],
 ): IstioParseResult<z.output<S>> {
   const r = schema.safeParse(input, { reportInput: true });
   if (!r.success) return { success: false, error: r.error, messages: issueMessages(r.error) };
@@ -82,37 +84,45 @@ export const istioDuration = () =>
 
 /** protobuf UInt32Value / uint32 count. */
 const count = () =>
-  z.number({ error: 'expected a number' })
+  z
+    .number({ error: 'expected a number' })
     .int('must be a whole number')
     .min(0, 'cannot be negative')
     .max(4294967295, 'must fit in 32 bits');
 
 /** Istio ValidatePercent ("percentage %v is not in range 0..100"). */
 const percent = () =>
-  z.number({ error: 'expected a number' })
+  z
+    .number({ error: 'expected a number' })
     .int('must be a whole number')
     .min(0, 'percentage is not in range 0..100')
     .max(100, 'percentage is not in range 0..100');
 
-export const outlierDetectionSchema = z.strictObject({
-  consecutiveErrors: z.number({ error: 'expected a number' }).int('must be a whole number').min(0, 'outlier detection consecutive errors cannot be negative').optional(),
-  consecutive5xxErrors: count().optional(),
-  consecutiveGatewayErrors: count().optional(),
-  splitExternalLocalOriginErrors: z.boolean({ error: 'expected true or false' }).optional(),
-  consecutiveLocalOriginFailures: count().optional(),
-  interval: istioDuration().optional(),
-  baseEjectionTime: istioDuration().optional(),
-  maxEjectionPercent: percent().optional(),
-  minHealthPercent: percent().optional(),
-}).superRefine((od, ctx) => {
-  if (!od.splitExternalLocalOriginErrors && (od.consecutiveLocalOriginFailures ?? 0) > 0) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['consecutiveLocalOriginFailures'],
-      message: 'outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false',
-    });
-  }
-}) satisfies z.ZodType<IstioOutlierDetection>; // the policy engine takes this output as is
+export const outlierDetectionSchema = z
+  .strictObject({
+    consecutiveErrors: z
+      .number({ error: 'expected a number' })
+      .int('must be a whole number')
+      .min(0, 'outlier detection consecutive errors cannot be negative')
+      .optional(),
+    consecutive5xxErrors: count().optional(),
+    consecutiveGatewayErrors: count().optional(),
+    splitExternalLocalOriginErrors: z.boolean({ error: 'expected true or false' }).optional(),
+    consecutiveLocalOriginFailures: count().optional(),
+    interval: istioDuration().optional(),
+    baseEjectionTime: istioDuration().optional(),
+    maxEjectionPercent: percent().optional(),
+    minHealthPercent: percent().optional(),
+  })
+  .superRefine((od, ctx) => {
+    if (!od.splitExternalLocalOriginErrors && (od.consecutiveLocalOriginFailures ?? 0) > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['consecutiveLocalOriginFailures'],
+        message: 'outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false',
+      });
+    }
+  }) satisfies z.ZodType<IstioOutlierDetection>; // the policy engine takes this output as is
 
 /** trafficPolicy.outlierDetection after validation; durations in µs. */
 export type OutlierDetection = z.output<typeof outlierDetectionSchema>;
@@ -125,11 +135,18 @@ export type OutlierDetection = z.output<typeof outlierDetectionSchema>;
 export function outlierDetectionWarnings(od: OutlierDetection, ctx: { endpoints?: number } = {}): IstioWarning[] {
   const out: IstioWarning[] = [];
   if (od.consecutiveErrors !== undefined && od.consecutiveErrors !== 0) {
-    out.push({ path: ['consecutiveErrors'], message: 'outlier detection consecutive errors is deprecated and ignored, use consecutiveGatewayErrors or consecutive5xxErrors instead' });
+    out.push({
+      path: ['consecutiveErrors'],
+      message:
+        'outlier detection consecutive errors is deprecated and ignored, use consecutiveGatewayErrors or consecutive5xxErrors instead',
+    });
   }
   const fiveXx = od.consecutive5xxErrors ?? 5;
   if (od.consecutiveGatewayErrors !== undefined && od.consecutiveGatewayErrors > 0 && fiveXx > 0 && od.consecutiveGatewayErrors >= fiveXx) {
-    out.push({ path: ['consecutiveGatewayErrors'], message: `consecutiveGatewayErrors (${od.consecutiveGatewayErrors}) >= consecutive5xxErrors (${fiveXx}) has no effect: gateway errors are also 5xx errors` });
+    out.push({
+      path: ['consecutiveGatewayErrors'],
+      message: `consecutiveGatewayErrors (${od.consecutiveGatewayErrors}) >= consecutive5xxErrors (${fiveXx}) has no effect: gateway errors are also 5xx errors`,
+    });
   }
   const max = od.maxEjectionPercent || 10; // 0/unset → Envoy's 10%
   if (ctx.endpoints !== undefined && ctx.endpoints > 0 && 100 / ctx.endpoints > max) {

@@ -51,7 +51,9 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
     }
     const versions = MODELLED[kind];
     if (!versions || !versions.includes(apiVersion)) {
-      problems.warnings.push(src.diagnosticAt(['kind'], 'warning', `${kind} (${apiVersion}) is not modelled by the simulator; it is ignored`));
+      problems.warnings.push(
+        src.diagnosticAt(['kind'], 'warning', `${kind} (${apiVersion}) is not modelled by the simulator; it is ignored`),
+      );
       continue;
     }
     if (!name) {
@@ -61,7 +63,12 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
     const spec = <S extends z.ZodType>(schema: S): z.output<S> | undefined => {
       const parsed = schema.safeParse(raw.spec ?? {}, { reportInput: true });
       if (parsed.success) return parsed.data;
-      problems.errors.push(...issuesToDiagnostics(parsed.error.issues, src, () => [], ['spec']).map((d) => ({ ...d, message: `${kind} ${name}: ${d.message}` })));
+      problems.errors.push(
+        ...issuesToDiagnostics(parsed.error.issues, src, () => [], ['spec']).map((d) => ({
+          ...d,
+          message: `${kind} ${name}: ${d.message}`,
+        })),
+      );
       return undefined;
     };
     const at = { name, namespace, src, order: order++ };
@@ -105,10 +112,13 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
         const d = parsed.data.spec;
         const container = d?.template?.spec?.containers?.[0];
         config.deployments.push({
-          name, namespace, replicas: d?.replicas ?? 1,
+          name,
+          namespace,
+          replicas: d?.replicas ?? 1,
           labels: d?.template?.metadata?.labels ?? d?.selector?.matchLabels ?? {},
           serviceAccount: d?.template?.spec?.serviceAccountName,
-          requests: container?.resources?.requests, limits: container?.resources?.limits,
+          requests: container?.resources?.requests,
+          limits: container?.resources?.limits,
         });
         break;
       }

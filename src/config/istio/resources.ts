@@ -29,8 +29,16 @@ export interface IstioConfig {
 }
 
 export const emptyIstioConfig = (): IstioConfig => ({
-  virtualServices: [], destinationRules: [], peerAuthentications: [], authorizationPolicies: [],
-  k8sServices: [], deployments: [], serviceAccounts: [],
+  virtualServices: [],
+  destinationRules: [],
+  peerAuthentications: [],
+  authorizationPolicies: [],
+  k8sServices: [],
+  deployments: [],
+  serviceAccounts: [],
 });
 
-export interface Problems { errors: Diagnostic[]; warnings: Diagnostic[] }
+export interface Problems {
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+}

@@ -22,7 +22,10 @@ export function validateIstioFiles(files: { file: string; text: string }[]): { e
   const analyzed = services.map((s) => ({
     key: s.name,
     fqdn: `${s.name}.${s.namespace}.svc.cluster.local`,
-    versions: (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({ replicas: v.replicas, labels: labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name } })),
+    versions: (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({
+      replicas: v.replicas,
+      labels: labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
+    })),
   }));
   analyzeIstio({ config, changes: [], services: analyzed, mode: 'sidecar', waypoints: [] }, problems);
   return problems;

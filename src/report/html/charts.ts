@@ -33,7 +33,9 @@ export function timeTicks(durationS: number): number[] {
 }
 
 const timeAxis = (durationS: number) => ({
-  field: 't', type: 'quantitative' as const, title: 'simulated time (s)',
+  field: 't',
+  type: 'quantitative' as const,
+  title: 'simulated time (s)',
   scale: { domain: [0, durationS], nice: false, zero: true },
   axis: { format: '~f', values: timeTicks(durationS) },
 });
@@ -42,8 +44,16 @@ const timeAxis = (durationS: number) => ({
 function warmupLayers(ts: { warmup_s: number }): object[] {
   if (!(ts.warmup_s > 0)) return [];
   return [
-    { data: { values: [{ from: 0, to: ts.warmup_s }] }, mark: { type: 'rect', color: '#f3f4f6' }, encoding: { x: { field: 'from', type: 'quantitative' }, x2: { field: 'to' } } },
-    { data: { values: [{ t: ts.warmup_s / 2, label: 'warmup' }] }, mark: { type: 'text', color: '#9ca3af', fontSize: 10, baseline: 'top', dy: -2, y: 2 }, encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } } },
+    {
+      data: { values: [{ from: 0, to: ts.warmup_s }] },
+      mark: { type: 'rect', color: '#f3f4f6' },
+      encoding: { x: { field: 'from', type: 'quantitative' }, x2: { field: 'to' } },
+    },
+    {
+      data: { values: [{ t: ts.warmup_s / 2, label: 'warmup' }] },
+      mark: { type: 'text', color: '#9ca3af', fontSize: 10, baseline: 'top', dy: -2, y: 2 },
+      encoding: { x: { field: 't', type: 'quantitative' }, text: { field: 'label' } },
+    },
   ];
 }
 
@@ -73,7 +83,12 @@ export function latencyOverTime(ts: TimeSeriesJson): TopLevelSpec {
         encoding: {
           x: timeAxis(ts.duration_s),
           y: { field: 'ms', type: 'quantitative', title: 'latency (ms)', scale: log ? { type: 'log' } : { zero: true } },
-          color: { field: 'percentile', type: 'nominal', title: null, scale: { domain: ['p50', 'p90', 'p99'], range: ['p50', 'p90', 'p99'].map((p) => PERCENTILE_COLORS[p] as string) } },
+          color: {
+            field: 'percentile',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['p50', 'p90', 'p99'], range: ['p50', 'p90', 'p99'].map((p) => PERCENTILE_COLORS[p] as string) },
+          },
         },
       },
     ],
@@ -82,7 +97,12 @@ export function latencyOverTime(ts: TimeSeriesJson): TopLevelSpec {
 
 /** End-user requests per second by status code, stacked, per time bucket. */
 /** Requests per second per key (status code or flag) in every time bucket, as bar rows. */
-function rateRows(ts: TimeSeriesJson, counts: (b: TimeSeriesJson['buckets'][number]) => Record<string, number>, keys: string[], label: (k: string) => string): Row[] {
+function rateRows(
+  ts: TimeSeriesJson,
+  counts: (b: TimeSeriesJson['buckets'][number]) => Record<string, number>,
+  keys: string[],
+  label: (k: string) => string,
+): Row[] {
   const rows: Row[] = [];
   for (const b of ts.buckets) {
     const span = Math.max(1e-9, b.end_s - b.t_s);
@@ -95,7 +115,14 @@ function rateRows(ts: TimeSeriesJson, counts: (b: TimeSeriesJson['buckets'][numb
 }
 
 /** Stacked bars of requests/s over simulated time, one colour per key. */
-function stackedRates(ts: TimeSeriesJson, rows: Row[], legend: string, domain: string[], range: string[], size?: [number, number]): TopLevelSpec {
+function stackedRates(
+  ts: TimeSeriesJson,
+  rows: Row[],
+  legend: string,
+  domain: string[],
+  range: string[],
+  size?: [number, number],
+): TopLevelSpec {
   return vl({
     ...(size ? base(size[0], size[1]) : base()),
     layer: [
@@ -125,7 +152,13 @@ export function requestsByCode(ts: TimeSeriesJson): TopLevelSpec {
     seen.set(cls, i + 1);
     return codeColor(c, i);
   });
-  return stackedRates(ts, rateRows(ts, (b) => b.by_code, codes, label), 'status', codes.map(label), range);
+  return stackedRates(
+    ts,
+    rateRows(ts, (b) => b.by_code, codes, label),
+    'status',
+    codes.map(label),
+    range,
+  );
 }
 
 /** End-user requests per second that carried each Envoy response flag; undefined when none did. */
@@ -133,7 +166,19 @@ export function flagsOverTime(ts: TimeSeriesJson): TopLevelSpec | undefined {
   const flags = [...new Set(ts.buckets.flatMap((b) => Object.keys(b.by_flag)))].sort();
   if (flags.length === 0) return undefined;
   const range = flags.map((_, i) => [BAD, WARN, '#7c3aed', '#0891b2', '#4b5563'][i % 5] as string);
-  return stackedRates(ts, rateRows(ts, (b) => b.by_flag, flags, (f) => f), 'response flag', flags, range, [FULL_WIDTH, 150]);
+  return stackedRates(
+    ts,
+    rateRows(
+      ts,
+      (b) => b.by_flag,
+      flags,
+      (f) => f,
+    ),
+    'response flag',
+    flags,
+    range,
+    [FULL_WIDTH, 150],
+  );
 }
 
 const edgeName = (e: { source: string; destination: string }) => `${e.source} â†’ ${e.destination}`;
@@ -141,10 +186,17 @@ const edgeName = (e: { source: string; destination: string }) => `${e.source} â†
 type EdgeWindow = TimeSeriesJson['edges'][number];
 
 /** One line per edge over the time windows; colours follow the edge's place among all edges. */
-function edgeLines(ts: TimeSeriesJson, edges: EdgeWindow[], field: string, value: (e: EdgeWindow, i: number, w: TimeSeriesJson['windows'][number]) => number,
-  y: Record<string, unknown>, height: number): TopLevelSpec {
+function edgeLines(
+  ts: TimeSeriesJson,
+  edges: EdgeWindow[],
+  field: string,
+  value: (e: EdgeWindow, i: number, w: TimeSeriesJson['windows'][number]) => number,
+  y: Record<string, unknown>,
+  height: number,
+): TopLevelSpec {
   const rows: Row[] = [];
-  for (const e of edges) ts.windows.forEach((w, i) => rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), [field]: value(e, i, w) }));
+  for (const e of edges)
+    ts.windows.forEach((w, i) => rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), [field]: value(e, i, w) }));
   const names = edges.map(edgeName);
   const colour = (name: string) => CATEGORICAL[ts.edges.findIndex((e) => edgeName(e) === name) % CATEGORICAL.length] as string;
   return vl({
@@ -157,7 +209,13 @@ function edgeLines(ts: TimeSeriesJson, edges: EdgeWindow[], field: string, value
         encoding: {
           x: timeAxis(ts.duration_s),
           y: { field, type: 'quantitative', ...y },
-          color: { field: 'edge', type: 'nominal', title: null, scale: { domain: names, range: names.map(colour) }, legend: { labelLimit: 260, columns: 4, direction: 'horizontal' } },
+          color: {
+            field: 'edge',
+            type: 'nominal',
+            title: null,
+            scale: { domain: names, range: names.map(colour) },
+            legend: { labelLimit: 260, columns: 4, direction: 'horizontal' },
+          },
         },
       },
     ],
@@ -187,7 +245,14 @@ export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
   return vl({
     ...base(FULL_WIDTH, 140),
     data: { values: rows },
-    facet: { row: { field: 'edge', type: 'nominal', title: null, header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 } } },
+    facet: {
+      row: {
+        field: 'edge',
+        type: 'nominal',
+        title: null,
+        header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 },
+      },
+    },
     spec: {
       width: FULL_WIDTH - 40,
       height: 120,
@@ -195,7 +260,12 @@ export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
       encoding: {
         x: timeAxis(ts.duration_s),
         y: { field: 'rps', type: 'quantitative', title: 'calls/s', stack: 'zero' },
-        color: { field: 'version', type: 'nominal', title: 'version', scale: { domain: versions, range: versions.map((_, i) => CATEGORICAL[i % CATEGORICAL.length] as string) } },
+        color: {
+          field: 'version',
+          type: 'nominal',
+          title: 'version',
+          scale: { domain: versions, range: versions.map((_, i) => CATEGORICAL[i % CATEGORICAL.length] as string) },
+        },
         order: { field: 'version', type: 'nominal', sort: 'ascending' },
       },
     },
@@ -206,16 +276,33 @@ export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
 export function edgeErrors(ts: TimeSeriesJson): TopLevelSpec | undefined {
   const failing = ts.edges.filter((e) => e.errors.some((n) => n > 0));
   if (failing.length === 0) return undefined;
-  return edgeLines(ts, failing, 'errors', (e, i, w) => {
-    const n = (e.rps[i] ?? 0) * (w.end_s - w.t_s);
-    return n > 0 ? round((100 * (e.errors[i] ?? 0)) / n, 2) : 0;
-  }, { title: 'failed calls (%)', scale: { zero: true } }, 150);
+  return edgeLines(
+    ts,
+    failing,
+    'errors',
+    (e, i, w) => {
+      const n = (e.rps[i] ?? 0) * (w.end_s - w.t_s);
+      return n > 0 ? round((100 * (e.errors[i] ?? 0)) / n, 2) : 0;
+    },
+    { title: 'failed calls (%)', scale: { zero: true } },
+    150,
+  );
 }
 
 // ---- outlier ejections, faults and crashes per pod ----
 
-export interface PodInterval { pod: string; kind: string; from: number; to: number; detail: string }
-export interface PodMark { pod: string; kind: string; t: number }
+export interface PodInterval {
+  pod: string;
+  kind: string;
+  from: number;
+  to: number;
+  detail: string;
+}
+export interface PodMark {
+  pod: string;
+  kind: string;
+  t: number;
+}
 
 export const INTERVAL_KINDS = ['ejected by outlier detection', 'fault injected', 'crashed'] as const;
 const INTERVAL_COLORS = [BAD, WARN, '#1f2937'];
@@ -260,7 +347,9 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
       }
       marks.push({ pod, kind: 'uneject', t: e.t_s });
     } else if (e.type === 'fault_start' || e.type === 'fault_end') {
-      const pods = String(e.pods ?? '').split(',').filter(Boolean);
+      const pods = String(e.pods ?? '')
+        .split(',')
+        .filter(Boolean);
       const key = `${String(e.fault ?? '')}\u0000${pods.join(',')}`;
       if (e.type === 'fault_start') faultSince.set(key, { t: e.t_s, pods });
       else {
@@ -279,7 +368,9 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
     }
   }
   for (const [pod, s] of ejectedSince) intervals.push({ pod, kind: INTERVAL_KINDS[0], from: s.t, to: durationS, detail: s.type });
-  for (const [key, s] of faultSince) for (const p of s.pods) intervals.push({ pod: p, kind: INTERVAL_KINDS[1], from: s.t, to: durationS, detail: key.split('\u0000')[0] as string });
+  for (const [key, s] of faultSince)
+    for (const p of s.pods)
+      intervals.push({ pod: p, kind: INTERVAL_KINDS[1], from: s.t, to: durationS, detail: key.split('\u0000')[0] as string });
   for (const [pod, t] of crashedSince) intervals.push({ pod, kind: INTERVAL_KINDS[2], from: t, to: durationS, detail: '' });
   // A crash fault shows as the crash itself, not also as a fault.
   const crashes = new Set(intervals.filter((i) => i.kind === INTERVAL_KINDS[2]).map((i) => `${i.pod}@${i.from}`));
@@ -295,21 +386,37 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
  * One lane per pod: red while ejected, amber while a fault is injected, black while crashed.
  * With no such event, the lanes of up to 12 pods are drawn empty with a note across them.
  */
-export function ejectionTimeline(events: readonly TimelineEvent[], allPods: readonly string[], ts: { duration_s: number; warmup_s: number }): TopLevelSpec {
+export function ejectionTimeline(
+  events: readonly TimelineEvent[],
+  allPods: readonly string[],
+  ts: { duration_s: number; warmup_s: number },
+): TopLevelSpec {
   const { intervals, marks } = podIntervals(events, ts.duration_s);
   const involved = [...new Set([...intervals.map((i) => i.pod), ...marks.map((m) => m.pod)])].sort();
   const empty = involved.length === 0;
   const lanes = empty ? [...allPods].slice(0, 12) : involved;
   const laneHeight = 42;
   const height = Math.max(60, lanes.length * laneHeight);
-  const y = { field: 'pod', type: 'nominal', title: null, scale: { domain: lanes, paddingInner: 0.35, paddingOuter: 0.2 }, axis: { labelLimit: 220, grid: true, gridColor: '#f3f4f6' } };
+  const y = {
+    field: 'pod',
+    type: 'nominal',
+    title: null,
+    scale: { domain: lanes, paddingInner: 0.35, paddingOuter: 0.2 },
+    axis: { labelLimit: 220, grid: true, gridColor: '#f3f4f6' },
+  };
   const layers: object[] = [
     ...warmupLayers(ts),
     {
       data: { values: intervals.map((i) => ({ ...i, from: round(i.from, 6), to: round(i.to, 6) })) },
       mark: { type: 'bar', cornerRadius: 2 },
       encoding: {
-        x: { field: 'from', type: 'quantitative', title: 'simulated time (s)', scale: { domain: [0, ts.duration_s], nice: false, zero: true }, axis: { format: '~f', values: timeTicks(ts.duration_s) } },
+        x: {
+          field: 'from',
+          type: 'quantitative',
+          title: 'simulated time (s)',
+          scale: { domain: [0, ts.duration_s], nice: false, zero: true },
+          axis: { format: '~f', values: timeTicks(ts.duration_s) },
+        },
         yOffset: { field: 'kind', type: 'nominal', scale: { domain: [...INTERVAL_KINDS], paddingInner: 0.15 } },
         x2: { field: 'to' },
         y,
@@ -353,8 +460,28 @@ export function resourceBars(r: ResultsJson): TopLevelSpec {
       height: Math.max(72, comps.length * 34),
       title,
       layer: [
-        { mark: { type: 'bar', cornerRadiusEnd: 3, height: { band: 0.7 } }, encoding: { y: { field: 'component', type: 'nominal', title: null, sort: comps, axis: { labelFontSize: 12 } }, x: { field, type: 'quantitative', title: null, scale: { domain: [0, max * 1.3], nice: false }, axis: { tickCount: 3, grid: true, format: '~s' } }, color } },
-        { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11.5, color: '#374151' }, encoding: { y: { field: 'component', type: 'nominal', sort: comps }, x: { field, type: 'quantitative' }, text: { field, type: 'quantitative', format: fmt } } },
+        {
+          mark: { type: 'bar', cornerRadiusEnd: 3, height: { band: 0.7 } },
+          encoding: {
+            y: { field: 'component', type: 'nominal', title: null, sort: comps, axis: { labelFontSize: 12 } },
+            x: {
+              field,
+              type: 'quantitative',
+              title: null,
+              scale: { domain: [0, max * 1.3], nice: false },
+              axis: { tickCount: 3, grid: true, format: '~s' },
+            },
+            color,
+          },
+        },
+        {
+          mark: { type: 'text', align: 'left', dx: 4, fontSize: 11.5, color: '#374151' },
+          encoding: {
+            y: { field: 'component', type: 'nominal', sort: comps },
+            x: { field, type: 'quantitative' },
+            text: { field, type: 'quantitative', format: fmt },
+          },
+        },
       ],
     };
   };
@@ -375,7 +502,12 @@ const modeScale = (modes: string[]) => ({ domain: modes, range: modes.map((m, i)
 
 export function compareLatency(c: Modes): TopLevelSpec {
   const modes = Object.keys(c);
-  const ps = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9']] as const;
+  const ps = [
+    ['p50', 'p50'],
+    ['p90', 'p90'],
+    ['p99', 'p99'],
+    ['p999', 'p99.9'],
+  ] as const;
   const rows = modes.flatMap((m) => ps.map(([k, label]) => ({ mode: m, percentile: label, ms: (c[m] as ResultsJson).latency_ms[k] })));
   const top = Math.max(1e-9, ...rows.map((r) => r.ms)) * 1.1;
   const enc = {
@@ -387,17 +519,30 @@ export function compareLatency(c: Modes): TopLevelSpec {
     ...base(FULL_WIDTH, 230),
     data: { values: rows },
     layer: [
-      { mark: { type: 'bar', cornerRadiusEnd: 2 }, encoding: { ...enc, color: { field: 'mode', type: 'nominal', title: 'mode', scale: modeScale(modes), sort: modes } } },
-      { mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 10, color: '#374151' }, encoding: { ...enc, text: { field: 'ms', type: 'quantitative', format: '.2f' } } },
+      {
+        mark: { type: 'bar', cornerRadiusEnd: 2 },
+        encoding: { ...enc, color: { field: 'mode', type: 'nominal', title: 'mode', scale: modeScale(modes), sort: modes } },
+      },
+      {
+        mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 10, color: '#374151' },
+        encoding: { ...enc, text: { field: 'ms', type: 'quantitative', format: '.2f' } },
+      },
     ],
   });
 }
 
 /** One resource measure per mode, stacked by component. */
-export function compareResource(c: Modes, field: 'cpu_cores' | 'memory_mib' | 'monthly_cost_usd', title: string, fmt: string): TopLevelSpec {
+export function compareResource(
+  c: Modes,
+  field: 'cpu_cores' | 'memory_mib' | 'monthly_cost_usd',
+  title: string,
+  fmt: string,
+): TopLevelSpec {
   const modes = Object.keys(c);
   const comps = [...new Set(modes.flatMap((m) => Object.keys((c[m] as ResultsJson).resources.by_component)))];
-  const rows = modes.flatMap((m) => comps.map((comp) => ({ mode: m, component: comp, v: (c[m] as ResultsJson).resources.by_component[comp]?.[field] ?? 0 })));
+  const rows = modes.flatMap((m) =>
+    comps.map((comp) => ({ mode: m, component: comp, v: (c[m] as ResultsJson).resources.by_component[comp]?.[field] ?? 0 })),
+  );
   const totals = modes.map((m) => ({ mode: m, v: (c[m] as ResultsJson).resources.total[field] }));
   const top = Math.max(1e-9, ...totals.map((t) => t.v)) * 1.16;
   return vl({
@@ -417,7 +562,11 @@ export function compareResource(c: Modes, field: 'cpu_cores' | 'memory_mib' | 'm
       {
         data: { values: totals },
         mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 11, fontWeight: 600, color: '#111827' },
-        encoding: { x: { field: 'mode', type: 'nominal', sort: modes }, y: { field: 'v', type: 'quantitative' }, text: { field: 'v', type: 'quantitative', format: fmt } },
+        encoding: {
+          x: { field: 'mode', type: 'nominal', sort: modes },
+          y: { field: 'v', type: 'quantitative' },
+          text: { field: 'v', type: 'quantitative', format: fmt },
+        },
       },
     ],
   });
@@ -442,17 +591,32 @@ export function compareOverhead(c: Modes): TopLevelSpec | undefined {
   const modes = Object.keys(c).filter((m) => m !== 'none');
   if (!base0 || modes.length === 0) return undefined;
   const get = (m: string) => c[m] as ResultsJson;
-  const lat = modes.flatMap((m) => (['p50', 'p90', 'p99'] as const).map((p) => ({ mode: m, what: p, v: round(get(m).latency_ms[p] - base0.latency_ms[p], 3) })));
+  const lat = modes.flatMap((m) =>
+    (['p50', 'p90', 'p99'] as const).map((p) => ({ mode: m, what: p, v: round(get(m).latency_ms[p] - base0.latency_ms[p], 3) })),
+  );
   const one = (f: (r: ResultsJson) => number) => modes.map((m) => ({ mode: m, what: '', v: round(f(get(m)) - f(base0), 3) }));
   const panel = (title: string, values: { v: number }[], fmt: string, grouped: boolean, width: number) => ({
-    title, width, height: 180, data: { values },
+    title,
+    width,
+    height: 180,
+    data: { values },
     layer: [
       {
         mark: { type: 'bar', cornerRadiusEnd: 2 },
         encoding: {
-          x: grouped ? { field: 'what', type: 'nominal', title: null, axis: { labelAngle: 0, labelFontSize: 12 } } : { field: 'mode', type: 'nominal', title: null, sort: modes, axis: { labelAngle: 0, labelFontSize: 12 } },
+          x: grouped
+            ? { field: 'what', type: 'nominal', title: null, axis: { labelAngle: 0, labelFontSize: 12 } }
+            : { field: 'mode', type: 'nominal', title: null, sort: modes, axis: { labelAngle: 0, labelFontSize: 12 } },
           ...(grouped ? { xOffset: { field: 'mode', type: 'nominal', sort: modes } } : {}),
-          y: { field: 'v', type: 'quantitative', title: null, scale: { domain: [Math.min(0, ...values.map((x) => x.v)) * 1.2, Math.max(1e-9, ...values.map((x) => x.v)) * 1.18], nice: false } },
+          y: {
+            field: 'v',
+            type: 'quantitative',
+            title: null,
+            scale: {
+              domain: [Math.min(0, ...values.map((x) => x.v)) * 1.2, Math.max(1e-9, ...values.map((x) => x.v)) * 1.18],
+              nice: false,
+            },
+          },
           color: { field: 'mode', type: 'nominal', title: 'mode', scale: modeScale(modes), sort: modes },
         },
       },
@@ -471,9 +635,27 @@ export function compareOverhead(c: Modes): TopLevelSpec | undefined {
     config: VL_CONFIG,
     hconcat: [
       panel('Added latency (ms)', lat, '+.2f', true, 300),
-      panel('Added CPU (cores)', one((r) => r.resources.total.cpu_cores), '+.3f', false, 150),
-      panel('Added memory (MiB)', one((r) => r.resources.total.memory_mib), '+,.0f', false, 150),
-      panel('Added cost (USD/month)', one((r) => r.resources.total.monthly_cost_usd), '+$,.2f', false, 150),
+      panel(
+        'Added CPU (cores)',
+        one((r) => r.resources.total.cpu_cores),
+        '+.3f',
+        false,
+        150,
+      ),
+      panel(
+        'Added memory (MiB)',
+        one((r) => r.resources.total.memory_mib),
+        '+,.0f',
+        false,
+        150,
+      ),
+      panel(
+        'Added cost (USD/month)',
+        one((r) => r.resources.total.monthly_cost_usd),
+        '+$,.2f',
+        false,
+        150,
+      ),
     ],
     spacing: 28,
     resolve: { scale: { y: 'independent' } },
@@ -481,13 +663,17 @@ export function compareOverhead(c: Modes): TopLevelSpec | undefined {
 }
 
 /** p99 over time, one line per mode (the same arrivals in every mode). */
-export function compareLatencyOverTime(series: Record<string, TimeSeriesJson>, percentile: 'p50' | 'p99' = 'p99'): TopLevelSpec | undefined {
+export function compareLatencyOverTime(
+  series: Record<string, TimeSeriesJson>,
+  percentile: 'p50' | 'p99' = 'p99',
+): TopLevelSpec | undefined {
   const modes = Object.keys(series);
   if (modes.length === 0) return undefined;
   const first = series[modes[0] as string] as TimeSeriesJson;
   const rows: Row[] = [];
   for (const m of modes) {
-    for (const w of (series[m] as TimeSeriesJson).windows) if (w.latency_ms) rows.push({ t: round((w.t_s + w.end_s) / 2, 6), mode: m, ms: w.latency_ms[percentile] });
+    for (const w of (series[m] as TimeSeriesJson).windows)
+      if (w.latency_ms) rows.push({ t: round((w.t_s + w.end_s) / 2, 6), mode: m, ms: w.latency_ms[percentile] });
   }
   return vl({
     ...base(FULL_WIDTH, 200),

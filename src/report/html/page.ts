@@ -56,7 +56,12 @@ footer{color:#9ca3af;font-size:12px;text-align:center;margin-top:28px}
 @media print{body{background:#fff}section,header.top,.card{box-shadow:none;break-inside:avoid}}
 `;
 
-export interface Card { label: string; value: string; sub?: string; tone?: 'good' | 'warn' | 'bad' | 'info' | 'mesh' }
+export interface Card {
+  label: string;
+  value: string;
+  sub?: string;
+  tone?: 'good' | 'warn' | 'bad' | 'info' | 'mesh';
+}
 
 export function cards(list: Card[], columns = 4): string {
   return `<div class="cards${columns === 4 ? '' : ` cols-${columns}`}">${list.map((c) => `<div class="card${c.tone ? ` ${c.tone}` : ''}"><div class="label">${esc(c.label)}</div><div class="value">${esc(c.value)}</div>${c.sub ? `<div class="sub">${esc(c.sub)}</div>` : ''}</div>`).join('')}</div>`;
@@ -73,21 +78,35 @@ export const note = (text: string): string => `<p class="note">${esc(text)}</p>`
 
 /** A user-written description: paragraphs at blank lines, `code` spans, everything escaped. */
 export function descriptionHtml(text: string): string {
-  const paras = text.trim().split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, ' ').trim()).filter(Boolean);
+  const paras = text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s*\n\s*/g, ' ').trim())
+    .filter(Boolean);
   return paras.map((p) => `<p>${esc(p).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`).join('');
 }
 
-export interface Column { label: string; left?: boolean }
+export interface Column {
+  label: string;
+  left?: boolean;
+}
 
 /** A table of cells that are plain text (escaped here) or {html} already escaped by the caller. */
 export function table(columns: Column[], rows: (string | { html: string; cls?: string })[][]): string {
   const head = `<tr>${columns.map((c) => `<th${c.left ? ' class="l"' : ''}>${esc(c.label)}</th>`).join('')}</tr>`;
-  const body = rows.map((r) => `<tr>${r.map((cell, i) => {
-    const left = columns[i]?.left;
-    if (typeof cell === 'string') return `<td${left ? ' class="l"' : ''}>${esc(cell)}</td>`;
-    const cls = [left ? 'l' : '', cell.cls ?? ''].filter(Boolean).join(' ');
-    return `<td${cls ? ` class="${cls}"` : ''}>${cell.html}</td>`;
-  }).join('')}</tr>`).join('');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr>${r
+          .map((cell, i) => {
+            const left = columns[i]?.left;
+            if (typeof cell === 'string') return `<td${left ? ' class="l"' : ''}>${esc(cell)}</td>`;
+            const cls = [left ? 'l' : '', cell.cls ?? ''].filter(Boolean).join(' ');
+            return `<td${cls ? ` class="${cls}"` : ''}>${cell.html}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('');
   return `<div class="tablewrap"><table><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
 

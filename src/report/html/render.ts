@@ -12,13 +12,28 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-interface TextMetrics { width: (item: unknown, text: unknown) => number; estimateWidth: (item: unknown, text: unknown) => number }
-interface Renderer { initialize(el: null, w: number, h: number, origin: [number, number], scale: number): Renderer; background(c: unknown): Renderer; render(scene: unknown): Renderer; svg(): string }
+interface TextMetrics {
+  width: (item: unknown, text: unknown) => number;
+  estimateWidth: (item: unknown, text: unknown) => number;
+}
+interface Renderer {
+  initialize(el: null, w: number, h: number, origin: [number, number], scale: number): Renderer;
+  background(c: unknown): Renderer;
+  render(scene: unknown): Renderer;
+  svg(): string;
+}
 interface VegaInternals {
   textMetrics: TextMetrics;
   SVGStringRenderer: new (loader: unknown) => Renderer;
 }
-interface ViewInternals { _viewWidth: number; _viewHeight: number; _pulse: unknown; _pending: unknown; _touched: { length: number }; _postrun: unknown[] }
+interface ViewInternals {
+  _viewWidth: number;
+  _viewHeight: number;
+  _pulse: unknown;
+  _pending: unknown;
+  _touched: { length: number };
+  _postrun: unknown[];
+}
 
 const internals = vega as unknown as VegaInternals;
 internals.textMetrics.width = internals.textMetrics.estimateWidth;
@@ -42,10 +57,19 @@ export function renderSvg(spec: TopLevelSpec): string {
     throw new Error('chart needs asynchronous evaluation; use renderSvgAsync');
   }
   const p = v.padding();
-  const pad = typeof p === 'number' ? { left: p, right: p, top: p, bottom: p } : { left: p.left ?? 0, right: p.right ?? 0, top: p.top ?? 0, bottom: p.bottom ?? 0 };
+  const pad =
+    typeof p === 'number'
+      ? { left: p, right: p, top: p, bottom: p }
+      : { left: p.left ?? 0, right: p.right ?? 0, top: p.top ?? 0, bottom: p.bottom ?? 0 };
   const origin = v.origin();
   const r = new internals.SVGStringRenderer(v.loader())
-    .initialize(null, Math.max(0, vi._viewWidth + pad.left + pad.right), Math.max(0, vi._viewHeight + pad.top + pad.bottom), [pad.left + origin[0], pad.top + origin[1]], 1)
+    .initialize(
+      null,
+      Math.max(0, vi._viewWidth + pad.left + pad.right),
+      Math.max(0, vi._viewHeight + pad.top + pad.bottom),
+      [pad.left + origin[0], pad.top + origin[1]],
+      1,
+    )
     .background(v.background());
   const svg = r.render((v.scenegraph() as unknown as { root: unknown }).root).svg();
   v.finalize();

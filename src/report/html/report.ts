@@ -9,7 +9,17 @@ import type { Scenario } from '../../config/model.js';
 import type { ResultsJson } from '../results.js';
 import type { TimelineEvent } from '../../telemetry/timeline.js';
 import type { TimeSeriesJson } from '../../telemetry/timeseries.js';
-import { edgeErrors, edgeTraffic, ejectionTimeline, versionSplit, flagsOverTime, latencyOverTime, podIntervals, requestsByCode, resourceBars } from './charts.js';
+import {
+  edgeErrors,
+  edgeTraffic,
+  ejectionTimeline,
+  versionSplit,
+  flagsOverTime,
+  latencyOverTime,
+  podIntervals,
+  requestsByCode,
+  resourceBars,
+} from './charts.js';
 import { esc, ms, num, pct } from './escape.js';
 import { cards, descriptionHtml, emptyNote, figure, note, page, section, table, type Card } from './page.js';
 import { beginDocument, renderSvg } from './render.js';
@@ -47,15 +57,29 @@ export function buildReportHtml(input: ReportInput): string {
 
   const keyCards: Card[] = [
     { label: 'End-user requests', value: num(q.total), sub: `${num(q.total / window, 1)} req/s measured`, tone: 'info' },
-    { label: 'Succeeded', value: q.total ? pct(q.succeeded, q.total, failRate > 0 && failRate < 0.0001 ? 3 : 2) : '–', sub: `${num(q.failed)} failed`, tone: failRate === 0 ? 'good' : failRate < 0.01 ? 'warn' : 'bad' },
+    {
+      label: 'Succeeded',
+      value: q.total ? pct(q.succeeded, q.total, failRate > 0 && failRate < 0.0001 ? 3 : 2) : '–',
+      sub: `${num(q.failed)} failed`,
+      tone: failRate === 0 ? 'good' : failRate < 0.01 ? 'warn' : 'bad',
+    },
     { label: 'Latency p50', value: ms(r.latency_ms.p50), sub: `mean ${ms(r.latency_ms.mean)}` },
     { label: 'Latency p99', value: ms(r.latency_ms.p99), sub: `p90 ${ms(r.latency_ms.p90)}` },
     { label: 'Latency p99.9', value: ms(r.latency_ms.p999), sub: `max ${ms(r.latency_ms.max)}` },
     r.mode === 'none'
       ? { label: 'Mesh CPU · memory', value: 'none', sub: 'no proxies in mode none', tone: 'mesh' }
       : { label: 'Mesh CPU', value: `${num(meshCpu, 3)} cores`, sub: `${num(meshMem, 0)} MiB memory`, tone: 'mesh' },
-    { label: 'Monthly cost', value: `$${num(r.resources.total.monthly_cost_usd, 2)}`, sub: r.mode === 'none' ? 'apps only' : `mesh $${num(meshCost, 2)}` },
-    { label: 'Outlier ejections', value: num(ejections), sub: flags.length ? `flags ${flags.map(([f, n]) => `${f} ${num(n)}`).join(', ')}` : 'no Envoy response flags', tone: ejections ? 'warn' : undefined },
+    {
+      label: 'Monthly cost',
+      value: `$${num(r.resources.total.monthly_cost_usd, 2)}`,
+      sub: r.mode === 'none' ? 'apps only' : `mesh $${num(meshCost, 2)}`,
+    },
+    {
+      label: 'Outlier ejections',
+      value: num(ejections),
+      sub: flags.length ? `flags ${flags.map(([f, n]) => `${f} ${num(n)}`).join(', ')}` : 'no Envoy response flags',
+      tone: ejections ? 'warn' : undefined,
+    },
   ];
 
   const header = `<header class="top">
@@ -68,43 +92,100 @@ ${cards(keyCards)}`;
 
   const sections: string[] = [];
 
-  sections.push(section('graph', 'Service graph',
-    'red or amber edges are where failures start; the thickest edge carries the most calls; a padlock means every call on that edge was mTLS.',
-    figure(serviceGraphSvg(r)) + note(`Rates are calls per second over the measured window (${durationText(window)} after warmup); error share and p99 are per edge, as the calling app saw them after any proxy retries.`)));
+  sections.push(
+    section(
+      'graph',
+      'Service graph',
+      'red or amber edges are where failures start; the thickest edge carries the most calls; a padlock means every call on that edge was mTLS.',
+      figure(serviceGraphSvg(r)) +
+        note(
+          `Rates are calls per second over the measured window (${durationText(window)} after warmup); error share and p99 are per edge, as the calling app saw them after any proxy retries.`,
+        ),
+    ),
+  );
 
-  sections.push(section('latency', 'End-user latency over time',
-    'the gap between p99 and p50: queueing, a slow pod or an ejection shows in the tail first, and a step in p50 means every request got slower.',
-    figure(renderSvg(latencyOverTime(ts))) + note(`Percentiles of the end-user requests sent in each ${durationText(ts.window_s)} window (about ${num(ts.windows.length ? ts.windows.reduce((n, w) => n + w.requests, 0) / ts.windows.length : 0)} requests each), from a log histogram (±2%).${ts.warmup_s > 0 ? ' The grey band is the warmup, left out of the totals above.' : ''}`)));
+  sections.push(
+    section(
+      'latency',
+      'End-user latency over time',
+      'the gap between p99 and p50: queueing, a slow pod or an ejection shows in the tail first, and a step in p50 means every request got slower.',
+      figure(renderSvg(latencyOverTime(ts))) +
+        note(
+          `Percentiles of the end-user requests sent in each ${durationText(ts.window_s)} window (about ${num(ts.windows.length ? ts.windows.reduce((n, w) => n + w.requests, 0) / ts.windows.length : 0)} requests each), from a log histogram (±2%).${ts.warmup_s > 0 ? ' The grey band is the warmup, left out of the totals above.' : ''}`,
+        ),
+    ),
+  );
 
   const flagChart = flagsOverTime(ts);
-  sections.push(section('requests', 'Requests by status code and response flag',
-    'any colour but green is a failed request; response flags say which proxy decision caused it (UO overflow, UH no healthy upstream, URX retries exhausted, UT timeout, FI injected fault).',
-    figure(renderSvg(requestsByCode(ts))) +
-    (flagChart ? `<h3>Requests with Envoy response flags</h3>${figure(renderSvg(flagChart))}` : emptyNote('No end-user request carried an Envoy response flag: no overflow, no missing upstream, no timeout, no retry limit hit.'))));
+  sections.push(
+    section(
+      'requests',
+      'Requests by status code and response flag',
+      'any colour but green is a failed request; response flags say which proxy decision caused it (UO overflow, UH no healthy upstream, URX retries exhausted, UT timeout, FI injected fault).',
+      figure(renderSvg(requestsByCode(ts))) +
+        (flagChart
+          ? `<h3>Requests with Envoy response flags</h3>${figure(renderSvg(flagChart))}`
+          : emptyNote(
+              'No end-user request carried an Envoy response flag: no overflow, no missing upstream, no timeout, no retry limit hit.',
+            )),
+    ),
+  );
 
   const errChart = edgeErrors(ts);
   const versionChart = versionSplit(ts);
-  sections.push(section('edges', 'Traffic per edge',
-    'each caller→service edge: rates that drop while another rises are traffic moving (weights, ejections); the error chart shows which hop fails first.',
-    figure(renderSvg(edgeTraffic(ts))) + note(`Calls per second in ${durationText(ts.window_s)} windows, by when they were sent.`) +
-    (errChart ? `<h3>Failed calls per edge</h3>${figure(renderSvg(errChart))}` : emptyNote('No call failed on any edge.')) +
-    (versionChart ? `<h3>Traffic by destination version</h3>${figure(renderSvg(versionChart))}${note('The canary view: how each edge splits over the versions that answered it, as VirtualService weights, header matches and ejections decide.')}` : '')));
+  sections.push(
+    section(
+      'edges',
+      'Traffic per edge',
+      'each caller→service edge: rates that drop while another rises are traffic moving (weights, ejections); the error chart shows which hop fails first.',
+      figure(renderSvg(edgeTraffic(ts))) +
+        note(`Calls per second in ${durationText(ts.window_s)} windows, by when they were sent.`) +
+        (errChart ? `<h3>Failed calls per edge</h3>${figure(renderSvg(errChart))}` : emptyNote('No call failed on any edge.')) +
+        (versionChart
+          ? `<h3>Traffic by destination version</h3>${figure(renderSvg(versionChart))}${note('The canary view: how each edge splits over the versions that answered it, as VirtualService weights, header matches and ejections decide.')}`
+          : ''),
+    ),
+  );
 
-  const allPods = Object.values(r.services).flatMap((s) => Object.keys(s.pods ?? {})).sort();
+  const allPods = Object.values(r.services)
+    .flatMap((s) => Object.keys(s.pods ?? {}))
+    .sort();
   const { intervals } = podIntervals(input.events, r.simulated.duration_s);
   const anyPodEvent = intervals.length > 0 || input.events.some((e) => e.type === 'outlier_eject' || e.type === 'outlier_uneject');
-  sections.push(section('ejections', 'Outlier ejections, faults and crashes per pod',
-    'red bars are pods outlier detection took out of load balancing; they should line up with the amber fault or black crash that caused them, and end when the ejection time runs out.',
-    (anyPodEvent ? '' : emptyNote('Nothing happened to any pod in this run: no fault or crash was scheduled and outlier detection ejected no host. To see ejections, give a service a DestinationRule with trafficPolicy.outlierDetection and add a fault with errorRate (or crash) on one of its pods.')) +
-    figure(renderSvg(ejectionTimeline(input.events, allPods, ts))) + timelineTable(input.events)));
+  sections.push(
+    section(
+      'ejections',
+      'Outlier ejections, faults and crashes per pod',
+      'red bars are pods outlier detection took out of load balancing; they should line up with the amber fault or black crash that caused them, and end when the ejection time runs out.',
+      (anyPodEvent
+        ? ''
+        : emptyNote(
+            'Nothing happened to any pod in this run: no fault or crash was scheduled and outlier detection ejected no host. To see ejections, give a service a DestinationRule with trafficPolicy.outlierDetection and add a fault with errorRate (or crash) on one of its pods.',
+          )) +
+        figure(renderSvg(ejectionTimeline(input.events, allPods, ts))) +
+        timelineTable(input.events),
+    ),
+  );
 
-  sections.push(section('resources', 'CPU and memory by component',
-    r.mode === 'none' ? 'the apps\' own use: run the same scenario with --mode sidecar or ambient (or meshsim compare) to see what a mesh adds.' : 'the proxies\' share next to the apps\' own: that is what the mesh costs, in cores, memory and money.',
-    figure(renderSvg(resourceBars(r))) + resourceTable(r)));
+  sections.push(
+    section(
+      'resources',
+      'CPU and memory by component',
+      r.mode === 'none'
+        ? "the apps' own use: run the same scenario with --mode sidecar or ambient (or meshsim compare) to see what a mesh adds."
+        : "the proxies' share next to the apps' own: that is what the mesh costs, in cores, memory and money.",
+      figure(renderSvg(resourceBars(r))) + resourceTable(r),
+    ),
+  );
 
-  sections.push(section('services', 'Services and edges',
-    'error share and p99 per service (time in the service, queueing included) and per edge (as the caller saw it); retries are proxy retries sent towards the service.',
-    servicesTable(r) + `<h3>Edges</h3>${edgesTable(r)}`));
+  sections.push(
+    section(
+      'services',
+      'Services and edges',
+      'error share and p99 per service (time in the service, queueing included) and per edge (as the caller saw it); retries are proxy retries sent towards the service.',
+      servicesTable(r) + `<h3>Edges</h3>${edgesTable(r)}`,
+    ),
+  );
 
   if (input.scenario) sections.push(scenarioSection(input.scenario));
 
@@ -115,41 +196,101 @@ ${cards(keyCards)}`;
 }
 
 function resourceTable(r: ResultsJson): string {
-  const rows: (string | { html: string })[][] = Object.entries(r.resources.by_component).map(([c, u]) => [c, num(u.instances), num(u.cpu_cores, 3), num(u.memory_mib, 1), `$${num(u.monthly_cost_usd, 2)}`]);
+  const rows: (string | { html: string })[][] = Object.entries(r.resources.by_component).map(([c, u]) => [
+    c,
+    num(u.instances),
+    num(u.cpu_cores, 3),
+    num(u.memory_mib, 1),
+    `$${num(u.monthly_cost_usd, 2)}`,
+  ]);
   const t = r.resources.total;
   rows.push([{ html: '<b>total</b>' }, num(t.instances), num(t.cpu_cores, 3), num(t.memory_mib, 1), `$${num(t.monthly_cost_usd, 2)}`]);
-  return table([{ label: 'component', left: true }, { label: 'instances' }, { label: 'CPU (cores)' }, { label: 'memory (MiB)' }, { label: 'cost / month' }], rows);
+  return table(
+    [
+      { label: 'component', left: true },
+      { label: 'instances' },
+      { label: 'CPU (cores)' },
+      { label: 'memory (MiB)' },
+      { label: 'cost / month' },
+    ],
+    rows,
+  );
 }
 
 function servicesTable(r: ResultsJson): string {
   const rows = Object.entries(r.services).map(([name, s]) => {
     const fails = s.requests.failed;
     return [
-      name, num(Object.keys(s.pods ?? {}).length), num(s.requests.total),
+      name,
+      num(Object.keys(s.pods ?? {}).length),
+      num(s.requests.total),
       { html: esc(pct(fails, s.requests.total)), cls: fails ? 'bad' : '' },
-      ms(s.latency_ms.p50), ms(s.latency_ms.p99), num(s.retries),
+      ms(s.latency_ms.p50),
+      ms(s.latency_ms.p99),
+      num(s.retries),
     ];
   });
-  return table([{ label: 'service', left: true }, { label: 'pods' }, { label: 'requests' }, { label: 'errors' }, { label: 'p50' }, { label: 'p99' }, { label: 'retries' }], rows);
+  return table(
+    [
+      { label: 'service', left: true },
+      { label: 'pods' },
+      { label: 'requests' },
+      { label: 'errors' },
+      { label: 'p50' },
+      { label: 'p99' },
+      { label: 'retries' },
+    ],
+    rows,
+  );
 }
 
 function edgesTable(r: ResultsJson): string {
   const window = measuredSeconds(r);
   const rows = r.edges.map((e) => {
     const failed = Object.entries(e.by_code).reduce((n, [c, k]) => (Number(c) >= 400 || Number(c) < 100 ? n + k : n), 0);
-    const codes = Object.entries(e.by_code).map(([c, n]) => `${c}: ${num(n)}`).join(' · ');
-    const flags = Object.entries(e.by_flag ?? {}).filter(([, n]) => n > 0).map(([f, n]) => `${f}: ${num(n)}`).join(' · ');
+    const codes = Object.entries(e.by_code)
+      .map(([c, n]) => `${c}: ${num(n)}`)
+      .join(' · ');
+    const flags = Object.entries(e.by_flag ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([f, n]) => `${f}: ${num(n)}`)
+      .join(' · ');
     return [
-      `${e.source} → ${e.destination}`, num(e.requests), num(e.requests / window, 1),
+      `${e.source} → ${e.destination}`,
+      num(e.requests),
+      num(e.requests / window, 1),
       { html: esc(pct(failed, e.requests)), cls: failed ? 'bad' : '' },
-      ms(e.latency_ms.p50), ms(e.latency_ms.p99), e.mtls ? 'yes' : 'no', flags ? `${codes} — ${flags}` : codes,
+      ms(e.latency_ms.p50),
+      ms(e.latency_ms.p99),
+      e.mtls ? 'yes' : 'no',
+      flags ? `${codes} — ${flags}` : codes,
     ];
   });
-  return table([{ label: 'edge', left: true }, { label: 'calls' }, { label: 'calls/s' }, { label: 'errors' }, { label: 'p50' }, { label: 'p99' }, { label: 'mTLS' }, { label: 'codes and flags', left: true }], rows);
+  return table(
+    [
+      { label: 'edge', left: true },
+      { label: 'calls' },
+      { label: 'calls/s' },
+      { label: 'errors' },
+      { label: 'p50' },
+      { label: 'p99' },
+      { label: 'mTLS' },
+      { label: 'codes and flags', left: true },
+    ],
+    rows,
+  );
 }
 
 const EVENT_LABELS: Record<string, string> = {
-  outlier_eject: 'ejected', outlier_uneject: 'returned', config_applied: 'config applied', config_propagated: 'config reached proxies', fault_start: 'fault starts', fault_end: 'fault ends', pod_crash: 'crash', pod_restart: 'restart', cert_rotation: 'certificates rotated',
+  outlier_eject: 'ejected',
+  outlier_uneject: 'returned',
+  config_applied: 'config applied',
+  config_propagated: 'config reached proxies',
+  fault_start: 'fault starts',
+  fault_end: 'fault ends',
+  pod_crash: 'crash',
+  pod_restart: 'restart',
+  cert_rotation: 'certificates rotated',
 };
 
 /** One line a person reads for a timeline event; other events fall back to key=value. */
@@ -157,12 +298,18 @@ function eventDetail(e: TimelineEvent): string {
   const type = e.type;
   if (type === 'outlier_eject' || type === 'outlier_uneject') {
     const by = e.proxy ? ` by ${String(e.proxy)}` : '';
-    const why = e.ejection_type ? ` (${String(e.ejection_type)}${e.num_ejections !== undefined ? `, ejection #${String(e.num_ejections)}` : ''})` : '';
+    const why = e.ejection_type
+      ? ` (${String(e.ejection_type)}${e.num_ejections !== undefined ? `, ejection #${String(e.num_ejections)}` : ''})`
+      : '';
     return `${String(e.pod ?? '')}${by}${why}`;
   }
-  if (type === 'fault_start' || type === 'fault_end') return `${String(e.fault ?? '')}${e.pods ? ` — ${String(e.pods).split(',').join(', ')}` : ''}`;
+  if (type === 'fault_start' || type === 'fault_end')
+    return `${String(e.fault ?? '')}${e.pods ? ` — ${String(e.pods).split(',').join(', ')}` : ''}`;
   if (type === 'pod_crash' || type === 'pod_restart') return String(e.pod ?? '');
-  return Object.entries(e).filter(([k, v]) => k !== 't_s' && k !== 'type' && v !== undefined).map(([k, v]) => `${k}=${String(v)}`).join('  ');
+  return Object.entries(e)
+    .filter(([k, v]) => k !== 't_s' && k !== 'type' && v !== undefined)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join('  ');
 }
 
 function timelineTable(events: readonly TimelineEvent[]): string {
@@ -170,8 +317,16 @@ function timelineTable(events: readonly TimelineEvent[]): string {
   if (shown.length === 0) return '';
   const limit = 60;
   const rows = shown.slice(0, limit).map((e) => [num(e.t_s, 3), EVENT_LABELS[e.type] ?? e.type, eventDetail(e)]);
-  return `<h3>Events</h3>${table([{ label: 't (s)', left: true }, { label: 'event', left: true }, { label: 'details', left: true }], rows)}` +
-    (shown.length > limit ? note(`${shown.length - limit} more events in events.jsonl.`) : '');
+  return (
+    `<h3>Events</h3>${table(
+      [
+        { label: 't (s)', left: true },
+        { label: 'event', left: true },
+        { label: 'details', left: true },
+      ],
+      rows,
+    )}` + (shown.length > limit ? note(`${shown.length - limit} more events in events.jsonl.`) : '')
+  );
 }
 
 function filesSection(input: ReportInput): string {
@@ -181,7 +336,9 @@ function filesSection(input: ReportInput): string {
     'results.json': 'every number on this page, as JSON (CONTRACT.md §3)',
     'metrics.prom': 'Istio metrics at the end of the run (Prometheus text format 0.0.4)',
     'metrics.om': 'the same series every 15 s of simulated time (OpenMetrics), for backfilling Prometheus',
-    'traces.json': input.traces ? `${num(input.traces.count)} sampled traces (${num(100 * input.traces.sampleRate, 2)}% of requests), OTLP/JSON` : 'sampled traces, OTLP/JSON',
+    'traces.json': input.traces
+      ? `${num(input.traces.count)} sampled traces (${num(100 * input.traces.sampleRate, 2)}% of requests), OTLP/JSON`
+      : 'sampled traces, OTLP/JSON',
     'events.jsonl': 'faults, crashes, ejections and config changes, one JSON object per line',
     'report.html': 'this page',
   };
@@ -196,8 +353,13 @@ function filesSection(input: ReportInput): string {
     '# push the traces to Jaeger, Tempo or an OpenTelemetry Collector (OTLP/HTTP)',
     "curl -H 'Content-Type: application/json' --data-binary @traces.json http://localhost:4318/v1/traces",
   ].join('\n');
-  return section('files', 'Load it into your own tools',
+  return section(
+    'files',
+    'Load it into your own tools',
     `simulated t=0 is ${epoch} in metrics.om and traces.json (--epoch); query Prometheus around that instant, e.g. sum by (destination_service_name, response_code) (rate(istio_requests_total{reporter="source"}[1m])).`,
     `<ul class="files">${list}</ul><pre>${esc(cmds)}</pre>` +
-    note(`Counters count calls that started after the warmup, like results.json (mode ${r.mode}: ${r.mode === 'none' ? 'no proxies exist, the series are what sidecars would have reported' : 'source- and destination-reported series'}).`));
+      note(
+        `Counters count calls that started after the warmup, like results.json (mode ${r.mode}: ${r.mode === 'none' ? 'no proxies exist, the series are what sidecars would have reported' : 'source- and destination-reported series'}).`,
+      ),
+  );
 }

@@ -22,7 +22,13 @@ interface GraphNode {
   errorRate: number;
 }
 
-interface GraphEdge { e: EdgeJson; from: GraphNode; to: GraphNode; rps: number; errorRate: number }
+interface GraphEdge {
+  e: EdgeJson;
+  from: GraphNode;
+  to: GraphNode;
+  rps: number;
+  errorRate: number;
+}
 
 const NODE_H = 72;
 const COL_GAP = 150;
@@ -31,7 +37,8 @@ const MARGIN = 24;
 const TITLE_PX = 9;
 const SMALL_PX = 6.9;
 
-const failedCount = (byCode: Record<string, number>) => Object.entries(byCode).reduce((n, [c, k]) => (Number(c) >= 400 || Number(c) < 100 ? n + k : n), 0);
+const failedCount = (byCode: Record<string, number>) =>
+  Object.entries(byCode).reduce((n, [c, k]) => (Number(c) >= 400 || Number(c) < 100 ? n + k : n), 0);
 
 export function healthColor(errorRate: number, requests: number): string {
   if (requests === 0) return '#9ca3af';
@@ -53,7 +60,13 @@ export function serviceGraphSvg(r: ResultsJson): string {
   }
   const edges: GraphEdge[] = r.edges.map((e) => {
     const failed = failedCount(e.by_code);
-    return { e, from: nodes.get(e.source) as GraphNode, to: nodes.get(e.destination) as GraphNode, rps: e.requests / window, errorRate: e.requests ? failed / e.requests : 0 };
+    return {
+      e,
+      from: nodes.get(e.source) as GraphNode,
+      to: nodes.get(e.destination) as GraphNode,
+      rps: e.requests / window,
+      errorRate: e.requests ? failed / e.requests : 0,
+    };
   });
 
   // Layers: longest path from the clients, relaxed at most |V| times so cycles cannot loop forever.
@@ -78,7 +91,10 @@ export function serviceGraphSvg(r: ResultsJson): string {
       const total = s.requests.total;
       n.errorRate = total ? s.requests.failed / total : 0;
       const incoming = edges.filter((g) => g.to === n).reduce((x, g) => x + g.rps, 0);
-      n.lines = [`${pods} pod${pods === 1 ? '' : 's'} · ${num(incoming, 1)} rps in`, `p99 ${ms(s.latency_ms.p99)} · ${n.errorRate === 0 ? '0' : num(100 * n.errorRate, 2)}% err`];
+      n.lines = [
+        `${pods} pod${pods === 1 ? '' : 's'} · ${num(incoming, 1)} rps in`,
+        `p99 ${ms(s.latency_ms.p99)} · ${n.errorRate === 0 ? '0' : num(100 * n.errorRate, 2)}% err`,
+      ];
     } else {
       const out = edges.filter((g) => g.from === n).reduce((x, g) => x + g.rps, 0);
       n.lines = ['workload (client)', `${num(out, 1)} rps out`];
@@ -179,42 +195,70 @@ export function serviceGraphSvg(r: ResultsJson): string {
       ly = (sy + ty) / 8 + (6 * dip) / 8;
     }
     const idle = g.e.requests === 0;
-    edgeSvg.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="${f(sw)}" stroke-opacity="0.85"${idle ? ' stroke-dasharray="4 4"' : ''} marker-end="url(#sg-arrow-${marker})"><title>${esc(`${g.e.source} → ${g.e.destination}`)}</title></path>`);
-    const lines = [`${num(g.rps, g.rps < 10 ? 2 : 1)} rps`, `${g.errorRate === 0 ? '0' : num(100 * g.errorRate, 2)}% err`, `p99 ${ms(g.e.latency_ms.p99)}`];
+    edgeSvg.push(
+      `<path d="${d}" fill="none" stroke="${color}" stroke-width="${f(sw)}" stroke-opacity="0.85"${idle ? ' stroke-dasharray="4 4"' : ''} marker-end="url(#sg-arrow-${marker})"><title>${esc(`${g.e.source} → ${g.e.destination}`)}</title></path>`,
+    );
+    const lines = [
+      `${num(g.rps, g.rps < 10 ? 2 : 1)} rps`,
+      `${g.errorRate === 0 ? '0' : num(100 * g.errorRate, 2)}% err`,
+      `p99 ${ms(g.e.latency_ms.p99)}`,
+    ];
     const lock = g.e.mtls ? 13 : 0;
     const lw = Math.ceil(Math.max(...lines.map((l) => l.length)) * SMALL_PX + lock + 16);
     const bx = lx - lw / 2;
     const by = ly - 26;
     labelSvg.push(
       `<g class="edge-label"><rect x="${f(bx)}" y="${f(by)}" width="${lw}" height="52" rx="7" fill="white" stroke="${color}" stroke-opacity="0.5"/>` +
-      (g.e.mtls ? lockIcon(lx - (lines[0] as string).length * SMALL_PX / 2 - lock / 2 - 3, by + 6) : '') +
-      lines.map((l, i) => `<text x="${f(lx + (i === 0 ? lock / 2 : 0))}" y="${f(by + 15 + i * 14.5)}" text-anchor="middle" font-size="12" fill="${i === 0 ? INK : MUTED}"${i === 0 ? ' font-weight="600"' : ''}>${esc(l)}</text>`).join('') +
-      '</g>',
+        (g.e.mtls ? lockIcon(lx - ((lines[0] as string).length * SMALL_PX) / 2 - lock / 2 - 3, by + 6) : '') +
+        lines
+          .map(
+            (l, i) =>
+              `<text x="${f(lx + (i === 0 ? lock / 2 : 0))}" y="${f(by + 15 + i * 14.5)}" text-anchor="middle" font-size="12" fill="${i === 0 ? INK : MUTED}"${i === 0 ? ' font-weight="600"' : ''}>${esc(l)}</text>`,
+          )
+          .join('') +
+        '</g>',
     );
   }
 
   const nodeSvg = [...nodes.values()].map((n) => {
-    const color = n.kind === 'service' ? healthColor(n.errorRate, (r.services[n.id]?.requests.total ?? 0)) : '#64748b';
-    const glyph = n.kind === 'service'
-      ? `<path d="M${f(n.x + 17)},${f(n.y + 14)} l7.5,13 h-15 z" fill="${color}"/>`
-      : `<circle cx="${f(n.x + 17)}" cy="${f(n.y + 21)}" r="6.5" fill="#64748b"/>`;
-    return `<g class="node node-${n.kind}"><rect x="${f(n.x)}" y="${f(n.y)}" width="${n.w}" height="${n.h}" rx="9" fill="white" stroke="${color}" stroke-width="1.6"/>` +
+    const color = n.kind === 'service' ? healthColor(n.errorRate, r.services[n.id]?.requests.total ?? 0) : '#64748b';
+    const glyph =
+      n.kind === 'service'
+        ? `<path d="M${f(n.x + 17)},${f(n.y + 14)} l7.5,13 h-15 z" fill="${color}"/>`
+        : `<circle cx="${f(n.x + 17)}" cy="${f(n.y + 21)}" r="6.5" fill="#64748b"/>`;
+    return (
+      `<g class="node node-${n.kind}"><rect x="${f(n.x)}" y="${f(n.y)}" width="${n.w}" height="${n.h}" rx="9" fill="white" stroke="${color}" stroke-width="1.6"/>` +
       glyph +
       `<text x="${f(n.x + 32)}" y="${f(n.y + 26)}" font-size="15" font-weight="600" fill="${INK}">${esc(n.title)}</text>` +
-      n.lines.map((l, i) => `<text x="${f(n.x + 12)}" y="${f(n.y + 46 + i * 15)}" font-size="12" fill="${MUTED}">${esc(l)}</text>`).join('') +
-      `<title>${esc(`${n.kind === 'service' ? 'service' : 'workload'} ${n.id}`)}</title></g>`;
+      n.lines
+        .map((l, i) => `<text x="${f(n.x + 12)}" y="${f(n.y + 46 + i * 15)}" font-size="12" fill="${MUTED}">${esc(l)}</text>`)
+        .join('') +
+      `<title>${esc(`${n.kind === 'service' ? 'service' : 'workload'} ${n.id}`)}</title></g>`
+    );
   });
 
   const legendY = height - 14;
-  const legend = [
-    ['healthy (<0.1% errors)', OK], ['degraded (<5%)', WARN], ['failing (≥5%)', BAD], ['no traffic', '#9ca3af'],
-  ].map(([label, c], i) => `<g transform="translate(${MARGIN + i * 180},${legendY})"><line x1="0" y1="-4" x2="22" y2="-4" stroke="${c}" stroke-width="3"/><text x="28" y="0" font-size="12" fill="${MUTED}">${esc(label)}</text></g>`).join('') +
+  const legend =
+    [
+      ['healthy (<0.1% errors)', OK],
+      ['degraded (<5%)', WARN],
+      ['failing (≥5%)', BAD],
+      ['no traffic', '#9ca3af'],
+    ]
+      .map(
+        ([label, c], i) =>
+          `<g transform="translate(${MARGIN + i * 180},${legendY})"><line x1="0" y1="-4" x2="22" y2="-4" stroke="${c}" stroke-width="3"/><text x="28" y="0" font-size="12" fill="${MUTED}">${esc(label)}</text></g>`,
+      )
+      .join('') +
     `<g transform="translate(${MARGIN + 4 * 180},${legendY})">${lockIcon(0, -10)}<text x="16" y="0" font-size="12" fill="${MUTED}">mTLS on every call</text></g>`;
 
-  const arrow = (id: string, c: string) => `<marker id="sg-arrow-${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="11" markerHeight="11" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="service-graph" width="${Math.max(width, 5 * 180 + 2 * MARGIN)}" height="${height}" viewBox="0 0 ${Math.max(width, 5 * 180 + 2 * MARGIN)} ${height}" font-family="${esc(FONT)}" role="img" aria-label="Service graph">` +
+  const arrow = (id: string, c: string) =>
+    `<marker id="sg-arrow-${id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="11" markerHeight="11" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="service-graph" width="${Math.max(width, 5 * 180 + 2 * MARGIN)}" height="${height}" viewBox="0 0 ${Math.max(width, 5 * 180 + 2 * MARGIN)} ${height}" font-family="${esc(FONT)}" role="img" aria-label="Service graph">` +
     `<defs>${arrow('ok', OK)}${arrow('warn', WARN)}${arrow('bad', BAD)}${arrow('idle', '#9ca3af')}</defs>` +
-    `<g class="edges">${edgeSvg.join('')}</g><g class="nodes">${nodeSvg.join('')}</g><g class="labels">${labelSvg.join('')}</g><g class="legend">${legend}</g></svg>`;
+    `<g class="edges">${edgeSvg.join('')}</g><g class="nodes">${nodeSvg.join('')}</g><g class="labels">${labelSvg.join('')}</g><g class="legend">${legend}</g></svg>`
+  );
 }
 
 function lockIcon(x: number, y: number): string {

@@ -13,13 +13,31 @@ export const OK = '#16a34a';
 export const WARN = '#d97706';
 export const BAD = '#dc2626';
 
-export const PERCENTILE_COLORS: Record<string, string> = { p50: '#2563eb', p90: '#7c3aed', p99: '#db2777', 'p99.9': '#ea580c', max: '#9ca3af' };
+export const PERCENTILE_COLORS: Record<string, string> = {
+  p50: '#2563eb',
+  p90: '#7c3aed',
+  p99: '#db2777',
+  'p99.9': '#ea580c',
+  max: '#9ca3af',
+};
 
-export const MODE_COLORS: Record<string, string> = { none: '#9ca3af', sidecar: '#2563eb', ambient: '#0d9488', linkerd: '#7c3aed', cilium: '#ca8a04' };
+export const MODE_COLORS: Record<string, string> = {
+  none: '#9ca3af',
+  sidecar: '#2563eb',
+  ambient: '#0d9488',
+  linkerd: '#7c3aed',
+  cilium: '#ca8a04',
+};
 const MODE_FALLBACK = ['#7c3aed', '#ca8a04', '#db2777', '#4b5563'];
 export const modeColor = (mode: string, i: number): string => MODE_COLORS[mode] ?? (MODE_FALLBACK[i % MODE_FALLBACK.length] as string);
 
-export const COMPONENT_COLORS: Record<string, string> = { app: '#64748b', sidecar: '#2563eb', ztunnel: '#0d9488', waypoint: '#7c3aed', istiod: '#ea580c' };
+export const COMPONENT_COLORS: Record<string, string> = {
+  app: '#64748b',
+  sidecar: '#2563eb',
+  ztunnel: '#0d9488',
+  waypoint: '#7c3aed',
+  istiod: '#ea580c',
+};
 export const componentColor = (c: string): string => COMPONENT_COLORS[c] ?? '#a3a3a3';
 
 /** Status codes: greens for 2xx, blue 3xx, ambers 4xx, reds 5xx, near-black for resets. */
@@ -34,7 +52,20 @@ export function codeColor(code: string, indexInClass: number): string {
 }
 
 /** A categorical palette for series without a meaning of their own (edges, flags, pods). */
-export const CATEGORICAL = ['#2563eb', '#db2777', '#0d9488', '#ea580c', '#7c3aed', '#ca8a04', '#0891b2', '#65a30d', '#9333ea', '#e11d48', '#4b5563', '#0284c7'];
+export const CATEGORICAL = [
+  '#2563eb',
+  '#db2777',
+  '#0d9488',
+  '#ea580c',
+  '#7c3aed',
+  '#ca8a04',
+  '#0891b2',
+  '#65a30d',
+  '#9333ea',
+  '#e11d48',
+  '#4b5563',
+  '#0284c7',
+];
 
 export const VL_CONFIG: Config = {
   font: FONT,
@@ -42,12 +73,32 @@ export const VL_CONFIG: Config = {
   padding: { left: 4, right: 12, top: 6, bottom: 4 },
   view: { stroke: null },
   axis: {
-    labelFontSize: 11, titleFontSize: 11, titleFontWeight: 600, labelColor: '#4b5563', titleColor: '#374151',
-    gridColor: GRID, domainColor: LINE, tickColor: LINE, titlePadding: 8, labelPadding: 4,
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 600,
+    labelColor: '#4b5563',
+    titleColor: '#374151',
+    gridColor: GRID,
+    domainColor: LINE,
+    tickColor: LINE,
+    titlePadding: 8,
+    labelPadding: 4,
   },
   axisX: { grid: false, tickCount: 10 },
   axisY: { domain: false, ticks: false, tickCount: 5 },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 600, labelColor: '#374151', titleColor: '#374151', symbolSize: 90, labelLimit: 320, orient: 'top', direction: 'horizontal', titleOrient: 'left', columnPadding: 14 },
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 600,
+    labelColor: '#374151',
+    titleColor: '#374151',
+    symbolSize: 90,
+    labelLimit: 320,
+    orient: 'top',
+    direction: 'horizontal',
+    titleOrient: 'left',
+    columnPadding: 14,
+  },
   title: { fontSize: 12, fontWeight: 600, color: INK, anchor: 'start', offset: 8 },
   line: { strokeWidth: 1.8, interpolate: 'linear' },
   bar: { discreteBandSize: 18 },
