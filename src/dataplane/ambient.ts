@@ -5,14 +5,14 @@
  * Without a waypoint ztunnel works at L4: it pins each app connection to a random endpoint of the
  * service and carries it as an HTTP/2 CONNECT stream inside a pooled HBONE connection between the
  * two ztunnels (up to `hboneMaxStreams` streams each). With a waypoint, app connections go to the
- * waypoint, an Envoy that balances each request (EnvoyClient) and reaches pods over HBONE.
+ * waypoint, an Envoy that balances each request (EnvoyRouter) and reaches pods over HBONE.
  * Source: semantics.md §9 (ambient data path); Istio ambient architecture docs.
  */
 import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import { ConnectionPool, type Connection } from './connections.js';
-import { DirectPlane, traverse } from './direct.js';
-import { EnvoyClient, type Transport } from './envoy-client.js';
+import { DirectPlane } from './direct.js';
+import { EnvoyRouter, type Transport } from './envoy-router.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { httpAttributes, l4Attributes, peerOf, RBAC_DENIED_STATUS, workloadOf, type Peer } from './admission.js';
 import { principalOf } from '../policy/security.js';
@@ -24,7 +24,7 @@ import {
   type CallResult,
   type PlaneDeps,
 } from './plane.js';
-import { Proxy } from './proxy.js';
+import { Proxy, traverse } from './proxy.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
 const HBONE_IDLE_RELEASE_US = 300e6;
@@ -38,7 +38,7 @@ export class AmbientPlane extends DirectPlane {
   private readonly waypointService = new Map<Proxy, ServiceRt>();
   /** HBONE connections from each ztunnel or waypoint to each destination ztunnel or waypoint. */
   private readonly hbone = new Map<Proxy, ConnectionPool<string, Proxy>>();
-  private readonly envoy: EnvoyClient;
+  private readonly envoy: EnvoyRouter;
   /** App connections through a waypoint, per (caller, service). */
   private readonly viaWaypoint = new Map<Caller, Map<ServiceRt, ConnectionPool<'any', Proxy>>>();
 
@@ -63,7 +63,7 @@ export class AmbientPlane extends DirectPlane {
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({
+    this.envoy = new EnvoyRouter({
       sim: this.sim,
       pods: deps.pods,
       stream: (n) => this.stream(n),
@@ -305,7 +305,7 @@ export class AmbientPlane extends DirectPlane {
     return { principal: principalOf(svc.model.namespace, wp.name), ip: `10.0.0.${1 + this.deps.scenario.services.indexOf(svc.model)}` };
   }
 
-  get envoyClient(): EnvoyClient {
+  get envoyRouter(): EnvoyRouter {
     return this.envoy;
   }
 

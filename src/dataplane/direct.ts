@@ -10,30 +10,9 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type DataPlane } from './plane.js';
-import type { Proxy } from './proxy.js';
+import { traverse, type Proxy } from './proxy.js';
 
 const NO_PROXIES: readonly Proxy[] = [];
-
-/** Runs `proxies[i..]` legs in order (or reverse order for responses), then `then`. */
-export function traverse(proxies: readonly Proxy[], direction: 'request' | 'response', bytes: number, then: () => void): void {
-  const n = proxies.length;
-  if (n === 0) {
-    then();
-    return;
-  }
-  let i = 0;
-  const step = (): void => {
-    if (i === n) {
-      then();
-      return;
-    }
-    const p = proxies[direction === 'request' ? i : n - 1 - i] as Proxy;
-    i++;
-    if (direction === 'request') p.requestLeg(bytes, step);
-    else p.responseLeg(bytes, step);
-  };
-  step();
-}
 
 export class DirectPlane extends PlaneBase implements DataPlane {
   get pods() {

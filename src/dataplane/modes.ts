@@ -6,7 +6,7 @@ import { AmbientPlane } from './ambient.js';
 import { DirectPlane } from './direct.js';
 import type { DataPlane, PlaneDeps } from './plane.js';
 import type { Proxy } from './proxy.js';
-import type { ClusterRt } from './envoy-client.js';
+import type { ClusterRt } from './envoy-cluster.js';
 import { SidecarPlane } from './sidecar.js';
 
 export interface MeshPlane extends DataPlane {
@@ -25,7 +25,7 @@ export function createPlane(mode: MeshMode, deps: PlaneDeps, cluster: Cluster): 
       const plane = new SidecarPlane(deps);
       // A sidecar per in-mesh pod and per in-mesh workload client.
       const proxies = [...pods, ...cluster.clients].filter((c) => c.inMesh).map((c) => plane.addSidecar(c));
-      return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyClient.allClusters() });
+      return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyRouter.allClusters() });
     }
     case 'ambient': {
       const plane = new AmbientPlane(deps);
@@ -37,7 +37,7 @@ export function createPlane(mode: MeshMode, deps: PlaneDeps, cluster: Cluster): 
         const node = cluster.nodes[fnv1a(`waypoint/${key}`) % cluster.nodes.length];
         if (node) proxies.push(plane.addWaypoint(svc, node));
       }
-      return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyClient.allClusters() });
+      return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyRouter.allClusters() });
     }
   }
 }

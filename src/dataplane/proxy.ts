@@ -58,6 +58,27 @@ export class Proxy implements ProxyHandle {
   }
 }
 
+/** Runs `proxies[i..]` legs in order (or reverse order for responses), then `then`. */
+export function traverse(proxies: readonly Proxy[], direction: 'request' | 'response', bytes: number, then: () => void): void {
+  const n = proxies.length;
+  if (n === 0) {
+    then();
+    return;
+  }
+  let i = 0;
+  const step = (): void => {
+    if (i === n) {
+      then();
+      return;
+    }
+    const p = proxies[direction === 'request' ? i : n - 1 - i] as Proxy;
+    i++;
+    if (direction === 'request') p.requestLeg(bytes, step);
+    else p.responseLeg(bytes, step);
+  };
+  step();
+}
+
 /**
  * A worker takes the leg: its CPU (critical part, then any telemetry) runs as one piece of work on
  * the node, stretched as NodeCpu decides when the leg starts. The request continues once the

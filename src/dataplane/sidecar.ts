@@ -1,6 +1,6 @@
 /**
  * Mode `sidecar`: A → A's sidecar (outbound) → network, mTLS → B's sidecar (inbound) → B.
- * The client sidecar is an EnvoyClient; a new upstream connection costs a TCP round trip and,
+ * The client sidecar is an EnvoyRouter; a new upstream connection costs a TCP round trip and,
  * with mTLS, the TLS 1.3 flight with handshake CPU on both sidecars. Plaintext callers
  * (inMesh: false) keep the connection-pinned path and meet only B's sidecar.
  */
@@ -8,7 +8,7 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
-import { EnvoyClient, type Transport } from './envoy-client.js';
+import { EnvoyRouter, type Transport } from './envoy-router.js';
 import type { CallDone, PlaneDeps } from './plane.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
@@ -16,7 +16,7 @@ import { Proxy } from './proxy.js';
 
 export class SidecarPlane extends DirectPlane {
   readonly sidecars = new Map<Caller, Proxy>();
-  private readonly envoy: EnvoyClient;
+  private readonly envoy: EnvoyRouter;
 
   constructor(deps: PlaneDeps) {
     super(deps);
@@ -30,7 +30,7 @@ export class SidecarPlane extends DirectPlane {
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyClient({
+    this.envoy = new EnvoyRouter({
       sim: this.sim,
       pods: deps.pods,
       stream: (n) => this.stream(n),
@@ -120,7 +120,7 @@ export class SidecarPlane extends DirectPlane {
     return d.allowed ? undefined : RBAC_DENIED_STATUS;
   }
 
-  get envoyClient(): EnvoyClient {
+  get envoyRouter(): EnvoyRouter {
     return this.envoy;
   }
 

@@ -4,7 +4,7 @@ import type { LatencySummary } from '../telemetry/latency.js';
 import type { RequestsJson } from '../telemetry/requests.js';
 import type { TimelineEvent } from '../telemetry/timeline.js';
 import type { ComponentUsage } from '../telemetry/resources.js';
-import type { ClusterStats } from '../dataplane/envoy-client.js';
+import type { ClusterStats } from '../dataplane/envoy-cluster.js';
 
 export const MESHSIM_VERSION = '0.1.0';
 

@@ -1,31 +1,26 @@
 /**
- * The client half of an Envoy (a sidecar's outbound side, or a waypoint), as Istio configures it:
- * VirtualService routing, fault injection, route timeout, retries with back-off, subsets, the
- * DestinationRule's load balancer and connection-pool circuit breakers, and the trip to the host's
- * server-side proxies. Opening a connection to a host is the mode's job (`Transport`).
- * Semantics and sources: shared/notes/semantics.md §2 (retries, timeouts, flags), §3 (pools), §4
- * (LB), §5 (VirtualService), §6 (DestinationRule).
+ * The router of an Envoy's client half (a sidecar's outbound side, or a waypoint), as Istio
+ * configures it: VirtualService route match, fault injection, the route timeout, retries with
+ * back-off and per-try timeouts, and each attempt's trip to a host of the chosen cluster (its
+ * circuit breakers, pending queue and the host's server-side proxies). The clusters themselves
+ * come from envoy-cluster.ts; opening a connection to a host is the mode's job (`Transport`).
+ * Envoy's router: source/common/router/router.cc; Istio: https://istio.io/latest/docs/reference/config/networking/virtual-service/.
  */
 import type { Uniform } from '../kernel/random.js';
 import type { ScheduledEvent, Simulator } from '../kernel/simulator.js';
-import type { TrafficPolicy } from '../config/istio/networking-schemas.js';
 import type { AppCall } from '../world/call.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
-import { Fifo } from '../world/fifo.js';
 import type { PodBehaviour } from '../world/pod.js';
-import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
 import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
-import { OutlierDetector, outlierConfigFromIstio, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../telemetry/timeline.js';
-import { ConnectionPool, type Connection } from './connections.js';
-import { traverse } from './direct.js';
-import { DEFAULT_CONNECT_TIMEOUT_US, DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS, type CallDone } from './plane.js';
-import type { Proxy } from './proxy.js';
+import type { Connection } from './connections.js';
+import { EnvoyClusters, type ClusterRt } from './envoy-cluster.js';
+import { hashKey } from './hash-policy.js';
+import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone } from './plane.js';
+import { traverse, type Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
 
-/** Istio's circuit-breaker default for every threshold (2^32 − 1), not Envoy's 1024/3 (semantics.md §3.1). */
-export const ISTIO_UNLIMITED = 2 ** 32 - 1;
 /** Envoy's previous_hosts predicate re-picks at most this many times (Istio: 5). */
 const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
 
@@ -43,56 +38,13 @@ export interface Transport {
   oneWay(proxy: Proxy, host: PodRt): number;
 }
 
-/** Envoy's per-cluster circuit-breaker and pool stats (names as in Envoy's cluster stats). */
-export interface ClusterStats {
-  upstream_rq_total: number;
-  upstream_rq_pending_overflow: number;
-  upstream_cx_overflow: number;
-  upstream_rq_retry: number;
-  upstream_rq_retry_overflow: number;
-  upstream_rq_timeout: number;
-  upstream_rq_per_try_timeout: number;
-  upstream_cx_connect_fail: number;
-}
-
-interface Limits {
-  maxConnections: number;
-  maxPending: number;
-  maxRequests: number;
-  maxRetries: number;
-}
-
-/** One Envoy's cluster: a service, or a subset of it (`outbound|port|subset|host`). */
-export interface ClusterRt {
-  name: string;
-  proxy: Proxy;
-  svc: ServiceRt;
-  subset?: string;
-  labels?: Record<string, string>;
-  hosts: PodRt[];
-  policy: TrafficPolicy;
-  policyVersion: number;
-  limits: Limits;
-  lb: LoadBalancer<PodRt>;
-  pool: ConnectionPool<PodRt, PodRt>;
-  active: Map<PodRt, number>;
-  activeRequests: number;
-  activeRetries: number;
-  pending: Fifo<Attempt>;
-  /** Back-off jitter of this Envoy's retries to this cluster (a named stream). */
-  retryJitter: Uniform;
-  stats: ClusterStats;
-  /** Envoy's outlier detector for this cluster, when the DestinationRule has outlierDetection. */
-  outlier?: OutlierDetector<PodRt>;
-}
-
 /** One downstream request through this Envoy (all its attempts). */
 interface Req {
   proxy: Proxy;
   call: AppCall;
   done: CallDone;
   route: CompiledRoute;
-  cluster?: ClusterRt;
+  cluster?: ClusterRt<Attempt>;
   flags: string[];
   retries: number;
   tried: PodRt[];
@@ -105,7 +57,7 @@ interface Req {
 
 interface Attempt {
   req: Req;
-  cluster: ClusterRt;
+  cluster: ClusterRt<Attempt>;
   host: PodRt;
   conn?: Connection<PodRt>;
   abandoned: boolean;
@@ -113,7 +65,7 @@ interface Attempt {
   perTryTimer?: ScheduledEvent;
 }
 
-export interface EnvoyClientDeps {
+export interface EnvoyRouterDeps {
   sim: Simulator;
   pods: PodBehaviour;
   stream: (name: string) => Uniform;
@@ -124,27 +76,30 @@ export interface EnvoyClientDeps {
   timeline: Timeline;
 }
 
-export class EnvoyClient {
-  private readonly clusters = new Map<Proxy, Map<string, ClusterRt>>();
+export class EnvoyRouter {
+  private readonly clusters: EnvoyClusters<Attempt>;
   private readonly sim: Simulator;
   private policy: MeshPolicy;
-  private policyVersion = 0;
 
-  constructor(private readonly deps: EnvoyClientDeps) {
+  constructor(private readonly deps: EnvoyRouterDeps) {
     this.sim = deps.sim;
     this.policy = deps.policy;
+    this.clusters = new EnvoyClusters<Attempt>(
+      { sim: deps.sim, stream: deps.stream, serverConnections: (host) => deps.transport.serverConnections(host), timeline: deps.timeline },
+      deps.policy,
+    );
   }
 
   /** New routing / traffic policy (a config change has reached the proxies). */
   setPolicy(policy: MeshPolicy, requiresMtls?: (host: PodRt) => boolean): void {
     this.policy = policy;
-    this.policyVersion++;
+    this.clusters.setPolicy(policy);
     if (requiresMtls) for (const c of this.allClusters()) c.pool.closeMatching((conn) => !conn.mtls && requiresMtls(conn.host));
   }
 
   /** Every cluster this Envoy built, for stats. */
   allClusters(): ClusterRt[] {
-    return [...this.clusters.values()].flatMap((m) => [...m.values()]);
+    return this.clusters.all();
   }
 
   /** The request has passed `proxy`'s request leg: route it; the answer comes back via its response leg. */
@@ -184,7 +139,7 @@ export class EnvoyClient {
       this.finish(req, 503, 'NC');
       return;
     }
-    const cluster = this.cluster(req.proxy, svc, dest.subset, clientNs);
+    const cluster = this.clusters.get(req.proxy, svc, dest.subset, clientNs);
     if (!cluster) {
       this.finish(req, 503, 'NC'); // subset defined in no DestinationRule: route to a missing cluster
       return;
@@ -219,164 +174,8 @@ export class EnvoyClient {
     for (const c of this.allClusters()) c.pool.closeHost(pod);
   }
 
-  /** Hot path: the current cluster for (proxy, service, subset), without building its name. */
-  private readonly clusterCache = new Map<Proxy, Map<ServiceRt, Map<string, ClusterRt>>>();
-
-  private cluster(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt | undefined {
-    let bySvc = this.clusterCache.get(proxy);
-    if (!bySvc) this.clusterCache.set(proxy, (bySvc = new Map()));
-    let bySubset = bySvc.get(svc);
-    if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
-    const cached = bySubset.get(subset ?? '');
-    if (cached && cached.policyVersion === this.policyVersion) return cached;
-    const c = this.buildCluster(proxy, svc, subset, clientNs);
-    if (c) bySubset.set(subset ?? '', c);
-    return c;
-  }
-
-  private buildCluster(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt | undefined {
-    let byName = this.clusters.get(proxy);
-    if (!byName) this.clusters.set(proxy, (byName = new Map()));
-    const name = `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;
-    let c = byName.get(name);
-    if (c && c.policyVersion === this.policyVersion) return c;
-    let labels: Record<string, string> | undefined;
-    if (subset !== undefined) {
-      labels = this.policy.subsetLabels(svc.model, subset, clientNs);
-      if (!labels) return undefined;
-    }
-    const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
-    const hosts = labels
-      ? svc.pods.filter((p) => Object.entries(labels as Record<string, string>).every(([k, v]) => p.version.labels[k] === v))
-      : svc.pods;
-    const http = policy.connectionPool?.http;
-    const tcp = policy.connectionPool?.tcp;
-    // Istio sets a threshold only when the field is > 0 ("0 cannot be distinguished from unset").
-    const limit = (v: number | undefined) => (v !== undefined && v > 0 ? v : ISTIO_UNLIMITED);
-    const limits: Limits = {
-      maxConnections: limit(tcp?.maxConnections),
-      maxPending: limit(http?.http1MaxPendingRequests),
-      maxRequests: limit(http?.http2MaxRequests),
-      maxRetries: limit(http?.maxRetries),
-    };
-    const h2 = http?.h2UpgradePolicy === 'UPGRADE' || (svc.model.protocol !== 'http' && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE');
-    const lbKind = lbKindOf(policy);
-    if (c) {
-      // Config changed: keep connections, take the new policy.
-      const odChanged = JSON.stringify(c.policy.outlierDetection) !== JSON.stringify(policy.outlierDetection);
-      Object.assign(c, { labels, hosts, policy, limits, policyVersion: this.policyVersion });
-      if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
-      if (odChanged) this.startOutlierDetection(c);
-      return c;
-    }
-    c = {
-      name,
-      proxy,
-      svc,
-      subset,
-      labels,
-      hosts,
-      policy,
-      policyVersion: this.policyVersion,
-      limits,
-      lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
-      pool: new ConnectionPool<PodRt, PodRt>(
-        {
-          maxStreams: h2
-            ? http?.maxConcurrentStreams && http.maxConcurrentStreams > 0
-              ? http.maxConcurrentStreams
-              : UNLIMITED_STREAMS
-            : 1,
-          maxRequestsPerConnection: http?.maxRequestsPerConnection ?? 0,
-          idleTimeoutUs: http?.idleTimeout ?? tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_US,
-          clientSide: proxy.connections,
-          serverSide: (host) => this.deps.transport.serverConnections(host as PodRt),
-        },
-        this.sim,
-      ),
-      active: new Map(),
-      activeRequests: 0,
-      activeRetries: 0,
-      pending: new Fifo<Attempt>(),
-      retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
-      stats: {
-        upstream_rq_total: 0,
-        upstream_rq_pending_overflow: 0,
-        upstream_cx_overflow: 0,
-        upstream_rq_retry: 0,
-        upstream_rq_retry_overflow: 0,
-        upstream_rq_timeout: 0,
-        upstream_rq_per_try_timeout: 0,
-        upstream_cx_connect_fail: 0,
-      },
-    };
-    byName.set(name, c);
-    this.startOutlierDetection(c);
-    return c;
-  }
-
-  /**
-   * One detector per client proxy per cluster, only when outlierDetection is configured (Istio
-   * adds none otherwise). Its interval timer starts with the detector, not with an ejection.
-   */
-  private startOutlierDetection(c: ClusterRt): void {
-    const od = c.policy.outlierDetection;
-    if (!od) {
-      c.outlier = undefined;
-      return;
-    }
-    const det = new OutlierDetector<PodRt>(outlierConfigFromIstio(od), c.hosts, {
-      now: () => this.sim.now,
-      onEvent: (e) => this.onOutlierEvent(c, e),
-    });
-    c.outlier = det;
-    const tick = (): void => {
-      if (c.outlier !== det) return;
-      det.tick(this.sim.now);
-      this.sim.schedule(det.intervalUs, tick, undefined);
-    };
-    this.sim.schedule(det.intervalUs, tick, undefined);
-  }
-
-  private onOutlierEvent(c: ClusterRt, e: OutlierEvent<PodRt>): void {
-    // Envoy drains the connection pools of a host that becomes unavailable.
-    if (e.action === 'eject') c.pool.closeHost(e.host);
-    this.deps.timeline.add(e.action === 'eject' ? 'outlier_eject' : 'outlier_uneject', {
-      action: e.action,
-      service: c.svc.model.key,
-      pod: e.host.name,
-      ejection_type: e.type,
-      num_ejections: e.numEjections,
-      cluster: c.name,
-      proxy: c.proxy.name,
-    });
-  }
-
-  /** The hash key for consistent-hash load balancing, if the policy asks for one. */
-  private hashKey(req: Req): string | undefined {
-    const ch = req.cluster?.policy.loadBalancer?.consistentHash;
-    if (!ch) return undefined;
-    const headers = req.call.req.headers;
-    const header = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-    if (ch.httpHeaderName) return header(ch.httpHeaderName);
-    if (ch.httpCookie)
-      return header('cookie')
-        ?.split(';')
-        .map((c) => c.trim().split('='))
-        .find(([k]) => k === ch.httpCookie?.name)?.[1];
-    if (ch.useSourceIp) return req.call.caller.name; // the caller pod stands for its IP
-    if (ch.httpQueryParameterName) {
-      const q = req.call.req.path.split('?')[1] ?? '';
-      return q
-        .split('&')
-        .map((kv) => kv.split('='))
-        .find(([k]) => k === ch.httpQueryParameterName)?.[1];
-    }
-    return undefined;
-  }
-
   private attempt(req: Req): void {
-    const cluster = req.cluster as ClusterRt;
+    const cluster = req.cluster as ClusterRt<Attempt>;
     // Ejected hosts leave the LB set; with Istio's panic threshold (minHealthPercent, default 0)
     // all ejected means no healthy upstream.
     const hosts = cluster.outlier ? cluster.outlier.hostsForLb(cluster.hosts) : cluster.hosts;
@@ -389,7 +188,7 @@ export class EnvoyClient {
       return;
     }
     const active = (h: PodRt) => cluster.active.get(h) ?? 0;
-    const key = this.hashKey(req);
+    const key = hashKey(cluster.policy.loadBalancer, req.call);
     let host = cluster.lb.pick(hosts, active, key);
     if (req.route.retry?.previousHosts && req.tried.length > 0) {
       for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && req.tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
@@ -467,7 +266,7 @@ export class EnvoyClient {
   }
 
   /** A connection was freed or closed: the oldest pending request gets one if it can. */
-  private servePending(c: ClusterRt): void {
+  private servePending(c: ClusterRt<Attempt>): void {
     while (c.pending.length > 0) {
       const next = c.pending.shift() as Attempt;
       if (next.abandoned || next.req.finished) continue;
@@ -613,7 +412,10 @@ function reportOutcome(a: Attempt, o: AttemptOutcome): void {
   else od.reportLocalOrigin(a.host, o.kind === 'per-try-timeout' ? 'timeout' : 'connect_failed');
 }
 
-/** The status and flag a failed attempt turns into at the client (semantics.md §2.4). */
+/**
+ * The status and response flag a failed attempt turns into at the client (Envoy's response flags:
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags).
+ */
 function outcomeStatus(o: AttemptOutcome): [number, string] {
   switch (o.kind) {
     case 'status':
@@ -624,20 +426,5 @@ function outcomeStatus(o: AttemptOutcome): [number, string] {
       return [503, 'UC'];
     case 'per-try-timeout':
       return [504, 'UT'];
-  }
-}
-
-/** Istio's LB mapping (cluster_traffic_policy.go applyLoadBalancer); the default is LEAST_REQUEST. */
-function lbKindOf(p: TrafficPolicy): LbKind {
-  const lb = p.loadBalancer;
-  if (lb?.consistentHash) return 'RING_HASH';
-  switch (lb?.simple) {
-    case 'ROUND_ROBIN':
-      return 'ROUND_ROBIN';
-    case 'RANDOM':
-    case 'PASSTHROUGH':
-      return 'RANDOM';
-    default:
-      return 'LEAST_REQUEST';
   }
 }

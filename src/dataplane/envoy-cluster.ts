@@ -1,0 +1,273 @@
+/**
+ * An Envoy's clusters, as Istio builds them from traffic policy: one cluster per (service, subset)
+ * named `outbound|port|subset|host`, its hosts (the subset's label selector), its load balancer,
+ * its connection pool and circuit-breaker limits, and its outlier detector (DestinationRule
+ * trafficPolicy: https://istio.io/latest/docs/reference/config/networking/destination-rule/;
+ * istio/pilot/pkg/networking/core/cluster_traffic_policy.go). A config change rebuilds a cluster in
+ * place: its connections stay, the new policy applies. The router (envoy-router.ts) uses them.
+ */
+import type { Uniform } from '../kernel/random.js';
+import type { Simulator } from '../kernel/simulator.js';
+import type { TrafficPolicy } from '../config/istio/networking-schemas.js';
+import type { PodRt, ServiceRt } from '../world/entities.js';
+import { Fifo } from '../world/fifo.js';
+import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
+import type { MeshPolicy } from '../policy/mesh-policy.js';
+import { OutlierDetector, outlierConfigFromIstio, type OutlierEvent } from '../policy/outlier.js';
+import type { Timeline } from '../telemetry/timeline.js';
+import { ConnectionPool, type PoolOptions } from './connections.js';
+import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
+import type { Proxy } from './proxy.js';
+import type { TimeWeighted } from './usage.js';
+
+/**
+ * Istio's circuit-breaker default for every threshold (2^32 − 1, math.MaxUint32 in
+ * cluster_traffic_policy.go), not Envoy's 1024/3.
+ */
+export const ISTIO_UNLIMITED = 2 ** 32 - 1;
+
+/** Envoy's per-cluster circuit-breaker and pool stats (names as in Envoy's cluster stats). */
+export interface ClusterStats {
+  upstream_rq_total: number;
+  upstream_rq_pending_overflow: number;
+  upstream_cx_overflow: number;
+  upstream_rq_retry: number;
+  upstream_rq_retry_overflow: number;
+  upstream_rq_timeout: number;
+  upstream_rq_per_try_timeout: number;
+  upstream_cx_connect_fail: number;
+}
+
+/** The cluster's circuit-breaker thresholds (Envoy's default priority). */
+export interface Limits {
+  maxConnections: number;
+  maxPending: number;
+  maxRequests: number;
+  maxRetries: number;
+}
+
+/** One Envoy's cluster: a service, or a subset of it (`outbound|port|subset|host`). `P` is what waits in its pending queue. */
+export interface ClusterRt<P = unknown> {
+  name: string;
+  proxy: Proxy;
+  svc: ServiceRt;
+  subset?: string;
+  labels?: Record<string, string>;
+  hosts: PodRt[];
+  policy: TrafficPolicy;
+  policyVersion: number;
+  limits: Limits;
+  lb: LoadBalancer<PodRt>;
+  pool: ConnectionPool<PodRt, PodRt>;
+  active: Map<PodRt, number>;
+  activeRequests: number;
+  activeRetries: number;
+  pending: Fifo<P>;
+  /** Back-off jitter of this Envoy's retries to this cluster (a named stream). */
+  retryJitter: Uniform;
+  stats: ClusterStats;
+  /** Envoy's outlier detector for this cluster, when the DestinationRule has outlierDetection. */
+  outlier?: OutlierDetector<PodRt>;
+}
+
+export interface EnvoyClustersDeps {
+  sim: Simulator;
+  stream: (name: string) => Uniform;
+  /** The server end's open-connection counter of a host (for memory). */
+  serverConnections: (host: PodRt) => TimeWeighted | undefined;
+  timeline: Timeline;
+}
+
+/** Every proxy's clusters, built on first use and rebuilt when the policy version moves on. */
+export class EnvoyClusters<P> {
+  private readonly clusters = new Map<Proxy, Map<string, ClusterRt<P>>>();
+  /** Hot path: the current cluster for (proxy, service, subset), without building its name. */
+  private readonly cache = new Map<Proxy, Map<ServiceRt, Map<string, ClusterRt<P>>>>();
+  private policy: MeshPolicy;
+  private policyVersion = 0;
+
+  constructor(
+    private readonly deps: EnvoyClustersDeps,
+    policy: MeshPolicy,
+  ) {
+    this.policy = policy;
+  }
+
+  /** New traffic policy: every cluster is rebuilt on its next use. */
+  setPolicy(policy: MeshPolicy): void {
+    this.policy = policy;
+    this.policyVersion++;
+  }
+
+  /** Every cluster built so far, for stats. */
+  all(): ClusterRt<P>[] {
+    return [...this.clusters.values()].flatMap((m) => [...m.values()]);
+  }
+
+  /** The current cluster for (proxy, service, subset); undefined when no DestinationRule defines the subset. */
+  get(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt<P> | undefined {
+    let bySvc = this.cache.get(proxy);
+    if (!bySvc) this.cache.set(proxy, (bySvc = new Map()));
+    let bySubset = bySvc.get(svc);
+    if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
+    const cached = bySubset.get(subset ?? '');
+    if (cached && cached.policyVersion === this.policyVersion) return cached;
+    const c = this.build(proxy, svc, subset, clientNs);
+    if (c) bySubset.set(subset ?? '', c);
+    return c;
+  }
+
+  private build(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt<P> | undefined {
+    let byName = this.clusters.get(proxy);
+    if (!byName) this.clusters.set(proxy, (byName = new Map()));
+    const name = `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;
+    let c = byName.get(name);
+    if (c && c.policyVersion === this.policyVersion) return c;
+    let labels: Record<string, string> | undefined;
+    if (subset !== undefined) {
+      labels = this.policy.subsetLabels(svc.model, subset, clientNs);
+      if (!labels) return undefined;
+    }
+    const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
+    const hosts = labels
+      ? svc.pods.filter((p) => Object.entries(labels as Record<string, string>).every(([k, v]) => p.version.labels[k] === v))
+      : svc.pods;
+    const limits = clusterLimits(policy);
+    const lbKind = lbKindOf(policy);
+    if (c) {
+      // Config changed: keep connections, take the new policy.
+      const odChanged = JSON.stringify(c.policy.outlierDetection) !== JSON.stringify(policy.outlierDetection);
+      Object.assign(c, { labels, hosts, policy, limits, policyVersion: this.policyVersion });
+      if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
+      if (odChanged) this.startOutlierDetection(c);
+      return c;
+    }
+    c = {
+      name,
+      proxy,
+      svc,
+      subset,
+      labels,
+      hosts,
+      policy,
+      policyVersion: this.policyVersion,
+      limits,
+      lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
+      pool: new ConnectionPool<PodRt, PodRt>(
+        {
+          ...poolSettings(policy, svc.model.protocol),
+          clientSide: proxy.connections,
+          serverSide: (host) => this.deps.serverConnections(host as PodRt),
+        },
+        this.deps.sim,
+      ),
+      active: new Map(),
+      activeRequests: 0,
+      activeRetries: 0,
+      pending: new Fifo<P>(),
+      retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
+      stats: emptyClusterStats(),
+    };
+    byName.set(name, c);
+    this.startOutlierDetection(c);
+    return c;
+  }
+
+  /**
+   * One detector per client proxy per cluster, only when outlierDetection is configured (Istio
+   * adds none otherwise). Its interval timer starts with the detector, not with an ejection.
+   */
+  private startOutlierDetection(c: ClusterRt<P>): void {
+    const od = c.policy.outlierDetection;
+    if (!od) {
+      c.outlier = undefined;
+      return;
+    }
+    const sim = this.deps.sim;
+    const det = new OutlierDetector<PodRt>(outlierConfigFromIstio(od), c.hosts, {
+      now: () => sim.now,
+      onEvent: (e) => this.onOutlierEvent(c, e),
+    });
+    c.outlier = det;
+    const tick = (): void => {
+      if (c.outlier !== det) return;
+      det.tick(sim.now);
+      sim.schedule(det.intervalUs, tick, undefined);
+    };
+    sim.schedule(det.intervalUs, tick, undefined);
+  }
+
+  private onOutlierEvent(c: ClusterRt<P>, e: OutlierEvent<PodRt>): void {
+    // Envoy drains the connection pools of a host that becomes unavailable.
+    if (e.action === 'eject') c.pool.closeHost(e.host);
+    this.deps.timeline.add(e.action === 'eject' ? 'outlier_eject' : 'outlier_uneject', {
+      action: e.action,
+      service: c.svc.model.key,
+      pod: e.host.name,
+      ejection_type: e.type,
+      num_ejections: e.numEjections,
+      cluster: c.name,
+      proxy: c.proxy.name,
+    });
+  }
+}
+
+/** Istio sets a circuit-breaker threshold only when the field is > 0 ("0 cannot be distinguished from unset"). */
+function clusterLimits(policy: TrafficPolicy): Limits {
+  const http = policy.connectionPool?.http;
+  const tcp = policy.connectionPool?.tcp;
+  const limit = (v: number | undefined) => (v !== undefined && v > 0 ? v : ISTIO_UNLIMITED);
+  return {
+    maxConnections: limit(tcp?.maxConnections),
+    maxPending: limit(http?.http1MaxPendingRequests),
+    maxRequests: limit(http?.http2MaxRequests),
+    maxRetries: limit(http?.maxRetries),
+  };
+}
+
+/**
+ * The upstream connection settings: HTTP/2 (many streams) when h2UpgradePolicy is UPGRADE or the
+ * port speaks a protocol other than HTTP/1.1, else one stream per connection; idle timeout from
+ * http.idleTimeout, then tcp.idleTimeout, then the default.
+ */
+function poolSettings(
+  policy: TrafficPolicy,
+  protocol: string,
+): Pick<PoolOptions, 'maxStreams' | 'maxRequestsPerConnection' | 'idleTimeoutUs'> {
+  const http = policy.connectionPool?.http;
+  const tcp = policy.connectionPool?.tcp;
+  const h2 = http?.h2UpgradePolicy === 'UPGRADE' || (protocol !== 'http' && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE');
+  return {
+    maxStreams: h2 ? (http?.maxConcurrentStreams && http.maxConcurrentStreams > 0 ? http.maxConcurrentStreams : UNLIMITED_STREAMS) : 1,
+    maxRequestsPerConnection: http?.maxRequestsPerConnection ?? 0,
+    idleTimeoutUs: http?.idleTimeout ?? tcp?.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_US,
+  };
+}
+
+function emptyClusterStats(): ClusterStats {
+  return {
+    upstream_rq_total: 0,
+    upstream_rq_pending_overflow: 0,
+    upstream_cx_overflow: 0,
+    upstream_rq_retry: 0,
+    upstream_rq_retry_overflow: 0,
+    upstream_rq_timeout: 0,
+    upstream_rq_per_try_timeout: 0,
+    upstream_cx_connect_fail: 0,
+  };
+}
+
+/** Istio's LB mapping (cluster_traffic_policy.go applyLoadBalancer); the default is LEAST_REQUEST. */
+function lbKindOf(p: TrafficPolicy): LbKind {
+  const lb = p.loadBalancer;
+  if (lb?.consistentHash) return 'RING_HASH';
+  switch (lb?.simple) {
+    case 'ROUND_ROBIN':
+      return 'ROUND_ROBIN';
+    case 'RANDOM':
+    case 'PASSTHROUGH':
+      return 'RANDOM';
+    default:
+      return 'LEAST_REQUEST';
+  }
+}
