@@ -18,10 +18,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Simulator } from '../dist/kernel/simulator.js';
-import { loadScenario } from '../dist/config/load.js';
-import { simulate } from '../dist/sim/simulate.js';
-import { buildResults } from '../dist/report/results.js';
+import { Simulator } from '#dist/kernel/simulator.js';
+import { loadScenario } from '#dist/config/load.js';
+import { simulate } from '#dist/sim/simulate.js';
+import { buildResults } from '#dist/report/results.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = join(HERE, 'scenarios');
@@ -30,20 +30,33 @@ const OUT = join(HERE, 'out');
 // ───────────────────────────── harness ─────────────────────────────
 
 const NAME_WIDTH = 58;
+
+/** @typedef {{ min?: number, max?: number }} Target */
+/** @typedef {{ value: number, detail?: string }} Measured */
+/** @typedef {() => Promise<number | Measured>} BenchFn */
+/** @typedef {{ id: string, name: string, fn: BenchFn, unit: string, target?: Target }} Benchmark */
+/** @typedef {import('#dist/sim/simulate.js').RunOptions} RunOptions */
+/** @typedef {{ wall: number, requests: number, events: number, results: import('#dist/report/results.js').ResultsJson, bytes?: number }} Run */
+/** @typedef {(file: string, options?: RunOptions) => Run} Runner */
+/** @typedef {{ name: string, value: number | null, unit: string, target: Target | null, meets_target: boolean | null, detail?: string | null, error?: string }} BenchResult */
+
+/** @type {BenchResult[]} */
 const results = [];
 
-/** Seconds since `start` (a process.hrtime.bigint() value). */
+/** Seconds since `start` (a process.hrtime.bigint() value). @param {bigint} start */
 const secondsSince = (start) => Number(process.hrtime.bigint() - start) / 1e9;
 
 /** Full GC between measurements when node runs with --expose-gc (npm run bench does). */
 const gc = () => globalThis.gc?.();
 
+/** @param {number} value @param {string} unit */
 function formatValue(value, unit) {
   if (unit === 'MiB') return value.toFixed(1);
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toPrecision(3);
 }
 
+/** @param {Target | undefined} target @param {string} unit */
 function formatTarget(target, unit) {
   if (!target) return '';
   if (target.min !== undefined) return `(target >= ${formatValue(target.min, unit)} ${unit})`;
@@ -51,6 +64,7 @@ function formatTarget(target, unit) {
   return '';
 }
 
+/** @param {number} value @param {Target | undefined} target */
 function meets(value, target) {
   if (!target) return undefined;
   if (target.min !== undefined) return value >= target.min;
@@ -62,6 +76,7 @@ function meets(value, target) {
  * Runs one benchmark and prints one aligned line.
  * fn: async () => number | {value: number, detail?: string}
  * opts: {unit: string, target?: {min?: number, max?: number}}
+ * @param {string} name @param {BenchFn} fn @param {{ unit: string, target?: Target }} opts
  */
 async function bench(name, fn, { unit, target } = { unit: '' }) {
   const label = `${name} `.padEnd(NAME_WIDTH, '.');
@@ -81,7 +96,10 @@ async function bench(name, fn, { unit, target } = { unit: '' }) {
   }
 }
 
-/** Best (highest) of `reps` measurements, after `warmups` unmeasured runs. */
+/**
+ * Best (highest) of `reps` measurements, after `warmups` unmeasured runs.
+ * @param {number} reps @param {number} warmups @param {() => number} measure
+ */
 function bestOf(reps, warmups, measure) {
   for (let i = 0; i < warmups; i++) measure();
   let best = -Infinity;
@@ -94,7 +112,7 @@ function bestOf(reps, warmups, measure) {
 
 // ───────────────────────────── (a) kernel: hold model ─────────────────────────────
 
-/** Mulberry32: a tiny deterministic uniform generator in [0, 1), cheap enough not to dominate. */
+/** Mulberry32: a tiny deterministic uniform generator in [0, 1), cheap enough not to dominate. @param {number} seed */
 function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {
@@ -111,6 +129,7 @@ function mulberry32(seed) {
  * now + Exp(mean), so the queue size stays constant. run(until) is sized for about `events`
  * events (the queue advances pending/mean events per unit of simulated time); the rate reported
  * uses the count the Simulator actually processed.
+ * @param {number} pending @param {number} events
  */
 function holdModel(pending, events) {
   const MEAN = 1;
@@ -128,6 +147,7 @@ function holdModel(pending, events) {
   return sim.processed / wall;
 }
 
+/** @param {number} pending @param {number} events @returns {BenchFn} */
 const kernelHold = (pending, events) => async () => {
   const value = bestOf(3, 1, () => holdModel(pending, events));
   return { value, detail: `${(events / 1e6).toFixed(0)}M events, best of 3` };
@@ -138,6 +158,7 @@ const kernelHold = (pending, events) => async () => {
 /**
  * What `meshsim run` does minus writing files: loadScenario → simulate → buildResults.
  * Returns simulated end-user requests (results.requests.total) per wall second.
+ * @param {string} file @param {RunOptions} [options] @returns {Run}
  */
 function runScenario(file, options = {}) {
   const start = process.hrtime.bigint();
@@ -152,11 +173,13 @@ function runScenario(file, options = {}) {
  * Everything `meshsim run` computes, still without writing files: the observers for metrics,
  * traces and time series during the run, then rendering metrics.prom, metrics.om, traces.json and
  * report.html. Loaded lazily so the other benchmarks run even if report/outputs.js changes.
+ * @returns {Promise<Runner>}
  */
 async function fullRunner() {
-  const { runObservers, renderRunFiles } = await import('../dist/report/outputs.js');
+  const { runObservers, renderRunFiles } = await import('#dist/report/outputs.js');
   const epoch = { iso: '2026-01-01T00:00:00Z', ms: Date.parse('2026-01-01T00:00:00Z') };
-  return (file, options = {}) => {
+  /** @type {Runner} */
+  const run = (file, options = {}) => {
     const start = process.hrtime.bigint();
     const { scenario } = loadScenario(file);
     const observers = runObservers(scenario, options);
@@ -167,25 +190,27 @@ async function fullRunner() {
     const bytes = Object.values(files).reduce((n, text) => n + text.length, 0);
     return { wall, requests: results.requests.total, events: results.simulated.events, results, bytes };
   };
+  return run;
 }
 
 /**
  * Simulated end-user requests per wall second, best of 3 after one warm-up run of
  * `warmupDurationUs` (a short run to get the hot paths compiled). `runner` is runScenario, or a
  * promise of another function with the same signature.
+ * @param {string} file @param {number} warmupDurationUs @param {Runner | Promise<Runner>} [runner]
+ * @returns {BenchFn}
  */
 const scenarioRate =
   (file, warmupDurationUs, runner = runScenario) =>
   async () => {
     const run = await runner;
     run(file, { durationUs: warmupDurationUs });
-    let best;
-    for (let i = 0; i < 3; i++) {
+    let r = run(file);
+    for (let i = 1; i < 3; i++) {
       gc();
-      const r = run(file);
-      if (!best || r.requests / r.wall > best.requests / best.wall) best = r;
+      const next = run(file);
+      if (next.requests / next.wall > r.requests / r.wall) r = next;
     }
-    const r = best;
     return {
       value: r.requests / r.wall,
       detail: `${r.requests.toLocaleString('en-US')} requests, ${(r.events / r.wall / 1e6).toFixed(2)}M events/s, ${r.wall.toFixed(2)} s, best of 3`,
@@ -200,7 +225,10 @@ const scenarioRate =
  * means between slices of simulated time (see sampledRun). It also reports the OS peak RSS
  * (getrusage maxrss), which catches peaks between samples.
  */
+/** @typedef {{ rss_mib: number, heap_used_mib: number, max_rss_mib: number, base_rss_mib: number, pods: number, requests: number, wall_s: number }} MemoryRun */
+/** @type {Map<string, MemoryRun | { error: string }>} */
 const memoryRuns = new Map();
+/** @param {string} file @param {import('#dist/config/model.js').MeshMode} mode @returns {MemoryRun} */
 function memoryOf(file, mode) {
   const key = `${file}|${mode}`;
   if (!memoryRuns.has(key)) {
@@ -209,16 +237,18 @@ function memoryOf(file, mode) {
       maxBuffer: 16 * 1024 * 1024,
     });
     const last = child.stdout.trim().split('\n').pop() ?? '';
+    /** @type {MemoryRun | { error: string }} */
     let parsed;
     try {
       parsed = JSON.parse(last);
     } catch {
-      parsed = { error: (child.stderr || last || `child exited with ${child.status}`).trim().split('\n')[0] };
+      parsed = { error: (child.stderr || last || `child exited with ${child.status}`).trim().split('\n')[0] ?? '' };
     }
     memoryRuns.set(key, parsed);
   }
   const m = memoryRuns.get(key);
-  if (m.error) throw new Error(m.error);
+  if (!m) throw new Error(`no memory run for ${key}`);
+  if ('error' in m) throw new Error(m.error);
   return m;
 }
 
@@ -228,6 +258,7 @@ const MIB = 1024 * 1024;
  * Child-process side of memoryOf. To sample memory mid-run, Simulator.prototype.run is wrapped
  * (in this child process only) so one run(until) becomes a series of run(t_i) slices with the
  * same outcome: nothing is scheduled between slices, so the event order is unchanged.
+ * @param {string} file @param {import('#dist/config/model.js').MeshMode} mode
  */
 function memoryChild(file, mode) {
   const SLICES = 50;
@@ -270,6 +301,10 @@ function memoryChild(file, mode) {
   }
 }
 
+/**
+ * @param {string} file @param {import('#dist/config/model.js').MeshMode} mode @param {'rss_mib' | 'heap_used_mib'} field
+ * @returns {BenchFn}
+ */
 const memoryBench = (file, mode, field) => async () => {
   const m = memoryOf(file, mode);
   const detail =
@@ -288,6 +323,7 @@ const CLUSTER_1000 = join(SCENARIOS, 'cluster-1000.yaml');
 /**
  * Every benchmark, in order. To add one: write `async () => number | {value, detail}` above and add
  * a line here. `id` is what the command-line filter matches (as does any word of the name).
+ * @type {Benchmark[]}
  */
 const BENCHMARKS = [
   { id: 'kernel-1k', name: 'kernel hold model, 1,000 pending', fn: kernelHold(1_000, 8_000_000), unit: 'events/s', target: { min: 4e6 } },
@@ -327,13 +363,14 @@ const BENCHMARKS = [
   },
 ];
 
+/** @param {string[]} filters */
 async function main(filters) {
   console.log(
     `meshsim benchmarks · node ${process.version} · ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length} · ${os.platform()}/${os.arch()}`,
   );
   if (!globalThis.gc) console.log('(run with node --expose-gc for a full GC between measurements)');
   console.log('');
-  const wanted = (b) => filters.some((f) => b.id === f || b.name.toLowerCase().includes(f.toLowerCase()));
+  const wanted = (/** @type {Benchmark} */ b) => filters.some((f) => b.id === f || b.name.toLowerCase().includes(f.toLowerCase()));
   const selected = filters.length ? BENCHMARKS.filter(wanted) : BENCHMARKS;
   if (selected.length === 0)
     console.log(`no benchmark matches ${filters.join(' ')}; ids: ${[...new Set(BENCHMARKS.map((b) => b.id))].join(', ')}`);
@@ -377,10 +414,11 @@ async function main(filters) {
   console.log(`\nwrote ${file}`);
 }
 
-/** Child mode: run the one benchmark named and print its result as a JSON line. */
+/** Child mode: run the one benchmark named and print its result as a JSON line. @param {string} name */
 async function one(name) {
   const b = BENCHMARKS.find((x) => x.name === name);
   try {
+    if (!b) throw new Error(`no benchmark named ${name}`);
     gc();
     const out = await b.fn();
     const { value, detail } = typeof out === 'number' ? { value: out, detail: undefined } : out;
@@ -391,6 +429,12 @@ async function one(name) {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--memory-child') memoryChild(args[1], args[2]);
-else if (args[0] === '--one') await one(args[1]);
+/** The i-th command-line argument, which the parent process always passes. @param {number} i */
+const arg = (i) => {
+  const a = args[i];
+  if (a === undefined) throw new Error(`${args[0]}: argument ${i} missing`);
+  return a;
+};
+if (args[0] === '--memory-child') memoryChild(arg(1), /** @type {import('#dist/config/model.js').MeshMode} */ (arg(2)));
+else if (args[0] === '--one') await one(arg(1));
 else await main(args);

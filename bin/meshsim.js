@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { main } from '#dist/cli/main.js';
 
 // A closed pipe (e.g. `meshsim validate … | head`) is not an error.
 process.stdout.on('error', (e) => {

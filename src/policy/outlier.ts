@@ -154,11 +154,11 @@ const freshMonitor = (): HostMonitor => ({
   ejectTimeBackoff: 0,
 });
 
-const STAT_SUFFIX: Record<OutlierEjectionType, string> = {
+const STAT_SUFFIX = {
   CONSECUTIVE_5XX: 'consecutive_5xx',
   CONSECUTIVE_GATEWAY_FAILURE: 'consecutive_gateway_failure',
   CONSECUTIVE_LOCAL_ORIGIN_FAILURE: 'consecutive_local_origin_failure',
-};
+} as const satisfies Record<OutlierEjectionType, string>;
 
 export class OutlierDetector<H> {
   readonly config: Readonly<OutlierDetectorConfig>;
@@ -361,7 +361,7 @@ export class OutlierDetector<H> {
     return (this.opts.uniform as () => number)() * 100 < percent;
   }
 
-  private bump(name: string): void {
-    (this.counters as unknown as Record<string, number>)[name]++;
+  private bump(name: keyof OutlierStats): void {
+    this.counters[name]++;
   }
 }

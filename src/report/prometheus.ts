@@ -84,6 +84,9 @@ export interface OutlierEventLike {
   cluster?: string;
 }
 
+/** results.json, or the same with timeline-shaped outlier events. */
+export type DerivedInput = Omit<ResultsJson, 'outlier'> & { outlier?: { events: readonly OutlierEventLike[] } };
+
 /** Timeline events say eject/uneject in `type`; results.json's (CONTRACT.md §3) in `action`. */
 const ejects = (e: OutlierEventLike) => e.type === 'outlier_eject' || e.action === 'eject';
 const unejects = (e: OutlierEventLike) => e.type === 'outlier_uneject' || e.action === 'uneject';
@@ -116,7 +119,7 @@ type ClustersLike = Record<
  *   retries, timeouts, connect failures and the other outlier-detection stats), summed over the
  *   client proxies, sampled at t=0 and at the end.
  */
-export function derivedFamilies(results: ResultsJson, scenario: Scenario, scrapeTimesUs: readonly number[]): MetricFamily[] {
+export function derivedFamilies(results: DerivedInput, scenario: Scenario, scrapeTimesUs: readonly number[]): MetricFamily[] {
   const endUs = Math.max(results.simulated.duration_s * 1e6, ...scrapeTimesUs);
   const families: MetricFamily[] = [];
   const atEnd = (value: number) => [
@@ -148,7 +151,7 @@ export function derivedFamilies(results: ResultsJson, scenario: Scenario, scrape
     const svc = byKey.get(String(e.service ?? ''));
     return svc ? `outbound|${svc.port}||${svc.fqdn}` : `outbound|0||${String(e.service ?? '')}`;
   };
-  const events = ((results.outlier?.events ?? []) as OutlierEventLike[]).filter((e) => ejects(e) || unejects(e));
+  const events = (results.outlier?.events ?? []).filter((e) => ejects(e) || unejects(e));
   const fromEvents = new Set<string>();
   if (events.length > 0) {
     const clusters = [...new Set(events.map(clusterOf))].sort();

@@ -157,8 +157,8 @@ class Hist {
   sum = 0;
   observe(v: number): void {
     let i = 0;
-    while (i < ENVOY_BUCKETS.length && v > (ENVOY_BUCKETS[i] as number)) i++;
-    (this.counts as Float64Array)[i]++;
+    while (i < ENVOY_BUCKETS.length && v > ENVOY_BUCKETS[i]!) i++;
+    this.counts[i]!++; // i <= ENVOY_BUCKETS.length < NB
     this.count++;
     this.sum += v;
   }

@@ -29,7 +29,7 @@ export class RequestStats {
   record(status: number, flags: string, latencyUs: number): void {
     this.total++;
     if (status >= 100 && status < 400) this.ok++;
-    this.codes[status >= 0 && status < MAX_STATUS ? status : 0]++;
+    this.codes[status >= 0 && status < MAX_STATUS ? status : 0]!++;
     if (flags !== '' && flags !== '-') {
       for (const f of flags.split(',')) this.byFlag.set(f, (this.byFlag.get(f) ?? 0) + 1);
     }

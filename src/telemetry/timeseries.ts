@@ -184,14 +184,15 @@ export class TimeSeriesObserver implements RunObserver {
       };
       this.edges.set(key, e);
     }
-    (e.requests as Float64Array)[i]++;
-    if (failed) (e.errors as Float64Array)[i]++;
+    // i = this.index(t) is in [0, this.count), the length of every per-bucket array.
+    e.requests[i]!++;
+    if (failed) e.errors[i]!++;
     (e.latency[i] ??= new LogHistogram()).record(latencyUs);
     if (r.pod) {
       const v = r.pod.version.name;
       let counts = e.versions.get(v);
       if (!counts) e.versions.set(v, (counts = new Float64Array(this.count)));
-      counts[i]++;
+      counts[i]!++;
     }
 
     if (r.call.parent !== undefined) return;

@@ -24,7 +24,7 @@ describe('load balancers', () => {
     const busy = (h: { name: string }) => (h.name === 'a' ? 10 : 0);
     const c = counts(Array.from({ length: 40_000 }, () => lb.pick(hosts, busy)));
     // `a` wins only when both choices are `a`: 1/16 of the time.
-    expect(c.a / 40_000).toBeCloseTo(1 / 16, 2);
+    expect((c.a ?? 0) / 40_000).toBeCloseTo(1 / 16, 2);
   });
 
   it('RING_HASH sends the same key to the same host, spreads keys, and falls back to random without a key', () => {

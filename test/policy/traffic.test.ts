@@ -328,8 +328,8 @@ describe("Istio's fault-injection task (scenarios/bookinfo-fault-delay.yaml)", (
     // (a few delayed calls of the last pages still run when the run ends, 7 s after their start).
     expect(toReviews.by_code['0']).toBeGreaterThanOrEqual(ratings.by_flag.DI ?? 0);
     expect((toReviews.by_code['0'] ?? 0) - (ratings.by_flag.DI ?? 0)).toBeLessThan(10);
-    expect(ratings.by_flag.DI / r.requests.total).toBeGreaterThan(2 * 0.08);
-    expect(ratings.by_flag.DI / r.requests.total).toBeLessThan(2 * 0.12);
+    expect((ratings.by_flag.DI ?? 0) / r.requests.total).toBeGreaterThan(2 * 0.08);
+    expect((ratings.by_flag.DI ?? 0) / r.requests.total).toBeLessThan(2 * 0.12);
     // productpage carries on without reviews: users get 200, jason after two 3 s timeouts.
     expect(r.requests.by_code).toEqual({ 200: r.requests.total });
     expect(r.latency_ms.p99).toBeGreaterThan(6000);
