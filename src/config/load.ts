@@ -12,7 +12,7 @@ import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } f
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
 import { embeddedOffsets, readIstioDocuments } from './istio/parse.js';
-import { emptyIstioConfig, type IstioConfig } from './istio/resources.js';
+import { emptyIstioConfig, type IstioConfig, type Problems } from './istio/resources.js';
 import { mergeManifestServices } from './istio/manifest-services.js';
 import { analyzeIstio } from './istio/analyze.js';
 
@@ -81,15 +81,62 @@ export function loadScenarioSource(src: YamlSource): Loaded {
   return resolve(parsed.data, src);
 }
 
-/** Cross-field checks and reference resolution, with positions. */
+/** Where a resolving step reports a positioned error (its message is prefixed with the field path by the caller). */
+type ReportError = (path: PathSegment[], message: string, key?: string) => void;
+
+/**
+ * Cross-field checks and reference resolution, with positions. Steps run in this order so the
+ * diagnostics come out in the order of the file's sections.
+ */
 function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
-  const errors: Diagnostic[] = [];
-  const warnings: Diagnostic[] = [];
-  const err = (path: PathSegment[], message: string, key?: string) => errors.push(src.diagnosticAt(path, 'error', message, key));
+  const problems: Problems = { errors: [], warnings: [] };
+  const err: ReportError = (path, message, key) => problems.errors.push(src.diagnosticAt(path, 'error', message, key));
   const spec = doc.spec;
 
-  // Istio and Kubernetes YAML: inline, from files, and in config-change faults.
-  const problems = { errors, warnings };
+  const { istio, applied } = readIstioInputs(spec, src, problems, err);
+  const manifestKey = spec.istio !== undefined ? 'istio' : 'istioFiles';
+  const merged = mergeManifestServices(spec.services, istio, (m) =>
+    problems.warnings.push(src.diagnosticAt(['spec'], 'warning', m, manifestKey)),
+  );
+  checkWarmup(spec, err);
+  const nodes = resolveNodes(spec, err);
+  checkServiceDuplicates(merged.services, err);
+  const dir = serviceDirectory(merged.services);
+  const services = resolveServices(dir, merged.labels, err);
+  checkNodeReferences(nodes, merged.services, spec.workload, err);
+  checkCallCycles(services, dir, err);
+  const waypoints = resolveWaypoints(spec.mesh.waypoints, dir, err);
+  const workloads = resolveWorkloads(spec.workload, dir, err);
+  checkWorkloadNames(spec.workload, dir, err);
+  const faults = resolveFaults(spec, applied, dir, services, err);
+  analyzeIstio(
+    {
+      config: istio,
+      changes: applied.filter((c): c is IstioConfig => c !== undefined),
+      services,
+      mode: spec.mesh.mode,
+      waypoints,
+      plaintextCallers: plaintextCallers(workloads, services),
+    },
+    problems,
+  );
+
+  if (problems.errors.length) throw new InputError(problems.errors);
+  const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints });
+  return { scenario, warnings: problems.warnings, source: src };
+}
+
+/**
+ * Istio and Kubernetes YAML: inline (`spec.istio`), from files (`spec.istioFiles`), and in
+ * config-change faults (`spec.faults[].apply`, one config per fault). Documents are numbered in
+ * reading order across all three.
+ */
+function readIstioInputs(
+  spec: ScenarioDoc['spec'],
+  src: YamlSource,
+  problems: Problems,
+  err: ReportError,
+): { istio: IstioConfig; applied: (IstioConfig | undefined)[] } {
   const istio = emptyIstioConfig();
   let order = 0;
   if (spec.istio !== undefined) {
@@ -104,38 +151,38 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     }
     order = readIstioDocuments(YamlSource.all(path, readFileSync(path, 'utf8')), istio, problems, order);
   });
-  const applied: (IstioConfig | undefined)[] = spec.faults.map((f, i) => {
+  const applied = spec.faults.map((f, i) => {
     if (f.apply === undefined) return undefined;
     const cfg = emptyIstioConfig();
     const off = embeddedOffsets(src, ['spec', 'faults', i, 'apply']);
     order = readIstioDocuments(YamlSource.all(src.file, f.apply, off.lineOffset, off.colOffset), cfg, problems, order);
     return cfg;
   });
-  const manifestKey = spec.istio !== undefined ? 'istio' : 'istioFiles';
-  const merged = mergeManifestServices(spec.services, istio, (m) => warnings.push(src.diagnosticAt(['spec'], 'warning', m, manifestKey)));
-  const serviceDocs = merged.services;
+  return { istio, applied };
+}
 
+function checkWarmup(spec: ScenarioDoc['spec'], err: ReportError): void {
   if (spec.warmup >= spec.duration)
     err(['spec', 'warmup'], `spec.warmup: must be shorter than spec.duration (${formatDuration(spec.duration)})`);
+}
 
-  // Nodes.
-  const nodes: NodeModel[] =
-    typeof spec.cluster.nodes === 'number'
-      ? Array.from({ length: spec.cluster.nodes }, (_, i) => ({ name: `node-${i}`, zone: 'zone-a', cpu: 8, memoryBytes: 32 * 1024 ** 3 }))
-      : spec.cluster.nodes.map((n) => ({ name: n.name, zone: n.zone, cpu: n.cpu, memoryBytes: n.memory }));
-  if (Array.isArray(spec.cluster.nodes)) {
-    const seen = new Set<string>();
-    spec.cluster.nodes.forEach((n, i) => {
-      if (seen.has(n.name)) err(['spec', 'cluster', 'nodes', i, 'name'], `spec.cluster.nodes[${i}].name: duplicate node "${n.name}"`);
-      if (n.cpu <= 0) err(['spec', 'cluster', 'nodes', i, 'cpu'], `spec.cluster.nodes[${i}].cpu: must be > 0`);
-      seen.add(n.name);
-    });
+/** `nodes: N` makes N identical nodes in one zone; a list names each node (names unique, cpu > 0). */
+function resolveNodes(spec: ScenarioDoc['spec'], err: ReportError): NodeModel[] {
+  const listed = spec.cluster.nodes;
+  if (typeof listed === 'number') {
+    return Array.from({ length: listed }, (_, i) => ({ name: `node-${i}`, zone: 'zone-a', cpu: 8, memoryBytes: 32 * 1024 ** 3 }));
   }
+  const seen = new Set<string>();
+  listed.forEach((n, i) => {
+    if (seen.has(n.name)) err(['spec', 'cluster', 'nodes', i, 'name'], `spec.cluster.nodes[${i}].name: duplicate node "${n.name}"`);
+    if (n.cpu <= 0) err(['spec', 'cluster', 'nodes', i, 'cpu'], `spec.cluster.nodes[${i}].cpu: must be > 0`);
+    seen.add(n.name);
+  });
+  return listed.map((n) => ({ name: n.name, zone: n.zone, cpu: n.cpu, memoryBytes: n.memory }));
+}
 
-  // Services: keys, duplicates.
-  const nameCount = new Map<string, number>();
-  for (const s of serviceDocs) nameCount.set(s.name, (nameCount.get(s.name) ?? 0) + 1);
-  const keyOf = (s: ServiceDoc) => ((nameCount.get(s.name) ?? 0) > 1 ? `${s.name}.${s.namespace}` : s.name);
+/** One service per name and namespace; replicas or versions, not both; version names unique. */
+function checkServiceDuplicates(serviceDocs: readonly ServiceDoc[], err: ReportError): void {
   const seenFqdn = new Set<string>();
   serviceDocs.forEach((s, i) => {
     const fqdn = `${s.name}.${s.namespace}`;
@@ -151,37 +198,63 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       vn.add(v.name);
     });
   });
+}
 
+/** The scenario's services by reference: their keys, DNS-style lookup and the "unknown service" message. */
+interface ServiceDirectory {
+  readonly docs: readonly ServiceDoc[];
+  readonly names: readonly string[];
+  /** A service's key: its name, or `name.namespace` when the name is used in several namespaces. */
+  keyOf(s: ServiceDoc): string;
   /** Resolves `name`, `name.ns` or `name.ns.svc.cluster.local` as Kubernetes DNS does, from `fromNs`. */
-  const lookup = (ref: string, fromNs: string): ServiceDoc | undefined => {
-    const parts = ref.replace(/\.svc\.cluster\.local$/, '').split('.');
-    if (parts.length === 1) {
-      return (
-        serviceDocs.find((s) => s.name === parts[0] && s.namespace === fromNs) ??
-        (nameCount.get(parts[0] as string) === 1 ? serviceDocs.find((s) => s.name === parts[0]) : undefined)
-      );
-    }
-    if (parts.length === 2) return serviceDocs.find((s) => s.name === parts[0] && s.namespace === parts[1]);
-    return undefined;
-  };
-  const serviceNames = serviceDocs.map((s) => s.name);
-  const unknownService = (ref: string) =>
-    `unknown service "${ref}"${suggestion(ref, serviceNames)}${serviceNames.length ? `; services are: ${serviceNames.join(', ')}` : '; no services are defined'}`;
+  lookup(ref: string, fromNs: string): ServiceDoc | undefined;
+  unknown(ref: string): string;
+}
 
-  const services: ServiceModel[] = serviceDocs.map((s, i) => {
+function serviceDirectory(docs: readonly ServiceDoc[]): ServiceDirectory {
+  const nameCount = new Map<string, number>();
+  for (const s of docs) nameCount.set(s.name, (nameCount.get(s.name) ?? 0) + 1);
+  const names = docs.map((s) => s.name);
+  return {
+    docs,
+    names,
+    keyOf: (s) => ((nameCount.get(s.name) ?? 0) > 1 ? `${s.name}.${s.namespace}` : s.name),
+    lookup: (ref, fromNs) => {
+      const parts = ref.replace(/\.svc\.cluster\.local$/, '').split('.');
+      if (parts.length === 1) {
+        return (
+          docs.find((s) => s.name === parts[0] && s.namespace === fromNs) ??
+          (nameCount.get(parts[0] as string) === 1 ? docs.find((s) => s.name === parts[0]) : undefined)
+        );
+      }
+      if (parts.length === 2) return docs.find((s) => s.name === parts[0] && s.namespace === parts[1]);
+      return undefined;
+    },
+    unknown: (ref) =>
+      `unknown service "${ref}"${suggestion(ref, names)}${names.length ? `; services are: ${names.join(', ')}` : '; no services are defined'}`,
+  };
+}
+
+/** Service models: versions (with their pod labels from manifests), calls resolved to service keys. */
+function resolveServices(
+  dir: ServiceDirectory,
+  labels: ReadonlyMap<string, ReadonlyMap<string, Record<string, string>>>,
+  err: ReportError,
+): ServiceModel[] {
+  return dir.docs.map((s, i) => {
     const versions = (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({
       name: v.name,
       replicas: v.replicas,
-      labels: merged.labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
+      labels: labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
       serviceTime: ('serviceTime' in v && v.serviceTime) || s.serviceTime,
       failure: ('failure' in v && v.failure) || s.failure,
     }));
     const calls = s.calls.map((c, j) => {
-      const target = lookup(c.service, s.namespace);
+      const target = dir.lookup(c.service, s.namespace);
       if (!target)
-        err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${unknownService(c.service)}`);
+        err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${dir.unknown(c.service)}`);
       return {
-        service: target ? keyOf(target) : c.service,
+        service: target ? dir.keyOf(target) : c.service,
         method: c.method,
         path: c.path,
         headers: c.headers,
@@ -194,7 +267,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       };
     });
     return {
-      key: keyOf(s),
+      key: dir.keyOf(s),
       name: s.name,
       namespace: s.namespace,
       fqdn: `${s.name}.${s.namespace}.svc.cluster.local`,
@@ -219,6 +292,15 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       propagateHeaders: s.propagateHeaders.map((h) => h.toLowerCase()),
     };
   });
+}
+
+/** Services and workloads pinned to a node must name one that exists. */
+function checkNodeReferences(
+  nodes: readonly NodeModel[],
+  serviceDocs: readonly ServiceDoc[],
+  workloads: readonly WorkloadDoc[],
+  err: ReportError,
+): void {
   const nodeNames = nodes.map((n) => n.name);
   const checkNode = (name: string | undefined, path: PathSegment[]) => {
     if (name !== undefined && !nodeNames.includes(name))
@@ -231,15 +313,17 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       );
   };
   serviceDocs.forEach((s, i) => checkNode(s.node, ['spec', 'services', i, 'node']));
-  spec.workload.forEach((w, i) => checkNode(w.from.node, ['spec', 'workload', i, 'from', 'node']));
+  workloads.forEach((w, i) => checkNode(w.from.node, ['spec', 'workload', i, 'from', 'node']));
+}
 
-  // A call graph with a cycle would recurse forever.
+/** A call graph with a cycle would recurse forever. */
+function checkCallCycles(services: readonly ServiceModel[], dir: ServiceDirectory, err: ReportError): void {
   const byKey = new Map(services.map((s) => [s.key, s]));
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (key: string, trail: string[]): void => {
     if (state.get(key) === 'done') return;
     if (state.get(key) === 'visiting') {
-      const i = serviceDocs.findIndex((s) => keyOf(s) === key);
+      const i = dir.docs.findIndex((s) => dir.keyOf(s) === key);
       err(
         ['spec', 'services', i, 'calls'],
         `spec.services[${i}].calls: calls form a cycle (${[...trail.slice(trail.indexOf(key)), key].join(' → ')}); a request would never finish`,
@@ -251,19 +335,25 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
     state.set(key, 'done');
   };
   for (const s of services) visit(s.key, []);
+}
 
-  const waypoints = spec.mesh.waypoints.map((w, i) => {
-    const t = lookup(w, 'default');
-    if (!t) err(['spec', 'mesh', 'waypoints', i], `spec.mesh.waypoints[${i}]: ${unknownService(w)}`);
-    return t ? keyOf(t) : w;
+/** Waypoint services, resolved from namespace `default`. */
+function resolveWaypoints(refs: readonly string[], dir: ServiceDirectory, err: ReportError): string[] {
+  return refs.map((w, i) => {
+    const t = dir.lookup(w, 'default');
+    if (!t) err(['spec', 'mesh', 'waypoints', i], `spec.mesh.waypoints[${i}]: ${dir.unknown(w)}`);
+    return t ? dir.keyOf(t) : w;
   });
+}
 
-  const workloads: WorkloadModel[] = spec.workload.map((w, i) => {
-    const target = lookup(w.target, w.from.namespace);
-    if (!target) err(['spec', 'workload', i, 'target'], `spec.workload[${i}].target: ${unknownService(w.target)}`);
+/** Workload models: target resolved from the caller's namespace, arrivals, request mix with sizes. */
+function resolveWorkloads(docs: readonly WorkloadDoc[], dir: ServiceDirectory, err: ReportError): WorkloadModel[] {
+  return docs.map((w, i) => {
+    const target = dir.lookup(w.target, w.from.namespace);
+    if (!target) err(['spec', 'workload', i, 'target'], `spec.workload[${i}].target: ${dir.unknown(w.target)}`);
     return {
       name: w.name,
-      target: target ? keyOf(target) : w.target,
+      target: target ? dir.keyOf(target) : w.target,
       from: { namespace: w.from.namespace, serviceAccount: w.from.serviceAccount ?? w.name, inMesh: w.from.inMesh, node: w.from.node },
       arrivals: arrivalsOf(w, (p, m) => err(['spec', 'workload', i, ...p], `spec.workload[${i}].${m}`)),
       requests: w.requests.map((r) => ({
@@ -276,101 +366,132 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       })),
     };
   });
+}
+
+/** Workload names are unique and differ from service names (both name callers in the results). */
+function checkWorkloadNames(docs: readonly WorkloadDoc[], dir: ServiceDirectory, err: ReportError): void {
   const wlNames = new Set<string>();
-  spec.workload.forEach((w, i) => {
+  docs.forEach((w, i) => {
     if (wlNames.has(w.name)) err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: duplicate workload "${w.name}"`);
-    if (serviceNames.includes(w.name))
+    if (dir.names.includes(w.name))
       err(['spec', 'workload', i, 'name'], `spec.workload[${i}].name: "${w.name}" is also a service name; give the workload its own name`);
     wlNames.add(w.name);
   });
+}
 
-  const faults: FaultModel[] = spec.faults.map((f, i) => {
+type FaultDoc = ScenarioDoc['spec']['faults'][number];
+
+/** Fault models: target resolved and checked against its versions and pods, injection, label, when a config change takes effect. */
+function resolveFaults(
+  spec: ScenarioDoc['spec'],
+  applied: readonly (IstioConfig | undefined)[],
+  dir: ServiceDirectory,
+  services: readonly ServiceModel[],
+  err: ReportError,
+): FaultModel[] {
+  const byKey = new Map(services.map((s) => [s.key, s]));
+  return spec.faults.map((f, i) => {
     const at = (p: PathSegment[], m: string) => err(['spec', 'faults', i, ...p], `spec.faults[${i}].${m}`);
-    let target: FaultModel['target'];
-    if (f.target) {
-      const svc = lookup(f.target.service, 'default');
-      if (!svc) at(['target', 'service'], `target.service: ${unknownService(f.target.service)}`);
-      else {
-        const model = byKey.get(keyOf(svc)) as ServiceModel;
-        const versions = model.versions.filter((v) => f.target?.version === undefined || v.name === f.target.version);
-        if (versions.length === 0)
-          at(
-            ['target', 'version'],
-            `target.version: service "${svc.name}" has no version "${String(f.target.version)}" (versions: ${model.versions.map((v) => v.name).join(', ')})`,
-          );
-        const pods = versions.reduce((n, v) => n + v.replicas, 0);
-        if (typeof f.target.pod === 'number' && versions.length > 0 && f.target.pod >= pods) {
-          at(['target', 'pod'], `target.pod: index ${f.target.pod} is out of range: the target has ${pods} pod(s)`);
-        }
-        target = { service: model.key, version: f.target.version, pod: f.target.pod };
-      }
-    }
-    const inj = f.inject;
-    const inject: FaultModel['inject'] = !inj
-      ? undefined
-      : inj.errorRate !== undefined
-        ? { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 }
-        : inj.latency !== undefined
-          ? { kind: 'latency', addUs: inj.latency }
-          : inj.crash
-            ? { kind: 'crash' }
-            : inj.unreachable
-              ? { kind: 'unreachable' }
-              : { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
-    const what = !inject
-      ? 'config change'
-      : inject.kind === 'error'
-        ? `errorRate ${inject.rate} status ${inject.status}`
-        : inject.kind === 'latency'
-          ? `latency +${formatDuration(inject.addUs)}`
-          : inject.kind === 'crash'
-            ? 'crash'
-            : inject.kind === 'unreachable'
-              ? 'unreachable (packets dropped)'
-              : `cpuThrottle ${inject.factor}`;
-    const on = target
-      ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}`
-      : '';
+    const target = resolveFaultTarget(f, dir, byKey, at);
+    const inject = faultInjection(f.inject);
     const apply = applied[i];
     const effectiveUs = apply ? f.at + spec.mesh.configPropagation : undefined;
-    return { atUs: f.at, untilUs: f.until, effectiveUs, target, inject, apply, label: `${what}${on}` };
+    return { atUs: f.at, untilUs: f.until, effectiveUs, target, inject, apply, label: faultLabel(inject, target) };
   });
+}
 
-  const plaintextCallers = [
+function resolveFaultTarget(
+  f: FaultDoc,
+  dir: ServiceDirectory,
+  byKey: ReadonlyMap<string, ServiceModel>,
+  at: (p: PathSegment[], m: string) => void,
+): FaultModel['target'] {
+  if (!f.target) return undefined;
+  const svc = dir.lookup(f.target.service, 'default');
+  if (!svc) {
+    at(['target', 'service'], `target.service: ${dir.unknown(f.target.service)}`);
+    return undefined;
+  }
+  const model = byKey.get(dir.keyOf(svc)) as ServiceModel;
+  const versions = model.versions.filter((v) => f.target?.version === undefined || v.name === f.target.version);
+  if (versions.length === 0)
+    at(
+      ['target', 'version'],
+      `target.version: service "${svc.name}" has no version "${String(f.target.version)}" (versions: ${model.versions.map((v) => v.name).join(', ')})`,
+    );
+  const pods = versions.reduce((n, v) => n + v.replicas, 0);
+  if (typeof f.target.pod === 'number' && versions.length > 0 && f.target.pod >= pods) {
+    at(['target', 'pod'], `target.pod: index ${f.target.pod} is out of range: the target has ${pods} pod(s)`);
+  }
+  return { service: model.key, version: f.target.version, pod: f.target.pod };
+}
+
+function faultInjection(inj: FaultDoc['inject']): FaultModel['inject'] {
+  if (!inj) return undefined;
+  if (inj.errorRate !== undefined) return { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 };
+  if (inj.latency !== undefined) return { kind: 'latency', addUs: inj.latency };
+  if (inj.crash) return { kind: 'crash' };
+  if (inj.unreachable) return { kind: 'unreachable' };
+  return { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
+}
+
+/** What the fault does and to whom, as reports show it. */
+function faultLabel(inject: FaultModel['inject'], target: FaultModel['target']): string {
+  const what = !inject
+    ? 'config change'
+    : inject.kind === 'error'
+      ? `errorRate ${inject.rate} status ${inject.status}`
+      : inject.kind === 'latency'
+        ? `latency +${formatDuration(inject.addUs)}`
+        : inject.kind === 'crash'
+          ? 'crash'
+          : inject.kind === 'unreachable'
+            ? 'unreachable (packets dropped)'
+            : `cpuThrottle ${inject.factor}`;
+  const on = target
+    ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}`
+    : '';
+  return `${what}${on}`;
+}
+
+/** Callers outside the mesh (plaintext), for the analysis of policies that require mTLS. */
+function plaintextCallers(workloads: readonly WorkloadModel[], services: readonly ServiceModel[]): { name: string; target: string }[] {
+  return [
     ...workloads.filter((w) => !w.from.inMesh).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
     ...services.filter((s) => !s.inMesh).flatMap((s) => s.calls.map((c) => ({ name: `service ${s.key}`, target: c.service }))),
   ];
-  analyzeIstio(
-    {
-      config: istio,
-      changes: applied.filter((c): c is IstioConfig => c !== undefined),
-      services,
-      mode: spec.mesh.mode,
-      waypoints,
-      plaintextCallers,
-    },
-    problems,
-  );
+}
 
-  if (errors.length) throw new InputError(errors);
-  const scenario: Scenario = {
+/** The resolved Scenario: the document's settings in model units, with the resolved parts. */
+function buildScenario(
+  doc: ScenarioDoc,
+  src: YamlSource,
+  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'workloads' | 'faults'> & { waypoints: string[] },
+): Scenario {
+  const spec = doc.spec;
+  return {
     file: src.file,
     name: doc.metadata.name,
     description: doc.metadata.description.trim(),
     seed: spec.seed,
     durationUs: spec.duration,
     warmupUs: spec.warmup,
-    mesh: { mode: spec.mesh.mode, profile: spec.mesh.profile, waypoints, configPropagationUs: spec.mesh.configPropagation },
-    istio,
-    nodes,
+    mesh: {
+      mode: spec.mesh.mode,
+      profile: spec.mesh.profile,
+      waypoints: parts.waypoints,
+      configPropagationUs: spec.mesh.configPropagation,
+    },
+    istio: parts.istio,
+    nodes: parts.nodes,
     network: {
       sameNodeUs: spec.cluster.network.sameNode,
       sameZoneUs: spec.cluster.network.sameZone,
       crossZoneUs: spec.cluster.network.crossZone,
     },
-    services,
-    workloads,
-    faults,
+    services: parts.services,
+    workloads: parts.workloads,
+    faults: parts.faults,
     cost: spec.cost,
     slo: spec.slo && {
       p50Us: spec.slo.p50,
@@ -380,7 +501,6 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
       successRate: spec.slo.successRate,
     },
   };
-  return { scenario, warnings, source: src };
 }
 
 function arrivalsOf(w: WorkloadDoc, err: (path: PathSegment[], msg: string) => void): ArrivalModel {
