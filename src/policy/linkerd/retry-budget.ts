@@ -67,14 +67,16 @@ export class RetryBudget {
   /** A request finished without needing a retry (Linkerd's deposit point). */
   deposit(nowUs: number): void {
     this.advance(nowUs);
-    this.slots[this.currentSlot % SLOTS] += this.depositAmount;
+    const i = this.currentSlot % SLOTS;
+    this.slots[i] = (this.slots[i] as number) + this.depositAmount;
   }
 
   /** Asks for one retry: true (and the tokens are taken) or false (budget exhausted). */
   tryWithdraw(nowUs: number): boolean {
     this.advance(nowUs);
     if (this.balance() >= this.withdrawAmount) {
-      this.slots[this.currentSlot % SLOTS] -= this.withdrawAmount;
+      const i = this.currentSlot % SLOTS;
+      this.slots[i] = (this.slots[i] as number) - this.withdrawAmount;
       this.allowed++;
       return true;
     }
