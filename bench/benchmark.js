@@ -19,7 +19,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Simulator } from '#dist/kernel/simulator.js';
-import { loadScenario } from '#dist/config/load.js';
+import { loadScenario } from '#dist/analysis/load.js';
 import { simulate } from '#dist/sim/simulate.js';
 import { buildResults } from '#dist/report/results.js';
 

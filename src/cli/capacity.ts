@@ -10,8 +10,7 @@ import { capacityHtml } from '../sweep/capacity-html.js';
 import { runCapacity, type CapacityJson } from '../sweep/capacity-run.js';
 import { parseSlo, parseVary, sloEmpty, varyTarget, type CapacitySearch, type CapacitySlo } from '../sweep/capacity.js';
 import { YamlSource } from '../config/yaml-source.js';
-import { checkOverrides, flagProblem, loadChecked, parseModes, parseOverrides } from './common.js';
-import { EXIT, printWarnings, reportFailure } from './main.js';
+import { checkOverrides, EXIT, flagProblem, loadChecked, parseModes, parseOverrides, printWarnings, reportFailure } from './common.js';
 
 export interface CapacityOptions {
   vary?: string;

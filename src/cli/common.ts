@@ -1,9 +1,8 @@
 /** Shared by the commands: load a scenario with flag overrides, checked before anything runs. */
-import { InputError } from '../config/diagnostics.js';
-import { loadScenario, type Loaded } from '../config/load.js';
+import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { loadScenario, type Loaded } from '../analysis/load.js';
 import { MESH_MODES, type MeshMode } from '../config/model.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
-import { profileNames } from '../dataplane/profile.js';
 
 export interface Overrides {
   seed?: number;
@@ -56,22 +55,23 @@ export function parseModes(list: string): MeshMode[] {
   return modes as MeshMode[];
 }
 
-/** Loads and checks a scenario, including things only known outside config/ (profile names). */
+/** Loads and checks a scenario (the loader also checks the cost profile). */
 export function loadChecked(file: string): Loaded {
-  return checkProfile(loadScenario(file));
+  return loadScenario(file);
 }
 
-/** Checks what only the data plane knows: that the named cost profile exists. */
-export function checkProfile(loaded: Loaded): Loaded {
-  const names = profileNames();
-  if (!names.includes(loaded.scenario.mesh.profile)) {
-    throw new InputError([
-      loaded.source.diagnosticAt(
-        ['spec', 'mesh', 'profile'],
-        'error',
-        `spec.mesh.profile: unknown profile "${loaded.scenario.mesh.profile}" (profiles: ${names.join(', ')})`,
-      ),
-    ]);
+/** Exit codes (CONTRACT.md §1). */
+export const EXIT = { ok: 0, internal: 1, input: 2, slo: 99 } as const;
+
+export function reportFailure(e: unknown): number {
+  if (e instanceof InputError) {
+    for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return EXIT.input;
   }
-  return loaded;
+  process.stderr.write(`meshsim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.internal;
+}
+
+export function printWarnings(warnings: Diagnostic[]): void {
+  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
 }

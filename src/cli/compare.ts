@@ -7,8 +7,7 @@ import { simulate } from '../sim/simulate.js';
 import type { MeshMode } from '../config/model.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver, type TimeSeriesJson } from '../telemetry/timeseries.js';
-import { checkOverrides, loadChecked, parseModes, parseOverrides } from './common.js';
-import { EXIT, printWarnings, reportFailure } from './main.js';
+import { checkOverrides, EXIT, loadChecked, parseModes, parseOverrides, printWarnings, reportFailure } from './common.js';
 
 export interface ComparisonJson {
   modes: Record<string, ResultsJson>;

@@ -7,9 +7,8 @@ import { formatDuration } from '../config/units.js';
 import { buildResults, type ResultsJson } from '../report/results.js';
 import { simulate } from '../sim/simulate.js';
 import type { Scenario } from '../config/model.js';
-import type { TimelineEvent } from '../telemetry/timeline.js';
-import { checkOverrides, loadChecked, parseOverrides } from './common.js';
-import { EXIT, printWarnings, reportFailure } from './main.js';
+import type { TimelineEvent } from '../record/timeline.js';
+import { checkOverrides, EXIT, loadChecked, parseOverrides, printWarnings, reportFailure } from './common.js';
 
 /** Envoy response flags in plain words (Envoy access-log docs; semantics.md §2.4, §11). */
 const FLAG_MEANING: Record<string, string> = {

@@ -1,16 +1,13 @@
 /** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
 import { Command, CommanderError } from 'commander';
-import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { MESH_MODES } from '../config/model.js';
 import { MESHSIM_VERSION } from '../report/results.js';
+import { EXIT, reportFailure } from './common.js';
 import { compareCommand } from './compare.js';
 import { explainCommand } from './explain.js';
 import { mergeCommand, sweepCommand, type SweepOptions } from './sweep.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
-
-/** Exit codes (CONTRACT.md §1). */
-export const EXIT = { ok: 0, internal: 1, input: 2, slo: 99 } as const;
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -108,15 +105,3 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Input errors: one positioned line each, exit 2. Anything else is our bug: exit 1. */
-export function reportFailure(e: unknown): number {
-  if (e instanceof InputError) {
-    for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    return EXIT.input;
-  }
-  process.stderr.write(`meshsim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  return EXIT.internal;
-}
-
-export function printWarnings(warnings: Diagnostic[]): void {
-  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
-}

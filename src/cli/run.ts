@@ -5,8 +5,7 @@ import { renderRunFiles, runObservers } from '../report/outputs.js';
 import { buildResults } from '../report/results.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
-import { checkOverrides, flagProblem, loadChecked, parseOverrides } from './common.js';
-import { EXIT, printWarnings, reportFailure } from './main.js';
+import { checkOverrides, EXIT, flagProblem, loadChecked, parseOverrides, printWarnings, reportFailure } from './common.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
 

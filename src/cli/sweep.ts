@@ -3,14 +3,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../config/diagnostics.js';
-import { loadScenario } from '../config/load.js';
+import { loadScenario } from '../analysis/load.js';
 import type { PathSegment } from '../config/yaml-source.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { gridPoints, inShard, parseSet, parseShard, type Axis } from '../sweep/grid.js';
 import { sweepHtml } from '../sweep/html.js';
 import { mergeSweeps, runPoints, sweepJson, type SweepJson } from '../sweep/sweep.js';
-import { checkProfile, flagProblem, parseOverrides } from './common.js';
-import { EXIT, printWarnings, reportFailure } from './main.js';
+import { EXIT, flagProblem, parseOverrides, printWarnings, reportFailure } from './common.js';
 
 export interface SweepOptions {
   set?: string[];
@@ -36,7 +35,7 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.shard !== undefined && !shard) throw flagProblem('--shard', `expected I/N with 1 <= I <= N, got "${opts.shard}"`);
     const { durationUs } = parseOverrides({ duration: opts.duration });
-    const loaded = checkProfile(loadScenario(file));
+    const loaded = loadScenario(file);
     printWarnings(loaded.warnings);
     const seeds = Array.from({ length: k }, (_, i) => loaded.scenario.seed + i);
     const all = gridPoints(axes, seeds);

@@ -4,9 +4,8 @@
  * Diagnostics go to stdout; exit 2 when any file has an error.
  */
 import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { isScenarioText, readText, validateIstioFiles } from '../config/istio/validate-files.js';
-import { loadChecked } from './common.js';
-import { EXIT, reportFailure } from './main.js';
+import { isScenarioText, readText, validateIstioFiles } from '../analysis/validate-files.js';
+import { EXIT, loadChecked, reportFailure } from './common.js';
 
 export function validateCommand(files: string[]): number {
   let worst: number = EXIT.ok;

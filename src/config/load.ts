@@ -14,7 +14,8 @@ import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
 import { embeddedOffsets, readIstioDocuments } from './istio/parse.js';
 import { emptyIstioConfig, type IstioConfig, type Problems } from './istio/resources.js';
 import { mergeManifestServices } from './istio/manifest-services.js';
-import { analyzeIstio } from './istio/analyze.js';
+import { loadProfile } from './profile.js';
+import { validateNetworking } from './istio/validate-networking.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -56,11 +57,12 @@ function unwrap(schema: unknown): unknown {
   return s;
 }
 
-export function loadScenario(file: string): Loaded {
-  return loadScenarioSource(readSource(file));
+export function parseScenario(file: string): Loaded {
+  return parseScenarioSource(readSource(file));
 }
 
-export function loadScenarioSource(src: YamlSource): Loaded {
+/** The scenario without the istioctl-analyze pass (analysis/load.ts adds it). */
+export function parseScenarioSource(src: YamlSource): Loaded {
   const syntax = src.syntaxErrors();
   if (syntax.length) throw new InputError(syntax);
   const contents = src.doc.contents;
@@ -109,18 +111,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
   const workloads = resolveWorkloads(spec.workload, dir, err);
   checkWorkloadNames(spec.workload, dir, err);
   const faults = resolveFaults(spec, applied, dir, services, err);
-  analyzeIstio(
-    {
-      config: istio,
-      changes: applied.filter((c): c is IstioConfig => c !== undefined),
-      services,
-      mode: spec.mesh.mode,
-      waypoints,
-      plaintextCallers: plaintextCallers(workloads, services),
-    },
-    problems,
-  );
-
+  validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
   if (problems.errors.length) throw new InputError(problems.errors);
   const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints });
   return { scenario, warnings: problems.warnings, source: src };
@@ -454,14 +445,6 @@ function faultLabel(inject: FaultModel['inject'], target: FaultModel['target']):
   return `${what}${on}`;
 }
 
-/** Callers outside the mesh (plaintext), for the analysis of policies that require mTLS. */
-function plaintextCallers(workloads: readonly WorkloadModel[], services: readonly ServiceModel[]): { name: string; target: string }[] {
-  return [
-    ...workloads.filter((w) => !w.from.inMesh).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
-    ...services.filter((s) => !s.inMesh).flatMap((s) => s.calls.map((c) => ({ name: `service ${s.key}`, target: c.service }))),
-  ];
-}
-
 /** The resolved Scenario: the document's settings in model units, with the resolved parts. */
 function buildScenario(
   doc: ScenarioDoc,
@@ -482,6 +465,7 @@ function buildScenario(
       waypoints: parts.waypoints,
       configPropagationUs: spec.mesh.configPropagation,
     },
+    costProfile: loadProfile(spec.mesh.profile, src, ['spec', 'mesh', 'profile']),
     istio: parts.istio,
     nodes: parts.nodes,
     network: {

@@ -1,6 +1,7 @@
 /** The validated, resolved scenario the simulator runs: units converted, references resolved. */
 import type { Distribution } from '../kernel/distributions.js';
 import type { IstioConfig } from './istio/resources.js';
+import type { CostProfile } from './profile.js';
 
 export type MeshMode = 'none' | 'sidecar' | 'ambient';
 export const MESH_MODES: readonly MeshMode[] = ['none', 'sidecar', 'ambient'];
@@ -126,6 +127,8 @@ export interface Scenario {
   durationUs: number;
   warmupUs: number;
   mesh: { mode: MeshMode; profile: string; waypoints: string[]; configPropagationUs: number };
+  /** spec.mesh.profile, loaded and checked (profiles/*.json). */
+  costProfile: CostProfile;
   /** Istio and Kubernetes resources in force at t=0. */
   istio: IstioConfig;
   nodes: NodeModel[];

@@ -14,7 +14,7 @@ import { Fifo } from '../world/fifo.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { OutlierDetector, outlierConfigFromIstio, type OutlierEvent } from '../policy/outlier.js';
-import type { Timeline } from '../telemetry/timeline.js';
+import type { Timeline } from '../record/timeline.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
 import type { Proxy } from './proxy.js';

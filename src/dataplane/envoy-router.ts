@@ -13,7 +13,7 @@ import type { PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
-import type { Timeline } from '../telemetry/timeline.js';
+import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
 import { EnvoyClusters, type ClusterRt } from './envoy-cluster.js';
 import { hashKey } from './hash-policy.js';

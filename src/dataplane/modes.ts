@@ -1,7 +1,7 @@
 /** Picks the data plane for a mesh mode and creates its proxies. */
 import type { MeshMode } from '../config/model.js';
 import type { Cluster } from '../world/build.js';
-import { fnv1a } from '../world/hash.js';
+import { fnv1a } from '../kernel/hash.js';
 import { AmbientPlane } from './ambient.js';
 import { DirectPlane } from './direct.js';
 import type { DataPlane, PlaneDeps } from './plane.js';

@@ -9,8 +9,8 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
-import type { Timeline } from '../telemetry/timeline.js';
-import type { CostProfile } from './profile.js';
+import type { Timeline } from '../record/timeline.js';
+import type { CostProfile } from '../config/profile.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { oneWayUs } from './network.js';
 

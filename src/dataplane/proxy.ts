@@ -8,7 +8,7 @@
 import type { Simulator } from '../kernel/simulator.js';
 import type { NodeRt, ProxyHandle } from '../world/entities.js';
 import { Station } from '../world/station.js';
-import type { ProxyCosts } from './profile.js';
+import type { ProxyCosts } from '../config/profile.js';
 import { TimeWeighted } from './usage.js';
 
 interface Leg {

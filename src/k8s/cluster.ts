@@ -9,7 +9,7 @@ import type { Simulator } from '../kernel/simulator.js';
 import type { MeshMode, VersionModel } from '../config/model.js';
 import type { PodLifecycleModel } from '../config/lifecycle.js';
 import type { NodeRt, PodRt, ServiceRt } from '../world/entities.js';
-import { fnv1a } from '../world/hash.js';
+import { fnv1a } from '../kernel/hash.js';
 import type { PodEvent, PodLifecycleApi, Scheduler } from './api.js';
 import { ControlPlane } from './control-plane.js';
 import { KUBE_PROXY_MIN_SYNC_US } from './defaults.js';

@@ -5,7 +5,7 @@
  * or query parameter. A missing hash key falls back to a random host, as Envoy does.
  */
 import type { Uniform } from '../kernel/random.js';
-import { fnv1a, mix32 } from '../world/hash.js';
+import { fnv1a, mix32 } from '../kernel/hash.js';
 
 export type LbKind = 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'RING_HASH';
 

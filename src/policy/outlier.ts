@@ -14,6 +14,9 @@
  * out on purpose: Istio always sets enforcing_success_rate = 0 and never enables failure
  * percentage, so neither can eject a host in an Istio mesh.
  */
+import type { IstioOutlierDetection } from '../config/istio/outlier-schema.js';
+
+export type { IstioOutlierDetection };
 
 export type OutlierEjectionType = 'CONSECUTIVE_5XX' | 'CONSECUTIVE_GATEWAY_FAILURE' | 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE';
 
@@ -53,20 +56,6 @@ export interface OutlierDetectorConfig {
   alwaysEjectOneHost: boolean;
   /** Cluster healthy_panic_threshold; Istio sets it to minHealthPercent (default 0 = no panic). */
   healthyPanicThreshold: number;
-}
-
-/** DestinationRule trafficPolicy.outlierDetection as validated at the edge (durations in µs). */
-export interface IstioOutlierDetection {
-  consecutive5xxErrors?: number;
-  consecutiveGatewayErrors?: number;
-  /** Deprecated; ignored since Istio 1.7 (validation warns). */
-  consecutiveErrors?: number;
-  interval?: number;
-  baseEjectionTime?: number;
-  maxEjectionPercent?: number;
-  minHealthPercent?: number;
-  splitExternalLocalOriginErrors?: boolean;
-  consecutiveLocalOriginFailures?: number;
 }
 
 const S = 1e6;

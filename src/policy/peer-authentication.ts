@@ -9,22 +9,9 @@
  * the workload result. Several policies in one scope: the oldest wins, and creation order is the
  * order of the `policies` array. Selector policies in the root namespace are ignored by sidecars.
  */
+import type { EffectiveMtlsMode, MtlsMode, PeerAuthenticationPolicy, PeerAuthenticationSpec } from '../config/istio/security-types.js';
 
-export type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
-export type EffectiveMtlsMode = Exclude<MtlsMode, 'UNSET'>;
-
-export interface PeerAuthenticationSpec {
-  selector?: { matchLabels?: Readonly<Record<string, string>> };
-  mtls?: { mode?: MtlsMode };
-  /** Keyed by the workload (container) port, not the Service port. */
-  portLevelMtls?: Readonly<Record<string, { mode?: MtlsMode }>>;
-}
-
-export interface PeerAuthenticationPolicy {
-  name: string;
-  namespace: string;
-  spec: PeerAuthenticationSpec;
-}
+export type { EffectiveMtlsMode, MtlsMode, PeerAuthenticationPolicy, PeerAuthenticationSpec };
 
 export interface WorkloadIdentity {
   namespace: string;

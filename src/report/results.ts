@@ -1,8 +1,8 @@
 /** results.json (CONTRACT.md §3), built from a finished simulation. Key order is fixed: output is byte-stable. */
 import type { SimulationState } from '../sim/simulate.js';
-import type { LatencySummary } from '../telemetry/latency.js';
-import type { RequestsJson } from '../telemetry/requests.js';
-import type { TimelineEvent } from '../telemetry/timeline.js';
+import type { LatencySummary } from '../record/latency.js';
+import type { RequestsJson } from '../record/requests.js';
+import type { TimelineEvent } from '../record/timeline.js';
 import type { ComponentUsage } from '../telemetry/resources.js';
 import type { ClusterStats } from '../dataplane/envoy-cluster.js';
 

@@ -11,11 +11,11 @@ import { startWorkload } from '../world/workload.js';
 import { createPlane, type MeshPlane } from '../dataplane/modes.js';
 import { MeshPolicy } from '../policy/mesh-policy.js';
 import type { IstioConfig } from '../config/istio/resources.js';
-import { loadProfile, type CostProfile } from '../dataplane/profile.js';
+import type { CostProfile } from '../config/profile.js';
 import type { CallDone, CallResult } from '../dataplane/plane.js';
-import { EdgeTable } from '../telemetry/edges.js';
-import { RequestStats } from '../telemetry/requests.js';
-import { Timeline } from '../telemetry/timeline.js';
+import { EdgeTable } from '../record/edges.js';
+import { RequestStats } from '../record/requests.js';
+import { Timeline } from '../record/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { resourceUsage, type ComponentUsage } from '../telemetry/resources.js';
 
@@ -56,7 +56,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const warmupUs = Math.min(scenario.warmupUs, durationUs);
   const sim = new Simulator();
   const streams = new RandomStreams(seed);
-  const base = loadProfile(scenario.mesh.profile);
+  const base = scenario.costProfile;
   const profile = { ...base, prices: { ...base.prices, ...scenario.cost } };
   const cluster = buildCluster(scenario, streams);
   const timeline = new Timeline(sim);

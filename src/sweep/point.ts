@@ -3,7 +3,7 @@
  * reading the scenario (and its istioFiles); used in-process and by sweep workers alike.
  */
 import { InputError } from '../config/diagnostics.js';
-import { loadScenarioSource } from '../config/load.js';
+import { loadScenarioSource } from '../analysis/load.js';
 import { YamlSource, type PathSegment } from '../config/yaml-source.js';
 import { buildResults } from '../report/results.js';
 import { simulate } from '../sim/simulate.js';

@@ -5,7 +5,7 @@
  */
 import type { MeshMode } from '../config/model.js';
 import type { MeshPlane } from '../dataplane/modes.js';
-import type { CostProfile } from '../dataplane/profile.js';
+import type { CostProfile } from '../config/profile.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import type { Cluster } from '../world/build.js';
 

@@ -8,7 +8,7 @@
  * the bucket in which it STARTED (an end-user request: when it was sent), so requests still in
  * flight at the horizon, which the simulation follows to their end, stay on the time axis.
  */
-import { succeeded } from './requests.js';
+import { succeeded } from '../record/requests.js';
 import type { CallRecord, RunObserver } from './observer.js';
 
 /** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */

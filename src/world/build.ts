@@ -2,10 +2,10 @@
 import { samplerFor } from '../kernel/distributions.js';
 import type { RandomStreams } from '../kernel/random.js';
 import type { Scenario } from '../config/model.js';
-import { RequestStats } from '../telemetry/requests.js';
+import { RequestStats } from '../record/requests.js';
 import { NodeCpu } from './cpu.js';
 import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
-import { fnv1a } from './hash.js';
+import { fnv1a } from '../kernel/hash.js';
 import { Station } from './station.js';
 
 export interface Cluster {

@@ -4,7 +4,7 @@ import type { Uniform } from '../kernel/random.js';
 import type { NodeModel, ServiceModel, VersionModel, WorkloadModel } from '../config/model.js';
 import type { NodeCpu } from './cpu.js';
 import type { Station } from './station.js';
-import type { RequestStats } from '../telemetry/requests.js';
+import type { RequestStats } from '../record/requests.js';
 
 /** A proxy as the world sees it; the data plane owns the implementation. */
 export interface ProxyHandle {

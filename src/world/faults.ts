@@ -1,7 +1,7 @@
 /** The chaos script: faults switched on at `at` and off at `until` on their target pods. */
 import type { Simulator } from '../kernel/simulator.js';
 import type { FaultModel } from '../config/model.js';
-import type { Timeline } from '../telemetry/timeline.js';
+import type { Timeline } from '../record/timeline.js';
 import type { PodRt, ServiceRt } from './entities.js';
 
 export interface FaultHooks {

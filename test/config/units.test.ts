@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDuration, parseBytes, parseCpu, parseDuration } from '../../src/config/units.js';
-import { loadScenario } from '../../src/config/load.js';
+import { loadScenario } from '../../src/analysis/load.js';
 
 describe('parseDuration', () => {
   it.each([

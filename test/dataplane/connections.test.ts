@@ -5,7 +5,7 @@
  * multiplexes them on one.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile } from '../../src/dataplane/profile.js';
+import { loadProfile } from '../../src/config/profile.js';
 import type { ResultsJson } from '../../src/report/results.js';
 import { run, scenarioFromYaml } from './run-scenario.js';
 

@@ -3,7 +3,7 @@
  * via YamlSource), run it with `simulate()` and turn it into results.json with `buildResults()`.
  */
 import { fileURLToPath } from 'node:url';
-import { loadScenario, loadScenarioSource } from '../../src/config/load.js';
+import { loadScenario, loadScenarioSource } from '../../src/analysis/load.js';
 import type { MeshMode, Scenario } from '../../src/config/model.js';
 import { YamlSource } from '../../src/config/yaml-source.js';
 import { buildResults, type ResultsJson } from '../../src/report/results.js';

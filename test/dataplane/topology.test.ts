@@ -5,7 +5,7 @@
  * mTLS, while in-mesh → in-mesh traffic is, in sidecar and ambient modes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile } from '../../src/dataplane/profile.js';
+import { loadProfile } from '../../src/config/profile.js';
 import type { ResultsJson } from '../../src/report/results.js';
 import { edge, MODES, perInstance, run, scenarioFromYaml } from './run-scenario.js';
 

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/config/load.js';
+import { loadScenario } from '../../src/analysis/load.js';
 import { buildResults, type ResultsJson } from '../../src/report/results.js';
 import { simulate } from '../../src/sim/simulate.js';
 

@@ -19,7 +19,7 @@ import {
 import { beginDocument, renderSvg, renderSvgAsync } from '../../src/report/html/render.js';
 import { buildReportHtml } from '../../src/report/html/report.js';
 import type { ResultsJson } from '../../src/report/results.js';
-import type { TimelineEvent } from '../../src/telemetry/timeline.js';
+import type { TimelineEvent } from '../../src/record/timeline.js';
 import {
   comparedRuns,
   HOSTILE,

@@ -3,7 +3,7 @@
  * service, a fault and a crash, a service that drops trace headers), run through the real loader
  * and simulate() with the report observers, rendered into every file `meshsim run` writes.
  */
-import { loadScenarioSource } from '../../src/config/load.js';
+import { loadScenarioSource } from '../../src/analysis/load.js';
 import type { MeshMode, Scenario } from '../../src/config/model.js';
 import { YamlSource } from '../../src/config/yaml-source.js';
 import { renderRunFiles, runObservers, type RunFiles, type RunObservers } from '../../src/report/outputs.js';

@@ -6,9 +6,22 @@
  * Istio schemas in this folder.
  */
 import { z } from 'zod';
-import type { IstioOutlierDetection } from '../../policy/outlier.js';
 import { parseDuration } from '../units.js';
 import { formatPath, type PathSegment } from '../yaml-source.js';
+
+/** DestinationRule trafficPolicy.outlierDetection as validated at the edge (durations in µs). */
+export interface IstioOutlierDetection {
+  consecutive5xxErrors?: number;
+  consecutiveGatewayErrors?: number;
+  /** Deprecated; ignored since Istio 1.7 (validation warns). */
+  consecutiveErrors?: number;
+  interval?: number;
+  baseEjectionTime?: number;
+  maxEjectionPercent?: number;
+  minHealthPercent?: number;
+  splitExternalLocalOriginErrors?: boolean;
+  consecutiveLocalOriginFailures?: number;
+}
 
 const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
 

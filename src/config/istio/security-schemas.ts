@@ -6,8 +6,13 @@
  * Messages paraphrase Istio's so users recognise them. The outputs are the policy engines' types.
  */
 import { z } from 'zod';
-import { parseCidr, type AuthorizationPolicy, type AuthorizationPolicySpec } from '../../policy/authorization.js';
-import type { PeerAuthenticationPolicy, PeerAuthenticationSpec } from '../../policy/peer-authentication.js';
+import {
+  parseCidr,
+  type AuthorizationPolicy,
+  type AuthorizationPolicySpec,
+  type PeerAuthenticationPolicy,
+  type PeerAuthenticationSpec,
+} from './security-types.js';
 import { parseIstio, type IstioParseResult, type IstioWarning } from './outlier-schema.js';
 
 const SECURITY_VERSIONS = ['security.istio.io/v1', 'security.istio.io/v1beta1'] as const;

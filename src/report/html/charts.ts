@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ResultsJson } from '../results.js';
-import type { TimelineEvent } from '../../telemetry/timeline.js';
+import type { TimelineEvent } from '../../record/timeline.js';
 import type { TimeSeriesJson } from '../../telemetry/timeseries.js';
 import { BAD, CATEGORICAL, codeColor, componentColor, modeColor, MUTED, PERCENTILE_COLORS, VL_CONFIG, WARN } from './theme.js';
 

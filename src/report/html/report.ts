@@ -7,7 +7,7 @@
  */
 import type { Scenario } from '../../config/model.js';
 import type { ResultsJson } from '../results.js';
-import type { TimelineEvent } from '../../telemetry/timeline.js';
+import type { TimelineEvent } from '../../record/timeline.js';
 import type { TimeSeriesJson } from '../../telemetry/timeseries.js';
 import {
   edgeErrors,

@@ -4,12 +4,13 @@
  * Kubernetes Services and Deployments among them define the services, as istioctl analyze does.
  */
 import { readFileSync } from 'node:fs';
-import type { Diagnostic } from '../diagnostics.js';
-import { YamlSource } from '../yaml-source.js';
+import type { Diagnostic } from '../config/diagnostics.js';
+import { YamlSource } from '../config/yaml-source.js';
 import { analyzeIstio } from './analyze.js';
-import { mergeManifestServices } from './manifest-services.js';
-import { readIstioDocuments } from './parse.js';
-import { emptyIstioConfig } from './resources.js';
+import { validateNetworking } from '../config/istio/validate-networking.js';
+import { mergeManifestServices } from '../config/istio/manifest-services.js';
+import { readIstioDocuments } from '../config/istio/parse.js';
+import { emptyIstioConfig } from '../config/istio/resources.js';
 
 export function validateIstioFiles(files: { file: string; text: string }[]): { errors: Diagnostic[]; warnings: Diagnostic[] } {
   const problems = { errors: [] as Diagnostic[], warnings: [] as Diagnostic[] };
@@ -27,6 +28,7 @@ export function validateIstioFiles(files: { file: string; text: string }[]): { e
       labels: labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
     })),
   }));
+  validateNetworking([config], problems);
   analyzeIstio({ config, changes: [], services: analyzed, mode: 'sidecar', waypoints: [] }, problems);
   return problems;
 }

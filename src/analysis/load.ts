@@ -1,0 +1,44 @@
+/**
+ * Loading a scenario as the commands do: the config layer parses and resolves it, then the
+ * istioctl-analyze pass (which needs the policy engines, so it lives above them) adds Istio's
+ * validation errors and its warnings. Every problem is a positioned Diagnostic (InputError).
+ */
+import { InputError, type Diagnostic } from '../config/diagnostics.js';
+import { parseScenario, parseScenarioSource, type Loaded } from '../config/load.js';
+import type { Scenario } from '../config/model.js';
+import type { YamlSource } from '../config/yaml-source.js';
+import type { IstioConfig } from '../config/istio/resources.js';
+import { analyzeIstio } from './analyze.js';
+
+export type { Loaded };
+
+export function loadScenario(file: string): Loaded {
+  return analyzed(parseScenario(file));
+}
+
+export function loadScenarioSource(src: YamlSource): Loaded {
+  return analyzed(parseScenarioSource(src));
+}
+
+function analyzed(loaded: Loaded): Loaded {
+  const problems = { errors: [] as Diagnostic[], warnings: loaded.warnings };
+  analyzeIstio(analysisInputs(loaded.scenario), problems);
+  if (problems.errors.length) throw new InputError(problems.errors);
+  return loaded;
+}
+
+/** What the analysis reads of a scenario: its Istio config, config changes, services and callers. */
+function analysisInputs(s: Scenario): Parameters<typeof analyzeIstio>[0] {
+  const plaintextCallers = [
+    ...s.workloads.filter((w) => !w.from.inMesh).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
+    ...s.services.filter((svc) => !svc.inMesh).flatMap((svc) => svc.calls.map((c) => ({ name: `service ${svc.key}`, target: c.service }))),
+  ];
+  return {
+    config: s.istio,
+    changes: s.faults.map((f) => f.apply).filter((c): c is IstioConfig => c !== undefined),
+    services: s.services,
+    mode: s.mesh.mode,
+    waypoints: s.mesh.waypoints,
+    plaintextCallers,
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * Cost profiles (profiles/*.json): per-proxy CPU, latency and memory figures, each with its source.
+ * A profile may `extends` another; figures are `{value, tag, src}` objects and come out as numbers.
+ * Profiles are input like scenarios: each file is checked against a schema (unknown fields, missing
+ * sources and non-numbers are positioned errors), and the merged profile must be complete.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { InputError, type Diagnostic } from './diagnostics.js';
+import { YamlSource, type PathSegment } from './yaml-source.js';
+import { issuesToDiagnostics } from './zod-diagnostics.js';
+
+export interface ProxyCosts {
+  workers: number;
+  requestLegCpuUs: number;
+  responseLegCpuUs: number;
+  telemetryCpuUs: number;
+  cpuPerKBUs: number;
+  fixedLatencyUs: number;
+  baseMemoryMB: number;
+  memPerConnectionKB: number;
+  memPerClusterKB: number;
+  memPerEndpointKB: number;
+  memPerWorkloadKB: number;
+  builtinClusters: number;
+  hboneMaxStreams: number;
+}
+
+export interface CostProfile {
+  name: string;
+  sidecar: ProxyCosts;
+  ztunnel: ProxyCosts;
+  waypoint: ProxyCosts;
+  istiod: { baseMemoryMB: number; memPerProxyMB: number; baseCpuCores: number; cpuPerProxyCores: number };
+  tls: { clientHandshakeCpuUs: number; serverHandshakeCpuUs: number; roundTrips: number; certLifetimeHours: number };
+  prices: { vcpuHourUsd: number; gibHourUsd: number; hoursPerMonth: number };
+}
+
+export const PROFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
+const ALIASES: Record<string, string> = { istio: 'istio-1.24' };
+
+export function profileNames(): string[] {
+  const files = existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.json')) : [];
+  return [...Object.keys(ALIASES), ...files.map((f) => f.slice(0, -5))].sort();
+}
+
+/** A sourced figure: the number, how it was obtained (P, P-derived, M, A) and where from. */
+const figure = z.object({ value: z.number(), tag: z.enum(['P', 'P-derived', 'M', 'A']), src: z.string().min(1) }).strict();
+const section = <K extends string>(keys: readonly K[]) =>
+  z
+    .object(Object.fromEntries(keys.map((k) => [k, figure.optional()])) as Record<K, z.ZodOptional<typeof figure>>)
+    .strict()
+    .optional();
+
+const PROXY_KEYS = [
+  'workers',
+  'requestLegCpuUs',
+  'responseLegCpuUs',
+  'telemetryCpuUs',
+  'cpuPerKBUs',
+  'fixedLatencyUs',
+  'baseMemoryMB',
+  'memPerConnectionKB',
+  'memPerClusterKB',
+  'memPerEndpointKB',
+  'memPerWorkloadKB',
+  'builtinClusters',
+  'hboneMaxStreams',
+] as const satisfies readonly (keyof ProxyCosts)[];
+
+/** One profile file as written: every section optional (a profile may extend another). */
+const profileFileSchema = z
+  .object({
+    _doc: z.string().optional(),
+    name: z.string().min(1),
+    extends: z.string().optional(),
+    sidecar: section(PROXY_KEYS),
+    ztunnel: section(PROXY_KEYS),
+    waypoint: section(PROXY_KEYS),
+    istiod: section(['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores'] as const),
+    tls: section(['clientHandshakeCpuUs', 'serverHandshakeCpuUs', 'roundTrips', 'certLifetimeHours'] as const),
+    prices: section(['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'] as const),
+  })
+  .strict();
+type ProfileFile = z.infer<typeof profileFileSchema>;
+type Figures = Partial<Record<string, { value: number }>>;
+
+const knownProfileKeys = (path: readonly PathSegment[]): string[] => {
+  let shape: Record<string, unknown> | undefined = profileFileSchema.shape;
+  for (const seg of path) {
+    const next: unknown = shape?.[String(seg)];
+    const inner = (next as { unwrap?: () => unknown } | undefined)?.unwrap?.() ?? next;
+    shape = (inner as { shape?: Record<string, unknown> } | undefined)?.shape;
+  }
+  return shape ? Object.keys(shape) : [];
+};
+
+function readProfileFile(real: string): { file: ProfileFile; source: YamlSource } {
+  const path = join(PROFILE_DIR, `${real}.json`);
+  const source = new YamlSource(path, readFileSync(path, 'utf8'));
+  const syntax = source.syntaxErrors();
+  if (syntax.length) throw new InputError(syntax);
+  const parsed = profileFileSchema.safeParse(source.doc.toJS(), { reportInput: true });
+  if (!parsed.success) throw new InputError(issuesToDiagnostics(parsed.error.issues, source, knownProfileKeys));
+  return { file: parsed.data, source };
+}
+
+/** The chain of files a profile name stands for, base first. */
+function profileChain(name: string, seen: string[] = []): { file: ProfileFile; source: YamlSource }[] {
+  const real = ALIASES[name] ?? name;
+  if (seen.includes(real))
+    throw new InputError([
+      { file: join(PROFILE_DIR, `${real}.json`), line: 1, col: 1, severity: 'error', message: `profile ${real} extends itself` },
+    ]);
+  const own = readProfileFile(real);
+  const base = own.file.extends;
+  if (base !== undefined && !profileNames().includes(base)) {
+    throw new InputError([
+      own.source.diagnosticAt(['extends'], 'error', `extends: unknown profile "${base}" (profiles: ${profileNames().join(', ')})`),
+    ]);
+  }
+  return base === undefined ? [own] : [...profileChain(base, [...seen, real]), own];
+}
+
+const PROXY_DEFAULTS: ProxyCosts = {
+  workers: 2,
+  requestLegCpuUs: 0,
+  responseLegCpuUs: 0,
+  telemetryCpuUs: 0,
+  cpuPerKBUs: 0,
+  fixedLatencyUs: 0,
+  baseMemoryMB: 0,
+  memPerConnectionKB: 0,
+  memPerClusterKB: 0,
+  memPerEndpointKB: 0,
+  memPerWorkloadKB: 0,
+  builtinClusters: 0,
+  hboneMaxStreams: 100,
+};
+
+/** Section values of the chain, later files overriding earlier ones figure by figure. */
+function mergedSection(
+  chain: readonly { file: ProfileFile }[],
+  key: Exclude<keyof ProfileFile, '_doc' | 'name' | 'extends'>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { file } of chain) for (const [k, f] of Object.entries((file[key] ?? {}) as Figures)) if (f) out[k] = f.value;
+  return out;
+}
+
+/** Fails with a positioned error when a merged section lacks a figure that has no default. */
+function complete<K extends string>(
+  values: Record<string, number>,
+  keys: readonly K[],
+  section: string,
+  leaf: { source: YamlSource },
+): Record<K, number> {
+  const missing = keys.filter((k) => values[k] === undefined);
+  if (missing.length) {
+    const d: Diagnostic = leaf.source.diagnosticAt(
+      [],
+      'error',
+      `${section}: missing ${missing.join(', ')} (not in this profile nor the profiles it extends)`,
+    );
+    throw new InputError([d]);
+  }
+  return values as Record<K, number>;
+}
+
+const cache = new Map<string, CostProfile>();
+
+/**
+ * The named profile, merged along its `extends` chain and checked. Unknown names are reported at
+ * `at` (the scenario's spec.mesh.profile) when given.
+ */
+export function loadProfile(name: string, at?: YamlSource, path: readonly PathSegment[] = []): CostProfile {
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const names = profileNames();
+  if (!names.includes(name)) {
+    const message = `${path.length ? `${path.join('.')}: ` : ''}unknown profile "${name}" (profiles: ${names.join(', ')})`;
+    throw new InputError([at ? at.diagnosticAt(path, 'error', message) : { file: 'meshsim', line: 1, col: 1, severity: 'error', message }]);
+  }
+  const chain = profileChain(name);
+  const leaf = chain[chain.length - 1] as (typeof chain)[number];
+  const proxy = (key: 'sidecar' | 'ztunnel' | 'waypoint'): ProxyCosts => ({ ...PROXY_DEFAULTS, ...mergedSection(chain, key) });
+  const profile: CostProfile = {
+    name: leaf.file.name,
+    sidecar: proxy('sidecar'),
+    ztunnel: proxy('ztunnel'),
+    waypoint: proxy('waypoint'),
+    istiod: complete(mergedSection(chain, 'istiod'), ['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores'], 'istiod', leaf),
+    tls: complete(
+      mergedSection(chain, 'tls'),
+      ['clientHandshakeCpuUs', 'serverHandshakeCpuUs', 'roundTrips', 'certLifetimeHours'],
+      'tls',
+      leaf,
+    ),
+    prices: complete(mergedSection(chain, 'prices'), ['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'], 'prices', leaf),
+  };
+  cache.set(name, profile);
+  return profile;
+}
