@@ -23,7 +23,8 @@ import {
 import { esc, ms, num, pct } from './escape.js';
 import { cards, descriptionHtml, emptyNote, figure, note, page, section, table, type Card } from './page.js';
 import { beginDocument, renderSvg } from './render.js';
-import { measuredSeconds, serviceGraphSvg } from './service-graph.js';
+import { measuredSeconds } from './graph-layout.js';
+import { serviceGraphSvg } from './service-graph.js';
 import { durationText, scenarioSection } from './scenario.js';
 
 export interface ReportInput {
