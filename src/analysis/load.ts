@@ -8,6 +8,7 @@ import { parseScenario, parseScenarioSource, type Loaded } from '../config/load.
 import type { Scenario } from '../config/model.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import type { IstioConfig } from '../config/istio/resources.js';
+import { faultKind, parseInjection } from '../faults/registry.js';
 import { analyzeIstio } from './analyze.js';
 
 export type { Loaded };
@@ -21,6 +22,7 @@ export function loadScenarioSource(src: YamlSource): Loaded {
 }
 
 function analyzed(loaded: Loaded): Loaded {
+  parseInjections(loaded);
   const problems = { errors: [] as Diagnostic[], warnings: loaded.warnings };
   analyzeIstio(analysisInputs(loaded.scenario), problems);
   if (problems.errors.length) throw new InputError(problems.errors);
@@ -41,4 +43,20 @@ function analysisInputs(s: Scenario): Parameters<typeof analyzeIstio>[0] {
     waypoints: s.mesh.waypoints,
     plaintextCallers,
   };
+}
+
+/** Each fault's `inject` block, parsed by the fault kind it names (src/faults), and its label. */
+function parseInjections({ scenario, source }: Loaded): void {
+  const errors: Diagnostic[] = [];
+  scenario.faults.forEach((f, i) => {
+    if (!f.injectDoc) return;
+    try {
+      f.inject = parseInjection(f.injectDoc, source, ['spec', 'faults', i, 'inject']);
+      f.label = `${faultKind(f.inject.kind).describe(f.inject.params)}${f.label}`;
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      errors.push(...e.diagnostics);
+    }
+  });
+  if (errors.length) throw new InputError(errors);
 }

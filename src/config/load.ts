@@ -384,10 +384,11 @@ function resolveFaults(
   return spec.faults.map((f, i) => {
     const at = (p: PathSegment[], m: string) => err(['spec', 'faults', i, ...p], `spec.faults[${i}].${m}`);
     const target = resolveFaultTarget(f, dir, byKey, at);
-    const inject = faultInjection(f.inject);
     const apply = applied[i];
     const effectiveUs = apply ? f.at + spec.mesh.configPropagation : undefined;
-    return { atUs: f.at, untilUs: f.until, effectiveUs, target, inject, apply, label: faultLabel(inject, target) };
+    // The injection's own part of the label comes from its fault kind (analysis/load.ts).
+    const label = `${f.inject ? '' : 'config change'}${faultTargetText(target)}`;
+    return { atUs: f.at, untilUs: f.until, effectiveUs, target, injectDoc: f.inject, apply, label };
   });
 }
 
@@ -417,32 +418,11 @@ function resolveFaultTarget(
   return { service: model.key, version: f.target.version, pod: f.target.pod };
 }
 
-function faultInjection(inj: FaultDoc['inject']): FaultModel['inject'] {
-  if (!inj) return undefined;
-  if (inj.errorRate !== undefined) return { kind: 'error', rate: inj.errorRate, status: inj.status ?? 503 };
-  if (inj.latency !== undefined) return { kind: 'latency', addUs: inj.latency };
-  if (inj.crash) return { kind: 'crash' };
-  if (inj.unreachable) return { kind: 'unreachable' };
-  return { kind: 'cpuThrottle', factor: inj.cpuThrottle as number };
-}
-
-/** What the fault does and to whom, as reports show it. */
-function faultLabel(inject: FaultModel['inject'], target: FaultModel['target']): string {
-  const what = !inject
-    ? 'config change'
-    : inject.kind === 'error'
-      ? `errorRate ${inject.rate} status ${inject.status}`
-      : inject.kind === 'latency'
-        ? `latency +${formatDuration(inject.addUs)}`
-        : inject.kind === 'crash'
-          ? 'crash'
-          : inject.kind === 'unreachable'
-            ? 'unreachable (packets dropped)'
-            : `cpuThrottle ${inject.factor}`;
-  const on = target
+/** Whom a fault acts on, as reports show it: ` on payment/v1 pod 0`. */
+export function faultTargetText(target: FaultModel['target']): string {
+  return target
     ? ` on ${target.service}${target.version ? `/${target.version}` : ''}${target.pod === 'all' ? '' : ` pod ${target.pod}`}`
     : '';
-  return `${what}${on}`;
 }
 
 /** The resolved Scenario: the document's settings in model units, with the resolved parts. */

@@ -92,12 +92,11 @@ export interface WorkloadModel {
   requests: (RequestShape & { weight: number })[];
 }
 
-export type FaultInjection =
-  | { kind: 'error'; rate: number; status: number }
-  | { kind: 'latency'; addUs: number }
-  | { kind: 'crash' }
-  | { kind: 'cpuThrottle'; factor: number }
-  | { kind: 'unreachable' };
+/** A fault's injection once the fault registry (src/faults) has parsed it: its kind and its parameters. */
+export interface FaultInjection {
+  kind: string;
+  params: unknown;
+}
 
 export interface FaultModel {
   atUs: number;
@@ -105,6 +104,9 @@ export interface FaultModel {
   effectiveUs?: number;
   untilUs?: number;
   target?: { service: string; version?: string; pod: number | 'all' };
+  /** The `inject` block as written, for the fault registry to parse. */
+  injectDoc?: Readonly<Record<string, unknown>>;
+  /** The parsed injection (analysis/load.ts, through the fault registry). */
   inject?: FaultInjection;
   apply?: IstioConfig;
   /** A human description for the event log. */

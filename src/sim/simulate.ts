@@ -5,7 +5,7 @@ import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, ServiceRt } from '../world/entities.js';
-import { scheduleFaults } from '../world/faults.js';
+import { scheduleFaults } from '../faults/schedule.js';
 import { PodBehaviour } from '../world/pod.js';
 import { startWorkload } from '../world/workload.js';
 import { createPlane, type MeshPlane } from '../dataplane/modes.js';
@@ -134,12 +134,14 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     );
   }
 
-  scheduleFaults(sim, scenario.faults, cluster.services, timeline, {
+  scheduleFaults(scenario.faults, {
+    sim,
+    timeline,
+    cluster,
     crash: (pod) => {
       pods.crash(pod);
       plane.podCrashed(pod);
     },
-    restart: () => {},
   });
 
   for (const client of cluster.clients) {
