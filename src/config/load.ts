@@ -134,6 +134,12 @@ function readIstioInputs(
     const off = embeddedOffsets(src, ['spec', 'istio']);
     order = readIstioDocuments(YamlSource.all(src.file, spec.istio, off.lineOffset, off.colOffset), istio, problems, order);
   }
+  for (const key of ['linkerd', 'cilium', 'appmesh'] as const) {
+    const text = spec[key];
+    if (text === undefined) continue;
+    const off = embeddedOffsets(src, ['spec', key]);
+    order = readIstioDocuments(YamlSource.all(src.file, text, off.lineOffset, off.colOffset), istio, problems, order);
+  }
   spec.istioFiles.forEach((f, i) => {
     const path = resolvePath(dirname(src.file), f);
     if (!existsSync(path)) {
@@ -444,6 +450,7 @@ function buildScenario(
       profile: spec.mesh.profile,
       waypoints: parts.waypoints,
       configPropagationUs: spec.mesh.configPropagation,
+      encryption: spec.mesh.encryption,
     },
     costProfile: loadProfile(spec.mesh.profile, src, ['spec', 'mesh', 'profile']),
     istio: parts.istio,

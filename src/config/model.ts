@@ -128,7 +128,13 @@ export interface Scenario {
   seed: number;
   durationUs: number;
   warmupUs: number;
-  mesh: { mode: MeshMode; profile: string; waypoints: string[]; configPropagationUs: number };
+  mesh: {
+    mode: MeshMode;
+    profile: string;
+    waypoints: string[];
+    configPropagationUs: number;
+    encryption: 'wireguard' | 'ipsec' | 'disabled';
+  };
   /** spec.mesh.profile, loaded and checked (profiles/*.json). */
   costProfile: CostProfile;
   /** Istio and Kubernetes resources in force at t=0. */

@@ -36,10 +36,41 @@ export interface CostProfile {
   istiod: { baseMemoryMB: number; memPerProxyMB: number; baseCpuCores: number; cpuPerProxyCores: number };
   tls: { clientHandshakeCpuUs: number; serverHandshakeCpuUs: number; roundTrips: number; certLifetimeHours: number };
   prices: { vcpuHourUsd: number; gibHourUsd: number; hoursPerMonth: number };
+  /** Present in Linkerd profiles (profiles/linkerd-*.json). */
+  linkerd?: LinkerdProfile;
+  /** Present in Cilium profiles (profiles/cilium-*.json). */
+  cilium?: CiliumProfile;
+}
+
+const LINKERD_PROXY_EXTRA = [
+  'queueCapacity',
+  'outboundFailfastUs',
+  'inboundFailfastUs',
+  'outboundConnectTimeoutUs',
+  'inboundConnectTimeoutUs',
+  'defaultRttUs',
+  'rttDecayUs',
+  'h2ConnectionsPerEndpoint',
+] as const;
+const CONTROL_PLANE_KEYS = ['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores'] as const;
+const WIRE_KEYS = ['cpuPerKBUs', 'cpuPerPacketUs', 'latencyUs', 'mtuBytes'] as const;
+const AGENT_KEYS = ['baseMemoryMB', 'memPerEndpointKB', 'baseCpuCores'] as const;
+
+export interface LinkerdProfile {
+  proxy: ProxyCosts & Record<(typeof LINKERD_PROXY_EXTRA)[number], number>;
+  controlPlane: Record<(typeof CONTROL_PLANE_KEYS)[number], number>;
+}
+
+export interface CiliumProfile {
+  datapath: { cpuPerRequestUs: number; latencyUs: number };
+  agent: Record<(typeof AGENT_KEYS)[number], number>;
+  envoy: ProxyCosts;
+  wireguard: Record<(typeof WIRE_KEYS)[number], number>;
+  ipsec: Record<(typeof WIRE_KEYS)[number], number>;
 }
 
 export const PROFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
-const ALIASES: Record<string, string> = { istio: 'istio-1.24' };
+const ALIASES: Record<string, string> = { istio: 'istio-1.24', linkerd: 'linkerd-2.18', cilium: 'cilium-1.16' };
 
 export function profileNames(): string[] {
   const files = existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.json')) : [];
@@ -47,7 +78,7 @@ export function profileNames(): string[] {
 }
 
 /** A sourced figure: the number, how it was obtained (P, P-derived, M, A) and where from. */
-const figure = z.object({ value: z.number(), tag: z.enum(['P', 'P-derived', 'M', 'A']), src: z.string().min(1) }).strict();
+const figure = z.object({ value: z.number(), tag: z.enum(['P', 'P-derived', 'M', 'A', 'S']), src: z.string().min(1) }).strict();
 const section = <K extends string>(keys: readonly K[]) =>
   z
     .object(Object.fromEntries(keys.map((k) => [k, figure.optional()])) as Record<K, z.ZodOptional<typeof figure>>)
@@ -82,6 +113,13 @@ const profileFileSchema = z
     istiod: section(['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores'] as const),
     tls: section(['clientHandshakeCpuUs', 'serverHandshakeCpuUs', 'roundTrips', 'certLifetimeHours'] as const),
     prices: section(['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'] as const),
+    linkerdProxy: section([...PROXY_KEYS, ...LINKERD_PROXY_EXTRA]),
+    linkerdControlPlane: section(CONTROL_PLANE_KEYS),
+    ciliumDatapath: section(['cpuPerRequestUs', 'latencyUs'] as const),
+    ciliumAgent: section(AGENT_KEYS),
+    ciliumEnvoy: section(PROXY_KEYS),
+    wireguard: section(WIRE_KEYS),
+    ipsec: section(WIRE_KEYS),
   })
   .strict();
 type ProfileFile = z.infer<typeof profileFileSchema>;
@@ -200,6 +238,23 @@ export function loadProfile(name: string, at?: YamlSource, path: readonly PathSe
     ),
     prices: complete(mergedSection(chain, 'prices'), ['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'], 'prices', leaf),
   };
+  const has = (key: Exclude<keyof ProfileFile, '_doc' | 'name' | 'extends'>) => chain.some(({ file }) => file[key] !== undefined);
+  if (has('linkerdProxy'))
+    profile.linkerd = {
+      proxy: {
+        ...PROXY_DEFAULTS,
+        ...complete(mergedSection(chain, 'linkerdProxy'), LINKERD_PROXY_EXTRA, 'linkerdProxy', leaf),
+      } as LinkerdProfile['proxy'],
+      controlPlane: complete(mergedSection(chain, 'linkerdControlPlane'), CONTROL_PLANE_KEYS, 'linkerdControlPlane', leaf),
+    };
+  if (has('ciliumDatapath'))
+    profile.cilium = {
+      datapath: complete(mergedSection(chain, 'ciliumDatapath'), ['cpuPerRequestUs', 'latencyUs'], 'ciliumDatapath', leaf),
+      agent: complete(mergedSection(chain, 'ciliumAgent'), AGENT_KEYS, 'ciliumAgent', leaf),
+      envoy: { ...PROXY_DEFAULTS, ...mergedSection(chain, 'ciliumEnvoy') },
+      wireguard: complete(mergedSection(chain, 'wireguard'), WIRE_KEYS, 'wireguard', leaf),
+      ipsec: complete(mergedSection(chain, 'ipsec'), WIRE_KEYS, 'ipsec', leaf),
+    };
   cache.set(name, profile);
   return profile;
 }

@@ -262,6 +262,8 @@ export const scenarioSchema = z.strictObject({
         waypoints: z.array(z.string()).default([]),
         /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */
         configPropagation: duration().prefault('1s'),
+        /** Cilium transparent encryption between nodes (same-node traffic is never encrypted). */
+        encryption: z.enum(['wireguard', 'ipsec', 'disabled']).default('wireguard'),
       })
       .prefault({}),
     cluster: z
@@ -273,6 +275,10 @@ export const scenarioSchema = z.strictObject({
     services: z.array(serviceSchema).default([]),
     istio: z.string().optional(),
     istioFiles: z.array(z.string()).default([]),
+    /** Each mesh's own YAML side by side; only the running mode's kinds apply (the others are warned about). */
+    linkerd: z.string().optional(),
+    cilium: z.string().optional(),
+    appmesh: z.string().optional(),
     workload: z.array(workloadSchema).min(1, 'a scenario needs at least one workload'),
     faults: z.array(faultSchema).default([]),
     slo: sloSchema.optional(),

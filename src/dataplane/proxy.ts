@@ -24,7 +24,7 @@ export class Proxy implements ProxyHandle {
   readonly connections = new TimeWeighted();
 
   constructor(
-    readonly kind: 'sidecar' | 'ztunnel' | 'waypoint',
+    readonly kind: ProxyHandle['kind'],
     readonly name: string,
     readonly node: NodeRt,
     readonly costs: ProxyCosts,

@@ -37,11 +37,29 @@ describe('mesh cost profiles', () => {
     });
   }
   it('the Linkerd proxy is lighter than an Istio 1.24 sidecar in CPU and memory (published ordering)', () => {
-    const l = JSON.parse(readFileSync('profiles/linkerd-2.18.json', 'utf8')).proxy;
+    const l = JSON.parse(readFileSync('profiles/linkerd-2.18.json', 'utf8')).linkerdProxy;
     const i = JSON.parse(readFileSync('profiles/istio-1.24.json', 'utf8')).sidecar;
     const cpu = (p: Record<string, { value: number }>) => p.requestLegCpuUs!.value + p.responseLegCpuUs!.value + p.telemetryCpuUs!.value;
     expect(cpu(l) / cpu(i)).toBeGreaterThan(0.4);
     expect(cpu(l) / cpu(i)).toBeLessThan(0.7);
     expect(l.baseMemoryMB.value).toBeLessThan(i.baseMemoryMB.value / 2);
+  });
+});
+
+describe('mesh profiles load through the profile schema', () => {
+  it('linkerd: the proxy (1 worker, queue 10 000, fail-fast 3 s) and the control plane', async () => {
+    const { loadProfile } = await import('../../src/config/profile.js');
+    const p = loadProfile('linkerd');
+    expect(p.name).toBe('linkerd-2.18');
+    expect(p.linkerd?.proxy).toMatchObject({ workers: 1, queueCapacity: 10_000, outboundFailfastUs: 3_000_000, defaultRttUs: 30_000 });
+    expect(p.linkerd?.controlPlane.baseMemoryMB).toBe(345);
+    expect(loadProfile('linkerd-2.11').linkerd?.proxy.baseMemoryMB).toBe(26);
+  });
+  it('cilium: datapath, agent, per-node Envoy, WireGuard and IPsec', async () => {
+    const { loadProfile } = await import('../../src/config/profile.js');
+    const p = loadProfile('cilium');
+    expect(p.cilium?.wireguard.mtuBytes).toBe(1420);
+    expect(p.cilium?.envoy.workers).toBe(2);
+    expect(p.cilium?.datapath.cpuPerRequestUs).toBe(7);
   });
 });

@@ -10,6 +10,7 @@ import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
+import { isMeshKind, readMeshResource, readServiceAnnotations } from '../mesh-kinds.js';
 
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
 const SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
@@ -47,6 +48,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
     const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
     if (!kind || !apiVersion) {
       problems.errors.push(src.diagnosticAt([], 'error', `a resource needs apiVersion and kind`, kind ? 'apiVersion' : 'kind'));
+      continue;
+    }
+    if (isMeshKind(apiVersion, kind)) {
+      if (!name) problems.errors.push(src.diagnosticAt(['metadata'], 'error', 'metadata.name: required field is missing'));
+      else readMeshResource({ raw, apiVersion, kind, name, namespace, src, order: order++ }, config.mesh, problems);
       continue;
     }
     const versions = MODELLED[kind];
@@ -99,6 +105,7 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
           problems.errors.push(...issuesToDiagnostics(parsed.error.issues, src, () => []));
           break;
         }
+        readServiceAnnotations({ raw, apiVersion, kind, name, namespace, src, order: at.order }, config.mesh, problems);
         const port = parsed.data.spec?.ports?.[0]?.port ?? 80;
         config.k8sServices.push({ name, namespace, port, selector: parsed.data.spec?.selector ?? {} });
         break;

@@ -3,6 +3,7 @@
  * `istioFiles`, `faults[].apply`, or files given to `validate`), each with its source position.
  */
 import type { Diagnostic } from '../diagnostics.js';
+import { emptyMeshResources, type MeshResources } from '../mesh-kinds.js';
 import type { YamlSource } from '../yaml-source.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, VirtualServiceSpec } from './networking-schemas.js';
@@ -26,6 +27,8 @@ export interface IstioConfig {
   k8sServices: K8sService[];
   deployments: K8sDeployment[];
   serviceAccounts: { name: string; namespace: string }[];
+  /** Linkerd, Cilium, App Mesh and Gateway API resources (config/mesh-kinds.ts); each mode honours its own. */
+  mesh: MeshResources;
 }
 
 export const emptyIstioConfig = (): IstioConfig => ({
@@ -36,6 +39,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   k8sServices: [],
   deployments: [],
   serviceAccounts: [],
+  mesh: emptyMeshResources(),
 });
 
 export interface Problems {
