@@ -1,16 +1,21 @@
 // meshsim benchmarks: `npm run bench` (builds, then `node --expose-gc bench/benchmark.js`).
 //
-// Prints numbers, asserts nothing. Every line is `name ..... value unit (target …)`; the same
-// numbers go to bench/out/results.json. Usage:
+// Prints numbers and ratios, asserts nothing. Every line is `name ..... value unit (target …)`;
+// the same numbers go to bench/out/results.json. Usage:
 //
-//   node --expose-gc bench/benchmark.js            all benchmarks
-//   node --expose-gc bench/benchmark.js mm4 kernel only those whose id is, or name contains, a word
+//   npm run bench                                   everything (several minutes; the 10M run is the longest)
+//   npm run bench -- --quick                        smaller runs, no 10M-request run (about a minute)
+//   node --expose-gc bench/benchmark.js mm4 kernel  only those whose id is, or name contains, a word
 //
-// Adding a benchmark: write an async function returning a number (or {value, detail}) and add it
-// to BENCHMARKS at the bottom ({id, name, fn, unit, target}); main() hands each to
-// bench(name, fn, {unit, target}). Throwing from fn prints "not available: <message>" for that
-// line and the run goes on. Ids: kernel-1k, kernel-100k, mm4, three-tier, memory-none,
-// memory-sidecar.
+// Kinds of benchmark: micro-benchmarks under the `benchmark` package (bench/lib/micro.js);
+// simulate() in-process (bench/lib/sim-rates.js); the peer anchor, the same M/M/4 model written
+// with SimJS (bench/lib/simjs-mm4.js); whole `meshsim` runs as fresh processes under
+// /usr/bin/time -v (bench/lib/whole-run.js). Every benchmark runs in its own fresh process.
+//
+// Adding a benchmark: write an async function `(quick) => number | {value, detail}` and add it to
+// BENCHMARKS at the bottom ({id, name, fn, unit, target}). A line with `derive` instead of `fn`
+// is computed from earlier lines' values (ratios). Throwing prints "not available: <message>" for
+// that line and the run goes on.
 //
 // Wall-clock timing uses process.hrtime.bigint(); simulations themselves never see the wall clock.
 import { spawnSync } from 'node:child_process';
@@ -22,6 +27,10 @@ import { Simulator } from '#dist/kernel/simulator.js';
 import { loadScenario } from '#dist/analysis/load.js';
 import { simulate } from '#dist/sim/simulate.js';
 import { buildResults } from '#dist/report/results.js';
+import { histogramMicro, kernelMicro, lbMicro, mulberry32, routeMatchMicro } from './lib/micro.js';
+import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js';
+import { simJsMm4 } from './lib/simjs-mm4.js';
+import { bestWall, check, meshsim, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = join(HERE, 'scenarios');
@@ -33,8 +42,8 @@ const NAME_WIDTH = 58;
 
 /** @typedef {{ min?: number, max?: number }} Target */
 /** @typedef {{ value: number, detail?: string }} Measured */
-/** @typedef {() => Promise<number | Measured>} BenchFn */
-/** @typedef {{ id: string, name: string, fn: BenchFn, unit: string, target?: Target }} Benchmark */
+/** @typedef {(quick?: boolean) => Promise<number | Measured>} BenchFn */
+/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, unit: string, target?: Target, full?: boolean }} Benchmark */
 /** @typedef {import('#dist/sim/simulate.js').RunOptions} RunOptions */
 /** @typedef {{ wall: number, requests: number, events: number, results: import('#dist/report/results.js').ResultsJson, bytes?: number }} Run */
 /** @typedef {(file: string, options?: RunOptions) => Run} Runner */
@@ -112,18 +121,6 @@ function bestOf(reps, warmups, measure) {
 
 // ───────────────────────────── (a) kernel: hold model ─────────────────────────────
 
-/** Mulberry32: a tiny deterministic uniform generator in [0, 1), cheap enough not to dominate. @param {number} seed */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The classic hold model: `pending` events in the queue; each handler schedules one successor at
  * now + Exp(mean), so the queue size stays constant. run(until) is sized for about `events`
@@ -168,54 +165,6 @@ function runScenario(file, options = {}) {
   const wall = secondsSince(start);
   return { wall, requests: results.requests.total, events: results.simulated.events, results };
 }
-
-/**
- * Everything `meshsim run` computes, still without writing files: the observers for metrics,
- * traces and time series during the run, then rendering metrics.prom, metrics.om, traces.json and
- * report.html. Loaded lazily so the other benchmarks run even if report/outputs.js changes.
- * @returns {Promise<Runner>}
- */
-async function fullRunner() {
-  const { runObservers, renderRunFiles } = await import('#dist/report/outputs.js');
-  const epoch = { iso: '2026-01-01T00:00:00Z', ms: Date.parse('2026-01-01T00:00:00Z') };
-  /** @type {Runner} */
-  const run = (file, options = {}) => {
-    const start = process.hrtime.bigint();
-    const { scenario } = loadScenario(file);
-    const observers = runObservers(scenario, options);
-    const state = simulate(scenario, { ...options, observers: observers.list });
-    const results = buildResults(state);
-    const files = renderRunFiles(state, results, observers, epoch);
-    const wall = secondsSince(start);
-    const bytes = Object.values(files).reduce((n, text) => n + text.length, 0);
-    return { wall, requests: results.requests.total, events: results.simulated.events, results, bytes };
-  };
-  return run;
-}
-
-/**
- * Simulated end-user requests per wall second, best of 3 after one warm-up run of
- * `warmupDurationUs` (a short run to get the hot paths compiled). `runner` is runScenario, or a
- * promise of another function with the same signature.
- * @param {string} file @param {number} warmupDurationUs @param {Runner | Promise<Runner>} [runner]
- * @returns {BenchFn}
- */
-const scenarioRate =
-  (file, warmupDurationUs, runner = runScenario) =>
-  async () => {
-    const run = await runner;
-    run(file, { durationUs: warmupDurationUs });
-    let r = run(file);
-    for (let i = 1; i < 3; i++) {
-      gc();
-      const next = run(file);
-      if (next.requests / next.wall > r.requests / r.wall) r = next;
-    }
-    return {
-      value: r.requests / r.wall,
-      detail: `${r.requests.toLocaleString('en-US')} requests, ${(r.events / r.wall / 1e6).toFixed(2)}M events/s, ${r.wall.toFixed(2)} s, best of 3`,
-    };
-  };
 
 // ───────────────────────────── (d) memory of a big cluster ─────────────────────────────
 
@@ -314,69 +263,200 @@ const memoryBench = (file, mode, field) => async () => {
   return { value: m[field], detail };
 };
 
-// ───────────────────────────── registry ─────────────────────────────
+// ───────────────────────────── new: anchors, whole runs, micro ─────────────────────────────
 
 const MM4 = join(SCENARIOS, 'mm4.yaml');
 const THREE_TIER = join(SCENARIOS, 'three-tier-sidecar.yaml');
 const CLUSTER_1000 = join(SCENARIOS, 'cluster-1000.yaml');
 
+/** --quick: smaller sizes everywhere; set by main() and passed to children. */
+let QUICK = false;
+
+const fmtN = (/** @type {number} */ n) => Math.round(n).toLocaleString('en-US');
+
+/** meshsim's simulate() on the M/M/4 model (what SimJS is compared with). */
+const mm4Simulation = async () => {
+  const durationS = QUICK ? 200 : 1000;
+  const r = await simulationRate(MM4, { durationUs: durationS * 1e6, warmupUs: 50e6 });
+  return { value: r.requests / r.wall, detail: `${fmtN(r.requests)} requests in ${r.wall.toFixed(2)} s, simulate() only, best of 3` };
+};
+
+/** The same model in SimJS, same process kind, same count of simulated seconds. */
+const mm4SimJs = async () => {
+  const durationS = QUICK ? 200 : 1000;
+  simJsMm4(50);
+  /** @type {{ requests: number, wall: number } | undefined} */
+  let best;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    const r = simJsMm4(durationS);
+    if (!best || r.requests / r.wall > best.requests / best.wall) best = r;
+  }
+  if (!best) throw new Error('no repetitions');
+  return {
+    value: best.requests / best.wall,
+    detail: `${fmtN(best.requests)} requests in ${best.wall.toFixed(2)} s, sim.simulate() only, best of 3`,
+  };
+};
+
+/** Three-tier sidecar simulate(): requests/s with the GC share as detail. */
+const threeTierSim = (/** @type {'rate' | 'gc'} */ field) => async () => {
+  const r = await simulationRate(THREE_TIER, { durationUs: (QUICK ? 30 : 120) * 1e6, warmupUs: 10e6 });
+  const gcShare = (100 * r.gcS) / r.wall;
+  if (field === 'gc') return { value: gcShare, detail: `${r.gcS.toFixed(2)} s of GC in ${r.wall.toFixed(2)} s (perf_hooks gc entries)` };
+  return {
+    value: r.requests / r.wall,
+    detail: `${fmtN(r.requests)} requests, ${(r.events / r.wall / 1e6).toFixed(2)}M events/s, ${(r.events / r.requests).toFixed(1)} events/request, GC ${gcShare.toFixed(0)}%`,
+  };
+};
+
+/** Whole CLI, fresh process, M/M/4 for 1M requests (320/s × 3,125 s), results.json only. */
+const mm4WholeCli = async () => {
+  const durationS = QUICK ? 313 : 3125;
+  const r = runResultsOnly(MM4, ['--duration', `${durationS}s`]);
+  const requests = 320 * durationS;
+  return {
+    value: requests / r.wall,
+    detail: `~${fmtN(requests)} requests in ${r.wall.toFixed(2)} s wall incl. start-up, ${r.note}, peak RSS ${r.rssMiB?.toFixed(0) ?? '?'} MiB`,
+  };
+};
+
+/** Three-tier sidecar, every output file, fresh process: peak RSS at `millions` M requests (1,000/s). */
+const wholeRunRss = (/** @type {number} */ millions) => async () => {
+  const durationS = millions * 1000;
+  const r = runAllOutputs(THREE_TIER, ['--duration', `${durationS}s`]);
+  if (r.rssMiB === undefined) throw new Error('no /usr/bin/time: peak RSS unknown');
+  return {
+    value: r.rssMiB,
+    detail: `${fmtN(requestsOf(r))} requests, ${durationS.toLocaleString('en-US')} s simulated, every output file, ${r.wall.toFixed(1)} s wall`,
+  };
+};
+
+const versionWall = async () => {
+  const r = bestWall(['--version'], 5);
+  return { value: r.wall, detail: `best of 5 fresh processes, peak RSS ${r.rssMiB?.toFixed(0) ?? '?'} MiB` };
+};
+
+const validateWall = async () => {
+  const r = bestWall(['validate', MM4], 5);
+  return { value: r.wall, detail: 'validate bench/scenarios/mm4.yaml, best of 5 fresh processes' };
+};
+
+/** A sweep of 8 equal points (8 seeds of M/M/4) on `workers` workers; wall seconds. */
+const sweepWall = (/** @type {number} */ workers) => async () => {
+  const durationS = QUICK ? 100 : 400;
+  const out = scratch();
+  try {
+    const r = check(
+      meshsim(['sweep', MM4, '--seeds', '8', '--duration', `${durationS}s`, '--workers', String(workers), '--out', out.dir]),
+      'meshsim sweep',
+    );
+    return { value: r.wall, detail: `8 points × ${fmtN(320 * durationS)} requests, fresh process` };
+  } finally {
+    out.done();
+  }
+};
+
+const clusterTenThousand = async () => {
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, 'cluster-10000.yaml');
+  writeFileSync(file, bigClusterYaml(500, 20, 400));
+  const r = await clusterBuild(file);
+  return { value: r.buildS, detail: `${fmtN(r.pods)} pods on 400 nodes, sidecar mode; loading the YAML took ${r.loadS.toFixed(2)} s more` };
+};
+
+const micro = (/** @type {(quick: boolean) => Promise<Measured>} */ fn) => async () => fn(QUICK);
+
+/** value of an earlier line by id (derived lines). */
+const ratio = (/** @type {string} */ a, /** @type {string} */ b) => (/** @type {Map<string, number>} */ values) => {
+  const x = values.get(a);
+  const y = values.get(b);
+  if (x === undefined || y === undefined) throw new Error(`needs ${a} and ${b}`);
+  return { value: x / y, detail: `${a} / ${b}` };
+};
+
+// ───────────────────────────── registry ─────────────────────────────
+
 /**
- * Every benchmark, in order. To add one: write `async () => number | {value, detail}` above and add
- * a line here. `id` is what the command-line filter matches (as does any word of the name).
  * @type {Benchmark[]}
+ * Every benchmark, in order. `id` is what the command-line filter matches (as does any word of the
+ * name); `full: true` ones are skipped by --quick.
  */
 const BENCHMARKS = [
-  { id: 'kernel-1k', name: 'kernel hold model, 1,000 pending', fn: kernelHold(1_000, 8_000_000), unit: 'events/s', target: { min: 4e6 } },
+  {
+    id: 'micro-kernel',
+    name: 'micro: kernel schedule+run (hold, 1,000 pending)',
+    fn: micro(kernelMicro),
+    unit: 'events/s',
+    target: { min: 4e6 },
+  },
+  { id: 'micro-lb', name: 'micro: LB pick, LEAST_REQUEST over 20 hosts', fn: micro(lbMicro), unit: 'ops/s' },
+  { id: 'micro-histogram', name: 'micro: latency histogram record', fn: micro(histogramMicro), unit: 'ops/s' },
+  { id: 'micro-route', name: 'micro: VirtualService route match', fn: micro(routeMatchMicro), unit: 'ops/s' },
   { id: 'kernel-100k', name: 'kernel hold model, 100,000 pending', fn: kernelHold(100_000, 2_000_000), unit: 'events/s' },
-  { id: 'mm4', name: 'M/M/4 rho=0.8, mode none (run path)', fn: scenarioRate(MM4, 50e6), unit: 'requests/s', target: { min: 4e5 } },
+  { id: 'mm4', name: 'M/M/4 rho=0.8: meshsim simulate()', fn: mm4Simulation, unit: 'requests/s' },
+  { id: 'mm4-simjs', name: 'M/M/4 rho=0.8: SimJS (peer anchor, same model)', fn: mm4SimJs, unit: 'requests/s' },
+  { id: 'mm4-ratio', name: 'M/M/4 rho=0.8: meshsim / SimJS', derive: ratio('mm4', 'mm4-simjs'), unit: 'x', target: { min: 1 } },
   {
-    id: 'mm4-full',
-    name: 'M/M/4 incl. metrics, traces, report rendering',
-    fn: async () => scenarioRate(MM4, 50e6, await fullRunner())(),
+    id: 'mm4-cli',
+    name: 'M/M/4 whole CLI, 1M requests, results.json only',
+    fn: mm4WholeCli,
     unit: 'requests/s',
+    // SimPy 3 is not installable here (no PyPI access; Debian ships SimPy 2): no SimPy ratio.
   },
+  { id: 'three-tier', name: 'three-tier sidecar: simulate()', fn: threeTierSim('rate'), unit: 'requests/s', target: { min: 2e5 } },
+  { id: 'three-tier-gc', name: 'three-tier sidecar: GC share of simulate()', fn: threeTierSim('gc'), unit: '%', target: { max: 15 } },
+  { id: 'rss-1m', name: 'three-tier sidecar, 1M requests, every file: peak RSS', fn: wholeRunRss(1), unit: 'MiB', target: { max: 200 } },
   {
-    id: 'three-tier',
-    name: 'three-tier, mode sidecar (run path)',
-    fn: scenarioRate(THREE_TIER, 10e6),
-    unit: 'requests/s',
-    target: { min: 5e4 },
-  },
-  { id: 'memory-none', name: 'cluster 1,000 pods, mode none: peak RSS', fn: memoryBench(CLUSTER_1000, 'none', 'rss_mib'), unit: 'MiB' },
-  {
-    id: 'memory-none',
-    name: 'cluster 1,000 pods, mode none: peak heapUsed',
-    fn: memoryBench(CLUSTER_1000, 'none', 'heap_used_mib'),
+    id: 'rss-10m',
+    name: 'three-tier sidecar, 10M requests, every file: peak RSS',
+    fn: wholeRunRss(10),
     unit: 'MiB',
+    target: { max: 300 },
+    full: true,
   },
+  { id: 'cluster-10k', name: 'cluster of 10,000 pods: build', fn: clusterTenThousand, unit: 's', target: { max: 1 } },
+  { id: 'memory-none', name: 'cluster 1,000 pods, mode none: peak RSS', fn: memoryBench(CLUSTER_1000, 'none', 'rss_mib'), unit: 'MiB' },
   {
     id: 'memory-sidecar',
     name: 'cluster 1,000 pods, mode sidecar: peak RSS',
     fn: memoryBench(CLUSTER_1000, 'sidecar', 'rss_mib'),
     unit: 'MiB',
   },
-  {
-    id: 'memory-sidecar',
-    name: 'cluster 1,000 pods, mode sidecar: peak heapUsed',
-    fn: memoryBench(CLUSTER_1000, 'sidecar', 'heap_used_mib'),
-    unit: 'MiB',
-  },
+  { id: 'version', name: 'meshsim --version: wall', fn: versionWall, unit: 's', target: { max: 0.3 } },
+  { id: 'validate', name: 'meshsim validate: wall', fn: validateWall, unit: 's', target: { max: 0.3 } },
+  { id: 'sweep-1', name: 'sweep of 8 equal points, 1 worker: wall', fn: sweepWall(1), unit: 's' },
+  { id: 'sweep-2', name: 'sweep of 8 equal points, 2 workers: wall', fn: sweepWall(2), unit: 's' },
+  { id: 'sweep-speedup', name: 'sweep speed-up, 2 workers over 1', derive: ratio('sweep-1', 'sweep-2'), unit: 'x', target: { min: 1.8 } },
 ];
 
-/** @param {string[]} filters */
-async function main(filters) {
+/** @param {string[]} argv */
+async function main(argv) {
+  QUICK = argv.includes('--quick');
+  const filters = argv.filter((a) => a !== '--quick');
   console.log(
-    `meshsim benchmarks · node ${process.version} · ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length} · ${os.platform()}/${os.arch()}`,
+    `meshsim benchmarks${QUICK ? ' (--quick)' : ''} · node ${process.version} · ${os.cpus()[0]?.model ?? 'unknown cpu'} × ${os.cpus().length} · ${os.platform()}/${os.arch()} · load ${(os.loadavg()[0] ?? 0).toFixed(1)}`,
   );
   if (!globalThis.gc) console.log('(run with node --expose-gc for a full GC between measurements)');
   console.log('');
   const wanted = (/** @type {Benchmark} */ b) => filters.some((f) => b.id === f || b.name.toLowerCase().includes(f.toLowerCase()));
-  const selected = filters.length ? BENCHMARKS.filter(wanted) : BENCHMARKS;
+  const selected = (filters.length ? BENCHMARKS.filter(wanted) : BENCHMARKS).filter((b) => !(QUICK && b.full));
   if (selected.length === 0)
     console.log(`no benchmark matches ${filters.join(' ')}; ids: ${[...new Set(BENCHMARKS.map((b) => b.id))].join(', ')}`);
-  // Each benchmark runs in a fresh process, so one does not inherit another's JIT and heap state.
+  /** @type {Map<string, number>} */
+  const values = new Map();
   for (const b of selected) {
-    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--one', b.name], { encoding: 'utf8' });
+    const derive = b.derive;
+    if (derive) {
+      await bench(b.name, async () => derive(values), { unit: b.unit, target: b.target });
+      continue;
+    }
+    // Each benchmark runs in a fresh process, so one does not inherit another's JIT and heap state.
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--one', b.id, ...(QUICK ? ['--quick'] : [])],
+      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+    );
     const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
     if (child.status !== 0 || !line) {
       await bench(
@@ -389,6 +469,7 @@ async function main(filters) {
       continue;
     }
     const r = JSON.parse(line);
+    if (!r.error) values.set(b.id, r.value);
     await bench(b.name, async () => (r.error ? Promise.reject(new Error(r.error)) : { value: r.value, detail: r.detail ?? undefined }), {
       unit: b.unit,
       target: b.target,
@@ -404,6 +485,7 @@ async function main(filters) {
         cpu: os.cpus()[0]?.model ?? 'unknown',
         cpus: os.cpus().length,
         platform: `${os.platform()}/${os.arch()}`,
+        quick: QUICK,
         measured_at: new Date().toISOString(),
         results,
       },
@@ -412,15 +494,16 @@ async function main(filters) {
     )}\n`,
   );
   console.log(`\nwrote ${file}`);
+  console.log('SimPy 3 anchor: not available (SimPy cannot be installed here: no PyPI access, Debian ships SimPy 2).');
 }
 
-/** Child mode: run the one benchmark named and print its result as a JSON line. @param {string} name */
-async function one(name) {
-  const b = BENCHMARKS.find((x) => x.name === name);
+/** Child mode: run the one benchmark whose id is given and print its result as a JSON line. @param {string} id */
+async function one(id) {
+  const b = BENCHMARKS.find((x) => x.id === id);
   try {
-    if (!b) throw new Error(`no benchmark named ${name}`);
+    if (!b?.fn) throw new Error(`no benchmark ${id}`);
     gc();
-    const out = await b.fn();
+    const out = await b.fn(QUICK);
     const { value, detail } = typeof out === 'number' ? { value: out, detail: undefined } : out;
     console.log(JSON.stringify({ value, detail: detail ?? null }));
   } catch (e) {
@@ -436,5 +519,7 @@ const arg = (i) => {
   return a;
 };
 if (args[0] === '--memory-child') memoryChild(arg(1), /** @type {import('#dist/config/model.js').MeshMode} */ (arg(2)));
-else if (args[0] === '--one') await one(arg(1));
-else await main(args);
+else if (args[0] === '--one') {
+  QUICK = args.includes('--quick');
+  await one(arg(1));
+} else await main(args);

@@ -1,0 +1,97 @@
+// Whole `meshsim` runs, each a fresh process (no inherited JIT or heap), timed from outside. Under
+// /usr/bin/time -v when it exists, for the OS peak RSS ("Maximum resident set size").
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meshsim.js');
+const TIME = '/usr/bin/time';
+
+/** @typedef {{ wall: number, rssMiB: number | undefined, status: number | null, stdout: string, stderr: string }} CliRun */
+
+/**
+ * Runs `meshsim ...args` in a fresh node; returns wall seconds, peak RSS (MiB, if known), status, output.
+ * @param {string[]} args @param {{ env?: Record<string, string> }} [o] @returns {CliRun}
+ */
+export function meshsim(args, { env } = {}) {
+  const withTime = existsSync(TIME);
+  const argv = withTime ? ['-v', process.execPath, BIN, ...args] : [BIN, ...args];
+  const start = process.hrtime.bigint();
+  const child = spawnSync(withTime ? TIME : process.execPath, argv, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr ?? '');
+  return {
+    wall,
+    rssMiB: rss ? Number(rss[1]) / 1024 : undefined,
+    status: child.status,
+    stdout: child.stdout ?? '',
+    stderr: (child.stderr ?? '').split('\n').filter((l) => !/^\s/.test(l) && !l.startsWith('Command'))[0] ?? '',
+  };
+}
+
+/** A scratch output directory, removed by the caller's `done()`. */
+export function scratch() {
+  const dir = mkdtempSync(join(os.tmpdir(), 'meshsim-bench-'));
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Fails like a benchmark should: the first stderr line of a run that did not exit 0 (or 99: SLO). */
+/** @param {CliRun} r @param {string} what */
+export function check(r, what) {
+  if (r.status !== 0 && r.status !== 99) throw new Error(`${what}: exit ${r.status}: ${r.stderr}`);
+  return r;
+}
+
+/** Best (lowest) wall time of `reps` fresh runs. */
+/** @param {string[]} args @param {number} reps @returns {CliRun} */
+export function bestWall(args, reps) {
+  /** @type {CliRun | undefined} */
+  let best;
+  for (let i = 0; i < reps; i++) {
+    const r = check(meshsim(args), `meshsim ${args.join(' ')}`);
+    if (!best || r.wall < best.wall) best = r;
+  }
+  if (!best) throw new Error('no repetitions');
+  return best;
+}
+
+/**
+ * `meshsim run` writing only results.json when the CLI supports `--outputs` (CONTRACT §5), else
+ * every file (older builds); `note` says which.
+ */
+/** @param {string} scenario @param {string[]} extra */
+export function runResultsOnly(scenario, extra) {
+  const out = scratch();
+  try {
+    let r = meshsim(['run', scenario, ...extra, '--outputs', 'results', '--quiet', '--out', out.dir]);
+    let note = 'results.json only';
+    if (r.status === 2 && /unknown option/.test(r.stderr)) {
+      r = meshsim(['run', scenario, ...extra, '--out', out.dir]);
+      note = 'every file: this build has no --outputs';
+    }
+    return { ...check(r, 'meshsim run'), note };
+  } finally {
+    out.done();
+  }
+}
+
+/** `meshsim run` writing every output file; returns wall and peak RSS. */
+/** @param {string} scenario @param {string[]} extra */
+export function runAllOutputs(scenario, extra) {
+  const out = scratch();
+  try {
+    return check(meshsim(['run', scenario, ...extra, '--json', '--out', out.dir]), 'meshsim run');
+  } finally {
+    out.done();
+  }
+}
+
+/** requests.total from a `--json` run's stdout. */
+export const requestsOf = (/** @type {CliRun} */ r) => JSON.parse(r.stdout).requests.total;
