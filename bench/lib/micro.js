@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { Simulator } from '#dist/kernel/simulator.js';
 import { LoadBalancer } from '#dist/policy/load-balancer.js';
-import { LatencyStats } from '#dist/telemetry/latency.js';
+import { LatencyStats } from '#dist/record/latency.js';
 import { requestMatches } from '#dist/policy/match.js';
 
 const require = createRequire(import.meta.url);

@@ -2,8 +2,8 @@
 // simulate() alone, the share of that time spent in garbage collection, and the time to build a
 // large cluster.
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setImmediate } from 'node:timers';
-import { loadScenario } from '#dist/config/load.js';
+import { setTimeout } from 'node:timers/promises';
+import { loadScenario } from '#dist/analysis/load.js';
 import { simulate } from '#dist/sim/simulate.js';
 
 const secondsSince = (/** @type {bigint} */ start) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -19,7 +19,7 @@ async function withGcTime(fn) {
   });
   obs.observe({ entryTypes: ['gc'] });
   const out = fn();
-  await new Promise((resolve) => setImmediate(resolve)); // let the observer deliver
+  await setTimeout(100); // the observer's entries arrive on a later turn of the event loop
   obs.disconnect();
   return { out, gcS: gcMs / 1000 };
 }

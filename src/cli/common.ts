@@ -1,5 +1,5 @@
 /** Shared by the commands: load a scenario with flag overrides, checked before anything runs. */
-import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { InputError } from '../config/diagnostics.js';
 import { loadScenario, type Loaded } from '../analysis/load.js';
 import { MESH_MODES, type MeshMode } from '../config/model.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
@@ -60,18 +60,5 @@ export function loadChecked(file: string): Loaded {
   return loadScenario(file);
 }
 
-/** Exit codes (CONTRACT.md §1). */
-export const EXIT = { ok: 0, internal: 1, input: 2, slo: 99 } as const;
-
-export function reportFailure(e: unknown): number {
-  if (e instanceof InputError) {
-    for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    return EXIT.input;
-  }
-  process.stderr.write(`meshsim: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  return EXIT.internal;
-}
-
-export function printWarnings(warnings: Diagnostic[]): void {
-  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
-}
+// Exit codes and failure reporting live in exit.ts (light: main.ts imports it for every command).
+export { EXIT, printWarnings, reportFailure } from './exit.js';

@@ -1,6 +1,5 @@
 /** `meshsim compare`: the same scenario and seed once per mode, side by side. */
 import { join } from 'node:path';
-import { buildComparisonHtml } from '../report/html/comparison.js';
 import { buildResults, type ResultsJson } from '../report/results.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
@@ -8,36 +7,48 @@ import type { MeshMode } from '../config/model.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver, type TimeSeriesJson } from '../telemetry/timeseries.js';
 import { checkOverrides, EXIT, loadChecked, parseModes, parseOverrides, printWarnings, reportFailure } from './common.js';
+import { progressBar, progressWanted } from './progress.js';
 
 export interface ComparisonJson {
   modes: Record<string, ResultsJson>;
 }
 
 /** `observe` gives the observers of each mode's run (for the time series in comparison.html). */
-export function compareScenario(
+export async function compareScenario(
   file: string,
   modesList: string,
   opts: Record<string, string | boolean | undefined>,
   observe?: (mode: MeshMode, durationUs: number, warmupUs: number) => RunObserver[],
-): ComparisonJson {
+): Promise<ComparisonJson> {
   const modes = parseModes(modesList);
   const overrides = parseOverrides(opts);
   const { scenario, warnings } = loadChecked(file);
   checkOverrides(overrides, scenario);
   printWarnings(warnings);
   const out: ComparisonJson = { modes: {} };
-  for (const mode of modes) {
-    const durationUs = overrides.durationUs ?? scenario.durationUs;
-    const observers = observe ? observe(mode, durationUs, Math.min(scenario.warmupUs, durationUs)) : undefined;
-    out.modes[mode] = buildResults(simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers }));
+  const durationUs = overrides.durationUs ?? scenario.durationUs;
+  // One bar over every mode's simulated seconds.
+  const quiet = opts.quiet === true;
+  const bar = await progressBar({ label: 'compare', total: (modes.length * durationUs) / 1e6, unit: 's', quiet });
+  try {
+    modes.forEach((mode, i) => {
+      bar.relabel(`compare ${mode}`);
+      const observers = observe ? observe(mode, durationUs, Math.min(scenario.warmupUs, durationUs)) : undefined;
+      const progress = progressWanted(quiet) ? bar.simulation((i * durationUs) / 1e6) : undefined;
+      out.modes[mode] = buildResults(
+        simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers, progress }),
+      );
+    });
+  } finally {
+    bar.stop();
   }
   return out;
 }
 
-export function compareCommand(file: string, opts: Record<string, string | boolean | undefined>): number {
+export async function compareCommand(file: string, opts: Record<string, string | boolean | undefined>): Promise<number> {
   try {
     const series = new Map<string, TimeSeriesObserver>();
-    const comparison = compareScenario(
+    const comparison = await compareScenario(
       file,
       typeof opts.modes === 'string' ? opts.modes : 'none,sidecar,ambient',
       opts,
@@ -54,12 +65,14 @@ export function compareCommand(file: string, opts: Record<string, string | boole
       const ts = series.get(m);
       if (ts) seriesJson[m] = ts.toJson();
     }
+    // The report code (and Vega) loads only now, after the simulations.
+    const { buildComparisonHtml } = await import('../report/html/comparison.js');
     const files = writeAll(dir, {
       'comparison.json': stableJson(comparison),
       'comparison.html': buildComparisonHtml({ modes: comparison.modes, series: seriesJson }),
     });
     if (opts.json) process.stdout.write(stableJson(comparison));
-    else process.stdout.write(`${formatComparison(comparison)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
+    else if (!opts.quiet) process.stdout.write(`${formatComparison(comparison)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;
   } catch (e) {
     return reportFailure(e);

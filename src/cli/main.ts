@@ -2,12 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { MESH_MODES } from '../config/model.js';
 import { MESHSIM_VERSION } from '../report/results.js';
-import { EXIT, reportFailure } from './common.js';
-import { compareCommand } from './compare.js';
-import { explainCommand } from './explain.js';
-import { mergeCommand, sweepCommand, type SweepOptions } from './sweep.js';
-import { runCommand } from './run.js';
-import { validateCommand } from './validate.js';
+import { EXIT, reportFailure } from './exit.js';
+import type { SweepOptions } from './sweep.js';
+
+// Each command's module (and what it pulls in: the simulator, zod schemas, Vega for reports) is
+// imported only when that command runs, so `meshsim --version` and `--help` start in milliseconds.
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -28,8 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--epoch <iso>', 'wall-clock instant of simulated t=0 for timestamps', '2026-01-01T00:00:00Z')
     .option('--out <dir>', 'output directory (default reports/<scenario>[-<mode>])')
     .option('--json', 'print results.json to stdout instead of the summary')
-    .action((file: string, opts: Record<string, string | boolean | undefined>) => {
-      code = runCommand(file, opts);
+    .option('--outputs <list>', 'files to write: results, report, metrics, traces, events, access-log, or all (default all)')
+    .option('--quiet', 'print no summary and no progress bar (warnings and errors still go to stderr)')
+    .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
+      code = await (await import('./run.js')).runCommand(file, opts);
     });
 
   program
@@ -41,8 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--duration <d>', 'simulated duration (overrides spec.duration)')
     .option('--out <dir>', 'output directory (default reports/<scenario>-compare)')
     .option('--json', 'print comparison.json to stdout instead of the table')
-    .action((file: string, opts: Record<string, string | boolean | undefined>) => {
-      code = compareCommand(file, opts);
+    .option('--quiet', 'print no table and no progress bar')
+    .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
+      code = await (await import('./compare.js')).compareCommand(file, opts);
     });
 
   program
@@ -60,8 +62,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--shard <i/n>', 'run only shard i of n (1-based); join the outputs with merge')
     .option('--duration <d>', 'simulated duration of each run (overrides spec.duration)')
     .option('--out <dir>', 'output directory (default reports/<scenario>-sweep)')
+    .option('--quiet', 'print no table and no progress bar')
     .action(async (file: string, opts: SweepOptions) => {
-      code = await sweepCommand(file, opts);
+      code = await (await import('./sweep.js')).sweepCommand(file, opts);
     });
 
   program
@@ -69,8 +72,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('join the sweep.json of several shards into one sweep')
     .argument('<dirs...>', 'shard output directories')
     .option('--out <dir>', 'output directory')
-    .action((dirs: string[], opts: { out?: string }) => {
-      code = mergeCommand(dirs, opts);
+    .action(async (dirs: string[], opts: { out?: string }) => {
+      code = await (await import('./sweep.js')).mergeCommand(dirs, opts);
     });
 
   program
@@ -80,16 +83,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--seed <n>', 'random seed (overrides spec.seed)')
     .option('--mode <mode>', `mesh mode: ${MESH_MODES.join(', ')} (overrides spec.mesh.mode)`)
     .option('--duration <d>', 'simulated duration (overrides spec.duration)')
-    .action((file: string, opts: Record<string, string | boolean | undefined>) => {
-      code = explainCommand(file, opts);
+    .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
+      code = (await import('./explain.js')).explainCommand(file, opts);
     });
 
   program
     .command('validate')
     .description('check scenario files without simulating; prints diagnostics')
     .argument('<files...>', 'scenario YAML files')
-    .action((files: string[]) => {
-      code = validateCommand(files);
+    .action(async (files: string[]) => {
+      code = (await import('./validate.js')).validateCommand(files);
     });
 
   try {

@@ -1,17 +1,28 @@
 /** `meshsim run`: one simulation, its files, and the summary. */
 import { join } from 'node:path';
 import { DEFAULT_EPOCH, parseEpoch } from '../report/openmetrics.js';
-import { renderRunFiles, runObservers } from '../report/outputs.js';
+import { ALL_OUTPUTS, outputFileNames, parseOutputs, type OutputName } from '../report/output-set.js';
+import { renderRunFiles, runObservers, type ReportBuilder } from '../report/outputs.js';
 import { buildResults } from '../report/results.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
 import { checkOverrides, EXIT, flagProblem, loadChecked, parseOverrides, printWarnings, reportFailure } from './common.js';
+import { progressBar, progressWanted } from './progress.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
 
-export function runCommand(file: string, opts: Record<string, string | boolean | undefined>): number {
+/** `--outputs LIST` (CONTRACT.md §5); every output when absent. */
+export function outputsFlag(opts: Record<string, string | boolean | undefined>): ReadonlySet<OutputName> {
+  if (typeof opts.outputs !== 'string') return ALL_OUTPUTS;
+  const parsed = parseOutputs(opts.outputs);
+  if (typeof parsed === 'string') throw flagProblem('--outputs', parsed);
+  return parsed;
+}
+
+export async function runCommand(file: string, opts: Record<string, string | boolean | undefined>): Promise<number> {
   try {
     const overrides = parseOverrides(opts);
+    const outputs = outputsFlag(opts);
     const epochIso = typeof opts.epoch === 'string' ? opts.epoch : DEFAULT_EPOCH;
     const epochMs = parseEpoch(epochIso);
     if (epochMs === undefined) throw flagProblem('--epoch', `expected an ISO 8601 instant such as ${DEFAULT_EPOCH}, got "${epochIso}"`);
@@ -20,21 +31,43 @@ export function runCommand(file: string, opts: Record<string, string | boolean |
     printWarnings(warnings);
     const mode = overrides.mode ?? scenario.mesh.mode;
     const wallStart = process.hrtime.bigint();
-    const observers = runObservers(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs });
-    const state = simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers: observers.list });
+    const observers = runObservers(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, outputs });
+    const durationUs = overrides.durationUs ?? scenario.durationUs;
+    const bar = await progressBar({ label: 'run', total: durationUs / 1e6, unit: 's', quiet: opts.quiet === true });
+    let state;
+    try {
+      state = simulate(scenario, {
+        mode,
+        seed: overrides.seed,
+        durationUs: overrides.durationUs,
+        observers: observers.list,
+        progress: progressWanted(opts.quiet === true) ? bar.simulation() : undefined,
+      });
+    } finally {
+      bar.stop();
+    }
     const results = buildResults(state);
     const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
-    const extra = renderRunFiles(state, results, observers, { iso: epochIso, ms: epochMs });
+    // Vega and the report code load only when report.html is wanted.
+    const report: ReportBuilder | undefined = outputs.has('report')
+      ? (await import('../report/html/report.js')).buildReportHtml
+      : undefined;
+    const extra = renderRunFiles(state, results, observers, { iso: epochIso, ms: epochMs }, report, outputs);
     const out =
       typeof opts.out === 'string' ? opts.out : join('reports', mode === scenario.mesh.mode ? scenario.name : `${scenario.name}-${mode}`);
     const files = writeAll(out, {
-      'results.json': stableJson(results),
-      'events.jsonl': state.timeline.events.map((e) => JSON.stringify(e)).join('\n') + (state.timeline.events.length ? '\n' : ''),
-      ...extra,
+      ...(outputs.has('results') ? { 'results.json': stableJson(results) } : {}),
+      ...(outputs.has('events')
+        ? { 'events.jsonl': state.timeline.events.map((e) => JSON.stringify(e)).join('\n') + (state.timeline.events.length ? '\n' : '') }
+        : {}),
+      ...(extra as Record<string, string>),
     });
     const slo = checkSlo(scenario.slo, results);
     if (opts.json) process.stdout.write(stableJson(results));
-    else process.stdout.write(`${formatSummary(results, wallMs, files, slo)}\n${formatLoadCommands(out, epochIso)}\n`);
+    else if (!opts.quiet)
+      process.stdout.write(
+        `${formatSummary(results, wallMs, files, slo)}\n${formatLoadCommands(out, epochIso, outputFileNames(outputs))}\n`,
+      );
     return slo.some((c) => !c.ok) ? EXIT.slo : EXIT.ok;
   } catch (e) {
     return reportFailure(e);

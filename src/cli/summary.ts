@@ -54,19 +54,30 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
 /** A path as a shell word: left alone when it is plain, single-quoted otherwise. */
 export const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** How to load the run's files into Prometheus and a trace backend: exact commands for this run. */
-export function formatLoadCommands(outDir: string, epoch: string): string {
+/**
+ * How to load the run's files into Prometheus and a trace backend: exact commands for this run,
+ * for the files it wrote (`written`: file names; every file when absent).
+ */
+export function formatLoadCommands(outDir: string, epoch: string, written?: readonly string[]): string {
   const f = (name: string) => shellWord(join(outDir, name));
+  const has = (name: string) => !written || written.includes(name);
   const data = shellWord(join(outDir, 'prometheus-data'));
-  return [
-    '',
-    `  open ${f('report.html')} in a browser (self-contained, works offline)`,
-    '',
-    `  load into Prometheus (simulated t=0 is ${epoch}; pick --epoch within your retention and older than 3 h):`,
-    `    promtool check metrics < ${f('metrics.prom')}`,
-    `    promtool tsdb create-blocks-from openmetrics ${f('metrics.om')} ${data}`,
-    `    prometheus --storage.tsdb.path=${data} --storage.tsdb.retention.time=100y`,
-    '  push the sampled traces to Jaeger, Tempo or an OpenTelemetry Collector:',
-    `    curl -H 'Content-Type: application/json' --data-binary @${f('traces.json')} http://localhost:4318/v1/traces`,
-  ].join('\n');
+  const lines: string[] = [];
+  if (has('report.html')) lines.push('', `  open ${f('report.html')} in a browser (self-contained, works offline)`);
+  if (has('metrics.om')) {
+    lines.push(
+      '',
+      `  load into Prometheus (simulated t=0 is ${epoch}; pick --epoch within your retention and older than 3 h):`,
+      `    promtool check metrics < ${f('metrics.prom')}`,
+      `    promtool tsdb create-blocks-from openmetrics ${f('metrics.om')} ${data}`,
+      `    prometheus --storage.tsdb.path=${data} --storage.tsdb.retention.time=100y`,
+    );
+  }
+  if (has('traces.json')) {
+    lines.push(
+      '  push the sampled traces to Jaeger, Tempo or an OpenTelemetry Collector:',
+      `    curl -H 'Content-Type: application/json' --data-binary @${f('traces.json')} http://localhost:4318/v1/traces`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -7,9 +7,9 @@ import { loadScenario } from '../analysis/load.js';
 import type { PathSegment } from '../config/yaml-source.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { gridPoints, inShard, parseSet, parseShard, type Axis } from '../sweep/grid.js';
-import { sweepHtml } from '../sweep/html.js';
 import { mergeSweeps, runPoints, sweepJson, type SweepJson } from '../sweep/sweep.js';
 import { EXIT, flagProblem, parseOverrides, printWarnings, reportFailure } from './common.js';
+import { progressBar } from './progress.js';
 
 export interface SweepOptions {
   set?: string[];
@@ -18,6 +18,7 @@ export interface SweepOptions {
   shard?: string;
   duration?: string;
   out?: string;
+  quiet?: boolean;
 }
 
 export async function sweepCommand(file: string, opts: SweepOptions): Promise<number> {
@@ -42,21 +43,30 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const mine = shard ? all.filter((p) => inShard(p, shard)) : all;
     const text = readFileSync(file, 'utf8');
     const paths: Record<string, PathSegment[]> = Object.fromEntries(axes.map((a) => [a.path, a.segments]));
-    const points = await runPoints(
-      mine.map((point) => ({ file, text, paths, point, durationUs })),
-      workers,
-    );
+    const bar = await progressBar({ label: 'sweep', total: mine.length, unit: 'points', quiet: opts.quiet });
+    let points;
+    try {
+      points = await runPoints(
+        mine.map((point) => ({ file, text, paths, point, durationUs })),
+        workers,
+        (done) => bar.update(done),
+      );
+    } finally {
+      bar.stop();
+    }
     const sweep = sweepJson(loaded.scenario.name, axes, seeds, all.length, shard ?? null, points);
     const out = opts.out ?? join('reports', `${loaded.scenario.name}-sweep${shard ? `-${shard.index}of${shard.count}` : ''}`);
+    // The report code (and Vega) loads only now, after the points ran.
+    const { sweepHtml } = await import('../sweep/html.js');
     const files = writeAll(out, { 'sweep.json': stableJson(sweep), 'sweep.html': sweepHtml(sweep) });
-    process.stdout.write(`${formatSweep(sweep)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
+    if (!opts.quiet) process.stdout.write(`${formatSweep(sweep)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;
   } catch (e) {
     return reportFailure(e);
   }
 }
 
-export function mergeCommand(dirs: string[], opts: { out?: string }): number {
+export async function mergeCommand(dirs: string[], opts: { out?: string }): Promise<number> {
   try {
     if (!opts.out) throw flagProblem('--out', 'merge needs --out DIR');
     const parts = dirs.map((dir) => {
@@ -68,6 +78,7 @@ export function mergeCommand(dirs: string[], opts: { out?: string }): number {
       }
     });
     const merged = mergeSweeps(parts);
+    const { sweepHtml } = await import('../sweep/html.js');
     const files = writeAll(opts.out, { 'sweep.json': stableJson(merged), 'sweep.html': sweepHtml(merged) });
     process.stdout.write(`${formatSweep(merged)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;

@@ -19,28 +19,53 @@ export interface SweepJson {
   points: PointResult[];
 }
 
-export async function runPoints(jobs: PointJob[], workers: number): Promise<PointResult[]> {
-  if (workers <= 1 || jobs.length <= 1) return jobs.map(runPoint);
+/** Called after each finished point (for a progress bar): points done so far. */
+export type PointProgress = (done: number, total: number) => void;
+
+/**
+ * Runs `jobs` on up to `workers` worker threads from a shared queue: each worker is handed the
+ * next point as soon as it finishes one, so unequal points (a sidecar point can cost several
+ * times a none point) keep every worker busy. Results are sorted by point index, so the output
+ * does not depend on the worker count or on which worker ran what. Workers import only the
+ * simulator and results.json code (sweep/worker.ts → point.ts), never the report renderer.
+ */
+export async function runPoints(jobs: PointJob[], workers: number, progress?: PointProgress): Promise<PointResult[]> {
+  if (workers <= 1 || jobs.length <= 1) {
+    return jobs.map((job, i) => {
+      const r = runPoint(job);
+      progress?.(i + 1, jobs.length);
+      return r;
+    });
+  }
   const n = Math.min(workers, jobs.length);
-  // Point i goes to worker i mod n: a fixed assignment, and results are sorted by index anyway.
-  const slices = Array.from({ length: n }, (_, w) => jobs.filter((_, i) => i % n === w));
   const results: PointResult[] = [];
+  let next = 0;
   let inputError: Diagnostic[] | undefined;
   let failure: string | undefined;
   await Promise.all(
-    slices.map(
-      (slice) =>
+    Array.from(
+      { length: n },
+      () =>
         new Promise<void>((resolve) => {
-          const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: slice });
+          const worker = new Worker(new URL('./worker.js', import.meta.url));
+          const feed = () => {
+            if (next < jobs.length && !inputError && !failure) worker.postMessage(jobs[next++]);
+            else void worker.terminate();
+          };
           worker.on('message', (m: { ok?: PointResult; input?: Diagnostic[]; fail?: string }) => {
-            if (m.ok) results.push(m.ok);
+            if (m.ok) {
+              results.push(m.ok);
+              progress?.(results.length, jobs.length);
+            }
             if (m.input) inputError ??= m.input;
             if (m.fail) failure ??= m.fail;
+            feed();
           });
           worker.on('error', (e) => {
             failure ??= e.stack ?? e.message;
           });
           worker.on('exit', () => resolve());
+          feed();
         }),
     ),
   );

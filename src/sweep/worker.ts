@@ -1,15 +1,17 @@
-/** A sweep worker thread: runs the points it is given and posts each result back. */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * A sweep worker thread: runs each point the main thread posts (one at a time, from the shared
+ * queue in sweep.ts) and posts its result back. Imports only the simulator side (point.ts).
+ */
+import { parentPort } from 'node:worker_threads';
 import { InputError } from '../config/diagnostics.js';
 import { runPoint, type PointJob } from './point.js';
 
-for (const job of workerData as PointJob[]) {
+parentPort?.on('message', (job: PointJob) => {
   try {
     parentPort?.postMessage({ ok: runPoint(job) });
   } catch (e) {
     parentPort?.postMessage(
       e instanceof InputError ? { input: e.diagnostics } : { fail: e instanceof Error ? (e.stack ?? e.message) : String(e) },
     );
-    break;
   }
-}
+});

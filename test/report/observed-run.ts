@@ -6,6 +6,7 @@
 import { loadScenarioSource } from '../../src/analysis/load.js';
 import type { MeshMode, Scenario } from '../../src/config/model.js';
 import { YamlSource } from '../../src/config/yaml-source.js';
+import { buildReportHtml } from '../../src/report/html/report.js';
 import { renderRunFiles, runObservers, type RunFiles, type RunObservers } from '../../src/report/outputs.js';
 import { buildResults, type ResultsJson } from '../../src/report/results.js';
 import { simulate, type SimulationState } from '../../src/sim/simulate.js';
@@ -84,7 +85,7 @@ export function observedRun(
   const obs = runObservers(scenario, o);
   const state = simulate(scenario, { mode: o.mode, seed: o.seed, durationUs: o.durationUs, observers: obs.list });
   const results = buildResults(state);
-  const files = renderRunFiles(state, results, obs, EPOCH);
+  const files = renderRunFiles(state, results, obs, EPOCH, buildReportHtml) as RunFiles;
   return { scenario, state, results, obs, files };
 }
 

@@ -1,0 +1,93 @@
+/**
+ * Progress bars on stderr (cli-progress) for long commands: run, compare, sweep, capacity. Shown
+ * only when stderr is a terminal and --quiet is not given; otherwise every function here returns
+ * a no-op, so pipes, CI logs and --json output stay clean. The bar reads the wall clock, which is
+ * fine: it only displays, and never feeds anything back into a simulation.
+ *
+ * For a new command (e.g. capacity): `const bar = await progressBar({ label, total, unit, quiet })`,
+ * then `bar.update(done)` as work finishes and `bar.stop()` at the end; for one simulation, pass
+ * `bar.simulation(offsetUs)` as simulate()'s `progress` option.
+ */
+
+export interface ProgressOptions {
+  /** Shown before the bar, e.g. "run", "sweep", "compare sidecar". */
+  label: string;
+  /** The value at 100%. */
+  total: number;
+  /** What `total` counts: 's' (simulated seconds) or 'points' (anything else is shown as is). */
+  unit: string;
+  quiet?: boolean;
+  /** Defaults to process.stderr. */
+  stream?: NodeJS.WriteStream;
+}
+
+export interface Progress {
+  /** `done` out of total; `events` (optional) is the simulated event count so far, for events/s. */
+  update(done: number, events?: number): void;
+  /** A simulate() `progress` callback that reports simulated seconds, plus `offsetS` (earlier runs of the same bar). */
+  simulation(offsetS?: number): (nowUs: number, events: number) => void;
+  /** Changes the label (e.g. per mode in compare). */
+  relabel(label: string): void;
+  stop(): void;
+}
+
+const NOOP: Progress = {
+  update: () => {},
+  simulation: () => () => {},
+  relabel: () => {},
+  stop: () => {},
+};
+
+/** Whether a bar would be drawn: stderr is a TTY and not --quiet. */
+export function progressWanted(quiet: boolean | undefined, stream: NodeJS.WriteStream = process.stderr): boolean {
+  return !quiet && stream.isTTY === true;
+}
+
+/** A progress bar, or a no-op when none is wanted. cli-progress is loaded only when drawing. */
+export async function progressBar(o: ProgressOptions): Promise<Progress> {
+  const stream = o.stream ?? process.stderr;
+  if (!progressWanted(o.quiet, stream)) return NOOP;
+  const { default: cliProgress } = await import('cli-progress');
+  const unit = o.unit === 's' ? 's simulated' : o.unit;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: `{label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} events/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+      fps: 5,
+      formatValue: (v: number, _opts: unknown, type: string) => (type === 'value' || type === 'total' ? formatCount(v) : String(v)),
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = process.hrtime.bigint();
+  let label = o.label;
+  let lastEvents = 0;
+  const rate = () => {
+    const s = Number(process.hrtime.bigint() - started) / 1e9;
+    return s > 0 ? formatCount(lastEvents / s) : '0';
+  };
+  bar.start(o.total, 0, { label, rate: '0' });
+  const update = (done: number, events?: number) => {
+    if (events !== undefined) lastEvents = events;
+    bar.update(Math.min(done, o.total), { label, rate: rate() });
+  };
+  return {
+    update,
+    simulation: (offsetS = 0) => {
+      const base = lastEvents;
+      return (nowUs, events) => update(offsetS + nowUs / 1e6, base + events);
+    },
+    relabel: (l) => {
+      label = l;
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+function formatCount(v: number): string {
+  if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (v >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
