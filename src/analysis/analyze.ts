@@ -9,6 +9,7 @@ import type { PathSegment } from '../config/yaml-source.js';
 import { fqdnOf, hostMatches } from '../policy/hosts.js';
 import type { IstioConfig, IstioResource, Problems } from '../config/istio/resources.js';
 import type { DestinationRuleSpec, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
+import { DEFAULT_OUTLIER_CONFIG, outlierConfigFromIstio } from '../config/istio/outlier-config.js';
 import { at } from '../config/istio/validate-networking.js';
 import { authorizationWarnings, projectToZtunnel, type AuthorizationPolicy } from '../policy/authorization.js';
 import { effectiveMtlsMode, peerAuthenticationWarnings as paWarnings } from '../policy/peer-authentication.js';
@@ -134,11 +135,11 @@ function crossCheckDestinationRule(dr: IstioResource<DestinationRuleSpec>, input
   const checkEjectable = (od: DestinationRuleSpec['subsets'][number]['trafficPolicy'], endpoints: number, path: PathSegment[]) => {
     const o = od?.outlierDetection;
     if (!o || endpoints === 0) return;
-    const max = o.maxEjectionPercent && o.maxEjectionPercent > 0 ? o.maxEjectionPercent : 10;
+    const max = outlierConfigFromIstio(o).maxEjectionPercent;
     if ((100 * 1) / endpoints > max) {
       warn(
         [...path, 'outlierDetection'],
-        `outlierDetection can never eject: with ${endpoints} endpoint(s) one ejection is ${(100 / endpoints).toFixed(1)}% > maxEjectionPercent ${max}% (Envoy's default is 10%; set maxEjectionPercent to at least ${Math.ceil(100 / endpoints)})`,
+        `outlierDetection can never eject: with ${endpoints} endpoint(s) one ejection is ${(100 / endpoints).toFixed(1)}% > maxEjectionPercent ${max}% (Envoy's default is ${DEFAULT_OUTLIER_CONFIG.maxEjectionPercent}%; set maxEjectionPercent to at least ${Math.ceil(100 / endpoints)})`,
       );
     }
   };

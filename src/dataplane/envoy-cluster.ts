@@ -9,11 +9,12 @@
 import type { Uniform } from '../kernel/random.js';
 import type { Simulator } from '../kernel/simulator.js';
 import type { TrafficPolicy } from '../config/istio/networking-schemas.js';
+import { outlierConfigFromIstio } from '../config/istio/outlier-config.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import { Fifo } from '../world/fifo.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
-import { OutlierDetector, outlierConfigFromIstio, type OutlierEvent } from '../policy/outlier.js';
+import { OutlierDetector, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../record/timeline.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';

@@ -3,7 +3,8 @@
  * configures it. Behaviour transcribed (never code) from envoyproxy/envoy
  * source/common/upstream/outlier_detection_impl.{h,cc} and test/common/upstream/
  * outlier_detection_impl_test.cc; Istio's mapping from istio/istio pilot/pkg/networking/core/
- * cluster_traffic_policy.go (applyOutlierDetection). Facts: shared/notes/semantics.md §1.
+ * cluster_traffic_policy.go (applyOutlierDetection). Settings, their defaults and Istio's mapping:
+ * config/istio/outlier-config.ts.
  *
  * Pure and deterministic: no timers, no clock of its own. Times are simulated microseconds. The
  * caller (1) reports every upstream result, (2) calls tick() every `intervalUs` from the moment the
@@ -14,9 +15,7 @@
  * out on purpose: Istio always sets enforcing_success_rate = 0 and never enables failure
  * percentage, so neither can eject a host in an Istio mesh.
  */
-import type { IstioOutlierDetection } from '../config/istio/outlier-schema.js';
-
-export type { IstioOutlierDetection };
+import { DEFAULT_OUTLIER_CONFIG, defaultMaxEjectionTimeUs, type OutlierDetectorConfig } from '../config/istio/outlier-config.js';
 
 export type OutlierEjectionType = 'CONSECUTIVE_5XX' | 'CONSECUTIVE_GATEWAY_FAILURE' | 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE';
 
@@ -37,61 +36,6 @@ export interface OutlierEvent<H> {
  * connection is ready for the request (reported for every request, reused connections included).
  */
 export type LocalOriginResult = 'connect_failed' | 'timeout' | 'connect_success';
-
-/** Envoy's OutlierDetection knobs that matter in Istio, fully resolved. Percentages are 0..100. */
-export interface OutlierDetectorConfig {
-  consecutive5xx: number;
-  enforcingConsecutive5xx: number;
-  consecutiveGatewayFailure: number;
-  enforcingConsecutiveGatewayFailure: number;
-  splitExternalLocalOriginErrors: boolean;
-  consecutiveLocalOriginFailure: number;
-  enforcingConsecutiveLocalOriginFailure: number;
-  intervalUs: number;
-  baseEjectionTimeUs: number;
-  /** Envoy default max(300 s, base); never set by Istio. */
-  maxEjectionTimeUs: number;
-  maxEjectionPercent: number;
-  /** Envoy ≥1.31 opt-in (envoy#34796); never set by Istio. */
-  alwaysEjectOneHost: boolean;
-  /** Cluster healthy_panic_threshold; Istio sets it to minHealthPercent (default 0 = no panic). */
-  healthyPanicThreshold: number;
-}
-
-const S = 1e6;
-/** Envoy's DEFAULT_MAX_EJECTION_TIME_MS (10 × 30 s). */
-const DEFAULT_MAX_EJECTION_TIME_US = 300 * S;
-
-/**
- * Istio's mapping onto Envoy (applyOutlierDetection): unset counts keep Envoy's defaults (5xx: 5 at
- * 100 %, gateway: 5 at 0 % i.e. off, local origin: 5 at 100 %); a set count N enforces at 100 % if
- * N > 0 and 0 % if N = 0; consecutiveLocalOriginFailures only counts when split is on and > 0;
- * maxEjectionPercent only if > 0; minHealthPercent always becomes the panic threshold.
- */
-export function outlierConfigFromIstio(od: IstioOutlierDetection): OutlierDetectorConfig {
-  const enforce = (n: number | undefined, unset: number) => (n === undefined ? unset : n > 0 ? 100 : 0);
-  const split = od.splitExternalLocalOriginErrors === true;
-  const localN = split && (od.consecutiveLocalOriginFailures ?? 0) > 0 ? od.consecutiveLocalOriginFailures : undefined;
-  const base = od.baseEjectionTime ?? 30 * S;
-  return {
-    consecutive5xx: od.consecutive5xxErrors ?? 5,
-    enforcingConsecutive5xx: enforce(od.consecutive5xxErrors, 100),
-    consecutiveGatewayFailure: od.consecutiveGatewayErrors ?? 5,
-    enforcingConsecutiveGatewayFailure: enforce(od.consecutiveGatewayErrors, 0),
-    splitExternalLocalOriginErrors: split,
-    consecutiveLocalOriginFailure: localN ?? 5,
-    enforcingConsecutiveLocalOriginFailure: 100,
-    intervalUs: od.interval ?? 10 * S,
-    baseEjectionTimeUs: base,
-    maxEjectionTimeUs: Math.max(DEFAULT_MAX_EJECTION_TIME_US, base),
-    maxEjectionPercent: od.maxEjectionPercent !== undefined && od.maxEjectionPercent > 0 ? od.maxEjectionPercent : 10,
-    alwaysEjectOneHost: false,
-    healthyPanicThreshold: od.minHealthPercent ?? 0,
-  };
-}
-
-/** What a DestinationRule with `outlierDetection: {}` produces. */
-export const DEFAULT_OUTLIER_CONFIG: Readonly<OutlierDetectorConfig> = Object.freeze(outlierConfigFromIstio({}));
 
 /** Envoy's stat names (cluster.<name>.outlier_detection.*). */
 export interface OutlierStats {
@@ -174,7 +118,7 @@ export class OutlierDetector<H> {
     private readonly opts: OutlierDetectorOptions<H>,
   ) {
     const base = config.baseEjectionTimeUs ?? DEFAULT_OUTLIER_CONFIG.baseEjectionTimeUs;
-    const c = { ...DEFAULT_OUTLIER_CONFIG, maxEjectionTimeUs: Math.max(DEFAULT_MAX_EJECTION_TIME_US, base), ...config };
+    const c = { ...DEFAULT_OUTLIER_CONFIG, maxEjectionTimeUs: defaultMaxEjectionTimeUs(base), ...config };
     if (!(c.intervalUs > 0)) throw new RangeError('outlier detection interval must be positive');
     // Envoy rejects this config: "max_ejection_time cannot be smaller than base_ejection_time".
     if (c.maxEjectionTimeUs < c.baseEjectionTimeUs)

@@ -18,7 +18,7 @@ import {
   parsePeerAuthentication,
   peerAuthenticationSpec,
 } from '../../src/config/istio/security-schemas.js';
-import { outlierConfigFromIstio } from '../../src/policy/outlier.js';
+import { outlierConfigFromIstio } from '../../src/config/istio/outlier-config.js';
 
 const failures = (r: { success: boolean; messages?: string[] }) => (r.success ? [] : (r.messages ?? []));
 

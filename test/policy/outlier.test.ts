@@ -4,13 +4,8 @@
  * test) and of semantics.md §1 / §13 B–C. Times in the tests are seconds, converted to µs.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_OUTLIER_CONFIG,
-  OutlierDetector,
-  outlierConfigFromIstio,
-  type OutlierDetectorConfig,
-  type OutlierEvent,
-} from '../../src/policy/outlier.js';
+import { DEFAULT_OUTLIER_CONFIG, outlierConfigFromIstio, type OutlierDetectorConfig } from '../../src/config/istio/outlier-config.js';
+import { OutlierDetector, type OutlierEvent } from '../../src/policy/outlier.js';
 
 const s = (seconds: number) => Math.round(seconds * 1e6);
 

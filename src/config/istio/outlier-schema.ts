@@ -8,20 +8,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../units.js';
 import { formatPath, type PathSegment } from '../yaml-source.js';
-
-/** DestinationRule trafficPolicy.outlierDetection as validated at the edge (durations in µs). */
-export interface IstioOutlierDetection {
-  consecutive5xxErrors?: number;
-  consecutiveGatewayErrors?: number;
-  /** Deprecated; ignored since Istio 1.7 (validation warns). */
-  consecutiveErrors?: number;
-  interval?: number;
-  baseEjectionTime?: number;
-  maxEjectionPercent?: number;
-  minHealthPercent?: number;
-  splitExternalLocalOriginErrors?: boolean;
-  consecutiveLocalOriginFailures?: number;
-}
+import { outlierConfigFromIstio, type IstioOutlierDetection } from './outlier-config.js';
 
 const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -154,14 +141,15 @@ export function outlierDetectionWarnings(od: OutlierDetection, ctx: { endpoints?
         'outlier detection consecutive errors is deprecated and ignored, use consecutiveGatewayErrors or consecutive5xxErrors instead',
     });
   }
-  const fiveXx = od.consecutive5xxErrors ?? 5;
+  const envoy = outlierConfigFromIstio(od);
+  const fiveXx = envoy.consecutive5xx;
   if (od.consecutiveGatewayErrors !== undefined && od.consecutiveGatewayErrors > 0 && fiveXx > 0 && od.consecutiveGatewayErrors >= fiveXx) {
     out.push({
       path: ['consecutiveGatewayErrors'],
       message: `consecutiveGatewayErrors (${od.consecutiveGatewayErrors}) >= consecutive5xxErrors (${fiveXx}) has no effect: gateway errors are also 5xx errors`,
     });
   }
-  const max = od.maxEjectionPercent || 10; // 0/unset → Envoy's 10%
+  const max = envoy.maxEjectionPercent; // 0/unset → Envoy's default
   if (ctx.endpoints !== undefined && ctx.endpoints > 0 && 100 / ctx.endpoints > max) {
     out.push({
       path: od.maxEjectionPercent ? ['maxEjectionPercent'] : [],
