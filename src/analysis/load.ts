@@ -9,6 +9,7 @@ import type { Scenario } from '../config/model.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import type { IstioConfig } from '../config/istio/resources.js';
 import { faultKind, parseInjection } from '../faults/registry.js';
+import { isModeName, MODE_NAMES } from '../modes/registry.js';
 import { analyzeIstio } from './analyze.js';
 
 export type { Loaded };
@@ -22,6 +23,7 @@ export function loadScenarioSource(src: YamlSource): Loaded {
 }
 
 function analyzed(loaded: Loaded): Loaded {
+  checkMode(loaded);
   parseInjections(loaded);
   const problems = { errors: [] as Diagnostic[], warnings: loaded.warnings };
   analyzeIstio(analysisInputs(loaded.scenario), problems);
@@ -59,4 +61,12 @@ function parseInjections({ scenario, source }: Loaded): void {
     }
   });
   if (errors.length) throw new InputError(errors);
+}
+
+/** spec.mesh.mode names a mode of the registry (src/modes). */
+function checkMode({ scenario, source }: Loaded): void {
+  const mode = scenario.mesh.mode;
+  if (isModeName(mode)) return;
+  const message = `spec.mesh.mode: unknown mode "${mode}" (modes: ${MODE_NAMES.join(', ')})`;
+  throw new InputError([source.diagnosticAt(['spec', 'mesh', 'mode'], 'error', message)]);
 }

@@ -1,7 +1,8 @@
 /** Shared by the commands: load a scenario with flag overrides, checked before anything runs. */
 import { InputError } from '../config/diagnostics.js';
 import { loadScenario, type Loaded } from '../analysis/load.js';
-import { MESH_MODES, type MeshMode } from '../config/model.js';
+import type { MeshMode } from '../config/model.js';
+import { isModeName, MODE_NAMES } from '../modes/registry.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
 
 export interface Overrides {
@@ -28,9 +29,8 @@ export function parseOverrides(opts: Record<string, string | boolean | undefined
     out.durationUs = us;
   }
   if (typeof opts.mode === 'string') {
-    if (!(MESH_MODES as readonly string[]).includes(opts.mode))
-      throw flagProblem('--mode', `unknown mode "${opts.mode}" (modes: ${MESH_MODES.join(', ')})`);
-    out.mode = opts.mode as MeshMode;
+    if (!isModeName(opts.mode)) throw flagProblem('--mode', `unknown mode "${opts.mode}" (modes: ${MODE_NAMES.join(', ')})`);
+    out.mode = opts.mode;
   }
   return out;
 }
@@ -48,11 +48,10 @@ export function parseModes(list: string): MeshMode[] {
     .map((m) => m.trim())
     .filter(Boolean);
   for (const m of modes) {
-    if (!(MESH_MODES as readonly string[]).includes(m))
-      throw flagProblem('--modes', `unknown mode "${m}" (modes: ${MESH_MODES.join(', ')})`);
+    if (!isModeName(m)) throw flagProblem('--modes', `unknown mode "${m}" (modes: ${MODE_NAMES.join(', ')})`);
   }
   if (modes.length === 0) throw flagProblem('--modes', 'give at least one mode');
-  return modes as MeshMode[];
+  return modes;
 }
 
 /** Loads and checks a scenario (the loader also checks the cost profile). */

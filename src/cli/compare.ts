@@ -1,4 +1,5 @@
 /** `meshsim compare`: the same scenario and seed once per mode, side by side. */
+import { MESH_COMPONENTS } from '../modes/registry.js';
 import { join } from 'node:path';
 import { buildResults, type ResultsJson } from '../report/results.js';
 import { stableJson, writeAll } from '../report/write.js';
@@ -79,7 +80,7 @@ export async function compareCommand(file: string, opts: Record<string, string |
   }
 }
 
-const COMPONENTS = ['app', 'sidecar', 'ztunnel', 'waypoint', 'istiod'];
+const COMPONENTS = ['app', ...MESH_COMPONENTS.map((c) => c.name)];
 
 export function formatComparison(c: ComparisonJson): string {
   const modes = Object.keys(c.modes);

@@ -1,6 +1,6 @@
 /** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
 import { Command, CommanderError } from 'commander';
-import { MESH_MODES } from '../config/model.js';
+import { MODE_NAMES } from '../modes/registry.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import { EXIT, reportFailure } from './exit.js';
 import type { SweepOptions } from './sweep.js';
@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('simulate one scenario and write results.json and events.jsonl')
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <n>', 'random seed (overrides spec.seed)')
-    .option('--mode <mode>', `mesh mode: ${MESH_MODES.join(', ')} (overrides spec.mesh.mode)`)
+    .option('--mode <mode>', `mesh mode: ${MODE_NAMES.join(', ')} (overrides spec.mesh.mode)`)
     .option('--duration <d>', 'simulated duration, e.g. 60s (overrides spec.duration)')
     .option('--epoch <iso>', 'wall-clock instant of simulated t=0 for timestamps', '2026-01-01T00:00:00Z')
     .option('--out <dir>', 'output directory (default reports/<scenario>[-<mode>])')
@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('the run as a time-ordered story of what the mesh did and why')
     .argument('<scenario>', 'scenario YAML file')
     .option('--seed <n>', 'random seed (overrides spec.seed)')
-    .option('--mode <mode>', `mesh mode: ${MESH_MODES.join(', ')} (overrides spec.mesh.mode)`)
+    .option('--mode <mode>', `mesh mode: ${MODE_NAMES.join(', ')} (overrides spec.mesh.mode)`)
     .option('--duration <d>', 'simulated duration (overrides spec.duration)')
     .action(async (file: string, opts: Record<string, string | boolean | undefined>) => {
       code = (await import('./explain.js')).explainCommand(file, opts);

@@ -257,7 +257,8 @@ export const scenarioSchema = z.strictObject({
     warmup: duration().prefault('0s'),
     mesh: z
       .strictObject({
-        mode: z.enum(['none', 'sidecar', 'ambient']).default('none'),
+        /** A mode of the registry in src/modes (checked, with its position, by analysis/load.ts). */
+        mode: z.string().default('none'),
         profile: z.string().default('istio'),
         waypoints: z.array(z.string()).default([]),
         /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */

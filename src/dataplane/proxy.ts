@@ -24,7 +24,7 @@ export class Proxy implements ProxyHandle {
   readonly connections = new TimeWeighted();
 
   constructor(
-    readonly kind: ProxyHandle['kind'],
+    readonly kind: string,
     readonly name: string,
     readonly node: NodeRt,
     readonly costs: ProxyCosts,

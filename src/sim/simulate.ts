@@ -8,11 +8,12 @@ import type { Caller, ServiceRt } from '../world/entities.js';
 import { scheduleFaults } from '../faults/schedule.js';
 import { PodBehaviour } from '../world/pod.js';
 import { startWorkload } from '../world/workload.js';
-import { createPlane, type MeshPlane } from '../dataplane/modes.js';
+import { meshMode } from '../modes/registry.js';
 import { MeshPolicy } from '../policy/mesh-policy.js';
 import type { IstioConfig } from '../config/istio/resources.js';
 import type { CostProfile } from '../config/profile.js';
 import type { CallDone, CallResult } from '../dataplane/plane.js';
+import type { MeshPlane } from '../modes/mode.js';
 import { EdgeTable } from '../record/edges.js';
 import { RequestStats } from '../record/requests.js';
 import { Timeline } from '../record/timeline.js';
@@ -126,7 +127,12 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       for (const o of servedObservers) o.onServed?.(s);
     };
   let policy = new MeshPolicy(scenario.istio, scenario.services);
-  const plane = createPlane(mode, { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline }, cluster);
+  const modeDef = meshMode(mode);
+  const plane = modeDef.createPlane(
+    { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline },
+    cluster,
+    scenario,
+  );
   // Config changes (faults[].apply) reach the proxies after the propagation delay.
   for (const f of scenario.faults) {
     const change = f.apply;
@@ -166,7 +172,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     });
   }
 
-  if (mode !== 'none') scheduleCertRotations(sim, timeline, profile, plane, durationUs);
+  if (modeDef.workloadCertificates) scheduleCertRotations(sim, timeline, profile, plane, durationUs);
 
   if (options.progress) {
     for (let i = 1; i <= PROGRESS_SLICES; i++) {
@@ -174,7 +180,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       options.progress(sim.now, sim.processed);
     }
   } else sim.run(durationUs);
-  const resources = resourceUsage({ cluster, plane, profile, mode, nowUs: sim.now });
+  const resources = resourceUsage(modeDef, { cluster, plane, profile, nowUs: sim.now });
   // Requests that arrived before the horizon are followed to their end, so every mode counts the
   // same requests whatever its latency (common random numbers). No new requests start after it.
   for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;)

@@ -13,6 +13,7 @@
  * Requests still in flight at the horizon are followed to their end (simulate() drains them), so
  * the last snapshot is at the last call's end, a little after the simulated duration.
  */
+import { meshMode } from '../modes/registry.js';
 import type { NetworkModel, Scenario } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, ClientRt, PodRt } from '../world/entities.js';
@@ -193,8 +194,8 @@ export class IstioMetricsObserver implements RunObserver {
   private readonly intervalUs: number;
   private readonly countFromUs: number;
   private readonly meshed: boolean;
-  /** Ambient: HTTP metrics come only from waypoints (reporter="waypoint"); ztunnel reports TCP only. */
-  private readonly ambient: boolean;
+  /** HTTP metrics come only from waypoints (reporter="waypoint"), as in ambient, where ztunnel reports TCP only. */
+  private readonly onlyWaypointsReport: boolean;
   private nextScrapeUs: number;
   private lastSnapshotUs = 0;
   private lastEndUs = 0;
@@ -209,7 +210,7 @@ export class IstioMetricsObserver implements RunObserver {
     this.intervalUs = opts.scrapeIntervalUs ?? DEFAULT_SCRAPE_INTERVAL_US;
     this.countFromUs = opts.countFromUs ?? scenario.warmupUs;
     this.meshed = (opts.mode ?? scenario.mesh.mode) !== 'none';
-    this.ambient = (opts.mode ?? scenario.mesh.mode) === 'ambient';
+    this.onlyWaypointsReport = meshMode(opts.mode ?? scenario.mesh.mode).clientReporter === 'waypoint';
     this.nextScrapeUs = this.intervalUs;
   }
 
@@ -233,15 +234,15 @@ export class IstioMetricsObserver implements RunObserver {
     if (r.call.rootStartUs < this.countFromUs) return;
     const call = r.call;
     // In ambient mode only a waypoint sees HTTP: calls through one are reported by it, others not at all.
-    if (this.ambient && !(call.service.waypoint && call.caller.inMesh)) return;
-    const s = this.cached(this.ambient ? 'waypoint' : 'source', call, r.pod, r.status, r.flags, r.mtls);
+    if (this.onlyWaypointsReport && !(call.service.waypoint && call.caller.inMesh)) return;
+    const s = this.cached(this.onlyWaypointsReport ? 'waypoint' : 'source', call, r.pod, r.status, r.flags, r.mtls);
     this.observe(s, (r.endUs - call.startUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);
   }
 
   /** The server side (reporter="destination"): every request a pod answered, each retry included. */
   onServed(r: ServedRecord): void {
     this.advance(r.endUs);
-    if (r.call.rootStartUs < this.countFromUs || this.ambient) return;
+    if (r.call.rootStartUs < this.countFromUs || this.onlyWaypointsReport) return;
     const call = r.call;
     const s = this.cached('destination', call, r.pod, r.status, '', r.mtls);
     this.observe(s, (r.endUs - r.arrivedUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);

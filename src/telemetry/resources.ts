@@ -1,22 +1,12 @@
 /**
- * Time-averaged resources per component (app, sidecar, ztunnel, waypoint, istiod) and their
- * monthly cost at the profile's prices. CPU is what was used; memory is each component's model:
- * apps their memory request, proxies base + config + connections, istiod base + per proxy.
+ * Time-averaged resources per component (app, then each component the mode declares in the mode
+ * registry) and their monthly cost at the profile's prices. CPU is what was used; memory is each
+ * component's model: apps their memory request, proxies their mode's memory model, control planes
+ * their own footprint.
  */
-import type { MeshMode } from '../config/model.js';
-import type { MeshPlane } from '../dataplane/modes.js';
-import type { CostProfile } from '../config/profile.js';
-import type { Proxy } from '../dataplane/proxy.js';
-import type { Cluster } from '../world/build.js';
+import type { MeshModeDef, UsageInputs } from '../modes/mode.js';
 
-/** What resource accounting reads, at the moment it is taken (the run's horizon). */
-export interface UsageInputs {
-  cluster: Cluster;
-  plane: MeshPlane;
-  profile: CostProfile;
-  mode: MeshMode;
-  nowUs: number;
-}
+export type { UsageInputs };
 
 export interface ComponentUsage {
   instances: number;
@@ -28,29 +18,7 @@ export interface ComponentUsage {
 const MIB = 1024 * 1024;
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** Memory of one proxy in bytes (MB and KB in profiles are 10^6 and 10^3 bytes). */
-export function proxyMemoryBytes(p: Proxy, s: UsageInputs): number {
-  const c = p.costs;
-  const now = s.nowUs;
-  const services = s.cluster.serviceList;
-  let config = 0;
-  if (p.kind === 'sidecar') {
-    // Without Sidecar scoping every sidecar holds every service (cluster) and endpoint of the mesh.
-    const endpoints = services.reduce((n, svc) => n + svc.pods.length, 0);
-    config = (services.length + c.builtinClusters) * c.memPerClusterKB * 1e3 + endpoints * c.memPerEndpointKB * 1e3;
-  } else if (p.kind === 'waypoint') {
-    const svc = services.find((x) => x.waypoint === p);
-    config = (1 + c.builtinClusters) * c.memPerClusterKB * 1e3 + (svc?.pods.length ?? 0) * c.memPerEndpointKB * 1e3;
-  } else {
-    const workloads =
-      services.reduce((n, svc) => n + svc.pods.filter((pod) => pod.node === p.node).length, 0) +
-      s.cluster.clients.filter((cl) => cl.node === p.node).length;
-    config = workloads * c.memPerWorkloadKB * 1e3;
-  }
-  return c.baseMemoryMB * 1e6 + config + p.connections.mean(now) * c.memPerConnectionKB * 1e3;
-}
-
-export function resourceUsage(s: UsageInputs): Record<string, ComponentUsage> {
+export function resourceUsage(mode: MeshModeDef, s: UsageInputs): Record<string, ComponentUsage> {
   const durationUs = s.nowUs;
   const prices = s.profile.prices;
   const cost = (cores: number, mib: number) =>
@@ -69,21 +37,21 @@ export function resourceUsage(s: UsageInputs): Record<string, ComponentUsage> {
     pods.reduce((n, p) => n + p.service.model.resources.requestMemoryBytes, 0),
   );
 
-  for (const kind of ['sidecar', 'ztunnel', 'waypoint'] as const) {
-    const proxies = s.plane.proxies.filter((p) => p.kind === kind);
-    if (proxies.length === 0) continue;
-    put(
-      kind,
-      proxies.length,
-      proxies.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
-      proxies.reduce((n, p) => n + proxyMemoryBytes(p, s), 0),
-    );
-  }
-
-  if (s.mode !== 'none') {
-    const i = s.profile.istiod;
-    const connected = s.plane.proxies.length;
-    put('istiod', 1, i.baseCpuCores + i.cpuPerProxyCores * connected, (i.baseMemoryMB + i.memPerProxyMB * connected) * 1e6);
+  for (const component of mode.components) {
+    const memory = component.proxyMemoryBytes;
+    if (memory) {
+      const proxies = s.plane.proxies.filter((p) => p.kind === component.name);
+      if (proxies.length === 0) continue;
+      put(
+        component.name,
+        proxies.length,
+        proxies.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
+        proxies.reduce((n, p) => n + memory(p, s), 0),
+      );
+    } else {
+      const f = component.footprint?.(s);
+      if (f) put(component.name, f.instances, f.cores, f.bytes);
+    }
   }
   return out;
 }

@@ -8,7 +8,7 @@ import type { RequestStats } from '../record/requests.js';
 
 /** A proxy as the world sees it; the data plane owns the implementation. */
 export interface ProxyHandle {
-  readonly kind: 'sidecar' | 'ztunnel' | 'waypoint' | 'linkerd-proxy' | 'cilium-envoy' | 'cilium-datapath';
+  readonly kind: string;
   readonly name: string;
 }
 

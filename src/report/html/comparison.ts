@@ -3,6 +3,7 @@
  * latency percentiles, p99 over time, CPU, memory and monthly cost per mode, and what each mode
  * adds over `none`. One self-contained file of static SVG; the same bytes for the same runs.
  */
+import { MESH_COMPONENTS } from '../../modes/registry.js';
 import type { ResultsJson } from '../results.js';
 import type { TimeSeriesJson } from '../../telemetry/timeseries.js';
 import { compareLatency, compareLatencyOverTime, compareOverhead, compareResources } from './charts.js';
@@ -17,7 +18,8 @@ export interface ComparisonInput {
   series?: Record<string, TimeSeriesJson>;
 }
 
-const MESH = ['sidecar', 'ztunnel', 'waypoint', 'istiod'];
+/** The mesh's own components (every component of the mode registry). */
+const MESH = MESH_COMPONENTS.map((c) => c.name);
 
 export function buildComparisonHtml(input: ComparisonInput): string {
   beginDocument();

@@ -5,6 +5,7 @@
  * load the other files into Prometheus, Grafana and Jaeger. One self-contained file; every chart
  * is static SVG; byte-for-byte the same for the same run.
  */
+import { MESH_COMPONENTS } from '../../modes/registry.js';
 import type { Scenario } from '../../config/model.js';
 import type { ResultsJson } from '../results.js';
 import type { TimelineEvent } from '../../record/timeline.js';
@@ -40,7 +41,8 @@ export interface ReportInput {
   files?: string[];
 }
 
-const MESH = ['sidecar', 'ztunnel', 'waypoint', 'istiod'];
+/** The mesh's own components (every component of the mode registry). */
+const MESH = MESH_COMPONENTS.map((c) => c.name);
 
 export function buildReportHtml(input: ReportInput): string {
   beginDocument();

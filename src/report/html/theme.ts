@@ -1,5 +1,6 @@
 /** Colours, fonts and the Vega-Lite config every chart shares, so the report reads as one piece. */
 import type { Config } from 'vega-lite';
+import { MESH_COMPONENTS, MESH_MODES } from '../../modes/registry.js';
 
 export const FONT = 'Inter, "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif';
 export const MONO = 'ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace';
@@ -21,23 +22,16 @@ export const PERCENTILE_COLORS: Record<string, string> = {
   max: '#9ca3af',
 };
 
-export const MODE_COLORS: Record<string, string> = {
-  none: '#9ca3af',
-  sidecar: '#2563eb',
-  ambient: '#0d9488',
-  linkerd: '#7c3aed',
-  cilium: '#ca8a04',
-};
+/** Each mode's colour, from the mode registry. */
+export const MODE_COLORS: Record<string, string> = Object.fromEntries(MESH_MODES.map((m) => [m.name, m.colour]));
 const MODE_FALLBACK = ['#7c3aed', '#ca8a04', '#db2777', '#4b5563'];
 export const modeColor = (mode: string, i: number): string => MODE_COLORS[mode] ?? (MODE_FALLBACK[i % MODE_FALLBACK.length] as string);
 
-export const COMPONENT_COLORS: Record<string, string> = {
-  app: '#64748b',
-  sidecar: '#2563eb',
-  ztunnel: '#0d9488',
-  waypoint: '#7c3aed',
-  istiod: '#ea580c',
-};
+/** The apps, then every component of the mode registry. */
+export const COMPONENT_COLORS: Record<string, string> = Object.fromEntries([
+  ['app', '#64748b'],
+  ...MESH_COMPONENTS.map((c) => [c.name, c.colour]),
+]);
 export const componentColor = (c: string): string => COMPONENT_COLORS[c] ?? '#a3a3a3';
 
 /** Status codes: greens for 2xx, blue 3xx, ambers 4xx, reds 5xx, near-black for resets. */

@@ -1,0 +1,23 @@
+/** istiod, the Istio control plane both Istio modes run: one instance, base + per connected proxy. */
+import type { ProxyCosts } from '../config/profile.js';
+import type { ComponentDef } from './mode.js';
+
+export const istiodComponent: ComponentDef = {
+  name: 'istiod',
+  colour: '#ea580c',
+  footprint: ({ profile, plane }) => {
+    const i = profile.istiod;
+    const connected = plane.proxies.length;
+    return {
+      instances: 1,
+      cores: i.baseCpuCores + i.cpuPerProxyCores * connected,
+      bytes: (i.baseMemoryMB + i.memPerProxyMB * connected) * 1e6,
+    };
+  },
+};
+
+/** Memory of an Envoy proxy (MB and KB in profiles are 10^6 and 10^3 bytes): base, config (clusters and endpoints), connections. */
+export function envoyMemoryBytes(costs: ProxyCosts, clusters: number, endpoints: number, meanConnections: number): number {
+  const config = (clusters + costs.builtinClusters) * costs.memPerClusterKB * 1e3 + endpoints * costs.memPerEndpointKB * 1e3;
+  return costs.baseMemoryMB * 1e6 + config + meanConnections * costs.memPerConnectionKB * 1e3;
+}

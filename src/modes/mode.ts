@@ -1,0 +1,65 @@
+/**
+ * What a mesh mode is: one module per mode (src/modes/*.ts) declares its data plane, the
+ * components it runs and reports (proxies and control plane, each with its memory model and
+ * colour), who reports its Istio-style metrics, and its colour. Resources, metrics, reports and
+ * `compare` iterate the registry (registry.ts), so a new mode is a new module plus one line there.
+ */
+import type { Scenario } from '../config/model.js';
+import type { CostProfile } from '../config/profile.js';
+import type { ClusterRt } from '../dataplane/envoy-cluster.js';
+import type { DataPlane, PlaneDeps } from '../dataplane/plane.js';
+import type { Proxy } from '../dataplane/proxy.js';
+import type { Cluster } from '../world/build.js';
+
+/** A mode's data plane with the proxies it created, as the outputs read it. */
+export interface MeshPlane extends DataPlane {
+  /** Every proxy of the mesh (sidecars, ztunnels, waypoints), for resource accounting. */
+  readonly proxies: Proxy[];
+  /** Every Envoy cluster the sidecars and waypoints built, for circuit-breaker and outlier stats. */
+  envoyClusters(): ClusterRt[];
+}
+
+/** What resource accounting reads, at the moment it is taken (the run's horizon). */
+export interface UsageInputs {
+  cluster: Cluster;
+  plane: MeshPlane;
+  profile: CostProfile;
+  nowUs: number;
+}
+
+/** One component's footprint: instances, CPU in cores (time-averaged) and memory in bytes. */
+export interface Footprint {
+  instances: number;
+  cores: number;
+  bytes: number;
+}
+
+export interface ComponentDef {
+  /** As results.json names it under resources.by_component (e.g. `sidecar`). */
+  name: string;
+  colour: string;
+  /**
+   * Proxies of this kind (plane.proxies with this `kind`) are measured from their CPU use and this
+   * memory model; a component without one (a control plane) gives its footprint itself.
+   */
+  proxyMemoryBytes?(proxy: Proxy, s: UsageInputs): number;
+  footprint?(s: UsageInputs): Footprint | undefined;
+}
+
+export interface MeshModeDef {
+  /** The name users give to --mode and spec.mesh.mode. */
+  name: string;
+  /** A few words for help texts and reports. */
+  title: string;
+  colour: string;
+  /** Components besides the apps, in the order reports list them. */
+  components: readonly ComponentDef[];
+  /**
+   * Who reports the client side of Istio's standard metrics: the caller (its sidecar, or the app
+   * itself without a mesh) or, as in ambient, only a waypoint on the way.
+   */
+  clientReporter: 'source' | 'waypoint';
+  /** Workloads hold mesh certificates (rotated during the run). */
+  workloadCertificates: boolean;
+  createPlane(deps: PlaneDeps, cluster: Cluster, scenario: Scenario): MeshPlane;
+}
