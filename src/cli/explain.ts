@@ -77,6 +77,15 @@ export function explainRun(scenario: Scenario, r: ResultsJson, events: TimelineE
     '',
     `In all: ${q.total} end-user requests, ${q.failed} failed (${q.total ? ((100 * q.failed) / q.total).toFixed(2) : '0'}%); p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms.`,
   );
+  if (q.unfinished > 0) {
+    lines.push(`  ${q.unfinished} more never finished (still in flight when the run stopped; not in the total). Where they wait:`);
+    for (const u of r.unfinished)
+      lines.push(
+        `    ${u.requests} on ${u.source} → ${u.destination}, the oldest since t=${u.oldest_start_s.toFixed(3)}s${
+          u.dropped_by.length ? `; ${u.dropped_by.join(', ')} dropped them (unreachable) and no timeout ends the wait` : ''
+        }`,
+      );
+  }
   const seen = new Map<string, number>();
   for (const e of r.edges) for (const [flag, n] of Object.entries(e.by_flag)) if (n > 0) seen.set(flag, (seen.get(flag) ?? 0) + n);
   for (const [flag, n] of [...seen.entries()].sort())

@@ -16,7 +16,18 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
   const q = r.requests;
   lines.push(`meshsim ${r.meshsim} · ${r.scenario} · mode ${r.mode} · seed ${r.seed} · ${r.simulated.duration_s}s simulated`);
   lines.push('');
-  lines.push(`  requests ........ ${q.total}  (${pct(q.succeeded, q.total)} succeeded, ${q.failed} failed)`);
+  // Unfinished requests are not in the total, but a share of successes must not hide them.
+  const unfinished = q.unfinished;
+  lines.push(
+    `  requests ........ ${q.total}  (${pct(q.succeeded, q.total + unfinished)} succeeded, ${q.failed} failed, ${unfinished} unfinished)`,
+  );
+  if (unfinished > 0) {
+    lines.push(`  unfinished ...... ${unfinished} end-user request(s) still in flight when the run stopped (not in the total)`);
+    for (const u of r.unfinished)
+      lines.push(
+        `                    ${u.requests} waiting on ${u.source} → ${u.destination} since t=${u.oldest_start_s.toFixed(3)}s${u.dropped_by.length ? ` (dropped by ${u.dropped_by.join(', ')})` : ''}`,
+      );
+  }
   const codes = Object.entries(q.by_code)
     .map(([c, n]) => `${c}: ${n}`)
     .join('  ');

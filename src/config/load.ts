@@ -14,7 +14,7 @@ import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
 import { embeddedOffsets, readIstioDocuments } from './istio/parse.js';
 import { emptyIstioConfig, type IstioConfig, type Problems } from './istio/resources.js';
 import { mergeManifestServices } from './istio/manifest-services.js';
-import { loadProfile } from './profile.js';
+import { loadProfile, withCompatibilityVersion } from './profile.js';
 import { validateNetworking } from './istio/validate-networking.js';
 
 export interface Loaded {
@@ -448,11 +448,17 @@ function buildScenario(
     mesh: {
       mode: spec.mesh.mode,
       profile: spec.mesh.profile,
+      compatibilityVersion: spec.mesh.compatibilityVersion,
       waypoints: parts.waypoints,
       configPropagationUs: spec.mesh.configPropagation,
       encryption: spec.mesh.encryption,
     },
-    costProfile: loadProfile(spec.mesh.profile, src, ['spec', 'mesh', 'profile']),
+    costProfile: withCompatibilityVersion(
+      loadProfile(spec.mesh.profile, src, ['spec', 'mesh', 'profile']),
+      spec.mesh.compatibilityVersion,
+      src,
+      ['spec', 'mesh', 'compatibilityVersion'],
+    ),
     istio: parts.istio,
     nodes: parts.nodes,
     network: {

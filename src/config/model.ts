@@ -131,11 +131,13 @@ export interface Scenario {
   mesh: {
     mode: MeshMode;
     profile: string;
+    /** Istio's compatibilityVersion: an older release's defaults where they changed (e.g. "1.23"). */
+    compatibilityVersion?: string;
     waypoints: string[];
     configPropagationUs: number;
     encryption: 'wireguard' | 'ipsec' | 'disabled';
   };
-  /** spec.mesh.profile, loaded and checked (profiles/*.json). */
+  /** spec.mesh.profile, loaded and checked (profiles/*.json), with compatibilityVersion applied. */
   costProfile: CostProfile;
   /** Istio and Kubernetes resources in force at t=0. */
   istio: IstioConfig;

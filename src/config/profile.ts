@@ -28,8 +28,21 @@ export interface ProxyCosts {
   hboneMaxStreams: number;
 }
 
+/** Version-dependent Istio defaults the data plane honours (profiles/*.json `features`, each sourced there). */
+export interface IstioFeatures {
+  /** istiod flag: the default retry policy no longer retries 503 (Istio ≥ 1.24). */
+  EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: boolean;
+  /** meshConfig.localityLbSetting.enabled default. */
+  localityLbEnabled: boolean;
+}
+
 export interface CostProfile {
   name: string;
+  /** Istio release the profile describes ("1.24"). */
+  version: string;
+  /** Release whose defaults are in force: `version`, or an older spec.mesh.compatibilityVersion. */
+  compatibilityVersion: string;
+  features: IstioFeatures;
   sidecar: ProxyCosts;
   ztunnel: ProxyCosts;
   waypoint: ProxyCosts;
@@ -101,12 +114,39 @@ const PROXY_KEYS = [
   'hboneMaxStreams',
 ] as const satisfies readonly (keyof ProxyCosts)[];
 
+/**
+ * A version-dependent default: `value` from release `since` on, `before` in older releases (and
+ * under an older compatibilityVersion), with its source.
+ */
+const feature = z
+  .object({
+    value: z.boolean(),
+    since: z
+      .string()
+      .regex(/^1\.\d+$/)
+      .optional(),
+    before: z.boolean().optional(),
+    tag: z.enum(['P', 'P-derived', 'M', 'A']),
+    src: z.string().min(1),
+  })
+  .strict();
+const FEATURE_KEYS = ['EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY', 'localityLbEnabled'] as const satisfies readonly (keyof IstioFeatures)[];
+type FeatureSpec = z.infer<typeof feature>;
+
 /** One profile file as written: every section optional (a profile may extend another). */
 const profileFileSchema = z
   .object({
     _doc: z.string().optional(),
     name: z.string().min(1),
     extends: z.string().optional(),
+    version: z
+      .string()
+      .regex(/^1\.\d+$/)
+      .optional(),
+    features: z
+      .object({ _doc: z.string().optional(), ...Object.fromEntries(FEATURE_KEYS.map((k) => [k, feature.optional()])) })
+      .strict()
+      .optional(),
     sidecar: section(PROXY_KEYS),
     ztunnel: section(PROXY_KEYS),
     waypoint: section(PROXY_KEYS),
@@ -181,7 +221,7 @@ const PROXY_DEFAULTS: ProxyCosts = {
 /** Section values of the chain, later files overriding earlier ones figure by figure. */
 function mergedSection(
   chain: readonly { file: ProfileFile }[],
-  key: Exclude<keyof ProfileFile, '_doc' | 'name' | 'extends'>,
+  key: Exclude<keyof ProfileFile, '_doc' | 'name' | 'extends' | 'version' | 'features'>,
 ): Record<string, number> {
   const out: Record<string, number> = {};
   for (const { file } of chain) for (const [k, f] of Object.entries((file[key] ?? {}) as Figures)) if (f) out[k] = f.value;
@@ -207,6 +247,51 @@ function complete<K extends string>(
   return values as Record<K, number>;
 }
 
+/** "1.9" < "1.24": compares Istio minor versions numerically. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Current Istio's values, for profiles that say nothing about a feature. */
+const FEATURE_DEFAULTS: IstioFeatures = { EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: true, localityLbEnabled: true };
+
+/** Each feature's value in release `version`: `before` when the release predates `since`. */
+function resolveFeatures(specs: Partial<Record<keyof IstioFeatures, FeatureSpec>>, version: string): IstioFeatures {
+  const out: IstioFeatures = { ...FEATURE_DEFAULTS };
+  for (const k of FEATURE_KEYS) {
+    const f = specs[k];
+    if (f) out[k] = f.since !== undefined && f.before !== undefined && compareVersions(version, f.since) < 0 ? f.before : f.value;
+  }
+  return out;
+}
+
+const featureSpecs = new Map<string, Partial<Record<keyof IstioFeatures, FeatureSpec>>>();
+
+/**
+ * The profile with an older release's defaults where they changed (Istio's `compatibilityVersion`,
+ * manifests/helm-profiles/compatibility-version-*.yaml). A version newer than the profile's is an
+ * error at `at`.
+ */
+export function withCompatibilityVersion(
+  profile: CostProfile,
+  compat: string | undefined,
+  at?: YamlSource,
+  path: readonly PathSegment[] = [],
+): CostProfile {
+  if (compat === undefined) return profile;
+  if (compareVersions(compat, profile.version) > 0) {
+    const message = `${path.length ? `${path.join('.')}: ` : ''}"${compat}" is newer than the profile's Istio ${profile.version}; it can only select an older release's defaults`;
+    throw new InputError([at ? at.diagnosticAt(path, 'error', message) : { file: 'meshsim', line: 1, col: 1, severity: 'error', message }]);
+  }
+  return { ...profile, compatibilityVersion: compat, features: resolveFeatures(featureSpecs.get(profile.name) ?? {}, compat) };
+}
+
 const cache = new Map<string, CostProfile>();
 
 /**
@@ -224,8 +309,18 @@ export function loadProfile(name: string, at?: YamlSource, path: readonly PathSe
   const chain = profileChain(name);
   const leaf = chain[chain.length - 1] as (typeof chain)[number];
   const proxy = (key: 'sidecar' | 'ztunnel' | 'waypoint'): ProxyCosts => ({ ...PROXY_DEFAULTS, ...mergedSection(chain, key) });
+  const version = [...chain].reverse().find((c) => c.file.version !== undefined)?.file.version ?? '1.24';
+  const specs: Partial<Record<keyof IstioFeatures, FeatureSpec>> = {};
+  for (const { file } of chain) {
+    const own = (file.features ?? {}) as Partial<Record<keyof IstioFeatures, FeatureSpec>>;
+    for (const k of FEATURE_KEYS) if (own[k]) specs[k] = own[k];
+  }
+  featureSpecs.set(leaf.file.name, specs);
   const profile: CostProfile = {
     name: leaf.file.name,
+    version,
+    compatibilityVersion: version,
+    features: resolveFeatures(specs, version),
     sidecar: proxy('sidecar'),
     ztunnel: proxy('ztunnel'),
     waypoint: proxy('waypoint'),

@@ -260,6 +260,11 @@ export const scenarioSchema = z.strictObject({
         /** A mode of the registry in src/modes (checked, with its position, by analysis/load.ts). */
         mode: z.string().default('none'),
         profile: z.string().default('istio'),
+        /** Istio's compatibilityVersion (helm value): restores an older release's defaults, e.g. "1.23". */
+        compatibilityVersion: z
+          .string({ error: 'compatibilityVersion is a quoted Istio minor version such as "1.23"' })
+          .refine((v) => /^1\.\d+$/.test(v), { message: 'compatibilityVersion must be an Istio minor version such as "1.23"' })
+          .optional(),
         waypoints: z.array(z.string()).default([]),
         /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */
         configPropagation: duration().prefault('1s'),

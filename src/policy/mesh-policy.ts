@@ -8,7 +8,7 @@ import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
 import type { RequestShape, ServiceModel } from '../config/model.js';
 import { fqdnOf, hostMatches } from './hosts.js';
 import { ruleMatches } from './match.js';
-import { compileRetryPolicy, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
+import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
 
 /** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
@@ -32,6 +32,16 @@ export interface CompiledRoute {
   fault?: { delayUs?: number; delayPercent: number; abortStatus?: number; abortPercent: number };
 }
 
+/** Version-dependent istiod defaults (from the cost profile's `features`). */
+export interface MeshDefaults {
+  /** EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: true from Istio 1.24 (503 not retried by default). */
+  exclude503FromDefaultRetry: boolean;
+  /** meshConfig.localityLbSetting.enabled (default true). */
+  localityLbEnabled: boolean;
+}
+
+export const CURRENT_MESH_DEFAULTS: MeshDefaults = { exclude503FromDefaultRetry: true, localityLbEnabled: true };
+
 export type RouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-route' };
 
 export class MeshPolicy {
@@ -45,6 +55,7 @@ export class MeshPolicy {
   constructor(
     readonly config: IstioConfig,
     readonly services: readonly ServiceModel[],
+    readonly defaults: MeshDefaults = CURRENT_MESH_DEFAULTS,
   ) {
     this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
     this.security = new SecurityPolicy(config);
@@ -65,6 +76,7 @@ export class MeshPolicy {
         authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
       },
       this.services,
+      this.defaults,
     );
   }
 
@@ -112,7 +124,7 @@ export class MeshPolicy {
         id: 'default',
         destinations: [{ service: svc.key, host: svc.fqdn, weight: 1 }],
         totalWeight: 1,
-        retry: defaultRetryPolicy(this.isConsistentHash(svc, undefined)),
+        retry: defaultRetryPolicy(this.isConsistentHash(svc, undefined), this.defaultCodes),
       };
       this.defaultRouteCache.set(svc.key, r);
     }
@@ -136,7 +148,7 @@ export class MeshPolicy {
       destinations: dests.filter((d) => d.weight > 0),
       totalWeight: dests.reduce((n, d) => n + d.weight, 0),
       timeoutUs: r.timeout,
-      retry: compileRetryPolicy(r.retries, consistentHash),
+      retry: compileRetryPolicy(r.retries, consistentHash, this.defaultCodes),
       // Without `percentage` the deprecated integer `percent` applies (default 0: no fault).
       fault: f && {
         delayUs: f.delay?.fixedDelay,
@@ -145,6 +157,10 @@ export class MeshPolicy {
         abortPercent: f.abort ? (f.abort.percentage?.value ?? 0) : 0,
       },
     };
+  }
+
+  private get defaultCodes(): readonly number[] {
+    return defaultRetriableCodes(this.defaults.exclude503FromDefaultRetry);
   }
 
   private isConsistentHash(svc: ServiceModel, subset: string | undefined): boolean {

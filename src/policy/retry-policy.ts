@@ -21,28 +21,46 @@ export type AttemptOutcome =
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 export const DEFAULT_BACKOFF_BASE_US = 25_000;
 
-/** Istio's policy for routes without `retries`: 2 retries, so a plain 503 answer is NOT retried. */
-export function defaultRetryPolicy(consistentHash = false): RetryPolicy {
+/**
+ * The default policy's retriable_status_codes: none from Istio 1.24 (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY,
+ * istio/istio PR #52111), [503] before it and under compatibilityVersion ≤ 1.23 (retry.go defaultPolicy).
+ */
+export const defaultRetriableCodes = (exclude503: boolean): readonly number[] => (exclude503 ? [] : [503]);
+
+/**
+ * Istio's policy for routes without `retries`: 2 retries on connect-failure, refused-stream,
+ * unavailable, cancelled and retriable-status-codes, whose list is `codes` (so from Istio 1.24 a
+ * plain 503 answer is NOT retried; before, it is).
+ */
+export function defaultRetryPolicy(consistentHash = false, codes: readonly number[] = []): RetryPolicy {
   return {
     numRetries: 2,
     retryOn: new Set(DEFAULT_RETRY_ON.split(',')),
-    retriableCodes: new Set(),
+    retriableCodes: new Set(codes),
     backoffBaseUs: DEFAULT_BACKOFF_BASE_US,
     // "we don't want to use other hosts during retries" for consistent-hash destinations (retry.go)
     previousHosts: !consistentHash,
   };
 }
 
-/** The route's policy; undefined means no retries at all (`attempts: 0`). */
-export function compileRetryPolicy(r: HttpRetry | undefined, consistentHash: boolean): RetryPolicy | undefined {
-  if (!r) return defaultRetryPolicy(consistentHash);
+/**
+ * The route's policy; undefined means no retries at all (`attempts: 0`). A policy starts from the
+ * default (retry.go ConvertPolicy), so without `retryOn` it keeps the default's retry_on and
+ * status codes (`defaultCodes`).
+ */
+export function compileRetryPolicy(
+  r: HttpRetry | undefined,
+  consistentHash: boolean,
+  defaultCodes: readonly number[] = [],
+): RetryPolicy | undefined {
+  if (!r) return defaultRetryPolicy(consistentHash, defaultCodes);
   if (r.attempts === undefined || r.attempts <= 0) return undefined;
   const tokens = (r.retryOn ?? DEFAULT_RETRY_ON)
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
   const retryOn = new Set<string>();
-  const codes = new Set<number>();
+  const codes = new Set<number>(r.retryOn === undefined ? defaultCodes : []);
   for (const t of tokens) {
     // Numeric tokens become retriable status codes and switch on retriable-status-codes (retry.go).
     if (/^\d+$/.test(t)) {
@@ -56,7 +74,8 @@ export function compileRetryPolicy(r: HttpRetry | undefined, consistentHash: boo
     retriableCodes: codes,
     perTryTimeoutUs: r.perTryTimeout,
     backoffBaseUs: r.backoff ?? DEFAULT_BACKOFF_BASE_US,
-    previousHosts: r.retryIgnorePreviousHosts !== false && !consistentHash,
+    // retryIgnorePreviousHosts, when given, decides; otherwise the default's predicate (none for consistent hash).
+    previousHosts: r.retryIgnorePreviousHosts ?? !consistentHash,
   };
 }
 
@@ -84,9 +103,25 @@ export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
 }
 
 /**
- * Fully jittered exponential back-off: retry n waits uniform in [0, (2^n − 1) × base), capped at
- * 10 × base (Envoy: "the first retry will be delayed randomly between 0-24ms, the 2nd 0-74ms…").
+ * The interval retry `retry` (1-based) draws from, in whole ms, as current Envoy computes it
+ * (envoyproxy/envoy source/common/common/backoff_strategy.cc,
+ * JitteredExponentialBackOffStrategy::nextBackOffMs): the interval starts at the base and doubles
+ * after each draw while it is below max/2, otherwise it becomes max. The router's max defaults to
+ * 10 × base (api/envoy/config/route/v3/route_components.proto RetryBackOff.max_interval), and
+ * Istio's `retries.backoff` sets only the base. With the 25 ms default: 25, 50, 100, 200, 250, 250…
+ * (router_filter.rst's "0-24ms, 0-74ms…" describes the 2018 algorithm of envoy PR #3791.)
+ */
+export function backoffIntervalMs(retry: number, baseMs: number, maxMs = 10 * baseMs): number {
+  let next = baseMs;
+  for (let i = 1; i < retry; i++) next = next < maxMs / 2 ? next * 2 : maxMs;
+  return next;
+}
+
+/**
+ * Fully jittered back-off before retry `retry`: `random() % interval` ms, a whole number of
+ * milliseconds uniform in [0, interval) (backoff_strategy.cc). Envoy keeps the base in ms.
  */
 export function backoffUs(retry: number, u: () => number, baseUs: number): number {
-  return u() * Math.min((2 ** retry - 1) * baseUs, 10 * baseUs);
+  const baseMs = Math.max(1, Math.floor(baseUs / 1000));
+  return Math.floor(u() * backoffIntervalMs(retry, baseMs)) * 1000;
 }

@@ -37,6 +37,15 @@ export interface OutlierEventJson {
   cluster: string;
 }
 
+export interface UnfinishedJson {
+  source: string;
+  destination: string;
+  requests: number;
+  oldest_start_s: number;
+  /** Pods that dropped those calls (unreachable: no answer ever came). */
+  dropped_by: string[];
+}
+
 export interface ClusterJson extends ClusterStats {
   proxies: number;
   outlier_detection?: Record<string, number>;
@@ -49,9 +58,11 @@ export interface ResultsJson {
   seed: number;
   mode: string;
   profile: string;
-  /** unfinished_requests: end-user requests still waiting when the run stopped (not in `requests`). */
-  simulated: { duration_s: number; warmup_s: number; events: number; unfinished_requests: number };
-  requests: RequestsJson;
+  simulated: { duration_s: number; warmup_s: number; events: number };
+  /** `unfinished`: end-user requests still in flight when the run stopped (not in `total`; CONTRACT.md §5). */
+  requests: RequestsJson & { unfinished: number };
+  /** Where the unfinished requests wait: their innermost open call, by edge. */
+  unfinished: UnfinishedJson[];
   latency_ms: LatencySummary;
   services: Record<string, ServiceJson>;
   edges: EdgeJson[];
@@ -105,9 +116,15 @@ export function buildResults(s: SimulationState): ResultsJson {
       duration_s: s.durationUs / 1e6,
       warmup_s: s.scenario.warmupUs / 1e6,
       events: s.sim.processed,
-      unfinished_requests: s.unfinished,
     },
-    requests: s.endUser.toJson(),
+    requests: withUnfinished(s.endUser.toJson(), s.unfinished),
+    unfinished: s.stuck.map((u) => ({
+      source: u.source,
+      destination: u.destination,
+      requests: u.requests,
+      oldest_start_s: u.oldestStartS,
+      dropped_by: u.droppedBy,
+    })),
     latency_ms: s.endUser.latency.summaryMs(),
     services,
     edges,
@@ -116,6 +133,12 @@ export function buildResults(s: SimulationState): ResultsJson {
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
     resources: { by_component: byComponent, total },
   };
+}
+
+/** `unfinished` right after `failed`, so the counts read in order. */
+function withUnfinished(r: RequestsJson, unfinished: number): RequestsJson & { unfinished: number } {
+  const { total, succeeded, failed, ...rest } = r;
+  return { total, succeeded, failed, unfinished, ...rest };
 }
 
 function outlierEvent(e: TimelineEvent): OutlierEventJson {

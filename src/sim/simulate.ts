@@ -4,7 +4,7 @@ import { Simulator } from '../kernel/simulator.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
 import type { AppCall } from '../world/call.js';
-import type { Caller, ServiceRt } from '../world/entities.js';
+import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import { scheduleFaults } from '../faults/schedule.js';
 import { PodBehaviour } from '../world/pod.js';
 import { startWorkload } from '../world/workload.js';
@@ -55,8 +55,21 @@ export interface SimulationState {
   timeline: Timeline;
   /** End-user requests that never finished (e.g. hanging on an unreachable pod without a timeout). */
   unfinished: number;
+  /** Where the unfinished requests wait: their innermost open calls, by edge. */
+  stuck: StuckCalls[];
   /** Resources time-averaged over [0, horizon], taken at the horizon. */
   resources: Record<string, ComponentUsage>;
+}
+
+/** Unfinished end-user requests whose innermost open call is `source → destination`. */
+export interface StuckCalls {
+  source: string;
+  destination: string;
+  requests: number;
+  /** When the oldest of those calls started (s). */
+  oldestStartS: number;
+  /** Pods that dropped those calls (unreachable: no answer ever came), sorted. */
+  droppedBy: string[];
 }
 
 export function simulate(scenario: Scenario, options: RunOptions = {}): SimulationState {
@@ -74,6 +87,12 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const endUser = new RequestStats();
   const observers = options.observers ?? [];
   let inFlight = 0;
+  /** In flight among the requests the statistics count (started after warmup). */
+  let inFlightMeasured = 0;
+  /** Application-level calls not answered yet, to say where unfinished requests wait. */
+  const open = new Set<AppCall>();
+  /** The pod that silently dropped a call still open (its last attempt). */
+  const droppedAt = new Map<AppCall, PodRt>();
 
   // Every application-level call goes through here, so edges see the status the app finally got.
   let nextCallId = 1;
@@ -95,6 +114,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       startUs,
       rootStartUs: parent ? parent.rootStartUs : startUs,
     };
+    open.add(call);
     let answered = false;
     // An app-level timeout: the caller stops waiting and sees no response (status 0); the late
     // answer, when it comes, is dropped by the app.
@@ -105,6 +125,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     const finish = (r: CallResult): void => {
       if (answered) return;
       answered = true;
+      open.delete(call);
+      droppedAt.delete(call);
       sim.cancel(timer);
       if (call.rootStartUs >= warmupUs) {
         edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
@@ -120,13 +142,17 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs),
     warmupUs,
   );
+  pods.onDropped = (pod, call) => droppedAt.set(call, pod);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
   const servedObservers = observers.filter((o) => o.onServed);
   if (servedObservers.length)
     pods.onServed = (s) => {
       for (const o of servedObservers) o.onServed?.(s);
     };
-  let policy = new MeshPolicy(scenario.istio, scenario.services);
+  let policy = new MeshPolicy(scenario.istio, scenario.services, {
+    exclude503FromDefaultRetry: profile.features.EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY,
+    localityLbEnabled: profile.features.localityLbEnabled,
+  });
   const modeDef = meshMode(mode);
   const plane = modeDef.createPlane(
     { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline },
@@ -163,10 +189,13 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     const target = cluster.services.get(client.model.target) as ServiceRt;
     startWorkload(sim, streams, client.model, durationUs, (req, done) => {
       const startUs = sim.now;
+      const measured = startUs >= warmupUs;
       inFlight++;
+      if (measured) inFlightMeasured++;
       edgeCall(client, target, req, undefined, (r) => {
         inFlight--;
-        if (startUs >= warmupUs) endUser.record(r.status, r.flags, sim.now - startUs);
+        if (measured) inFlightMeasured--;
+        if (measured) endUser.record(r.status, r.flags, sim.now - startUs);
         done();
       });
     });
@@ -185,7 +214,48 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   // same requests whatever its latency (common random numbers). No new requests start after it.
   for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;)
     sim.run(Math.min(cap, sim.now + DRAIN_STEP_US));
-  return { scenario, seed, mode, durationUs, profile, sim, cluster, plane, endUser, edges, timeline, resources, unfinished: inFlight };
+  const stuck = stuckCalls(open, droppedAt, warmupUs);
+  return {
+    scenario,
+    seed,
+    mode,
+    durationUs,
+    profile,
+    sim,
+    cluster,
+    plane,
+    endUser,
+    edges,
+    timeline,
+    resources,
+    unfinished: inFlightMeasured,
+    stuck,
+  };
+}
+
+/** Groups the innermost open calls of unfinished end-user requests by edge, most first. */
+function stuckCalls(open: Set<AppCall>, droppedAt: Map<AppCall, PodRt>, warmupUs: number): StuckCalls[] {
+  const parents = new Set<AppCall>();
+  for (const c of open) if (c.parent) parents.add(c.parent);
+  const rootOf = (c: AppCall): AppCall => (c.parent ? rootOf(c.parent) : c);
+  const byEdge = new Map<string, StuckCalls>();
+  for (const c of open) {
+    if (parents.has(c)) continue;
+    const root = rootOf(c);
+    if (!open.has(root) || root.startUs < warmupUs) continue;
+    const key = `${c.caller.edgeName}\u0000${c.service.model.key}`;
+    let e = byEdge.get(key);
+    if (!e)
+      byEdge.set(
+        key,
+        (e = { source: c.caller.edgeName, destination: c.service.model.key, requests: 0, oldestStartS: Infinity, droppedBy: [] }),
+      );
+    e.requests++;
+    const pod = droppedAt.get(c)?.name;
+    if (pod !== undefined && !e.droppedBy.includes(pod)) e.droppedBy = [...e.droppedBy, pod].sort();
+    e.oldestStartS = Math.min(e.oldestStartS, c.startUs / 1e6);
+  }
+  return [...byEdge.values()].sort((a, b) => b.requests - a.requests || (a.source + a.destination < b.source + b.destination ? -1 : 1));
 }
 
 /**

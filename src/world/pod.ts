@@ -39,6 +39,9 @@ export class PodBehaviour {
   /** Work in progress or waiting, per pod, so a crash can reset it all at once. */
   private readonly inFlight = new Map<PodRt, Set<Work>>();
 
+  /** Told when a request is dropped on its way to an unreachable pod (to say where requests hang). */
+  onDropped?: (pod: PodRt, call: AppCall) => void;
+
   constructor(
     private readonly sim: Simulator,
     private readonly callOut: CallOut,
@@ -52,7 +55,10 @@ export class PodBehaviour {
       return;
     }
     // Dropped on the way: no answer ever comes; only a timeout (app, per-try or route) ends it.
-    if (pod.unreachable) return;
+    if (pod.unreachable) {
+      this.onDropped?.(pod, call);
+      return;
+    }
     const work: Work = { pod, call, mtls, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
     this.track(pod).add(work);
     pod.slots.acquire(this.serve, work);

@@ -180,7 +180,7 @@ describe('an unreachable pod (scenarios/network-partition.yaml)', () => {
   it('per-try timeouts and retries hide it from users, and outlier detection ejects it after 3 local timeouts', () => {
     const r = run(scenarioFromFile('scenarios/network-partition.yaml'));
     expect(r.requests.failed).toBe(0);
-    expect(r.simulated.unfinished_requests).toBe(0);
+    expect(r.requests.unfinished).toBe(0);
     const ejects = r.outlier.events.filter((e) => e.action === 'eject');
     expect(ejects.length).toBeGreaterThan(0);
     expect(ejects.every((e) => e.pod === 'api-v1-0' && e.t_s > 20 && e.t_s < 22)).toBe(true);
@@ -190,7 +190,7 @@ describe('an unreachable pod (scenarios/network-partition.yaml)', () => {
   it('without timeouts, requests sent to it hang and are reported as unfinished', () => {
     const text = readFileSync(repoPath('scenarios/network-partition.yaml'), 'utf8').replace(/ {8}timeout: 1s\n {8}retries: .*\n/, '');
     const r = run(scenarioFromYaml(text));
-    expect(r.simulated.unfinished_requests).toBeGreaterThan(0);
+    expect(r.requests.unfinished).toBeGreaterThan(0);
   });
 
   it('a connect to it fails after the DestinationRule connectTimeout, as UF', () => {

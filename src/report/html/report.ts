@@ -62,10 +62,21 @@ export function buildReportHtml(input: ReportInput): string {
     { label: 'End-user requests', value: num(q.total), sub: `${num(q.total / window, 1)} req/s measured`, tone: 'info' },
     {
       label: 'Succeeded',
-      value: q.total ? pct(q.succeeded, q.total, failRate > 0 && failRate < 0.0001 ? 3 : 2) : '–',
-      sub: `${num(q.failed)} failed`,
-      tone: failRate === 0 ? 'good' : failRate < 0.01 ? 'warn' : 'bad',
+      value: q.total + q.unfinished ? pct(q.succeeded, q.total + q.unfinished, failRate > 0 && failRate < 0.0001 ? 3 : 2) : '–',
+      sub: `${num(q.failed)} failed${q.unfinished ? `, ${num(q.unfinished)} unfinished` : ''}`,
+      tone: failRate === 0 && q.unfinished === 0 ? 'good' : failRate < 0.01 && q.unfinished === 0 ? 'warn' : 'bad',
     },
+    // Requests still in flight at the end are not in the total: a red tile so they cannot hide.
+    ...(q.unfinished > 0
+      ? [
+          {
+            label: 'Unfinished',
+            value: num(q.unfinished),
+            sub: r.unfinished[0] ? `stuck at ${r.unfinished[0].source} → ${r.unfinished[0].destination}` : 'still in flight at the end',
+            tone: 'bad' as const,
+          },
+        ]
+      : []),
     { label: 'Latency p50', value: ms(r.latency_ms.p50), sub: `mean ${ms(r.latency_ms.mean)}` },
     { label: 'Latency p99', value: ms(r.latency_ms.p99), sub: `p90 ${ms(r.latency_ms.p90)}` },
     { label: 'Latency p99.9', value: ms(r.latency_ms.p999), sub: `max ${ms(r.latency_ms.max)}` },
