@@ -95,6 +95,13 @@ export async function main(argv: string[]): Promise<number> {
       code = (await import('./validate.js')).validateCommand(files);
     });
 
+  program
+    .command('schema')
+    .description("print the scenario file's JSON Schema (for editors; shipped as schema/scenario.schema.json)")
+    .action(async () => {
+      code = (await import('./schema.js')).schemaCommand();
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (e) {
