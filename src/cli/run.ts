@@ -2,9 +2,10 @@
 import { join } from 'node:path';
 import { DEFAULT_EPOCH, parseEpoch } from '../report/openmetrics.js';
 import { ALL_OUTPUTS, outputFileNames, parseOutputs, type OutputName } from '../report/output-set.js';
-import { renderRunFiles, runObservers, type ReportBuilder } from '../report/outputs.js';
+import { OutputSet } from '../report/file-sink.js';
+import { runObservers, writeRunFiles, type ReportBuilder } from '../report/outputs.js';
 import { buildResults } from '../report/results.js';
-import { stableJson, writeAll } from '../report/write.js';
+import { stableJson } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
 import { checkOverrides, EXIT, flagProblem, loadChecked, parseOverrides, printWarnings, reportFailure } from './common.js';
 import { progressBar, progressWanted } from './progress.js';
@@ -52,16 +53,26 @@ export async function runCommand(file: string, opts: Record<string, string | boo
     const report: ReportBuilder | undefined = outputs.has('report')
       ? (await import('../report/html/report.js')).buildReportHtml
       : undefined;
-    const extra = renderRunFiles(state, results, observers, { iso: epochIso, ms: epochMs }, report, outputs);
     const out =
       typeof opts.out === 'string' ? opts.out : join('reports', mode === scenario.mesh.mode ? scenario.name : `${scenario.name}-${mode}`);
-    const files = writeAll(out, {
-      ...(outputs.has('results') ? { 'results.json': stableJson(results) } : {}),
-      ...(outputs.has('events')
-        ? { 'events.jsonl': state.timeline.events.map((e) => JSON.stringify(e)).join('\n') + (state.timeline.events.length ? '\n' : '') }
-        : {}),
-      ...(extra as Record<string, string>),
-    });
+    // Streamed to temporary files, renamed into place together once all are complete.
+    const set = new OutputSet(out);
+    let files: string[];
+    try {
+      writeRunFiles(
+        { text: (name, content) => set.text(name, content), stream: (name) => set.file(name).write },
+        state,
+        results,
+        observers,
+        { iso: epochIso, ms: epochMs },
+        report,
+        outputs,
+      );
+      files = set.commit();
+    } catch (e) {
+      set.abort();
+      throw e;
+    }
     const slo = checkSlo(scenario.slo, results);
     if (opts.json) process.stdout.write(stableJson(results));
     else if (!opts.quiet)

@@ -6,7 +6,7 @@
  * OpenMetrics canonical numbers ("1.0", "1.8e+06"); no `_created` lines; the file ends `# EOF`.
  */
 import type { MetricFamily } from '../telemetry/istio-metrics.js';
-import { cumulativeBuckets, escapeHelp, formatLabels, formatValue, sortFamilies } from './prometheus.js';
+import { escapeHelp, formatLabels, formatValue, sortFamilies } from './prometheus.js';
 
 /** The default `--epoch`: a fixed instant, so the same run gives the same bytes. */
 export const DEFAULT_EPOCH = '2026-01-01T00:00:00Z';
@@ -36,31 +36,49 @@ export function omTimestamp(epochMs: number, tUs: number): string {
   return String((epochMs + Math.round(tUs / 1000)) / 1000);
 }
 
+/** metrics.om as one string (tests, small runs); writeOpenMetrics streams the same bytes. */
 export function toOpenMetrics(families: MetricFamily[], epochMs: number): string {
   const out: string[] = [];
+  writeOpenMetrics(families, epochMs, (line) => out.push(line));
+  return out.join('');
+}
+
+/**
+ * metrics.om line by line (each with its newline) to `write`: a long run's file is hundreds of
+ * megabytes, so the CLI streams it to disk instead of building one string.
+ */
+export function writeOpenMetrics(families: MetricFamily[], epochMs: number, write: (line: string) => void): void {
   for (const f of sortFamilies(families)) {
-    out.push(`# TYPE ${f.name} ${f.type}`);
-    if (f.unit) out.push(`# UNIT ${f.name} ${f.unit}`);
-    out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
+    write(`# TYPE ${f.name} ${f.type}\n`);
+    if (f.unit) write(`# UNIT ${f.name} ${f.unit}\n`);
+    write(`# HELP ${f.name} ${escapeHelp(f.help)}\n`);
     const sample = f.type === 'counter' ? `${f.name}_total` : f.name;
     for (const s of f.series) {
       const plain = formatLabels(s.labels);
+      // The label part of every bucket line, built once per series rather than once per point.
+      const bucketLabels = f.type === 'histogram' ? bucketLabelSets(s.labels, f.buckets ?? []) : [];
       for (const p of s.points) {
         const ts = omTimestamp(epochMs, p.tUs);
         if (f.type !== 'histogram') {
-          out.push(`${sample}${plain} ${formatValue(p.value ?? 0)} ${ts}`);
+          write(`${sample}${plain} ${formatValue(p.value ?? 0)} ${ts}\n`);
           continue;
         }
         const h = p.hist;
         if (!h) continue;
-        for (const [le, cum] of cumulativeBuckets(h, f.buckets ?? [], omCanonical)) {
-          out.push(`${f.name}_bucket${formatLabels(s.labels, ['le', le])} ${formatValue(cum)} ${ts}`);
+        let cum = 0;
+        for (let i = 0; i < bucketLabels.length; i++) {
+          cum += h.counts[i] ?? 0;
+          write(`${f.name}_bucket${bucketLabels[i]} ${formatValue(cum)} ${ts}\n`);
         }
-        out.push(`${f.name}_count${plain} ${formatValue(h.count)} ${ts}`);
-        out.push(`${f.name}_sum${plain} ${formatValue(h.sum)} ${ts}`);
+        write(`${f.name}_count${plain} ${formatValue(h.count)} ${ts}\n`);
+        write(`${f.name}_sum${plain} ${formatValue(h.sum)} ${ts}\n`);
       }
     }
   }
-  out.push('# EOF');
-  return `${out.join('\n')}\n`;
+  write('# EOF\n');
+}
+
+/** `{labels…,le="…"}` for each bucket bound and then +Inf, in OpenMetrics canonical form. */
+function bucketLabelSets(labels: MetricFamily['series'][number]['labels'], bounds: readonly number[]): string[] {
+  return [...bounds.map(omCanonical), '+Inf'].map((le) => formatLabels(labels, ['le', le]));
 }

@@ -12,7 +12,8 @@ import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver } from '../telemetry/timeseries.js';
 import { DEFAULT_TRACE_SAMPLE_RATE, TraceObserver } from '../telemetry/traces.js';
 import type { buildReportHtml } from './html/report.js';
-import { toOpenMetrics } from './openmetrics.js';
+import { writeOpenMetrics } from './openmetrics.js';
+import { stableJson } from './write.js';
 import { derivedFamilies, toPrometheusText } from './prometheus.js';
 import type { ResultsJson } from './results.js';
 import { tracesJson } from './traces-json.js';
@@ -67,7 +68,59 @@ export interface RunFiles {
 /** The report renderer (html/report.ts), imported by the caller only when report.html is written. */
 export type ReportBuilder = typeof buildReportHtml;
 
-/** Renders the chosen files (default: all five); `report` is needed when report.html is one of them. */
+/** Where rendered files go: whole texts, or line-by-line streams (a file on disk, or a string in tests). */
+export interface FileTarget {
+  text(name: string, content: string): void;
+  /** A stream for `name`: call the returned function with each piece, in order. */
+  stream(name: string): (piece: string) => void;
+}
+
+/**
+ * Writes the chosen files (default: all) of a finished run to `target`, in a fixed order:
+ * results.json, events.jsonl, access.log, metrics.prom, metrics.om, traces.json, report.html.
+ * metrics.om and events.jsonl are streamed; `report` is needed when report.html is one of them.
+ */
+export function writeRunFiles(
+  target: FileTarget,
+  state: SimulationState,
+  results: ResultsJson,
+  obs: RunObservers,
+  epoch: { iso: string; ms: number },
+  report?: ReportBuilder,
+  outputs: ReadonlySet<OutputName> = ALL_OUTPUTS,
+): void {
+  if (outputs.has('results')) target.text('results.json', stableJson(results));
+  if (outputs.has('events')) {
+    const line = target.stream('events.jsonl');
+    for (const e of state.timeline.events) line(`${JSON.stringify(e)}\n`);
+  }
+  if (outputs.has('access-log')) target.text('access.log', accessLog(obs.traces.sampledCalls(), state.mode, epoch.ms));
+  if (outputs.has('metrics')) {
+    obs.metrics.finish(state.durationUs);
+    const families = [...obs.metrics.families(), ...derivedFamilies(results, state.scenario, obs.metrics.scrapeTimesUs)];
+    target.text('metrics.prom', toPrometheusText(families));
+    writeOpenMetrics(families, epoch.ms, target.stream('metrics.om'));
+  }
+  const traces = outputs.has('traces') || outputs.has('report') ? obs.traces.traces() : [];
+  if (outputs.has('traces')) target.text('traces.json', tracesJson(traces, epoch.ms));
+  if (outputs.has('report')) {
+    if (!report) throw new Error('writeRunFiles: report.html needs the report builder');
+    target.text(
+      'report.html',
+      report({
+        results,
+        series: obs.series.toJson(),
+        events: state.timeline.events,
+        scenario: state.scenario,
+        traces: { count: traces.length, sampleRate: obs.traces.sampleRate, dropped: obs.traces.dropped },
+        epoch: epoch.iso,
+        files: outputFileNames(outputs),
+      }),
+    );
+  }
+}
+
+/** The files beside results.json and events.jsonl as strings (tests and small runs). */
 export function renderRunFiles(
   state: SimulationState,
   results: ResultsJson,
@@ -76,27 +129,18 @@ export function renderRunFiles(
   report?: ReportBuilder,
   outputs: ReadonlySet<OutputName> = ALL_OUTPUTS,
 ): Partial<RunFiles> {
-  const files: Partial<RunFiles> = {};
-  if (outputs.has('access-log')) files['access.log'] = accessLog(obs.traces.sampledCalls(), state.mode, epoch.ms);
-  if (outputs.has('metrics')) {
-    obs.metrics.finish(state.durationUs);
-    const families = [...obs.metrics.families(), ...derivedFamilies(results, state.scenario, obs.metrics.scrapeTimesUs)];
-    files['metrics.prom'] = toPrometheusText(families);
-    files['metrics.om'] = toOpenMetrics(families, epoch.ms);
-  }
-  const traces = outputs.has('traces') || outputs.has('report') ? obs.traces.traces() : [];
-  if (outputs.has('traces')) files['traces.json'] = tracesJson(traces, epoch.ms);
-  if (outputs.has('report')) {
-    if (!report) throw new Error('renderRunFiles: report.html needs the report builder');
-    files['report.html'] = report({
-      results,
-      series: obs.series.toJson(),
-      events: state.timeline.events,
-      scenario: state.scenario,
-      traces: { count: traces.length, sampleRate: obs.traces.sampleRate, dropped: obs.traces.dropped },
-      epoch: epoch.iso,
-      files: outputFileNames(outputs),
-    });
-  }
-  return files;
+  const texts = new Map<string, string[]>();
+  const target: FileTarget = {
+    text: (name, content) => void texts.set(name, [content]),
+    stream: (name) => {
+      const parts: string[] = [];
+      texts.set(name, parts);
+      return (piece) => void parts.push(piece);
+    },
+  };
+  const rest = new Set(outputs);
+  rest.delete('results');
+  rest.delete('events');
+  writeRunFiles(target, state, results, obs, epoch, report, rest);
+  return Object.fromEntries([...texts].map(([name, parts]) => [name, parts.join('')])) as Partial<RunFiles>;
 }
