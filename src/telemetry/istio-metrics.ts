@@ -16,7 +16,7 @@
 import { meshMode } from '../modes/registry.js';
 import type { NetworkModel, Scenario } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
-import type { Caller, ClientRt, PodRt } from '../world/entities.js';
+import type { Caller, ClientRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
 
 /** Envoy's default histogram buckets (ms for durations, bytes for sizes). semantics.md §11 */
@@ -151,6 +151,7 @@ const NB = ENVOY_BUCKETS.length + 1;
 
 /** Who reports a series: a client sidecar, a server sidecar, or (ambient) a waypoint. semantics.md §11 */
 type Reporter = 'source' | 'destination' | 'waypoint';
+const REPORTER_INDEX: Record<Reporter, number> = { source: 0, destination: 1, waypoint: 2 };
 
 class Hist {
   readonly counts = new Float64Array(NB);
@@ -216,9 +217,10 @@ export class IstioMetricsObserver implements RunObserver {
 
   /**
    * The series a (reporter, caller, pod, service, status, flags, mTLS) combination updates, cached
-   * so the hot path builds no label arrays or long keys once a combination has been seen.
+   * by object references and numbers (caller → pod → service → status·reporter·mTLS → flags), so
+   * the hot path builds no strings, label arrays or keys once a combination has been seen.
    */
-  private readonly seriesCache = new Map<Caller, Map<PodRt | undefined, Map<string, SeriesState>>>();
+  private readonly seriesCache = new Map<Caller, Map<PodRt | undefined, Map<ServiceRt, Map<number, Map<string, SeriesState>>>>>();
 
   private advance(endUs: number): void {
     while (endUs > this.nextScrapeUs) {
@@ -251,11 +253,15 @@ export class IstioMetricsObserver implements RunObserver {
   private cached(reporter: Reporter, call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
     let byPod = this.seriesCache.get(call.caller);
     if (!byPod) this.seriesCache.set(call.caller, (byPod = new Map()));
-    let byKey = byPod.get(pod);
-    if (!byKey) byPod.set(pod, (byKey = new Map()));
-    const key = `${reporter}|${call.service.model.key}|${status}|${flags}|${mtls ? 1 : 0}`;
-    let s = byKey.get(key);
-    if (!s) byKey.set(key, (s = this.seriesFor(reporter, call, pod, status, flags, mtls)));
+    let byService = byPod.get(pod);
+    if (!byService) byPod.set(pod, (byService = new Map()));
+    let byCode = byService.get(call.service);
+    if (!byCode) byService.set(call.service, (byCode = new Map()));
+    const code = status * 8 + REPORTER_INDEX[reporter] * 2 + (mtls ? 1 : 0);
+    let byFlags = byCode.get(code);
+    if (!byFlags) byCode.set(code, (byFlags = new Map()));
+    let s = byFlags.get(flags);
+    if (!s) byFlags.set(flags, (s = this.seriesFor(reporter, call, pod, status, flags, mtls)));
     return s;
   }
 

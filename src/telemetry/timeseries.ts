@@ -9,6 +9,7 @@
  * flight at the horizon, which the simulation follows to their end, stay on the time axis.
  */
 import { succeeded } from '../record/requests.js';
+import type { Caller, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver } from './observer.js';
 
 /** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */
@@ -81,7 +82,8 @@ interface Bucket {
   requests: number;
   errors: number;
   byClass: Map<StatusClass, number>;
-  byCode: Map<string, number>;
+  /** By status code (a number: no string per request; written as text by toJson). */
+  byCode: Map<number, number>;
   byFlag: Map<string, number>;
   latency: LogHistogram;
 }
@@ -146,6 +148,8 @@ export class TimeSeriesObserver implements RunObserver {
   readonly count: number;
   private readonly buckets: Bucket[];
   private readonly edges = new Map<string, EdgeSeries>();
+  /** The edge a (caller, service) pair counts into, by object references: no key string per call. */
+  private readonly edgeCache = new Map<Caller, Map<ServiceRt, EdgeSeries>>();
 
   constructor(
     readonly durationUs: number,
@@ -171,19 +175,7 @@ export class TimeSeriesObserver implements RunObserver {
     const i = this.index(r.call.startUs);
     const failed = !succeeded(r.status);
     const latencyUs = r.endUs - r.call.startUs;
-    const key = `${r.call.caller.edgeName}\u0000${r.call.service.model.key}`;
-    let e = this.edges.get(key);
-    if (!e) {
-      e = {
-        source: r.call.caller.edgeName,
-        destination: r.call.service.model.key,
-        requests: new Float64Array(this.count),
-        errors: new Float64Array(this.count),
-        latency: [],
-        versions: new Map(),
-      };
-      this.edges.set(key, e);
-    }
+    const e = this.edgeOf(r.call.caller, r.call.service);
     // i = this.index(t) is in [0, this.count), the length of every per-bucket array.
     e.requests[i]!++;
     if (failed) e.errors[i]!++;
@@ -202,10 +194,32 @@ export class TimeSeriesObserver implements RunObserver {
     if (failed) b.errors++;
     const cls = statusClass(r.status);
     b.byClass.set(cls, (b.byClass.get(cls) ?? 0) + 1);
-    const code = String(r.status);
-    b.byCode.set(code, (b.byCode.get(code) ?? 0) + 1);
+    b.byCode.set(r.status, (b.byCode.get(r.status) ?? 0) + 1);
     if (r.flags !== '' && r.flags !== '-') for (const f of r.flags.split(',')) b.byFlag.set(f, (b.byFlag.get(f) ?? 0) + 1);
     b.latency.record(latencyUs);
+  }
+
+  /** Callers of one service (its pods) share one edge, named `edgeName → service key`. */
+  private edgeOf(caller: Caller, service: ServiceRt): EdgeSeries {
+    let byService = this.edgeCache.get(caller);
+    if (!byService) this.edgeCache.set(caller, (byService = new Map()));
+    let e = byService.get(service);
+    if (e) return e;
+    const key = `${caller.edgeName}\u0000${service.model.key}`;
+    e = this.edges.get(key);
+    if (!e) {
+      e = {
+        source: caller.edgeName,
+        destination: service.model.key,
+        requests: new Float64Array(this.count),
+        errors: new Float64Array(this.count),
+        latency: [],
+        versions: new Map(),
+      };
+      this.edges.set(key, e);
+    }
+    byService.set(service, e);
+    return e;
   }
 
   toJson(): TimeSeriesJson {
@@ -223,7 +237,7 @@ export class TimeSeriesObserver implements RunObserver {
         rps: round(b.requests / span, 3),
         errors: b.errors,
         by_class: Object.fromEntries(STATUS_CLASSES.filter((c) => b.byClass.has(c)).map((c) => [c, b.byClass.get(c) as number])),
-        by_code: sortedObj(b.byCode),
+        by_code: sortedObj(new Map([...b.byCode].map(([code, n]) => [String(code), n]))),
         by_flag: sortedObj(b.byFlag),
       };
     });
