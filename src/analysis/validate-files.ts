@@ -3,7 +3,6 @@
  * the set is checked together (a VirtualService in one file may use subsets from another), and the
  * Kubernetes Services and Deployments among them define the services, as istioctl analyze does.
  */
-import { readFileSync } from 'node:fs';
 import type { Diagnostic } from '../config/diagnostics.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { analyzeIstio } from './analyze.js';
@@ -36,12 +35,4 @@ export function validateIstioFiles(files: { file: string; text: string }[]): { e
 /** Whether a file is a meshsim scenario (its first document says kind: Scenario). */
 export function isScenarioText(text: string): boolean {
   return /^kind:\s*Scenario\s*$/m.test(text) && /^apiVersion:\s*meshsim\.dev\//m.test(text);
-}
-
-export function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

@@ -4,7 +4,8 @@
  * Diagnostics go to stdout; exit 2 when any file has an error.
  */
 import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { isScenarioText, readText, validateIstioFiles } from '../analysis/validate-files.js';
+import { isScenarioText, validateIstioFiles } from '../analysis/validate-files.js';
+import { readInputText } from '../config/input-file.js';
 import { EXIT, loadChecked, reportFailure } from './common.js';
 
 export function validateCommand(files: string[]): number {
@@ -12,12 +13,13 @@ export function validateCommand(files: string[]): number {
   const print = (d: Diagnostic) => process.stdout.write(`${formatDiagnostic(d)}\n`);
   const istioFiles: { file: string; text: string }[] = [];
   for (const file of files) {
-    const text = readText(file);
-    if (text === undefined) {
-      print({ file, line: 1, col: 1, severity: 'error', message: 'cannot read file' });
+    const read = readInputText(file);
+    if (!read.ok) {
+      print(read.problem);
       worst = EXIT.input;
       continue;
     }
+    const text = read.text;
     if (!/^\s*[^\s#]/m.test(text)) {
       print({ file, line: 1, col: 1, severity: 'error', message: 'the file is empty: expected a scenario or Istio/Kubernetes resources' });
       worst = EXIT.input;

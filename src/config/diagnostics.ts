@@ -1,4 +1,5 @@
 /** User-facing problems with a position: `FILE:LINE:COL: error: MESSAGE`. */
+import { diagnosticLine } from './printable.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -11,7 +12,7 @@ export interface Diagnostic {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: ${d.severity}: ${d.message}`;
+  return diagnosticLine(`${d.file}:${d.line}:${d.col}: ${d.severity}: `, d.message);
 }
 
 /** Thrown at the config edge only; the CLI turns it into exit code 2 without a stack trace. */

@@ -2,14 +2,15 @@
  * Loads a scenario file: YAML with positions → zod schema → references resolved → Scenario.
  * Every problem a user can cause comes back as a positioned Diagnostic (InputError), never a crash.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { formatDuration } from './units.js';
 import type { ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel } from './model.js';
 import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
+import { readInputFile, readInputText, resolveBeside } from './input-file.js';
+import { excerpt } from './printable.js';
+import { documentValue } from './yaml-guard.js';
 import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
 import { embeddedOffsets, readIstioDocuments } from './istio/parse.js';
 import { emptyIstioConfig, type IstioConfig, type Problems } from './istio/resources.js';
@@ -23,15 +24,16 @@ export interface Loaded {
   source: YamlSource;
 }
 
+export interface LoadOptions {
+  /** Let `istioFiles` name files outside the scenario's directory tree (--allow-outside-files). */
+  allowOutsideFiles?: boolean;
+}
+
+/** Most `istioFiles` a scenario may list. */
+export const MAX_ISTIO_FILES = 256;
+
 export function readSource(file: string): YamlSource {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new InputError([{ file, line: 1, col: 1, severity: 'error', message: `cannot read scenario: ${reason}` }]);
-  }
-  return new YamlSource(file, text);
+  return new YamlSource(file, readInputFile(file, 'scenario'));
 }
 
 /** Field names a strict object accepts at `path`, for "did you mean" hints. */
@@ -57,12 +59,12 @@ function unwrap(schema: unknown): unknown {
   return s;
 }
 
-export function parseScenario(file: string): Loaded {
-  return parseScenarioSource(readSource(file));
+export function parseScenario(file: string, options: LoadOptions = {}): Loaded {
+  return parseScenarioSource(readSource(file), options);
 }
 
 /** The scenario without the istioctl-analyze pass (analysis/load.ts adds it). */
-export function parseScenarioSource(src: YamlSource): Loaded {
+export function parseScenarioSource(src: YamlSource, options: LoadOptions = {}): Loaded {
   const syntax = src.syntaxErrors();
   if (syntax.length) throw new InputError(syntax);
   const contents = src.doc.contents;
@@ -78,9 +80,9 @@ export function parseScenarioSource(src: YamlSource): Loaded {
       ),
     ]);
   }
-  const parsed = scenarioSchema.safeParse(src.doc.toJS(), { reportInput: true });
+  const parsed = scenarioSchema.safeParse(documentValue(src), { reportInput: true });
   if (!parsed.success) throw new InputError(issuesToDiagnostics(parsed.error.issues, src, knownKeysAt));
-  return resolve(parsed.data, src);
+  return resolve(parsed.data, src, options);
 }
 
 /** Where a resolving step reports a positioned error (its message is prefixed with the field path by the caller). */
@@ -90,12 +92,12 @@ type ReportError = (path: PathSegment[], message: string, key?: string) => void;
  * Cross-field checks and reference resolution, with positions. Steps run in this order so the
  * diagnostics come out in the order of the file's sections.
  */
-function resolve(doc: ScenarioDoc, src: YamlSource): Loaded {
+function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loaded {
   const problems: Problems = { errors: [], warnings: [] };
   const err: ReportError = (path, message, key) => problems.errors.push(src.diagnosticAt(path, 'error', message, key));
   const spec = doc.spec;
 
-  const { istio, applied } = readIstioInputs(spec, src, problems, err);
+  const { istio, applied } = readIstioInputs(spec, src, problems, err, options);
   const manifestKey = spec.istio !== undefined ? 'istio' : 'istioFiles';
   const merged = mergeManifestServices(spec.services, istio, (m) =>
     problems.warnings.push(src.diagnosticAt(['spec'], 'warning', m, manifestKey)),
@@ -127,6 +129,7 @@ function readIstioInputs(
   src: YamlSource,
   problems: Problems,
   err: ReportError,
+  options: LoadOptions,
 ): { istio: IstioConfig; applied: (IstioConfig | undefined)[] } {
   const istio = emptyIstioConfig();
   let order = 0;
@@ -140,13 +143,19 @@ function readIstioInputs(
     const off = embeddedOffsets(src, ['spec', key]);
     order = readIstioDocuments(YamlSource.all(src.file, text, off.lineOffset, off.colOffset), istio, problems, order);
   }
+  // Files resolve relative to the scenario and stay inside its directory tree; regular files only.
+  const seen = new Set<string>();
   spec.istioFiles.forEach((f, i) => {
-    const path = resolvePath(dirname(src.file), f);
-    if (!existsSync(path)) {
-      err(['spec', 'istioFiles', i], `spec.istioFiles[${i}]: cannot read "${f}" (looked for ${path})`);
-      return;
-    }
-    order = readIstioDocuments(YamlSource.all(path, readFileSync(path, 'utf8')), istio, problems, order);
+    const at: PathSegment[] = ['spec', 'istioFiles', i];
+    if (i === MAX_ISTIO_FILES) err(at, `spec.istioFiles: at most ${MAX_ISTIO_FILES} files`);
+    if (i >= MAX_ISTIO_FILES) return;
+    const where = resolveBeside(src.file, f, options.allowOutsideFiles === true);
+    if ('error' in where) return err(at, `spec.istioFiles[${i}]: ${excerpt(f)} is ${where.error}`);
+    if (seen.has(where.path)) return err(at, `spec.istioFiles[${i}]: ${excerpt(f)} is listed twice`);
+    seen.add(where.path);
+    const read = readInputText(where.path, 'Istio file');
+    if (!read.ok) return err(at, `spec.istioFiles[${i}]: ${excerpt(f)}: ${read.problem.message}`);
+    order = readIstioDocuments(YamlSource.all(where.path, read.text), istio, problems, order);
   });
   const applied = spec.faults.map((f, i) => {
     if (f.apply === undefined) return undefined;

@@ -31,19 +31,22 @@ export class YamlSource {
     readonly colOffset = 0,
     parsed?: { doc: Document.Parsed; lineCounter: LineCounter },
   ) {
+    // YAML 1.2 line breaks are CR LF, CR or LF; the yaml library's positions assume LF.
+    if (text.includes('\r')) this.text = text = text.replace(/\r\n?/g, '\n');
     if (parsed) {
       this.doc = parsed.doc;
       this.lineCounter = parsed.lineCounter;
     } else {
       this.lineCounter = new LineCounter();
-      this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+      this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
     }
   }
 
   /** Every document of a multi-document YAML text (`---` separated). */
   static all(file: string, text: string, lineOffset = 0, colOffset = 0): YamlSource[] {
+    if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
     const lineCounter = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
     const list = Array.isArray(docs) ? docs : [];
     return list.map((doc) => new YamlSource(file, text, lineOffset, colOffset, { doc, lineCounter }));
   }

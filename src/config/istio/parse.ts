@@ -5,6 +5,7 @@
 import { isMap, isScalar } from 'yaml';
 import type { z } from 'zod';
 import type { YamlSource, PathSegment } from '../yaml-source.js';
+import { yamlStructureErrors } from '../yaml-guard.js';
 import { issuesToDiagnostics } from '../zod-diagnostics.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
@@ -40,7 +41,12 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       problems.errors.push(src.diagnosticAt([], 'error', 'expected a Kubernetes resource (a mapping with apiVersion, kind, metadata)'));
       continue;
     }
-    const raw = src.doc.toJS() as Record<string, unknown>;
+    const structure = yamlStructureErrors(src);
+    if (structure.length) {
+      problems.errors.push(...structure);
+      continue;
+    }
+    const raw = src.doc.toJS({ maxAliasCount: -1 }) as Record<string, unknown>;
     const kind = typeof raw.kind === 'string' ? raw.kind : undefined;
     const apiVersion = typeof raw.apiVersion === 'string' ? raw.apiVersion : undefined;
     const meta = (raw.metadata ?? {}) as Record<string, unknown>;
