@@ -26,6 +26,8 @@ export interface AnalyzeInputs {
   waypoints: string[];
   /** Out-of-mesh callers and the services they call (for the STRICT-with-plaintext warning). */
   plaintextCallers?: { name: string; target: string }[];
+  /** meshConfig.extensionProviders that istiod can build (their service exists). */
+  extensionProviders?: string[];
 }
 
 export function analyzeIstio(inputs: AnalyzeInputs, problems: Problems): void {
@@ -48,7 +50,8 @@ function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void
   const paPolicies = [...pas].sort((a, b) => a.order - b.order).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
   for (const w of paWarnings(paPolicies)) warnAt(w.policy, w.message, 'PeerAuthentication');
   const apPolicies = aps.map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec as AuthorizationPolicy['spec'] }));
-  for (const w of authorizationWarnings(apPolicies)) warnAt(w.policy, w.message, 'AuthorizationPolicy');
+  for (const w of authorizationWarnings(apPolicies, new Set(inputs.extensionProviders ?? [])))
+    warnAt(w.policy, w.message, 'AuthorizationPolicy');
   if (inputs.mode === 'ambient') {
     for (const w of projectToZtunnel(apPolicies).warnings)
       warnAt(w.policy, `${w.message} (ztunnel enforces L4 only; bind L7 rules to a waypoint)`, 'AuthorizationPolicy');

@@ -44,6 +44,7 @@ function analysisInputs(s: Scenario): Parameters<typeof analyzeIstio>[0] {
     mode: s.mesh.mode,
     waypoints: s.mesh.waypoints,
     plaintextCallers,
+    extensionProviders: s.mesh.extensionProviders.filter((p) => p.service !== undefined).map((p) => p.name),
   };
 }
 

@@ -5,7 +5,7 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { formatDuration } from './units.js';
-import type { ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel } from './model.js';
+import type { ExtAuthzProvider, ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel } from './model.js';
 import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { readInputFile, readInputText, resolveBeside } from './input-file.js';
@@ -110,12 +110,13 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
   checkNodeReferences(nodes, merged.services, spec.workload, err);
   checkCallCycles(services, dir, err);
   const waypoints = resolveWaypoints(spec.mesh.waypoints, dir, err);
+  const extensionProviders = resolveExtensionProviders(spec.mesh.extensionProviders, dir, problems, src);
   const workloads = resolveWorkloads(spec.workload, dir, err);
   checkWorkloadNames(spec.workload, dir, err);
   const faults = resolveFaults(spec, applied, dir, services, err);
   validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
   if (problems.errors.length) throw new InputError(problems.errors);
-  const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints });
+  const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints, extensionProviders });
   return { scenario, warnings: problems.warnings, source: src };
 }
 
@@ -352,6 +353,54 @@ function resolveWaypoints(refs: readonly string[], dir: ServiceDirectory, err: R
   });
 }
 
+/** Istio's ext_authz default timeout (istio/api mesh/v1alpha1/config.proto: "Default is 600s"). */
+const EXT_AUTHZ_DEFAULT_TIMEOUT_US = 600e6;
+
+/**
+ * meshConfig.extensionProviders with their services resolved. A provider whose service is not in
+ * the scenario is kept without one: istiod cannot build it, so CUSTOM policies naming it turn into
+ * DENY (pilot/pkg/security/authz/builder/extauthz.go, builder.go getBadCustomDenyRules); warned.
+ */
+function resolveExtensionProviders(
+  docs: ScenarioDoc['spec']['mesh']['extensionProviders'],
+  dir: ServiceDirectory,
+  problems: Problems,
+  src: YamlSource,
+): ExtAuthzProvider[] {
+  return docs.map((p, i) => {
+    const kind = p.envoyExtAuthzHttp ? 'http' : 'grpc';
+    const c = (p.envoyExtAuthzHttp ?? p.envoyExtAuthzGrpc) as NonNullable<typeof p.envoyExtAuthzGrpc>;
+    const path: PathSegment[] = [
+      'spec',
+      'mesh',
+      'extensionProviders',
+      i,
+      kind === 'http' ? 'envoyExtAuthzHttp' : 'envoyExtAuthzGrpc',
+      'service',
+    ];
+    const ns = c.service.split('.')[1] ?? 'default';
+    const target = dir.lookup(c.service, ns);
+    if (!target)
+      problems.warnings.push(
+        src.diagnosticAt(
+          path,
+          'warning',
+          `extension provider "${p.name}": ${dir.unknown(c.service)}; istiod cannot build it, so CUSTOM policies naming it deny the requests they match`,
+        ),
+      );
+    return {
+      name: p.name,
+      kind,
+      service: target ? dir.keyOf(target) : undefined,
+      port: c.port,
+      timeoutUs: c.timeout ?? EXT_AUTHZ_DEFAULT_TIMEOUT_US,
+      failOpen: c.failOpen,
+      statusOnError: c.statusOnError ?? 403,
+      pathPrefix: p.envoyExtAuthzHttp?.pathPrefix ?? '',
+    };
+  });
+}
+
 /** Workload models: target resolved from the caller's namespace, arrivals, request mix with sizes. */
 function resolveWorkloads(docs: readonly WorkloadDoc[], dir: ServiceDirectory, err: ReportError): WorkloadModel[] {
   return docs.map((w, i) => {
@@ -444,7 +493,10 @@ export function faultTargetText(target: FaultModel['target']): string {
 function buildScenario(
   doc: ScenarioDoc,
   src: YamlSource,
-  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'workloads' | 'faults'> & { waypoints: string[] },
+  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'workloads' | 'faults'> & {
+    waypoints: string[];
+    extensionProviders: ExtAuthzProvider[];
+  },
 ): Scenario {
   const spec = doc.spec;
   return {
@@ -458,6 +510,7 @@ function buildScenario(
       mode: spec.mesh.mode,
       profile: spec.mesh.profile,
       compatibilityVersion: spec.mesh.compatibilityVersion,
+      extensionProviders: parts.extensionProviders,
       waypoints: parts.waypoints,
       configPropagationUs: spec.mesh.configPropagation,
       encryption: spec.mesh.encryption,

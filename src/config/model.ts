@@ -121,6 +121,19 @@ export interface SloModel {
   successRate?: number;
 }
 
+/** An ext_authz provider from meshConfig.extensionProviders, its service resolved. */
+export interface ExtAuthzProvider {
+  name: string;
+  kind: 'http' | 'grpc';
+  /** Key of the authorization service (see ServiceModel.key), or undefined when it is not a known service. */
+  service?: string;
+  port: number;
+  timeoutUs: number;
+  failOpen: boolean;
+  statusOnError: number;
+  pathPrefix: string;
+}
+
 export interface Scenario {
   file: string;
   name: string;
@@ -133,6 +146,8 @@ export interface Scenario {
     profile: string;
     /** Istio's compatibilityVersion: an older release's defaults where they changed (e.g. "1.23"). */
     compatibilityVersion?: string;
+    /** meshConfig.extensionProviders: ext_authz providers CUSTOM policies can name. */
+    extensionProviders: ExtAuthzProvider[];
     waypoints: string[];
     configPropagationUs: number;
     encryption: 'wireguard' | 'ipsec' | 'disabled';

@@ -236,6 +236,44 @@ const faultSchema = z
     }
   });
 
+/** ext_authz fields shared by the HTTP and gRPC providers (config.proto EnvoyExternalAuthorization*Provider). */
+const extAuthzCommon = {
+  service: z.string().min(1),
+  port: z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d+$/).transform(Number)]),
+  /** Default 600 s (config.proto: "the timeout for the request. Default is 600s"). */
+  timeout: positiveDuration().optional(),
+  failOpen: z.boolean().default(false),
+  /** Status returned when the provider errors or times out (default 403). */
+  statusOnError: z
+    .string()
+    .regex(/^\d{3}$/)
+    .transform(Number)
+    .optional(),
+  clearRouteCache: z.boolean().optional(),
+  includeRequestBodyInCheck: z.unknown().optional(),
+};
+
+const extensionProviderSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    envoyExtAuthzHttp: z
+      .strictObject({
+        ...extAuthzCommon,
+        pathPrefix: z.string().optional(),
+        includeRequestHeadersInCheck: z.array(z.string()).optional(),
+        includeAdditionalHeadersInCheck: z.record(z.string(), z.string()).optional(),
+        headersToUpstreamOnAllow: z.array(z.string()).optional(),
+        headersToDownstreamOnDeny: z.array(z.string()).optional(),
+        headersToDownstreamOnAllow: z.array(z.string()).optional(),
+      })
+      .optional(),
+    envoyExtAuthzGrpc: z.strictObject(extAuthzCommon).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.envoyExtAuthzHttp === undefined) === (p.envoyExtAuthzGrpc === undefined))
+      ctx.addIssue({ code: 'custom', message: 'an extension provider takes exactly one of envoyExtAuthzHttp or envoyExtAuthzGrpc' });
+  });
+
 const sloSchema = z.strictObject({
   p50: duration().optional(),
   p90: duration().optional(),
@@ -260,6 +298,12 @@ export const scenarioSchema = z.strictObject({
         /** A mode of the registry in src/modes (checked, with its position, by analysis/load.ts). */
         mode: z.string().default('none'),
         profile: z.string().default('istio'),
+        /**
+         * meshConfig.extensionProviders (istio/api mesh/v1alpha1/config.proto): ext_authz providers
+         * that CUSTOM AuthorizationPolicies name. Only the fields that change behaviour are modelled;
+         * the others are accepted as Istio spells them.
+         */
+        extensionProviders: z.array(extensionProviderSchema).default([]),
         /** Istio's compatibilityVersion (helm value): restores an older release's defaults, e.g. "1.23". */
         compatibilityVersion: z
           .string({ error: 'compatibilityVersion is a quoted Istio minor version such as "1.23"' })

@@ -35,6 +35,11 @@ export interface Transport {
   serverConnections(host: PodRt): TimeWeighted | undefined;
   /** An answer the server side gives instead of the app (403 from RBAC), or undefined. */
   inbound(proxy: Proxy, host: PodRt, call: AppCall, mtls: boolean): number | undefined;
+  /**
+   * The server side's ext_authz check (a CUSTOM AuthorizationPolicy matched): returns false when
+   * none applies; otherwise calls `then` later with undefined (go on) or the status to answer.
+   */
+  extAuthz?(host: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean;
   oneWay(proxy: Proxy, host: PodRt): number;
 }
 
@@ -300,9 +305,16 @@ export class EnvoyRouter {
               );
             });
           };
-          const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
-          if (refused !== undefined) answer(refused);
-          else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
+          // Istio's order at the server sidecar: CUSTOM (ext_authz), then DENY and ALLOW (RBAC).
+          const rbac = () => {
+            const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
+            if (refused !== undefined) answer(refused);
+            else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
+          };
+          const checking = this.deps.transport.extAuthz?.(host, a.req.call, conn.mtls, (denied) =>
+            denied !== undefined ? answer(denied) : rbac(),
+          );
+          if (!checking) rbac();
         });
       },
       undefined,

@@ -13,6 +13,7 @@ import type { CallDone, PlaneDeps } from './plane.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
 import { Proxy } from './proxy.js';
+import { runExtAuthz } from './ext-authz.js';
 
 export class SidecarPlane extends DirectPlane {
   readonly sidecars = new Map<Caller, Proxy>();
@@ -28,6 +29,7 @@ export class SidecarPlane extends DirectPlane {
       serverSide: (_proxy, host) => this.inbound(host, host),
       serverConnections: (host) => this.sidecars.get(host)?.connections,
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
+      extAuthz: (host, call, mtls, then) => this.extAuthz(host, call, mtls, then),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
     this.envoy = new EnvoyRouter({
@@ -118,6 +120,16 @@ export class SidecarPlane extends DirectPlane {
     if (!this.sidecars.has(pod) || !this.policy.security.hasAuthz) return undefined;
     const d = this.policy.security.atSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod));
     return d.allowed ? undefined : RBAC_DENIED_STATUS;
+  }
+
+  /** The server sidecar's ext_authz filter, when a CUSTOM policy with a valid provider matches. */
+  private extAuthz(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean {
+    if (!this.sidecars.has(pod) || !this.policy.security.hasAuthz) return false;
+    const name = this.policy.security.customAtSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod));
+    const provider = name === undefined ? undefined : this.deps.scenario.mesh.extensionProviders.find((p) => p.name === name);
+    if (provider?.service === undefined) return false;
+    runExtAuthz(this.deps.pods, pod, { ...provider, service: provider.service }, call, then);
+    return true;
   }
 
   get envoyRouter(): EnvoyRouter {

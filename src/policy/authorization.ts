@@ -298,19 +298,35 @@ function ruleMatches(rule: AuthzRule, ctx: EvalCtx, allow: boolean): boolean {
   return fromOk && toOk && whenOk;
 }
 
-function evaluate(applicable: readonly AuthorizationPolicy[], a: L4Attributes, http: HttpRequestAttributes | undefined): AuthzDecision {
+/**
+ * Whether a CUSTOM policy acts as a DENY: its provider is not a valid meshConfig extensionProvider,
+ * so istiod logs "failed to process CUSTOM action, will generate deny configs" and installs an RBAC
+ * DENY with the policy's own rules (istio/istio pilot/pkg/security/authz/builder/builder.go
+ * getBadCustomDenyRules): requests the rules match get 403, the others are untouched.
+ */
+const isBadCustom = (p: AuthorizationPolicy, providers: ReadonlySet<string>) =>
+  p.spec.action === 'CUSTOM' && !providers.has(p.spec.provider?.name ?? '');
+
+function evaluate(
+  applicable: readonly AuthorizationPolicy[],
+  a: L4Attributes,
+  http: HttpRequestAttributes | undefined,
+  providers: ReadonlySet<string> = NO_PROVIDERS,
+): AuthzDecision {
   const status = http ? { status: 403 as const } : {};
   const peer = peerOf(a);
   const action = (p: AuthorizationPolicy) => p.spec.action ?? 'ALLOW';
   const matches = (p: AuthorizationPolicy, r: AuthzRule) =>
     ruleMatches(r, { a, http, peer, policyNamespace: p.namespace }, action(p) === 'ALLOW');
-  // CUSTOM (ext_authz) runs first in Istio; no provider is simulated, so it never denies here.
+  // CUSTOM with a valid provider runs first, in ext_authz (customProvider below); a CUSTOM whose
+  // provider is missing is a DENY of its own rules (`-deny-due-to-bad-CUSTOM-action`).
   // DENY: Envoy keeps RBAC policies in a name-ordered map and reports the first that matched.
   let denied: { id: string; namespace: string; name: string; rule: number } | undefined;
   for (const p of applicable) {
-    if (action(p) !== 'DENY') continue;
+    const bad = isBadCustom(p, providers);
+    if (action(p) !== 'DENY' && !bad) continue;
     (p.spec.rules ?? []).forEach((r, i) => {
-      const id = ruleId(p, i);
+      const id = bad ? `${ruleId(p, i)}-deny-due-to-bad-CUSTOM-action` : ruleId(p, i);
       if ((denied === undefined || id < denied.id) && matches(p, r)) denied = { id, namespace: p.namespace, name: p.name, rule: i };
     });
   }
@@ -333,10 +349,35 @@ function evaluate(applicable: readonly AuthorizationPolicy[], a: L4Attributes, h
 
 /**
  * Istio's decision for an HTTP request at a sidecar or waypoint: DENY (any match) → ALLOW (if any
- * ALLOW policy applies, one must match) → allow. AUDIT never decides; CUSTOM is not simulated.
+ * ALLOW policy applies, one must match) → allow. AUDIT never decides; CUSTOM runs before, in ext_authz.
  */
-export function authorizeHttp(applicable: readonly AuthorizationPolicy[], request: HttpRequestAttributes): AuthzDecision {
-  return evaluate(applicable, request, request);
+export function authorizeHttp(
+  applicable: readonly AuthorizationPolicy[],
+  request: HttpRequestAttributes,
+  providers: ReadonlySet<string> = NO_PROVIDERS,
+): AuthzDecision {
+  return evaluate(applicable, request, request, providers);
+}
+
+const NO_PROVIDERS: ReadonlySet<string> = new Set();
+
+/**
+ * The ext_authz provider a request must be checked with: the provider of the first CUSTOM policy
+ * (valid provider) whose rules match. Istio enables the ext_authz filter only for requests the
+ * CUSTOM rules match (builder.go: filter_enabled_metadata set by shadow RBAC rules).
+ */
+export function customProvider(
+  applicable: readonly AuthorizationPolicy[],
+  request: HttpRequestAttributes,
+  providers: ReadonlySet<string>,
+): string | undefined {
+  const peer = peerOf(request);
+  for (const p of applicable) {
+    if (p.spec.action !== 'CUSTOM' || isBadCustom(p, providers)) continue;
+    if ((p.spec.rules ?? []).some((r) => ruleMatches(r, { a: request, http: request, peer, policyNamespace: p.namespace }, false)))
+      return p.spec.provider?.name;
+  }
+  return undefined;
 }
 
 /**
@@ -555,14 +596,17 @@ export function authorizeZtunnel(applicable: readonly ZtunnelPolicy[], connectio
  * simulated: the policy is ignored), JWT matching (no RequestAuthentication: requests carry no
  * request principal), and condition keys that are not modelled (treated as absent).
  */
-export function authorizationWarnings(policies: readonly AuthorizationPolicy[]): AuthzWarning[] {
+export function authorizationWarnings(
+  policies: readonly AuthorizationPolicy[],
+  providers: ReadonlySet<string> = NO_PROVIDERS,
+): AuthzWarning[] {
   const out: AuthzWarning[] = [];
   for (const p of policies) {
     const id = `${p.namespace}/${p.name}`;
-    if (p.spec.action === 'CUSTOM') {
+    if (p.spec.action === 'CUSTOM' && !providers.has(p.spec.provider?.name ?? '')) {
       out.push({
         policy: id,
-        message: `CUSTOM action (provider ${p.spec.provider?.name ?? '?'}) is not supported: external authorization is not simulated, AuthorizationPolicy ${id} is ignored`,
+        message: `CUSTOM provider "${p.spec.provider?.name ?? ''}" is not in spec.mesh.extensionProviders: istiod generates a DENY of the requests its rules match (403), as Istio does for an unknown provider`,
       });
       continue;
     }

@@ -38,6 +38,8 @@ export interface MeshDefaults {
   exclude503FromDefaultRetry: boolean;
   /** meshConfig.localityLbSetting.enabled (default true). */
   localityLbEnabled: boolean;
+  /** meshConfig.extensionProviders istiod can build (names); CUSTOM policies naming others deny. */
+  extensionProviders?: readonly string[];
 }
 
 export const CURRENT_MESH_DEFAULTS: MeshDefaults = { exclude503FromDefaultRetry: true, localityLbEnabled: true };
@@ -58,7 +60,7 @@ export class MeshPolicy {
     readonly defaults: MeshDefaults = CURRENT_MESH_DEFAULTS,
   ) {
     this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
-    this.security = new SecurityPolicy(config);
+    this.security = new SecurityPolicy(config, defaults.extensionProviders);
   }
 
   /** A copy with `change` applied: resources with the same kind, namespace and name are replaced. */

@@ -7,6 +7,7 @@
 import type { IstioConfig } from '../config/istio/resources.js';
 import {
   authorizeHttp,
+  customProvider,
   authorizeZtunnel,
   projectToZtunnel,
   selectAuthorizationPolicies,
@@ -33,7 +34,11 @@ export class SecurityPolicy {
   private readonly ztunnel: ZtunnelPolicy[];
   private readonly modeCache = new Map<string, EffectiveMtlsMode>();
 
-  constructor(config: IstioConfig) {
+  /** ext_authz providers istiod can build (meshConfig.extensionProviders whose service exists). */
+  private readonly providers: ReadonlySet<string>;
+
+  constructor(config: IstioConfig, providers: readonly string[] = []) {
+    this.providers = new Set(providers);
     const byAge = <T extends { order: number }>(xs: T[]) => [...xs].sort((a, b) => a.order - b.order);
     this.peerAuthn = byAge(config.peerAuthentications).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
     this.authz = byAge(config.authorizationPolicies).map((r) => ({
@@ -59,7 +64,13 @@ export class SecurityPolicy {
   /** A sidecar's decision for an HTTP request to its workload. */
   atSidecar(w: WorkloadIdentity, req: HttpRequestAttributes): AuthzDecision {
     if (this.authz.length === 0) return ALLOWED;
-    return authorizeHttp(selectAuthorizationPolicies(this.authz, w), req);
+    return authorizeHttp(selectAuthorizationPolicies(this.authz, w), req, this.providers);
+  }
+
+  /** The ext_authz provider a sidecar must consult for this request (a CUSTOM policy matched), if any. */
+  customAtSidecar(w: WorkloadIdentity, req: HttpRequestAttributes): string | undefined {
+    if (this.authz.length === 0 || this.providers.size === 0) return undefined;
+    return customProvider(selectAuthorizationPolicies(this.authz, w), req, this.providers);
   }
 
   /** A waypoint's decision for an HTTP request to `service` (policies bound by targetRefs). */
@@ -69,7 +80,7 @@ export class SecurityPolicy {
     req: HttpRequestAttributes,
   ): AuthzDecision {
     if (this.authz.length === 0) return ALLOWED;
-    return authorizeHttp(selectWaypointPolicies(this.authz, waypoint, service), req);
+    return authorizeHttp(selectWaypointPolicies(this.authz, waypoint, service), req, this.providers);
   }
 
   /** The destination ztunnel's L4 decision for a connection to the workload. */

@@ -156,6 +156,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   let policy = new MeshPolicy(scenario.istio, scenario.services, {
     exclude503FromDefaultRetry: profile.features.EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY,
     localityLbEnabled: profile.features.localityLbEnabled,
+    extensionProviders: scenario.mesh.extensionProviders.filter((p) => p.service !== undefined).map((p) => p.name),
   });
   const modeDef = meshMode(mode);
   const plane = modeDef.createPlane(

@@ -138,6 +138,14 @@ export class PodBehaviour {
     attempt();
   }
 
+  /**
+   * A call a pod's proxy makes on the pod's behalf (e.g. the sidecar's ext_authz check), through
+   * the same path as the app's calls, so it is seen on the edge and in traces.
+   */
+  callFrom(pod: PodRt, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number): void {
+    this.callOut(pod, this.resolve(call.service), call, parent, done, timeoutUs);
+  }
+
   /** Set by the simulation once services exist (calls name services by key). */
   resolve: (key: string) => ServiceRt = () => {
     throw new Error('PodBehaviour.resolve not set');

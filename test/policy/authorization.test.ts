@@ -87,10 +87,14 @@ describe('decision order', () => {
     expect(authorizeHttp([audit, ap('nothing', {})], req({ method: 'POST' }))).toMatchObject({ allowed: false, audited: true });
   });
 
-  it('CUSTOM is not simulated: it never denies, and a warning says so', () => {
+  it('CUSTOM with an undeclared provider is a DENY of its own rules (builder.go getBadCustomDenyRules), warned about', () => {
     const custom = ap('ext-authz', { action: 'CUSTOM', provider: { name: 'my-authz' }, rules: [{}] });
-    expect(allowed([custom], req())).toBe(true);
-    expect(authorizationWarnings([custom])[0]?.message).toMatch(/CUSTOM action \(provider my-authz\) is not supported/);
+    expect(allowed([custom], req())).toBe(false);
+    expect(authorizeHttp([custom], req()).reason).toMatch(/-deny-due-to-bad-CUSTOM-action\]$/);
+    expect(authorizationWarnings([custom])[0]?.message).toMatch(/CUSTOM provider "my-authz" is not in spec.mesh.extensionProviders/);
+    // A declared provider is consulted by ext_authz instead: RBAC alone allows.
+    expect(authorizeHttp([custom], req(), new Set(['my-authz'])).allowed).toBe(true);
+    expect(authorizationWarnings([custom], new Set(['my-authz']))).toEqual([]);
   });
 
   it("reports the name-ordered first matching DENY rule, as Envoy's RBAC map does", () => {
