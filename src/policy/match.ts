@@ -43,12 +43,27 @@ function header(req: RequestShape, name: string): string | undefined {
   return undefined;
 }
 
+const PSEUDO_HEADERS = new Set(['uri', 'scheme', 'method', 'authority']);
+
+/** Request paths split once: the data plane matches the same few paths (from the scenario) again and again. */
+const splitCache = new Map<string, { path: string; query: Map<string, string> }>();
+const SPLIT_CACHE_MAX = 4096;
+
+function splitCached(full: string): { path: string; query: Map<string, string> } {
+  let s = splitCache.get(full);
+  if (!s) {
+    s = splitPath(full);
+    if (splitCache.size < SPLIT_CACHE_MAX) splitCache.set(full, s);
+  }
+  return s;
+}
+
 export function requestMatches(m: HttpMatchRequest, req: RequestShape): boolean {
-  const { path, query } = splitPath(req.path);
+  const { path, query } = splitCached(req.path);
   if (m.uri && !stringMatches(m.uri, path, m.ignoreUriCase === true && m.uri.regex === undefined)) return false;
   if (m.method && !stringMatches(m.method, req.method)) return false;
   for (const [name, sm] of Object.entries(m.headers ?? {})) {
-    if (['uri', 'scheme', 'method', 'authority'].includes(name)) continue; // ignored by Istio inside headers
+    if (PSEUDO_HEADERS.has(name)) continue; // ignored by Istio inside headers
     if (!stringMatches(sm, header(req, name))) return false;
   }
   for (const [name, sm] of Object.entries(m.withoutHeaders ?? {})) {
