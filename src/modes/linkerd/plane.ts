@@ -65,7 +65,7 @@ interface Attempt {
 }
 
 export class LinkerdPlane extends DirectPlane {
-  readonly proxies = new Map<Caller, Proxy>();
+  readonly proxyOf = new Map<Caller, Proxy>();
   private readonly balancers = new Map<Proxy, Map<string, Balancer>>();
   private readonly conns = new Map<Proxy, Map<PodRt, H2Conn>>();
   private readonly budgets = new Map<Proxy, Map<string, RetryBudget>>();
@@ -83,13 +83,13 @@ export class LinkerdPlane extends DirectPlane {
 
   addProxy(caller: Caller): Proxy {
     const p = new Proxy('linkerd-proxy', `${caller.name}.linkerd-proxy`, caller.node, this.costs.proxy, this.sim);
-    this.proxies.set(caller, p);
+    this.proxyOf.set(caller, p);
     caller.sidecar = p;
     return p;
   }
 
   override call(call: AppCall, done: CallDone): void {
-    const cs = call.caller.inMesh ? this.proxies.get(call.caller) : undefined;
+    const cs = call.caller.inMesh ? this.proxyOf.get(call.caller) : undefined;
     if (!cs) {
       super.call(call, done);
       return;
@@ -99,12 +99,12 @@ export class LinkerdPlane extends DirectPlane {
 
   /** Unmeshed callers meet the server's proxy only (plaintext, no client identity). */
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
-    const s = this.proxies.get(pod);
+    const s = this.proxyOf.get(pod);
     return s ? [s] : [];
   }
 
   protected override inboundStatus(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
-    if (!this.proxies.has(pod)) return undefined; // unmeshed pods cannot enforce policy
+    if (!this.proxyOf.has(pod)) return undefined; // unmeshed pods cannot enforce policy
     const v = decideLinkerdInbound(this.authz, {
       namespace: pod.namespace,
       podLabels: pod.version.labels,
@@ -240,7 +240,7 @@ export class LinkerdPlane extends DirectPlane {
       c.waiting.push(go);
       return;
     }
-    const ss = this.proxies.get(ep.pod);
+    const ss = this.proxyOf.get(ep.pod);
     c = { state: 'connecting', waiting: [go], mtls: ss !== undefined };
     byPod.set(ep.pod, c);
     this.handshakes.total++;
@@ -286,7 +286,7 @@ export class LinkerdPlane extends DirectPlane {
     const pod = a.ep.pod;
     a.req.mtls = mtls;
     a.req.lastPod = pod;
-    const ss = this.proxies.get(pod);
+    const ss = this.proxyOf.get(pod);
     const ow = this.oneWay(cs.node, pod.node);
     const back = (status: number) => this.sim.schedule(ow, () => this.attemptDone(a, status), undefined);
     this.sim.schedule(

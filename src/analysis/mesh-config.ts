@@ -1,0 +1,85 @@
+/**
+ * Configuration a mode cannot honour: each mesh reads only its own kinds, so a scenario may carry
+ * Istio, Linkerd, Cilium and App Mesh YAML side by side and every mode says which parts it ignores,
+ * naming its own equivalent (Linkerd: https://linkerd.io/2.18/reference/, Cilium:
+ * https://docs.cilium.io/en/stable/network/servicemesh/, App Mesh CRDs: aws-app-mesh-controller-for-k8s).
+ */
+import type { Diagnostic } from '../config/diagnostics.js';
+import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
+import { resourcesOfFamily, type MeshFamily, type MeshResource } from '../config/mesh-kinds.js';
+
+/** Which mesh a mode is; Istio modes read Istio kinds, `none` reads nothing and says nothing. */
+export type ModeFamily = 'istio' | 'linkerd' | 'cilium' | 'appmesh' | 'none';
+
+type IstioKind = 'VirtualService' | 'DestinationRule' | 'PeerAuthentication' | 'AuthorizationPolicy';
+
+/** The running mesh's equivalent of each Istio kind. */
+const EQUIVALENT: Record<Exclude<ModeFamily, 'istio' | 'none'>, Record<IstioKind, string>> = {
+  linkerd: {
+    VirtualService: 'an HTTPRoute with backendRefs (traffic split), timeouts and retry.linkerd.io/* annotations',
+    DestinationRule: 'the balancer.linkerd.io/failure-accrual annotation on the Service (load balancing is always peak-EWMA)',
+    PeerAuthentication: 'nothing: mTLS is always on between meshed pods (require it with a Server and an AuthorizationPolicy)',
+    AuthorizationPolicy: 'policy.linkerd.io Server, AuthorizationPolicy and MeshTLSAuthentication',
+  },
+  cilium: {
+    VirtualService: 'a Gateway API HTTPRoute on the Service (GAMMA) or a CiliumEnvoyConfig',
+    DestinationRule: 'outlier_detection / circuit_breakers in a CiliumEnvoyConfig',
+    PeerAuthentication: 'spec.mesh.encryption (WireGuard or IPsec between nodes)',
+    AuthorizationPolicy: 'a CiliumNetworkPolicy (L3/L4, or L7 http rules)',
+  },
+  appmesh: {
+    VirtualService: 'a VirtualRouter with routes (weightedTargets, retryPolicy, timeout)',
+    DestinationRule: 'outlierDetection and connectionPool on the VirtualNode listener',
+    PeerAuthentication: 'tls on the VirtualNode listener and backend client policy',
+    AuthorizationPolicy: 'nothing (App Mesh has no authorization resource)',
+  },
+};
+
+const FAMILY_NAME: Record<MeshFamily, string> = { 'gateway-api': 'Gateway API', linkerd: 'Linkerd', cilium: 'Cilium', appmesh: 'App Mesh' };
+const MODE_NAME: Record<ModeFamily, string> = { istio: 'Istio', linkerd: 'linkerd', cilium: 'cilium', appmesh: 'appmesh', none: 'none' };
+
+/** Mesh families each mode reads (Gateway API routes: Linkerd and Cilium implement GAMMA). */
+const READS: Record<ModeFamily, MeshFamily[]> = {
+  istio: [],
+  linkerd: ['linkerd', 'gateway-api'],
+  cilium: ['cilium', 'gateway-api'],
+  appmesh: ['appmesh'],
+  none: [],
+};
+
+export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, modeName: string): Diagnostic[] {
+  if (mode === 'none') return [];
+  const out: Diagnostic[] = [];
+  if (mode !== 'istio') {
+    const eq = EQUIVALENT[mode];
+    const istio: IstioResource<unknown>[] = [
+      ...config.virtualServices,
+      ...config.destinationRules,
+      ...config.peerAuthentications,
+      ...config.authorizationPolicies,
+    ];
+    for (const r of istio.sort((a, b) => a.order - b.order))
+      out.push(
+        r.src.diagnosticAt(
+          ['kind'],
+          'warning',
+          `${r.kind} ${r.namespace}/${r.name} is Istio configuration: mode ${modeName} ignores it; the ${MODE_NAME[mode]} equivalent is ${eq[r.kind as IstioKind]}`,
+        ),
+      );
+  }
+  const families: MeshFamily[] = ['gateway-api', 'linkerd', 'cilium', 'appmesh'];
+  const seen = new Set<MeshResource<unknown>>();
+  for (const f of families) {
+    if (READS[mode].includes(f)) continue;
+    for (const r of resourcesOfFamily(config.mesh, f)) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      const why =
+        f === 'gateway-api' && mode === 'istio'
+          ? 'Gateway API routes on Services (GAMMA) are not simulated in Istio modes yet'
+          : `it is ${FAMILY_NAME[f]} configuration`;
+      out.push(r.src.diagnosticAt(['kind'], 'warning', `${r.kind} ${r.namespace}/${r.name}: mode ${modeName} ignores it (${why})`));
+    }
+  }
+  return out.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+}
