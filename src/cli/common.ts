@@ -1,9 +1,10 @@
 /** Shared by the commands: load a scenario with flag overrides, checked before anything runs. */
 import { InputError } from '../config/diagnostics.js';
 import { loadScenario, type Loaded } from '../analysis/load.js';
-import type { MeshMode } from '../config/model.js';
-import { isModeName, MODE_NAMES } from '../modes/registry.js';
+import type { MeshMode, Scenario } from '../config/model.js';
+import { isModeName, meshMode, MODE_NAMES } from '../modes/registry.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
+import { printWarnings } from './exit.js';
 
 export interface Overrides {
   seed?: number;
@@ -55,6 +56,11 @@ export function parseModes(list: string): MeshMode[] {
 }
 
 /** Loads and checks a scenario (the loader also checks the cost profile). */
+/** Warnings about configuration the mode that runs cannot honour (another mesh's resources …). */
+export function printModeWarnings(scenario: Scenario, mode: string): void {
+  printWarnings(meshMode(mode).configWarnings?.(scenario) ?? []);
+}
+
 export function loadChecked(file: string): Loaded {
   return loadScenario(file);
 }

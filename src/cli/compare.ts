@@ -7,7 +7,16 @@ import { simulate } from '../sim/simulate.js';
 import type { MeshMode } from '../config/model.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver, type TimeSeriesJson } from '../telemetry/timeseries.js';
-import { checkOverrides, EXIT, loadChecked, parseModes, parseOverrides, printWarnings, reportFailure } from './common.js';
+import {
+  checkOverrides,
+  EXIT,
+  loadChecked,
+  parseModes,
+  parseOverrides,
+  printModeWarnings,
+  printWarnings,
+  reportFailure,
+} from './common.js';
 import { progressBar, progressWanted } from './progress.js';
 
 export interface ComparisonJson {
@@ -34,6 +43,7 @@ export async function compareScenario(
   try {
     modes.forEach((mode, i) => {
       bar.relabel(`compare ${mode}`);
+      printModeWarnings(scenario, mode);
       const observers = observe ? observe(mode, durationUs, Math.min(scenario.warmupUs, durationUs)) : undefined;
       const progress = progressWanted(quiet) ? bar.simulation((i * durationUs) / 1e6) : undefined;
       out.modes[mode] = buildResults(

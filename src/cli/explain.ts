@@ -8,7 +8,7 @@ import { buildResults, type ResultsJson } from '../report/results.js';
 import { simulate } from '../sim/simulate.js';
 import type { Scenario } from '../config/model.js';
 import type { TimelineEvent } from '../record/timeline.js';
-import { checkOverrides, EXIT, loadChecked, parseOverrides, printWarnings, reportFailure } from './common.js';
+import { checkOverrides, EXIT, loadChecked, parseOverrides, printModeWarnings, printWarnings, reportFailure } from './common.js';
 
 /** Envoy response flags in plain words (Envoy access-log docs; semantics.md §2.4, §11). */
 const FLAG_MEANING: Record<string, string> = {
@@ -112,6 +112,7 @@ export function explainCommand(file: string, opts: Record<string, string | boole
     const { scenario, warnings } = loadChecked(file);
     checkOverrides(overrides, scenario);
     printWarnings(warnings);
+    printModeWarnings(scenario, overrides.mode ?? scenario.mesh.mode);
     const state = simulate(scenario, { mode: overrides.mode, seed: overrides.seed, durationUs: overrides.durationUs });
     process.stdout.write(`${explainRun(scenario, buildResults(state), state.timeline.events)}\n`);
     return EXIT.ok;

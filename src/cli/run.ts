@@ -7,7 +7,16 @@ import { runObservers, writeRunFiles, type ReportBuilder } from '../report/outpu
 import { buildResults } from '../report/results.js';
 import { stableJson } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
-import { checkOverrides, EXIT, flagProblem, loadChecked, parseOverrides, printWarnings, reportFailure } from './common.js';
+import {
+  checkOverrides,
+  EXIT,
+  flagProblem,
+  loadChecked,
+  parseOverrides,
+  printModeWarnings,
+  printWarnings,
+  reportFailure,
+} from './common.js';
 import { progressBar, progressWanted } from './progress.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
@@ -31,6 +40,7 @@ export async function runCommand(file: string, opts: Record<string, string | boo
     checkOverrides(overrides, scenario);
     printWarnings(warnings);
     const mode = overrides.mode ?? scenario.mesh.mode;
+    printModeWarnings(scenario, mode);
     const wallStart = process.hrtime.bigint();
     const observers = runObservers(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, outputs });
     const durationUs = overrides.durationUs ?? scenario.durationUs;

@@ -19,12 +19,23 @@ export class SidecarPlane extends DirectPlane {
   readonly sidecars = new Map<Caller, Proxy>();
   private readonly envoy: EnvoyRouter;
 
-  constructor(deps: PlaneDeps) {
+  /**
+   * `proxyKind` names the sidecars (App Mesh runs the same Envoy engine); without `autoMtls`
+   * traffic is encrypted only where the DestinationRule asks for (ISTIO_)MUTUAL TLS.
+   */
+  constructor(
+    deps: PlaneDeps,
+    private readonly opts: { proxyKind?: string; autoMtls?: boolean } = {},
+  ) {
     super(deps);
+    const auto = opts.autoMtls ?? true;
     const transport: Transport = {
       // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE or
       // the server's PeerAuthentication is known to be DISABLE (semantics.md §6, §10).
-      mtls: (_proxy, host, tlsMode) => tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE',
+      mtls: (_proxy, host, tlsMode) =>
+        auto
+          ? tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE'
+          : (tlsMode === 'ISTIO_MUTUAL' || tlsMode === 'MUTUAL') && this.sidecars.has(host),
       connect: (proxy, host, conn, then, timeoutUs) => this.connectUpstream(proxy, host, conn, then, timeoutUs),
       serverSide: (_proxy, host) => this.inbound(host, host),
       serverConnections: (host) => this.sidecars.get(host)?.connections,
@@ -46,7 +57,8 @@ export class SidecarPlane extends DirectPlane {
 
   /** Gives an in-mesh caller (pod or workload client) its sidecar. */
   addSidecar(caller: Caller): Proxy {
-    const p = new Proxy('sidecar', `${caller.name}.sidecar`, caller.node, this.deps.profile.sidecar, this.sim);
+    const kind = this.opts.proxyKind ?? 'sidecar';
+    const p = new Proxy(kind, `${caller.name}.${kind}`, caller.node, this.deps.profile.sidecar, this.sim);
     this.sidecars.set(caller, p);
     caller.sidecar = p;
     return p;

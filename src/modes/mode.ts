@@ -4,6 +4,7 @@
  * colour), who reports its Istio-style metrics, and its colour. Resources, metrics, reports and
  * `compare` iterate the registry (registry.ts), so a new mode is a new module plus one line there.
  */
+import type { Diagnostic } from '../config/diagnostics.js';
 import type { Scenario } from '../config/model.js';
 import type { CostProfile } from '../config/profile.js';
 import type { ClusterRt } from '../dataplane/envoy-cluster.js';
@@ -62,4 +63,9 @@ export interface MeshModeDef {
   /** Workloads hold mesh certificates (rotated during the run). */
   workloadCertificates: boolean;
   createPlane(deps: PlaneDeps, cluster: Cluster, scenario: Scenario): MeshPlane;
+  /**
+   * Warnings about configuration this mode cannot honour (another mesh's resources, its own
+   * unsupported features), printed by run, compare and explain for the mode actually run.
+   */
+  configWarnings?(scenario: Scenario): Diagnostic[];
 }

@@ -7,8 +7,11 @@ import { ambientMode } from './ambient.js';
 import type { ComponentDef, MeshModeDef } from './mode.js';
 import { noneMode } from './none.js';
 import { sidecarMode } from './sidecar.js';
+import { linkerdMode } from './linkerd.js';
+import { ciliumMode } from './cilium.js';
+import { appmeshMode } from './appmesh.js';
 
-export const MESH_MODES: readonly MeshModeDef[] = [noneMode, sidecarMode, ambientMode];
+export const MESH_MODES: readonly MeshModeDef[] = [noneMode, sidecarMode, ambientMode, linkerdMode, ciliumMode, appmeshMode];
 
 export const MODE_NAMES: readonly string[] = MESH_MODES.map((m) => m.name);
 

@@ -63,6 +63,9 @@ export function translateAppMesh(res: MeshResources, startOrder: number): AppMes
       const od = l?.outlierDetection;
       const cp = l?.connectionPool;
       const trafficPolicy: Record<string, unknown> = { loadBalancer: { simple: 'ROUND_ROBIN' } };
+      // TLS is opt-in per listener (mode STRICT or PERMISSIVE); otherwise sidecars talk plaintext.
+      const tlsMode = (l?.tls as { mode?: string } | undefined)?.mode;
+      if (tlsMode === 'STRICT' || tlsMode === 'PERMISSIVE') trafficPolicy.tls = { mode: 'ISTIO_MUTUAL' };
       if (od)
         trafficPolicy.outlierDetection = {
           consecutive5xxErrors: od.maxServerErrors,

@@ -146,8 +146,10 @@ export class CiliumPlane extends DirectPlane {
     return 403;
   }
 
-  /** Proxies to account for: the Envoy DaemonSet and the kernel stations (their CPU is the nodes'). */
-  allStations(): Proxy[] {
-    return [...this.envoys.values(), ...[...this.kernel.values()].flatMap((k) => [k.plain, k.encrypted])];
+  /** Kernel CPU spent by the datapath and encryption on every node (µs), charged to cilium-agent. */
+  kernelCpuUs(): number {
+    let us = 0;
+    for (const k of this.kernel.values()) us += k.plain.cpuUsedUs + k.encrypted.cpuUsedUs;
+    return us;
   }
 }

@@ -249,8 +249,12 @@ export class LinkerdPlane extends DirectPlane {
     const settle = (ok: boolean) => {
       if (conn.state !== 'connecting') return;
       conn.state = ok ? 'open' : 'closed';
-      if (ok) balancer.connected(ep);
-      else {
+      if (ok) {
+        balancer.connected(ep);
+        // One long-lived connection: counted at both proxies for their memory.
+        cs.connections.add(1, this.sim.now);
+        ss?.connections.add(1, this.sim.now);
+      } else {
         byPod.delete(ep.pod);
         balancer.connectFailed(ep);
       }
