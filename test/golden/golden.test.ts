@@ -1,5 +1,5 @@
 /**
- * Behaviour pins: every shipped scenario's results.json, in each of the three original mesh modes,
+ * Behaviour pins: every shipped scenario's results.json, in every mesh mode,
  * hashes to the digest committed in digests.json. A refactor must leave these byte-identical; a
  * change of behaviour updates them on purpose with `UPDATE_GOLDEN=1 npx vitest run test/golden`
  * and says why in its commit message.
@@ -11,7 +11,7 @@ import { stableJson } from '../../src/report/write.js';
 import { repoPath, run, scenarioFromFile } from '../dataplane/run-scenario.js';
 
 const DIGESTS = repoPath('test/golden/digests.json');
-const MODES = ['none', 'sidecar', 'ambient'] as const;
+const MODES = ['none', 'sidecar', 'ambient', 'linkerd', 'cilium', 'appmesh'] as const;
 const scenarios = readdirSync(repoPath('scenarios'))
   .filter((f) => f.endsWith('.yaml'))
   .sort();
