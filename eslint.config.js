@@ -1,4 +1,5 @@
-// ESLint flat config: typescript-eslint's recommended rules over sources, tests and benchmarks.
+// ESLint flat config: typescript-eslint's recommended rules over sources, tests and benchmarks,
+// plus type-aware rules (type information from tsconfig.json, which covers all three).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,7 +8,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly' },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       'no-restricted-properties': [
         'error',
@@ -15,6 +19,8 @@ export default tseslint.config(
         { object: 'Date', property: 'now', message: 'Simulated time only inside a run.' },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
     },
   },
 );

@@ -11,7 +11,7 @@ import type { IstioConfig, IstioResource, Problems } from '../config/istio/resou
 import type { DestinationRuleSpec, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
 import { DEFAULT_OUTLIER_CONFIG, outlierConfigFromIstio } from '../config/istio/outlier-config.js';
 import { at } from '../config/istio/validate-networking.js';
-import { authorizationWarnings, projectToZtunnel, type AuthorizationPolicy } from '../policy/authorization.js';
+import { authorizationWarnings, projectToZtunnel } from '../policy/authorization.js';
 import { effectiveMtlsMode, peerAuthenticationWarnings as paWarnings } from '../policy/peer-authentication.js';
 
 /** What analysis needs to know of a service. */
@@ -49,7 +49,7 @@ function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void
   };
   const paPolicies = [...pas].sort((a, b) => a.order - b.order).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
   for (const w of paWarnings(paPolicies)) warnAt(w.policy, w.message, 'PeerAuthentication');
-  const apPolicies = aps.map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec as AuthorizationPolicy['spec'] }));
+  const apPolicies = aps.map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
   for (const w of authorizationWarnings(apPolicies, new Set(inputs.extensionProviders ?? [])))
     warnAt(w.policy, w.message, 'AuthorizationPolicy');
   if (inputs.mode === 'ambient') {

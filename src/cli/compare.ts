@@ -69,7 +69,7 @@ export async function compareCommand(file: string, opts: Record<string, string |
         return [ts];
       },
     );
-    const first = Object.values(comparison.modes)[0] as ResultsJson;
+    const first = Object.values(comparison.modes)[0]!;
     const dir = typeof opts.out === 'string' ? opts.out : join('reports', `${first.scenario}-compare`);
     const seriesJson: Record<string, TimeSeriesJson> = {};
     for (const m of Object.keys(comparison.modes)) {
@@ -95,7 +95,7 @@ const COMPONENTS = ['app', ...MESH_COMPONENTS.map((c) => c.name)];
 export function formatComparison(c: ComparisonJson): string {
   const modes = Object.keys(c.modes);
   const rows: string[][] = [];
-  const get = (m: string) => c.modes[m] as ResultsJson;
+  const get = (m: string) => c.modes[m]!;
   const base = c.modes.none;
   const row = (label: string, f: (r: ResultsJson) => string) => rows.push([label, ...modes.map((m) => f(get(m)))]);
   const over = (label: string, value: (r: ResultsJson) => number, unit: string, digits: number) => {
@@ -118,10 +118,9 @@ export function formatComparison(c: ComparisonJson): string {
   over('total memory', (r) => r.resources.total.memory_mib, ' MiB', 1);
   over('monthly cost', (r) => r.resources.total.monthly_cost_usd, ' $', 2);
   const header = ['', ...modes];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const fmt = (r: string[]) =>
-    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
-  const first = get(modes[0] as string);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const first = get(modes[0]!);
   return [
     `meshsim compare · ${first.scenario} · seed ${first.seed} · ${first.simulated.duration_s}s simulated · same arrivals and service times in every mode`,
     '',

@@ -100,8 +100,8 @@ function formatSweep(s: SweepJson): string {
     p.resources.cpu_cores.toFixed(3),
     p.resources.monthly_cost_usd.toFixed(2),
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i < axes.length ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i < axes.length ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   const missing = s.total_points - s.points.length;
   return [
     `meshsim sweep · ${s.scenario} · ${s.points.length}/${s.total_points} points${missing ? ` (${missing} in other shards)` : ''}`,

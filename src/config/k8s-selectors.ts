@@ -35,10 +35,10 @@ export function selectorMatches(sel: LabelSelector | undefined, labels: Readonly
     const value = labels[r.key];
     switch (r.operator) {
       case 'In':
-        if (!has || !(r.values ?? []).includes(value as string)) return false;
+        if (!has || !(r.values ?? []).includes(value!)) return false;
         break;
       case 'NotIn':
-        if (has && (r.values ?? []).includes(value as string)) return false;
+        if (has && (r.values ?? []).includes(value!)) return false;
         break;
       case 'Exists':
         if (!has) return false;

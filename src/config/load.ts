@@ -52,8 +52,8 @@ function knownKeysAt(path: readonly PathSegment[]): string[] {
 function unwrap(schema: unknown): unknown {
   let s = schema as { def?: { innerType?: unknown; in?: unknown; type?: string; options?: unknown[] } } | undefined;
   for (let i = 0; i < 10 && s?.def; i++) {
-    if (s.def.innerType) s = s.def.innerType as typeof s;
-    else if (s.def.type === 'pipe' && s.def.in) s = s.def.in as typeof s;
+    if (s.def.innerType) s = s.def.innerType;
+    else if (s.def.type === 'pipe' && s.def.in) s = s.def.in;
     else break;
   }
   return s;
@@ -231,7 +231,7 @@ function serviceDirectory(docs: readonly ServiceDoc[]): ServiceDirectory {
       if (parts.length === 1) {
         return (
           docs.find((s) => s.name === parts[0] && s.namespace === fromNs) ??
-          (nameCount.get(parts[0] as string) === 1 ? docs.find((s) => s.name === parts[0]) : undefined)
+          (nameCount.get(parts[0]!) === 1 ? docs.find((s) => s.name === parts[0]) : undefined)
         );
       }
       if (parts.length === 2) return docs.find((s) => s.name === parts[0] && s.namespace === parts[1]);

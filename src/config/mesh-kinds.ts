@@ -172,7 +172,7 @@ const KINDS: Record<string, KindEntry> = {
     schema: ciliumNetworkPolicyBody,
     whole: true,
     store: 'ciliumNetworkPolicies',
-    convert: policyRules as (p: never) => unknown,
+    convert: policyRules,
   },
   'cilium.io/CiliumClusterwideNetworkPolicy': {
     family: 'cilium',
@@ -180,7 +180,7 @@ const KINDS: Record<string, KindEntry> = {
     schema: ciliumNetworkPolicyBody,
     whole: true,
     store: 'ciliumNetworkPolicies',
-    convert: policyRules as (p: never) => unknown,
+    convert: policyRules,
   },
   'cilium.io/CiliumEnvoyConfig': { family: 'cilium', apiVersions: CILIUM, schema: ciliumEnvoyConfigSpec, store: 'ciliumEnvoyConfigs' },
   'cilium.io/CiliumClusterwideEnvoyConfig': {

@@ -244,7 +244,7 @@ function complete<K extends string>(
     );
     throw new InputError([d]);
   }
-  return values as Record<K, number>;
+  return values;
 }
 
 /** "1.9" < "1.24": compares Istio minor versions numerically. */
@@ -307,7 +307,7 @@ export function loadProfile(name: string, at?: YamlSource, path: readonly PathSe
     throw new InputError([at ? at.diagnosticAt(path, 'error', message) : { file: 'meshsim', line: 1, col: 1, severity: 'error', message }]);
   }
   const chain = profileChain(name);
-  const leaf = chain[chain.length - 1] as (typeof chain)[number];
+  const leaf = chain[chain.length - 1]!;
   const proxy = (key: 'sidecar' | 'ztunnel' | 'waypoint'): ProxyCosts => ({ ...PROXY_DEFAULTS, ...mergedSection(chain, key) });
   const version = [...chain].reverse().find((c) => c.file.version !== undefined)?.file.version ?? '1.24';
   const specs: Partial<Record<keyof IstioFeatures, FeatureSpec>> = {};
@@ -339,7 +339,7 @@ export function loadProfile(name: string, at?: YamlSource, path: readonly PathSe
       proxy: {
         ...PROXY_DEFAULTS,
         ...complete(mergedSection(chain, 'linkerdProxy'), LINKERD_PROXY_EXTRA, 'linkerdProxy', leaf),
-      } as LinkerdProfile['proxy'],
+      },
       controlPlane: complete(mergedSection(chain, 'linkerdControlPlane'), CONTROL_PLANE_KEYS, 'linkerdControlPlane', leaf),
     };
   if (has('ciliumDatapath'))

@@ -200,7 +200,7 @@ const workloadSchema = z
           given.length === 0
             ? 'a workload needs one of rate, ramp, steps or users'
             : `a workload takes only one of rate, ramp, steps, users (got ${given.join(', ')})`,
-        path: given.length > 1 ? [given[1] as string] : [],
+        path: given.length > 1 ? [given[1]!] : [],
       });
     }
   });

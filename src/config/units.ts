@@ -10,7 +10,8 @@ const DURATION_US: Record<string, number> = { ns: 1e-3, us: 1, µs: 1, ms: 1e3, 
 export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text.trim());
   if (!m) return undefined;
-  return Number(m[1]) * (DURATION_US[m[2] as string] as number);
+  const unitUs = DURATION_US[m[2] ?? ''];
+  return unitUs === undefined ? undefined : Number(m[1]) * unitUs;
 }
 
 export const DURATION_HELP = 'a number with a unit: 250us, 20ms, 1.5s, 2m, 1h';
@@ -59,5 +60,6 @@ export function parseBytes(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   const m = MEMORY.exec(value.trim());
   if (!m) return undefined;
-  return Number(m[1]) * (MEMORY_BYTES[m[2] ?? ''] as number);
+  const unit = MEMORY_BYTES[m[2] ?? ''];
+  return unit === undefined ? undefined : Number(m[1]) * unit;
 }

@@ -60,7 +60,7 @@ export function yamlStructureErrors(src: YamlSource): Diagnostic[] {
         if (isPair(item)) {
           const key = item.key;
           if (isMap(n) && (isCollection(key) || (isAlias(key) && isCollection(anchors.get(key.source))))) {
-            err(key as Node, 'a mapping key must be a plain value, not a list or mapping');
+            err(key, 'a mapping key must be a plain value, not a list or mapping');
           }
           total += size(key) + size(item.value);
         } else total += size(item);

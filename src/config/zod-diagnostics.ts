@@ -19,7 +19,7 @@ function kindOf(v: unknown): string {
 function unwrapUnion(issue: Issue & { code: 'invalid_union' }): Issue[] | undefined {
   for (const branch of issue.errors ?? []) {
     const deep = branch.filter((i) => !(i.code === 'invalid_type' && i.path.length === 0));
-    if (deep.length > 0) return deep.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue);
+    if (deep.length > 0) return deep.map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
   }
   return undefined;
 }
@@ -28,15 +28,15 @@ function unwrapUnion(issue: Issue & { code: 'invalid_union' }): Issue[] | undefi
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
+    let prev = row[0]!;
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cur = row[j]!;
+      row[j] = Math.min(cur + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
       prev = cur;
     }
   }
-  return row[b.length] as number;
+  return row[b.length]!;
 }
 
 export function suggestion(word: string, candidates: readonly string[]): string {

@@ -246,7 +246,7 @@ export class AmbientPlane extends DirectPlane {
                 ? this.policy.security.atWaypoint(
                     { name: wp.name, namespace: svc.model.namespace },
                     svc.model,
-                    httpAttributes(call, peerOf(caller, true), svc.pods[0] as PodRt),
+                    httpAttributes(call, peerOf(caller, true), svc.pods[0]!),
                   )
                 : undefined;
               if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));

@@ -54,7 +54,7 @@ export class ConnectionPool<K, H> {
     if (!list) return undefined;
     const now = this.clock.now;
     for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i] as Connection<H>;
+      const c = list[i]!;
       if (c.streams === 0 && now - c.idleSinceUs > this.opts.idleTimeoutUs) {
         this.close(c, list, i);
         continue;
@@ -103,15 +103,14 @@ export class ConnectionPool<K, H> {
   /** Closes every connection `pred` selects (e.g. after a config change). */
   closeMatching(pred: (c: Connection<H>) => boolean): void {
     for (const list of this.byKey.values()) {
-      for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as Connection<H>)) this.close(list[i] as Connection<H>, list, i);
+      for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) this.close(list[i]!, list, i);
     }
   }
 
   /** Closes every connection to `host` (it crashed); in-flight requests are settled elsewhere. */
   closeHost(host: H): void {
     for (const list of this.byKey.values()) {
-      for (let i = list.length - 1; i >= 0; i--)
-        if ((list[i] as Connection<H>).host === host) this.close(list[i] as Connection<H>, list, i);
+      for (let i = list.length - 1; i >= 0; i--) if (list[i]!.host === host) this.close(list[i]!, list, i);
     }
   }
 
@@ -122,6 +121,6 @@ export class ConnectionPool<K, H> {
     if (index >= 0) list.splice(index, 1);
     this.opts.clientSide?.add(-1, this.clock.now);
     this.opts.serverSide?.(c.host)?.add(-1, this.clock.now);
-    this.opts.onClose?.(c as Connection<unknown>);
+    this.opts.onClose?.(c);
   }
 }

@@ -130,9 +130,7 @@ export class EnvoyClusters<P> {
       if (!labels) return undefined;
     }
     const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
-    const hosts = labels
-      ? svc.pods.filter((p) => Object.entries(labels as Record<string, string>).every(([k, v]) => p.version.labels[k] === v))
-      : svc.pods;
+    const hosts = labels ? svc.pods.filter((p) => Object.entries(labels).every(([k, v]) => p.version.labels[k] === v)) : svc.pods;
     const limits = clusterLimits(policy);
     const lbKind = lbKindOf(policy);
     if (c) {

@@ -71,7 +71,7 @@ export function traverse(proxies: readonly Proxy[], direction: 'request' | 'resp
       then();
       return;
     }
-    const p = proxies[direction === 'request' ? i : n - 1 - i] as Proxy;
+    const p = proxies[direction === 'request' ? i : n - 1 - i]!;
     i++;
     if (direction === 'request') p.requestLeg(bytes, step);
     else p.responseLeg(bytes, step);

@@ -42,7 +42,7 @@ export function parseInjection(doc: Readonly<Record<string, unknown>>, src: Yaml
     const d: Diagnostic = src.diagnosticAt(extra ? [...at, extra.key] : at, 'error', `${where}: takes exactly one of ${kindList()}`);
     throw new InputError([d]);
   }
-  const kind = kinds[0] as FaultKind<unknown>;
+  const kind = kinds[0]!;
   const parsed = kind.schema.safeParse(doc, { reportInput: true });
   if (!parsed.success) {
     const known = (path: readonly PathSegment[]) => (path.length === 0 ? [kind.key, ...(kind.companions ?? [])] : []);

@@ -163,7 +163,7 @@ export class KubeCluster implements PodLifecycleApi {
       index,
       this.deps.nodes.filter((n) => this.nodes.schedulable(n)),
     );
-    const pod = this.deps.world.newPod(service, version, node ?? (this.deps.nodes[0] as NodeRt));
+    const pod = this.deps.world.newPod(service, version, node ?? this.deps.nodes[0]!);
     this.deps.world.podAdded(pod);
     let list = this.live.get(service);
     if (!list) this.live.set(service, (list = []));

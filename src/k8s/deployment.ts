@@ -89,7 +89,7 @@ export class DeploymentController {
 
   /** A new pod template (another version): a rolling update starts. */
   rollout(d: Deployment, version: VersionModel): void {
-    const current = d.sets[d.sets.length - 1] as ReplicaSet;
+    const current = d.sets[d.sets.length - 1]!;
     if (current.version === version) return;
     const { maxSurge, maxUnavailable } = resolveFenceposts(d.lifecycle.strategy.maxSurge, d.lifecycle.strategy.maxUnavailable, d.replicas);
     this.events.add('rollout_start', {
@@ -151,10 +151,10 @@ export class DeploymentController {
 
   private reconcile(d: Deployment): void {
     if (d.sets.length > 1) this.rollStep(d);
-    else (d.sets[0] as ReplicaSet).replicas = d.replicas;
+    else d.sets[0]!.replicas = d.replicas;
     for (const rs of d.sets) this.manageReplicas(d, rs);
     // Old ReplicaSets scaled to 0 with no pods left are done.
-    const current = d.sets[d.sets.length - 1] as ReplicaSet;
+    const current = d.sets[d.sets.length - 1]!;
     d.sets = d.sets.filter((rs) => rs === current || rs.replicas > 0 || rs.pods.length > 0);
     // Pod readiness changes bring us back here until the new pods are all available.
     if (d.rolling && d.sets.length === 1 && this.available(current, d.lifecycle.strategy.minReadyUs) >= d.replicas) {
@@ -166,7 +166,7 @@ export class DeploymentController {
   private rollStep(d: Deployment): void {
     const minReady = d.lifecycle.strategy.minReadyUs;
     const { maxSurge, maxUnavailable } = resolveFenceposts(d.lifecycle.strategy.maxSurge, d.lifecycle.strategy.maxUnavailable, d.replicas);
-    const newRs = d.sets[d.sets.length - 1] as ReplicaSet;
+    const newRs = d.sets[d.sets.length - 1]!;
     const old = d.sets.slice(0, -1);
     const state = (rs: ReplicaSet): RsState => ({ replicas: rs.replicas, available: this.available(rs, minReady) });
     newRs.replicas = newRsTarget(d.replicas, maxSurge, state(newRs), old.map(state));
@@ -213,7 +213,7 @@ export class DeploymentController {
     return [...rs.pods].sort((a, b) => {
       const ka = key(a);
       const kb = key(b);
-      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as number) - (kb[i] as number);
+      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
       return b.index - a.index;
     });
   }

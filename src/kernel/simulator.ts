@@ -97,7 +97,7 @@ export class Simulator {
     if (ev) {
       ev.time = time > this.now ? time : this.now;
       ev.seq = this.nextSeq++;
-      ev.fn = fn as EventHandler<never>;
+      ev.fn = fn;
       ev.arg = arg;
     } else {
       ev = {
@@ -105,7 +105,7 @@ export class Simulator {
         seq: this.nextSeq++,
         cancelled: false,
         recyclable,
-        fn: fn as EventHandler<never>,
+        fn,
         arg,
       };
     }

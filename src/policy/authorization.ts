@@ -136,7 +136,7 @@ export function matchesPattern(pattern: string, value: string | undefined, caseI
 const templates = new Map<string, RegExp>();
 /** Paths: `{*}` is one segment and `{**}` the rest (Envoy uri_template), otherwise a pattern. */
 function matchesPath(pattern: string, path: string): boolean {
-  const bare = path.split('?', 1)[0] as string;
+  const bare = path.split('?', 1)[0]!;
   if (!pattern.includes('{*}') && !pattern.includes('{**}')) return matchesPattern(pattern, bare);
   let re = templates.get(pattern);
   if (!re) {
@@ -166,7 +166,7 @@ function inBlock(block: string, ip: string | undefined): boolean {
   if (!c || !a || a.length !== c.bytes.length) return false;
   for (let bit = 0; bit < c.prefix; bit += 8) {
     const mask = (0xff << (8 - Math.min(8, c.prefix - bit))) & 0xff;
-    if (((a[bit / 8] as number) & mask) !== ((c.bytes[bit / 8] as number) & mask)) return false;
+    if ((a[bit / 8]! & mask) !== (c.bytes[bit / 8]! & mask)) return false;
   }
   return true;
 }
@@ -260,7 +260,7 @@ function conditionValue(key: string, ctx: EvalCtx, v: string): boolean {
   }
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header && ctx.http) {
-    const name = (header[1] as string).toLowerCase();
+    const name = header[1]!.toLowerCase();
     const entry = Object.entries(ctx.http.headers).find(([k]) => k.toLowerCase() === name);
     return matchesHeader(v, entry?.[1]);
   }
@@ -443,7 +443,7 @@ const toSas = (xs: Strings, ns: string) =>
       return { namespace: n, serviceAccount: sa };
     }),
   );
-const compact = (m: L4Match): L4Match => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as L4Match;
+const compact = (m: L4Match): L4Match => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
 
 /** One policy rule → ztunnel clauses, plus the HTTP attributes it had to leave out. */
 function projectRule(rule: AuthzRule, policyNamespace: string): { clauses: L4Clause[]; http: string[] } {

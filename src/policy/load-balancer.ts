@@ -23,18 +23,18 @@ export class LoadBalancer<H extends { name: string }> {
   /** Picks a host from `hosts` (non-empty); `active` gives outstanding requests per host. */
   pick(hosts: readonly H[], active: (h: H) => number, hashKey?: string): H {
     const n = hosts.length;
-    if (n === 1) return hosts[0] as H;
+    if (n === 1) return hosts[0]!;
     switch (this.kind) {
       case 'ROUND_ROBIN':
-        return hosts[this.rr++ % n] as H;
+        return hosts[this.rr++ % n]!;
       case 'RANDOM':
-        return hosts[Math.floor(this.u() * n)] as H;
+        return hosts[Math.floor(this.u() * n)]!;
       case 'RING_HASH':
-        return hashKey === undefined ? (hosts[Math.floor(this.u() * n)] as H) : this.onRing(hosts, hashKey);
+        return hashKey === undefined ? hosts[Math.floor(this.u() * n)]! : this.onRing(hosts, hashKey);
       case 'LEAST_REQUEST': {
         // Power of two choices: two random picks, fewer outstanding requests wins (first on ties).
-        const a = hosts[Math.floor(this.u() * n)] as H;
-        const b = hosts[Math.floor(this.u() * n)] as H;
+        const a = hosts[Math.floor(this.u() * n)]!;
+        const b = hosts[Math.floor(this.u() * n)]!;
         return active(b) < active(a) ? b : a;
       }
     }
@@ -49,7 +49,7 @@ export class LoadBalancer<H extends { name: string }> {
         for (let r = 0; r < per; r++) entries.push({ hash: mix32(fnv1a(`${h.name}_${r}`)), host: i });
       });
       entries.sort((x, y) => x.hash - y.hash || x.host - y.host);
-      this.ring = { key: id, points: Uint32Array.from(entries.map((e) => e.hash)), hosts: entries.map((e) => hosts[e.host] as H) };
+      this.ring = { key: id, points: Uint32Array.from(entries.map((e) => e.hash)), hosts: entries.map((e) => hosts[e.host]!) };
     }
     const ring = this.ring;
     const h = mix32(fnv1a(key));
@@ -57,9 +57,9 @@ export class LoadBalancer<H extends { name: string }> {
     let hi = ring.points.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((ring.points[mid] as number) < h) lo = mid + 1;
+      if (ring.points[mid]! < h) lo = mid + 1;
       else hi = mid;
     }
-    return ring.hosts[lo % ring.hosts.length] as H;
+    return ring.hosts[lo % ring.hosts.length]!;
   }
 }

@@ -112,7 +112,7 @@ export class MeshPolicy {
     if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
     const vs = this.virtualServiceFor(svc) as IstioResource<VirtualServiceSpec>;
     for (let i = 0; i < routes.length; i++) {
-      if (ruleMatches(vs.spec.http[i]?.match, req)) return { kind: 'route', route: routes[i] as CompiledRoute };
+      if (ruleMatches(vs.spec.http[i]?.match, req)) return { kind: 'route', route: routes[i]! };
     }
     return { kind: 'no-route' };
   }

@@ -44,7 +44,7 @@ export class SecurityPolicy {
     this.authz = byAge(config.authorizationPolicies).map((r) => ({
       name: r.name,
       namespace: r.namespace,
-      spec: r.spec as AuthorizationPolicy['spec'],
+      spec: r.spec,
     }));
     this.ztunnel = projectToZtunnel(this.authz).policies;
   }

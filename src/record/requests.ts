@@ -42,7 +42,7 @@ export class RequestStats {
 
   toJson(): RequestsJson {
     const by_code: Record<string, number> = {};
-    for (let code = 0; code < MAX_STATUS; code++) if (this.codes[code]) by_code[String(code)] = this.codes[code] as number;
+    for (let code = 0; code < MAX_STATUS; code++) if (this.codes[code]) by_code[String(code)] = this.codes[code]!;
     const by_flag: Record<string, number> = {};
     for (const f of STANDARD_FLAGS) by_flag[f] = this.byFlag.get(f) ?? 0;
     for (const f of [...this.byFlag.keys()].sort()) if (!(f in by_flag)) by_flag[f] = this.byFlag.get(f) as number;

@@ -142,5 +142,5 @@ export function renderRunFiles(
   rest.delete('results');
   rest.delete('events');
   writeRunFiles(target, state, results, obs, epoch, report, rest);
-  return Object.fromEntries([...texts].map(([name, parts]) => [name, parts.join('')])) as Partial<RunFiles>;
+  return Object.fromEntries([...texts].map(([name, parts]) => [name, parts.join('')]));
 }

@@ -42,7 +42,7 @@ export function toPrometheusText(families: MetricFamily[]): string {
     out.push(`# HELP ${name} ${escapeHelp(f.help)}`);
     out.push(`# TYPE ${name} ${f.type}`);
     for (const s of f.series) {
-      const p = s.points[s.points.length - 1] as MetricPoint | undefined;
+      const p = s.points[s.points.length - 1];
       if (!p) continue;
       if (f.type === 'histogram') {
         const h = p.hist;
@@ -65,10 +65,10 @@ export function cumulativeBuckets(h: HistogramValue, bounds: readonly number[], 
   const out: [string, number][] = [];
   let cum = 0;
   for (let i = 0; i < bounds.length; i++) {
-    cum += h.counts[i] as number;
-    out.push([le(bounds[i] as number), cum]);
+    cum += h.counts[i]!;
+    out.push([le(bounds[i]!), cum]);
   }
-  out.push(['+Inf', cum + (h.counts[bounds.length] as number)]);
+  out.push(['+Inf', cum + h.counts[bounds.length]!]);
   return out;
 }
 
@@ -156,7 +156,7 @@ export function derivedFamilies(results: DerivedInput, scenario: Scenario, scrap
   if (events.length > 0) {
     const clusters = [...new Set(events.map(clusterOf))].sort();
     const times = [0, ...scrapeTimesUs.filter((t) => t > 0)];
-    if ((times[times.length - 1] as number) < endUs) times.push(endUs);
+    if (times[times.length - 1]! < endUs) times.push(endUs);
     const enforced: MetricFamily['series'] = [];
     const active: MetricFamily['series'] = [];
     for (const cluster of clusters) {
@@ -194,7 +194,7 @@ export function derivedFamilies(results: DerivedInput, scenario: Scenario, scrap
     fromEvents.add('ejections_enforced').add('ejections_enforced_total').add('ejections_active');
   }
 
-  const clusters = ((results as { clusters?: ClustersLike }).clusters ?? {}) as ClustersLike;
+  const clusters = (results as { clusters?: ClustersLike }).clusters ?? {};
   const names = Object.keys(clusters).sort();
   if (names.length > 0) {
     for (const stat of CLUSTER_COUNTERS) {

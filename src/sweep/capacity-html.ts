@@ -37,7 +37,7 @@ function chart(runs: [string, CapacitySearch][], vary: string, field: 'p99_ms' |
         encoding: { x: { field: 'x', type: 'quantitative' }, color: { field: 'mode', type: 'nominal' } },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 export function capacityHtml(c: CapacityJson): string {

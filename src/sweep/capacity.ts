@@ -51,7 +51,7 @@ export function parseVary(text: string): Vary | string {
   if (t === 'rate') return { kind: 'rate' };
   if (t === 'nodes') return { kind: 'nodes' };
   const m = /^replicas:([a-z][-a-z0-9.]*)$/.exec(t);
-  if (m) return { kind: 'replicas', service: m[1] as string };
+  if (m) return { kind: 'replicas', service: m[1]! };
   return `expected rate, replicas:SERVICE or nodes, got "${text}"`;
 }
 
@@ -91,8 +91,9 @@ export function parseSlo(text: string): CapacitySlo | { error: string; col: numb
     if (latencyKey) {
       if (op !== '<' && op !== '<=' && op !== '=') return { error: `"${term}": a latency objective is an upper bound (${key}<…)`, col: at };
       const d = DURATION.exec(value.trim());
-      if (!d) return { error: `"${term}": ${value} is not a duration such as 250ms`, col: at };
-      const us = Number(d[1]) * (DURATION_US[d[2] as string] as number);
+      const unitUs = DURATION_US[d?.[2] ?? ''];
+      if (!d || unitUs === undefined) return { error: `"${term}": ${value} is not a duration such as 250ms`, col: at };
+      const us = Number(d[1]) * unitUs;
       if (us <= 0) return { error: `"${term}": a latency below ${value} can never be met`, col: at };
       if (slo[latencyKey] !== undefined) return { error: `"${term}": ${key} is given twice`, col: at };
       (slo as Record<string, number>)[latencyKey] = us;
@@ -307,12 +308,12 @@ export function varyTarget(vary: Vary, doc: Json): VaryTarget | string {
     const i = services.findIndex((s) => s.name === name && (ns === undefined || (s.namespace ?? 'default') === ns));
     if (i < 0)
       return `--vary replicas:${vary.service}: no such entry in spec.services (services: ${services.map((s) => String(s.name)).join(', ') || 'none'})`;
-    const s = services[i] as Json;
+    const s = services[i]!;
     const versions = s.versions as Json[] | undefined;
     if (versions && versions.length > 1)
       return `--vary replicas:${vary.service}: the service has ${versions.length} versions; give it one, or use replicas`;
     const path = versions ? `spec.services[${i}].versions[0].replicas` : `spec.services[${i}].replicas`;
-    const start = Number(versions ? (versions[0] as Json).replicas : (s.replicas ?? 1));
+    const start = Number(versions ? versions[0]!.replicas : (s.replicas ?? 1));
     return { start: Math.max(1, start), integer: true, goal: 'min', lowest: 1, highest: 4096, assignments: (v) => ({ [path]: v }) };
   }
   const cluster = (spec.cluster ?? {}) as Json;
@@ -328,7 +329,7 @@ export function varyTarget(vary: Vary, doc: Json): VaryTarget | string {
     lowest: 1,
     highest: 1000,
     assignments: (v) => ({
-      'spec.cluster.nodes': Array.from({ length: v }, (_, k) => ({ ...(list[k % list.length] as Json), name: `node-${k}` })),
+      'spec.cluster.nodes': Array.from({ length: v }, (_, k) => ({ ...list[k % list.length]!, name: `node-${k}` })),
     }),
   };
 }

@@ -22,7 +22,7 @@ const SEGMENT = /([^.[\]]+)|\[(\d+)\]/g;
 /** `spec.workload[0].rate` → ['spec', 'workload', 0, 'rate']; undefined when malformed. */
 export function parsePath(path: string): PathSegment[] | undefined {
   if (!/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*|\[\d+\])*$/.test(path)) return undefined;
-  return [...path.matchAll(SEGMENT)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] as string)));
+  return [...path.matchAll(SEGMENT)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
 }
 
 /** `PATH=V1,V2` → an axis; each value is read as a YAML scalar (numbers, booleans, strings). */

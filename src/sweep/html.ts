@@ -31,7 +31,7 @@ function chart(s: SweepJson, field: 'p99' | 'cost', title: string): TopLevelSpec
       },
       color: { field: 'series', type: 'nominal', title: colour ?? '' },
     },
-  } as TopLevelSpec;
+  };
 }
 
 export function sweepHtml(s: SweepJson): string {

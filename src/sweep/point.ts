@@ -31,7 +31,7 @@ export interface PointJob {
 export function runPoint(job: PointJob): PointResult {
   const src = new YamlSource(job.file, job.text);
   for (const [path, value] of Object.entries(job.point.params)) {
-    const segments = job.paths[path] as PathSegment[];
+    const segments = job.paths[path]!;
     if (!src.doc.hasIn(segments.slice(0, -1))) {
       throw new InputError([
         {

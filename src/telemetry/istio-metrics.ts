@@ -315,7 +315,7 @@ export class IstioMetricsObserver implements RunObserver {
     let s = this.series.get(key);
     if (!s) {
       s = {
-        labels: ISTIO_LABELS.map((n, i) => [n, values[i] as string] as const),
+        labels: ISTIO_LABELS.map((n, i) => [n, values[i]!] as const),
         requests: 0,
         duration: new Hist(),
         reqBytes: new Hist(),
@@ -413,8 +413,8 @@ export class IstioMetricsObserver implements RunObserver {
 export function compareLabels(a: Labels, b: Labels): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a[i] as readonly [string, string];
-    const y = b[i] as readonly [string, string];
+    const x = a[i]!;
+    const y = b[i]!;
     if (x[0] !== y[0]) return x[0] < y[0] ? -1 : 1;
     if (x[1] !== y[1]) return x[1] < y[1] ? -1 : 1;
   }

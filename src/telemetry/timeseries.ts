@@ -33,7 +33,7 @@ export const MIN_LATENCY_WINDOWS = 40;
 /** The smallest round width giving at most TARGET_BUCKETS buckets (never more than MAX_BUCKETS). */
 export function bucketWidthUs(durationUs: number): number {
   for (const w of NICE_WIDTHS_US) if (durationUs / w <= TARGET_BUCKETS) return w;
-  let w = NICE_WIDTHS_US[NICE_WIDTHS_US.length - 1] as number;
+  let w = NICE_WIDTHS_US[NICE_WIDTHS_US.length - 1]!;
   while (durationUs / w > MAX_BUCKETS) w *= 2;
   return w;
 }
@@ -68,7 +68,7 @@ export class LogHistogram {
       seen += this.counts.get(k) as number;
       if (seen >= rank) return k === 0 ? 1 : 2 ** ((k - 0.5) / LogHistogram.PER_DOUBLING);
     }
-    return 2 ** (((keys[keys.length - 1] as number) - 0.5) / LogHistogram.PER_DOUBLING);
+    return 2 ** ((keys[keys.length - 1]! - 0.5) / LogHistogram.PER_DOUBLING);
   }
 }
 
@@ -189,7 +189,7 @@ export class TimeSeriesObserver implements RunObserver {
 
     if (r.call.parent !== undefined) return;
     // An end-user request: a workload client's call.
-    const b = this.buckets[i] as Bucket;
+    const b = this.buckets[i]!;
     b.requests++;
     if (failed) b.errors++;
     const cls = statusClass(r.status);
@@ -253,7 +253,7 @@ export class TimeSeriesObserver implements RunObserver {
       const end = Math.min(this.count, i + k);
       groups.push([i, end]);
       const h = new LogHistogram();
-      for (let j = i; j < end; j++) h.add((this.buckets[j] as Bucket).latency);
+      for (let j = i; j < end; j++) h.add(this.buckets[j]!.latency);
       windows.push({
         t_s: round((i * this.widthUs) / 1e6, 6),
         end_s: round(Math.min(this.durationUs, end * this.widthUs) / 1e6, 6),
@@ -280,12 +280,12 @@ export class TimeSeriesObserver implements RunObserver {
           let x = 0;
           const h = new LogHistogram();
           for (let j = i; j < end; j++) {
-            n += e.requests[j] as number;
-            x += e.errors[j] as number;
+            n += e.requests[j]!;
+            x += e.errors[j]!;
             const l = e.latency[j];
             if (l) h.add(l);
           }
-          const win = windows[w] as WindowJson;
+          const win = windows[w]!;
           calls.push(round(n / Math.max(1e-9, win.end_s - win.t_s), 3));
           errors.push(x);
           p99.push(h.count ? round(h.percentileUs(99) / 1000, 3) : null);
@@ -306,8 +306,8 @@ export class TimeSeriesObserver implements RunObserver {
                 v,
                 groups.map(([i, end], w) => {
                   let n = 0;
-                  for (let j = i; j < end; j++) n += counts[j] as number;
-                  const win = windows[w] as WindowJson;
+                  for (let j = i; j < end; j++) n += counts[j]!;
+                  const win = windows[w]!;
                   return round(n / Math.max(1e-9, win.end_s - win.t_s), 3);
                 }),
               ]),

@@ -91,7 +91,7 @@ export const spanIdOf = (seed: number, callId: number, kind: 'client' | 'server'
 
 export function requestIdOf(seed: number, root: AppCall): string {
   const h = hexId(seed, root.id, 5, 4);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16] as string, 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export interface TraceOptions {

@@ -22,7 +22,7 @@ export interface Cluster {
  */
 function nodeFor(nodes: NodeRt[], key: string, i: number, pinned?: string): NodeRt {
   const pin = pinned === undefined ? undefined : nodes.find((n) => n.model.name === pinned);
-  return pin ?? (nodes[(fnv1a(key) + i) % nodes.length] as NodeRt);
+  return pin ?? nodes[(fnv1a(key) + i) % nodes.length]!;
 }
 
 export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluster {

@@ -85,7 +85,7 @@ export class PodBehaviour {
     const pod = work.pod;
     const svc = pod.service;
     const version = pod.version;
-    const serviceUs = (svc.serviceTime[pod.versionIndex] as (u: () => number) => number)(svc.serviceTimeStream);
+    const serviceUs = svc.serviceTime[pod.versionIndex]!(svc.serviceTimeStream);
     if (version.failure.rate > 0 && svc.failureStream() < version.failure.rate) work.status = version.failure.status;
     if (pod.faultErrorRate > 0 && svc.faultStream() < pod.faultErrorRate) work.status = pod.faultErrorStatus;
     // CPU: the node's cores are shared (NodeCpu); a CPU limit caps this pod's own parallelism.
@@ -110,12 +110,12 @@ export class PodBehaviour {
   private nextCall(work: Work): void {
     const calls = work.pod.service.model.calls;
     // Calls limited to other versions are skipped by this pod.
-    while (work.nextCall < calls.length && !callsFrom(calls[work.nextCall] as CallModel, work.pod)) work.nextCall++;
+    while (work.nextCall < calls.length && !callsFrom(calls[work.nextCall]!, work.pod)) work.nextCall++;
     if (work.nextCall >= calls.length) {
       this.settle(work, 200, true);
       return;
     }
-    const call = withPropagatedHeaders(calls[work.nextCall++] as CallModel, work);
+    const call = withPropagatedHeaders(calls[work.nextCall++]!, work);
     const target = this.resolve(call.service);
     let retriesLeft = call.retries;
     // The app's own client: a timeout gives up on the call (status 0); failures are retried as configured.

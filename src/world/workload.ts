@@ -12,7 +12,7 @@ export type SendRequest = (req: RequestShape, done: () => void) => void;
 
 /** Request rate (req/s) at time t (µs) of a piecewise-linear schedule. */
 export function rateAt(segments: readonly RateSegment[], t: number): number {
-  let last = segments[segments.length - 1] as RateSegment;
+  let last = segments[segments.length - 1]!;
   for (const s of segments) {
     if (t < s.startUs) break;
     if (t < s.endUs) {
@@ -34,7 +34,7 @@ function requestPicker(w: WorkloadModel, u: Uniform): () => RequestShape {
   return () => {
     let x = u() * total;
     for (const r of reqs) if ((x -= r.weight) < 0) return r;
-    return reqs[reqs.length - 1] as RequestShape;
+    return reqs[reqs.length - 1]!;
   };
 }
 
@@ -57,7 +57,7 @@ export function startWorkload(sim: Simulator, streams: RandomStreams, w: Workloa
 
   const { segments, maxRate } = model;
   if (maxRate <= 0) return;
-  const steady = segments.length === 1 && (segments[0] as RateSegment).fromRate === (segments[0] as RateSegment).toRate;
+  const steady = segments.length === 1 && segments[0]!.fromRate === segments[0]!.toRate;
   const meanGapUs = 1e6 / maxRate;
 
   /** Next arrival after t: inverse transform when the rate is steady, thinning (Lewis & Shedler) when it varies. */

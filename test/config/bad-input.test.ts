@@ -239,7 +239,7 @@ describe('bad scenario files', () => {
     expect(single.stdout).not.toMatch(STACK_FRAME);
   });
 
-  it.concurrent.for(CASES.map((c, i) => ({ ...c, ...(files[i] as { file: string; out: string }) })))(
+  it.concurrent.for(CASES.map((c, i) => ({ ...c, ...files[i]! })))(
     '$what: exit 2, one positioned line at $line:$col, nothing written',
     async (c, { expect }) => {
       const { file, out } = c;
@@ -249,7 +249,7 @@ describe('bad scenario files', () => {
       expect(run.stdout).toBe('');
       const errLines = lines(run.stderr);
       expect(errLines, run.stderr).toHaveLength(1);
-      const line = errLines[0] as string;
+      const line = errLines[0]!;
       const m = new RegExp(`^${escapeRegExp(file)}:(\\d+):(\\d+): error: (.+)$`).exec(line);
       expect(m, line).not.toBeNull();
       const [, l, col, message] = m as RegExpExecArray;

@@ -58,7 +58,7 @@ const fixtures = existsSync(FIXTURES)
 
 describe.skipIf(fixtures.length === 0)('Istio sample configs load unmodified (../shared/fixtures/istio)', () => {
   it.each(fixtures.map((f) => [f.split('/').pop(), f]))('%s passes meshsim validate', (_name, file) => {
-    const r = cli(['validate', file as string]);
+    const r = cli(['validate', file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/: error: /);
   });

@@ -70,10 +70,10 @@ describe('common random numbers across modes', () => {
 
   it.each(SEEDS)('seed %i: every mode sees the same requests per service and per edge', (seed) => {
     const byMode = runs.get(seed) as Record<string, ResultsJson>;
-    const none = byMode.none as ResultsJson;
+    const none = byMode.none!;
     for (const m of ['sidecar', 'ambient']) {
-      expect(serviceCounts(byMode[m] as ResultsJson)).toEqual(serviceCounts(none));
-      expect(edgeCounts(byMode[m] as ResultsJson)).toEqual(edgeCounts(none));
+      expect(serviceCounts(byMode[m]!)).toEqual(serviceCounts(none));
+      expect(edgeCounts(byMode[m]!)).toEqual(edgeCounts(none));
     }
     // The call graph holds: each frontend request calls backend and cache once, each backend request db once.
     const s = serviceCounts(none);
@@ -102,7 +102,7 @@ describe('common random numbers across modes', () => {
   it('with a warmup, the modes still see the same requests per service', () => {
     for (const seed of [5, 6, 8]) {
       const byMode = compare(scenarioFromYaml(chainYaml({ seed, warmup: '2s' })));
-      expect(serviceCounts(byMode.sidecar as ResultsJson), `seed ${seed}`).toEqual(serviceCounts(byMode.none as ResultsJson));
+      expect(serviceCounts(byMode.sidecar!), `seed ${seed}`).toEqual(serviceCounts(byMode.none!));
     }
   });
 });
@@ -138,12 +138,12 @@ spec:
   });
 
   it('every mode sees the same end-user requests', () => {
-    const totals = MODES.map((m) => byMode[m]?.requests.total as number);
+    const totals = MODES.map((m) => byMode[m]!.requests.total);
     expect(Math.max(...totals) - Math.min(...totals)).toBeLessThanOrEqual(2);
   });
 
   it('sidecar: the client sidecars retry the refused connections on another pod', () => {
-    const sidecar = byMode.sidecar as ResultsJson;
+    const sidecar = byMode.sidecar!;
     expect(sidecar.services.payment?.retries).toBeGreaterThan(0);
     expect(sidecar.services.frontend?.retries).toBe(0);
     // Retried attempts reached the two surviving pods, which carry the load after the crash.
@@ -156,21 +156,21 @@ spec:
   });
 
   it('sidecar fails fewer requests than mode none, which has no retries', () => {
-    const none = byMode.none as ResultsJson;
-    const sidecar = byMode.sidecar as ResultsJson;
+    const none = byMode.none!;
+    const sidecar = byMode.sidecar!;
     expect(none.services.payment?.retries).toBe(0);
     expect(none.requests.failed).toBeGreaterThan(0);
     expect(sidecar.requests.failed).toBeLessThan(none.requests.failed);
   });
 
   it('ambient without a waypoint has no L7 retries either', () => {
-    const ambient = byMode.ambient as ResultsJson;
+    const ambient = byMode.ambient!;
     expect(ambient.services.payment?.retries).toBe(0);
-    expect(ambient.requests.failed).toBeGreaterThan((byMode.sidecar as ResultsJson).requests.failed);
+    expect(ambient.requests.failed).toBeGreaterThan(byMode.sidecar!.requests.failed);
   });
 
   it('mode none: a refused connection is not reused, so failures stay below connections opened', () => {
-    const none = byMode.none as ResultsJson;
+    const none = byMode.none!;
     expect(none.requests.failed).toBeLessThanOrEqual(none.connections.opened);
   });
 });

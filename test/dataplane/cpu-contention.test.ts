@@ -36,7 +36,7 @@ spec:
 `;
 }
 
-const quiet = (r: ResultsJson) => r.services.quiet?.latency_ms as ResultsJson['latency_ms'];
+const quiet = (r: ResultsJson) => r.services.quiet!.latency_ms;
 
 describe.each<MeshMode>(['none', 'sidecar'])('CPU contention on a shared node (mode %s)', (mode) => {
   let shared: ResultsJson;

@@ -113,8 +113,8 @@ ${idle}
   });
 
   it('sees the same traffic in the small and the large cluster', () => {
-    const small = results.small as Record<'sidecar' | 'ambient', ResultsJson>;
-    const large = results.large as Record<'sidecar' | 'ambient', ResultsJson>;
+    const small = results.small!;
+    const large = results.large!;
     for (const mode of ['sidecar', 'ambient'] as const) {
       expect(large[mode].requests.total).toBe(small[mode].requests.total);
       expect(large[mode].services.server?.requests.total).toBe(small[mode].services.server?.requests.total);
@@ -122,9 +122,9 @@ ${idle}
   });
 
   it('sidecar memory per instance grows by a cluster per service and an endpoint per pod of the mesh', () => {
-    const small = perInstance(results.small?.sidecar as ResultsJson, 'sidecar').memoryMiB;
-    const moreServices = perInstance(results.moreServices?.sidecar as ResultsJson, 'sidecar').memoryMiB;
-    const large = perInstance(results.large?.sidecar as ResultsJson, 'sidecar').memoryMiB;
+    const small = perInstance(results.small!.sidecar, 'sidecar').memoryMiB;
+    const moreServices = perInstance(results.moreServices!.sidecar, 'sidecar').memoryMiB;
+    const large = perInstance(results.large!.sidecar, 'sidecar').memoryMiB;
     const perService = (profile.sidecar.memPerClusterKB * 1e3) / MIB;
     const perEndpoint = (profile.sidecar.memPerEndpointKB * 1e3) / MIB;
 
@@ -140,9 +140,9 @@ ${idle}
   });
 
   it('ztunnel memory per instance does not grow with the services and endpoints of the mesh', () => {
-    const small = perInstance(results.small?.ambient as ResultsJson, 'ztunnel');
-    const moreServices = perInstance(results.moreServices?.ambient as ResultsJson, 'ztunnel');
-    const large = perInstance(results.large?.ambient as ResultsJson, 'ztunnel');
+    const small = perInstance(results.small!.ambient, 'ztunnel');
+    const moreServices = perInstance(results.moreServices!.ambient, 'ztunnel');
+    const large = perInstance(results.large!.ambient, 'ztunnel');
     expect(large.instances).toBe(small.instances);
     // Services alone: not one byte.
     expect(moreServices.memoryMiB).toBeCloseTo(small.memoryMiB, 3);
@@ -150,9 +150,7 @@ ${idle}
     expect(Math.abs(large.memoryMiB - small.memoryMiB) / small.memoryMiB).toBeLessThan(0.01);
     // …whereas a sidecar's relative growth is far larger.
     const sidecarGrowth =
-      perInstance(results.large?.sidecar as ResultsJson, 'sidecar').memoryMiB /
-        perInstance(results.small?.sidecar as ResultsJson, 'sidecar').memoryMiB -
-      1;
+      perInstance(results.large!.sidecar, 'sidecar').memoryMiB / perInstance(results.small!.sidecar, 'sidecar').memoryMiB - 1;
     expect(sidecarGrowth).toBeGreaterThan(5 * ((large.memoryMiB - small.memoryMiB) / small.memoryMiB));
   });
 });
@@ -167,13 +165,13 @@ describe('mTLS and plaintext peers', () => {
 
   for (const mode of ['sidecar', 'ambient'] as const) {
     it(`${mode}: in-mesh → in-mesh edges are mTLS`, () => {
-      const r = results[mode] as ResultsJson;
+      const r = results[mode]!;
       expect(edge(r, 'users', 'frontend').mtls).toBe(true);
       expect(edge(r, 'frontend', 'backend').mtls).toBe(true);
     });
 
     it(`${mode}: edges to or from a plaintext peer are not mTLS, and still work`, () => {
-      const r = results[mode] as ResultsJson;
+      const r = results[mode]!;
       const toLegacy = edge(r, 'frontend', 'legacy');
       const fromOutside = edge(r, 'outsider', 'frontend');
       expect(toLegacy.mtls).toBe(false);
@@ -185,7 +183,7 @@ describe('mTLS and plaintext peers', () => {
   }
 
   it('none: no edge is mTLS', () => {
-    const r = results.none as ResultsJson;
+    const r = results.none!;
     expect(r.edges.length).toBe(4);
     for (const e of r.edges) expect(e.mtls, `${e.source} → ${e.destination}`).toBe(false);
   });

@@ -58,7 +58,7 @@ export function harness(opts: { mode?: MeshMode; services?: string; nodes?: numb
     sidecarExited: (p) => sidecarsExited.push(`${p.name}@${sim.now / 1e6}`),
     hasSidecar: (p) => mode === 'sidecar' && p.inMesh,
     newPod: (svc: ServiceRt, version: VersionModel, node: NodeRt): PodRt => {
-      const template = svc.pods[0] as PodRt;
+      const template = svc.pods[0]!;
       const i = svc.pods.filter((p) => p.version === version).length;
       const pod: PodRt = {
         ...template,

@@ -31,7 +31,7 @@ const pods = (n: number, request = 1, from = 0): HpaPod[] =>
 
 /** CPU usage per pod (cores), sampled at `t` over a 15 s window. */
 const cpu = (usage: Record<string, number>, t = 0): MetricsSource => ({
-  resource: (pod, r) => (r === 'cpu' && usage[pod] !== undefined ? { value: usage[pod] as number, timestampS: t, windowS: 15 } : undefined),
+  resource: (pod, r) => (r === 'cpu' && usage[pod] !== undefined ? { value: usage[pod], timestampS: t, windowS: 15 } : undefined),
   containerResource: () => undefined,
   pods: () => undefined,
   object: () => undefined,
@@ -210,7 +210,7 @@ describe('HPA not-ready pods and CPU initialization', () => {
   });
 
   it('sets aside a sample taken before one metric window after the pod became ready', () => {
-    const fresh: HpaPod[] = [{ ...(pods(1)[0] as HpaPod), name: 'web-new', startS: 0, readyTransitionS: 10 }];
+    const fresh: HpaPod[] = [{ ...pods(1)[0]!, name: 'web-new', startS: 0, readyTransitionS: 10 }];
     const list = [...pods(1), ...fresh];
     // Sample at t=20 < 10 + 15: web-new is ignored; web-0 alone at 100 % of a 50 % target → 2 ready… rebalanced to 1.0.
     const d = new HpaController(cpuHpa(50)).reconcile({

@@ -264,7 +264,7 @@ describe('Simulator recycling', () => {
       }
       // Now and then cancel a pending cancellable event.
       if (handles.length > 0 && rnd() < 0.2) {
-        const h = handles.splice(Math.floor(rnd() * handles.length), 1)[0] as { id: number; ev: ScheduledEvent };
+        const h = handles.splice(Math.floor(rnd() * handles.length), 1)[0]!;
         if (!firedIds.has(h.id)) {
           cancelledIds.add(h.id);
           sim.cancel(h.ev);
@@ -288,8 +288,8 @@ describe('Simulator recycling', () => {
     for (const f of fired) if (f.time !== timeOf.get(f.id)) problems.push(`event ${f.id} ran at ${f.time}, due ${timeOf.get(f.id)}`);
     // …and the whole sequence is sorted by (time, seq); ids are allocated in scheduling order.
     for (let i = 1; i < fired.length; i++) {
-      const a = fired[i - 1] as Fired;
-      const b = fired[i] as Fired;
+      const a = fired[i - 1]!;
+      const b = fired[i]!;
       const ordered = a.time < b.time || (a.time === b.time && a.id < b.id);
       if (!ordered) problems.push(`event ${b.id}@${b.time} ran after ${a.id}@${a.time}`);
     }

@@ -52,7 +52,7 @@ beforeAll(async () => {
   };
   for (const [name, html] of Object.entries(pages)) {
     files[name] = join(ARTIFACTS, name);
-    writeFileSync(files[name] as string, html);
+    writeFileSync(files[name], html);
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -76,7 +76,7 @@ async function visit(name: string): Promise<Visit> {
   const b = browser as Browser;
   const context = await b.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
-  const url = pathToFileURL(files[name] as string).href;
+  const url = pathToFileURL(files[name]!).href;
   const v: Visit = { svgs: 0, texts: 0, blocked: [], errors: [], dialogs: [], overflow: 0, title: '' };
   await page.route('**/*', async (route) => {
     if (route.request().url() === url) return route.continue();

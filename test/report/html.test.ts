@@ -18,7 +18,6 @@ import {
 } from '../../src/report/html/charts.js';
 import { beginDocument, renderSvg, renderSvgAsync } from '../../src/report/html/render.js';
 import { buildReportHtml } from '../../src/report/html/report.js';
-import type { ResultsJson } from '../../src/report/results.js';
 import type { TimelineEvent } from '../../src/record/timeline.js';
 import {
   comparedRuns,
@@ -93,7 +92,7 @@ function expectOnlyKnownMarkup(html: string): void {
   rest = rest.replace(open, (_m, tag: string, attrs: string) => {
     expect(TAGS.has(tag), `tag ${tag}`).toBe(true);
     for (const a of attrs.matchAll(/\s([\w:-]+)(?:=(?:"[^"]*"|'[^']*'))?/g))
-      expect((a[1] as string).toLowerCase().startsWith('on'), `attribute ${a[1]} on <${tag}>`).toBe(false);
+      expect(a[1]!.toLowerCase().startsWith('on'), `attribute ${a[1]} on <${tag}>`).toBe(false);
     return '';
   });
   expect(rest.includes('<'), rest.slice(Math.max(0, rest.indexOf('<') - 80), rest.indexOf('<') + 80)).toBe(false);
@@ -213,7 +212,7 @@ describe('comparison.html', () => {
     expect((html.match(/<svg\b/g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect(html).toContain('none vs sidecar vs ambient');
     const withoutNone = buildComparisonHtml({
-      modes: { sidecar: compared.modes.sidecar as ResultsJson, ambient: compared.modes.ambient as ResultsJson },
+      modes: { sidecar: compared.modes.sidecar!, ambient: compared.modes.ambient! },
     });
     expect(withoutNone).toContain('Mode none is not among the compared modes');
   });

@@ -136,13 +136,13 @@ export function hostileResults(r: ResultsJson): ResultsJson {
     ...r,
     scenario: evil(r.scenario),
     mode: `sidecar${HOSTILE[2]}`,
-    profile: HOSTILE[1] as string,
+    profile: HOSTILE[1]!,
     services,
     edges: r.edges.map((e) => ({
       ...e,
       source: evil(e.source),
       destination: evil(e.destination),
-      by_code: { ...e.by_code, [HOSTILE[3] as string]: 1 },
+      by_code: { ...e.by_code, [HOSTILE[3]!]: 1 },
     })),
     resources: {
       ...r.resources,

@@ -39,8 +39,8 @@ function parse(text: string): { samples: Sample[]; meta: string[] } {
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1] as string] = l[2] as string;
-    samples.push({ name: m[1] as string, labels, value: Number(m[3]), ts: m[4] === undefined ? undefined : Number(m[4]), raw: line });
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!;
+    samples.push({ name: m[1]!, labels, value: Number(m[3]), ts: m[4] === undefined ? undefined : Number(m[4]), raw: line });
   }
   return { samples, meta };
 }
@@ -67,8 +67,8 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
   it('has one HELP and one TYPE line per family, before its samples, families in name order', () => {
     const text = run.files['metrics.prom'];
     expect(text.endsWith('\n')).toBe(true);
-    const types = prom.meta.filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2] as string);
-    const helps = prom.meta.filter((l) => l.startsWith('# HELP ')).map((l) => l.split(' ')[2] as string);
+    const types = prom.meta.filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]!);
+    const helps = prom.meta.filter((l) => l.startsWith('# HELP ')).map((l) => l.split(' ')[2]!);
     expect(types).toEqual(helps);
     expect(new Set(types).size).toBe(types.length);
     expect([...types].sort()).toEqual(types);
@@ -134,8 +134,8 @@ describe('metrics.prom (text exposition 0.0.4)', () => {
     );
     for (const [k, list] of bySeries) {
       expect(list.map((b) => b.labels.le)).toEqual([...ENVOY_BUCKETS.map(String), '+Inf']);
-      for (let i = 1; i < list.length; i++) expect((list[i] as Sample).value).toBeGreaterThanOrEqual((list[i - 1] as Sample).value);
-      expect((list[list.length - 1] as Sample).value).toBe(counts.get(k));
+      for (let i = 1; i < list.length; i++) expect(list[i]!.value).toBeGreaterThanOrEqual(list[i - 1]!.value);
+      expect(list[list.length - 1]!.value).toBe(counts.get(k));
     }
     expect(prom.samples.some((s) => s.labels.le === '1800000')).toBe(true);
   });
@@ -309,7 +309,7 @@ describe('metrics.om (OpenMetrics over simulated time)', () => {
 describe('Istio metrics in ambient mode', () => {
   it('HTTP series come only from waypoints (reporter="waypoint"); calls without a waypoint have none', () => {
     const scenario = scenarioFromYaml(SHOP);
-    const withWaypoint = { ...scenario, mesh: { ...scenario.mesh, waypoints: [scenario.services[0]?.key as string] } };
+    const withWaypoint = { ...scenario, mesh: { ...scenario.mesh, waypoints: [scenario.services[0]!.key] } };
     const plain = observedRun(scenario, { mode: 'ambient' });
     expect(parse(plain.files['metrics.prom']).samples.filter((s) => s.name === 'istio_requests_total')).toEqual([]);
     const wp = observedRun(withWaypoint, { mode: 'ambient' });

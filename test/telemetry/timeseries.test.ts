@@ -24,7 +24,7 @@ describe('LogHistogram', () => {
     const values = Array.from({ length: 10000 }, (_, i) => 100 + i * 7.3);
     for (const v of values) h.record(v);
     for (const p of [50, 90, 99]) {
-      const exact = values[Math.ceil((p / 100) * values.length) - 1] as number;
+      const exact = values[Math.ceil((p / 100) * values.length) - 1]!;
       expect(Math.abs(h.percentileUs(p) - exact) / exact, `p${p}`).toBeLessThan(0.025);
     }
   });
@@ -48,7 +48,7 @@ describe('the observer on a run', () => {
     for (const e of ts.edges) expect(e.rps).toHaveLength(ts.windows.length);
     expect(ts.edges.map((e) => `${e.source}→${e.destination}`)).toEqual(run.results.edges.map((e) => `${e.source}→${e.destination}`));
     const p50s = ts.windows.filter((w) => w.t_s >= ts.warmup_s && w.latency_ms).map((w) => w.latency_ms?.p50 as number);
-    const median = [...p50s].sort((a, b) => a - b)[Math.floor(p50s.length / 2)] as number;
+    const median = [...p50s].sort((a, b) => a - b)[Math.floor(p50s.length / 2)]!;
     expect(median / run.results.latency_ms.p50).toBeGreaterThan(0.8);
     expect(median / run.results.latency_ms.p50).toBeLessThan(1.25);
   });

@@ -74,7 +74,7 @@ describe('trace structure', () => {
     const fromCatalog = traces.filter((t) => roots(t)[0]?.serviceName === 'catalog');
     expect(fromCatalog.length).toBeGreaterThan(100);
     for (const t of fromCatalog) {
-      const root = roots(t)[0] as SpanModel;
+      const root = roots(t)[0]!;
       expect(root.name).toBe('inventory.default.svc.cluster.local:8080/*');
       expect(root.parentSpanId).toBeUndefined();
       expect(services(t).every((s) => s === 'client:catalog' || s === 'server:inventory')).toBe(true);

@@ -21,7 +21,7 @@ import type { MeshResource, MeshResources } from '../mesh-kinds.js';
 import { APP_MESH_DEFAULTS, retryEventStatuses, type AppMeshHttpRoute, type AppMeshRoute, type VirtualNodeSpec } from './schemas.js';
 
 const ms = (us: number) => `${Math.max(1, Math.round(us / 1000))}ms`;
-const firstLabel = (host: string) => host.split('.')[0] as string;
+const firstLabel = (host: string) => host.split('.')[0]!;
 
 function retryOn(r: NonNullable<AppMeshHttpRoute['retryPolicy']>): string {
   const on = new Set<string>();
@@ -85,7 +85,7 @@ export function translateAppMesh(res: MeshResources, startOrder: number): AppMes
       }
       return { name: n.name, labels: n.spec.podSelector?.matchLabels ?? {}, trafficPolicy };
     });
-    const src = (list[0] as MeshResource<VirtualNodeSpec>).src;
+    const src = list[0]!.src;
     out.destinationRules.push({
       kind: 'DestinationRule',
       name: `appmesh-${host}`,
@@ -109,7 +109,7 @@ export function translateAppMesh(res: MeshResources, startOrder: number): AppMes
       .slice()
       .sort((a, b) => (a?.priority ?? 1000) - (b?.priority ?? 1000))
       .map((r) => {
-        const hr = r?.httpRoute ?? r?.http2Route ?? (r?.grpcRoute as AppMeshHttpRoute | undefined);
+        const hr = r?.httpRoute ?? r?.http2Route ?? r?.grpcRoute;
         const targets = hr?.action.weightedTargets ?? (nodeRef ? [{ virtualNodeRef: nodeRef, weight: 1 }] : []);
         const route = targets
           .filter((t) => t.virtualNodeRef)

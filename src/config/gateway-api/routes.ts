@@ -18,7 +18,11 @@ const UNIT_US: Record<string, number> = { h: 3_600_000_000, m: 60_000_000, s: 1_
 export function parseGatewayDuration(text: string): number | undefined {
   if (!GEP2257.test(text)) return undefined;
   let total = 0;
-  for (const m of text.matchAll(/([0-9]{1,5})(ms|h|m|s)/g)) total += Number(m[1]) * (UNIT_US[m[2] as string] as number);
+  for (const m of text.matchAll(/([0-9]{1,5})(ms|h|m|s)/g)) {
+    const unitUs = UNIT_US[m[2] ?? ''];
+    if (unitUs === undefined) return undefined;
+    total += Number(m[1]) * unitUs;
+  }
   return total;
 }
 
@@ -114,7 +118,7 @@ const filter = z
   })
   .superRefine((f, ctx) => {
     // shared CEL: "filter.<x> must be specified for <X> filter.type" and nil otherwise.
-    const field = (f.type[0] as string).toLowerCase() + f.type.slice(1);
+    const field = f.type[0]!.toLowerCase() + f.type.slice(1);
     const key = f.type === 'URLRewrite' ? 'urlRewrite' : f.type === 'CORS' ? 'cors' : field;
     if ((f as Record<string, unknown>)[key] === undefined)
       ctx.addIssue({ code: 'custom', path: [key], message: `filter.${key} must be specified for ${f.type} filter.type` });

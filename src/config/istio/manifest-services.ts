@@ -46,7 +46,7 @@ export function mergeManifestServices(
     const existing = out.findIndex((s) => s.name === ks.name && s.namespace === ks.namespace);
     const serviceAccount = deps.find((d) => d.serviceAccount)?.serviceAccount;
     if (existing >= 0) {
-      const s = out[existing] as ServiceDoc;
+      const s = out[existing]!;
       out[existing] = {
         ...s,
         versions:

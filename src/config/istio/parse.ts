@@ -158,7 +158,7 @@ export function embeddedOffsets(host: YamlSource, path: readonly PathSegment[]):
   const lines = text.split('\n');
   let indent = 0;
   for (let i = line; i < lines.length; i++) {
-    const l = lines[i] as string;
+    const l = lines[i]!;
     if (l.trim() === '') continue;
     indent = l.length - l.trimStart().length;
     break;

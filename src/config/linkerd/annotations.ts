@@ -78,8 +78,8 @@ export function parseLinkerdDuration(text: string): number | undefined {
   const t = text.trim();
   if (t === '0') return 0;
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(t);
-  if (!m) return undefined;
-  return Number(m[1]) * (UNIT_US[m[2] as string] as number);
+  const unitUs = UNIT_US[m?.[2] ?? ''];
+  return m && unitUs !== undefined ? Number(m[1]) * unitUs : undefined;
 }
 
 function parseHttpConditions(text: string): StatusRanges | string {

@@ -104,7 +104,7 @@ export class Balancer {
       now,
       this.o.random,
     );
-    const ep = ready[i] as Endpoint;
+    const ep = ready[i]!;
     ep.breaker?.admit(now);
     return ep;
   }

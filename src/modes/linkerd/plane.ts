@@ -166,7 +166,7 @@ export class LinkerdPlane extends DirectPlane {
     }
     // Weighted random among the route's backends, per request (RandomAvailable).
     const backends = route.backends;
-    let backend = backends[0]?.service as string;
+    let backend = backends[0]!.service; // never empty: no backendRefs means the parent Service (client-policy.ts)
     if (backends.length > 1) {
       const total = backends.reduce((s, b) => s + b.weight, 0);
       let x = this.stream(`route/${cs.name}→${call.service.model.key}`)() * total;

@@ -75,7 +75,7 @@ function precedence(m: HttpRouteMatch): number[] {
   return [type, p?.value.length ?? 0, m.method ? 1 : 0, m.headers?.length ?? 0, m.queryParams?.length ?? 0];
 }
 const cmp = (a: number[], b: number[]) => {
-  for (let i = 0; i < a.length; i++) if ((a[i] as number) !== (b[i] as number)) return (b[i] as number) - (a[i] as number);
+  for (let i = 0; i < a.length; i++) if (a[i]! !== b[i]!) return b[i]! - a[i]!;
   return 0;
 };
 
@@ -99,9 +99,11 @@ export class LinkerdClientPolicy {
         }
       const backendsOf = (r: CompiledRule): LinkerdBackend[] => {
         const list = r.backends
-          .filter((b) => b.kind === undefined || b.kind === 'Service')
-          .map((b) => ({ service: keyOf(b.name, b.namespace ?? r.route.namespace) as string, weight: b.weight }))
-          .filter((b) => b.service !== undefined && b.weight > 0);
+          .filter((b) => (b.kind === undefined || b.kind === 'Service') && b.weight > 0)
+          .flatMap((b) => {
+            const service = keyOf(b.name, b.namespace ?? r.route.namespace);
+            return service === undefined ? [] : [{ service, weight: b.weight }];
+          });
         return list.length ? list : [{ service: svc.key, weight: 1 }];
       };
       if (profile) this.byService.set(svc.key, this.profilePolicy(svc, profile, rules, backendsOf));
@@ -249,8 +251,8 @@ export class LinkerdClientPolicy {
     const budget = effectiveRetryBudget(spec);
     // Traffic split under a profile: dstOverrides (authorities → services), else HTTPRoute backends.
     const overrides = (spec.dstOverrides ?? [])
-      .map((o) => ({ service: svc.key, authority: o.authority.split(':')[0] as string, weight: o.weight }))
-      .map((o) => ({ ...o, service: o.authority.split('.')[0] as string }))
+      .map((o) => ({ service: svc.key, authority: o.authority.split(':')[0]!, weight: o.weight }))
+      .map((o) => ({ ...o, service: o.authority.split('.')[0]! }))
       .filter((o) => o.weight > 0);
     const firstRule = rules[0];
     const backends = overrides.length

@@ -75,7 +75,7 @@ export function p2cPick(ready: readonly PeakEwma[], nowUs: number, random: Unifo
   const a = Math.floor(random() * n);
   let b = Math.floor(random() * (n - 1));
   if (b >= a) b++;
-  const ca = (ready[a] as PeakEwma).cost(nowUs);
-  const cb = (ready[b] as PeakEwma).cost(nowUs);
+  const ca = ready[a]!.cost(nowUs);
+  const cb = ready[b]!.cost(nowUs);
   return ca <= cb ? a : b;
 }

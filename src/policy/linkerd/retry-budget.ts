@@ -68,7 +68,7 @@ export class RetryBudget {
   deposit(nowUs: number): void {
     this.advance(nowUs);
     const i = this.currentSlot % SLOTS;
-    this.slots[i] = (this.slots[i] as number) + this.depositAmount;
+    this.slots[i] = this.slots[i]! + this.depositAmount;
   }
 
   /** Asks for one retry: true (and the tokens are taken) or false (budget exhausted). */
@@ -76,7 +76,7 @@ export class RetryBudget {
     this.advance(nowUs);
     if (this.balance() >= this.withdrawAmount) {
       const i = this.currentSlot % SLOTS;
-      this.slots[i] = (this.slots[i] as number) - this.withdrawAmount;
+      this.slots[i] = this.slots[i]! - this.withdrawAmount;
       this.allowed++;
       return true;
     }

@@ -87,7 +87,7 @@ export function latencyOverTime(ts: TimeSeriesJson): TopLevelSpec {
             field: 'percentile',
             type: 'nominal',
             title: null,
-            scale: { domain: ['p50', 'p90', 'p99'], range: ['p50', 'p90', 'p99'].map((p) => PERCENTILE_COLORS[p] as string) },
+            scale: { domain: ['p50', 'p90', 'p99'], range: (['p50', 'p90', 'p99'] as const).map((p) => PERCENTILE_COLORS[p]) },
           },
         },
       },
@@ -165,7 +165,8 @@ export function requestsByCode(ts: TimeSeriesJson): TopLevelSpec {
 export function flagsOverTime(ts: TimeSeriesJson): TopLevelSpec | undefined {
   const flags = [...new Set(ts.buckets.flatMap((b) => Object.keys(b.by_flag)))].sort();
   if (flags.length === 0) return undefined;
-  const range = flags.map((_, i) => [BAD, WARN, '#7c3aed', '#0891b2', '#4b5563'][i % 5] as string);
+  const palette = [BAD, WARN, '#7c3aed', '#0891b2', '#4b5563'];
+  const range = flags.map((_, i) => palette[i % palette.length]!);
   return stackedRates(
     ts,
     rateRows(
@@ -198,7 +199,7 @@ function edgeLines(
   for (const e of edges)
     ts.windows.forEach((w, i) => rows.push({ t: round((w.t_s + w.end_s) / 2, 6), edge: edgeName(e), [field]: value(e, i, w) }));
   const names = edges.map(edgeName);
-  const colour = (name: string) => CATEGORICAL[ts.edges.findIndex((e) => edgeName(e) === name) % CATEGORICAL.length] as string;
+  const colour = (name: string) => CATEGORICAL[ts.edges.findIndex((e) => edgeName(e) === name) % CATEGORICAL.length]!;
   return vl({
     ...base(FULL_WIDTH, height),
     layer: [
@@ -264,7 +265,7 @@ export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
           field: 'version',
           type: 'nominal',
           title: 'version',
-          scale: { domain: versions, range: versions.map((_, i) => CATEGORICAL[i % CATEGORICAL.length] as string) },
+          scale: { domain: versions, range: versions.map((_, i) => CATEGORICAL[i % CATEGORICAL.length]!) },
         },
         order: { field: 'version', type: 'nominal', sort: 'ascending' },
       },
@@ -369,8 +370,7 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
   }
   for (const [pod, s] of ejectedSince) intervals.push({ pod, kind: INTERVAL_KINDS[0], from: s.t, to: durationS, detail: s.type });
   for (const [key, s] of faultSince)
-    for (const p of s.pods)
-      intervals.push({ pod: p, kind: INTERVAL_KINDS[1], from: s.t, to: durationS, detail: key.split('\u0000')[0] as string });
+    for (const p of s.pods) intervals.push({ pod: p, kind: INTERVAL_KINDS[1], from: s.t, to: durationS, detail: key.split('\u0000')[0]! });
   for (const [pod, t] of crashedSince) intervals.push({ pod, kind: INTERVAL_KINDS[2], from: t, to: durationS, detail: '' });
   // A crash fault shows as the crash itself, not also as a fault.
   const crashes = new Set(intervals.filter((i) => i.kind === INTERVAL_KINDS[2]).map((i) => `${i.pod}@${i.from}`));
@@ -449,7 +449,7 @@ export function ejectionTimeline(
 export function resourceBars(r: ResultsJson): TopLevelSpec {
   const comps = Object.keys(r.resources.by_component);
   const rows = comps.map((c) => {
-    const u = r.resources.by_component[c] as ResultsJson['resources']['by_component'][string];
+    const u = r.resources.by_component[c]!;
     return { component: c, instances: u.instances, cpu: u.cpu_cores, memory: u.memory_mib, cost: u.monthly_cost_usd };
   });
   const color = { field: 'component', type: 'nominal', legend: null, scale: { domain: comps, range: comps.map(componentColor) } };
@@ -508,7 +508,7 @@ export function compareLatency(c: Modes): TopLevelSpec {
     ['p99', 'p99'],
     ['p999', 'p99.9'],
   ] as const;
-  const rows = modes.flatMap((m) => ps.map(([k, label]) => ({ mode: m, percentile: label, ms: (c[m] as ResultsJson).latency_ms[k] })));
+  const rows = modes.flatMap((m) => ps.map(([k, label]) => ({ mode: m, percentile: label, ms: c[m]!.latency_ms[k] })));
   const top = Math.max(1e-9, ...rows.map((r) => r.ms)) * 1.1;
   const enc = {
     x: { field: 'percentile', type: 'nominal', title: null, sort: ps.map((p) => p[1]), axis: { labelFontSize: 12, labelAngle: 0 } },
@@ -539,11 +539,11 @@ export function compareResource(
   fmt: string,
 ): TopLevelSpec {
   const modes = Object.keys(c);
-  const comps = [...new Set(modes.flatMap((m) => Object.keys((c[m] as ResultsJson).resources.by_component)))];
+  const comps = [...new Set(modes.flatMap((m) => Object.keys(c[m]!.resources.by_component)))];
   const rows = modes.flatMap((m) =>
-    comps.map((comp) => ({ mode: m, component: comp, v: (c[m] as ResultsJson).resources.by_component[comp]?.[field] ?? 0 })),
+    comps.map((comp) => ({ mode: m, component: comp, v: c[m]!.resources.by_component[comp]?.[field] ?? 0 })),
   );
-  const totals = modes.map((m) => ({ mode: m, v: (c[m] as ResultsJson).resources.total[field] }));
+  const totals = modes.map((m) => ({ mode: m, v: c[m]!.resources.total[field] }));
   const top = Math.max(1e-9, ...totals.map((t) => t.v)) * 1.16;
   return vl({
     ...base(280, 200),
@@ -590,7 +590,7 @@ export function compareOverhead(c: Modes): TopLevelSpec | undefined {
   const base0 = c.none;
   const modes = Object.keys(c).filter((m) => m !== 'none');
   if (!base0 || modes.length === 0) return undefined;
-  const get = (m: string) => c[m] as ResultsJson;
+  const get = (m: string) => c[m]!;
   const lat = modes.flatMap((m) =>
     (['p50', 'p90', 'p99'] as const).map((p) => ({ mode: m, what: p, v: round(get(m).latency_ms[p] - base0.latency_ms[p], 3) })),
   );
@@ -668,12 +668,11 @@ export function compareLatencyOverTime(
   percentile: 'p50' | 'p99' = 'p99',
 ): TopLevelSpec | undefined {
   const modes = Object.keys(series);
-  if (modes.length === 0) return undefined;
-  const first = series[modes[0] as string] as TimeSeriesJson;
+  const [first] = Object.values(series);
+  if (!first) return undefined;
   const rows: Row[] = [];
-  for (const m of modes) {
-    for (const w of (series[m] as TimeSeriesJson).windows)
-      if (w.latency_ms) rows.push({ t: round((w.t_s + w.end_s) / 2, 6), mode: m, ms: w.latency_ms[percentile] });
+  for (const [m, s] of Object.entries(series)) {
+    for (const w of s.windows) if (w.latency_ms) rows.push({ t: round((w.t_s + w.end_s) / 2, 6), mode: m, ms: w.latency_ms[percentile] });
   }
   return vl({
     ...base(FULL_WIDTH, 200),

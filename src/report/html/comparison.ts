@@ -25,8 +25,8 @@ export function buildComparisonHtml(input: ComparisonInput): string {
   beginDocument();
   const modes = Object.keys(input.modes);
   if (modes.length === 0) throw new Error('comparison without modes');
-  const get = (m: string) => input.modes[m] as ResultsJson;
-  const first = get(modes[0] as string);
+  const get = (m: string) => input.modes[m]!;
+  const first = get(modes[0]!);
   const none = input.modes.none;
 
   const header = `<header class="top">
@@ -117,7 +117,7 @@ export function buildComparisonHtml(input: ComparisonInput): string {
 function comparisonTable(c: Record<string, ResultsJson>): string {
   const modes = Object.keys(c);
   const base = c.none;
-  const get = (m: string) => c[m] as ResultsJson;
+  const get = (m: string) => c[m]!;
   const rows: (string | { html: string; cls?: string })[][] = [];
   const cell = (m: string, value: (r: ResultsJson) => number, fmt: (x: number) => string) => {
     const v = value(get(m));

@@ -4,7 +4,7 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 
 /** Text content and attribute values alike (quotes included, so it is safe in both). */
 export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+  return String(value).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 /** Numbers for display: fixed digits, thousands separated, "–" for missing values. */

@@ -118,7 +118,7 @@ function assignDepths(nodes: Map<string, GraphNode>, edges: readonly GraphEdge[]
 /** The node's text (pods, traffic, p99, errors) and the width it needs. */
 function describeNode(n: GraphNode, r: ResultsJson, edges: readonly GraphEdge[]): void {
   if (n.kind === 'service') {
-    const s = r.services[n.id] as ResultsJson['services'][string];
+    const s = r.services[n.id]!;
     const pods = Object.keys(s.pods ?? {}).length;
     const total = s.requests.total;
     n.errorRate = total ? s.requests.failed / total : 0;
@@ -139,13 +139,13 @@ function describeNode(n: GraphNode, r: ResultsJson, edges: readonly GraphEdge[])
 function orderLayers(nodes: Map<string, GraphNode>, edges: readonly GraphEdge[]): GraphNode[][] {
   const depthMax = Math.max(0, ...[...nodes.values()].map((n) => n.depth));
   const layers: GraphNode[][] = Array.from({ length: depthMax + 1 }, () => []);
-  for (const n of [...nodes.values()].sort(byId)) (layers[n.depth] as GraphNode[]).push(n);
+  for (const n of [...nodes.values()].sort(byId)) layers[n.depth]!.push(n);
   const rowOf = new Map<GraphNode, number>();
   const setRows = () => layers.forEach((l) => l.forEach((n, i) => rowOf.set(n, i - (l.length - 1) / 2)));
   setRows();
   for (let pass = 0; pass < 2; pass++) {
     for (let d = 1; d < layers.length; d++) {
-      const layer = layers[d] as GraphNode[];
+      const layer = layers[d]!;
       const bary = new Map<GraphNode, number>();
       for (const n of layer) {
         const preds = edges.filter((g) => g.to === n && g.from.depth < n.depth).map((g) => rowOf.get(g.from) as number);
@@ -167,10 +167,10 @@ function placeNodes(layers: readonly GraphNode[][], edges: readonly GraphEdge[])
   layers.forEach((l, d) => {
     const lh = l.length * NODE_H + (l.length - 1) * ROW_GAP;
     l.forEach((n, i) => {
-      n.x = x + ((colW[d] as number) - n.w) / 2;
+      n.x = x + (colW[d]! - n.w) / 2;
       n.y = MARGIN + 8 + (innerH - lh) / 2 + i * (NODE_H + ROW_GAP);
     });
-    x += (colW[d] as number) + COL_GAP;
+    x += colW[d]! + COL_GAP;
   });
   // Room under the nodes for back edges' loops, and for the legend.
   const hasBack = edges.some((g) => g.to.depth <= g.from.depth);

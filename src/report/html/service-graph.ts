@@ -63,7 +63,7 @@ function drawEdgeLabel(g: GraphEdge): string {
   const by = ly - 26;
   return (
     `<g class="edge-label"><rect x="${f(bx)}" y="${f(by)}" width="${lw}" height="52" rx="7" fill="white" stroke="${color}" stroke-opacity="0.5"/>` +
-    (g.e.mtls ? lockIcon(lx - ((lines[0] as string).length * SMALL_PX) / 2 - lock / 2 - 3, by + 6) : '') +
+    (g.e.mtls ? lockIcon(lx - (lines[0]!.length * SMALL_PX) / 2 - lock / 2 - 3, by + 6) : '') +
     lines
       .map(
         (l, i) =>

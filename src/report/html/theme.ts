@@ -14,18 +14,18 @@ export const OK = '#16a34a';
 export const WARN = '#d97706';
 export const BAD = '#dc2626';
 
-export const PERCENTILE_COLORS: Record<string, string> = {
+export const PERCENTILE_COLORS = {
   p50: '#2563eb',
   p90: '#7c3aed',
   p99: '#db2777',
   'p99.9': '#ea580c',
   max: '#9ca3af',
-};
+} as const;
 
 /** Each mode's colour, from the mode registry. */
 export const MODE_COLORS: Record<string, string> = Object.fromEntries(MESH_MODES.map((m) => [m.name, m.colour]));
 const MODE_FALLBACK = ['#7c3aed', '#ca8a04', '#db2777', '#4b5563'];
-export const modeColor = (mode: string, i: number): string => MODE_COLORS[mode] ?? (MODE_FALLBACK[i % MODE_FALLBACK.length] as string);
+export const modeColor = (mode: string, i: number): string => MODE_COLORS[mode] ?? MODE_FALLBACK[i % MODE_FALLBACK.length]!;
 
 /** The apps, then every component of the mode registry. */
 export const COMPONENT_COLORS: Record<string, string> = Object.fromEntries([
@@ -37,7 +37,7 @@ export const componentColor = (c: string): string => COMPONENT_COLORS[c] ?? '#a3
 /** Status codes: greens for 2xx, blue 3xx, ambers 4xx, reds 5xx, near-black for resets. */
 export function codeColor(code: string, indexInClass: number): string {
   const n = Number(code);
-  const pick = (list: string[]) => list[indexInClass % list.length] as string;
+  const pick = (list: string[]) => list[indexInClass % list.length]!;
   if (n === 0 || !(n >= 100)) return '#1f2937';
   if (n < 300) return pick(['#22c55e', '#15803d', '#86efac']);
   if (n < 400) return pick(['#3b82f6', '#93c5fd']);
