@@ -48,6 +48,7 @@ export function runObservers(scenario: Scenario, o: ObserveOptions = {}): RunObs
     seed: o.seed ?? scenario.seed,
     network: scenario.network,
     sampleRate: o.traceSampleRate ?? DEFAULT_TRACE_SAMPLE_RATE,
+    fromUs: warmupUs,
   });
   const wanted = o.outputs ?? ALL_OUTPUTS;
   const list: RunObserver[] = [];

@@ -99,6 +99,11 @@ export interface TraceOptions {
   network: NetworkModel;
   sampleRate?: number;
   maxTraces?: number;
+  /**
+   * Requests whose end-user request started before this instant (the warm-up) are not traced, as
+   * the counters and results.json leave them out, so traces, access log and metrics agree.
+   */
+  fromUs?: number;
 }
 
 interface Kept {
@@ -120,6 +125,7 @@ export class TraceObserver implements RunObserver {
   }
 
   onCall(r: CallRecord): void {
+    if (r.call.rootStartUs < (this.opts.fromUs ?? 0)) return;
     const root = traceRoot(r.call);
     let keep = this.decided.get(root.id);
     if (keep === undefined) {

@@ -164,3 +164,14 @@ describe('traces.json (OTLP/JSON)', () => {
     expect(unixNano(EPOCH.ms, 2.5e6)).toBe('1767225602500000000');
   });
 });
+
+describe('warm-up', () => {
+  it('is left out of traces and the access log as it is of the counters', () => {
+    const scenario = { ...scenarioFromYaml(SHOP), warmupUs: 2e6 };
+    const run = observedRun(scenario, { traceSampleRate: 1, durationUs: 4e6 });
+    const traces = run.obs.traces.traces();
+    expect(traces.length).toBeGreaterThan(0);
+    for (const t of traces) for (const s of t.spans) expect(s.startUs).toBeGreaterThanOrEqual(2e6);
+    for (const c of run.obs.traces.sampledCalls()) expect(c.record.call.rootStartUs).toBeGreaterThanOrEqual(2e6);
+  });
+});
