@@ -80,6 +80,7 @@ export function formatLoadCommands(outDir: string, epoch: string, written?: read
       '',
       `  load into Prometheus (simulated t=0 is ${epoch}; pick --epoch within your retention and older than 3 h):`,
       `    promtool check metrics < ${f('metrics.prom')}`,
+      `      (exits 3 with 'use base unit "seconds"' for istio_request_duration_milliseconds: that is Istio's own metric name, expected; anything else it prints is a real problem)`,
       `    promtool tsdb create-blocks-from openmetrics ${f('metrics.om')} ${data}`,
       `    prometheus --storage.tsdb.path=${data} --storage.tsdb.retention.time=100y`,
     );

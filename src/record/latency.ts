@@ -39,6 +39,22 @@ export class LatencyStats {
     return this.count ? this.hist.getValueAtPercentile(p) : 0;
   }
 
+  /** Share (0-1) of recorded values at or below `us`, from the histogram (within its 0.1% precision). */
+  fractionAtOrBelowUs(us: number): number {
+    if (this.count === 0) return 0;
+    if (this.maxUs <= us) return 1;
+    // The histogram answers value-at-percentile; the share is the largest percentile whose value
+    // is still ≤ us, found by bisection.
+    let lo = 0;
+    let hi = 100;
+    for (let i = 0; i < 40; i++) {
+      const mid = (lo + hi) / 2;
+      if (this.hist.getValueAtPercentile(mid) <= us) lo = mid;
+      else hi = mid;
+    }
+    return lo / 100;
+  }
+
   meanUs(): number {
     return this.count ? this.sumUs / this.count : 0;
   }

@@ -12,6 +12,7 @@ import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver } from '../telemetry/timeseries.js';
 import { DEFAULT_TRACE_SAMPLE_RATE, TraceObserver } from '../telemetry/traces.js';
 import type { buildReportHtml } from './html/report.js';
+import { istioBucketPercentiles } from './prometheus-quantile.js';
 import { writeOpenMetrics } from './openmetrics.js';
 import { stableJson } from './write.js';
 import { derivedFamilies, toPrometheusText } from './prometheus.js';
@@ -116,6 +117,7 @@ export function writeRunFiles(
         traces: { count: traces.length, sampleRate: obs.traces.sampleRate, dropped: obs.traces.dropped },
         epoch: epoch.iso,
         files: outputFileNames(outputs),
+        bucketPercentiles: istioBucketPercentiles(state.endUser.latency),
       }),
     );
   }

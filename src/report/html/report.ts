@@ -37,6 +37,8 @@ export interface ReportInput {
   traces?: { count: number; sampleRate: number; dropped: number };
   /** ISO instant of simulated t=0 in metrics.om and traces.json. */
   epoch?: string;
+  /** End-user p50/p90/p99 (ms) as PromQL's histogram_quantile reads them from Istio's buckets. */
+  bucketPercentiles?: { p50: number; p90: number; p99: number };
   /** Names (not paths) of the files written beside report.html. */
   files?: string[];
 }
@@ -126,7 +128,8 @@ ${cards(keyCards)}`;
       figure(renderSvg(latencyOverTime(ts))) +
         note(
           `Percentiles of the end-user requests sent in each ${durationText(ts.window_s)} window (about ${num(ts.windows.length ? ts.windows.reduce((n, w) => n + w.requests, 0) / ts.windows.length : 0)} requests each), from a log histogram (±2%).${ts.warmup_s > 0 ? ' The grey band is the warmup, left out of the totals above.' : ''}`,
-        ),
+        ) +
+        bucketNote(r, input.bucketPercentiles),
     ),
   );
 
@@ -359,7 +362,8 @@ function filesSection(input: ReportInput): string {
   const list = files.map((f) => `<li><code>${esc(f)}</code> — ${esc(describe[f] ?? '')}</li>`).join('');
   const epoch = input.epoch ?? '2026-01-01T00:00:00Z';
   const cmds = [
-    '# check the snapshot, then backfill the time series into a Prometheus data directory',
+    "# check the snapshot (promtool exits 3 on one lint, 'use base unit \"seconds\"' for Istio's own",
+    '# istio_request_duration_milliseconds: expected), then backfill the series into a Prometheus data directory',
     'promtool check metrics < metrics.prom',
     'promtool tsdb create-blocks-from openmetrics metrics.om ./prometheus-data',
     '# start Prometheus on it (needs its retention to reach back to the epoch)',
@@ -375,5 +379,14 @@ function filesSection(input: ReportInput): string {
       note(
         `Counters count calls that started after the warmup, like results.json (mode ${r.mode}: ${r.mode === 'none' ? 'no proxies exist, the series are what sidecars would have reported' : 'source- and destination-reported series'}).`,
       ),
+  );
+}
+
+/** Exact percentiles beside what a Grafana panel over Istio's histogram buckets would show. */
+function bucketNote(r: ResultsJson, b: ReportInput['bucketPercentiles']): string {
+  if (!b || r.requests.total === 0) return '';
+  const pair = (name: string, exact: number, fromBuckets: number) => `${name} ${ms(exact)} exact vs ${ms(fromBuckets)} from buckets`;
+  return note(
+    `What Grafana will show: histogram_quantile over istio_request_duration_milliseconds interpolates inside Envoy's coarse buckets (…, 5, 10, 25, 50, 100, 250 ms, …), so for these requests it reads ${pair('p50', r.latency_ms.p50, b.p50)}, ${pair('p90', r.latency_ms.p90, b.p90)}, ${pair('p99', r.latency_ms.p99, b.p99)}. results.json and the tiles above are exact (full distribution).`,
   );
 }
