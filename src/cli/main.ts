@@ -4,6 +4,7 @@ import { MODE_NAMES } from '../modes/registry.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import { EXIT, reportFailure } from './exit.js';
 import type { SweepOptions } from './sweep.js';
+import type { CapacityOptions } from './capacity.js';
 
 // Each command's module (and what it pulls in: the simulator, zod schemas, Vega for reports) is
 // imported only when that command runs, so `meshsim --version` and `--help` start in milliseconds.
@@ -63,8 +64,29 @@ export async function main(argv: string[]): Promise<number> {
     .option('--duration <d>', 'simulated duration of each run (overrides spec.duration)')
     .option('--out <dir>', 'output directory (default reports/<scenario>-sweep)')
     .option('--quiet', 'print no table and no progress bar')
+    .option('--k8s-job <dir>', 'write the sweep as Kubernetes manifests (Indexed Job, ConfigMap, merge Job) into DIR instead of running it')
+    .option('--k8s-shards <n>', 'with --k8s-job: shards, one pod each (default: points, at most 10)')
+    .option('--k8s-image <image>', 'with --k8s-job: the meshsim image (build it from the Dockerfile)')
+    .option('--k8s-namespace <ns>', 'with --k8s-job: namespace of the objects')
     .action(async (file: string, opts: SweepOptions) => {
       code = await (await import('./sweep.js')).sweepCommand(file, opts);
+    });
+
+  program
+    .command('capacity')
+    .description('the highest rate, or the fewest replicas or nodes, that meets an SLO (bracketing + bisection over whole runs)')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--vary <what>', 'rate | replicas:SERVICE | nodes')
+    .option('--slo <objectives>', "e.g. 'p99<250ms,errors<0.1%' (default: spec.slo)")
+    .option('--seeds <k>', 'seeds per point; a point passes only if every seed passes', '1')
+    .option('--modes <list>', 'one answer per mesh mode, side by side')
+    .option('--workers <w>', 'worker threads (default: one per CPU)')
+    .option('--duration <d>', 'simulated duration of each run (overrides spec.duration)')
+    .option('--tolerance <f>', 'relative width at which a rate search stops', '0.01')
+    .option('--out <dir>', 'output directory (default reports/<scenario>-capacity)')
+    .option('--quiet', 'no progress lines on stderr')
+    .action(async (file: string, opts: CapacityOptions) => {
+      code = await (await import('./capacity.js')).capacityCommand(file, opts);
     });
 
   program

@@ -1,12 +1,15 @@
 /** `meshsim sweep` and `meshsim merge`: a grid of runs, optionally sharded across machines. */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { InputError } from '../config/diagnostics.js';
 import { loadScenario } from '../analysis/load.js';
 import type { PathSegment } from '../config/yaml-source.js';
 import { stableJson, writeAll } from '../report/write.js';
 import { gridPoints, inShard, parseSet, parseShard, type Axis } from '../sweep/grid.js';
+import { k8sJobManifests } from '../sweep/k8s-job.js';
+import { MESHSIM_VERSION } from '../report/results.js';
 import { mergeSweeps, runPoints, sweepJson, type SweepJson } from '../sweep/sweep.js';
 import { EXIT, flagProblem, parseOverrides, printWarnings, reportFailure } from './common.js';
 import { progressBar } from './progress.js';
@@ -19,6 +22,10 @@ export interface SweepOptions {
   duration?: string;
   out?: string;
   quiet?: boolean;
+  k8sJob?: string;
+  k8sShards?: string;
+  k8sImage?: string;
+  k8sNamespace?: string;
 }
 
 export async function sweepCommand(file: string, opts: SweepOptions): Promise<number> {
@@ -40,6 +47,7 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     printWarnings(loaded.warnings);
     const seeds = Array.from({ length: k }, (_, i) => loaded.scenario.seed + i);
     const all = gridPoints(axes, seeds);
+    if (opts.k8sJob !== undefined) return writeK8sJob(file, loaded.scenario.name, all.length, opts);
     const mine = shard ? all.filter((p) => inShard(p, shard)) : all;
     const text = readFileSync(file, 'utf8');
     const paths: Record<string, PathSegment[]> = Object.fromEntries(axes.map((a) => [a.path, a.segments]));
@@ -64,6 +72,41 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
   } catch (e) {
     return reportFailure(e);
   }
+}
+
+/** `--k8s-job DIR`: the sweep as an Indexed Job and its merge step, written instead of run. */
+function writeK8sJob(file: string, name: string, points: number, opts: SweepOptions): number {
+  const shards = opts.k8sShards === undefined ? Math.min(points, 10) : Number(opts.k8sShards);
+  if (!Number.isInteger(shards) || shards < 1 || shards > points)
+    throw flagProblem('--k8s-shards', `expected 1 to ${points} (the number of points), got "${opts.k8sShards}"`);
+  const istioFiles = ((parseYaml(readFileSync(file, 'utf8')) as { spec?: { istioFiles?: string[] } }).spec?.istioFiles ?? []).map((f) => ({
+    path: f,
+    text: readFileSync(join(dirname(file), f), 'utf8'),
+  }));
+  // The sweep's own flags go to every shard unchanged.
+  const sweepArgs = [
+    ...(opts.set ?? []).flatMap((s) => ['--set', s]),
+    ...(opts.seeds !== undefined ? ['--seeds', opts.seeds] : []),
+    ...(opts.duration !== undefined ? ['--duration', opts.duration] : []),
+  ];
+  const files = k8sJobManifests({
+    scenarioName: name,
+    scenarioFile: file,
+    scenarioText: readFileSync(file, 'utf8'),
+    istioFiles,
+    sweepArgs,
+    shards,
+    image: opts.k8sImage ?? `meshsim:${MESHSIM_VERSION}`,
+    namespace: opts.k8sNamespace,
+    cpu: '1',
+    memory: '1Gi',
+    storage: '1Gi',
+  });
+  const written = writeAll(opts.k8sJob as string, { ...files });
+  process.stdout.write(
+    `meshsim sweep · ${name} · ${points} points in ${shards} shards as an Indexed Job\n\n${written.map((f) => `  wrote ${f}`).join('\n')}\n\nnext: see ${join(opts.k8sJob as string, 'README.md')}\n`,
+  );
+  return EXIT.ok;
 }
 
 export async function mergeCommand(dirs: string[], opts: { out?: string }): Promise<number> {
