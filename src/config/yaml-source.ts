@@ -40,6 +40,7 @@ export class YamlSource {
       this.lineCounter = new LineCounter();
       this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'silent' });
     }
+    readIpv6AsKubernetesDoes(this.doc, text);
   }
 
   /** Every document of a multi-document YAML text (`---` separated). */
@@ -104,6 +105,31 @@ export class YamlSource {
       message,
     };
   }
+}
+
+/**
+ * `[fe80::]`: YAML 1.2 reads a flow-sequence item ending in `::` as a one-key mapping, but
+ * Kubernetes' YAML reader (sigs.k8s.io/yaml on go-yaml) reads a plain scalar that only ends at
+ * `: `, so the item is the string `fe80::` (an IPv6 address, as in ServiceEntry `addresses`).
+ */
+function readIpv6AsKubernetesDoes(doc: Document.Parsed, text: string): void {
+  visit(doc, {
+    Seq: (_key, seq) => {
+      if (!seq.flow) return;
+      seq.items.forEach((item, i) => {
+        const pair = isMap(item) && item.items.length === 1 ? item.items[0] : isPair(item) ? item : undefined;
+        const k = pair?.key;
+        const v = pair?.value;
+        const empty = v === null || (isScalar(v) && v.value === null && v.source === '');
+        if (!pair || !empty || !isScalar(k) || k.type !== Scalar.PLAIN || !k.range) return;
+        const end = k.range[1];
+        if (text[end] !== ':' || !/^\s*[,\]]/.test(text.slice(end + 1))) return;
+        const scalar = new Scalar(`${String(k.value)}:`);
+        scalar.range = [k.range[0], end + 1, end + 1];
+        seq.items[i] = scalar;
+      });
+    },
+  });
 }
 
 function child(node: unknown, seg: PathSegment): unknown {

@@ -12,6 +12,7 @@ import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
 import { isMeshKind, readMeshResource, readServiceAnnotations } from '../mesh-kinds.js';
+import { checkIstioKind } from './istio-kinds.js';
 
 const NETWORKING = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
 const SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
@@ -61,6 +62,12 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       else readMeshResource({ raw, apiVersion, kind, name, namespace, src, order: order++ }, config.mesh, problems);
       continue;
     }
+    // Every kind of Istio's API groups is checked against Istio's CRD first, modelled or not.
+    const istio = checkIstioKind({ raw, apiVersion, kind, name, src });
+    if (istio.errors.length) {
+      problems.errors.push(...istio.errors);
+      continue;
+    }
     const versions = MODELLED[kind];
     if (!versions || !versions.includes(apiVersion)) {
       problems.warnings.push(
@@ -73,7 +80,30 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       continue;
     }
     const spec = <S extends z.ZodType>(schema: S): z.output<S> | undefined => {
-      const parsed = schema.safeParse(raw.spec ?? {}, { reportInput: true });
+      let input = raw.spec ?? {};
+      let parsed = schema.safeParse(input, { reportInput: true });
+      // The document already passed Istio's CRD: a field the simulator's schema does not know is a
+      // real Istio field it does not model (e.g. a newer istio/api field) — warn and drop it.
+      const unknown = parsed.success ? [] : parsed.error.issues.filter((i) => i.code === 'unrecognized_keys');
+      if (!parsed.success && unknown.length === parsed.error.issues.length) {
+        input = structuredClone(input);
+        for (const issue of unknown) {
+          const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+          const holder = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], input) as Record<string, unknown>;
+          for (const key of issue.keys) {
+            delete holder[key];
+            problems.warnings.push(
+              src.diagnosticAt(
+                ['spec', ...path],
+                'warning',
+                `${kind} ${name}: spec.${[...path, key].join('.')} is not modelled by the simulator; it is ignored`,
+                key,
+              ),
+            );
+          }
+        }
+        parsed = schema.safeParse(input, { reportInput: true });
+      }
       if (parsed.success) return parsed.data;
       problems.errors.push(
         ...issuesToDiagnostics(parsed.error.issues, src, () => [], ['spec']).map((d) => ({

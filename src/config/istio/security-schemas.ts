@@ -198,6 +198,8 @@ function keyProblem(key: string): string | undefined {
     'source.namespace',
     'source.serviceAccount',
     'source.principal',
+    // Accepted by the current istio/api (tests/testdata/authz-valid.yaml).
+    'source.trustDomain',
     'request.auth.principal',
     'request.auth.audiences',
     'request.auth.presenter',
