@@ -134,7 +134,7 @@ spec:
 `);
     const r = cli(['validate', file]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(new RegExp(`:19:\\d+: error: .*unknown mTLS mode`));
+    expect(r.stdout).toMatch(new RegExp(`:19:\\d+: error: .*mtls.mode: unknown value`));
     expect(r.stdout).toMatch(new RegExp(`:27:\\d+: error: .*max connections must be non-negative`));
   });
 

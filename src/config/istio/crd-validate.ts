@@ -102,7 +102,8 @@ export function validateAgainst(s: Schema, value: unknown, path: PathSegment[] =
     at(`must be of type ${s['x-kubernetes-int-or-string'] ? 'integer or string' : s.type}, got ${typeOf(value)}`);
     return out;
   }
-  if (s.enum && !s.enum.some((e) => e === value)) at(`must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+  if (s.enum && !s.enum.some((e) => e === value))
+    at(`unknown value ${JSON.stringify(value)}: must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}`);
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum) at(`must be greater than or equal to ${s.minimum}`);
     if (s.maximum !== undefined && value > s.maximum) at(`must be less than or equal to ${s.maximum}`);
