@@ -9,7 +9,7 @@
  * flight at the horizon, which the simulation follows to their end, stay on the time axis.
  */
 import { succeeded } from '../record/requests.js';
-import type { Caller, ServiceRt } from '../world/entities.js';
+import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver } from './observer.js';
 
 /** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */
@@ -86,6 +86,8 @@ interface Bucket {
   byCode: Map<number, number>;
   byFlag: Map<string, number>;
   latency: LogHistogram;
+  /** Latency of the successful end-user requests only (fast failures left out). */
+  okLatency: LogHistogram;
 }
 
 interface EdgeSeries {
@@ -115,6 +117,15 @@ export interface WindowJson {
   end_s: number;
   requests: number;
   latency_ms: { p50: number; p90: number; p99: number; max: number } | null;
+  /** The same over successful requests only (k6's expected_response:true), so fast failures do not pull it down. */
+  ok_latency_ms?: { p50: number; p90: number; p99: number; max: number } | null;
+}
+
+/** Calls a pod answered, per window (calls/s): the per-pod view of ejections and crashes. */
+export interface PodWindowsJson {
+  service: string;
+  pod: string;
+  rps: number[];
 }
 
 /** One edge per window: calls per second, failed calls, p99 of the calls (ms). */
@@ -139,6 +150,7 @@ export interface TimeSeriesJson {
   window_s: number;
   windows: WindowJson[];
   edges: EdgeWindowsJson[];
+  pods?: PodWindowsJson[];
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -150,6 +162,8 @@ export class TimeSeriesObserver implements RunObserver {
   private readonly edges = new Map<string, EdgeSeries>();
   /** The edge a (caller, service) pair counts into, by object references: no key string per call. */
   private readonly edgeCache = new Map<Caller, Map<ServiceRt, EdgeSeries>>();
+  /** Calls each pod answered, per bucket, by pod reference. */
+  private readonly pods = new Map<PodRt, Float64Array>();
 
   constructor(
     readonly durationUs: number,
@@ -164,6 +178,7 @@ export class TimeSeriesObserver implements RunObserver {
       byCode: new Map(),
       byFlag: new Map(),
       latency: new LogHistogram(),
+      okLatency: new LogHistogram(),
     }));
   }
 
@@ -181,6 +196,9 @@ export class TimeSeriesObserver implements RunObserver {
     if (failed) e.errors[i]!++;
     (e.latency[i] ??= new LogHistogram()).record(latencyUs);
     if (r.pod) {
+      let perPod = this.pods.get(r.pod);
+      if (!perPod) this.pods.set(r.pod, (perPod = new Float64Array(this.count)));
+      perPod[i]!++;
       const v = r.pod.version.name;
       let counts = e.versions.get(v);
       if (!counts) e.versions.set(v, (counts = new Float64Array(this.count)));
@@ -197,6 +215,7 @@ export class TimeSeriesObserver implements RunObserver {
     b.byCode.set(r.status, (b.byCode.get(r.status) ?? 0) + 1);
     if (r.flags !== '' && r.flags !== '-') for (const f of r.flags.split(',')) b.byFlag.set(f, (b.byFlag.get(f) ?? 0) + 1);
     b.latency.record(latencyUs);
+    if (!failed) b.okLatency.record(latencyUs);
   }
 
   /** Callers of one service (its pods) share one edge, named `edgeName → service key`. */
@@ -253,7 +272,11 @@ export class TimeSeriesObserver implements RunObserver {
       const end = Math.min(this.count, i + k);
       groups.push([i, end]);
       const h = new LogHistogram();
-      for (let j = i; j < end; j++) h.add(this.buckets[j]!.latency);
+      const ok = new LogHistogram();
+      for (let j = i; j < end; j++) {
+        h.add(this.buckets[j]!.latency);
+        ok.add(this.buckets[j]!.okLatency);
+      }
       windows.push({
         t_s: round((i * this.widthUs) / 1e6, 6),
         end_s: round(Math.min(this.durationUs, end * this.widthUs) / 1e6, 6),
@@ -267,6 +290,7 @@ export class TimeSeriesObserver implements RunObserver {
                 p99: round(h.percentileUs(99) / 1000, 3),
                 max: round(h.percentileUs(100) / 1000, 3),
               },
+        ok_latency_ms: percentilesMs(ok),
       });
     }
     const edges = [...this.edges.values()]
@@ -315,6 +339,16 @@ export class TimeSeriesObserver implements RunObserver {
         }
         return json;
       });
+    const perSecond = (counts: Float64Array) =>
+      groups.map(([i, end], w) => {
+        let n = 0;
+        for (let j = i; j < end; j++) n += counts[j]!;
+        const win = windows[w]!;
+        return round(n / Math.max(1e-9, win.end_s - win.t_s), 3);
+      });
+    const pods: PodWindowsJson[] = [...this.pods.entries()]
+      .map(([pod, counts]) => ({ service: pod.service.model.key, pod: pod.name, rps: perSecond(counts) }))
+      .sort((a, b) => cmp(a.service, b.service) || cmp(a.pod, b.pod));
     return {
       bucket_s: widthS,
       duration_s: this.durationUs / 1e6,
@@ -323,8 +357,19 @@ export class TimeSeriesObserver implements RunObserver {
       window_s: round(k * widthS, 6),
       windows,
       edges,
+      pods,
     };
   }
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function percentilesMs(h: LogHistogram): WindowJson['latency_ms'] {
+  if (h.count === 0) return null;
+  return {
+    p50: round(h.percentileUs(50) / 1000, 3),
+    p90: round(h.percentileUs(90) / 1000, 3),
+    p99: round(h.percentileUs(99) / 1000, 3),
+    max: round(h.percentileUs(100) / 1000, 3),
+  };
+}

@@ -156,6 +156,21 @@ describe('report.html', () => {
     expect(html).toContain('No outlier ejections, faults or crashes in this run');
   });
 
+  it('draws requests per pod (a crashed pod drops to zero) and latency of successful requests apart from fast failures', () => {
+    const html = run.files['report.html'];
+    expect(html).toContain('<section id="pods">');
+    expect(html).toContain('Requests per pod over time');
+    const series = run.obs.series.toJson();
+    const crashed = series.pods?.find((p) => p.pod === 'inventory-v1-1');
+    expect(crashed).toBeDefined();
+    // The pod crashes at 16 s: windows after that (and before the run ends at 20 s) see no call answered.
+    const after = series.windows.map((w, i) => ({ w, rps: crashed?.rps[i] ?? 0 })).filter(({ w }) => w.t_s >= 16.5);
+    expect(after.length).toBeGreaterThan(0);
+    for (const { rps } of after) expect(rps).toBe(0);
+    expect(html).toContain('Latency of successful requests');
+    for (const w of series.windows) if (w.ok_latency_ms && w.latency_ms) expect(w.ok_latency_ms.p50).toBeGreaterThan(0);
+  });
+
   it('turns outlier events into ejection intervals, open ones running to the end', () => {
     const { intervals, marks } = podIntervals(
       [

@@ -690,3 +690,119 @@ export function compareLatencyOverTime(
     ],
   });
 }
+
+/**
+ * Calls each pod answered per second, stacked per service (one row per service), with the pods'
+ * ejection, fault and crash intervals as bands on the same time axis: an ejected or crashed pod's
+ * share drops to zero and comes back. Undefined when no pod answered anything.
+ */
+export function podTraffic(ts: TimeSeriesJson, events: readonly TimelineEvent[]): TopLevelSpec | undefined {
+  const pods = ts.pods ?? [];
+  if (pods.length === 0) return undefined;
+  const serviceOf = new Map(pods.map((p) => [p.pod, p.service]));
+  const rows: object[] = [];
+  for (const p of pods) {
+    ts.windows.forEach((w, i) => rows.push({ layer: 'rps', service: p.service, pod: p.pod, t: w.t_s, rps: p.rps[i] ?? 0 }));
+  }
+  const { intervals } = podIntervals(events, ts.duration_s);
+  for (const iv of intervals) {
+    const service = serviceOf.get(iv.pod);
+    if (service !== undefined) rows.push({ layer: 'band', service, band: `${iv.pod} ${iv.kind}`, kind: iv.kind, from: iv.from, to: iv.to });
+  }
+  const names = pods.map((p) => p.pod);
+  return vl({
+    data: { values: rows },
+    config: VL_CONFIG,
+    facet: {
+      row: {
+        field: 'service',
+        type: 'nominal',
+        title: null,
+        header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: FULL_WIDTH - 40,
+      height: 120,
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'band'" }],
+          mark: { type: 'rect', opacity: 0.18 },
+          encoding: {
+            x: { field: 'from', type: 'quantitative' },
+            x2: { field: 'to' },
+            color: { field: 'kind', type: 'nominal', title: 'pod state', scale: { domain: [...INTERVAL_KINDS], range: INTERVAL_COLORS } },
+          },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'rps'" }],
+          mark: { type: 'area', interpolate: 'step-after', opacity: 0.9 },
+          encoding: {
+            x: timeAxis(ts.duration_s),
+            y: { field: 'rps', type: 'quantitative', title: 'calls/s', stack: 'zero' },
+            fill: {
+              field: 'pod',
+              type: 'nominal',
+              title: 'pod',
+              scale: { domain: names, range: names.map((_, i) => CATEGORICAL[i % CATEGORICAL.length]!) },
+            },
+            order: { field: 'pod', type: 'nominal', sort: 'ascending' },
+          },
+        },
+      ],
+    },
+  });
+}
+
+/** p50 and p99 of all end-user requests against those of the successful ones, when any failed. */
+export function successLatency(ts: TimeSeriesJson): TopLevelSpec | undefined {
+  const rows: Row[] = [];
+  let differs = false;
+  for (const w of ts.windows) {
+    const t = round((w.t_s + w.end_s) / 2, 6);
+    for (const p of ['p50', 'p99'] as const) {
+      const all = w.latency_ms?.[p];
+      const ok = w.ok_latency_ms?.[p];
+      if (all !== undefined) rows.push({ t, series: `${p} all requests`, ms: all });
+      if (ok !== undefined) rows.push({ t, series: `${p} successful only`, ms: ok });
+      if (all !== ok) differs = true;
+    }
+  }
+  if (!differs) return undefined;
+  const domain = ['p50 all requests', 'p50 successful only', 'p99 all requests', 'p99 successful only'];
+  return vl({
+    ...base(),
+    layer: [
+      ...warmupLayers(ts),
+      {
+        data: { values: rows },
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          x: timeAxis(ts.duration_s),
+          y: { field: 'ms', type: 'quantitative', title: 'latency (ms)' },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: null,
+            scale: { domain, range: [PERCENTILE_COLORS.p50, PERCENTILE_COLORS.p50, PERCENTILE_COLORS.p99, PERCENTILE_COLORS.p99] },
+          },
+          strokeDash: {
+            field: 'series',
+            type: 'nominal',
+            scale: {
+              domain,
+              range: [
+                [1, 0],
+                [4, 3],
+                [1, 0],
+                [4, 3],
+              ],
+            },
+            legend: null,
+          },
+        },
+      },
+    ],
+  });
+}

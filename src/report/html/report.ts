@@ -14,6 +14,8 @@ import {
   edgeErrors,
   edgeTraffic,
   ejectionTimeline,
+  podTraffic,
+  successLatency,
   versionSplit,
   flagsOverTime,
   latencyOverTime,
@@ -133,6 +135,18 @@ ${cards(keyCards)}`;
     ),
   );
 
+  const okChart = successLatency(ts);
+  if (okChart) {
+    sections.push(
+      section(
+        'latency-ok',
+        'Latency of successful requests',
+        'fast failures (an immediate 503 UO or UH, a 403) pull percentiles down and look like an improvement; the dashed lines leave them out, as k6 reports expected_response:true.',
+        figure(renderSvg(okChart)) + note('Solid: every end-user request; dashed: only those that succeeded (status below 400).'),
+      ),
+    );
+  }
+
   const flagChart = flagsOverTime(ts);
   sections.push(
     section(
@@ -183,6 +197,21 @@ ${cards(keyCards)}`;
         timelineTable(input.events),
     ),
   );
+
+  const perPod = podTraffic(ts, input.events);
+  if (perPod) {
+    sections.push(
+      section(
+        'pods',
+        'Requests per pod over time',
+        "each service's pods stacked: an ejected, crashed or unready pod's band thins to zero while the others take its share, and widens again when it returns; shaded bands mark when each pod was ejected (red), faulted (amber) or crashed (black).",
+        figure(renderSvg(perPod)) +
+          note(
+            `Calls each pod answered per second in ${durationText(ts.window_s)} windows, by when they were sent (every caller together: one sidecar may still send while another has ejected the pod).`,
+          ),
+      ),
+    );
+  }
 
   sections.push(
     section(
