@@ -38,6 +38,7 @@ export const ciliumMode: MeshModeDef = {
     },
   ],
   clientReporter: 'source',
+  metricReporter: 'hubble',
   // Cilium gives workloads no mesh certificates (mutual authentication, beta, is not simulated).
   workloadCertificates: false,
   createPlane: (deps, cluster, scenario) => {

@@ -16,22 +16,22 @@ type IstioKind = 'VirtualService' | 'DestinationRule' | 'PeerAuthentication' | '
 /** The running mesh's equivalent of each Istio kind. */
 const EQUIVALENT: Record<Exclude<ModeFamily, 'istio' | 'none'>, Record<IstioKind, string>> = {
   linkerd: {
-    VirtualService: 'an HTTPRoute with backendRefs (traffic split), timeouts and retry.linkerd.io/* annotations',
-    DestinationRule: 'the balancer.linkerd.io/failure-accrual annotation on the Service (load balancing is always peak-EWMA)',
-    PeerAuthentication: 'nothing: mTLS is always on between meshed pods (require it with a Server and an AuthorizationPolicy)',
-    AuthorizationPolicy: 'policy.linkerd.io Server, AuthorizationPolicy and MeshTLSAuthentication',
+    VirtualService: 'HTTPRoute backendRefs/timeouts + retry.linkerd.io/* annotations',
+    DestinationRule: 'the balancer.linkerd.io/failure-accrual annotation',
+    PeerAuthentication: 'none needed: mTLS is always on between meshed pods',
+    AuthorizationPolicy: 'Server + AuthorizationPolicy + MeshTLSAuthentication',
   },
   cilium: {
-    VirtualService: 'a Gateway API HTTPRoute on the Service (GAMMA) or a CiliumEnvoyConfig',
-    DestinationRule: 'outlier_detection / circuit_breakers in a CiliumEnvoyConfig',
-    PeerAuthentication: 'spec.mesh.encryption (WireGuard or IPsec between nodes)',
-    AuthorizationPolicy: 'a CiliumNetworkPolicy (L3/L4, or L7 http rules)',
+    VirtualService: 'an HTTPRoute on the Service (GAMMA) or a CiliumEnvoyConfig',
+    DestinationRule: 'Envoy outlier_detection in a CiliumEnvoyConfig',
+    PeerAuthentication: 'spec.mesh.encryption (WireGuard/IPsec)',
+    AuthorizationPolicy: 'a CiliumNetworkPolicy',
   },
   appmesh: {
-    VirtualService: 'a VirtualRouter with routes (weightedTargets, retryPolicy, timeout)',
-    DestinationRule: 'outlierDetection and connectionPool on the VirtualNode listener',
-    PeerAuthentication: 'tls on the VirtualNode listener and backend client policy',
-    AuthorizationPolicy: 'nothing (App Mesh has no authorization resource)',
+    VirtualService: 'a VirtualRouter with routes',
+    DestinationRule: 'VirtualNode listener outlierDetection/connectionPool',
+    PeerAuthentication: 'VirtualNode listener tls',
+    AuthorizationPolicy: 'none (App Mesh has no authorization)',
   },
 };
 
@@ -63,7 +63,7 @@ export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, mod
         r.src.diagnosticAt(
           ['kind'],
           'warning',
-          `${r.kind} ${r.namespace}/${r.name} is Istio configuration: mode ${modeName} ignores it; the ${MODE_NAME[mode]} equivalent is ${eq[r.kind as IstioKind]}`,
+          `${r.kind} ${r.namespace}/${r.name} is Istio config, ignored by mode ${modeName}; ${MODE_NAME[mode]} equivalent: ${eq[r.kind as IstioKind]}`,
         ),
       );
   }

@@ -39,6 +39,7 @@ export const linkerdMode: MeshModeDef = {
     },
   ],
   clientReporter: 'source',
+  metricReporter: 'linkerd',
   workloadCertificates: true,
   createPlane: (deps, cluster, scenario) => {
     const profile = linkerdProfile(deps.profile);

@@ -60,6 +60,11 @@ export interface MeshModeDef {
    * itself without a mesh) or, as in ambient, only a waypoint on the way.
    */
   clientReporter: 'source' | 'waypoint';
+  /**
+   * Whose metric names metrics.prom/metrics.om carry: Istio's standard metrics (default),
+   * linkerd2-proxy's, or Hubble's (telemetry/mesh-metrics.ts).
+   */
+  metricReporter?: 'istio' | 'linkerd' | 'hubble';
   /** Workloads hold mesh certificates (rotated during the run). */
   workloadCertificates: boolean;
   createPlane(deps: PlaneDeps, cluster: Cluster, scenario: Scenario): MeshPlane;

@@ -8,6 +8,8 @@
 import type { MeshMode, Scenario } from '../config/model.js';
 import type { SimulationState } from '../sim/simulate.js';
 import { IstioMetricsObserver } from '../telemetry/istio-metrics.js';
+import { HubbleMetricsObserver, LinkerdMetricsObserver, type MetricsSource } from '../telemetry/mesh-metrics.js';
+import { meshMode } from '../modes/registry.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver } from '../telemetry/timeseries.js';
 import { DEFAULT_TRACE_SAMPLE_RATE, TraceObserver } from '../telemetry/traces.js';
@@ -23,7 +25,7 @@ import { ALL_OUTPUTS, outputFileNames, type OutputName } from './output-set.js';
 
 export interface RunObservers {
   series: TimeSeriesObserver;
-  metrics: IstioMetricsObserver;
+  metrics: MetricsSource;
   traces: TraceObserver;
   /** For RunOptions.observers. */
   list: RunObserver[];
@@ -44,7 +46,13 @@ export function runObservers(scenario: Scenario, o: ObserveOptions = {}): RunObs
   const warmupUs = Math.min(scenario.warmupUs, durationUs);
   const mode = o.mode ?? scenario.mesh.mode;
   const series = new TimeSeriesObserver(durationUs, warmupUs);
-  const metrics = new IstioMetricsObserver(scenario, { countFromUs: warmupUs, mode });
+  const reporter = meshMode(mode).metricReporter ?? 'istio';
+  const metrics: MetricsSource =
+    reporter === 'linkerd'
+      ? new LinkerdMetricsObserver(scenario, warmupUs)
+      : reporter === 'hubble'
+        ? new HubbleMetricsObserver(scenario, warmupUs)
+        : new IstioMetricsObserver(scenario, { countFromUs: warmupUs, mode });
   const traces = new TraceObserver({
     seed: o.seed ?? scenario.seed,
     network: scenario.network,

@@ -114,7 +114,7 @@ describe('mode cilium', () => {
     const w = meshMode('cilium').configWarnings?.(s) ?? [];
     expect(w.map((d) => d.message)).toEqual([
       expect.stringContaining(
-        'AuthorizationPolicy default/deny-all is Istio configuration: mode cilium ignores it; the cilium equivalent is a CiliumNetworkPolicy',
+        'AuthorizationPolicy default/deny-all is Istio config, ignored by mode cilium; cilium equivalent: a CiliumNetworkPolicy',
       ),
     ]);
   });

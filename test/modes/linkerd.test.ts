@@ -157,3 +157,20 @@ describe('mode linkerd', () => {
     expect(r.edges.find((e) => e.destination === 'api')?.by_code['403']).toBeGreaterThan(0);
   });
 });
+
+describe('mode linkerd metrics', () => {
+  it("writes linkerd2-proxy's request_total, response_total and response_latency_ms with Linkerd's buckets, not istio_*", async () => {
+    const { runObservers } = await import('../../src/report/outputs.js');
+    const { simulate } = await import('../../src/sim/simulate.js');
+    const { LINKERD_LATENCY_BUCKETS_MS } = await import('../../src/telemetry/mesh-metrics.js');
+    const s = scenarioFromYaml(base(''));
+    const obs = runObservers(s, { mode: 'linkerd' });
+    simulate(s, { mode: 'linkerd', observers: obs.list });
+    obs.metrics.finish(s.durationUs);
+    const fams = obs.metrics.families();
+    expect(fams.map((f) => f.name)).toEqual(['request', 'response', 'response_latency_ms']);
+    expect(fams[2]?.buckets).toEqual(LINKERD_LATENCY_BUCKETS_MS);
+    const out = fams[1]?.series.find((x) => x.labels.some(([k, v]) => k === 'direction' && v === 'outbound'));
+    expect(Object.fromEntries(out?.labels ?? [])).toMatchObject({ tls: 'true', classification: 'success', job: 'linkerd-proxy' });
+  });
+});
