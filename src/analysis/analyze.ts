@@ -38,7 +38,7 @@ export function analyzeIstio(inputs: AnalyzeInputs, problems: Problems): void {
   for (const c of all) checkSecurity(c, inputs, problems);
 }
 
-/** Warnings on PeerAuthentication and AuthorizationPolicy (semantics.md §7, §8). */
+/** Warnings on PeerAuthentication and AuthorizationPolicy (as istiod reports them: istio/istio pkg/config/analysis). */
 function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void {
   const pas = c.peerAuthentications;
   const aps = c.authorizationPolicies;

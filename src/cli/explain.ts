@@ -10,7 +10,7 @@ import type { Scenario } from '../config/model.js';
 import type { TimelineEvent } from '../record/timeline.js';
 import { checkOverrides, EXIT, loadChecked, parseOverrides, printModeWarnings, printWarnings, reportFailure } from './common.js';
 
-/** Envoy response flags in plain words (Envoy access-log docs; semantics.md §2.4, §11). */
+/** Envoy response flags in plain words (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage). */
 const FLAG_MEANING: Record<string, string> = {
   UO: 'upstream overflow: a connection-pool circuit breaker was full, the client proxy answered 503 at once (never retried)',
   URX: 'the retry policy ran out of attempts; the last answer was returned',

@@ -98,8 +98,10 @@ const nodeSchema = z.strictObject({
 });
 
 const networkSchema = z.strictObject({
-  // One-way pod-to-pod latency. Defaults: half the published RTTs in
-  // shared/calibration/published-figures.md §7c (same node 70 us, cross node 200 us, cross zone 1 ms).
+  // One-way pod-to-pod latency. Defaults: half the published round trips: netperf TCP_RR, 1 KB, same
+  // node ~70 us, cross node ~200 us (https://docs.daocloud.io/en/network/performance/cni-performance.html);
+  // cross zone ~1 ms (AWS promises "single-digit millisecond" latency between AZs,
+  // https://aws.amazon.com/about-aws/global-infrastructure/regions_az/).
   sameNode: duration().prefault('35us'),
   sameZone: duration().prefault('100us'),
   crossZone: duration().prefault('500us'),

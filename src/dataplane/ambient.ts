@@ -6,7 +6,7 @@
  * service and carries it as an HTTP/2 CONNECT stream inside a pooled HBONE connection between the
  * two ztunnels (up to `hboneMaxStreams` streams each). With a waypoint, app connections go to the
  * waypoint, an Envoy that balances each request (EnvoyRouter) and reaches pods over HBONE.
- * Source: semantics.md §9 (ambient data path); Istio ambient architecture docs.
+ * Sources: https://istio.io/latest/docs/ambient/architecture/data-plane/, istio/ztunnel ARCHITECTURE.md.
  */
 import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
@@ -139,7 +139,7 @@ export class AmbientPlane extends DirectPlane {
    * Carries `conn` from `from` to the destination proxy `to` in an HBONE tunnel: reuse a pooled
    * HTTP/2 connection with a free stream or open one (TCP + TLS 1.3 with handshake CPU on both
    * ends), then the CONNECT round trip, after which `to` has connected onwards (`reachable()`).
-   * ztunnel pools per (source identity, destination) (ztunnel src/proxy/pool.rs; semantics.md §9).
+   * ztunnel pools per (source identity, destination) (istio/ztunnel src/proxy/pool.rs).
    */
   private tunnel(
     from: Proxy,
@@ -296,7 +296,8 @@ export class AmbientPlane extends DirectPlane {
   }
 
   /**
-   * The identity a waypoint's traffic carries at the destination ztunnel (semantics.md §8).
+   * The identity a waypoint's traffic carries at the destination ztunnel (istio/istio
+   * pilot/pkg/serviceregistry/ambient/policies.go).
    * Istio names it after the waypoint's Gateway service account; here each service's waypoint is
    * `<service>-waypoint` in the service's namespace, with an address of its own.
    */

@@ -42,12 +42,12 @@ export const UNLIMITED_STREAMS = 2 ** 31 - 1;
 
 /**
  * How long a connect to an unreachable pod takes to fail: Istio's mesh connectTimeout (10 s,
- * semantics.md §2.3) for proxies unless the DestinationRule sets tcp.connectTimeout; apps without
+ * istio/api mesh/v1alpha1/config.proto connectTimeout) for proxies unless the DestinationRule sets tcp.connectTimeout; apps without
  * a proxy are given the same 10 s.
  */
 export const DEFAULT_CONNECT_TIMEOUT_US = 10e6;
 
-/** Idle connections close after Istio's default upstream idleTimeout (1h). semantics.md §3.1 */
+/** Idle connections close after Istio's default upstream idleTimeout (1h; istio/api destination_rule.proto ConnectionPoolSettings). */
 export const DEFAULT_IDLE_TIMEOUT_US = 3600e6;
 
 export interface PlaneDeps {

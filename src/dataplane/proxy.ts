@@ -3,7 +3,7 @@
  * traversal costing CPU on its node. A traversal is a request leg and a response leg on the
  * critical path, each followed by fixed non-CPU latency, and telemetry work after the response
  * that keeps the worker busy without delaying the response (Istio perf docs: "telemetry is
- * collected after the response is sent"; shared/calibration/published-figures.md §1 notes).
+ * collected after the response is sent", https://istio.io/latest/docs/ops/deployment/performance-and-scalability/).
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { NodeRt, ProxyHandle } from '../world/entities.js';

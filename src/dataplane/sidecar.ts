@@ -31,7 +31,7 @@ export class SidecarPlane extends DirectPlane {
     const auto = opts.autoMtls ?? true;
     const transport: Transport = {
       // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE or
-      // the server's PeerAuthentication is known to be DISABLE (semantics.md §6, §10).
+      // the server's PeerAuthentication is known to be DISABLE (istio/istio pilot/pkg/networking/core/cluster_tls.go).
       mtls: (_proxy, host, tlsMode) =>
         auto
           ? tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE'

@@ -5,7 +5,7 @@
  * API from istio/api security/v1beta1/authorization_policy.proto; translation rules from
  * istio/istio pilot/pkg/security/authz/model (model.go, matcher/*.go) and, for ambient,
  * pilot/pkg/serviceregistry/ambient/authorization.go with istio/ztunnel src/rbac.rs.
- * Facts: shared/notes/semantics.md §8. Pure: the caller picks the policies of a workload once
+ * API: istio/api security/v1beta1/authorization_policy.proto. Pure: the caller picks the policies of a workload once
  * (select*Policies) and evaluates per request or connection.
  */
 import {

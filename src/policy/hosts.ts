@@ -2,7 +2,7 @@
  * Istio host names: short names resolve in the namespace of the resource that names them
  * ("reviews" in a VirtualService in ns foo is reviews.foo.svc.cluster.local); `name.ns` and FQDNs
  * are taken as written; `*` and `*.suffix` are wildcards. Source: istio/api virtual_service.proto
- * (hosts), destination_rule.proto (host); semantics.md §5.1, §6.
+ * (hosts), destination_rule.proto (host: short names are relative to the rule's namespace).
  */
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 

@@ -1,5 +1,7 @@
 /**
- * Envoy's load balancers as Istio configures them (semantics.md §4; Envoy load_balancers.rst):
+ * Envoy's load balancers as Istio configures them (istio/istio pilot/pkg/networking/core/
+ * cluster_traffic_policy.go, releasenotes/notes/new_lb_algorithm_default.yaml; Envoy
+ * docs/root/intro/arch_overview/upstream/load_balancing/load_balancers.rst):
  * LEAST_REQUEST (Istio's default since 1.14; P2C with equal weights), ROUND_ROBIN, RANDOM, and
  * consistent hashing on a ring (RING_HASH, minimum ring size 1024) over a header, cookie, source IP
  * or query parameter. A missing hash key falls back to a random host, as Envoy does.

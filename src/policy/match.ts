@@ -1,6 +1,6 @@
 /**
- * VirtualService request matching (istio/api virtual_service.proto HTTPMatchRequest; semantics.md
- * §5.1): within one match block every condition must hold; blocks are alternatives. String
+ * VirtualService request matching (istio/api virtual_service.proto HTTPMatchRequest; istio/istio
+ * pilot/pkg/networking/core/route/route.go TranslateRouteMatch): within one match block every condition must hold; blocks are alternatives. String
  * matches are case-sensitive; `prefix` is a plain string prefix; `regex` is a full match (RE2 in
  * Envoy, JavaScript RegExp here, anchored). Header names are lower-case; an empty match `{}`
  * tests presence. `ignoreUriCase` affects exact and prefix uri matches only.

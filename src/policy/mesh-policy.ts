@@ -1,7 +1,9 @@
 /**
  * The traffic configuration a client-side Envoy (sidecar or waypoint) runs with, compiled from
  * VirtualServices and DestinationRules: which route a request takes, which cluster (service and
- * subset) it goes to, and with which traffic policy. Semantics: semantics.md §5, §6.
+ * subset) it goes to, and with which traffic policy. Sources: istio/api networking/v1alpha3/
+ * virtual_service.proto and destination_rule.proto; istio/istio pilot/pkg/networking/core/route/route.go
+ * (routes), pilot/pkg/model/push_context.go (which DestinationRule a client sees).
  */
 import type { DestinationRuleSpec, HttpRoute, TrafficPolicy, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
 import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
@@ -196,7 +198,7 @@ export class MeshPolicy {
   /**
    * The cluster's traffic policy: the DestinationRule's, with a subset's own policy replacing it
    * block by block (connectionPool, outlierDetection, loadBalancer, tls…), not field by field
-   * (MergeSubsetTrafficPolicy, semantics.md §6).
+   * (MergeSubsetTrafficPolicy, istio/istio pilot/pkg/networking/util/util.go).
    */
   trafficPolicy(svc: ServiceModel, subset: string | undefined, clientNs: string): TrafficPolicy {
     const dr = this.destinationRule(svc, clientNs);

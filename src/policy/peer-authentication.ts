@@ -2,7 +2,7 @@
  * PeerAuthentication: which mTLS mode a server-side proxy enforces on a workload port. Behaviour
  * from istio/istio pilot/pkg/security/authn/policy_applier.go (ComposePeerAuthentication) and
  * pilot/pkg/model/authentication.go (policy lookup), API from istio/api security/v1beta1/
- * peer_authentication.proto. Facts: shared/notes/semantics.md §7.
+ * peer_authentication.proto.
  *
  * Scopes: workload (selector, in the workload's namespace) > namespace (no selector) > mesh (no
  * selector, root namespace). UNSET inherits from the next wider scope; a port-level UNSET inherits

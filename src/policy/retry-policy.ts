@@ -1,6 +1,7 @@
 /**
- * Retry policies with Envoy's retry_on meanings and Istio's defaults (semantics.md §2.1, §2.2;
- * istio/istio pilot/pkg/networking/core/route/retry/retry.go; Envoy router_filter.rst).
+ * Retry policies with Envoy's retry_on meanings and Istio's defaults (istio/istio
+ * pilot/pkg/networking/core/route/retry/retry.go; istio/api virtual_service.proto HTTPRetry; Envoy
+ * docs/root/configuration/http/http_filters/router_filter.rst, source/common/router/retry_state_impl.cc).
  */
 import type { HttpRetry } from '../config/istio/networking-schemas.js';
 
@@ -90,7 +91,7 @@ export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
     case 'reset':
       return noResponse;
     case 'per-try-timeout':
-      // A per-try timeout is retried only under reset, 5xx or gateway-error (semantics.md §2.2).
+      // A per-try timeout is retried only under reset, 5xx or gateway-error (Envoy router_filter.rst, x-envoy-retry-on).
       return noResponse;
     case 'status': {
       const s = o.status;

@@ -2,7 +2,7 @@
  * The security configuration proxies enforce, compiled from PeerAuthentication and
  * AuthorizationPolicy: the mTLS mode of each workload, and the authorization decision a sidecar
  * (L7), a waypoint (L7, targetRef policies) or a ztunnel (L4 only) makes for a request.
- * Engines: peer-authentication.ts, authorization.ts (semantics.md §7, §8).
+ * Engines: peer-authentication.ts, authorization.ts (sources named there).
  */
 import type { IstioConfig } from '../config/istio/resources.js';
 import {

@@ -1,7 +1,7 @@
 /** Request counters by status code and Envoy response flag, with latency. */
 import { LatencyStats } from './latency.js';
 
-/** Response flags always listed in results (Envoy's names; see semantics.md §11). */
+/** Response flags always listed in results (Envoy's names: source/common/stream_info/utility.h ResponseFlagUtils). */
 export const STANDARD_FLAGS = ['UO', 'URX', 'UH', 'UF', 'UT', 'NR', 'NC', 'FI', 'DI', 'UC', 'LR'] as const;
 
 /** 1xx-3xx succeed; 4xx, 5xx and 0 (a reset, no HTTP response) fail. */

@@ -2,7 +2,7 @@
  * access.log: Envoy access-log lines in Istio's default TEXT format for the sampled requests
  * (the same ones as traces.json, sharing their x-request-id), one line per proxy that logged the
  * call: the client sidecar (outbound) and the server sidecar (inbound) in sidecar mode, the
- * waypoint in ambient mode. Format: Istio's EnvoyTextLogFormat (shared/notes/ecosystem.md §3):
+ * waypoint in ambient mode. Format: Istio's EnvoyTextLogFormat (istio/istio pilot/pkg/model/telemetry_logging.go):
  *   [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
  *   %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
  *   "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% %DURATION%

@@ -264,7 +264,8 @@ function stuckCalls(open: Set<AppCall>, droppedAt: Map<AppCall, PodRt>, warmupUs
 }
 
 /**
- * Istio workload certificates live 24 h and are renewed at 50% of their lifetime (semantics.md §10).
+ * Istio workload certificates live 24 h and are renewed at 50% of their lifetime (SECRET_TTL,
+ * SECRET_GRACE_PERIOD_RATIO: istio/istio security/pkg/cmd/constants.go, pilot/cmd/pilot-agent/options/options.go).
  * Every proxy got its certificate at t=0, so they all renew together; open connections keep their
  * session, and every connection opened afterwards handshakes with the new certificate.
  */

@@ -1,5 +1,6 @@
 /**
- * Istio's standard HTTP metrics (semantics.md §11) as a RunObserver: `istio_requests_total` and the
+ * Istio's standard HTTP metrics (https://istio.io/latest/docs/reference/config/metrics/; istio/proxy
+ * source/extensions/filters/http/istio_stats/istio_stats.cc) as a RunObserver: `istio_requests_total` and the
  * `istio_request_duration_milliseconds`, `istio_request_bytes` and `istio_response_bytes`
  * histograms with Envoy's default buckets and Istio's label names.
  *
@@ -19,7 +20,7 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, ClientRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
 
-/** Envoy's default histogram buckets (ms for durations, bytes for sizes). semantics.md §11 */
+/** Envoy's default histogram buckets (ms for durations, bytes for sizes): envoy source/common/stats/histogram_impl.cc. */
 export const ENVOY_BUCKETS: readonly number[] = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
 ];
@@ -149,7 +150,7 @@ export const ISTIO_LABELS = [
 
 const NB = ENVOY_BUCKETS.length + 1;
 
-/** Who reports a series: a client sidecar, a server sidecar, or (ambient) a waypoint. semantics.md §11 */
+/** Who reports a series: a client sidecar, a server sidecar, or (ambient) a waypoint (the `reporter` label, istio_stats.cc). */
 type Reporter = 'source' | 'destination' | 'waypoint';
 const REPORTER_INDEX: Record<Reporter, number> = { source: 0, destination: 1, waypoint: 2 };
 

@@ -1,7 +1,7 @@
 /**
  * Calibration acceptance: scenarios/istio-perf-benchmark.yaml (fortio → server on another node,
  * HTTP/1.1, 1 KB each way, 1000 rps, 2 proxy workers, mTLS) reproduces Istio's published
- * per-1000-rps figures (shared/calibration/published-figures.md §1):
+ * per-1000-rps figures (https://istio.io/latest/docs/ops/deployment/performance-and-scalability/):
  *
  *   sidecar   0.20 vCPU, 60 MB per sidecar       (Istio 1.24)
  *   ztunnel   0.06 vCPU, 12 MB per ztunnel       (Istio 1.24)

@@ -1,6 +1,7 @@
 /**
  * AuthorizationPolicy evaluation (src/policy/authorization.ts) at sidecars (HTTP and TCP chains)
- * and at ztunnel, per semantics.md §8 and §13 M–N and the istio/api AuthorizationPolicy docs.
+ * and at ztunnel, per the istio/api AuthorizationPolicy docs (authorization_policy.proto) and
+ * https://istio.io/latest/docs/ambient/usage/l4-policy/.
  */
 import { describe, expect, it } from 'vitest';
 import {

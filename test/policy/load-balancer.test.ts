@@ -1,4 +1,4 @@
-/** Envoy's load balancers as Istio configures them (semantics.md §4; Envoy load_balancers.rst). */
+/** Envoy's load balancers as Istio configures them (istio/istio cluster_traffic_policy.go; Envoy load_balancers.rst). */
 import { describe, expect, it } from 'vitest';
 import { RandomStreams } from '../../src/kernel/random.js';
 import { LoadBalancer } from '../../src/policy/load-balancer.js';

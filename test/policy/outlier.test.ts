@@ -1,7 +1,8 @@
 /**
  * Outlier detection (src/policy/outlier.ts). Scenarios are our own transcriptions of the
  * behaviours pinned by Envoy's test/common/upstream/outlier_detection_impl_test.cc (named in each
- * test) and of semantics.md §1 / §13 B–C. Times in the tests are seconds, converted to µs.
+ * test) and of Envoy's docs/root/intro/arch_overview/upstream/outlier.rst with Istio's mapping
+ * (pilot/pkg/networking/core/cluster_traffic_policy.go). Times in the tests are seconds, converted to µs.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OUTLIER_CONFIG, outlierConfigFromIstio, type OutlierDetectorConfig } from '../../src/config/istio/outlier-config.js';

@@ -1,6 +1,7 @@
 /**
  * PeerAuthentication resolution (src/policy/peer-authentication.ts): scopes, inheritance, port
- * overrides and conflicts as Istio's ComposePeerAuthentication resolves them (semantics.md §7, §13 L).
+ * overrides and conflicts as Istio's ComposePeerAuthentication resolves them (istio/istio
+ * pilot/pkg/security/authn/policy_applier.go).
  */
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,5 +1,6 @@
 /**
- * Resilience and security engines inside whole runs (semantics.md §1, §3, §7, §8): outlier
+ * Resilience and security engines inside whole runs (Envoy outlier.rst and circuit_breaking.rst;
+ * istio/api destination_rule.proto, peer_authentication.proto, authorization_policy.proto): outlier
  * detection timing, connection-pool overflow, PeerAuthentication and AuthorizationPolicy, per mode.
  */
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
- * VirtualService and DestinationRule behaviour as Istio documents it (shared/notes/semantics.md
- * §2, §4, §5, §6), run through the whole simulator: loader → data plane → results.json.
+ * VirtualService and DestinationRule behaviour as Istio documents it (istio/api
+ * networking/v1alpha3/virtual_service.proto and destination_rule.proto), run through the whole simulator: loader → data plane → results.json.
  */
 import { describe, expect, it } from 'vitest';
 import { compare, edge, run, scenarioFromYaml } from '../dataplane/run-scenario.js';
