@@ -99,8 +99,10 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
 
   const { istio, applied } = readIstioInputs(spec, src, problems, err, options);
   const manifestKey = spec.istio !== undefined ? 'istio' : 'istioFiles';
-  const merged = mergeManifestServices(spec.services, istio, (m) =>
-    problems.warnings.push(src.diagnosticAt(['spec'], 'warning', m, manifestKey)),
+  const merged = mergeManifestServices(spec.services, istio, (m, at) =>
+    problems.warnings.push(
+      at?.src ? at.src.diagnosticAt(['metadata'], 'warning', m, 'name') : src.diagnosticAt(['spec'], 'warning', m, manifestKey),
+    ),
   );
   checkWarmup(spec, err);
   const nodes = resolveNodes(spec, err);

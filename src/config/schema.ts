@@ -129,8 +129,22 @@ const resourcesSchema = z.strictObject({
   limits: z.strictObject({ cpu: cpuQuantity().optional(), memory: byteQuantity().optional() }).prefault({}),
 });
 
+/**
+ * A Kubernetes label value (k8s.io/apimachinery pkg/util/validation IsValidLabelValue): at most 63
+ * characters, alphanumerics, '-', '_' and '.', starting and ending with an alphanumeric. A version
+ * is the pod label `version` (e.g. `v0.5.3`), so it follows that rule, not the DNS-label one.
+ */
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelValue = (what: string) =>
+  z
+    .string()
+    .max(63, `${what} must be at most 63 characters`)
+    .regex(LABEL_VALUE, {
+      message: `${what} must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit`,
+    });
+
 const versionSchema = z.strictObject({
-  name: dns1123('a version name'),
+  name: labelValue('a version name'),
   replicas: z.number().int().nonnegative(),
   serviceTime: distributionSchema.optional(),
   failure: z.strictObject({ rate: probability(), status: httpStatus().default(500) }).optional(),

@@ -50,7 +50,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluste
       for (let i = 0; i < version.replicas; i++, index++) {
         const node = nodeFor(nodes, model.key, index, model.node);
         const pod: PodRt = {
-          name: `${model.name}-${version.name}-${i}`,
+          name: `${model.name}-${podNamePart(version.name)}-${i}`,
           edgeName: model.key,
           node,
           ip: ipOn(node),
@@ -93,4 +93,14 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluste
     };
   });
   return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients };
+}
+
+/**
+ * A version (a label value: may hold upper case, '_' and '.') as part of a pod name, which must be
+ * a DNS-1123 subdomain (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/):
+ * lower-cased with '_' as '-'; a hash of the original keeps `V1` and `v1` apart.
+ */
+export function podNamePart(version: string): string {
+  const safe = version.toLowerCase().replace(/_/g, '-');
+  return safe === version ? version : `${safe}-${(fnv1a(version) >>> 0).toString(36).slice(0, 5)}`;
 }

@@ -4,6 +4,7 @@
  * Real manifests carry many more fields; they are read leniently and the rest is ignored.
  */
 import { z } from 'zod';
+import type { YamlSource } from '../yaml-source.js';
 
 const labels = z.record(z.string(), z.string());
 
@@ -56,6 +57,8 @@ export interface K8sService {
   namespace: string;
   port: number;
   selector: Record<string, string>;
+  /** The Service's own document, so warnings about it point there. */
+  src?: YamlSource;
 }
 export interface K8sDeployment {
   name: string;

@@ -5,7 +5,7 @@
  * keeps its own replicas/versions if it gives them.
  */
 import { serviceSchema, type ServiceDoc } from '../schema.js';
-import { deploymentsFor, type K8sDeployment } from './kubernetes.js';
+import { deploymentsFor, type K8sDeployment, type K8sService } from './kubernetes.js';
 import type { IstioConfig } from './resources.js';
 
 export interface ManifestVersion {
@@ -17,7 +17,7 @@ export interface ManifestVersion {
 export function mergeManifestServices(
   services: ServiceDoc[],
   config: IstioConfig,
-  warn: (message: string) => void,
+  warn: (message: string, at?: K8sService) => void,
 ): { services: ServiceDoc[]; labels: Map<string, Map<string, Record<string, string>>> } {
   const out = [...services];
   /** Pod labels per service (name.namespace) per version, from the Deployments. */
@@ -30,7 +30,10 @@ export function mergeManifestServices(
     const deps = deploymentsFor(ks, config.deployments);
     const owner = deps.map((d) => claimed.get(d)).find((x) => x !== undefined);
     if (owner !== undefined) {
-      warn(`Service ${ks.name}.${ks.namespace} selects pods of service ${owner}; services sharing pods are not modelled, it is ignored`);
+      warn(
+        `Service ${ks.name}.${ks.namespace} selects pods of service ${owner}; services sharing pods are not modelled, it is ignored`,
+        ks,
+      );
       continue;
     }
     for (const d of deps) claimed.set(d, ks.name);
@@ -57,7 +60,7 @@ export function mergeManifestServices(
       continue;
     }
     if (versions.length === 0) {
-      warn(`Service ${ks.name}.${ks.namespace} selects no Deployment in the given YAML; it has no pods`);
+      warn(`Service ${ks.name}.${ks.namespace} selects no Deployment in the given YAML; it has no pods`, ks);
     }
     const parsed = serviceSchema.safeParse({
       name: ks.name,
@@ -67,7 +70,7 @@ export function mergeManifestServices(
       ...(serviceAccount ? { serviceAccount } : {}),
     });
     if (parsed.success) out.push(parsed.data);
-    else warn(`Service ${ks.name}.${ks.namespace} cannot be modelled: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    else warn(`Service ${ks.name}.${ks.namespace} cannot be modelled: ${parsed.error.issues[0]?.message ?? 'invalid'}`, ks);
   }
   return { services: out, labels };
 }

@@ -143,7 +143,7 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
         }
         readServiceAnnotations({ raw, apiVersion, kind, name, namespace, src, order: at.order }, config.mesh, problems);
         const port = parsed.data.spec?.ports?.[0]?.port ?? 80;
-        config.k8sServices.push({ name, namespace, port, selector: parsed.data.spec?.selector ?? {} });
+        config.k8sServices.push({ name, namespace, port, selector: parsed.data.spec?.selector ?? {}, src });
         break;
       }
       case 'Deployment': {
