@@ -66,4 +66,4 @@ export function loadChecked(file: string): Loaded {
 }
 
 // Exit codes and failure reporting live in exit.ts (light: main.ts imports it for every command).
-export { EXIT, printWarnings, reportFailure } from './exit.js';
+export { EXIT, printRunWarnings, printWarnings, reportFailure } from './exit.js';

@@ -14,9 +14,11 @@ import {
   parseModes,
   parseOverrides,
   printModeWarnings,
+  printRunWarnings,
   printWarnings,
   reportFailure,
 } from './common.js';
+import { runWarnings } from '../sim/warnings.js';
 import { progressBar, progressWanted } from './progress.js';
 
 export interface ComparisonJson {
@@ -46,9 +48,9 @@ export async function compareScenario(
       printModeWarnings(scenario, mode);
       const observers = observe ? observe(mode, durationUs, Math.min(scenario.warmupUs, durationUs)) : undefined;
       const progress = progressWanted(quiet) ? bar.simulation((i * durationUs) / 1e6) : undefined;
-      out.modes[mode] = buildResults(
-        simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers, progress }),
-      );
+      const state = simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers, progress });
+      printRunWarnings(runWarnings(state), mode);
+      out.modes[mode] = buildResults(state);
     });
   } finally {
     bar.stop();

@@ -8,7 +8,17 @@ import { buildResults, type ResultsJson } from '../report/results.js';
 import { simulate } from '../sim/simulate.js';
 import type { Scenario } from '../config/model.js';
 import type { TimelineEvent } from '../record/timeline.js';
-import { checkOverrides, EXIT, loadChecked, parseOverrides, printModeWarnings, printWarnings, reportFailure } from './common.js';
+import {
+  checkOverrides,
+  EXIT,
+  loadChecked,
+  parseOverrides,
+  printModeWarnings,
+  printRunWarnings,
+  printWarnings,
+  reportFailure,
+} from './common.js';
+import { runWarnings } from '../sim/warnings.js';
 
 /** Envoy response flags in plain words (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage). */
 const FLAG_MEANING: Record<string, string> = {
@@ -114,6 +124,7 @@ export function explainCommand(file: string, opts: Record<string, string | boole
     printWarnings(warnings);
     printModeWarnings(scenario, overrides.mode ?? scenario.mesh.mode);
     const state = simulate(scenario, { mode: overrides.mode, seed: overrides.seed, durationUs: overrides.durationUs });
+    printRunWarnings(runWarnings(state));
     process.stdout.write(`${explainRun(scenario, buildResults(state), state.timeline.events)}\n`);
     return EXIT.ok;
   } catch (e) {

@@ -14,9 +14,11 @@ import {
   loadChecked,
   parseOverrides,
   printModeWarnings,
+  printRunWarnings,
   printWarnings,
   reportFailure,
 } from './common.js';
+import { runWarnings } from '../sim/warnings.js';
 import { progressBar, progressWanted } from './progress.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
@@ -57,6 +59,7 @@ export async function runCommand(file: string, opts: Record<string, string | boo
     } finally {
       bar.stop();
     }
+    printRunWarnings(runWarnings(state));
     const results = buildResults(state);
     const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
     // Vega and the report code load only when report.html is wanted.

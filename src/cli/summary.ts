@@ -41,6 +41,13 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
   lines.push(
     `  latency ......... mean ${ms(l.mean)}  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}`,
   );
+  // cpuShare stays 1 by default (serviceTime is CPU work, as the queueing checks assume), and the
+  // summary says so every time: it surprised readers who meant wall-clock time.
+  const shares = Object.entries(r.services).map(([name, svc]) => `${name} ${svc.cpu_share}`);
+  if (shares.length)
+    lines.push(
+      `  cpuShare ........ ${shares.join(', ')}  (share of serviceTime spent on node CPU; default 1 = all of it, set services[].cpuShare for I/O-bound apps)`,
+    );
   const res = r.resources.by_component;
   for (const [name, c] of Object.entries(res)) {
     lines.push(

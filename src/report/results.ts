@@ -1,5 +1,6 @@
 /** results.json (CONTRACT.md §3), built from a finished simulation. Key order is fixed: output is byte-stable. */
 import type { SimulationState } from '../sim/simulate.js';
+import { runWarnings } from '../sim/warnings.js';
 import type { LatencySummary } from '../record/latency.js';
 import type { RequestsJson } from '../record/requests.js';
 import type { TimelineEvent } from '../record/timeline.js';
@@ -12,6 +13,8 @@ export interface ServiceJson {
   requests: RequestsJson;
   latency_ms: LatencySummary;
   retries: number;
+  /** Share of the service time that is CPU work (services[].cpuShare). */
+  cpu_share: number;
   pods: Record<string, { node: string; requests: number }>;
 }
 
@@ -71,6 +74,8 @@ export interface ResultsJson {
   clusters: Record<string, ClusterJson>;
   connections: { opened: number; mtls_handshakes: number };
   resources: { by_component: Record<string, ComponentUsage>; total: ComponentUsage };
+  /** Run-time warnings for the mode that ran (sim/warnings.ts), as printed on stderr without position. */
+  warnings: string[];
 }
 
 export function buildResults(s: SimulationState): ResultsJson {
@@ -78,7 +83,13 @@ export function buildResults(s: SimulationState): ResultsJson {
   for (const svc of s.cluster.serviceList) {
     const pods: ServiceJson['pods'] = {};
     for (const p of svc.pods) pods[p.name] = { node: p.node.model.name, requests: p.served };
-    services[svc.model.key] = { requests: svc.stats.toJson(), latency_ms: svc.stats.latency.summaryMs(), retries: svc.retries, pods };
+    services[svc.model.key] = {
+      requests: svc.stats.toJson(),
+      latency_ms: svc.stats.latency.summaryMs(),
+      retries: svc.retries,
+      cpu_share: svc.model.cpuShare,
+      pods,
+    };
   }
   const edges: EdgeJson[] = s.edges.sorted().map((e) => {
     const r = e.requests.toJson();
@@ -132,6 +143,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     clusters: clusterStats(s),
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
     resources: { by_component: byComponent, total },
+    warnings: runWarnings(s).map((w) => w.message),
   };
 }
 

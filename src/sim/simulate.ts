@@ -82,6 +82,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const base = scenario.costProfile;
   const profile = { ...base, prices: { ...base.prices, ...scenario.cost } };
   const cluster = buildCluster(scenario, streams);
+  for (const n of cluster.nodes) n.cpu.clock = sim;
   const timeline = new Timeline(sim);
   const edges = new EdgeTable();
   const endUser = new RequestStats();

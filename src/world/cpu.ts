@@ -12,6 +12,11 @@ export class NodeCpu {
   /** CPU time consumed on this node (µs of one core). */
   usedUs = 0;
 
+  /** Saturation record, for the run-time warning: CPU work that started while demand exceeded the cores. */
+  readonly saturation = { firstUs: -1, workUs: 0, stretchedUs: 0, maxSlowdown: 1 };
+  /** Simulated clock, for when saturation starts (set by the simulation). */
+  clock?: { readonly now: number };
+
   constructor(readonly cores: number) {}
 
   /** Begins `workUs` of CPU work; returns its wall-clock duration. Call `end()` when it finishes. */
@@ -19,6 +24,13 @@ export class NodeCpu {
     const slowdown = this.running + 1 > this.cores ? (this.running + 1) / this.cores : 1;
     this.running++;
     this.usedUs += workUs;
+    if (slowdown > 1) {
+      const s = this.saturation;
+      if (s.firstUs < 0) s.firstUs = this.clock?.now ?? 0;
+      s.workUs += workUs;
+      s.stretchedUs += workUs * slowdown;
+      if (slowdown > s.maxSlowdown) s.maxSlowdown = slowdown;
+    }
     return (workUs * slowdown) / throttle;
   }
 

@@ -110,6 +110,17 @@ ${cards(keyCards)}`;
 
   const sections: string[] = [];
 
+  // Run-time warnings for the mode that ran (the same lines `run` printed on stderr).
+  if (r.warnings.length)
+    sections.push(
+      section(
+        'warnings',
+        `Warnings (${r.warnings.length})`,
+        'what did not work as the configuration suggests in this run, in this mode.',
+        `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`,
+      ),
+    );
+
   sections.push(
     section(
       'graph',

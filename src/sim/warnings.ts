@@ -1,0 +1,158 @@
+/**
+ * Warnings about the run actually made (its mode, its traffic, its load), printed by `run`,
+ * `compare` and `explain` on stderr and shown in report.html (CONTRACT.md §5). `validate` checks
+ * the file as written; these checks look at what happened in the mode that ran.
+ *
+ * One place for every run-time check: a check is a function of the finished simulation that
+ * returns warnings. Add yours to RUN_WARNING_CHECKS (routing cycles, import caveats, …).
+ */
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import type { IstioResource } from '../config/istio/resources.js';
+import type { DestinationRuleSpec } from '../config/istio/networking-schemas.js';
+import { fqdnOf, hostMatches } from '../policy/hosts.js';
+import type { SimulationState } from './simulate.js';
+
+/** A run-time warning: positioned at the YAML node to blame when there is one. */
+export interface RunWarning {
+  message: string;
+  at?: Diagnostic;
+}
+
+export type RunWarningCheck = (s: SimulationState) => RunWarning[];
+
+/** `FILE:LINE:COL: warning: …` when positioned, `meshsim: warning: …` otherwise. */
+export function formatRunWarning(w: RunWarning): string {
+  return w.at ? formatDiagnostic({ ...w.at, message: w.message }) : `meshsim: warning: ${w.message}`;
+}
+
+const positioned = (r: IstioResource<unknown>, path: (string | number)[], message: string): RunWarning => ({
+  message,
+  at: r.src.diagnosticAt(path, 'warning', message),
+});
+
+/**
+ * Ambient without a waypoint: ztunnel applies no DestinationRule (semantics: istio.io ambient
+ * docs, "L7 features need a waypoint"), so outlierDetection and connectionPool do nothing.
+ */
+export const ambientDestinationRules: RunWarningCheck = (s) => {
+  if (s.mode !== 'ambient') return [];
+  const out: RunWarning[] = [];
+  for (const dr of s.scenario.istio.destinationRules) {
+    const svcs = s.scenario.services.filter((svc) => hostMatches(fqdnOf(dr.spec.host, dr.namespace), svc.fqdn));
+    const bare = svcs.filter((svc) => !s.scenario.mesh.waypoints.includes(svc.key));
+    if (bare.length === 0) continue;
+    const blocks = drBlocks(dr.spec).filter((b) => b !== 'loadBalancer');
+    for (const b of blocks)
+      out.push(
+        positioned(
+          dr,
+          ['spec', 'trafficPolicy', b],
+          `DestinationRule ${dr.namespace}/${dr.name}: ${b} has no effect in ambient mode for ${bare.map((x) => x.key).join(', ')} (no waypoint; ztunnel applies no DestinationRule). Add the service to spec.mesh.waypoints to enforce it.`,
+        ),
+      );
+  }
+  return out;
+};
+
+function drBlocks(spec: DestinationRuleSpec): ('outlierDetection' | 'connectionPool' | 'loadBalancer')[] {
+  const tp = spec.trafficPolicy ?? {};
+  return (['outlierDetection', 'connectionPool', 'loadBalancer'] as const).filter((k) => tp[k] !== undefined);
+}
+
+/** Share of a node's CPU work that ran stretched before a warning is worth it. */
+const SATURATION_SHARE = 0.01;
+
+/**
+ * Nodes whose CPU demand exceeded their cores: every piece of work (apps and proxies) that started
+ * then was stretched (world/cpu.ts). Says which node, from when and by how much.
+ */
+export const nodeSaturation: RunWarningCheck = (s) => {
+  const out: RunWarning[] = [];
+  for (const n of s.cluster.nodes) {
+    const sat = n.cpu.saturation;
+    if (sat.workUs === 0 || sat.workUs < SATURATION_SHARE * n.cpu.usedUs) continue;
+    const share = (100 * sat.workUs) / n.cpu.usedUs;
+    out.push({
+      message: `node ${n.model.name}: CPU demand exceeded its ${n.model.cpu} cores from t=${(sat.firstUs / 1e6).toFixed(3)}s; ${share.toFixed(0)}% of the CPU work there ran stretched, ×${(sat.stretchedUs / sat.workUs).toFixed(2)} on average (up to ×${sat.maxSlowdown.toFixed(2)}), so service times and proxy legs were longer than configured. serviceTime counts as CPU work (services[].cpuShare, default 1): lower cpuShare for I/O-bound services, or add nodes or cores.`,
+    });
+  }
+  return out;
+};
+
+/** Services no request reached (after warmup), and VirtualServices whose hosts got no traffic. */
+export const unreachedConfig: RunWarningCheck = (s) => {
+  const out: RunWarning[] = [];
+  const idle = new Set(s.cluster.serviceList.filter((svc) => svc.stats.total === 0).map((svc) => svc.model));
+  for (const m of idle)
+    out.push({
+      message: `service ${m.key} received no traffic in mode ${s.mode}: nothing calls it, or every call to it failed before reaching its pods`,
+    });
+  for (const vs of s.scenario.istio.virtualServices) {
+    const targets = s.scenario.services.filter((svc) => vs.spec.hosts.some((h) => hostMatches(fqdnOf(h, vs.namespace), svc.fqdn)));
+    if (targets.length > 0 && targets.every((t) => !idle.has(t))) continue;
+    if (s.mode === 'ambient' && targets.length > 0 && targets.every((t) => !s.scenario.mesh.waypoints.includes(t.key))) continue; // analysis warns
+    if (targets.length === 0 || targets.every((t) => idle.has(t)))
+      out.push(
+        positioned(
+          vs,
+          ['spec', 'hosts'],
+          `VirtualService ${vs.namespace}/${vs.name}: no traffic reached ${targets.length ? targets.map((t) => t.key).join(', ') : 'its hosts (no service of the scenario matches them)'}`,
+        ),
+      );
+  }
+  return out;
+};
+
+/**
+ * Locality settings that cannot take effect (istio/istio pilot/pkg/networking/core/loadbalancer/
+ * loadbalancer.go): failover needs outlierDetection (nothing would ever become unhealthy), every
+ * node in one zone leaves nothing to prefer or fail over to, and ztunnel without a waypoint
+ * applies no DestinationRule.
+ */
+export const localitySettings: RunWarningCheck = (s) => {
+  const out: RunWarning[] = [];
+  const zones = new Set(s.scenario.nodes.map((n) => n.zone));
+  for (const dr of s.scenario.istio.destinationRules) {
+    const lb = dr.spec.trafficPolicy?.loadBalancer?.localityLbSetting;
+    if (!lb || lb.enabled === false) continue;
+    const path = ['spec', 'trafficPolicy', 'loadBalancer', 'localityLbSetting'];
+    const id = `DestinationRule ${dr.namespace}/${dr.name}`;
+    if (zones.size < 2)
+      out.push(
+        positioned(
+          dr,
+          path,
+          `${id}: localityLbSetting cannot take effect: every node is in zone ${[...zones].join(', ')} (give nodes zones in spec.cluster.nodes)`,
+        ),
+      );
+    if ((lb.failover !== undefined || lb.failoverPriority !== undefined) && dr.spec.trafficPolicy?.outlierDetection === undefined)
+      out.push(
+        positioned(
+          dr,
+          path,
+          `${id}: locality failover needs outlierDetection in the same traffic policy; without it Istio does not set failover priorities`,
+        ),
+      );
+    if (s.mode === 'ambient') {
+      const bare = s.scenario.services.filter(
+        (svc) => hostMatches(fqdnOf(dr.spec.host, dr.namespace), svc.fqdn) && !s.scenario.mesh.waypoints.includes(svc.key),
+      );
+      if (bare.length)
+        out.push(
+          positioned(
+            dr,
+            path,
+            `${id}: localityLbSetting has no effect in ambient mode for ${bare.map((b) => b.key).join(', ')} (no waypoint)`,
+          ),
+        );
+    }
+  }
+  return out;
+};
+
+/** Every run-time check, in the order their warnings are printed. Other checks register here. */
+export const RUN_WARNING_CHECKS: RunWarningCheck[] = [ambientDestinationRules, nodeSaturation, unreachedConfig, localitySettings];
+
+export function runWarnings(s: SimulationState): RunWarning[] {
+  return RUN_WARNING_CHECKS.flatMap((check) => check(s));
+}
