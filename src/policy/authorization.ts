@@ -207,6 +207,7 @@ const MODELLED_KEYS = new Set([
   'remote.ip',
   'source.namespace',
   'source.principal',
+  'source.trustDomain',
   'source.serviceAccount',
   'destination.ip',
   'destination.port',
@@ -251,6 +252,9 @@ function conditionValue(key: string, ctx: EvalCtx, v: string): boolean {
       return matchesPattern(v, peer.principal);
     case 'source.serviceAccount':
       return matchesServiceAccount(v, peer, ctx.policyNamespace);
+    case 'source.trustDomain':
+      // The trust domain of the peer's SPIFFE identity (istio/api security/v1beta1 authorization.proto, `source.trustDomain`).
+      return matchesPattern(v, peer.trustDomain);
     case 'destination.ip':
       return inBlock(v, a.destinationIp);
     case 'destination.port':

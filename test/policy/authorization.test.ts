@@ -207,6 +207,12 @@ describe('operations and conditions', () => {
     expect(allowed(policies, req({ headers: {}, sourceIp: '10.0.0.1' }))).toBe(false);
   });
 
+  it('source.trustDomain matches the trust domain of the peer identity (istio/api authorization.proto conditions)', () => {
+    const policies = [ap('p', { rules: [{ when: [{ key: 'source.trustDomain', values: ['cluster.*'] }] }] })];
+    expect(allowed(policies, req())).toBe(true);
+    expect(allowed(policies, req({ sourcePrincipal: 'other.org/ns/default/sa/sleep' }))).toBe(false);
+  });
+
   it('treats unmodelled condition keys as absent and warns', () => {
     const policies = [ap('p', { rules: [{ when: [{ key: 'connection.sni', notValues: ['x.example.com'] }] }] })];
     expect(allowed(policies, req())).toBe(true);
