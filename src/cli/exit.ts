@@ -5,7 +5,7 @@
 import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { formatRunWarning, type RunWarning } from '../sim/warnings.js';
 
-/** Exit codes (CONTRACT.md §1). */
+/** Exit codes (README.md "Exit codes"). */
 export const EXIT = { ok: 0, internal: 1, input: 2, slo: 99 } as const;
 
 export function reportFailure(e: unknown): number {

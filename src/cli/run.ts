@@ -23,7 +23,7 @@ import { progressBar, progressWanted } from './progress.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
 
-/** `--outputs LIST` (CONTRACT.md §5); every output when absent. */
+/** `--outputs LIST`; every output when absent. */
 export function outputsFlag(opts: Record<string, string | boolean | undefined>): ReadonlySet<OutputName> {
   if (typeof opts.outputs !== 'string') return ALL_OUTPUTS;
   const parsed = parseOutputs(opts.outputs);

@@ -16,7 +16,7 @@ export function checkSlo(slo: SloModel | undefined, r: ResultsJson): SloCheck[] 
   lat('p99', slo.p99Us, r.latency_ms.p99);
   lat('p99.9', slo.p999Us, r.latency_ms.p999);
   if (slo.successRate !== undefined) {
-    // Unfinished requests count as failed (CONTRACT.md §5): success over total + unfinished.
+    // Unfinished requests count as failed: success over total + unfinished.
     const all = r.requests.total + r.requests.unfinished;
     const rate = all ? r.requests.succeeded / all : 1;
     checks.push({ name: `success rate >= ${slo.successRate}`, ok: rate >= slo.successRate, detail: rate.toFixed(5) });

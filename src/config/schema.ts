@@ -1,5 +1,5 @@
 /**
- * The scenario file's schema (CONTRACT.md §2). Every field not marked required has a default,
+ * The scenario file's schema (README.md "The scenario file"). Every field not marked required has a default,
  * written here next to it; durations come out in microseconds, CPU in cores, memory in bytes.
  * Unknown fields are errors (strict objects everywhere).
  */

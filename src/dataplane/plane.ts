@@ -1,6 +1,6 @@
 /**
  * The data plane of one mesh mode: how an application-level call from a caller reaches a pod of
- * the target service and how the answer comes back (ARCHITECTURE.md, "The request path per mode").
+ * the target service and how the answer comes back (README.md "Mesh modes and the cost model").
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { RandomStreams, Uniform } from '../kernel/random.js';

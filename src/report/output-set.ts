@@ -1,5 +1,5 @@
 /**
- * Which files `meshsim run` writes (`--outputs LIST`, CONTRACT.md §5). A name stands for one or
+ * Which files `meshsim run` writes (`--outputs LIST`, README.md "meshsim run"). A name stands for one or
  * more files; leaving one out also skips the work behind it (its observer, or loading the report
  * renderer), so `--outputs results` is the fastest run.
  */

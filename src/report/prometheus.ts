@@ -74,7 +74,7 @@ export function cumulativeBuckets(h: HistogramValue, bounds: readonly number[], 
 
 // ---- families derived from results.json ----
 
-/** An outlier event as results.json (CONTRACT.md §3) or the timeline gives it. */
+/** An outlier event as results.json (README.md "results.json") or the timeline gives it. */
 export interface OutlierEventLike {
   t_s: number;
   type?: string;
@@ -87,7 +87,7 @@ export interface OutlierEventLike {
 /** results.json, or the same with timeline-shaped outlier events. */
 export type DerivedInput = Omit<ResultsJson, 'outlier'> & { outlier?: { events: readonly OutlierEventLike[] } };
 
-/** Timeline events say eject/uneject in `type`; results.json's (CONTRACT.md §3) in `action`. */
+/** Timeline events say eject/uneject in `type`; results.json's in `action`. */
 const ejects = (e: OutlierEventLike) => e.type === 'outlier_eject' || e.action === 'eject';
 const unejects = (e: OutlierEventLike) => e.type === 'outlier_uneject' || e.action === 'uneject';
 

@@ -1,4 +1,4 @@
-/** results.json (CONTRACT.md §3), built from a finished simulation. Key order is fixed: output is byte-stable. */
+/** results.json (README.md "results.json"), built from a finished simulation. Key order is fixed: output is byte-stable. */
 import type { SimulationState } from '../sim/simulate.js';
 import { runWarnings } from '../sim/warnings.js';
 import type { LatencySummary } from '../record/latency.js';
@@ -62,7 +62,7 @@ export interface ResultsJson {
   mode: string;
   profile: string;
   simulated: { duration_s: number; warmup_s: number; events: number };
-  /** `unfinished`: end-user requests still in flight when the run stopped (not in `total`; CONTRACT.md §5). */
+  /** `unfinished`: end-user requests still in flight when the run stopped (not in `total`). */
   requests: RequestsJson & { unfinished: number };
   /** Where the unfinished requests wait: their innermost open call, by edge. */
   unfinished: UnfinishedJson[];

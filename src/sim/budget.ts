@@ -1,7 +1,7 @@
 /**
  * Work budgets: an estimate of a run's work before it starts (refused when over budget), and the
  * limits a run stops at when it runs away (an overload whose queues grow without end, a retry
- * storm). Flag names are CONTRACT.md §5's: --max-requests, --max-events, --max-in-flight.
+ * storm). Flag names: --max-requests, --max-events, --max-in-flight.
  *
  * The estimate is arrivals × calls per end-user request, where each call counts its expected
  * attempts: 1 + retries × the failure probability of its target (a declared failure rate or an

@@ -1,5 +1,5 @@
 /**
- * The pipeline's layers only point down (ARCHITECTURE.md "The pipeline, one direction"): a file in
+ * The pipeline's layers only point down (README.md "Project layout"): a file in
  * a top-level folder of src/ may import only from its own folder and the folders before it in
  * LAYERS, and no two files import each other through a cycle.
  */

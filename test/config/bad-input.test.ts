@@ -1,6 +1,6 @@
 /**
  * Bad scenario files and bad flags through the real CLI (dist/, built before the suite runs).
- * CONTRACT.md §1: input errors exit 2 and print one line each to stderr,
+ * README.md "Exit codes": input errors exit 2 and print one line each to stderr,
  * `FILE:LINE:COL: error: MESSAGE` with LINE/COL of the offending node, and no stack trace;
  * nothing is written. `validate` reports the same diagnostics on stdout, also exiting 2.
  */

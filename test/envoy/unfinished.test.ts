@@ -1,5 +1,5 @@
 /**
- * Honest totals (CONTRACT.md §5): end-user requests still in flight when the run stops are reported
+ * Honest totals (README.md "results.json", `requests.unfinished`): end-user requests still in flight when the run stops are reported
  * as `requests.unfinished`, printed in the summary, shown in the report and explain, and counted as
  * failed by SLO checks.
  */

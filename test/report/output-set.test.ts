@@ -1,4 +1,4 @@
-/** `--outputs LIST` (CONTRACT.md §5): names of outputs and the files they stand for. */
+/** `--outputs LIST` (README.md "meshsim run"): names of outputs and the files they stand for. */
 import { describe, expect, it } from 'vitest';
 import { ALL_OUTPUTS, outputFileNames, parseOutputs } from '../../src/report/output-set.js';
 

@@ -2,7 +2,7 @@
  * Determinism through the real CLI (dist/, built by `npx tsc -p .` before the suite runs):
  * same scenario + seed + mode ⇒ byte-identical results.json; another seed ⇒ other numbers; and
  * named random streams keep a service's arrivals and service times independent of every other
- * service and workload in the scenario (CONTRACT.md §1, ARCHITECTURE.md "Determinism rules").
+ * service and workload in the scenario (README.md "Determinism").
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

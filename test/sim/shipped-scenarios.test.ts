@@ -1,6 +1,6 @@
 /**
  * Every shipped scenario validates without errors, runs, and writes results that conform to the
- * contract, as checked by ../shared/tools/check-results.mjs (CONTRACT.md §3).
+ * contract, as checked by ../shared/tools/check-results.mjs (README.md "results.json").
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';

@@ -310,7 +310,7 @@ const INTERVAL_COLORS = [BAD, WARN, '#1f2937'];
 
 /**
  * Whether an event ejects or returns a host. Timeline events say it in `type` (outlier_eject,
- * outlier_uneject); results.json's outlier events (CONTRACT.md §3) in `action`, with the ejection
+ * outlier_uneject); results.json's outlier events (README.md "results.json") in `action`, with the ejection
  * type (e.g. CONSECUTIVE_5XX) in `type`. Both shapes are read.
  */
 export function outlierAction(e: TimelineEvent): 'eject' | 'uneject' | undefined {
