@@ -19,7 +19,7 @@ import { writeOpenMetrics } from './openmetrics.js';
 import { stableJson } from './write.js';
 import { derivedFamilies, toPrometheusText } from './prometheus.js';
 import type { ResultsJson } from './results.js';
-import { tracesJson } from './traces-json.js';
+import { writeTracesJson } from './traces-json.js';
 import { accessLog } from './access-log.js';
 import { ALL_OUTPUTS, outputFileNames, type OutputName } from './output-set.js';
 
@@ -112,7 +112,7 @@ export function writeRunFiles(
     writeOpenMetrics(families, epoch.ms, target.stream('metrics.om'));
   }
   const traces = outputs.has('traces') || outputs.has('report') ? obs.traces.traces() : [];
-  if (outputs.has('traces')) target.text('traces.json', tracesJson(traces, epoch.ms));
+  if (outputs.has('traces')) writeTracesJson(traces, epoch.ms, target.stream('traces.json'));
   if (outputs.has('report')) {
     if (!report) throw new Error('writeRunFiles: report.html needs the report builder');
     target.text(

@@ -63,34 +63,56 @@ function toOtlpSpan(s: SpanModel, epochMs: number): OtlpSpan {
   return span;
 }
 
-export function toOtlpTraces(traces: TraceModel[], epochMs: number): OtlpTraces {
-  // One resource per (service.name, namespace): a name may repeat across namespaces.
-  const byService = new Map<string, { name: string; namespace: string; spans: OtlpSpan[] }>();
+/** One resource per (service.name, namespace), sorted by that pair: a name may repeat across namespaces. */
+function byResource(traces: TraceModel[]): { name: string; namespace: string; spans: SpanModel[] }[] {
+  const byService = new Map<string, { name: string; namespace: string; spans: SpanModel[] }>();
   for (const t of traces) {
     for (const s of t.spans) {
       const key = `${s.serviceName}\u0000${s.namespace}`;
       let entry = byService.get(key);
       if (!entry) byService.set(key, (entry = { name: s.serviceName, namespace: s.namespace, spans: [] }));
-      entry.spans.push(toOtlpSpan(s, epochMs));
+      entry.spans.push(s);
     }
   }
-  const names = [...byService.keys()].sort();
+  return [...byService.keys()].sort().map((key) => byService.get(key) as { name: string; namespace: string; spans: SpanModel[] });
+}
+
+const resourceOf = (e: { name: string; namespace: string }) => ({
+  attributes: [
+    { key: 'service.name', value: { stringValue: e.name } },
+    { key: 'k8s.namespace.name', value: { stringValue: e.namespace } },
+    { key: 'telemetry.sdk.name', value: { stringValue: 'meshsim' } },
+  ],
+});
+
+const SCOPE = { name: 'meshsim', version: MESHSIM_VERSION };
+
+export function toOtlpTraces(traces: TraceModel[], epochMs: number): OtlpTraces {
   return {
-    resourceSpans: names.map((key) => {
-      const e = byService.get(key) as { name: string; namespace: string; spans: OtlpSpan[] };
-      return {
-        resource: {
-          attributes: [
-            { key: 'service.name', value: { stringValue: e.name } },
-            { key: 'k8s.namespace.name', value: { stringValue: e.namespace } },
-            { key: 'telemetry.sdk.name', value: { stringValue: 'meshsim' } },
-          ],
-        },
-        scopeSpans: [{ scope: { name: 'meshsim', version: MESHSIM_VERSION }, spans: e.spans }],
-      };
-    }),
+    resourceSpans: byResource(traces).map((e) => ({
+      resource: resourceOf(e),
+      scopeSpans: [{ scope: SCOPE, spans: e.spans.map((s) => toOtlpSpan(s, epochMs)) }],
+    })),
   };
 }
 
+/**
+ * traces.json piece by piece: the same bytes as JSON.stringify(toOtlpTraces(…)) plus a newline,
+ * converting and writing one span at a time instead of building the whole document.
+ */
+export function writeTracesJson(traces: TraceModel[], epochMs: number, write: (piece: string) => void): void {
+  write('{"resourceSpans":[');
+  byResource(traces).forEach((e, i) => {
+    write(`${i ? ',' : ''}{"resource":${JSON.stringify(resourceOf(e))},"scopeSpans":[{"scope":${JSON.stringify(SCOPE)},"spans":[`);
+    e.spans.forEach((s, j) => write(`${j ? ',' : ''}${JSON.stringify(toOtlpSpan(s, epochMs))}`));
+    write(']}]}');
+  });
+  write(']}\n');
+}
+
 /** The file: one JSON document, stable key order, trailing newline. */
-export const tracesJson = (traces: TraceModel[], epochMs: number): string => `${JSON.stringify(toOtlpTraces(traces, epochMs))}\n`;
+export function tracesJson(traces: TraceModel[], epochMs: number): string {
+  const parts: string[] = [];
+  writeTracesJson(traces, epochMs, (p) => parts.push(p));
+  return parts.join('');
+}

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutputSet } from '../../src/report/file-sink.js';
+import { loadScenario } from '../../src/analysis/load.js';
 import { toOpenMetrics, writeOpenMetrics } from '../../src/report/openmetrics.js';
+import { runObservers } from '../../src/report/outputs.js';
+import { toOtlpTraces, writeTracesJson } from '../../src/report/traces-json.js';
+import { simulate } from '../../src/sim/simulate.js';
+import { repoPath } from '../dataplane/run-scenario.js';
 import type { MetricFamily } from '../../src/telemetry/istio-metrics.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'meshsim-sink-'));
@@ -56,5 +61,19 @@ describe('writeOpenMetrics', () => {
     expect(pieces.join('')).toBe(toOpenMetrics([fam], 0));
     expect(pieces.join('')).toContain('h_bucket{a="x",le="5.0"} 3 15\nh_bucket{a="x",le="+Inf"} 6 15\nh_count{a="x"} 6 15\n');
     expect(pieces[pieces.length - 1]).toBe('# EOF\n');
+  });
+});
+
+describe('writeTracesJson', () => {
+  it('streams the bytes of JSON.stringify(toOtlpTraces(…)) and a newline', () => {
+    const { scenario } = loadScenario(repoPath('scenarios/three-tier.yaml'));
+    const obs = runObservers(scenario, { mode: 'sidecar', durationUs: 8e6, traceSampleRate: 0.2 });
+    simulate(scenario, { mode: 'sidecar', durationUs: 8e6, observers: obs.list });
+    const traces = obs.traces.traces();
+    expect(traces.length).toBeGreaterThan(10);
+    const pieces: string[] = [];
+    writeTracesJson(traces, 0, (p) => pieces.push(p));
+    expect(pieces.length).toBeGreaterThan(traces.length);
+    expect(pieces.join('')).toBe(`${JSON.stringify(toOtlpTraces(traces, 0))}\n`);
   });
 });
