@@ -337,6 +337,17 @@ const versionWall = async () => {
   return { value: r.wall, detail: `best of 5 fresh processes, peak RSS ${r.rssMiB?.toFixed(0) ?? '?'} MiB` };
 };
 
+/** Node itself: what `meshsim --version` cannot go below on this machine. */
+const nodeWall = async () => {
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const start = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  return { value: best, detail: 'node -e 0, best of 5: the floor under the two lines below' };
+};
+
 const validateWall = async () => {
   const r = bestWall(['validate', MM4], 5);
   return { value: r.wall, detail: 'validate bench/scenarios/mm4.yaml, best of 5 fresh processes' };
@@ -423,6 +434,7 @@ const BENCHMARKS = [
     fn: memoryBench(CLUSTER_1000, 'sidecar', 'rss_mib'),
     unit: 'MiB',
   },
+  { id: 'node', name: 'node start-up alone: wall', fn: nodeWall, unit: 's' },
   { id: 'version', name: 'meshsim --version: wall', fn: versionWall, unit: 's', target: { max: 0.3 } },
   { id: 'validate', name: 'meshsim validate: wall', fn: validateWall, unit: 's', target: { max: 0.3 } },
   { id: 'sweep-1', name: 'sweep of 8 equal points, 1 worker: wall', fn: sweepWall(1), unit: 's' },

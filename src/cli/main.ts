@@ -1,6 +1,5 @@
 /** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
 import { Command, CommanderError } from 'commander';
-import { MODE_NAMES } from '../modes/registry.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import { EXIT, reportFailure } from './exit.js';
 import type { SweepOptions } from './sweep.js';
@@ -9,8 +8,13 @@ import type { CapacityOptions } from './capacity.js';
 // Each command's module (and what it pulls in: the simulator, zod schemas, Vega for reports) is
 // imported only when that command runs, so `meshsim --version` and `--help` start in milliseconds.
 
+/** Whether commander will print help (the only output that lists the modes). */
+const wantsHelp = (argv: string[]) => argv.some((a) => a === '--help' || a === '-h' || a === 'help') || argv.length <= 2;
+
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
+  // The mode registry loads every data plane: only for help text, which is the only place it shows.
+  const MODE_NAMES = wantsHelp(argv) ? (await import('../modes/registry.js')).MODE_NAMES : ['none', 'sidecar', 'ambient', '…'];
   const program = new Command('meshsim')
     .description('Deterministic discrete-event simulator of a Kubernetes cluster running a service mesh')
     .version(MESHSIM_VERSION)
