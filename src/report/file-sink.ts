@@ -5,8 +5,9 @@
  * file of the set is complete; `abort` removes the temporary files, so a failure leaves the
  * directory as it was.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MANIFEST, manifestText, ownedByMeshsim, stagingDir, swapInto } from './output-dir.js';
 
 /** Bytes (roughly: UTF-16 code units) buffered before a write to disk. */
 const BUFFER_CHARS = 1 << 20;
@@ -44,18 +45,31 @@ export class FileSink {
 
 let setCounter = 0;
 
-/** The files of one output directory, written as temporaries and renamed into place together. */
+/**
+ * The files of one output directory, written as one set. A directory meshsim owns (new, empty, or
+ * holding its manifest) is staged whole beside it and swapped into place by `commit`, so it holds
+ * this set or the previous one, never a mix (output-dir.ts). Any other directory (the user's own,
+ * say `--out .`) is never moved: its files are written as temporaries, renamed into place, and the
+ * manifest `.meshsim-output` (removed first) is written last.
+ */
 export class OutputSet {
   private readonly files = new Map<string, FileSink>();
   private readonly tag = `.meshsim-${process.pid}-${setCounter++}`;
+  private readonly staged: string | undefined;
 
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    if (ownedByMeshsim(dir)) this.staged = stagingDir(dir);
+    else {
+      mkdirSync(dir, { recursive: true });
+      rmSync(join(dir, MANIFEST), { force: true });
+    }
   }
 
   /** A streamed file of the set (created now, under a temporary name). */
   file(name: string): FileSink {
-    const sink = new FileSink(join(this.dir, `${this.tag}-${name}.tmp`));
+    const path = this.staged ? join(this.staged, name) : join(this.dir, `${this.tag}-${name}.tmp`);
+    if (this.staged) mkdirSync(dirname(path), { recursive: true });
+    const sink = new FileSink(path);
     this.files.set(name, sink);
     return sink;
   }
@@ -67,17 +81,19 @@ export class OutputSet {
     sink.close();
   }
 
-  /** Closes every file and renames each into place; returns the final paths, in creation order. */
+  /** Closes every file and puts the set in place; returns the final paths, in creation order. */
   commit(): string[] {
-    const out: string[] = [];
     for (const sink of this.files.values()) sink.close();
-    for (const [name, sink] of this.files) {
-      const path = join(this.dir, name);
-      renameSync(sink.tmpPath, path);
-      out.push(path);
+    const names = [...this.files.keys()];
+    if (this.staged) {
+      writeFileSync(join(this.staged, MANIFEST), manifestText(names));
+      swapInto(this.staged, this.dir);
+    } else {
+      for (const [name, sink] of this.files) renameSync(sink.tmpPath, join(this.dir, name));
+      writeFileSync(join(this.dir, MANIFEST), manifestText(names));
     }
     this.files.clear();
-    return out;
+    return names.map((n) => join(this.dir, n));
   }
 
   /** Removes the temporary files (after a failure). */
@@ -90,5 +106,6 @@ export class OutputSet {
       }
     }
     this.files.clear();
+    if (this.staged) rmSync(this.staged, { recursive: true, force: true });
   }
 }

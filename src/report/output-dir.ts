@@ -8,14 +8,15 @@
  * A lock file beside the directory refuses a second concurrent run into the same `--out`.
  */
 import { accessSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { closeSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../config/diagnostics.js';
 import { excerpt } from '../config/printable.js';
-import { writeAtomic } from './write.js';
 
 /** Written last in every output set: the files of the set. */
 export const MANIFEST = '.meshsim-output';
+
+let counter = 0;
 
 const outProblem = (out: string, message: string) =>
   new InputError([{ file: 'meshsim', line: 1, col: 1, severity: 'error', message: `--out ${excerpt(out, 60)}: ${message}` }]);
@@ -52,18 +53,11 @@ export function checkOutDir(out: string): void {
   }
 }
 
-export interface OutputSet {
-  readonly dir: string;
-  /** Writes the whole set; returns the paths written, in order. */
-  write(files: Record<string, string>): string[];
-  /** Releases the lock (also done when the process exits). */
-  release(): void;
-}
-
-let counter = 0;
-
-/** Checks `out`, takes its lock, and returns the writer for its set. */
-export function openOutputSet(out: string): OutputSet {
+/**
+ * Checks `out` and takes its lock, before anything runs: a lock file beside the directory refuses
+ * a second concurrent run into the same `--out`. Returns the release (also run at process exit).
+ */
+export function lockOutDir(out: string): () => void {
   checkOutDir(out);
   const abs = resolve(out);
   const parent = dirname(abs);
@@ -75,33 +69,10 @@ export function openOutputSet(out: string): OutputSet {
     if (!held) return;
     held = false;
     process.off('exit', release);
-    try {
-      unlinkSync(lock);
-    } catch {
-      // already gone
-    }
+    rmSync(lock, { force: true });
   };
   process.on('exit', release);
-  return {
-    dir: out,
-    release,
-    write: (files) => {
-      const names = Object.keys(files);
-      if (ownedByMeshsim(abs)) swapInto(abs, parent, files);
-      else writeInPlace(abs, files);
-      return names.map((n) => join(out, n));
-    },
-  };
-}
-
-/** Writes a whole set now (lock taken and released around it). */
-export function writeOutputSet(out: string, files: Record<string, string>): string[] {
-  const set = openOutputSet(out);
-  try {
-    return set.write(files);
-  } finally {
-    set.release();
-  }
+  return release;
 }
 
 function takeLock(lock: string, out: string): void {
@@ -142,7 +113,8 @@ function readText(path: string): string | undefined {
 }
 
 /** Missing, an empty directory, or one holding a meshsim manifest — never the working directory. */
-function ownedByMeshsim(abs: string): boolean {
+export function ownedByMeshsim(dir: string): boolean {
+  const abs = resolve(dir);
   const rel = relative(abs, process.cwd());
   if (rel === '' || !rel.startsWith('..')) return false; // the cwd or one of its ancestors
   let st;
@@ -156,35 +128,31 @@ function ownedByMeshsim(abs: string): boolean {
   return entries.length === 0 || entries.includes(MANIFEST);
 }
 
-const manifest = (names: string[]) => `${JSON.stringify({ meshsim: 'output-set', files: names })}\n`;
+export const manifestText = (names: string[]): string => `${JSON.stringify({ meshsim: 'output-set', files: names })}\n`;
 
-function swapInto(abs: string, parent: string, files: Record<string, string>): void {
-  const tag = `${process.pid}-${counter++}`;
-  const tmp = join(parent, `.${basename(abs)}.meshsim-new-${tag}`);
-  const old = join(parent, `.${basename(abs)}.meshsim-old-${tag}`);
-  mkdirSync(tmp);
+/**
+ * Moves the complete set in `staged` to `dir`: the previous set is renamed away first and
+ * removed after, so `dir` holds one whole set or the other, never a mix.
+ */
+export function swapInto(staged: string, dir: string): void {
+  const abs = resolve(dir);
+  const old = join(dirname(abs), `.${basename(abs)}.meshsim-old-${process.pid}-${counter++}`);
+  const hadOld = exists(abs);
+  if (hadOld) renameSync(abs, old);
   try {
-    for (const [name, content] of Object.entries(files)) {
-      mkdirSync(dirname(join(tmp, name)), { recursive: true });
-      writeFileSync(join(tmp, name), content);
-    }
-    writeFileSync(join(tmp, MANIFEST), manifest(Object.keys(files)));
-    const hadOld = exists(abs);
-    if (hadOld) renameSync(abs, old);
-    try {
-      renameSync(tmp, abs);
-    } catch (e) {
-      if (hadOld) renameSync(old, abs);
-      throw e;
-    }
-    if (hadOld) rmSync(old, { recursive: true, force: true });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    renameSync(staged, abs);
+  } catch (e) {
+    if (hadOld) renameSync(old, abs);
+    throw e;
   }
+  if (hadOld) rmSync(old, { recursive: true, force: true });
 }
 
-function writeInPlace(abs: string, files: Record<string, string>): void {
-  rmSync(join(abs, MANIFEST), { force: true });
-  for (const [name, content] of Object.entries(files)) writeAtomic(join(abs, name), content);
-  writeAtomic(join(abs, MANIFEST), manifest(Object.keys(files)));
+/** A private directory beside `dir` to stage a set in. */
+export function stagingDir(dir: string): string {
+  const abs = resolve(dir);
+  mkdirSync(dirname(abs), { recursive: true });
+  const staged = join(dirname(abs), `.${basename(abs)}.meshsim-new-${process.pid}-${counter++}`);
+  mkdirSync(staged);
+  return staged;
 }

@@ -1,6 +1,7 @@
 /** Atomic file output: write a temp file beside the target, then rename it into place. */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { OutputSet } from './file-sink.js';
 
 let tmpCounter = 0;
 
@@ -11,15 +12,16 @@ export function writeAtomic(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-/** Writes a set of files: all are rendered first, so an error leaves nothing half-written. */
+/** Writes a set of files as one output set (file-sink.ts): the whole set is in place, or none of it. */
 export function writeAll(dir: string, files: Record<string, string>): string[] {
-  const written: string[] = [];
-  for (const [name, content] of Object.entries(files)) {
-    const path = join(dir, name);
-    writeAtomic(path, content);
-    written.push(path);
+  const set = new OutputSet(dir);
+  try {
+    for (const [name, content] of Object.entries(files)) set.text(name, content);
+    return set.commit();
+  } catch (e) {
+    set.abort();
+    throw e;
   }
-  return written;
 }
 
 export const stableJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

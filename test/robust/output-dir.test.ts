@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/config/diagnostics.js';
-import { MANIFEST, checkOutDir, openOutputSet, writeOutputSet } from '../../src/report/output-dir.js';
+import { MANIFEST, checkOutDir, lockOutDir } from '../../src/report/output-dir.js';
+import { writeAll as writeOutputSet } from '../../src/report/write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshsim-out-'));
 const messageOf = (f: () => void): string => {
@@ -53,17 +54,17 @@ describe('output sets', () => {
 
   it('refuse a second concurrent run into the same --out, and release the lock afterwards', () => {
     const out = join(dir, 'locked');
-    const first = openOutputSet(out);
-    expect(messageOf(() => openOutputSet(out))).toMatch(/another meshsim run \(pid \d+\) is writing there/);
-    first.write({ 'results.json': '{}' });
-    first.release();
-    expect(messageOf(() => writeOutputSet(out, { 'results.json': '{}' }))).toBe('');
+    const release = lockOutDir(out);
+    expect(messageOf(() => lockOutDir(out))).toMatch(/another meshsim run \(pid \d+\) is writing there/);
+    writeOutputSet(out, { 'results.json': '{}' });
+    release();
+    expect(messageOf(() => lockOutDir(out)())).toBe('');
   });
 
   it('take over a stale lock left by a process that is gone', () => {
     const out = join(dir, 'stale');
     writeFileSync(join(dir, '.stale.meshsim-lock'), '999999999\n');
-    expect(messageOf(() => writeOutputSet(out, { 'results.json': '{}' }))).toBe('');
+    expect(messageOf(() => lockOutDir(out)())).toBe('');
     expect(existsSync(join(dir, '.stale.meshsim-lock'))).toBe(false);
   });
 });
