@@ -17,6 +17,7 @@ import { emptyIstioConfig, type IstioConfig, type Problems } from './istio/resou
 import { mergeManifestServices } from './istio/manifest-services.js';
 import { loadProfile, withCompatibilityVersion } from './profile.js';
 import { validateNetworking } from './istio/validate-networking.js';
+import { resolveHpas } from './istio/hpa-targets.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -117,8 +118,9 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
   checkWorkloadNames(spec.workload, dir, err);
   const faults = resolveFaults(spec, applied, dir, services, err);
   validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
+  const hpas = resolveHpas(istio, services, problems);
   if (problems.errors.length) throw new InputError(problems.errors);
-  const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints, extensionProviders });
+  const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints, extensionProviders, hpas });
   return { scenario, warnings: problems.warnings, source: src };
 }
 
@@ -495,7 +497,7 @@ export function faultTargetText(target: FaultModel['target']): string {
 function buildScenario(
   doc: ScenarioDoc,
   src: YamlSource,
-  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'workloads' | 'faults'> & {
+  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'workloads' | 'faults' | 'hpas'> & {
     waypoints: string[];
     extensionProviders: ExtAuthzProvider[];
   },
@@ -534,6 +536,12 @@ function buildScenario(
     workloads: parts.workloads,
     faults: parts.faults,
     cost: spec.cost,
+    hpas: parts.hpas,
+    autoscale: spec.cluster.autoscale && {
+      min: spec.cluster.autoscale.min,
+      max: spec.cluster.autoscale.max,
+      provisioningDelayUs: spec.cluster.autoscale.provisioningDelay,
+    },
     slo: spec.slo && {
       p50Us: spec.slo.p50,
       p90Us: spec.slo.p90,

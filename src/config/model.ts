@@ -2,6 +2,7 @@
 import type { Distribution } from '../kernel/distributions.js';
 import type { IstioConfig } from './istio/resources.js';
 import type { CostProfile } from './profile.js';
+import type { HpaModel } from './istio/hpa-schema.js';
 
 /** A mesh mode's name; the modes themselves are the registry in src/modes (checked by analysis/load.ts). */
 export type MeshMode = string;
@@ -134,6 +135,20 @@ export interface ExtAuthzProvider {
   pathPrefix: string;
 }
 
+/** An HPA bound to its scale target: the Deployment of one version of a service. */
+export interface HpaTarget {
+  model: HpaModel;
+  /** Key of the service and name of the version whose Deployment it scales. */
+  service: string;
+  version: string;
+}
+
+export interface ClusterAutoscaleModel {
+  min: number;
+  max: number;
+  provisioningDelayUs: number;
+}
+
 export interface Scenario {
   file: string;
   name: string;
@@ -162,5 +177,8 @@ export interface Scenario {
   workloads: WorkloadModel[];
   faults: FaultModel[];
   slo?: SloModel;
-  cost?: { vcpuHourUsd?: number; gibHourUsd?: number };
+  cost?: { vcpuHourUsd?: number; gibHourUsd?: number; nodeVcpuHourUsd?: number; nodeGibHourUsd?: number };
+  /** HorizontalPodAutoscalers from the Kubernetes YAML, bound to their targets. */
+  hpas: HpaTarget[];
+  autoscale?: ClusterAutoscaleModel;
 }

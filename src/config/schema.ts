@@ -336,6 +336,19 @@ export const scenarioSchema = z.strictObject({
       .strictObject({
         nodes: z.union([z.number().int().positive(), z.array(nodeSchema).min(1)]).default(3),
         network: networkSchema.prefault({}),
+        /**
+         * Cluster autoscaling: the node count starts at what the pods' requests need (at least
+         * `min`, at most `max`), new nodes (shaped like the first) join `provisioningDelay` after
+         * pods go Pending, and idle ones leave.
+         */
+        autoscale: z
+          .strictObject({
+            min: z.number().int().nonnegative().default(1),
+            max: z.number().int().positive(),
+            provisioningDelay: duration().prefault('60s'),
+          })
+          .refine((a) => a.min <= a.max, { message: 'min must be at most max', path: ['min'] })
+          .optional(),
       })
       .prefault({}),
     services: z.array(serviceSchema).default([]),
@@ -349,7 +362,15 @@ export const scenarioSchema = z.strictObject({
     faults: z.array(faultSchema).default([]),
     slo: sloSchema.optional(),
     /** Prices for the monthly cost; defaults come from the cost profile (GKE Autopilot list prices). */
-    cost: z.strictObject({ vcpuHourUsd: z.number().nonnegative().optional(), gibHourUsd: z.number().nonnegative().optional() }).optional(),
+    cost: z
+      .strictObject({
+        vcpuHourUsd: z.number().nonnegative().optional(),
+        gibHourUsd: z.number().nonnegative().optional(),
+        /** Price of a node's allocatable vCPU and GiB per hour (node cost, whatever the pods use). */
+        nodeVcpuHourUsd: z.number().nonnegative().optional(),
+        nodeGibHourUsd: z.number().nonnegative().optional(),
+      })
+      .optional(),
   }),
 });
 

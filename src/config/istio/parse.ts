@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { YamlSource, PathSegment } from '../yaml-source.js';
 import { yamlStructureErrors } from '../yaml-guard.js';
 import { issuesToDiagnostics } from '../zod-diagnostics.js';
+import { hpaModel, hpaSpecSchema } from './hpa-schema.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
@@ -26,6 +27,7 @@ const MODELLED: Record<string, string[]> = {
   Service: ['v1'],
   Deployment: ['apps/v1'],
   ServiceAccount: ['v1'],
+  HorizontalPodAutoscaler: ['autoscaling/v2'],
 };
 
 export function readIstioDocuments(sources: readonly YamlSource[], config: IstioConfig, problems: Problems, startOrder = 0): number {
@@ -168,6 +170,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'ServiceAccount':
         config.serviceAccounts.push({ name, namespace });
         break;
+      case 'HorizontalPodAutoscaler': {
+        const s = spec(hpaSpecSchema);
+        if (s) config.hpas.push({ kind, ...at, spec: hpaModel(name, namespace, s) });
+        break;
+      }
     }
   }
   return order;

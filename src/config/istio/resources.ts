@@ -5,6 +5,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { emptyMeshResources, type MeshResources } from '../mesh-kinds.js';
 import type { YamlSource } from '../yaml-source.js';
+import type { HpaModel } from './hpa-schema.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, VirtualServiceSpec } from './networking-schemas.js';
 import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
@@ -29,6 +30,8 @@ export interface IstioConfig {
   serviceAccounts: { name: string; namespace: string }[];
   /** Linkerd, Cilium, App Mesh and Gateway API resources (config/mesh-kinds.ts); each mode honours its own. */
   mesh: MeshResources;
+  /** autoscaling/v2 HorizontalPodAutoscalers, defaults applied. */
+  hpas: IstioResource<HpaModel>[];
 }
 
 export const emptyIstioConfig = (): IstioConfig => ({
@@ -40,6 +43,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   deployments: [],
   serviceAccounts: [],
   mesh: emptyMeshResources(),
+  hpas: [],
 });
 
 export interface Problems {
