@@ -2,9 +2,9 @@
 # Build stage: compile TypeScript with the dev dependencies.
 FROM node:20-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm ci --ignore-scripts && npx tsc -p tsconfig.json
+RUN npm ci --ignore-scripts && npx tsc -p tsconfig.build.json
 
 # Run stage: production dependencies only, the compiled code, the cost profiles.
 FROM node:20-slim
