@@ -119,6 +119,13 @@ export function formatComparison(c: ComparisonJson): string {
   over('total CPU', (r) => r.resources.total.cpu_cores, ' cores', 3);
   over('total memory', (r) => r.resources.total.memory_mib, ' MiB', 1);
   over('monthly cost', (r) => r.resources.total.monthly_cost_usd, ' $', 2);
+  // What the workload needs from the cluster: pods' requests (sidecars and DaemonSets included) and nodes.
+  over('requested CPU', (r) => r.cluster.requests.cpu_cores, ' cores', 2);
+  over('nodes needed', (r) => r.cluster.nodes_needed, '', 0);
+  over('nodes', (r) => r.cluster.nodes, '', 0);
+  over('nodes used', (r) => r.cluster.nodes_used, '', 0);
+  if (modes.some((m) => get(m).cluster.pods_pending > 0)) row('pods pending', (r) => String(r.cluster.pods_pending));
+  over('node cost', (r) => r.cluster.node_monthly_cost_usd, ' $/month', 2);
   const header = ['', ...modes];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');

@@ -537,6 +537,7 @@ function buildScenario(
     faults: parts.faults,
     cost: spec.cost,
     hpas: parts.hpas,
+    placement: spec.cluster.placement ?? (spec.cluster.autoscale ? 'requests' : 'hash'),
     autoscale: spec.cluster.autoscale && {
       min: spec.cluster.autoscale.min,
       max: spec.cluster.autoscale.max,

@@ -181,4 +181,6 @@ export interface Scenario {
   /** HorizontalPodAutoscalers from the Kubernetes YAML, bound to their targets. */
   hpas: HpaTarget[];
   autoscale?: ClusterAutoscaleModel;
+  /** How t=0 pods are placed: by the hash spread, or by their requests (kube-scheduler-like). */
+  placement: 'hash' | 'requests';
 }

@@ -337,6 +337,12 @@ export const scenarioSchema = z.strictObject({
         nodes: z.union([z.number().int().positive(), z.array(nodeSchema).min(1)]).default(3),
         network: networkSchema.prefault({}),
         /**
+         * How t=0 pods find nodes: `hash` spreads them by a hash of the service (stable, ignores
+         * requests); `requests` schedules them like kube-scheduler by their requests (app +
+         * sidecar), DaemonSets reserved, Pending when nothing fits. `autoscale` implies `requests`.
+         */
+        placement: z.enum(['hash', 'requests']).optional(),
+        /**
          * Cluster autoscaling: the node count starts at what the pods' requests need (at least
          * `min`, at most `max`), new nodes (shaped like the first) join `provisioningDelay` after
          * pods go Pending, and idle ones leave.

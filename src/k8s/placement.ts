@@ -15,6 +15,12 @@ export const SIDECAR_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
 export const ISTIOD_REQUESTS = { cpu: 0.5, memory: 2048 * Mi };
 export const WAYPOINT_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
 
+/**
+ * Node prices: Compute Engine E2 on-demand, us-central1 ($0.021811 per vCPU-hour, $0.002923 per
+ * GiB-hour; an e2-standard-8 is $0.268/h). https://cloud.google.com/compute/vm-instance-pricing#e2_machine_types
+ */
+export const DEFAULT_NODE_PRICES = { vcpuHourUsd: 0.021811, gibHourUsd: 0.002923 };
+
 export function daemonSetsFor(mode: MeshMode): DaemonSetSpec[] {
   if (mode !== 'ambient') return [];
   return [

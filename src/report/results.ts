@@ -6,6 +6,7 @@ import type { RequestsJson } from '../record/requests.js';
 import type { TimelineEvent } from '../record/timeline.js';
 import type { ComponentUsage } from '../telemetry/resources.js';
 import type { ClusterStats } from '../dataplane/envoy-cluster.js';
+import { DEFAULT_NODE_PRICES } from '../k8s/placement.js';
 
 export const MESHSIM_VERSION = '0.1.0';
 
@@ -16,6 +17,24 @@ export interface ServiceJson {
   /** Share of the service time that is CPU work (services[].cpuShare). */
   cpu_share: number;
   pods: Record<string, { node: string; requests: number }>;
+  /** Replicas (the Deployments' spec.replicas, summed over versions): at t=0, at the end, the most. */
+  replicas: { initial: number; final: number; max: number };
+}
+
+/** The nodes: how many, how many run workload pods, pods that fit nowhere, and what the nodes cost. */
+export interface ClusterResultJson {
+  nodes: number;
+  nodes_used: number;
+  pods_pending: number;
+  /** Nodes the t=0 pods' requests need, by first-fit-decreasing bin packing on the node shape. */
+  nodes_needed: number;
+  placement: 'hash' | 'requests';
+  /** Sum of the requests of every pod (apps, sidecars, DaemonSets, control plane) against allocatable. */
+  requests: { cpu_cores: number; memory_mib: number };
+  allocatable: { cpu_cores: number; memory_mib: number };
+  /** Every node's allocatable vCPU and memory at node prices, whatever the pods use. */
+  node_monthly_cost_usd: number;
+  pending: { pod: string; reason: string }[];
 }
 
 export interface EdgeJson {
@@ -76,6 +95,7 @@ export interface ResultsJson {
   resources: { by_component: Record<string, ComponentUsage>; total: ComponentUsage };
   /** Run-time warnings for the mode that ran (sim/warnings.ts), as printed on stderr without position. */
   warnings: string[];
+  cluster: ClusterResultJson;
 }
 
 export function buildResults(s: SimulationState): ResultsJson {
@@ -83,12 +103,17 @@ export function buildResults(s: SimulationState): ResultsJson {
   for (const svc of s.cluster.serviceList) {
     const pods: ServiceJson['pods'] = {};
     for (const p of svc.pods) pods[p.name] = { node: p.node.model.name, requests: p.served };
+    const declared = svc.model.versions.reduce((n, v) => n + v.replicas, 0);
+    const trace = s.replicas?.get(svc.model.key);
     services[svc.model.key] = {
       requests: svc.stats.toJson(),
       latency_ms: svc.stats.latency.summaryMs(),
       retries: svc.retries,
       cpu_share: svc.model.cpuShare,
       pods,
+      replicas: trace
+        ? { initial: declared, final: trace.final, max: Math.max(declared, trace.max) }
+        : { initial: declared, final: declared, max: declared },
     };
   }
   const edges: EdgeJson[] = s.edges.sorted().map((e) => {
@@ -144,6 +169,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
     resources: { by_component: byComponent, total },
     warnings: runWarnings(s).map((w) => w.message),
+    cluster: clusterResult(s),
   };
 }
 
@@ -151,6 +177,39 @@ export function buildResults(s: SimulationState): ResultsJson {
 function withUnfinished(r: RequestsJson, unfinished: number): RequestsJson & { unfinished: number } {
   const { total, succeeded, failed, ...rest } = r;
   return { total, succeeded, failed, unfinished, ...rest };
+}
+
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+
+function clusterResult(s: SimulationState): ClusterResultJson {
+  const nodes = s.cluster.nodes;
+  const used = new Set<string>();
+  for (const svc of s.cluster.serviceList) for (const p of svc.pods) used.add(p.node.model.name);
+  const usage = s.plan.scheduler.usage();
+  const requested = usage.reduce((t, n) => ({ cpu: t.cpu + n.cpu, memory: t.memory + n.memory }), { cpu: 0, memory: 0 });
+  const cpu = nodes.reduce((n, x) => n + x.model.cpu, 0);
+  const memory = nodes.reduce((n, x) => n + x.model.memoryBytes, 0);
+  const prices = { ...DEFAULT_NODE_PRICES, ...nodePriceOverrides(s.scenario.cost) };
+  const cost = (cpu * prices.vcpuHourUsd + (memory / 1024 ** 3) * prices.gibHourUsd) * s.profile.prices.hoursPerMonth;
+  const placed = s.scenario.placement === 'requests';
+  return {
+    nodes: nodes.length,
+    nodes_used: used.size,
+    pods_pending: placed ? s.plan.pending.length : 0,
+    nodes_needed: s.plan.nodesNeeded,
+    placement: s.scenario.placement,
+    requests: { cpu_cores: round(requested.cpu, 6), memory_mib: round(requested.memory / 1024 ** 2, 3) },
+    allocatable: { cpu_cores: round(cpu, 6), memory_mib: round(memory / 1024 ** 2, 3) },
+    node_monthly_cost_usd: round(cost, 2),
+    pending: placed ? s.plan.pending : [],
+  };
+}
+
+function nodePriceOverrides(c: SimulationState['scenario']['cost']): Partial<typeof DEFAULT_NODE_PRICES> {
+  const out: Partial<typeof DEFAULT_NODE_PRICES> = {};
+  if (c?.nodeVcpuHourUsd !== undefined) out.vcpuHourUsd = c.nodeVcpuHourUsd;
+  if (c?.nodeGibHourUsd !== undefined) out.gibHourUsd = c.nodeGibHourUsd;
+  return out;
 }
 
 function outlierEvent(e: TimelineEvent): OutlierEventJson {

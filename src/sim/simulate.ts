@@ -3,6 +3,7 @@ import { RandomStreams } from '../kernel/random.js';
 import { Simulator } from '../kernel/simulator.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
+import { planCluster, type ClusterPlan } from '../k8s/placement.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import { scheduleFaults } from '../faults/schedule.js';
@@ -57,6 +58,10 @@ export interface SimulationState {
   unfinished: number;
   /** Where the unfinished requests wait: their innermost open calls, by edge. */
   stuck: StuckCalls[];
+  /** Replicas over the run of the services an HPA scales (initial, final, max). */
+  replicas?: Map<string, { initial: number; final: number; max: number }>;
+  /** Where the t=0 pods went by their requests, and what the cluster needs (nodes, pending pods). */
+  plan: ClusterPlan;
   /** Resources time-averaged over [0, horizon], taken at the horizon. */
   resources: Record<string, ComponentUsage>;
 }
@@ -81,7 +86,15 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const streams = new RandomStreams(seed);
   const base = scenario.costProfile;
   const profile = { ...base, prices: { ...base.prices, ...scenario.cost } };
-  const cluster = buildCluster(scenario, streams);
+  // Placement by requests (kube-scheduler-like) when the scenario asks for it; the plan is computed
+  // either way, for the node counts and costs in results.json.
+  const plan = planCluster(scenario, mode);
+  const placed = scenario.placement === 'requests';
+  const cluster = buildCluster(
+    placed ? { ...scenario, nodes: plan.nodes } : scenario,
+    streams,
+    placed ? (key, i) => plan.placement.get(`${key}/${i}`) ?? null : undefined,
+  );
   for (const n of cluster.nodes) n.cpu.clock = sim;
   const timeline = new Timeline(sim);
   const edges = new EdgeTable();
@@ -236,6 +249,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     resources,
     unfinished: inFlightMeasured,
     stuck,
+    plan,
   };
 }
 

@@ -25,7 +25,13 @@ function nodeFor(nodes: NodeRt[], key: string, i: number, pinned?: string): Node
   return pin ?? nodes[(fnv1a(key) + i) % nodes.length]!;
 }
 
-export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluster {
+/**
+ * Where the scheduler put pod `index` of service `key` at t=0: a node name, or null when the pod
+ * stays Pending (it is then not built). Without it, pods go by the placement hash.
+ */
+export type InitialPlacement = (key: string, index: number) => string | null;
+
+export function buildCluster(scenario: Scenario, streams: RandomStreams, placement?: InitialPlacement): Cluster {
   // Pod IPs from each node's range, in build order (deterministic).
   const perNode = new Map<NodeRt, number>();
   const ipOn = (node: NodeRt) => {
@@ -48,7 +54,9 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams): Cluste
     let index = 0;
     model.versions.forEach((version, versionIndex) => {
       for (let i = 0; i < version.replicas; i++, index++) {
-        const node = nodeFor(nodes, model.key, index, model.node);
+        const placed = placement?.(model.key, index);
+        if (placed === null) continue;
+        const node = (placed !== undefined && nodes.find((n) => n.model.name === placed)) || nodeFor(nodes, model.key, index, model.node);
         const pod: PodRt = {
           name: `${model.name}-${podNamePart(version.name)}-${i}`,
           edgeName: model.key,
