@@ -55,6 +55,8 @@ function story(e: TimelineEvent): string {
       return `${f('proxy')} ejects ${f('pod')} from ${f('cluster')}: ${f('ejection_type')} (ejection #${f('num_ejections')} in a row, out for at least ${f('num_ejections')} × baseEjectionTime)`;
     case 'outlier_uneject':
       return `${f('proxy')} brings ${f('pod')} back into ${f('cluster')} on an interval tick`;
+    case 'hpa_scale':
+      return `HorizontalPodAutoscaler ${f('hpa')} scales Deployment ${f('target')} from ${f('from')} to ${f('to')} replicas: ${f('reason')}${e.limited ? ` (limited: ${f('limited')})` : ''}; metrics ${f('metric')}`;
     default:
       return `${e.type} ${JSON.stringify(e)}`;
   }
@@ -80,6 +82,11 @@ export function explainRun(scenario: Scenario, r: ResultsJson, events: TimelineE
       `           ${w.name} → ${w.target}: ${a.kind === 'closed' ? `${a.users} closed-loop users` : `up to ${a.maxRate} req/s (${a.process})`}`,
     );
   }
+  const c = r.cluster;
+  lines.push(
+    `           pods placed by ${c.placement === 'requests' ? 'their requests (kube-scheduler-like, least allocated)' : 'the placement hash'}: requests ${c.requests.cpu_cores} of ${c.allocatable.cpu_cores} allocatable cores on ${c.nodes} node(s), ${c.nodes_used} used; the requests need ${c.nodes_needed} node(s) when bin-packed`,
+  );
+  for (const p of c.pending) lines.push(`           ${p.pod} stays Pending: ${p.reason}`);
   if (scenario.warmupUs > 0) lines.push(`           statistics start after the ${formatDuration(scenario.warmupUs)} warm-up`);
   for (const e of events) lines.push(`t=${e.t_s.toFixed(3)}s`.padEnd(11) + story(e));
   const q = r.requests;
@@ -96,6 +103,12 @@ export function explainRun(scenario: Scenario, r: ResultsJson, events: TimelineE
         }`,
       );
   }
+  for (const [name, svc] of Object.entries(r.services))
+    if (svc.replicas.final !== svc.replicas.initial || svc.replicas.max !== svc.replicas.initial)
+      lines.push(`  ${name}: ${svc.replicas.initial} → ${svc.replicas.final} replicas (at most ${svc.replicas.max})`);
+  lines.push(
+    `  nodes: ${c.nodes} (${c.nodes_used} used, ${c.pods_pending} pod(s) pending), $${c.node_monthly_cost_usd.toFixed(2)}/month at node prices`,
+  );
   const seen = new Map<string, number>();
   for (const e of r.edges) for (const [flag, n] of Object.entries(e.by_flag)) if (n > 0) seen.set(flag, (seen.get(flag) ?? 0) + n);
   for (const [flag, n] of [...seen.entries()].sort())
