@@ -1,19 +1,25 @@
 /**
- * What each pod asks the scheduler for, per mesh mode, and the cluster's placement at t=0.
- * - Sidecar mode injects `istio-proxy` with requests 100m CPU / 128Mi (Istio
- *   manifests/charts/istio-control/istio-discovery/values.yaml global.proxy.resources).
- * - Ambient mode runs the ztunnel DaemonSet (200m / 512Mi, manifests/charts/ztunnel/values.yaml) and
- *   the istio-cni node agent (100m / 100Mi, manifests/charts/istio-cni/values.yaml) on every node.
- * - istiod (500m / 2048Mi, istio-discovery values.yaml pilot.resources) is a pod of its own in both.
+ * What each pod asks the scheduler for, and the cluster's placement at t=0. The mesh mode says
+ * what it adds (src/modes: an injected proxy per pod, DaemonSets per node, control-plane pods);
+ * this module only does the arithmetic and the placement.
  */
-import type { MeshMode, NodeModel, Scenario, ServiceModel } from '../config/model.js';
+import type { NodeModel, Scenario, ServiceModel } from '../config/model.js';
 import { estimateNodes, Scheduler, type DaemonSetSpec, type PodRequest, type SchedNode } from './scheduler.js';
 
-const Mi = 1024 ** 2;
+type Requests = { cpu: number; memory: number };
 
-export const SIDECAR_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
-export const ISTIOD_REQUESTS = { cpu: 0.5, memory: 2048 * Mi };
-export const WAYPOINT_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
+/** What a mesh mode adds to the cluster's requests (declared by each mode in src/modes). */
+export interface ModeRequests {
+  /** Containers injected into a pod of `service` (e.g. Istio's `istio-proxy`), by name. */
+  injected(service: ServiceModel): Record<string, Requests>;
+  /** DaemonSets: one pod per node, placed before anything else. */
+  daemonSets: readonly DaemonSetSpec[];
+  /** Control-plane and gateway pods (istiod, waypoints) that need nodes like any other. */
+  controlPlane(scenario: Scenario): PodRequest[];
+}
+
+/** A mode that adds nothing (no mesh, or one whose footprint is not declared). */
+export const NO_MESH_REQUESTS: ModeRequests = { injected: () => ({}), daemonSets: [], controlPlane: () => [] };
 
 /**
  * Node prices: Compute Engine E2 on-demand, us-central1 ($0.021811 per vCPU-hour, $0.002923 per
@@ -21,40 +27,22 @@ export const WAYPOINT_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
  */
 export const DEFAULT_NODE_PRICES = { vcpuHourUsd: 0.021811, gibHourUsd: 0.002923 };
 
-export function daemonSetsFor(mode: MeshMode): DaemonSetSpec[] {
-  if (mode !== 'ambient') return [];
-  return [
-    { name: 'ztunnel', cpu: 0.2, memory: 512 * Mi },
-    { name: 'istio-cni-node', cpu: 0.1, memory: 100 * Mi },
-  ];
+/** Requests per container of a pod of `service`: the app, plus what the mode injects. */
+export function containerRequests(mode: ModeRequests, service: ServiceModel): Record<string, Requests> {
+  return { app: { cpu: service.resources.requestCpu, memory: service.resources.requestMemoryBytes }, ...mode.injected(service) };
 }
 
-/** Requests per container of a pod of `service` in `mode`: the app, plus the injected sidecar. */
-export function containerRequests(mode: MeshMode, service: ServiceModel): Record<string, { cpu: number; memory: number }> {
-  const app = { cpu: service.resources.requestCpu, memory: service.resources.requestMemoryBytes };
-  return mode === 'sidecar' && service.inMesh ? { app, 'istio-proxy': SIDECAR_REQUESTS } : { app };
-}
-
-export function podRequests(mode: MeshMode, service: ServiceModel): { cpu: number; memory: number } {
+export function podRequests(mode: ModeRequests, service: ServiceModel): Requests {
   let cpu = 0;
   let memory = 0;
   for (const c of Object.values(containerRequests(mode, service))) [cpu, memory] = [cpu + c.cpu, memory + c.memory];
   return { cpu, memory };
 }
 
-/** Control-plane pods of the mode that need a node like any other. */
-function meshPods(scenario: Scenario, mode: MeshMode): PodRequest[] {
-  if (mode === 'none') return [];
-  const pods: PodRequest[] = [{ name: 'istiod-0', group: 'istiod', ...ISTIOD_REQUESTS }];
-  if (mode === 'ambient')
-    for (const w of scenario.mesh.waypoints) pods.push({ name: `${w}-waypoint-0`, group: `waypoint/${w}`, ...WAYPOINT_REQUESTS });
-  return pods;
-}
-
 const schedNode = (n: NodeModel): SchedNode => ({ name: n.name, zone: n.zone, cpu: n.cpu, memory: n.memoryBytes });
 
 /** The workload pods of t=0, in build order, keyed `<service key>/<index>` as world/build.ts numbers them. */
-export function initialPods(scenario: Scenario, mode: MeshMode): PodRequest[] {
+export function initialPods(scenario: Scenario, mode: ModeRequests): PodRequest[] {
   const pods: PodRequest[] = [];
   for (const s of scenario.services) {
     const req = podRequests(mode, s);
@@ -81,9 +69,9 @@ export interface ClusterPlan {
  * cluster autoscaler's bin-packing estimate gives for them (within [min, max]), shaped like the
  * first node; nodes are added one by one while pods stay Pending and the maximum allows.
  */
-export function planCluster(scenario: Scenario, mode: MeshMode): ClusterPlan {
-  const ds = daemonSetsFor(mode);
-  const pods = [...meshPods(scenario, mode), ...initialPods(scenario, mode)];
+export function planCluster(scenario: Scenario, mode: ModeRequests): ClusterPlan {
+  const ds = mode.daemonSets;
+  const pods = [...mode.controlPlane(scenario), ...initialPods(scenario, mode)];
   const template = scenario.nodes[0] as NodeModel;
   const nodesNeeded = estimateNodes(schedNode(template), ds, pods);
   let nodes = scenario.nodes;

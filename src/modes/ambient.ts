@@ -2,8 +2,10 @@
 import { AmbientPlane } from '../dataplane/ambient.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import { fnv1a } from '../kernel/hash.js';
-import { envoyMemoryBytes, istiodComponent } from './istiod.js';
+import { envoyMemoryBytes, ISTIOD_POD, istiodComponent, WAYPOINT_REQUESTS } from './istiod.js';
 import type { MeshModeDef } from './mode.js';
+
+const Mi = 1024 ** 2;
 
 export const ambientMode: MeshModeDef = {
   name: 'ambient',
@@ -36,6 +38,20 @@ export const ambientMode: MeshModeDef = {
   // Only a waypoint sees HTTP in ambient: calls through one are reported by it, others not at all.
   clientReporter: 'waypoint',
   workloadCertificates: true,
+  // Nothing is injected; every node runs ztunnel (manifests/charts/ztunnel/values.yaml: 200m / 512Mi)
+  // and the istio-cni node agent (manifests/charts/istio-cni/values.yaml: 100m / 100Mi); istiod and
+  // each waypoint are pods.
+  requests: {
+    injected: () => ({}),
+    daemonSets: [
+      { name: 'ztunnel', cpu: 0.2, memory: 512 * Mi },
+      { name: 'istio-cni-node', cpu: 0.1, memory: 100 * Mi },
+    ],
+    controlPlane: (scenario) => [
+      ISTIOD_POD,
+      ...scenario.mesh.waypoints.map((w) => ({ name: `${w}-waypoint-0`, group: `waypoint/${w}`, ...WAYPOINT_REQUESTS })),
+    ],
+  },
   createPlane: (deps, cluster, scenario) => {
     const plane = new AmbientPlane(deps);
     const proxies: Proxy[] = cluster.nodes.map((n) => plane.addZtunnel(n));

@@ -1,6 +1,18 @@
 /** istiod, the Istio control plane both Istio modes run: one instance, base + per connected proxy. */
 import type { ProxyCosts } from '../config/profile.js';
+import type { PodRequest } from '../k8s/scheduler.js';
 import type { ComponentDef } from './mode.js';
+
+const Mi = 1024 ** 2;
+
+/**
+ * Requests of Istio's pods (manifests/charts/istio-control/istio-discovery/values.yaml):
+ * istiod `pilot.resources` 500m / 2048Mi; the injected `istio-proxy` `global.proxy.resources`
+ * 100m / 128Mi; a waypoint `waypoint.resources` 100m / 128Mi.
+ */
+export const ISTIOD_POD: PodRequest = { name: 'istiod-0', group: 'istiod', cpu: 0.5, memory: 2048 * Mi };
+export const ISTIO_PROXY_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
+export const WAYPOINT_REQUESTS = { cpu: 0.1, memory: 128 * Mi };
 
 export const istiodComponent: ComponentDef = {
   name: 'istiod',

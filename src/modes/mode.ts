@@ -11,6 +11,7 @@ import type { ClusterRt } from '../dataplane/envoy-cluster.js';
 import type { DataPlane, PlaneDeps } from '../dataplane/plane.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import type { Cluster } from '../world/build.js';
+import type { ModeRequests } from '../k8s/placement.js';
 
 /** A mode's data plane with the proxies it created, as the outputs read it. */
 export interface MeshPlane extends DataPlane {
@@ -73,4 +74,6 @@ export interface MeshModeDef {
    * unsupported features), printed by run, compare and explain for the mode actually run.
    */
   configWarnings?(scenario: Scenario): Diagnostic[];
+  /** What the mode adds to the pods' resource requests (scheduling, HPA arithmetic, node counts); none when absent. */
+  requests?: ModeRequests;
 }

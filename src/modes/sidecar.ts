@@ -1,6 +1,6 @@
 /** `sidecar`: Istio with an Envoy sidecar in every in-mesh pod and workload client, and istiod. */
 import { SidecarPlane } from '../dataplane/sidecar.js';
-import { envoyMemoryBytes, istiodComponent } from './istiod.js';
+import { envoyMemoryBytes, ISTIO_PROXY_REQUESTS, ISTIOD_POD, istiodComponent } from './istiod.js';
 import type { MeshModeDef } from './mode.js';
 
 export const sidecarMode: MeshModeDef = {
@@ -22,6 +22,12 @@ export const sidecarMode: MeshModeDef = {
   ],
   clientReporter: 'source',
   workloadCertificates: true,
+  // Every in-mesh pod gets the injected istio-proxy container; istiod is a pod of its own.
+  requests: {
+    injected: (svc): Record<string, { cpu: number; memory: number }> => (svc.inMesh ? { 'istio-proxy': ISTIO_PROXY_REQUESTS } : {}),
+    daemonSets: [],
+    controlPlane: () => [ISTIOD_POD],
+  },
   createPlane: (deps, cluster) => {
     const plane = new SidecarPlane(deps);
     const pods = cluster.serviceList.flatMap((s) => s.pods);

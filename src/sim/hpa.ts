@@ -9,7 +9,8 @@ import type { MeshMode, Scenario } from '../config/model.js';
 import type { PodLifecycleApi } from '../k8s/api.js';
 import type { EventSink } from '../k8s/events.js';
 import { HpaRuntime, type HpaBinding, type PodUsage } from '../k8s/hpa-runtime.js';
-import { containerRequests, podRequests } from '../k8s/placement.js';
+import { containerRequests, NO_MESH_REQUESTS, podRequests } from '../k8s/placement.js';
+import { meshMode } from '../modes/registry.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 
 /** A sidecar's own CPU counter (the data plane's Proxy has one). */
@@ -26,6 +27,7 @@ export function startHpas(deps: {
   untilUs: number;
 }): HpaRuntime | undefined {
   const { scenario, mode, profile } = deps;
+  const modeRequests = meshMode(mode).requests ?? NO_MESH_REQUESTS;
   if (scenario.hpas.length === 0) return undefined;
   const bindings: HpaBinding[] = [];
   for (const h of scenario.hpas) {
@@ -33,7 +35,7 @@ export function startHpas(deps: {
     const version = service?.model.versions.find((v) => v.name === h.version);
     if (service && version) bindings.push({ hpa: h.model, service, version });
   }
-  const hasSidecar = (p: PodRt) => mode === 'sidecar' && p.inMesh;
+  const hasSidecar = (p: PodRt) => 'istio-proxy' in modeRequests.injected(p.service.model);
   const usage: PodUsage = {
     cpuUsedUs: (p, c) => {
       if (c === 'app') return p.cpuUsedUs;
@@ -46,8 +48,8 @@ export function startHpas(deps: {
       const proxy = hasSidecar(p) ? profile.sidecar.baseMemoryMB * 1e6 : 0;
       return c === 'app' ? app : c === 'istio-proxy' ? (hasSidecar(p) ? proxy : undefined) : app + proxy;
     },
-    requests: (p) => podRequests(mode, p.service.model),
-    containerRequests: (p) => containerRequests(mode, p.service.model),
+    requests: (p) => podRequests(modeRequests, p.service.model),
+    containerRequests: (p) => containerRequests(modeRequests, p.service.model),
     served: (p) => p.served,
   };
   const rt = new HpaRuntime(deps.sim, deps.api, deps.events, usage, bindings, [...deps.services.values()]);

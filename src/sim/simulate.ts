@@ -3,7 +3,7 @@ import { RandomStreams } from '../kernel/random.js';
 import { Simulator } from '../kernel/simulator.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
-import { planCluster, type ClusterPlan } from '../k8s/placement.js';
+import { NO_MESH_REQUESTS, planCluster, type ClusterPlan } from '../k8s/placement.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import { scheduleFaults } from '../faults/schedule.js';
@@ -88,7 +88,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const profile = { ...base, prices: { ...base.prices, ...scenario.cost } };
   // Placement by requests (kube-scheduler-like) when the scenario asks for it; the plan is computed
   // either way, for the node counts and costs in results.json.
-  const plan = planCluster(scenario, mode);
+  const modeDef = meshMode(mode);
+  const plan = planCluster(scenario, modeDef.requests ?? NO_MESH_REQUESTS);
   const placed = scenario.placement === 'requests';
   const cluster = buildCluster(
     placed ? { ...scenario, nodes: plan.nodes } : scenario,
@@ -172,7 +173,6 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     localityLbEnabled: profile.features.localityLbEnabled,
     extensionProviders: scenario.mesh.extensionProviders.filter((p) => p.service !== undefined).map((p) => p.name),
   });
-  const modeDef = meshMode(mode);
   const plane = modeDef.createPlane(
     { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline },
     cluster,

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { hpaModel, hpaSpecSchema } from '../../src/config/istio/hpa-schema.js';
 import { HpaRuntime, type PodUsage } from '../../src/k8s/hpa-runtime.js';
-import { containerRequests, podRequests } from '../../src/k8s/placement.js';
+import { containerRequests, podRequests, type ModeRequests } from '../../src/k8s/placement.js';
+import { meshMode } from '../../src/modes/registry.js';
 import type { PodRt } from '../../src/world/entities.js';
 import { harness, s } from './harness.js';
 
@@ -23,8 +24,8 @@ function rampRun(mode: 'sidecar' | 'ambient', demand: (tS: number) => number, un
   const usage: PodUsage = {
     cpuUsedUs: (p, c) => (c === undefined || c === 'app' ? (cpu.get(p) ?? 0) : 0),
     memoryBytes: () => undefined,
-    requests: (p) => podRequests(mode, p.service.model),
-    containerRequests: (p) => containerRequests(mode, p.service.model),
+    requests: (p) => podRequests(meshMode(mode).requests as ModeRequests, p.service.model),
+    containerRequests: (p) => containerRequests(meshMode(mode).requests as ModeRequests, p.service.model),
     served: () => 0,
   };
   const hpa = hpaModel(
