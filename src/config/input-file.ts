@@ -105,7 +105,7 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   // Binary search on prefixes would be wrong at a cut sequence; a linear scan by sequence is exact.
   let i = 0;
   while (i < bytes.length) {
-    const b = bytes[i] as number;
+    const b = bytes[i]!;
     const len = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
     if (len === 0) return i;
     try {

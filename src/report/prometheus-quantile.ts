@@ -15,8 +15,8 @@ export function histogramQuantile(q: number, le: readonly number[], cumulative: 
   let prevBound = 0;
   let prevCount = 0;
   for (let i = 0; i < le.length; i++) {
-    const bound = le[i] as number;
-    const count = cumulative[i] as number;
+    const bound = le[i]!;
+    const count = cumulative[i]!;
     if (count >= rank) {
       // Prometheus interpolates from 0 in the first bucket (lower bound 0 for positive bounds).
       return count === prevCount ? bound : prevBound + ((bound - prevBound) * (rank - prevCount)) / (count - prevCount);

@@ -90,7 +90,7 @@ class ScrapedFamilies {
     const s = this.series(name, labels);
     const buckets = this.families.get(name)?.def.buckets as readonly number[];
     let i = 0;
-    while (i < buckets.length && v > (buckets[i] as number)) i++;
+    while (i < buckets.length && v > buckets[i]!) i++;
     (s.counts as Float64Array)[i]!++;
     s.value++;
     s.sum += v;

@@ -65,14 +65,14 @@ describe('meshsim sweep --k8s-job', () => {
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     const [sh, flag, script] = job.spec.template.spec.containers[0].command as string[];
     for (let i = 0; i < job.spec.completions; i++) {
-      const r = spawnSync(sh as string, [flag as string, local(script as string)], {
+      const r = spawnSync(sh!, [flag!, local(script!)], {
         encoding: 'utf8',
         env: { ...env, JOB_COMPLETION_INDEX: String(i) },
       });
       expect(r.status, r.stderr).toBe(0);
     }
     const merge = read('merge-job.yaml').spec.template.spec.containers[0].command as string[];
-    const merged = spawnSync(merge[0] as string, [merge[1] as string, local(merge[2] as string)], { encoding: 'utf8', env });
+    const merged = spawnSync(merge[0]!, [merge[1]!, local(merge[2]!)], { encoding: 'utf8', env });
     expect(merged.status, merged.stderr).toBe(0);
     const whole = join(tmp, 'whole');
     expect(cli('sweep', repoPath('scenarios/three-tier.yaml'), ...SWEEP, '--workers', '1', '--out', whole).status).toBe(0);

@@ -35,7 +35,7 @@ function tokenize(src: string): string[] {
     TOKEN.lastIndex = pos;
     const m = TOKEN.exec(src);
     if (!m) throw new CelError(`cannot read CEL at ${JSON.stringify(src.slice(pos, pos + 10))}`);
-    out.push((m[1] ?? m[2] ?? m[3] ?? m[4]) as string);
+    out.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
     pos = TOKEN.lastIndex;
   }
   return out;
@@ -150,7 +150,7 @@ function durationNs(s: unknown): number {
   if (!m && s !== '0') throw new CelError(`invalid duration ${JSON.stringify(s)}`);
   const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   let total = 0;
-  for (const p of s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += Number(p[1]) * (unit[p[2] as string] as number);
+  for (const p of s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += Number(p[1]) * unit[p[2]!]!; // the pattern admits only unit's keys
   return s.startsWith('-') ? -total : total;
 }
 
@@ -165,7 +165,7 @@ function parseUrl(s: unknown): { scheme: string } | undefined {
   )
     return undefined;
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/.exec(s);
-  if (m) return { scheme: m[1] as string };
+  if (m) return { scheme: m[1]! };
   return s.startsWith('/') ? { scheme: '' } : undefined;
 }
 
@@ -304,7 +304,7 @@ function method(n: Node, env: Record<string, unknown>): Value {
     if (v?.t !== 'ident') throw new CelError(`${name}() needs a variable`);
     const items = Array.isArray(coll) ? coll : isObj(coll) ? Object.keys(coll) : undefined;
     if (!items) throw new CelError(`${name}() needs a list or map`);
-    const hits = items.filter((it) => truthy(evaluate(args[1] as Node, { ...env, [v.name!]: it }))).length;
+    const hits = items.filter((it) => truthy(evaluate(args[1]!, { ...env, [v.name!]: it }))).length;
     return name === 'all' ? hits === items.length : name === 'exists' ? hits > 0 : hits === 1;
   }
   const self = evaluate(n.target as Node, env);
