@@ -4,7 +4,7 @@
  * validation errors and its warnings. Every problem is a positioned Diagnostic (InputError).
  */
 import { InputError, type Diagnostic } from '../config/diagnostics.js';
-import { parseScenario, parseScenarioSource, type Loaded } from '../config/load.js';
+import { parseScenario, parseScenarioSource, type LoadOptions, type Loaded } from '../config/load.js';
 import type { Scenario } from '../config/model.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import type { IstioConfig } from '../config/istio/resources.js';
@@ -14,8 +14,8 @@ import { analyzeIstio } from './analyze.js';
 
 export type { Loaded };
 
-export function loadScenario(file: string): Loaded {
-  return analyzed(parseScenario(file));
+export function loadScenario(file: string, options: LoadOptions = {}): Loaded {
+  return analyzed(parseScenario(file, options));
 }
 
 export function loadScenarioSource(src: YamlSource): Loaded {

@@ -1,10 +1,13 @@
 /** Shared by the commands: load a scenario with flag overrides, checked before anything runs. */
 import { InputError } from '../config/diagnostics.js';
 import { loadScenario, type Loaded } from '../analysis/load.js';
+import { excerpt, printable } from '../config/printable.js';
+import { DEFAULT_BUDGET, estimateWork, fmtCount, overBudget, type Budget } from '../sim/budget.js';
+import type { SimulationState } from '../sim/simulate.js';
 import type { MeshMode, Scenario } from '../config/model.js';
 import { isModeName, meshMode, MODE_NAMES } from '../modes/registry.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
-import { printWarnings } from './exit.js';
+import { EXIT, printWarnings, reportFailure } from './exit.js';
 
 export interface Overrides {
   seed?: number;
@@ -61,8 +64,50 @@ export function printModeWarnings(scenario: Scenario, mode: string): void {
   printWarnings(meshMode(mode).configWarnings?.(scenario) ?? []);
 }
 
-export function loadChecked(file: string): Loaded {
-  return loadScenario(file);
+export function loadChecked(file: string, opts: Record<string, unknown> = {}): Loaded {
+  return loadScenario(file, { allowOutsideFiles: opts.allowOutsideFiles === true });
+}
+
+/** --max-requests, --max-events, --max-in-flight (CONTRACT.md §5): positive integers (1e6 and 1_000_000 too). */
+export function parseBudget(opts: Record<string, unknown>): Budget {
+  const one = (flag: string, key: string, dflt: number): number => {
+    const v = opts[key];
+    if (typeof v !== 'string') return dflt;
+    const n = Number(v.replace(/[_,]/g, ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw flagProblem(flag, `expected a positive integer, got ${excerpt(v)}`);
+    return n;
+  };
+  return {
+    maxRequests: one('--max-requests', 'maxRequests', DEFAULT_BUDGET.maxRequests),
+    maxEvents: one('--max-events', 'maxEvents', DEFAULT_BUDGET.maxEvents),
+    maxInFlight: one('--max-in-flight', 'maxInFlight', DEFAULT_BUDGET.maxInFlight),
+  };
+}
+
+/** Refuses, before simulating, a run whose estimated work is over budget (exit 2, at spec.workload). */
+export function checkWork(loaded: Loaded, budget: Budget, mode: string, durationUs: number): void {
+  const problem = overBudget(estimateWork(loaded.scenario, { mode, durationUs }), budget);
+  if (problem) throw new InputError([loaded.source.diagnosticAt(['spec', 'workload'], 'error', problem)]);
+}
+
+/** After a run: warnings for routing loops, and the error line when a budget stopped it (exit 2). */
+export function runOutcome(loaded: Loaded, state: SimulationState, wrote: string | undefined): number | undefined {
+  for (const [edge, n] of state.loops) {
+    printWarnings([
+      loaded.source.diagnosticAt(
+        ['spec', 'istio'],
+        'warning',
+        `routing loop: ${fmtCount(n)} calls ${edge} went round a VirtualService loop and failed with 508 Loop Detected`,
+      ),
+    ]);
+  }
+  if (!state.partial) return undefined;
+  const at = `t=${(state.partial.atUs / 1e6).toFixed(3)}s`;
+  reportFailure(
+    new InputError([loaded.source.diagnosticAt(['spec', 'workload'], 'error', `run stopped at ${at}: ${state.partial.reason}`)]),
+  );
+  if (wrote) process.stderr.write(`meshsim: warning: partial results written to ${printable(wrote)} (results.json says "partial")\n`);
+  return EXIT.input;
 }
 
 // Exit codes and failure reporting live in exit.ts (light: main.ts imports it for every command).

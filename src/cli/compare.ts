@@ -7,16 +7,21 @@ import { simulate } from '../sim/simulate.js';
 import type { MeshMode } from '../config/model.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { TimeSeriesObserver, type TimeSeriesJson } from '../telemetry/timeseries.js';
+import { InputError } from '../config/diagnostics.js';
+import { lockOutDir } from '../report/output-dir.js';
 import {
   checkOverrides,
+  checkWork,
   EXIT,
   loadChecked,
+  parseBudget,
   parseModes,
   parseOverrides,
   printModeWarnings,
   printRunWarnings,
   printWarnings,
   reportFailure,
+  runOutcome,
 } from './common.js';
 import { runWarnings } from '../sim/warnings.js';
 import { progressBar, progressWanted } from './progress.js';
@@ -34,11 +39,14 @@ export async function compareScenario(
 ): Promise<ComparisonJson> {
   const modes = parseModes(modesList);
   const overrides = parseOverrides(opts);
-  const { scenario, warnings } = loadChecked(file);
+  const budget = parseBudget(opts);
+  const loaded = loadChecked(file, opts);
+  const { scenario, warnings } = loaded;
   checkOverrides(overrides, scenario);
   printWarnings(warnings);
   const out: ComparisonJson = { modes: {} };
   const durationUs = overrides.durationUs ?? scenario.durationUs;
+  for (const mode of modes) checkWork(loaded, budget, mode, durationUs);
   // One bar over every mode's simulated seconds.
   const quiet = opts.quiet === true;
   const bar = await progressBar({ label: 'compare', total: (modes.length * durationUs) / 1e6, unit: 's', quiet });
@@ -48,7 +56,9 @@ export async function compareScenario(
       printModeWarnings(scenario, mode);
       const observers = observe ? observe(mode, durationUs, Math.min(scenario.warmupUs, durationUs)) : undefined;
       const progress = progressWanted(quiet) ? bar.simulation((i * durationUs) / 1e6) : undefined;
-      const state = simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers, progress });
+      const state = simulate(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, observers, progress, budget });
+      // A mode a budget stopped fails the comparison (exit 2, nothing written).
+      if (runOutcome(loaded, state, undefined) !== undefined) throw new InputError([]);
       printRunWarnings(runWarnings(state), mode);
       out.modes[mode] = buildResults(state);
     });
@@ -59,6 +69,7 @@ export async function compareScenario(
 }
 
 export async function compareCommand(file: string, opts: Record<string, string | boolean | undefined>): Promise<number> {
+  const unlock = typeof opts.out === 'string' ? lockOutDir(opts.out) : undefined;
   try {
     const series = new Map<string, TimeSeriesObserver>();
     const comparison = await compareScenario(
@@ -89,6 +100,8 @@ export async function compareCommand(file: string, opts: Record<string, string |
     return EXIT.ok;
   } catch (e) {
     return reportFailure(e);
+  } finally {
+    unlock?.();
   }
 }
 

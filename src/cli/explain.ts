@@ -10,13 +10,16 @@ import type { Scenario } from '../config/model.js';
 import type { TimelineEvent } from '../record/timeline.js';
 import {
   checkOverrides,
+  checkWork,
   EXIT,
   loadChecked,
+  parseBudget,
   parseOverrides,
   printModeWarnings,
   printRunWarnings,
   printWarnings,
   reportFailure,
+  runOutcome,
 } from './common.js';
 import { runWarnings } from '../sim/warnings.js';
 
@@ -132,14 +135,17 @@ export function explainRun(scenario: Scenario, r: ResultsJson, events: TimelineE
 export function explainCommand(file: string, opts: Record<string, string | boolean | undefined>): number {
   try {
     const overrides = parseOverrides(opts);
-    const { scenario, warnings } = loadChecked(file);
+    const budget = parseBudget(opts);
+    const loaded = loadChecked(file, opts);
+    const { scenario, warnings } = loaded;
     checkOverrides(overrides, scenario);
     printWarnings(warnings);
     printModeWarnings(scenario, overrides.mode ?? scenario.mesh.mode);
-    const state = simulate(scenario, { mode: overrides.mode, seed: overrides.seed, durationUs: overrides.durationUs });
+    checkWork(loaded, budget, overrides.mode ?? scenario.mesh.mode, overrides.durationUs ?? scenario.durationUs);
+    const state = simulate(scenario, { mode: overrides.mode, seed: overrides.seed, durationUs: overrides.durationUs, budget });
     printRunWarnings(runWarnings(state));
     process.stdout.write(`${explainRun(scenario, buildResults(state), state.timeline.events)}\n`);
-    return EXIT.ok;
+    return runOutcome(loaded, state, undefined) ?? EXIT.ok;
   } catch (e) {
     return reportFailure(e);
   }

@@ -1,4 +1,5 @@
 /** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
+import { withBudgetOptions } from './budget-flags.js';
 import { Command, CommanderError } from 'commander';
 import { MESHSIM_VERSION } from '../report/results.js';
 import { EXIT, reportFailure } from './exit.js';
@@ -127,6 +128,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       code = (await import('./schema.js')).schemaCommand();
     });
+
+  // Work budgets and the istioFiles scope, on every command that simulates (CONTRACT.md §5).
+  for (const c of program.commands) if (['run', 'compare', 'explain'].includes(c.name())) withBudgetOptions(c);
 
   try {
     await program.parseAsync(argv);

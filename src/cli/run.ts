@@ -9,16 +9,22 @@ import { stableJson } from '../report/write.js';
 import { simulate } from '../sim/simulate.js';
 import {
   checkOverrides,
+  checkWork,
   EXIT,
   flagProblem,
   loadChecked,
+  parseBudget,
   parseOverrides,
   printModeWarnings,
   printRunWarnings,
   printWarnings,
   reportFailure,
+  runOutcome,
 } from './common.js';
 import { runWarnings } from '../sim/warnings.js';
+import type { Loaded } from '../analysis/load.js';
+import { lockOutDir } from '../report/output-dir.js';
+import type { Budget } from '../sim/budget.js';
 import { progressBar, progressWanted } from './progress.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
@@ -38,62 +44,85 @@ export async function runCommand(file: string, opts: Record<string, string | boo
     const epochIso = typeof opts.epoch === 'string' ? opts.epoch : DEFAULT_EPOCH;
     const epochMs = parseEpoch(epochIso);
     if (epochMs === undefined) throw flagProblem('--epoch', `expected an ISO 8601 instant such as ${DEFAULT_EPOCH}, got "${epochIso}"`);
-    const { scenario, warnings } = loadChecked(file);
+    const budget = parseBudget(opts);
+    const loaded = loadChecked(file, opts);
+    const { scenario, warnings } = loaded;
     checkOverrides(overrides, scenario);
     printWarnings(warnings);
     const mode = overrides.mode ?? scenario.mesh.mode;
     printModeWarnings(scenario, mode);
-    const wallStart = process.hrtime.bigint();
-    const observers = runObservers(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, outputs });
-    const durationUs = overrides.durationUs ?? scenario.durationUs;
-    const bar = await progressBar({ label: 'run', total: durationUs / 1e6, unit: 's', quiet: opts.quiet === true });
-    let state;
-    try {
-      state = simulate(scenario, {
-        mode,
-        seed: overrides.seed,
-        durationUs: overrides.durationUs,
-        observers: observers.list,
-        progress: progressWanted(opts.quiet === true) ? bar.simulation() : undefined,
-      });
-    } finally {
-      bar.stop();
-    }
-    printRunWarnings(runWarnings(state));
-    const results = buildResults(state);
-    const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
-    // Vega and the report code load only when report.html is wanted.
-    const report: ReportBuilder | undefined = outputs.has('report')
-      ? (await import('../report/html/report.js')).buildReportHtml
-      : undefined;
     const out =
       typeof opts.out === 'string' ? opts.out : join('reports', mode === scenario.mesh.mode ? scenario.name : `${scenario.name}-${mode}`);
-    // Streamed to temporary files, renamed into place together once all are complete.
-    const set = new OutputSet(out);
-    let files: string[];
+    // Refused before anything runs: a run over its work budget, a bad --out, a concurrent run into it.
+    checkWork(loaded, budget, mode, overrides.durationUs ?? scenario.durationUs);
+    const unlock = lockOutDir(out);
     try {
-      writeRunFiles(
-        { text: (name, content) => set.text(name, content), stream: (name) => set.file(name).write },
-        state,
-        results,
-        observers,
-        { iso: epochIso, ms: epochMs },
-        report,
-        outputs,
-      );
-      files = set.commit();
-    } catch (e) {
-      set.abort();
-      throw e;
+      return await runLocked(loaded, opts, { overrides, outputs, budget, epochIso, epochMs, mode, out });
+    } finally {
+      unlock();
     }
-    const slo = checkSlo(scenario.slo, results);
-    if (opts.json) process.stdout.write(stableJson(results));
-    else if (!opts.quiet)
-      process.stdout.write(
-        `${formatSummary(results, wallMs, files, slo)}\n${formatLoadCommands(out, epochIso, outputFileNames(outputs))}\n`,
-      );
-    return slo.some((c) => !c.ok) ? EXIT.slo : EXIT.ok;
   } catch (e) {
     return reportFailure(e);
   }
+}
+
+interface RunSetup {
+  overrides: ReturnType<typeof parseOverrides>;
+  outputs: ReadonlySet<OutputName>;
+  budget: Budget;
+  epochIso: string;
+  epochMs: number;
+  mode: string;
+  out: string;
+}
+
+async function runLocked(loaded: Loaded, opts: Record<string, string | boolean | undefined>, setup: RunSetup): Promise<number> {
+  const { overrides, outputs, budget, epochIso, epochMs, mode, out } = setup;
+  const { scenario } = loaded;
+  const wallStart = process.hrtime.bigint();
+  const observers = runObservers(scenario, { mode, seed: overrides.seed, durationUs: overrides.durationUs, outputs });
+  const durationUs = overrides.durationUs ?? scenario.durationUs;
+  const bar = await progressBar({ label: 'run', total: durationUs / 1e6, unit: 's', quiet: opts.quiet === true });
+  let state;
+  try {
+    state = simulate(scenario, {
+      mode,
+      seed: overrides.seed,
+      durationUs: overrides.durationUs,
+      observers: observers.list,
+      progress: progressWanted(opts.quiet === true) ? bar.simulation() : undefined,
+      budget,
+    });
+  } finally {
+    bar.stop();
+  }
+  printRunWarnings(runWarnings(state));
+  const results = buildResults(state);
+  const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
+  // Vega and the report code load only when report.html is wanted.
+  const report: ReportBuilder | undefined = outputs.has('report') ? (await import('../report/html/report.js')).buildReportHtml : undefined;
+  // Streamed to temporary files, renamed into place together once all are complete.
+  const set = new OutputSet(out);
+  let files: string[];
+  try {
+    writeRunFiles(
+      { text: (name, content) => set.text(name, content), stream: (name) => set.file(name).write },
+      state,
+      results,
+      observers,
+      { iso: epochIso, ms: epochMs },
+      report,
+      outputs,
+    );
+    files = set.commit();
+  } catch (e) {
+    set.abort();
+    throw e;
+  }
+  const slo = checkSlo(scenario.slo, results);
+  if (opts.json) process.stdout.write(stableJson(results));
+  else if (!opts.quiet)
+    process.stdout.write(`${formatSummary(results, wallMs, files, slo)}\n${formatLoadCommands(out, epochIso, outputFileNames(outputs))}\n`);
+  // A budget-stopped run wrote what it had (marked partial) and still fails with exit 2.
+  return runOutcome(loaded, state, out) ?? (slo.some((c) => !c.ok) ? EXIT.slo : EXIT.ok);
 }

@@ -71,7 +71,7 @@ export class Simulator {
     const heap = this.heap;
     while (heap.size > 0) {
       const ev = heap.peek() as ScheduledEvent;
-      if (ev.time > until) break;
+      if (ev.time > until || this.processed >= this.eventLimit) break;
       if (ev.cancelled) {
         heap.poll();
         continue;
@@ -89,7 +89,20 @@ export class Simulator {
         this.free.push(ev);
       }
     }
-    if (until !== Infinity && until > this.now) this.now = until;
+    if (until !== Infinity && until > this.now && !this.halted) this.now = until;
+  }
+
+  /** Events the run may execute in all; `run` returns once they are spent (a work budget). */
+  eventLimit = Infinity;
+
+  /** Stops the run after the current event: `run` returns and every later `run` does nothing. */
+  halt(): void {
+    this.eventLimit = this.processed;
+  }
+
+  /** Whether the run was stopped (halted, or its event limit spent). */
+  get halted(): boolean {
+    return this.processed >= this.eventLimit;
   }
 
   private push<A>(time: number, fn: EventHandler<A>, arg: A, recyclable: boolean): ScheduledEvent {

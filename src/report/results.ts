@@ -81,6 +81,8 @@ export interface ResultsJson {
   mode: string;
   profile: string;
   simulated: { duration_s: number; warmup_s: number; events: number };
+  /** Present when a work budget (--max-requests, --max-events, --max-in-flight) stopped the run early. */
+  partial?: { reason: string; stopped_at_s: number };
   /** `unfinished`: end-user requests still in flight when the run stopped (not in `total`). */
   requests: RequestsJson & { unfinished: number };
   /** Where the unfinished requests wait: their innermost open call, by edge. */
@@ -153,6 +155,8 @@ export function buildResults(s: SimulationState): ResultsJson {
       warmup_s: s.scenario.warmupUs / 1e6,
       events: s.sim.processed,
     },
+    // A run a work budget stopped: its results cover [0, stopped_at_s] only.
+    ...(s.partial ? { partial: { reason: s.partial.reason, stopped_at_s: s.partial.atUs / 1e6 } } : {}),
     requests: withUnfinished(s.endUser.toJson(), s.unfinished),
     unfinished: s.stuck.map((u) => ({
       source: u.source,

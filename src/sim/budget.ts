@@ -22,7 +22,7 @@ export interface Budget {
 }
 
 /** Far above every shipped scenario (the largest makes ~1.4 M events), and a run this size takes well under a minute. */
-export const DEFAULT_BUDGET: Budget = { maxRequests: 1_000_000, maxEvents: 5_000_000, maxInFlight: 100_000 };
+export const DEFAULT_BUDGET: Budget = { maxRequests: 1_000_000, maxEvents: 5_000_000, maxInFlight: 20_000 };
 
 export interface WorkEstimate {
   /** End-user requests. */

@@ -20,6 +20,7 @@ import { RequestStats } from '../record/requests.js';
 import { Timeline } from '../record/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { resourceUsage, type ComponentUsage } from '../telemetry/resources.js';
+import { fmtCount, type Budget } from './budget.js';
 
 export interface RunOptions {
   seed?: number;
@@ -33,7 +34,12 @@ export interface RunOptions {
    * the same as without it.
    */
   progress?: (nowUs: number, events: number) => void;
+  /** Work budgets (sim/budget.ts): a run past one stops early, its state marked `partial`. */
+  budget?: Budget;
 }
+
+/** HTTP 508 Loop Detected (RFC 5842 §7.2): what a call caught in a routing loop gets. */
+export const LOOP_STATUS = 508;
 
 /** Slices of simulated time a run with a progress callback advances in. */
 const PROGRESS_SLICES = 500;
@@ -64,6 +70,10 @@ export interface SimulationState {
   plan: ClusterPlan;
   /** Resources time-averaged over [0, horizon], taken at the horizon. */
   resources: Record<string, ComponentUsage>;
+  /** Set when a work budget stopped the run early: why, and when (the results cover [0, atUs]). */
+  partial?: { reason: string; atUs: number };
+  /** Calls failed with 508 because their chain revisited a service (a routing loop), by edge "caller → service". */
+  loops: Map<string, number>;
 }
 
 /** Unfinished end-user requests whose innermost open call is `source → destination`. */
@@ -128,8 +138,10 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       req,
       startUs,
       rootStartUs: parent ? parent.rootStartUs : startUs,
+      depth: parent ? parent.depth + 1 : 0,
     };
     open.add(call);
+    if (budget && !sim.halted) checkBudget();
     let answered = false;
     // An app-level timeout: the caller stops waiting and sees no response (status 0); the late
     // answer, when it comes, is dropped by the app.
@@ -153,7 +165,41 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       }
       done(r);
     };
+    // The declared call graph is acyclic (the loader checks), so a chain longer than the number of
+    // services revisits one: VirtualService routing sent it round a loop. Envoy would forward it
+    // until something gave out; the run answers 508 Loop Detected and warns instead.
+    if (call.depth > loopDepth) {
+      const edge = `${caller.edgeName} → ${target.model.key}`;
+      loops.set(edge, (loops.get(edge) ?? 0) + 1);
+      finish({ status: LOOP_STATUS, flags: '', mtls: false });
+      return;
+    }
     plane.call(call, finish);
+  };
+
+  // Work budgets: a runaway run stops with what it has, marked partial (sim/budget.ts).
+  const budget = options.budget;
+  if (budget) sim.eventLimit = budget.maxEvents;
+  let partial: SimulationState['partial'];
+  const loops = new Map<string, number>();
+  const loopDepth = scenario.services.length + 1;
+  const checkBudget = (): void => {
+    const calls = nextCallId - 1;
+    if (budget && calls > budget.maxRequests) {
+      partial = {
+        atUs: sim.now,
+        reason: `${fmtCount(calls)} calls, over --max-requests ${fmtCount(budget.maxRequests)} (a retry storm? an overload?); raise --max-requests or lower the rate`,
+      };
+      sim.halt();
+    } else if (budget && open.size > budget.maxInFlight) {
+      const worst = busiestPod(cluster);
+      const where = worst ? ` (${fmtCount(worst.queued)} queued at pod ${worst.name})` : '';
+      partial = {
+        atUs: sim.now,
+        reason: `${fmtCount(open.size)} calls in flight${where}: the system cannot keep up; raise --max-in-flight (${fmtCount(budget.maxInFlight)}) or lower the rate`,
+      };
+      sim.halt();
+    }
   };
 
   const pods = new PodBehaviour(
@@ -228,10 +274,16 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       options.progress(sim.now, sim.processed);
     }
   } else sim.run(durationUs);
+  if (budget && !partial && sim.halted) {
+    partial = {
+      atUs: sim.now,
+      reason: `${fmtCount(sim.processed)} simulator events, the --max-events budget; raise --max-events or shorten the run`,
+    };
+  }
   const resources = resourceUsage(modeDef, { cluster, plane, profile, nowUs: sim.now });
   // Requests that arrived before the horizon are followed to their end, so every mode counts the
   // same requests whatever its latency (common random numbers). No new requests start after it.
-  for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap;)
+  for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap && !sim.halted;)
     sim.run(Math.min(cap, sim.now + DRAIN_STEP_US));
   const stuck = stuckCalls(open, droppedAt, warmupUs);
   return {
@@ -250,7 +302,17 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     unfinished: inFlightMeasured,
     stuck,
     plan,
+    partial,
+    loops,
   };
+}
+
+/** The pod with the longest queue, for saying where an overload piles up. */
+function busiestPod(cluster: Cluster): { name: string; queued: number } | undefined {
+  let best: { name: string; queued: number } | undefined;
+  for (const svc of cluster.services.values())
+    for (const pod of svc.pods) if (!best || pod.slots.queued > best.queued) best = { name: pod.name, queued: pod.slots.queued };
+  return best;
 }
 
 /** Groups the innermost open calls of unfinished end-user requests by edge, most first. */

@@ -79,10 +79,16 @@ export function sampled(seed: number, rootCallId: number, rate: number): boolean
 
 /** The call that started the trace `call` belongs to. */
 export function traceRoot(call: AppCall): AppCall {
-  let c = call;
-  while (c.parent !== undefined && c.parent.service.model.propagatesTraceHeaders) c = c.parent;
-  return c;
+  const known = roots.get(call);
+  if (known !== undefined) return known;
+  const p = call.parent;
+  const root = p !== undefined && p.service.model.propagatesTraceHeaders ? traceRoot(p) : call;
+  roots.set(call, root);
+  return root;
 }
+
+/** Each call's trace root, remembered: walking up every time cost O(depth) per call, O(depth²) per request down a deep chain. */
+const roots = new WeakMap<AppCall, AppCall>();
 
 /** The end-user request a call is part of (x-request-id travels as far as the trace context). */
 export const traceIdOf = (seed: number, root: AppCall): string => hexId(seed, root.id, 2, 4);

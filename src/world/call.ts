@@ -13,4 +13,6 @@ export interface AppCall {
   readonly startUs: number;
   /** When the end-user request this call serves started: warmup exclusion is decided by it. */
   readonly rootStartUs: number;
+  /** Calls above this one in its chain (0 for an end-user request). */
+  readonly depth: number;
 }

@@ -24,6 +24,11 @@ export class Station {
     }
   }
 
+  /** Jobs waiting for a server. */
+  get queued(): number {
+    return this.waiting.length / 2;
+  }
+
   /** Frees a server; the longest-waiting job (if any) takes it at once. */
   release(): void {
     const next = this.waiting.shift() as Start<unknown> | undefined;
