@@ -6,7 +6,7 @@
 import { InputError, type Diagnostic } from '../config/diagnostics.js';
 import { parseScenario, parseScenarioSource, type LoadOptions, type Loaded } from '../config/load.js';
 import type { Scenario } from '../config/model.js';
-import type { YamlSource } from '../config/yaml-source.js';
+import type { PathSegment, YamlSource } from '../config/yaml-source.js';
 import type { IstioConfig } from '../config/istio/resources.js';
 import { faultKind, parseInjection } from '../faults/registry.js';
 import { isModeName, MODE_NAMES } from '../modes/registry.js';
@@ -55,12 +55,24 @@ function parseInjections({ scenario, source }: Loaded): void {
     if (!f.injectDoc) return;
     try {
       f.inject = parseInjection(f.injectDoc, source, ['spec', 'faults', i, 'inject']);
-      f.label = `${faultKind(f.inject.kind).describe(f.inject.params)}${f.label}`;
+      const kind = faultKind(f.inject.kind);
+      f.label = `${kind.describe(f.inject.params)}${f.label}`;
+      const at = (path: PathSegment[], message: string) =>
+        errors.push(source.diagnosticAt(['spec', 'faults', i, ...path], 'error', `spec.faults[${i}].${message}`));
+      const wants = kind.target ?? 'pods';
+      const has = f.node !== undefined ? 'node' : f.target ? 'service' : 'none';
+      if (wants === 'none' && has !== 'none') at(['target'], `target: ${kind.key} takes no target`);
+      else if (wants === 'node' && has !== 'node')
+        at(has === 'none' ? [] : ['target'], `target: ${kind.key} needs a node target, {node: NAME}`);
+      else if ((wants === 'pods' || wants === 'deployment') && has !== 'service')
+        at(has === 'none' ? [] : ['target'], `target: ${kind.key} needs a target {service, version, pod}`);
+      else for (const p of kind.check?.(f.inject.params, f, scenario) ?? []) at(p.path, p.message);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       errors.push(...e.diagnostics);
     }
   });
+  checkExclusiveWindows(scenario, source, errors);
   if (errors.length) throw new InputError(errors);
 }
 
@@ -70,4 +82,23 @@ function checkMode({ scenario, source }: Loaded): void {
   if (isModeName(mode)) return;
   const message = `spec.mesh.mode: unknown mode "${mode}" (modes: ${MODE_NAMES.join(', ')})`;
   throw new InputError([source.diagnosticAt(['spec', 'mesh', 'mode'], 'error', message)]);
+}
+
+/** Faults of an exclusive kind (e.g. controlPlane) may not overlap in time: [at, until) windows, open-ended without until. */
+function checkExclusiveWindows(scenario: Scenario, source: YamlSource, errors: Diagnostic[]): void {
+  const seen: { i: number; at: number; until: number }[] = [];
+  scenario.faults.forEach((f, i) => {
+    if (!f.inject || !faultKind(f.inject.kind).exclusive) return;
+    const until = f.untilUs ?? Infinity;
+    const clash = seen.find((o) => scenario.faults[o.i]?.inject?.kind === f.inject?.kind && f.atUs < o.until && o.at < until);
+    if (clash)
+      errors.push(
+        source.diagnosticAt(
+          ['spec', 'faults', i, 'at'],
+          'error',
+          `spec.faults[${i}].at: this ${f.inject.kind} fault overlaps spec.faults[${clash.i}] (its windows must not overlap)`,
+        ),
+      );
+    seen.push({ i, at: f.atUs, until });
+  });
 }

@@ -22,6 +22,7 @@ import {
   runOutcome,
 } from './common.js';
 import { runWarnings } from '../sim/warnings.js';
+import { k8sStory, lifecycleSummaries } from './explain-k8s.js';
 
 /** Envoy response flags in plain words (https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage). */
 const FLAG_MEANING: Record<string, string> = {
@@ -41,13 +42,11 @@ function story(e: TimelineEvent): string {
   const f = (k: string) => String(e[k] ?? '');
   switch (e.type) {
     case 'fault_start':
-      return `fault starts: ${f('fault')} (pods ${f('pods')})`;
+      return `fault starts: ${f('fault')}${f('pods') ? ` (pods ${f('pods')})` : ''}`;
     case 'fault_end':
       return `fault ends: ${f('fault')}`;
     case 'pod_crash':
-      return `${f('pod')} crashes: its connections are refused and requests in it are reset`;
-    case 'pod_restart':
-      return `${f('pod')} is back`;
+      return `${f('pod')}'s container crashes: requests in it are reset, new connections refused (until the endpoint is gone)`;
     case 'config_applied':
       return `config applied: ${f('resources')} (proxies get it after the propagation delay)`;
     case 'config_propagated':
@@ -61,7 +60,7 @@ function story(e: TimelineEvent): string {
     case 'hpa_scale':
       return `HorizontalPodAutoscaler ${f('hpa')} scales Deployment ${f('target')} from ${f('from')} to ${f('to')} replicas: ${f('reason')}${e.limited ? ` (limited: ${f('limited')})` : ''}; metrics ${f('metric')}`;
     default:
-      return `${e.type} ${JSON.stringify(e)}`;
+      return k8sStory(e) ?? `${e.type} ${JSON.stringify(e)}`;
   }
 }
 
@@ -92,6 +91,8 @@ export function explainRun(scenario: Scenario, r: ResultsJson, events: TimelineE
   for (const p of c.pending) lines.push(`           ${p.pod} stays Pending: ${p.reason}`);
   if (scenario.warmupUs > 0) lines.push(`           statistics start after the ${formatDuration(scenario.warmupUs)} warm-up`);
   for (const e of events) lines.push(`t=${e.t_s.toFixed(3)}s`.padEnd(11) + story(e));
+  const lifecycle = lifecycleSummaries(events);
+  if (lifecycle.length) lines.push('', ...lifecycle);
   const q = r.requests;
   lines.push(
     '',

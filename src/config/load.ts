@@ -18,6 +18,7 @@ import { mergeManifestServices } from './istio/manifest-services.js';
 import { loadProfile, withCompatibilityVersion } from './profile.js';
 import { validateNetworking } from './istio/validate-networking.js';
 import { resolveHpas } from './istio/hpa-targets.js';
+import { lifecycleFrom } from './lifecycle.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -116,7 +117,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
   const extensionProviders = resolveExtensionProviders(spec.mesh.extensionProviders, dir, problems, src);
   const workloads = resolveWorkloads(spec.workload, dir, err);
   checkWorkloadNames(spec.workload, dir, err);
-  const faults = resolveFaults(spec, applied, dir, services, err);
+  const faults = resolveFaults(spec, applied, dir, services, nodes, err);
   validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
   const hpas = resolveHpas(istio, services, problems);
   if (problems.errors.length) throw new InputError(problems.errors);
@@ -301,6 +302,7 @@ function resolveServices(
       propagatesTraceHeaders: s.propagatesTraceHeaders,
       node: s.node,
       propagateHeaders: s.propagateHeaders.map((h) => h.toLowerCase()),
+      lifecycle: lifecycleFrom({ ...s, startupUs: s.startupTime }),
     };
   });
 }
@@ -446,17 +448,21 @@ function resolveFaults(
   applied: readonly (IstioConfig | undefined)[],
   dir: ServiceDirectory,
   services: readonly ServiceModel[],
+  nodes: readonly NodeModel[],
   err: ReportError,
 ): FaultModel[] {
   const byKey = new Map(services.map((s) => [s.key, s]));
   return spec.faults.map((f, i) => {
     const at = (p: PathSegment[], m: string) => err(['spec', 'faults', i, ...p], `spec.faults[${i}].${m}`);
+    const node = f.target?.node;
+    if (node !== undefined && !nodes.some((n) => n.name === node))
+      at(['target', 'node'], `target.node: unknown node "${node}" (nodes: ${nodes.map((n) => n.name).join(', ')})`);
     const target = resolveFaultTarget(f, dir, byKey, at);
     const apply = applied[i];
     const effectiveUs = apply ? f.at + spec.mesh.configPropagation : undefined;
     // The injection's own part of the label comes from its fault kind (analysis/load.ts).
-    const label = `${f.inject ? '' : 'config change'}${faultTargetText(target)}`;
-    return { atUs: f.at, untilUs: f.until, effectiveUs, target, injectDoc: f.inject, apply, label };
+    const label = `${f.inject ? '' : 'config change'}${faultTargetText(target)}${node !== undefined ? ` on node ${node}` : ''}`;
+    return { atUs: f.at, untilUs: f.until, effectiveUs, target, node, injectDoc: f.inject, apply, label };
   });
 }
 
@@ -466,7 +472,7 @@ function resolveFaultTarget(
   byKey: ReadonlyMap<string, ServiceModel>,
   at: (p: PathSegment[], m: string) => void,
 ): FaultModel['target'] {
-  if (!f.target) return undefined;
+  if (f.target?.service === undefined) return undefined;
   const svc = dir.lookup(f.target.service, 'default');
   if (!svc) {
     at(['target', 'service'], `target.service: ${dir.unknown(f.target.service)}`);

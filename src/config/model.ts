@@ -3,6 +3,7 @@ import type { Distribution } from '../kernel/distributions.js';
 import type { IstioConfig } from './istio/resources.js';
 import type { CostProfile } from './profile.js';
 import type { HpaModel } from './istio/hpa-schema.js';
+import type { PodLifecycleModel } from './lifecycle.js';
 
 /** A mesh mode's name; the modes themselves are the registry in src/modes (checked by analysis/load.ts). */
 export type MeshMode = string;
@@ -71,6 +72,8 @@ export interface ServiceModel {
   propagateHeaders: string[];
   /** Node every pod is pinned to, if any. */
   node?: string;
+  /** Probes, termination and rollout strategy of the service's pods (Kubernetes defaults when absent). */
+  lifecycle?: PodLifecycleModel;
 }
 
 /** Piecewise-linear request rate (req/s) over simulated time; after the last segment the last rate holds. */
@@ -105,6 +108,8 @@ export interface FaultModel {
   effectiveUs?: number;
   untilUs?: number;
   target?: { service: string; version?: string; pod: number | 'all' };
+  /** A node target (`target: {node: NAME}`), for node-level faults. */
+  node?: string;
   /** The `inject` block as written, for the fault registry to parse. */
   injectDoc?: Readonly<Record<string, unknown>>;
   /** The parsed injection (analysis/load.ts, through the fault registry). */

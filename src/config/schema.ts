@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DURATION_HELP, parseBytes, parseCpu, parseDuration } from './units.js';
+import { serviceLifecycleFields } from './lifecycle.js';
 
 const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -173,6 +174,11 @@ export const serviceSchema = z.strictObject({
   propagateHeaders: z.array(z.string()).default([]),
   /** Pins every pod of the service to this node (default: spread by the placement hash). */
   node: z.string().optional(),
+  /** Time from container start until the app listens (its own startup work); 0 by default. */
+  startupTime: duration().optional(),
+  // Kubernetes pod lifecycle, with Kubernetes' field names: probes, terminationGracePeriodSeconds,
+  // lifecycle.preStop, and the Deployment's strategy and minReadySeconds.
+  ...serviceLifecycleFields,
 });
 
 const requestSchema = z.strictObject({
@@ -221,11 +227,20 @@ const workloadSchema = z
     }
   });
 
-const targetSchema = z.strictObject({
-  service: z.string(),
-  version: z.string().optional(),
-  pod: z.union([z.number().int().nonnegative(), z.literal('all')]).default('all'),
-});
+const targetSchema = z
+  .strictObject({
+    service: z.string().optional(),
+    version: z.string().optional(),
+    pod: z.union([z.number().int().nonnegative(), z.literal('all')]).default('all'),
+    /** A node, for node-level faults (nodeFailure). */
+    node: z.string().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.service === undefined) === (t.node === undefined))
+      ctx.addIssue({ code: 'custom', message: 'a target names a service (with version and pod) or a node' });
+    else if (t.node !== undefined && t.version !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'a node target takes no version', path: ['version'] });
+  });
 
 /**
  * A fault's `inject` block. Each fault kind owns its fields (src/faults, one module per kind), so
@@ -244,9 +259,8 @@ const faultSchema = z
   .superRefine((f, ctx) => {
     if ((f.inject === undefined) === (f.apply === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'a fault needs either inject (with target) or apply' });
-    } else if (f.inject && !f.target) {
-      ctx.addIssue({ code: 'custom', message: 'an inject fault needs a target', path: ['target'] });
     }
+    // Whether an inject fault needs a target, and which, depends on its kind (src/faults).
     if (f.until !== undefined && f.until <= f.at) {
       ctx.addIssue({ code: 'custom', message: 'until must be after at', path: ['until'] });
     }

@@ -159,6 +159,11 @@ export class AmbientPlane extends DirectPlane {
       connectStream();
       return;
     }
+    if (this.certsExpired) {
+      // ztunnel's certificate expired while istiod was down: the HBONE handshake fails.
+      this.sim.schedule(2 * ow, () => then(false), undefined);
+      return;
+    }
     outer = pool.open(key, to, true);
     this.handshakes.total++;
     this.handshakes.mtls++;

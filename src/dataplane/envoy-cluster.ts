@@ -55,6 +55,8 @@ export interface ClusterRt<P = unknown> {
   subset?: string;
   labels?: Record<string, string>;
   hosts: PodRt[];
+  /** The service's endpointsVersion the hosts were taken from. */
+  endpointsVersion: number;
   policy: TrafficPolicy;
   policyVersion: number;
   limits: Limits;
@@ -112,7 +114,10 @@ export class EnvoyClusters<P> {
     let bySubset = bySvc.get(svc);
     if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
     const cached = bySubset.get(subset ?? '');
-    if (cached && cached.policyVersion === this.policyVersion) return cached;
+    if (cached && cached.policyVersion === this.policyVersion) {
+      if (cached.endpointsVersion !== svc.endpointsVersion) this.refreshHosts(cached);
+      return cached;
+    }
     const c = this.build(proxy, svc, subset, clientNs);
     if (c) bySubset.set(subset ?? '', c);
     return c;
@@ -130,13 +135,14 @@ export class EnvoyClusters<P> {
       if (!labels) return undefined;
     }
     const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
-    const hosts = labels ? svc.pods.filter((p) => Object.entries(labels).every(([k, v]) => p.version.labels[k] === v)) : svc.pods;
+    const hosts = hostsOf(svc, labels);
     const limits = clusterLimits(policy);
     const lbKind = lbKindOf(policy);
     if (c) {
       // Config changed: keep connections, take the new policy.
       const odChanged = JSON.stringify(c.policy.outlierDetection) !== JSON.stringify(policy.outlierDetection);
-      Object.assign(c, { labels, hosts, policy, limits, policyVersion: this.policyVersion });
+      Object.assign(c, { labels, policy, limits, policyVersion: this.policyVersion });
+      this.refreshHosts(c);
       if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
       if (odChanged) this.startOutlierDetection(c);
       return c;
@@ -150,6 +156,7 @@ export class EnvoyClusters<P> {
       hosts,
       policy,
       policyVersion: this.policyVersion,
+      endpointsVersion: svc.endpointsVersion,
       limits,
       lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
       pool: new ConnectionPool<PodRt, PodRt>(
@@ -170,6 +177,21 @@ export class EnvoyClusters<P> {
     byName.set(name, c);
     this.startOutlierDetection(c);
     return c;
+  }
+
+  /**
+   * An EDS update reached this proxy: the cluster's hosts follow the service's endpoints. Envoy
+   * drains the connection pools of removed hosts (no new requests; requests in flight finish) and
+   * the outlier detector forgets them. envoy source/common/upstream/cluster_manager_impl.cc
+   * (ClusterEntry::drainConnPools(hosts_removed)); outlier_detection_impl.cc (addHostMonitor on
+   * member update).
+   */
+  private refreshHosts(c: ClusterRt<P>): void {
+    const next = hostsOf(c.svc, c.labels);
+    c.endpointsVersion = c.svc.endpointsVersion;
+    for (const h of c.hosts) if (!next.includes(h)) c.pool.closeHost(h);
+    c.hosts = next;
+    c.outlier?.setHosts(next);
   }
 
   /**
@@ -269,4 +291,11 @@ function lbKindOf(p: TrafficPolicy): LbKind {
     default:
       return 'LEAST_REQUEST';
   }
+}
+
+/** The service's current endpoints that carry every label of the subset (all of them without one). */
+function hostsOf(svc: ServiceRt, labels: Record<string, string> | undefined): PodRt[] {
+  if (!labels) return svc.endpoints;
+  const wanted = Object.entries(labels);
+  return svc.endpoints.filter((p) => wanted.every(([k, v]) => p.version.labels[k] === v));
 }

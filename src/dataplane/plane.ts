@@ -31,6 +31,10 @@ export interface DataPlane {
   call(call: AppCall, done: CallDone): void;
   /** A pod crashed: its connections are gone. */
   podCrashed(pod: PodRt): void;
+  /** A pod created during the run (scale-up, replacement, rollout): it gets its proxy. */
+  podAdded(pod: PodRt): void;
+  /** Workload certificates expired (istiod down past their lifetime) or were renewed. */
+  setCertsExpired(expired: boolean): void;
   /** A config change reached the proxies. */
   setPolicy(policy: MeshPolicy): void;
   /** Connection handshakes performed (new connections), for reports and tests. */
@@ -118,7 +122,7 @@ export abstract class PlaneBase {
 
   /** Uniform random pod of the service, as kube-proxy (iptables) and ztunnel pick per connection. */
   protected randomPod(caller: Caller, svc: ServiceRt): PodRt | undefined {
-    const pods = svc.pods;
+    const pods = svc.endpoints;
     if (pods.length === 0) return undefined;
     return pods[Math.floor(this.stream(`connect/${caller.name}→${svc.model.key}`)() * pods.length)];
   }
@@ -131,6 +135,15 @@ export abstract class PlaneBase {
 
   podCrashed(pod: PodRt): void {
     for (const pool of this.appPoolsTo()) pool.closeHost(pod);
+  }
+
+  podAdded(_pod: PodRt): void {}
+
+  /** While true, new mTLS handshakes fail: the peers' certificates have expired. */
+  protected certsExpired = false;
+
+  setCertsExpired(expired: boolean): void {
+    this.certsExpired = expired;
   }
 
   setPolicy(policy: MeshPolicy): void {

@@ -95,6 +95,8 @@ export class SidecarPlane extends DirectPlane {
         // A STRICT server sidecar has no plaintext filter chain: it drops the connection (UF).
         if (!conn.mtls && ss && this.mtlsMode(host) === 'STRICT') return then(false);
         if (!conn.mtls || !ss) return then(true);
+        // An expired workload certificate fails the TLS handshake (istiod could not renew it).
+        if (this.certsExpired) return then(false);
         this.sim.schedule(
           ow * tls.roundTrips,
           () =>

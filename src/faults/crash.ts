@@ -1,4 +1,8 @@
-/** `inject: {crash: true}`: the pods' containers die; with `until` they come back then. */
+/**
+ * `inject: {crash: true}`: the pods' app containers die. The kubelet restarts them with
+ * CrashLoopBackOff and, while the fault lasts, every restart dies again; the first restart after
+ * `until` is healthy (src/k8s/kubelet.ts).
+ */
 import { z } from 'zod';
 import { defineFault } from './fault-kind.js';
 
@@ -9,15 +13,11 @@ export const crashFault = defineFault({
   start(ctx) {
     for (const pod of ctx.pods) {
       if (pod.crashed) continue;
-      ctx.timeline.add('pod_crash', { pod: pod.name, service: pod.service.model.key });
+      ctx.timeline.add('pod_crash', { pod: pod.name, service: pod.service.model.key, service_retries: pod.service.retries });
       ctx.crash(pod);
     }
   },
   end(ctx) {
-    for (const pod of ctx.pods) {
-      if (!pod.crashed) continue;
-      pod.crashed = false;
-      ctx.timeline.add('pod_restart', { pod: pod.name, service: pod.service.model.key });
-    }
+    for (const pod of ctx.pods) ctx.kube.heal(pod);
   },
 });

@@ -12,8 +12,24 @@ import { errorRateFault } from './error-rate.js';
 import type { FaultKind } from './fault-kind.js';
 import { latencyFault } from './latency.js';
 import { unreachableFault } from './unreachable.js';
+import { killFault } from './kill.js';
+import { nodeFailureFault } from './node-failure.js';
+import { scaleFault } from './scale.js';
+import { rolloutFault } from './rollout.js';
+import { controlPlaneFault } from './control-plane.js';
 
-export const FAULT_KINDS: readonly FaultKind<unknown>[] = [errorRateFault, latencyFault, crashFault, cpuThrottleFault, unreachableFault];
+export const FAULT_KINDS: readonly FaultKind<unknown>[] = [
+  errorRateFault,
+  latencyFault,
+  crashFault,
+  cpuThrottleFault,
+  unreachableFault,
+  killFault,
+  nodeFailureFault,
+  scaleFault,
+  rolloutFault,
+  controlPlaneFault,
+];
 
 const byKey = new Map(FAULT_KINDS.map((k) => [k.key, k]));
 

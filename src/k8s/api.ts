@@ -15,7 +15,7 @@ export type { PodStatus, PodPhase } from './kubelet.js';
 export type { Deployment, ReplicaSet } from './deployment.js';
 
 /** Picks a node for a new pod among the schedulable ones (Ready, untainted); undefined leaves it Pending. */
-export interface Scheduler {
+export interface PodPlacement {
   place(service: ServiceRt, version: VersionModel, podIndex: number, nodes: readonly NodeRt[]): NodeRt | undefined;
 }
 
@@ -41,7 +41,7 @@ export interface PodLifecycleApi {
   /** `kubectl scale deployment`: the ReplicaSet creates or gracefully deletes pods. */
   scale(deployment: Deployment, replicas: number): void;
   /** Replaces the default placement (hash spread over schedulable nodes). */
-  setScheduler(scheduler: Scheduler): void;
+  setPlacement(scheduler: PodPlacement): void;
   /** Told of every pod creation, readiness change, deletion and removal, in order. */
   onPodEvent(listener: (e: PodEvent) => void): void;
 }

@@ -10,7 +10,7 @@ import type { MeshMode, VersionModel } from '../config/model.js';
 import type { PodLifecycleModel } from '../config/lifecycle.js';
 import type { NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import { fnv1a } from '../kernel/hash.js';
-import type { PodEvent, PodLifecycleApi, Scheduler } from './api.js';
+import type { PodEvent, PodLifecycleApi, PodPlacement } from './api.js';
 import { ControlPlane } from './control-plane.js';
 import { KUBE_PROXY_MIN_SYNC_US } from './defaults.js';
 import { DeploymentController, type Deployment } from './deployment.js';
@@ -43,9 +43,12 @@ export interface KubeClusterDeps {
 }
 
 /** Default placement: spread by a hash of the service over the schedulable nodes (as world/build.ts does at t=0). */
-const hashSpread: Scheduler = {
-  place: (service, _version, podIndex, nodes) =>
-    nodes.length === 0 ? undefined : nodes[(fnv1a(service.model.key) + podIndex) % nodes.length],
+const hashSpread: PodPlacement = {
+  place: (service, _version, podIndex, nodes) => {
+    // A service pinned to a node (spec.services[].node) stays there, or waits for it.
+    if (service.model.node !== undefined) return nodes.find((n) => n.model.name === service.model.node);
+    return nodes.length === 0 ? undefined : nodes[(fnv1a(service.model.key) + podIndex) % nodes.length];
+  },
 };
 
 export class KubeCluster implements PodLifecycleApi {
@@ -55,7 +58,7 @@ export class KubeCluster implements PodLifecycleApi {
   readonly nodes: NodeLifecycleController;
   readonly istiod: ControlPlane;
   private readonly debouncer?: PushDebouncer<SliceChange>;
-  private scheduler: Scheduler = hashSpread;
+  private placement: PodPlacement = hashSpread;
   private readonly listeners: ((e: PodEvent) => void)[] = [];
   private readonly live = new Map<ServiceRt, PodRt[]>();
   /** Pods created while no node could take them. */
@@ -79,9 +82,10 @@ export class KubeCluster implements PodLifecycleApi {
     this.nodes = new NodeLifecycleController(sim, {
       stopped: (node) => {
         for (const p of this.podsOnNode(node)) {
+          // Packets are dropped first, so what the pods held is lost silently (no reset reaches anyone).
+          world.setUnreachable(p, true);
           this.kubelet.nodeDown(p);
           world.appDied(p);
-          world.setUnreachable(p, true);
         }
       },
       notReady: (node) => {
@@ -157,7 +161,7 @@ export class KubeCluster implements PodLifecycleApi {
       return undefined;
     }
     const index = service.pods.length;
-    const node = this.scheduler.place(
+    const node = this.placement.place(
       service,
       version,
       index,
@@ -203,8 +207,8 @@ export class KubeCluster implements PodLifecycleApi {
     this.deployments.scale(deployment, replicas);
   }
 
-  setScheduler(scheduler: Scheduler): void {
-    this.scheduler = scheduler;
+  setPlacement(scheduler: PodPlacement): void {
+    this.placement = scheduler;
   }
 
   onPodEvent(listener: (e: PodEvent) => void): void {
@@ -224,6 +228,32 @@ export class KubeCluster implements PodLifecycleApi {
     this.kubelet.setCrashLoop(pod, false);
   }
 
+  /** A node stops (power, kernel, network): see ./node-lifecycle.ts. */
+  failNode(node: NodeRt): void {
+    if (!this.nodes.isUp(node)) return;
+    const pods = this.podsOnNode(node).filter((p) => this.kubelet.get(p)?.phase !== 'Terminated');
+    this.deps.events.add('node_failure', { node: node.model.name, pods: pods.length, pod_names: pods.map((p) => p.name).join(',') });
+    this.nodes.fail(node);
+  }
+
+  recoverNode(node: NodeRt): void {
+    this.nodes.recover(node);
+  }
+
+  /** `kubectl scale` of the service's Deployment (the one of `version`, or its only one). */
+  scaleService(service: ServiceRt, version: string | undefined, replicas: number): void {
+    const d = this.deployments.find(service, version)[0];
+    if (d) this.deployments.scale(d, replicas);
+  }
+
+  /** A rolling update of the Deployment running `from` (or the service's only one) to `to`'s pod template. */
+  rollout(service: ServiceRt, from: string | undefined, to: VersionModel): void {
+    const d =
+      this.deployments.find(service, from).find((x) => x.sets[x.sets.length - 1]?.version !== to) ??
+      this.deployments.find(service, from)[0];
+    if (d) this.deployments.rollout(d, to);
+  }
+
   private podsOnNode(node: NodeRt): PodRt[] {
     const out: PodRt[] = [];
     for (const list of this.live.values()) for (const p of list) if (p.node === node) out.push(p);
@@ -234,7 +264,7 @@ export class KubeCluster implements PodLifecycleApi {
     const waiting = this.pending;
     this.pending = [];
     for (const w of waiting) {
-      const node = this.scheduler.place(
+      const node = this.placement.place(
         w.service,
         w.version,
         w.pod.index,

@@ -6,6 +6,7 @@
  * ROUND_ROBIN, TLS only where a listener asks for it). The control plane is AWS-managed: nothing
  * of it runs in the cluster besides the small appmesh-controller, which is not modelled.
  */
+import type { PodRt } from '../world/entities.js';
 import { translateAppMesh } from '../config/appmesh/translate.js';
 import { APP_MESH_END_OF_SUPPORT } from '../config/appmesh/schemas.js';
 import { SidecarPlane } from '../dataplane/sidecar.js';
@@ -54,7 +55,13 @@ export const appmeshMode: MeshModeDef = {
     const proxies = [...pods, ...cluster.clients].filter((c) => c.inMesh).map((c) => plane.addSidecar(c));
     // App Mesh is configured through its own CRDs: Istio config changes never reach these Envoys.
     plane.setPolicy = () => {};
-    return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyRouter.allClusters() });
+    return Object.assign(plane, {
+      proxies,
+      envoyClusters: () => plane.envoyRouter.allClusters(),
+      podAdded: (pod: PodRt) => {
+        if (pod.inMesh) proxies.push(plane.addSidecar(pod));
+      },
+    });
   },
   configWarnings: (scenario) => [
     {

@@ -4,6 +4,7 @@
  * accrual and authorization from Linkerd's own resources), and the Linkerd control plane
  * (destination, identity, proxy-injector). Implementation: modes/linkerd/.
  */
+import type { PodRt } from '../world/entities.js';
 import { loadProfile } from '../config/profile.js';
 import { LinkerdClientPolicy } from '../policy/linkerd/client-policy.js';
 import { foreignConfigWarnings } from './foreign-config.js';
@@ -69,7 +70,14 @@ export const linkerdMode: MeshModeDef = {
     );
     const pods = cluster.serviceList.flatMap((s) => s.pods);
     const proxies = [...pods, ...cluster.clients].filter((c) => c.inMesh).map((c) => plane.addProxy(c));
-    return Object.assign(plane, { proxies, envoyClusters: () => [] });
+    return Object.assign(plane, {
+      proxies,
+      envoyClusters: () => [],
+      // A pod created during the run gets its injected proxy too.
+      podAdded: (pod: PodRt) => {
+        if (pod.inMesh) proxies.push(plane.addProxy(pod));
+      },
+    });
   },
   configWarnings: (scenario) => [
     ...foreignConfigWarnings(scenario.istio, 'linkerd', 'linkerd'),

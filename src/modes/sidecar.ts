@@ -2,6 +2,7 @@
 import { SidecarPlane } from '../dataplane/sidecar.js';
 import { envoyMemoryBytes, ISTIO_PROXY_REQUESTS, ISTIOD_POD, istiodComponent } from './istiod.js';
 import type { MeshModeDef } from './mode.js';
+import type { PodRt } from '../world/entities.js';
 
 export const sidecarMode: MeshModeDef = {
   name: 'sidecar',
@@ -33,6 +34,13 @@ export const sidecarMode: MeshModeDef = {
     const pods = cluster.serviceList.flatMap((s) => s.pods);
     // A sidecar per in-mesh pod and per in-mesh workload client.
     const proxies = [...pods, ...cluster.clients].filter((c) => c.inMesh).map((c) => plane.addSidecar(c));
-    return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyRouter.allClusters() });
+    return Object.assign(plane, {
+      proxies,
+      envoyClusters: () => plane.envoyRouter.allClusters(),
+      // A pod created during the run (scale-up, replacement, rollout) gets its sidecar injected too.
+      podAdded: (pod: PodRt) => {
+        if (pod.inMesh) proxies.push(plane.addSidecar(pod));
+      },
+    });
   },
 };

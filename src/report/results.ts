@@ -4,6 +4,7 @@ import { runWarnings } from '../sim/warnings.js';
 import type { LatencySummary } from '../record/latency.js';
 import type { RequestsJson } from '../record/requests.js';
 import type { TimelineEvent } from '../record/timeline.js';
+import { LIFECYCLE_EVENT_TYPES } from '../k8s/events.js';
 import type { ComponentUsage } from '../telemetry/resources.js';
 import type { ClusterStats } from '../dataplane/envoy-cluster.js';
 import { DEFAULT_NODE_PRICES } from '../k8s/placement.js';
@@ -91,6 +92,8 @@ export interface ResultsJson {
   services: Record<string, ServiceJson>;
   edges: EdgeJson[];
   outlier: { events: OutlierEventJson[] };
+  /** Kubernetes lifecycle events (pods, endpoints, restarts, nodes, istiod), as in events.jsonl; absent when there are none. */
+  events?: TimelineEvent[];
   /** Envoy cluster stats summed over the client proxies that use each cluster. */
   clusters: Record<string, ClusterJson>;
   connections: { opened: number; mtls_handshakes: number };
@@ -169,6 +172,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     services,
     edges,
     outlier: { events: s.timeline.events.filter((e) => e.type === 'outlier_eject' || e.type === 'outlier_uneject').map(outlierEvent) },
+    ...lifecycleEvents(s.timeline.events),
     clusters: clusterStats(s),
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
     resources: { by_component: byComponent, total },
@@ -214,6 +218,11 @@ function nodePriceOverrides(c: SimulationState['scenario']['cost']): Partial<typ
   if (c?.nodeVcpuHourUsd !== undefined) out.vcpuHourUsd = c.nodeVcpuHourUsd;
   if (c?.nodeGibHourUsd !== undefined) out.gibHourUsd = c.nodeGibHourUsd;
   return out;
+}
+
+function lifecycleEvents(events: readonly TimelineEvent[]): { events?: TimelineEvent[] } {
+  const lifecycle = events.filter((e) => LIFECYCLE_EVENT_TYPES.has(e.type));
+  return lifecycle.length ? { events: lifecycle } : {};
 }
 
 function outlierEvent(e: TimelineEvent): OutlierEventJson {

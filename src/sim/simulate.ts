@@ -10,6 +10,8 @@ import { scheduleFaults } from '../faults/schedule.js';
 import { PodBehaviour } from '../world/pod.js';
 import { startWorkload } from '../world/workload.js';
 import { meshMode } from '../modes/registry.js';
+import { startKubernetes } from './kube.js';
+import type { KubeCluster } from '../k8s/cluster.js';
 import { MeshPolicy } from '../policy/mesh-policy.js';
 import type { IstioConfig } from '../config/istio/resources.js';
 import type { CostProfile } from '../config/profile.js';
@@ -68,6 +70,8 @@ export interface SimulationState {
   replicas?: Map<string, { initial: number; final: number; max: number }>;
   /** Where the t=0 pods went by their requests, and what the cluster needs (nodes, pending pods). */
   plan: ClusterPlan;
+  /** The Kubernetes control loops of the run (pods, endpoints, Deployments, nodes, istiod). */
+  kube: KubeCluster;
   /** Resources time-averaged over [0, horizon], taken at the horizon. */
   resources: Record<string, ComponentUsage>;
   /** Set when a work budget stopped the run early: why, and when (the results cover [0, atUs]). */
@@ -240,14 +244,14 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     );
   }
 
+  const kube = startKubernetes({ sim, mode, cluster, pods, plane, timeline });
   scheduleFaults(scenario.faults, {
     sim,
     timeline,
     cluster,
-    crash: (pod) => {
-      pods.crash(pod);
-      plane.podCrashed(pod);
-    },
+    kube,
+    // The app container dies and, while the fault lasts, dies again at every restart (CrashLoopBackOff).
+    crash: (pod) => kube.crash(pod, true),
   });
 
   for (const client of cluster.clients) {
@@ -295,6 +299,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     sim,
     cluster,
     plane,
+    kube,
     endUser,
     edges,
     timeline,

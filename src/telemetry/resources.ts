@@ -5,6 +5,7 @@
  * their own footprint.
  */
 import type { MeshModeDef, UsageInputs } from '../modes/mode.js';
+import type { PodRt } from '../world/entities.js';
 
 export type { UsageInputs };
 
@@ -30,11 +31,15 @@ export function resourceUsage(mode: MeshModeDef, s: UsageInputs): Record<string,
   };
 
   const pods = s.cluster.serviceList.flatMap((svc) => svc.pods);
+  // Pods created or removed during the run (scale, rollout, replacements) count for the share of
+  // the run they existed; instances are the pods (and their sidecars) that exist at the end.
+  const share = (p: PodRt) => (p.createdUs === 0 && p.goneUs === undefined ? 1 : lifetimeShare(p, durationUs));
+  const sidecarOf = new Map<unknown, PodRt>(pods.filter((p) => p.sidecar).map((p) => [p.sidecar, p]));
   put(
     'app',
-    pods.length,
+    pods.filter((p) => p.goneUs === undefined).length,
     pods.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
-    pods.reduce((n, p) => n + p.service.model.resources.requestMemoryBytes, 0),
+    pods.reduce((n, p) => n + p.service.model.resources.requestMemoryBytes * share(p), 0),
   );
 
   for (const component of mode.components) {
@@ -42,11 +47,16 @@ export function resourceUsage(mode: MeshModeDef, s: UsageInputs): Record<string,
     if (memory) {
       const proxies = s.plane.proxies.filter((p) => p.kind === component.name);
       if (proxies.length === 0) continue;
+      // A pod's sidecar lives as long as its pod.
+      const shareOf = (p: (typeof proxies)[number]) => {
+        const pod = sidecarOf.get(p);
+        return pod ? share(pod) : 1;
+      };
       put(
         component.name,
-        proxies.length,
+        proxies.filter((p) => sidecarOf.get(p)?.goneUs === undefined).length,
         proxies.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
-        proxies.reduce((n, p) => n + memory(p, s), 0),
+        proxies.reduce((n, p) => n + memory(p, s) * shareOf(p), 0),
       );
     } else {
       const f = component.footprint?.(s);
@@ -54,4 +64,11 @@ export function resourceUsage(mode: MeshModeDef, s: UsageInputs): Record<string,
     }
   }
   return out;
+}
+
+/** The share of [0, horizon] a pod existed. */
+function lifetimeShare(p: PodRt, horizonUs: number): number {
+  if (horizonUs <= 0) return 1;
+  const end = Math.min(p.goneUs ?? horizonUs, horizonUs);
+  return Math.max(0, end - Math.min(p.createdUs, horizonUs)) / horizonUs;
 }

@@ -1,7 +1,7 @@
 /** Builds the runtime cluster from a Scenario: nodes, pods placed deterministically, clients. */
 import { samplerFor } from '../kernel/distributions.js';
 import type { RandomStreams } from '../kernel/random.js';
-import type { Scenario } from '../config/model.js';
+import type { Scenario, VersionModel } from '../config/model.js';
 import { RequestStats } from '../record/requests.js';
 import { NodeCpu } from './cpu.js';
 import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
@@ -14,6 +14,8 @@ export interface Cluster {
   /** In declaration order. */
   serviceList: ServiceRt[];
   clients: ClientRt[];
+  /** A new pod of `version` on `node` (scale-up, replacement, rollout), named `<service>-<version>-<i>`, appended to the service. */
+  addPod(svc: ServiceRt, version: VersionModel, node: NodeRt): PodRt;
 }
 
 /**
@@ -40,10 +42,44 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
     return `10.${node.index + 1}.${(n >> 8) & 255}.${n & 255}`;
   };
   const nodes: NodeRt[] = scenario.nodes.map((model, index) => ({ index, model, cpu: new NodeCpu(model.cpu) }));
+  const addPod = (svc: ServiceRt, version: VersionModel, node: NodeRt, at?: number, atInVersion?: number): PodRt => {
+    const model = svc.model;
+    const indexInVersion = atInVersion ?? svc.pods.filter((p) => p.version === version).length;
+    const pod: PodRt = {
+      name: `${model.name}-${podNamePart(version.name)}-${indexInVersion}`,
+      edgeName: model.key,
+      node,
+      ip: ipOn(node),
+      inMesh: model.inMesh,
+      namespace: model.namespace,
+      serviceAccount: model.serviceAccount,
+      service: svc,
+      version,
+      versionIndex: model.versions.indexOf(version),
+      index: at ?? svc.pods.length,
+      indexInVersion,
+      slots: new Station(model.concurrency),
+      epoch: 0,
+      crashed: false,
+      faultErrorRate: 0,
+      faultErrorStatus: 503,
+      faultLatencyUs: 0,
+      unreachable: false,
+      throttle: 1,
+      cpuRunning: 0,
+      cpuUsedUs: 0,
+      served: 0,
+      createdUs: 0,
+    };
+    svc.pods.push(pod);
+    return pod;
+  };
   const serviceList: ServiceRt[] = scenario.services.map((model) => {
     const svc: ServiceRt = {
       model,
       pods: [],
+      endpoints: [],
+      endpointsVersion: 0,
       serviceTime: model.versions.map((v) => samplerFor(v.serviceTime)),
       serviceTimeStream: streams.stream(`service-time/${model.key}`),
       failureStream: streams.stream(`failure/${model.key}`),
@@ -52,39 +88,15 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       retries: 0,
     };
     let index = 0;
-    model.versions.forEach((version, versionIndex) => {
+    for (const version of model.versions) {
       for (let i = 0; i < version.replicas; i++, index++) {
         const placed = placement?.(model.key, index);
         if (placed === null) continue;
         const node = (placed !== undefined && nodes.find((n) => n.model.name === placed)) || nodeFor(nodes, model.key, index, model.node);
-        const pod: PodRt = {
-          name: `${model.name}-${podNamePart(version.name)}-${i}`,
-          edgeName: model.key,
-          node,
-          ip: ipOn(node),
-          inMesh: model.inMesh,
-          namespace: model.namespace,
-          serviceAccount: model.serviceAccount,
-          service: svc,
-          version,
-          versionIndex,
-          index,
-          indexInVersion: i,
-          slots: new Station(model.concurrency),
-          epoch: 0,
-          crashed: false,
-          faultErrorRate: 0,
-          faultErrorStatus: 503,
-          faultLatencyUs: 0,
-          unreachable: false,
-          throttle: 1,
-          cpuRunning: 0,
-          cpuUsedUs: 0,
-          served: 0,
-        };
-        svc.pods.push(pod);
+        addPod(svc, version, node, index, i);
       }
-    });
+    }
+    svc.endpoints = [...svc.pods];
     return svc;
   });
   const clients: ClientRt[] = scenario.workloads.map((w) => {
@@ -100,7 +112,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       serviceAccount: w.from.serviceAccount,
     };
   });
-  return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients };
+  return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients, addPod };
 }
 
 /**

@@ -57,11 +57,19 @@ export interface PodRt extends Caller {
   cpuUsedUs: number;
   /** Requests this pod answered (after warmup). */
   served: number;
+  /** When the pod was created (0 for the pods of t=0) and, once its containers are gone, when it was removed. */
+  createdUs: number;
+  goneUs?: number;
 }
 
 export interface ServiceRt {
   readonly model: ServiceModel;
+  /** Every pod the service ever had (new pods are appended; deleted ones stay for their statistics). */
   readonly pods: PodRt[];
+  /** The ready endpoints the proxies (or kube-proxy) route to now; set by the EndpointSlice propagation. */
+  endpoints: PodRt[];
+  /** Bumped whenever `endpoints` changes, so cached Envoy clusters refresh their hosts. */
+  endpointsVersion: number;
   readonly serviceTime: Sampler[];
   readonly serviceTimeStream: Uniform;
   readonly failureStream: Uniform;

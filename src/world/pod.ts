@@ -69,10 +69,41 @@ export class PodBehaviour {
     pod.crashed = true;
     pod.epoch++;
     pod.slots.reset();
+    this.idleWaiters.delete(pod);
     const works = [...this.track(pod)];
     this.track(pod).clear();
     for (const w of works) this.settle(w, 0, false);
   }
+
+  /**
+   * SIGTERM: the app closes its listener (new connections and requests are refused, like a dead
+   * app's) and exits once the requests it accepted are answered.
+   */
+  drain(pod: PodRt, onIdle: () => void): void {
+    pod.crashed = true;
+    if (this.track(pod).size === 0) onIdle();
+    else this.idleWaiters.set(pod, onIdle);
+  }
+
+  /** The pod's node died: nothing it holds is ever answered (callers wait for their timeouts). */
+  vanish(pod: PodRt): void {
+    pod.crashed = true;
+    pod.epoch++;
+    pod.slots.reset();
+    this.idleWaiters.delete(pod);
+    for (const w of this.track(pod)) {
+      w.settled = true;
+      this.onDropped?.(pod, w.call);
+    }
+    this.track(pod).clear();
+  }
+
+  /** A restarted container: it accepts requests again. */
+  restart(pod: PodRt): void {
+    pod.crashed = false;
+  }
+
+  private readonly idleWaiters = new Map<PodRt, () => void>();
 
   private track(pod: PodRt): Set<Work> {
     let s = this.inFlight.get(pod);
@@ -155,8 +186,15 @@ export class PodBehaviour {
     work.settled = true;
     const pod = work.pod;
     if (releaseSlot) {
-      this.inFlight.get(pod)?.delete(work);
+      const works = this.inFlight.get(pod);
+      works?.delete(work);
       pod.slots.release();
+      const waiter = works?.size === 0 ? this.idleWaiters.get(pod) : undefined;
+      if (waiter) {
+        this.idleWaiters.delete(pod);
+        // After this answer is on its way: the app exits once idle.
+        this.sim.schedule(0, waiter, undefined);
+      }
     }
     // Counted by the end-user request's start, so every mode counts the same requests (common random numbers).
     if (work.call.rootStartUs >= this.warmupUs) {

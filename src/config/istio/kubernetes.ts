@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { YamlSource } from '../yaml-source.js';
+import { livenessProbeSchema, preStopSchema, probeSchema, strategySchema, type ProbeModel } from '../lifecycle.js';
 
 const labels = z.record(z.string(), z.string());
 
@@ -25,6 +26,8 @@ export const k8sDeploymentSchema = z.looseObject({
   spec: z
     .looseObject({
       replicas: z.number().int().nonnegative().optional(),
+      strategy: strategySchema.optional(),
+      minReadySeconds: z.number().int().nonnegative().optional(),
       selector: z.looseObject({ matchLabels: labels.optional() }).optional(),
       template: z
         .looseObject({
@@ -32,9 +35,14 @@ export const k8sDeploymentSchema = z.looseObject({
           spec: z
             .looseObject({
               serviceAccountName: z.string().optional(),
+              terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
               containers: z
                 .array(
                   z.looseObject({
+                    name: z.string().optional(),
+                    readinessProbe: probeSchema.optional(),
+                    livenessProbe: livenessProbeSchema.optional(),
+                    lifecycle: z.looseObject({ preStop: preStopSchema.optional() }).optional(),
                     resources: z
                       .looseObject({
                         requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
@@ -68,6 +76,17 @@ export interface K8sDeployment {
   serviceAccount?: string;
   requests?: Record<string, string | number>;
   limits?: Record<string, string | number>;
+  /** The app container's probes and preStop hook, the pod's grace period, the rollout strategy. */
+  lifecycle: DeploymentLifecycle;
+}
+
+export interface DeploymentLifecycle {
+  readinessProbe?: ProbeModel;
+  livenessProbe?: ProbeModel;
+  terminationGracePeriodSeconds?: number;
+  lifecycle?: { preStop?: z.output<typeof preStopSchema> };
+  strategy?: z.output<typeof strategySchema>;
+  minReadySeconds?: number;
 }
 
 /** Deployments whose pod labels carry every label of the Service's selector, in the same namespace. */

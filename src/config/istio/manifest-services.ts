@@ -48,10 +48,13 @@ export function mergeManifestServices(
     labels.set(`${ks.name}.${ks.namespace}`, new Map(versions.map((v) => [v.name, v.labels])));
     const existing = out.findIndex((s) => s.name === ks.name && s.namespace === ks.namespace);
     const serviceAccount = deps.find((d) => d.serviceAccount)?.serviceAccount;
+    // Probes, grace period and strategy come from the first Deployment; a services: entry's own win.
+    const lifecycle = withoutUndefined(deps[0]?.lifecycle ?? {});
     if (existing >= 0) {
       const s = out[existing]!;
       out[existing] = {
         ...s,
+        ...Object.fromEntries(Object.entries(lifecycle).filter(([k]) => s[k as keyof ServiceDoc] === undefined)),
         versions:
           s.versions ??
           (s.replicas === undefined && versions.length ? versions.map((v) => ({ name: v.name, replicas: v.replicas })) : undefined),
@@ -69,8 +72,12 @@ export function mergeManifestServices(
       versions: versions.length ? versions.map((v) => ({ name: v.name, replicas: v.replicas })) : [{ name: 'v1', replicas: 0 }],
       ...(serviceAccount ? { serviceAccount } : {}),
     });
-    if (parsed.success) out.push(parsed.data);
+    if (parsed.success) out.push({ ...parsed.data, ...lifecycle });
     else warn(`Service ${ks.name}.${ks.namespace} cannot be modelled: ${parsed.error.issues[0]?.message ?? 'invalid'}`, ks);
   }
   return { services: out, labels };
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -155,7 +155,8 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
           break;
         }
         const d = parsed.data.spec;
-        const container = d?.template?.spec?.containers?.[0];
+        // The app container: the first one that is not an injected istio-proxy.
+        const container = d?.template?.spec?.containers?.find((c) => c.name !== 'istio-proxy');
         config.deployments.push({
           name,
           namespace,
@@ -164,6 +165,14 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
           serviceAccount: d?.template?.spec?.serviceAccountName,
           requests: container?.resources?.requests,
           limits: container?.resources?.limits,
+          lifecycle: {
+            readinessProbe: container?.readinessProbe,
+            livenessProbe: container?.livenessProbe,
+            lifecycle: container?.lifecycle,
+            terminationGracePeriodSeconds: d?.template?.spec?.terminationGracePeriodSeconds,
+            strategy: d?.strategy,
+            minReadySeconds: d?.minReadySeconds,
+          },
         });
         break;
       }

@@ -127,7 +127,8 @@ export class LinkerdPlane extends DirectPlane {
       const fa = this.client.forService(key)?.failureAccrual;
       b = new Balancer({
         sim: this.sim,
-        pods: () => svc.pods,
+        // The destination controller serves the ready endpoints of the EndpointSlice.
+        pods: () => svc.endpoints,
         random: this.stream(`lb/${cs.name}→${key}`),
         jitter: this.stream(`backoff/${cs.name}→${key}`),
         ...(fa ? { failureAccrual: fa } : {}),

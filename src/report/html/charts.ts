@@ -362,7 +362,7 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
       }
     } else if (e.type === 'pod_crash' && pod) {
       crashedSince.set(pod, e.t_s);
-    } else if (e.type === 'pod_restart' && pod) {
+    } else if ((e.type === 'pod_restart' || e.type === 'pod_ready') && pod && crashedSince.has(pod)) {
       const t = crashedSince.get(pod);
       if (t !== undefined) intervals.push({ pod, kind: INTERVAL_KINDS[2], from: t, to: e.t_s, detail: '' });
       crashedSince.delete(pod);

@@ -347,6 +347,18 @@ const EVENT_LABELS: Record<string, string> = {
   fault_end: 'fault ends',
   pod_crash: 'crash',
   pod_restart: 'restart',
+  pod_not_ready: 'NotReady',
+  pod_ready: 'Ready',
+  endpoint_removed: 'endpoint removed',
+  endpoint_added: 'endpoint added',
+  container_restart: 'container restart',
+  pod_deleted: 'pod deleted',
+  pod_created: 'pod created',
+  pod_evicted: 'pod evicted',
+  node_failure: 'node stops',
+  node_not_ready: 'node NotReady',
+  istiod_down: 'istiod down',
+  istiod_up: 'istiod up',
   cert_rotation: 'certificates rotated',
 };
 
