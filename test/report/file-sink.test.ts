@@ -23,7 +23,7 @@ describe('OutputSet', () => {
     set.text('small.json', '{}\n');
     expect(readdirSync(d).filter((f) => !f.endsWith('.tmp'))).toEqual([]);
     expect(set.commit()).toEqual([join(d, 'big.txt'), join(d, 'small.json')]);
-    expect(readdirSync(d).sort()).toEqual(['big.txt', 'small.json']);
+    expect(readdirSync(d).sort()).toEqual(['.meshsim-output', 'big.txt', 'small.json']); // the manifest is written last
     const text = readFileSync(join(d, 'big.txt'), 'utf8');
     expect(text.startsWith('line 0\nline 1\n')).toBe(true);
     expect(text.endsWith('line 199999\n')).toBe(true);
