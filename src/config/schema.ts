@@ -348,7 +348,14 @@ export const scenarioSchema = z.strictObject({
       .prefault({}),
     cluster: z
       .strictObject({
-        nodes: z.union([z.number().int().positive(), z.array(nodeSchema).min(1)]).default(3),
+        // Kubernetes supports clusters of at most 5,000 nodes
+        // (https://kubernetes.io/docs/setup/best-practices/cluster-large/); a larger count is a typo.
+        nodes: z
+          .union([
+            z.number().int().positive().max(5000, { error: 'at most 5000 nodes (the largest cluster Kubernetes supports)' }),
+            z.array(nodeSchema).min(1).max(5000),
+          ])
+          .default(3),
         network: networkSchema.prefault({}),
         /**
          * How t=0 pods find nodes: `hash` spreads them by a hash of the service (stable, ignores

@@ -8,6 +8,7 @@ import type { YamlSource, PathSegment } from '../yaml-source.js';
 import { yamlStructureErrors } from '../yaml-guard.js';
 import { issuesToDiagnostics } from '../zod-diagnostics.js';
 import { hpaModel, hpaSpecSchema } from './hpa-schema.js';
+import { crdFor } from './crd-validate.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
@@ -86,8 +87,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       let parsed = schema.safeParse(input, { reportInput: true });
       // The document already passed Istio's CRD: a field the simulator's schema does not know is a
       // real Istio field it does not model (e.g. a newer istio/api field) — warn and drop it.
-      const unknown = parsed.success ? [] : parsed.error.issues.filter((i) => i.code === 'unrecognized_keys');
-      if (!parsed.success && unknown.length === parsed.error.issues.length) {
+      // Only Istio's kinds passed a CRD: an unknown field of any other kind (an HPA, a Kubernetes
+      // object) is a mistake, and stays an error.
+      const checkedByCrd = crdFor(apiVersion, kind)?.schema !== undefined;
+      const unknown = parsed.success || !checkedByCrd ? [] : parsed.error.issues.filter((i) => i.code === 'unrecognized_keys');
+      if (!parsed.success && unknown.length > 0 && unknown.length === parsed.error.issues.length) {
         input = structuredClone(input);
         for (const issue of unknown) {
           const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
