@@ -265,7 +265,7 @@ function poolSettings(
   };
 }
 
-function emptyClusterStats(): ClusterStats {
+export function emptyClusterStats(): ClusterStats {
   return {
     upstream_rq_total: 0,
     upstream_rq_pending_overflow: 0,

@@ -6,7 +6,7 @@ import type { RequestsJson } from '../record/requests.js';
 import type { TimelineEvent } from '../record/timeline.js';
 import { LIFECYCLE_EVENT_TYPES } from '../k8s/events.js';
 import type { ComponentUsage } from '../telemetry/resources.js';
-import type { ClusterStats } from '../dataplane/envoy-cluster.js';
+import { emptyClusterStats, type ClusterStats } from '../dataplane/envoy-cluster.js';
 import { DEFAULT_NODE_PRICES } from '../k8s/placement.js';
 
 export const MESHSIM_VERSION = '0.1.0';
@@ -243,17 +243,7 @@ function clusterStats(s: SimulationState): Record<string, ClusterJson> {
   const out: Record<string, ClusterJson> = {};
   const clusters = s.plane.envoyClusters().filter((c) => c.stats.upstream_rq_total > 0 || c.outlier);
   for (const c of [...clusters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.proxy.name < b.proxy.name ? -1 : 1))) {
-    const j = (out[c.name] ??= {
-      proxies: 0,
-      upstream_rq_total: 0,
-      upstream_rq_pending_overflow: 0,
-      upstream_cx_overflow: 0,
-      upstream_rq_retry: 0,
-      upstream_rq_retry_overflow: 0,
-      upstream_rq_timeout: 0,
-      upstream_rq_per_try_timeout: 0,
-      upstream_cx_connect_fail: 0,
-    });
+    const j = (out[c.name] ??= { proxies: 0, ...emptyClusterStats() });
     j.proxies++;
     for (const [k, v] of Object.entries(c.stats)) (j as unknown as Record<string, number>)[k] += v;
     if (c.outlier) {

@@ -182,6 +182,9 @@ export function flagsOverTime(ts: TimeSeriesJson): TopLevelSpec | undefined {
   );
 }
 
+/** Facet row titles above each row, left-aligned, as section sub-headings. */
+const ROW_HEADER = { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 };
+
 const edgeName = (e: { source: string; destination: string }) => `${e.source} → ${e.destination}`;
 
 type EdgeWindow = TimeSeriesJson['edges'][number];
@@ -251,7 +254,7 @@ export function versionSplit(ts: TimeSeriesJson): TopLevelSpec | undefined {
         field: 'edge',
         type: 'nominal',
         title: null,
-        header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 },
+        header: ROW_HEADER,
       },
     },
     spec: {
@@ -718,7 +721,7 @@ export function podTraffic(ts: TimeSeriesJson, events: readonly TimelineEvent[])
         field: 'service',
         type: 'nominal',
         title: null,
-        header: { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 },
+        header: ROW_HEADER,
       },
     },
     resolve: { scale: { y: 'independent' } },
