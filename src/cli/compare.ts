@@ -139,6 +139,15 @@ export function formatComparison(c: ComparisonJson): string {
   over('nodes used', (r) => r.cluster.nodes_used, '', 0);
   if (modes.some((m) => get(m).cluster.pods_pending > 0)) row('pods pending', (r) => String(r.cluster.pods_pending));
   over('node cost', (r) => r.cluster.node_monthly_cost_usd, ' $/month', 2);
+  // Sidecar scoping: what the Sidecar resources save against every proxy holding the whole mesh.
+  const scoped = modes.filter((m) => get(m).resources.sidecar_scoping);
+  const scopingLines = scoped.map((m) => {
+    const sc = get(m).resources.sidecar_scoping!;
+    const parts = Object.entries(sc.unscoped_memory_mib).map(
+      ([comp, mib]) => `${comp} ${(get(m).resources.by_component[comp]?.memory_mib ?? 0).toFixed(1)} MiB instead of ${mib.toFixed(1)}`,
+    );
+    return `Sidecar scoping (${m}): each sidecar holds ${sc.services_held_mean} of ${sc.services} services; ${parts.join(', ')}; saves ${sc.saved_memory_mib.toFixed(1)} MiB`;
+  });
   const header = ['', ...modes];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
@@ -150,5 +159,6 @@ export function formatComparison(c: ComparisonJson): string {
     ...rows.map(fmt),
     '',
     base ? '(in brackets: the difference from mode none)' : '',
+    ...scopingLines,
   ].join('\n');
 }

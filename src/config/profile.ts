@@ -46,7 +46,14 @@ export interface CostProfile {
   sidecar: ProxyCosts;
   ztunnel: ProxyCosts;
   waypoint: ProxyCosts;
-  istiod: { baseMemoryMB: number; memPerProxyMB: number; baseCpuCores: number; cpuPerProxyCores: number };
+  istiod: {
+    baseMemoryMB: number;
+    memPerProxyMB: number;
+    baseCpuCores: number;
+    cpuPerProxyCores: number;
+    /** Share of the per-proxy cost that does not depend on the proxy's config size (the rest scales with it: Sidecar scoping). */
+    perProxyFixedShare: number;
+  };
   tls: { clientHandshakeCpuUs: number; serverHandshakeCpuUs: number; roundTrips: number; certLifetimeHours: number };
   prices: { vcpuHourUsd: number; gibHourUsd: number; hoursPerMonth: number };
   /** Present in Linkerd profiles (profiles/linkerd-*.json). */
@@ -150,7 +157,7 @@ const profileFileSchema = z
     sidecar: section(PROXY_KEYS),
     ztunnel: section(PROXY_KEYS),
     waypoint: section(PROXY_KEYS),
-    istiod: section(['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores'] as const),
+    istiod: section(['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores', 'perProxyFixedShare'] as const),
     tls: section(['clientHandshakeCpuUs', 'serverHandshakeCpuUs', 'roundTrips', 'certLifetimeHours'] as const),
     prices: section(['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'] as const),
     linkerdProxy: section([...PROXY_KEYS, ...LINKERD_PROXY_EXTRA]),
@@ -324,7 +331,12 @@ export function loadProfile(name: string, at?: YamlSource, path: readonly PathSe
     sidecar: proxy('sidecar'),
     ztunnel: proxy('ztunnel'),
     waypoint: proxy('waypoint'),
-    istiod: complete(mergedSection(chain, 'istiod'), ['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores'], 'istiod', leaf),
+    istiod: complete(
+      mergedSection(chain, 'istiod'),
+      ['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores', 'perProxyFixedShare'],
+      'istiod',
+      leaf,
+    ),
     tls: complete(
       mergedSection(chain, 'tls'),
       ['clientHandshakeCpuUs', 'serverHandshakeCpuUs', 'roundTrips', 'certLifetimeHours'],

@@ -77,6 +77,11 @@ export abstract class PlaneBase {
   /** Routing and security config in force now. */
   protected policy: MeshPolicy;
 
+  /** The routing and traffic policy in force now. */
+  get currentPolicy(): MeshPolicy {
+    return this.policy;
+  }
+
   constructor(protected readonly deps: PlaneDeps) {
     this.sim = deps.sim;
     this.policy = deps.policy;

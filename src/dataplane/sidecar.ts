@@ -5,7 +5,7 @@
  * (inMesh: false) keep the connection-pinned path and meet only B's sidecar.
  */
 import type { AppCall } from '../world/call.js';
-import type { Caller, PodRt } from '../world/entities.js';
+import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
 import { EnvoyRouter, type Transport } from './envoy-router.js';
@@ -70,7 +70,39 @@ export class SidecarPlane extends DirectPlane {
       super.call(call, done);
       return;
     }
+    if (!this.holdsConfigFor(call.caller, call.service)) {
+      // A service outside the sidecar's Sidecar egress hosts has no cluster, route or listener in
+      // it: with outboundTrafficPolicy ALLOW_ANY (Istio's default) the request leaves through the
+      // PassthroughCluster, to the original destination, plaintext, with no routing or retries
+      // (istio/istio pilot/pkg/networking/core/listener.go; https://istio.io/latest/docs/reference/config/networking/sidecar/).
+      this.passthrough++;
+      cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r))));
+      return;
+    }
     cs.requestLeg(call.req.requestSize, () => this.envoy.route(cs, call, call.caller.namespace, done));
+  }
+
+  /** Calls that left a sidecar through the PassthroughCluster (their service was outside its Sidecar scope). */
+  passthrough = 0;
+
+  private directCall(call: AppCall, done: CallDone): void {
+    super.call(call, done);
+  }
+
+  private readonly scopeCache = new Map<Caller, Map<ServiceRt, boolean>>();
+
+  /** Whether the caller's sidecar has config for the service (Sidecar egress hosts). */
+  private holdsConfigFor(caller: Caller, svc: ServiceRt): boolean {
+    const scopes = this.policy.sidecarScopes;
+    if (!scopes.any) return true;
+    let byService = this.scopeCache.get(caller);
+    if (!byService) this.scopeCache.set(caller, (byService = new Map()));
+    let v = byService.get(svc);
+    if (v === undefined) {
+      const labels = 'version' in caller ? (caller as PodRt).version.labels : {};
+      byService.set(svc, (v = scopes.visible({ namespace: caller.namespace, labels }, svc.model)));
+    }
+    return v;
   }
 
   // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).
@@ -112,6 +144,7 @@ export class SidecarPlane extends DirectPlane {
 
   override setPolicy(policy: MeshPolicy): void {
     super.setPolicy(policy);
+    this.scopeCache.clear();
     this.envoy.setPolicy(policy, (host) => this.requiresMtls(host));
   }
 

@@ -27,6 +27,7 @@ export function appMeshConfig(scenario: Scenario): IstioConfig {
     destinationRules: t.destinationRules,
     peerAuthentications: [],
     authorizationPolicies: [],
+    sidecars: [],
   };
 }
 

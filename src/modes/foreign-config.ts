@@ -11,7 +11,7 @@ import { resourcesOfFamily, type MeshFamily, type MeshResource } from '../config
 /** Which mesh a mode is; Istio modes read Istio kinds, `none` reads nothing and says nothing. */
 export type ModeFamily = 'istio' | 'linkerd' | 'cilium' | 'appmesh' | 'none';
 
-type IstioKind = 'VirtualService' | 'DestinationRule' | 'PeerAuthentication' | 'AuthorizationPolicy';
+type IstioKind = 'VirtualService' | 'DestinationRule' | 'PeerAuthentication' | 'AuthorizationPolicy' | 'Sidecar';
 
 /** The running mesh's equivalent of each Istio kind. */
 const EQUIVALENT: Record<Exclude<ModeFamily, 'istio' | 'none'>, Record<IstioKind, string>> = {
@@ -20,18 +20,21 @@ const EQUIVALENT: Record<Exclude<ModeFamily, 'istio' | 'none'>, Record<IstioKind
     DestinationRule: 'the balancer.linkerd.io/failure-accrual annotation',
     PeerAuthentication: 'none needed: mTLS is always on between meshed pods',
     AuthorizationPolicy: 'Server + AuthorizationPolicy + MeshTLSAuthentication',
+    Sidecar: 'none needed: linkerd2-proxy resolves destinations on demand',
   },
   cilium: {
     VirtualService: 'an HTTPRoute on the Service (GAMMA) or a CiliumEnvoyConfig',
     DestinationRule: 'Envoy outlier_detection in a CiliumEnvoyConfig',
     PeerAuthentication: 'spec.mesh.encryption (WireGuard/IPsec)',
     AuthorizationPolicy: 'a CiliumNetworkPolicy',
+    Sidecar: 'none (no per-pod proxy)',
   },
   appmesh: {
     VirtualService: 'a VirtualRouter with routes',
     DestinationRule: 'VirtualNode listener outlierDetection/connectionPool',
     PeerAuthentication: 'VirtualNode listener tls',
     AuthorizationPolicy: 'none (App Mesh has no authorization)',
+    Sidecar: 'VirtualNode backends',
   },
 };
 
@@ -57,6 +60,7 @@ export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, mod
       ...config.destinationRules,
       ...config.peerAuthentications,
       ...config.authorizationPolicies,
+      ...config.sidecars,
     ];
     for (const r of istio.sort((a, b) => a.order - b.order))
       out.push(

@@ -19,7 +19,12 @@ export const istiodComponent: ComponentDef = {
   colour: '#ea580c',
   footprint: ({ profile, plane }) => {
     const i = profile.istiod;
-    const connected = plane.proxies.length;
+    // Per connected proxy: a fixed part, and a part that scales with the config istiod builds and
+    // pushes to it, which a Sidecar resource's egress hosts shrink. Unscoped proxies count 1 each.
+    const share = plane.proxyConfigShare;
+    const connected = share
+      ? plane.proxies.reduce((n, p) => n + i.perProxyFixedShare + (1 - i.perProxyFixedShare) * share(p), 0)
+      : plane.proxies.length;
     return {
       instances: 1,
       cores: i.baseCpuCores + i.cpuPerProxyCores * connected,
@@ -28,8 +33,13 @@ export const istiodComponent: ComponentDef = {
   },
 };
 
+/** The config an Envoy holds: its clusters (services, plus built-ins) and endpoints, in bytes. */
+export function envoyConfigBytes(costs: ProxyCosts, clusters: number, endpoints: number): number {
+  return (clusters + costs.builtinClusters) * costs.memPerClusterKB * 1e3 + endpoints * costs.memPerEndpointKB * 1e3;
+}
+
 /** Memory of an Envoy proxy (MB and KB in profiles are 10^6 and 10^3 bytes): base, config (clusters and endpoints), connections. */
 export function envoyMemoryBytes(costs: ProxyCosts, clusters: number, endpoints: number, meanConnections: number): number {
-  const config = (clusters + costs.builtinClusters) * costs.memPerClusterKB * 1e3 + endpoints * costs.memPerEndpointKB * 1e3;
+  const config = envoyConfigBytes(costs, clusters, endpoints);
   return costs.baseMemoryMB * 1e6 + config + meanConnections * costs.memPerConnectionKB * 1e3;
 }

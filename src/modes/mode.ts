@@ -11,6 +11,7 @@ import type { ClusterRt } from '../dataplane/envoy-cluster.js';
 import type { DataPlane, PlaneDeps } from '../dataplane/plane.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import type { Cluster } from '../world/build.js';
+import type { ServiceRt } from '../world/entities.js';
 import type { ModeRequests } from '../k8s/placement.js';
 
 /** A mode's data plane with the proxies it created, as the outputs read it. */
@@ -19,6 +20,13 @@ export interface MeshPlane extends DataPlane {
   readonly proxies: Proxy[];
   /** Every Envoy cluster the sidecars and waypoints built, for circuit-breaker and outlier stats. */
   envoyClusters(): ClusterRt[];
+  /**
+   * The share (0–1) of the whole mesh's config a proxy holds (Sidecar scoping); istiod's per-proxy
+   * cost scales with it. 1 when absent or for proxies that hold everything.
+   */
+  proxyConfigShare?(proxy: Proxy): number;
+  /** The services a proxy holds config for (Sidecar scoping); every service when absent. */
+  visibleServices?(proxy: Proxy): ServiceRt[];
 }
 
 /** What resource accounting reads, at the moment it is taken (the run's horizon). */

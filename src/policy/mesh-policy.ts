@@ -12,6 +12,7 @@ import { fqdnOf, hostMatches } from './hosts.js';
 import { ruleMatches } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
+import { SidecarScopes } from './sidecar-scope.js';
 
 /** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
 export const ROOT_NAMESPACE = 'istio-system';
@@ -55,6 +56,8 @@ export class MeshPolicy {
 
   /** mTLS modes and authorization, from the same config. */
   readonly security: SecurityPolicy;
+  /** Which services each sidecar holds config for (Sidecar resources). */
+  readonly sidecarScopes: SidecarScopes;
 
   constructor(
     readonly config: IstioConfig,
@@ -63,6 +66,7 @@ export class MeshPolicy {
   ) {
     this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
     this.security = new SecurityPolicy(config, defaults.extensionProviders);
+    this.sidecarScopes = new SidecarScopes(config.sidecars, ROOT_NAMESPACE);
   }
 
   /** A copy with `change` applied: resources with the same kind, namespace and name are replaced. */
@@ -78,6 +82,7 @@ export class MeshPolicy {
         destinationRules: replace(this.config.destinationRules, change.destinationRules),
         peerAuthentications: replace(this.config.peerAuthentications, change.peerAuthentications),
         authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
+        sidecars: replace(this.config.sidecars, change.sidecars),
       },
       this.services,
       this.defaults,

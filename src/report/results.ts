@@ -5,7 +5,7 @@ import type { LatencySummary } from '../record/latency.js';
 import type { RequestsJson } from '../record/requests.js';
 import type { TimelineEvent } from '../record/timeline.js';
 import { LIFECYCLE_EVENT_TYPES } from '../k8s/events.js';
-import type { ComponentUsage } from '../telemetry/resources.js';
+import type { ComponentUsage, ConfigScoping } from '../telemetry/resources.js';
 import { emptyClusterStats, type ClusterStats } from '../dataplane/envoy-cluster.js';
 import { DEFAULT_NODE_PRICES } from '../k8s/placement.js';
 
@@ -97,7 +97,7 @@ export interface ResultsJson {
   /** Envoy cluster stats summed over the client proxies that use each cluster. */
   clusters: Record<string, ClusterJson>;
   connections: { opened: number; mtls_handshakes: number };
-  resources: { by_component: Record<string, ComponentUsage>; total: ComponentUsage };
+  resources: { by_component: Record<string, ComponentUsage>; total: ComponentUsage; sidecar_scoping?: ConfigScoping };
   /** Run-time warnings for the mode that ran (sim/warnings.ts), as printed on stderr without position. */
   warnings: string[];
   cluster: ClusterResultJson;
@@ -175,7 +175,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     ...lifecycleEvents(s.timeline.events),
     clusters: clusterStats(s),
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
-    resources: { by_component: byComponent, total },
+    resources: { by_component: byComponent, total, ...(s.scoping ? { sidecar_scoping: s.scoping } : {}) },
     warnings: runWarnings(s).map((w) => w.message),
     cluster: clusterResult(s),
   };

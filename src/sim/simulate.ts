@@ -21,7 +21,7 @@ import { EdgeTable } from '../record/edges.js';
 import { RequestStats } from '../record/requests.js';
 import { Timeline } from '../record/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
-import { resourceUsage, type ComponentUsage } from '../telemetry/resources.js';
+import { configScoping, resourceUsage, type ComponentUsage, type ConfigScoping } from '../telemetry/resources.js';
 import { fmtCount, type Budget } from './budget.js';
 
 export interface RunOptions {
@@ -74,6 +74,8 @@ export interface SimulationState {
   kube: KubeCluster;
   /** Resources time-averaged over [0, horizon], taken at the horizon. */
   resources: Record<string, ComponentUsage>;
+  /** Sidecar scoping's saving (Sidecar resources), when any proxy's config is scoped. */
+  scoping?: ConfigScoping;
   /** Set when a work budget stopped the run early: why, and when (the results cover [0, atUs]). */
   partial?: { reason: string; atUs: number };
   /** Calls failed with 508 because their chain revisited a service (a routing loop), by edge "caller → service". */
@@ -284,7 +286,9 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       reason: `${fmtCount(sim.processed)} simulator events, the --max-events budget; raise --max-events or shorten the run`,
     };
   }
-  const resources = resourceUsage(modeDef, { cluster, plane, profile, nowUs: sim.now });
+  const usageInputs = { cluster, plane, profile, nowUs: sim.now };
+  const resources = resourceUsage(modeDef, usageInputs);
+  const scoping = configScoping(modeDef, usageInputs, resources);
   // Requests that arrived before the horizon are followed to their end, so every mode counts the
   // same requests whatever its latency (common random numbers). No new requests start after it.
   for (let cap = durationUs + DRAIN_LIMIT_US; inFlight > 0 && sim.pending > 0 && sim.now < cap && !sim.halted;)
@@ -304,6 +308,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     edges,
     timeline,
     resources,
+    scoping,
     unfinished: inFlightMeasured,
     stuck,
     plan,

@@ -151,7 +151,32 @@ export const localitySettings: RunWarningCheck = (s) => {
 };
 
 /** Every run-time check, in the order their warnings are printed. Other checks register here. */
-export const RUN_WARNING_CHECKS: RunWarningCheck[] = [ambientDestinationRules, nodeSaturation, unreachedConfig, localitySettings];
+/**
+ * Sidecar resources: calls to services outside a sidecar's egress hosts left through the
+ * PassthroughCluster (plaintext, no routing); in ambient mode there are no sidecars to scope.
+ * https://istio.io/latest/docs/reference/config/networking/sidecar/
+ */
+export const sidecarScope: RunWarningCheck = (s) => {
+  const sidecars = s.scenario.istio.sidecars;
+  if (sidecars.length === 0) return [];
+  if (s.mode === 'ambient')
+    return sidecars.map((sc) => positioned(sc, ['kind'], `Sidecar ${sc.namespace}/${sc.name} has no effect in ambient mode (no sidecars)`));
+  const n = (s.plane as { passthrough?: number }).passthrough ?? 0;
+  if (n === 0) return [];
+  return [
+    {
+      message: `${n} call(s) went to services outside their sidecar's Sidecar egress hosts: they left through the PassthroughCluster (plaintext, no VirtualService routing or retries); add the hosts to egress[].hosts`,
+    },
+  ];
+};
+
+export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
+  ambientDestinationRules,
+  nodeSaturation,
+  unreachedConfig,
+  localitySettings,
+  sidecarScope,
+];
 
 export function runWarnings(s: SimulationState): RunWarning[] {
   return RUN_WARNING_CHECKS.flatMap((check) => check(s));

@@ -72,3 +72,40 @@ function lifetimeShare(p: PodRt, horizonUs: number): number {
   const end = Math.min(p.goneUs ?? horizonUs, horizonUs);
   return Math.max(0, end - Math.min(p.createdUs, horizonUs)) / horizonUs;
 }
+
+/** What Sidecar scoping saves: the services each sidecar holds, and the mesh's memory without scoping. */
+export interface ConfigScoping {
+  /** Services in the mesh, and how many a sidecar holds config for on average. */
+  services: number;
+  services_held_mean: number;
+  /** The same run's proxy and control-plane memory had no Sidecar resource scoped anything. */
+  unscoped_memory_mib: Record<string, number>;
+  saved_memory_mib: number;
+}
+
+/**
+ * Sidecar scoping's saving, when the mode scopes proxies' config (Sidecar resources) and any is
+ * scoped: the memory model run again with every proxy holding the whole mesh.
+ */
+export function configScoping(mode: MeshModeDef, s: UsageInputs, scoped: Record<string, ComponentUsage>): ConfigScoping | undefined {
+  const visible = s.plane.visibleServices;
+  if (!visible || !s.plane.proxyConfigShare) return undefined;
+  const proxies = s.plane.proxies.filter((p) => p.kind === 'sidecar');
+  const held = proxies.reduce((n, p) => n + visible.call(s.plane, p).length, 0);
+  const services = s.cluster.serviceList.length;
+  if (proxies.length === 0 || held === proxies.length * services) return undefined;
+  const unscopedPlane = Object.create(s.plane, {
+    visibleServices: { value: undefined },
+    proxyConfigShare: { value: undefined },
+  }) as typeof s.plane;
+  const unscoped = resourceUsage(mode, { ...s, plane: unscopedPlane });
+  const unscoped_memory_mib: Record<string, number> = {};
+  let saved = 0;
+  for (const c of mode.components) {
+    const u = unscoped[c.name];
+    if (!u) continue;
+    unscoped_memory_mib[c.name] = u.memory_mib;
+    saved += u.memory_mib - (scoped[c.name]?.memory_mib ?? 0);
+  }
+  return { services, services_held_mean: round(held / proxies.length, 3), unscoped_memory_mib, saved_memory_mib: round(saved, 3) };
+}

@@ -222,3 +222,41 @@ export const destinationRuleSpec = z.strictObject({
   workloadSelector: z.record(z.string(), z.unknown()).optional(),
 });
 export type DestinationRuleSpec = z.output<typeof destinationRuleSpec>;
+
+/**
+ * Sidecar (istio/api networking/v1alpha3/sidecar.proto): which services a sidecar holds config for
+ * (`egress[].hosts`, `namespace/dnsName`), its ingress listeners and outbound traffic policy.
+ */
+const sidecarPort = z.strictObject({
+  number: z.number().int().optional(),
+  protocol: z.string().optional(),
+  name: z.string().optional(),
+  targetPort: z.number().int().optional(),
+});
+const sidecarEgress = z.strictObject({
+  port: sidecarPort.optional(),
+  bind: z.string().optional(),
+  captureMode: z.enum(['DEFAULT', 'IPTABLES', 'NONE']).optional(),
+  hosts: z.array(z.string()).default([]),
+});
+const sidecarIngress = z.strictObject({
+  port: sidecarPort.optional(),
+  bind: z.string().optional(),
+  captureMode: z.enum(['DEFAULT', 'IPTABLES', 'NONE']).optional(),
+  defaultEndpoint: z.string().optional(),
+  tls: z.record(z.string(), z.unknown()).optional(),
+  connectionPool: connectionPool.optional(),
+});
+export const sidecarSpec = z.strictObject({
+  workloadSelector: z.strictObject({ labels: z.record(z.string(), z.string()).default({}) }).optional(),
+  ingress: z.array(sidecarIngress).optional(),
+  egress: z.array(sidecarEgress).optional(),
+  inboundConnectionPool: connectionPool.optional(),
+  outboundTrafficPolicy: z
+    .strictObject({
+      mode: z.enum(['REGISTRY_ONLY', 'ALLOW_ANY']).optional(),
+      egressProxy: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+});
+export type SidecarSpec = z.output<typeof sidecarSpec>;

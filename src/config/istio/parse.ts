@@ -10,7 +10,7 @@ import { issuesToDiagnostics } from '../zod-diagnostics.js';
 import { hpaModel, hpaSpecSchema } from './hpa-schema.js';
 import { crdFor } from './crd-validate.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
-import { destinationRuleSpec, virtualServiceSpec } from './networking-schemas.js';
+import { destinationRuleSpec, sidecarSpec, virtualServiceSpec } from './networking-schemas.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
 import { isMeshKind, readMeshResource, readServiceAnnotations } from '../mesh-kinds.js';
@@ -23,6 +23,7 @@ const SECURITY = ['security.istio.io/v1', 'security.istio.io/v1beta1'];
 const MODELLED: Record<string, string[]> = {
   VirtualService: NETWORKING,
   DestinationRule: NETWORKING,
+  Sidecar: NETWORKING,
   PeerAuthentication: SECURITY,
   AuthorizationPolicy: SECURITY,
   Service: ['v1'],
@@ -129,6 +130,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'DestinationRule': {
         const s = spec(destinationRuleSpec);
         if (s) config.destinationRules.push({ kind, ...at, spec: s });
+        break;
+      }
+      case 'Sidecar': {
+        const s = spec(sidecarSpec);
+        if (s) config.sidecars.push({ kind, ...at, spec: s });
         break;
       }
       case 'PeerAuthentication': {

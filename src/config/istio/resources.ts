@@ -7,7 +7,7 @@ import { emptyMeshResources, type MeshResources } from '../mesh-kinds.js';
 import type { YamlSource } from '../yaml-source.js';
 import type { HpaModel } from './hpa-schema.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
-import type { DestinationRuleSpec, VirtualServiceSpec } from './networking-schemas.js';
+import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from './networking-schemas.js';
 import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
 
 export interface IstioResource<S> {
@@ -25,6 +25,8 @@ export interface IstioConfig {
   destinationRules: IstioResource<DestinationRuleSpec>[];
   peerAuthentications: IstioResource<PeerAuthenticationSpecParsed>[];
   authorizationPolicies: IstioResource<AuthorizationPolicySpecParsed>[];
+  /** Sidecar resources: the config scope of each sidecar (egress hosts). */
+  sidecars: IstioResource<SidecarSpec>[];
   k8sServices: K8sService[];
   deployments: K8sDeployment[];
   serviceAccounts: { name: string; namespace: string }[];
@@ -39,6 +41,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   destinationRules: [],
   peerAuthentications: [],
   authorizationPolicies: [],
+  sidecars: [],
   k8sServices: [],
   deployments: [],
   serviceAccounts: [],

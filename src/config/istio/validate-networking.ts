@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { PathSegment } from '../yaml-source.js';
 import type { IstioConfig, IstioResource, Problems } from './resources.js';
-import type { DestinationRuleSpec, HttpRoute, TrafficPolicy, VirtualServiceSpec } from './networking-schemas.js';
+import type { DestinationRuleSpec, HttpRoute, SidecarSpec, TrafficPolicy, VirtualServiceSpec } from './networking-schemas.js';
 import { outlierDetectionWarnings } from './outlier-schema.js';
 
 /** Envoy retry_on tokens Istio accepts (validation.go), besides plain HTTP status codes. */
@@ -36,7 +36,41 @@ export function validateNetworking(configs: readonly IstioConfig[], problems: Pr
   for (const c of configs) {
     for (const vs of c.virtualServices) checkVirtualService(vs, problems);
     for (const dr of c.destinationRules) checkDestinationRule(dr, problems);
+    for (const sc of c.sidecars) checkSidecar(sc, problems);
   }
+  // One Sidecar without workloadSelector per namespace (sidecar.proto); Istio uses the oldest.
+  const unselected = new Map<string, IstioResource<SidecarSpec>>();
+  for (const sc of configs.flatMap((c) => c.sidecars).sort((a, b) => a.order - b.order)) {
+    if (sc.spec.workloadSelector) continue;
+    const first = unselected.get(sc.namespace);
+    if (first)
+      problems.warnings.push(
+        at(
+          sc,
+          [],
+          'warning',
+          `namespace ${sc.namespace} already has Sidecar ${first.name} without workloadSelector; only the oldest applies`,
+        ),
+      );
+    else unselected.set(sc.namespace, sc);
+  }
+}
+
+/** What the simulator models of a Sidecar: egress hosts (config scope). The rest is warned about. */
+function checkSidecar(sc: IstioResource<SidecarSpec>, p: Problems): void {
+  const warn = (path: PathSegment[], m: string) => p.warnings.push(at(sc, path, 'warning', m));
+  if (sc.spec.ingress?.length)
+    warn(['ingress'], 'ingress listeners are not modelled (a service has one port and the sidecar forwards it to the app); ignored');
+  if (sc.spec.inboundConnectionPool) warn(['inboundConnectionPool'], 'inboundConnectionPool is not modelled; ignored');
+  sc.spec.egress?.forEach((e, i) => {
+    for (const field of ['port', 'bind', 'captureMode'] as const)
+      if (e[field] !== undefined) warn(['egress', i, field], `egress ${field} is not modelled: the listener's hosts apply to every port`);
+    e.hosts.forEach((h, j) => {
+      if (!h.includes('/')) warn(['egress', i, 'hosts', j], `egress host ${JSON.stringify(h)} should be namespace/dnsName; read as */${h}`);
+    });
+  });
+  if (sc.spec.outboundTrafficPolicy)
+    warn(['outboundTrafficPolicy'], 'a per-Sidecar outboundTrafficPolicy is not modelled yet; the mesh-wide policy applies');
 }
 
 /** A diagnostic at a path inside a resource's spec, prefixed with the resource's kind and name. */
