@@ -52,6 +52,8 @@ const hashSpread: PodPlacement = {
 };
 
 export class KubeCluster implements PodLifecycleApi {
+  /** Where the controllers report (the run's timeline): other controllers (HPA, cluster autoscaler) write there too. */
+  readonly events: EventSink;
   readonly endpoints: EndpointsController;
   readonly kubelet: Kubelet;
   readonly deployments: DeploymentController;
@@ -66,6 +68,7 @@ export class KubeCluster implements PodLifecycleApi {
 
   constructor(private readonly deps: KubeClusterDeps) {
     const { sim, events, world } = deps;
+    this.events = events;
     this.endpoints = new EndpointsController(sim, events);
     if (deps.mode === 'none') this.endpoints.propagator = new MinIntervalSync(sim, this.endpoints.deliver, KUBE_PROXY_MIN_SYNC_US);
     else this.endpoints.propagator = this.debouncer = new PushDebouncer(sim, this.endpoints.deliver, ISTIOD_DEBOUNCE);
@@ -254,6 +257,21 @@ export class KubeCluster implements PodLifecycleApi {
     if (d) this.deployments.rollout(d, to);
   }
 
+  /** Pods created while no schedulable node could take them (unschedulable, Pending). */
+  pendingPods(): PodRt[] {
+    return this.pending.filter((w) => !this.kubelet.get(w.pod)?.deleting).map((w) => w.pod);
+  }
+
+  /** A node joined the cluster (the cluster autoscaler's): Pending pods are tried again. */
+  nodeAdded(): void {
+    this.retryPending();
+  }
+
+  /** Pods on the node that are not terminated (the cluster autoscaler drains them before removing it). */
+  podsOn(node: NodeRt): PodRt[] {
+    return this.podsOnNode(node).filter((p) => this.kubelet.get(p)?.phase !== 'Terminated');
+  }
+
   private podsOnNode(node: NodeRt): PodRt[] {
     const out: PodRt[] = [];
     for (const list of this.live.values()) for (const p of list) if (p.node === node) out.push(p);
@@ -270,6 +288,7 @@ export class KubeCluster implements PodLifecycleApi {
         w.pod.index,
         this.deps.nodes.filter((n) => this.nodes.schedulable(n)),
       );
+      if (this.kubelet.get(w.pod)?.deleting) continue;
       if (!node) this.pending.push(w);
       else {
         (w.pod as { node: NodeRt }).node = node;

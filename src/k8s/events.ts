@@ -6,7 +6,7 @@ export interface EventSink {
 /** Seconds, rounded to the µs, as timeline fields carry times. */
 export const seconds = (us: number): number => Math.round(us) / 1e6;
 
-/** Timeline event types of the Kubernetes lifecycle (the CONTRACT's names, plus rollout and node details). */
+/** Timeline event types of the Kubernetes lifecycle (the CONTRACT's names, plus rollout and node details, autoscalers). */
 export const LIFECYCLE_EVENT_TYPES: ReadonlySet<string> = new Set([
   'pod_crash',
   'pod_not_ready',
@@ -28,4 +28,7 @@ export const LIFECYCLE_EVENT_TYPES: ReadonlySet<string> = new Set([
   'deployment_scaled',
   'rollout_start',
   'rollout_complete',
+  'hpa_scale',
+  'node_added',
+  'node_removed',
 ]);

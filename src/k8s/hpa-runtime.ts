@@ -41,6 +41,29 @@ export interface ReplicaTrace {
   initial: number;
   final: number;
   max: number;
+  /** At every sync: the replicas the HPA set (spec.replicas, summed over the service's scaled versions) and the Ready pods. */
+  timeline: { tS: number; replicas: number; ready: number }[];
+}
+
+/** One HPA sync as `kubectl describe hpa` would show it: current and desired replicas, each metric against its target. */
+export interface HpaSample {
+  tS: number;
+  /** status.currentReplicas: the target's pods that are not terminating. */
+  current: number;
+  /** status.desiredReplicas: what this sync set spec.replicas to. */
+  desired: number;
+  /** Ready pods of the target. */
+  ready: number;
+  metrics: { name: string; current?: number; target: number }[];
+}
+
+export interface HpaTrace {
+  hpa: string;
+  target: string;
+  service: string;
+  minReplicas: number;
+  maxReplicas: number;
+  samples: HpaSample[];
 }
 
 interface Scrape {
@@ -56,6 +79,8 @@ export class HpaRuntime {
   private readonly podsByName = new Map<string, PodRt>();
   /** Replicas over the run, per service key (summed over its scaled versions). */
   readonly replicas = new Map<string, ReplicaTrace>();
+  /** Every sync of every HPA, in HPA order. */
+  readonly traces: HpaTrace[];
 
   constructor(
     private readonly sim: Simulator,
@@ -66,6 +91,14 @@ export class HpaRuntime {
     private readonly services: readonly ServiceRt[],
   ) {
     this.controllers = bindings.map((binding) => ({ binding, controller: new HpaController(binding.hpa) }));
+    this.traces = bindings.map((b) => ({
+      hpa: b.hpa.name,
+      target: b.hpa.target.name,
+      service: b.service.model.key,
+      minReplicas: b.hpa.minReplicas,
+      maxReplicas: b.hpa.maxReplicas,
+      samples: [],
+    }));
   }
 
   start(untilUs: number): void {
@@ -137,8 +170,8 @@ export class HpaRuntime {
 
   private sync(): void {
     const nowS = this.sim.now / 1e6;
-    const totals = new Map<string, number>();
-    for (const { binding, controller } of this.controllers) {
+    const totals = new Map<string, { replicas: number; ready: number }>();
+    for (const [i, { binding, controller }] of this.controllers.entries()) {
       const deployment = this.api.deploymentsOf(binding.service).find((d) => d.sets.some((rs) => rs.version === binding.version));
       if (!deployment) continue;
       const pods: HpaPod[] = [];
@@ -174,12 +207,23 @@ export class HpaRuntime {
         });
         this.api.scale(deployment, d.to);
       }
-      totals.set(binding.service.model.key, (totals.get(binding.service.model.key) ?? 0) + d.to);
+      const ready = pods.filter((p) => p.ready && !p.deleting).length;
+      this.traces[i]!.samples.push({
+        tS: nowS,
+        current: statusReplicas,
+        desired: d.to,
+        ready,
+        metrics: d.metrics.map((m) => ({ name: m.name, current: m.current, target: m.target })),
+      });
+      const key = binding.service.model.key;
+      const sum = totals.get(key) ?? { replicas: 0, ready: 0 };
+      totals.set(key, { replicas: sum.replicas + d.to, ready: sum.ready + ready });
     }
     for (const [key, n] of totals) {
       const t = this.replicas.get(key);
-      if (!t) this.replicas.set(key, { initial: n, final: n, max: n });
-      else [t.final, t.max] = [n, Math.max(t.max, n)];
+      if (!t) this.replicas.set(key, { initial: n.replicas, final: n.replicas, max: n.replicas, timeline: [] });
+      else [t.final, t.max] = [n.replicas, Math.max(t.max, n.replicas)];
+      this.replicas.get(key)!.timeline.push({ tS: nowS, replicas: n.replicas, ready: n.ready });
     }
   }
 }

@@ -4,6 +4,8 @@
  * this module only does the arithmetic and the placement.
  */
 import type { NodeModel, Scenario, ServiceModel } from '../config/model.js';
+import type { PodRt } from '../world/entities.js';
+import type { PodPlacement } from './api.js';
 import { estimateNodes, Scheduler, type DaemonSetSpec, type PodRequest, type SchedNode } from './scheduler.js';
 
 type Requests = { cpu: number; memory: number };
@@ -92,4 +94,31 @@ export function planCluster(scenario: Scenario, mode: ModeRequests): ClusterPlan
     if (pending.length === 0 || !auto || nodes.length >= auto.max) return { nodes, placement, pending, nodesNeeded, scheduler };
     nodes = [...nodes, { ...template, name: `node-${nodes.length}` }];
   }
+}
+
+/**
+ * Placement of the pods created during a run (scale-ups, replacements, rollouts) by the same
+ * scheduler that placed the t=0 pods, so requests already bound count. A pod is keyed
+ * `<service key>/<index>` as at t=0; `release` frees its requests once it is gone.
+ */
+export function requestsPlacement(
+  scheduler: Scheduler,
+  mode: ModeRequests,
+): PodPlacement & { release(pod: PodRt): void; lastReason?: string } {
+  const placement: PodPlacement & { release(pod: PodRt): void; lastReason?: string } = {
+    place: (service, _version, podIndex, nodes) => {
+      const req = podRequests(mode, service.model);
+      const r = scheduler.schedule(
+        { name: `${service.model.key}/${podIndex}`, group: service.model.key, ...req, node: service.model.node },
+        new Set(nodes.map((n) => n.model.name)),
+      );
+      if ('pending' in r) {
+        placement.lastReason = r.pending;
+        return undefined;
+      }
+      return nodes.find((n) => n.model.name === r.node);
+    },
+    release: (pod) => scheduler.release(`${pod.service.model.key}/${pod.index}`),
+  };
+  return placement;
 }

@@ -83,11 +83,15 @@ export class Scheduler {
     return true;
   }
 
-  /** Filter, score, bind. */
-  schedule(pod: PodRequest): Placement {
+  /** Filter, score, bind; `among` restricts the candidates to those nodes (the schedulable ones: Ready, untainted). */
+  schedule(pod: PodRequest, among?: ReadonlySet<string>): Placement {
     const reasons = new Map<string, number>();
     const feasible: NodeState[] = [];
     for (const st of this.nodes) {
+      if (among && !among.has(st.node.name)) {
+        count(reasons, 'node(s) were unschedulable');
+        continue;
+      }
       if (pod.node !== undefined && st.node.name !== pod.node) {
         count(reasons, "didn't match Pod's node affinity/selector");
         continue;

@@ -18,8 +18,27 @@ export interface ServiceJson {
   /** Share of the service time that is CPU work (services[].cpuShare). */
   cpu_share: number;
   pods: Record<string, { node: string; requests: number }>;
-  /** Replicas (the Deployments' spec.replicas, summed over versions): at t=0, at the end, the most. */
-  replicas: { initial: number; final: number; max: number };
+  /**
+   * Replicas (the Deployments' spec.replicas, summed over versions): at t=0, at the end, the most;
+   * for a service an HPA scales, `timeline` has them at every HPA sync with the Ready pods.
+   */
+  replicas: { initial: number; final: number; max: number; timeline?: { t_s: number; replicas: number; ready: number }[] };
+}
+
+/** One HorizontalPodAutoscaler over the run: every sync's current and desired replicas and metrics against targets. */
+export interface HpaJson {
+  target: string;
+  service: string;
+  min_replicas: number;
+  max_replicas: number;
+  /** At every 15 s sync: status.currentReplicas, status.desiredReplicas, Ready pods, each metric (current and target, % for Utilization). */
+  samples: {
+    t_s: number;
+    current: number;
+    desired: number;
+    ready: number;
+    metrics: { name: string; current: number | null; target: number }[];
+  }[];
 }
 
 /** The nodes: how many, how many run workload pods, pods that fit nowhere, and what the nodes cost. */
@@ -101,6 +120,8 @@ export interface ResultsJson {
   /** Run-time warnings for the mode that ran (sim/warnings.ts), as printed on stderr without position. */
   warnings: string[];
   cluster: ClusterResultJson;
+  /** HorizontalPodAutoscalers by name; absent when the scenario has none. */
+  hpa?: Record<string, HpaJson>;
 }
 
 export function buildResults(s: SimulationState): ResultsJson {
@@ -117,7 +138,12 @@ export function buildResults(s: SimulationState): ResultsJson {
       cpu_share: svc.model.cpuShare,
       pods,
       replicas: trace
-        ? { initial: declared, final: trace.final, max: Math.max(declared, trace.max) }
+        ? {
+            initial: declared,
+            final: trace.final,
+            max: Math.max(declared, trace.max),
+            timeline: trace.timeline.map((x) => ({ t_s: x.tS, replicas: x.replicas, ready: x.ready })),
+          }
         : { initial: declared, final: declared, max: declared },
     };
   }
@@ -178,7 +204,27 @@ export function buildResults(s: SimulationState): ResultsJson {
     resources: { by_component: byComponent, total, ...(s.scoping ? { sidecar_scoping: s.scoping } : {}) },
     warnings: runWarnings(s).map((w) => w.message),
     cluster: clusterResult(s),
+    ...(s.hpas?.length ? { hpa: hpaResults(s) } : {}),
   };
+}
+
+function hpaResults(s: SimulationState): Record<string, HpaJson> {
+  const out: Record<string, HpaJson> = {};
+  for (const h of s.hpas ?? [])
+    out[h.hpa] = {
+      target: h.target,
+      service: h.service,
+      min_replicas: h.minReplicas,
+      max_replicas: h.maxReplicas,
+      samples: h.samples.map((x) => ({
+        t_s: x.tS,
+        current: x.current,
+        desired: x.desired,
+        ready: x.ready,
+        metrics: x.metrics.map((m) => ({ name: m.name, current: m.current === undefined ? null : round(m.current, 6), target: m.target })),
+      })),
+    };
+  return out;
 }
 
 /** `unfinished` right after `failed`, so the counts read in order. */

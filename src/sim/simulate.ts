@@ -3,7 +3,7 @@ import { RandomStreams } from '../kernel/random.js';
 import { Simulator } from '../kernel/simulator.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
-import { NO_MESH_REQUESTS, planCluster, type ClusterPlan } from '../k8s/placement.js';
+import { NO_MESH_REQUESTS, planCluster, requestsPlacement, type ClusterPlan } from '../k8s/placement.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import { scheduleFaults } from '../faults/schedule.js';
@@ -11,6 +11,8 @@ import { PodBehaviour } from '../world/pod.js';
 import { startWorkload } from '../world/workload.js';
 import { meshMode } from '../modes/registry.js';
 import { startKubernetes } from './kube.js';
+import { startHpas } from './hpa.js';
+import type { HpaTrace, ReplicaTrace } from '../k8s/hpa-runtime.js';
 import type { KubeCluster } from '../k8s/cluster.js';
 import { MeshPolicy } from '../policy/mesh-policy.js';
 import type { IstioConfig } from '../config/istio/resources.js';
@@ -66,8 +68,10 @@ export interface SimulationState {
   unfinished: number;
   /** Where the unfinished requests wait: their innermost open calls, by edge. */
   stuck: StuckCalls[];
-  /** Replicas over the run of the services an HPA scales (initial, final, max). */
-  replicas?: Map<string, { initial: number; final: number; max: number }>;
+  /** Replicas over the run of the services an HPA scales (initial, final, max, and at every sync). */
+  replicas?: Map<string, ReplicaTrace>;
+  /** Every HPA's syncs: current and desired replicas, metrics against targets. */
+  hpas?: HpaTrace[];
   /** Where the t=0 pods went by their requests, and what the cluster needs (nodes, pending pods). */
   plan: ClusterPlan;
   /** The Kubernetes control loops of the run (pods, endpoints, Deployments, nodes, istiod). */
@@ -247,6 +251,18 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   }
 
   const kube = startKubernetes({ sim, mode, cluster, pods, plane, timeline });
+  const modeRequests = modeDef.requests ?? NO_MESH_REQUESTS;
+  if (placed) {
+    // Pods created during the run (HPA scale-ups, replacements, rollouts) are scheduled by their
+    // requests too, against what the t=0 pods hold; a pod that is gone frees its requests.
+    const scheduler = requestsPlacement(plan.scheduler, modeRequests);
+    kube.setPlacement(scheduler);
+    kube.onPodEvent((e) => {
+      if (e.kind === 'gone') scheduler.release(e.pod);
+    });
+  }
+  // HorizontalPodAutoscalers scale through the pod lifecycle (src/k8s/hpa-runtime.ts).
+  const hpa = startHpas({ sim, scenario, mode, profile, api: kube, events: kube.events, services: cluster.services, untilUs: durationUs });
   scheduleFaults(scenario.faults, {
     sim,
     timeline,
@@ -314,6 +330,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     plan,
     partial,
     loops,
+    replicas: hpa?.replicas,
+    hpas: hpa?.traces,
   };
 }
 

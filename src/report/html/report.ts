@@ -29,6 +29,7 @@ import { beginDocument, renderSvg } from './render.js';
 import { measuredSeconds } from './graph-layout.js';
 import { serviceGraphSvg } from './service-graph.js';
 import { durationText, scenarioSection } from './scenario.js';
+import { hpaSection } from './hpa.js';
 
 export interface ReportInput {
   results: ResultsJson;
@@ -223,6 +224,10 @@ ${cards(keyCards)}`;
       ),
     );
   }
+
+  // HorizontalPodAutoscalers: desired / current / Ready replicas and the metric against its target (./hpa.ts).
+  const hpa = hpaSection(r);
+  if (hpa) sections.push(hpa);
 
   sections.push(
     section(
