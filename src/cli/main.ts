@@ -5,6 +5,7 @@ import { MESHSIM_VERSION } from '../report/results.js';
 import { EXIT, reportFailure } from './exit.js';
 import type { SweepOptions } from './sweep.js';
 import type { CapacityOptions } from './capacity.js';
+import type { ImportOptions } from './import.js';
 
 // Each command's module (and what it pulls in: the simulator, zod schemas, Vega for reports) is
 // imported only when that command runs, so `meshsim --version` and `--help` start in milliseconds.
@@ -120,6 +121,22 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<files...>', 'scenario YAML files')
     .action(async (files: string[]) => {
       code = (await import('./validate.js')).validateCommand(files);
+    });
+
+  program
+    .command('import')
+    .description('write a commented scenario from Kubernetes/Istio manifests and traces or Istio metrics')
+    .option('--manifests <paths...>', 'files or directories of `kubectl get … -o yaml` output (Lists included)')
+    .option('--traces <file>', 'a trace export: OTLP/JSON (Jaeger, Tempo, the Collector, meshsim traces.json) or Jaeger JSON')
+    .option('--metrics <file|url>', 'Istio metrics: an OpenMetrics/Prometheus text file, or a Prometheus server URL')
+    .option('--window <t0,t1>', 'the window to read: instants (ISO 8601 or Unix seconds) or, for a file, offsets such as 15s,60s')
+    .option('--sampling <fraction>', 'share of requests the traces sampled (for rates; default: 1, or 0.01 for meshsim traces.json)')
+    .option('--duration <d>', 'simulated duration of the imported scenario', '60s')
+    .option('--out <file>', 'the scenario file to write')
+    .option('--check', 'simulate the imported scenario and print observed vs simulated per edge')
+    .option('--seed <n>', 'random seed of the --check run')
+    .action(async (opts: ImportOptions) => {
+      code = await (await import('./import.js')).importCommand(opts);
     });
 
   program

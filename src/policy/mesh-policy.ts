@@ -95,7 +95,7 @@ export class MeshPolicy {
     if (vs === undefined) {
       vs =
         this.config.virtualServices
-          .filter((v) => v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
+          .filter((v) => appliesToMesh(v.spec) && v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
           .sort((a, b) => a.order - b.order)[0] ?? null;
       this.vsCache.set(svc.key, vs);
     }
@@ -215,4 +215,16 @@ export class MeshPolicy {
     for (const [k, v] of Object.entries(own)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
     return merged;
   }
+}
+
+/**
+ * Whether a VirtualService applies to mesh traffic (sidecars, waypoints): istio/api
+ * networking/v1alpha3/virtual_service.proto `gateways`: "When this field is omitted, the default
+ * gateway (mesh) will be used … If a list of gateway names is provided, the rules will apply only to
+ * the gateways. To apply the rules to both gateways and sidecars, specify mesh as one of the gateway
+ * names." (Bookinfo's `bookinfo` VirtualService, bound to bookinfo-gateway, must not route the
+ * productpage → details calls.)
+ */
+export function appliesToMesh(spec: VirtualServiceSpec): boolean {
+  return !spec.gateways || spec.gateways.length === 0 || spec.gateways.includes('mesh');
 }

@@ -23,6 +23,7 @@ export const LAYERS = [
   'analysis', // istioctl-analyze warnings that need the engines; loading with analysis
   'sim', // one simulation
   'report', // output files
+  'import', // meshsim import: manifests, traces and metrics into a scenario (emits via config, checks via sim)
   'sweep', // many runs
   'cli', // the commands
 ] as const;
