@@ -9,7 +9,7 @@
  *   minimises the squared CDF error at the bucket bounds, for its variance.
  */
 import { Z_99 } from '../kernel/distributions.js';
-import { quantileSorted } from './traffic.js';
+import { quantileSorted } from './stats.js';
 
 export type FittedForm =
   | { distribution: 'constant'; valueMs: number }

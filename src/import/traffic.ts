@@ -4,6 +4,8 @@
  */
 import type { FittedDistribution } from './fit.js';
 
+export { median, quantileSorted } from './stats.js';
+
 /** A service as `name` or `name.namespace` (the namespace left out when it is `default`). */
 export type ServiceKey = string;
 
@@ -65,22 +67,6 @@ export interface Traffic {
 }
 
 export const serviceKey = (name: string, namespace: string): ServiceKey => (namespace === 'default' ? name : `${name}.${namespace}`);
-
-/** The q-quantile of sorted values (linear between order statistics). */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export function median(values: readonly number[]): number {
-  return quantileSorted(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
-}
 
 /** A DNS-1123 label made from any name (workload names). */
 export function dnsLabel(name: string): string {
