@@ -10,6 +10,7 @@ import { capacityHtml } from '../sweep/capacity-html.js';
 import { runCapacity, type CapacityJson } from '../sweep/capacity-run.js';
 import { parseSlo, parseVary, sloEmpty, varyTarget, type CapacitySearch, type CapacitySlo } from '../sweep/capacity.js';
 import { YamlSource } from '../config/yaml-source.js';
+import { progressBar, progressWanted } from './progress.js';
 import { checkOverrides, EXIT, flagProblem, loadChecked, parseModes, parseOverrides, printWarnings, reportFailure } from './common.js';
 
 export interface CapacityOptions {
@@ -73,6 +74,14 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
     const target = varyTarget(vary, new YamlSource(file, scenarioText).doc.toJS() as Record<string, unknown>);
     if (typeof target === 'string') throw flagProblem('--vary', target.replace(/^--vary /, ''));
     const seeds = Array.from({ length: k }, (_, i) => loaded.scenario.seed + i);
+    // A progress bar in runs (seeds × values tried) on a terminal; the search's length is not known up
+    // front, so the total is an estimate (about ten values per search) that grows if the search goes on.
+    const searches = modes?.length ?? 1;
+    let total = searches * k * SEARCH_VALUES_ESTIMATE;
+    let done = 0;
+    const bar = await progressBar({ label: 'capacity', total, unit: 'runs', quiet: opts.quiet });
+    // Without a bar (not a terminal), one line per value, unless --quiet.
+    const lines = !opts.quiet && !progressWanted(opts.quiet);
     const result = await runCapacity({
       file,
       text: scenarioText,
@@ -85,11 +94,15 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
       workers,
       durationUs: overrides.durationUs,
       relTolerance,
-      onPoint: opts.quiet
-        ? undefined
-        : (mode, value, passed) =>
-            process.stderr.write(`  ${mode ? `${mode} ` : ''}${result0(vary.kind)}=${value}: ${passed ? 'passes' : 'fails'}\n`),
+      onPoint: (mode, value, passed) => {
+        done += k;
+        if (done >= total) bar.setTotal((total = done + k));
+        bar.relabel(`capacity ${mode ? `${mode} ` : ''}${result0(vary.kind)}=${value} ${passed ? 'passes' : 'fails'}`);
+        bar.update(done);
+        if (lines) process.stderr.write(`  ${mode ? `${mode} ` : ''}${result0(vary.kind)}=${value}: ${passed ? 'passes' : 'fails'}\n`);
+      },
     });
+    bar.stop();
     const out = opts.out ?? join('reports', `${loaded.scenario.name}-capacity`);
     const files = writeAll(out, { 'capacity.json': stableJson(result), 'capacity.html': capacityHtml(result) });
     process.stdout.write(`${formatCapacity(result)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
@@ -98,6 +111,9 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
     return reportFailure(e);
   }
 }
+
+/** Values a search typically tries (doubling to a bracket, then bisecting to 1 %), for the progress bar's total. */
+const SEARCH_VALUES_ESTIMATE = 10;
 
 const result0 = (kind: string) => (kind === 'replicas' ? 'replicas' : kind);
 

@@ -28,6 +28,8 @@ export interface Progress {
   simulation(offsetS?: number): (nowUs: number, events: number) => void;
   /** Changes the label (e.g. per mode in compare). */
   relabel(label: string): void;
+  /** Changes the value at 100% (a search that does not know its length up front, e.g. capacity). */
+  setTotal(total: number): void;
   stop(): void;
 }
 
@@ -35,6 +37,7 @@ const NOOP: Progress = {
   update: () => {},
   simulation: () => () => {},
   relabel: () => {},
+  setTotal: () => {},
   stop: () => {},
 };
 
@@ -63,6 +66,7 @@ export async function progressBar(o: ProgressOptions): Promise<Progress> {
   );
   const started = process.hrtime.bigint();
   let label = o.label;
+  let total = o.total;
   let lastEvents = 0;
   const rate = () => {
     const s = Number(process.hrtime.bigint() - started) / 1e9;
@@ -71,7 +75,7 @@ export async function progressBar(o: ProgressOptions): Promise<Progress> {
   bar.start(o.total, 0, { label, rate: '0' });
   const update = (done: number, events?: number) => {
     if (events !== undefined) lastEvents = events;
-    bar.update(Math.min(done, o.total), { label, rate: rate() });
+    bar.update(Math.min(done, total), { label, rate: rate() });
   };
   return {
     update,
@@ -81,6 +85,10 @@ export async function progressBar(o: ProgressOptions): Promise<Progress> {
     },
     relabel: (l) => {
       label = l;
+    },
+    setTotal: (n) => {
+      total = n;
+      bar.setTotal(n);
     },
     stop: () => bar.stop(),
   };

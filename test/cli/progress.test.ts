@@ -28,6 +28,17 @@ describe('progress bars', () => {
     expect(t.text()).toMatch(/run \[.*\] 50% \| 30\/60 s simulated \| .* events\/s \| ETA/);
   });
 
+  it('capacity: a total in runs that grows when the search goes on past its estimate', async () => {
+    const t = fakeTerminal();
+    const bar = await progressBar({ label: 'capacity', total: 10, unit: 'runs', stream: t.stream });
+    bar.setTotal(14);
+    bar.relabel('capacity rate=800 passes');
+    bar.update(12);
+    bar.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(t.text()).toMatch(/capacity rate=800 passes \[.*\] 85% \| 12\/14 runs/);
+  });
+
   it('are not drawn with --quiet or when stderr is not a terminal', async () => {
     const t = fakeTerminal();
     expect(progressWanted(true, t.stream)).toBe(false);
