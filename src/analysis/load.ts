@@ -40,7 +40,7 @@ function analysisInputs(s: Scenario): Parameters<typeof analyzeIstio>[0] {
   return {
     config: s.istio,
     changes: s.faults.map((f) => f.apply).filter((c): c is IstioConfig => c !== undefined),
-    services: s.services,
+    services: [...s.services, ...s.externals],
     mode: s.mesh.mode,
     waypoints: s.mesh.waypoints,
     plaintextCallers,

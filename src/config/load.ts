@@ -5,7 +5,17 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { formatDuration } from './units.js';
-import type { ExtAuthzProvider, ArrivalModel, FaultModel, NodeModel, RateSegment, Scenario, ServiceModel, WorkloadModel } from './model.js';
+import type {
+  CallModel,
+  ExtAuthzProvider,
+  ArrivalModel,
+  FaultModel,
+  NodeModel,
+  RateSegment,
+  Scenario,
+  ServiceModel,
+  WorkloadModel,
+} from './model.js';
 import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { readInputFile, readInputText, resolveBeside } from './input-file.js';
@@ -19,6 +29,7 @@ import { loadProfile, withCompatibilityVersion } from './profile.js';
 import { validateNetworking } from './istio/validate-networking.js';
 import { resolveHpas } from './istio/hpa-targets.js';
 import { lifecycleFrom } from './lifecycle.js';
+import { resolveExternals } from './external.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -110,18 +121,19 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
   const nodes = resolveNodes(spec, err);
   checkServiceDuplicates(merged.services, err);
   const dir = serviceDirectory(merged.services);
-  const services = resolveServices(dir, merged.labels, err);
+  const externals = resolveExternals(spec.external, istio, err);
+  const services = resolveServices(dir, merged.labels, externals, err);
   checkNodeReferences(nodes, merged.services, spec.workload, err);
   checkCallCycles(services, dir, err);
   const waypoints = resolveWaypoints(spec.mesh.waypoints, dir, err);
   const extensionProviders = resolveExtensionProviders(spec.mesh.extensionProviders, dir, problems, src);
   const workloads = resolveWorkloads(spec.workload, dir, err);
   checkWorkloadNames(spec.workload, dir, err);
-  const faults = resolveFaults(spec, applied, dir, services, nodes, err);
+  const faults = resolveFaults(spec, applied, dir, [...services, ...externals], nodes, err);
   validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
   const hpas = resolveHpas(istio, services, problems);
   if (problems.errors.length) throw new InputError(problems.errors);
-  const scenario = buildScenario(doc, src, { istio, nodes, services, workloads, faults, waypoints, extensionProviders, hpas });
+  const scenario = buildScenario(doc, src, { istio, nodes, services, externals, workloads, faults, waypoints, extensionProviders, hpas });
   return { scenario, warnings: problems.warnings, source: src };
 }
 
@@ -251,6 +263,7 @@ function serviceDirectory(docs: readonly ServiceDoc[]): ServiceDirectory {
 function resolveServices(
   dir: ServiceDirectory,
   labels: ReadonlyMap<string, ReadonlyMap<string, Record<string, string>>>,
+  externals: readonly ServiceModel[],
   err: ReportError,
 ): ServiceModel[] {
   return dir.docs.map((s, i) => {
@@ -262,11 +275,15 @@ function resolveServices(
       failure: ('failure' in v && v.failure) || s.failure,
     }));
     const calls = s.calls.map((c, j) => {
-      const target = dir.lookup(c.service, s.namespace);
-      if (!target)
-        err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${dir.unknown(c.service)}`);
+      if (c.host !== undefined)
+        return externalCall(c, c.host, s, externals, (m) =>
+          err(['spec', 'services', i, 'calls', j, 'host'], `spec.services[${i}].calls[${j}].host: ${m}`),
+        );
+      const ref = c.service as string;
+      const target = dir.lookup(ref, s.namespace);
+      if (!target) err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${dir.unknown(ref)}`);
       return {
-        service: target ? dir.keyOf(target) : c.service,
+        service: target ? dir.keyOf(target) : ref,
         method: c.method,
         path: c.path,
         headers: c.headers,
@@ -305,6 +322,35 @@ function resolveServices(
       lifecycle: lifecycleFrom({ ...s, startupUs: s.startupTime }),
     };
   });
+}
+
+/** A call to an external host (`calls[].host`): it must be an entry of spec.external. */
+function externalCall(
+  c: ServiceDoc['calls'][number],
+  host: string,
+  s: ServiceDoc,
+  externals: readonly ServiceModel[],
+  err: (m: string) => void,
+): CallModel {
+  const target = externals.find((e) => e.key === host);
+  if (!target) {
+    const hosts = externals.map((e) => e.key);
+    err(
+      `unknown external host "${host}"${suggestion(host, hosts)}; declare it in spec.external (how it answers)${hosts.length ? `; external hosts are: ${hosts.join(', ')}` : ''}`,
+    );
+  }
+  return {
+    service: host,
+    method: c.method,
+    path: c.path,
+    headers: c.headers,
+    onFailure: c.onFailure,
+    versions: c.versions,
+    timeoutUs: c.timeout,
+    retries: c.retries,
+    requestSize: c.requestSize ?? target?.requestSize ?? s.requestSize,
+    responseSize: c.responseSize ?? target?.responseSize ?? s.responseSize,
+  };
 }
 
 /** Services and workloads pinned to a node must name one that exists. */
@@ -473,6 +519,8 @@ function resolveFaultTarget(
   at: (p: PathSegment[], m: string) => void,
 ): FaultModel['target'] {
   if (f.target?.service === undefined) return undefined;
+  const external = byKey.get(f.target.service);
+  if (external?.external) return { service: external.key, version: f.target.version, pod: f.target.pod };
   const svc = dir.lookup(f.target.service, 'default');
   if (!svc) {
     at(['target', 'service'], `target.service: ${dir.unknown(f.target.service)}`);
@@ -503,7 +551,7 @@ export function faultTargetText(target: FaultModel['target']): string {
 function buildScenario(
   doc: ScenarioDoc,
   src: YamlSource,
-  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'workloads' | 'faults' | 'hpas'> & {
+  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'externals' | 'workloads' | 'faults' | 'hpas'> & {
     waypoints: string[];
     extensionProviders: ExtAuthzProvider[];
   },
@@ -522,6 +570,7 @@ function buildScenario(
       compatibilityVersion: spec.mesh.compatibilityVersion,
       extensionProviders: parts.extensionProviders,
       waypoints: parts.waypoints,
+      outboundTrafficPolicy: spec.mesh.outboundTrafficPolicy.mode,
       configPropagationUs: spec.mesh.configPropagation,
       encryption: spec.mesh.encryption,
     },
@@ -539,6 +588,7 @@ function buildScenario(
       crossZoneUs: spec.cluster.network.crossZone,
     },
     services: parts.services,
+    externals: parts.externals,
     workloads: parts.workloads,
     faults: parts.faults,
     cost: spec.cost,

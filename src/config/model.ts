@@ -74,7 +74,21 @@ export interface ServiceModel {
   node?: string;
   /** Probes, termination and rollout strategy of the service's pods (Kubernetes defaults when absent). */
   lifecycle?: PodLifecycleModel;
+  /** Set for a host outside the cluster (spec.external): its "pods" are its endpoints. */
+  external?: ExternalModel;
 }
+
+/** What the mesh knows of an external host: from the ServiceEntry that declares it, if any. */
+export interface ExternalModel {
+  protocol: 'http' | 'https';
+  /** `namespace/name` of the ServiceEntry declaring the host, or undefined: not in the mesh's registry. */
+  serviceEntry?: string;
+  location: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
+  resolution: 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+}
+
+/** meshConfig.outboundTrafficPolicy.mode (istio/api mesh/v1alpha1/config.proto). */
+export type OutboundTrafficMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 
 /** Piecewise-linear request rate (req/s) over simulated time; after the last segment the last rate holds. */
 export interface RateSegment {
@@ -169,6 +183,8 @@ export interface Scenario {
     /** meshConfig.extensionProviders: ext_authz providers CUSTOM policies can name. */
     extensionProviders: ExtAuthzProvider[];
     waypoints: string[];
+    /** meshConfig.outboundTrafficPolicy.mode: what a sidecar does with a host outside the registry. */
+    outboundTrafficPolicy: OutboundTrafficMode;
     configPropagationUs: number;
     encryption: 'wireguard' | 'ipsec' | 'disabled';
   };
@@ -179,6 +195,8 @@ export interface Scenario {
   nodes: NodeModel[];
   network: NetworkModel;
   services: ServiceModel[];
+  /** Hosts outside the cluster (spec.external), as services whose `external` is set; keyed by host. */
+  externals: ServiceModel[];
   workloads: WorkloadModel[];
   faults: FaultModel[];
   slo?: SloModel;

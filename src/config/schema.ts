@@ -108,21 +108,57 @@ const networkSchema = z.strictObject({
   crossZone: duration().prefault('500us'),
 });
 
-const callSchema = z.strictObject({
-  service: z.string(),
-  method: z.string().default('GET'),
-  path: z.string().default('/'),
-  headers: headers(),
-  /** What a failed call (5xx or reset) does to the caller: `fail` makes it answer 500. */
-  onFailure: z.enum(['fail', 'ignore']).default('fail'),
-  /** The app's own client timeout for this call (none by default): it gives up and sees a failure. */
-  timeout: positiveDuration().optional(),
-  /** The app's own retries after a failed or timed-out call (Bookinfo's productpage retries once). */
-  retries: z.number().int().min(0).max(10).default(0),
-  /** Only pods of these versions make the call (e.g. Bookinfo's reviews v2/v3 call ratings, v1 does not). */
-  versions: z.array(z.string()).optional(),
-  requestSize: byteQuantity().optional(),
-  responseSize: byteQuantity().optional(),
+const callSchema = z
+  .strictObject({
+    /** A service of the scenario (exactly one of service and host). */
+    service: z.string().optional(),
+    /** A host outside the cluster, e.g. api.stripe.com: an entry of spec.external (exactly one of service and host). */
+    host: z.string().optional(),
+    method: z.string().default('GET'),
+    path: z.string().default('/'),
+    headers: headers(),
+    /** What a failed call (5xx or reset) does to the caller: `fail` makes it answer 500. */
+    onFailure: z.enum(['fail', 'ignore']).default('fail'),
+    /** The app's own client timeout for this call (none by default): it gives up and sees a failure. */
+    timeout: positiveDuration().optional(),
+    /** The app's own retries after a failed or timed-out call (Bookinfo's productpage retries once). */
+    retries: z.number().int().min(0).max(10).default(0),
+    /** Only pods of these versions make the call (e.g. Bookinfo's reviews v2/v3 call ratings, v1 does not). */
+    versions: z.array(z.string()).optional(),
+    requestSize: byteQuantity().optional(),
+    responseSize: byteQuantity().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.service === undefined) === (c.host === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a call names exactly one of service (in the cluster) or host (an external host of spec.external)',
+      });
+  });
+
+/**
+ * A host outside the cluster that services call (`calls[].host`): how it answers. Whether the mesh
+ * knows it is a ServiceEntry's business; how it behaves is declared here, so "the payment
+ * provider slows down" is a what-if (faults target it by its host).
+ */
+const externalSchema = z.strictObject({
+  host: z
+    .string()
+    .min(1)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, {
+      message: 'an external host is a DNS name with at least two labels, e.g. api.stripe.com',
+    }),
+  /** The port the apps call (default: the ServiceEntry's first port, else 80 for http and 443 for https). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** http: plain HTTP the sidecar sees as HTTP; https: TLS from the app, which the sidecar only forwards (SNI). */
+  protocol: z.enum(['http', 'https']).default('http'),
+  /** Time the remote takes to answer, internet round trip included. */
+  serviceTime: distributionSchema.prefault({ distribution: 'exponential', mean: '50ms' }),
+  failure: z.strictObject({ rate: probability().default(0), status: httpStatus().default(503) }).prefault({}),
+  /** Requests it serves at once per endpoint (a large provider: effectively unlimited by default). */
+  concurrency: z.number().int().positive().default(1000),
+  requestSize: byteQuantity().prefault('256'),
+  responseSize: byteQuantity().prefault('1Ki'),
 });
 
 const resourcesSchema = z.strictObject({
@@ -340,6 +376,12 @@ export const scenarioSchema = z.strictObject({
           .refine((v) => /^1\.\d+$/.test(v), { message: 'compatibilityVersion must be an Istio minor version such as "1.23"' })
           .optional(),
         waypoints: z.array(z.string()).default([]),
+        /**
+         * meshConfig.outboundTrafficPolicy (istio/api mesh/v1alpha1/config.proto): ALLOW_ANY (the
+         * default) lets calls to hosts outside the registry through (PassthroughCluster);
+         * REGISTRY_ONLY blocks them (BlackHoleCluster: 502 for HTTP, a reset for TLS).
+         */
+        outboundTrafficPolicy: z.strictObject({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).default('ALLOW_ANY') }).prefault({}),
         /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */
         configPropagation: duration().prefault('1s'),
         /** Cilium transparent encryption between nodes (same-node traffic is never encrypted). */
@@ -379,6 +421,8 @@ export const scenarioSchema = z.strictObject({
       })
       .prefault({}),
     services: z.array(serviceSchema).default([]),
+    /** Hosts outside the cluster the services call (calls[].host), with how they answer. */
+    external: z.array(externalSchema).default([]),
     istio: z.string().optional(),
     istioFiles: z.array(z.string()).default([]),
     /** Each mesh's own YAML side by side; only the running mode's kinds apply (the others are warned about). */

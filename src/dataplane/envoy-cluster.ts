@@ -14,6 +14,7 @@ import type { PodRt, ServiceRt } from '../world/entities.js';
 import { Fifo } from '../world/fifo.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
+import { PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { OutlierDetector, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../record/timeline.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
@@ -126,8 +127,11 @@ export class EnvoyClusters<P> {
   private build(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt<P> | undefined {
     let byName = this.clusters.get(proxy);
     if (!byName) this.clusters.set(proxy, (byName = new Map()));
-    const name = `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;
-    let c = byName.get(name);
+    // A host outside the registry goes to PassthroughCluster (ORIGINAL_DST: a host per address dialled).
+    const passthrough = !this.policy.isRegistered(svc.model);
+    const name = passthrough ? PASSTHROUGH_CLUSTER : `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;
+    const id = passthrough ? `${name}|${svc.model.fqdn}` : name;
+    let c = byName.get(id);
     if (c && c.policyVersion === this.policyVersion) return c;
     let labels: Record<string, string> | undefined;
     if (subset !== undefined) {
@@ -174,7 +178,7 @@ export class EnvoyClusters<P> {
       retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
       stats: emptyClusterStats(),
     };
-    byName.set(name, c);
+    byName.set(id, c);
     this.startOutlierDetection(c);
     return c;
   }

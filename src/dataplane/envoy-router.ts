@@ -17,6 +17,7 @@ import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
 import { EnvoyClusters, type ClusterRt } from './envoy-cluster.js';
 import { hashKey } from './hash-policy.js';
+import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone } from './plane.js';
 import { traverse, type Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
@@ -112,6 +113,15 @@ export class EnvoyRouter {
     const result = this.policy.route(call.service.model, call.req);
     if (result.kind === 'no-route') {
       this.localReply(proxy, done, 404, 'NR');
+      return;
+    }
+    if (result.kind === 'blackhole') {
+      // REGISTRY_ONLY: `block_all` answers HTTP with a direct 502 (no flag); TLS reaches
+      // BlackHoleCluster, which has no endpoints, and the connection is closed (UH). egress.ts.
+      const http = isHttpHost(call.service.model);
+      proxy.responseLeg(0, () =>
+        done({ status: http ? BLACKHOLE_HTTP_STATUS : 0, flags: http ? '' : 'UH', mtls: false, local: true, cluster: BLACKHOLE_CLUSTER }),
+      );
       return;
     }
     const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false, holdsRetry: false };
@@ -403,8 +413,9 @@ export class EnvoyRouter {
     const pod = req.current?.host;
     const mtls = req.current?.conn?.mtls ?? false;
     const local = !req.current?.conn;
+    const cluster = req.route.passthrough ? PASSTHROUGH_CLUSTER : undefined;
     req.proxy.responseLeg(req.call.req.responseSize, () =>
-      req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local }),
+      req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local, cluster }),
     );
   }
 

@@ -23,6 +23,8 @@ export interface CallResult {
   pod?: PodRt;
   /** True when the proxy answered itself (overflow, no route, fault abort…): nothing crossed the network. */
   local?: boolean;
+  /** Istio's catch-all cluster the call went to (PassthroughCluster, BlackHoleCluster), for telemetry. */
+  cluster?: string;
 }
 
 export type CallDone = (r: CallResult) => void;

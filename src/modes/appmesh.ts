@@ -28,6 +28,7 @@ export function appMeshConfig(scenario: Scenario): IstioConfig {
     peerAuthentications: [],
     authorizationPolicies: [],
     sidecars: [],
+    serviceEntries: [],
   };
 }
 
@@ -50,7 +51,7 @@ export const appmeshMode: MeshModeDef = {
   // Certificates only where listeners configure TLS (ACM PCA or SDS); not rotated by the simulator.
   workloadCertificates: false,
   createPlane: (deps, cluster, scenario) => {
-    const policy = new MeshPolicy(appMeshConfig(scenario), scenario.services);
+    const policy = new MeshPolicy(appMeshConfig(scenario), [...scenario.services, ...scenario.externals]);
     const plane = new SidecarPlane({ ...deps, policy }, { proxyKind: 'appmesh-envoy', autoMtls: false });
     const pods = cluster.serviceList.flatMap((s) => s.pods);
     const proxies = [...pods, ...cluster.clients].filter((c) => c.inMesh).map((c) => plane.addSidecar(c));

@@ -7,7 +7,9 @@
  */
 import type { DestinationRuleSpec, HttpRoute, TrafficPolicy, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
 import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
-import type { RequestShape, ServiceModel } from '../config/model.js';
+import type { OutboundTrafficMode, RequestShape, ServiceModel } from '../config/model.js';
+import { serviceEntryFor } from '../config/external.js';
+import { isHttpHost, outboundDecision } from './egress.js';
 import { fqdnOf, hostMatches } from './hosts.js';
 import { ruleMatches } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
@@ -33,6 +35,8 @@ export interface CompiledRoute {
   timeoutUs?: number;
   retry?: RetryPolicy;
   fault?: { delayUs?: number; delayPercent: number; abortStatus?: number; abortPercent: number };
+  /** The catch-all `allow_any` route to PassthroughCluster (a host outside the registry). */
+  passthrough?: boolean;
 }
 
 /** Version-dependent istiod defaults (from the cost profile's `features`). */
@@ -43,11 +47,17 @@ export interface MeshDefaults {
   localityLbEnabled: boolean;
   /** meshConfig.extensionProviders istiod can build (names); CUSTOM policies naming others deny. */
   extensionProviders?: readonly string[];
+  /** meshConfig.outboundTrafficPolicy.mode (default ALLOW_ANY). */
+  outboundTrafficPolicy?: OutboundTrafficMode;
 }
 
 export const CURRENT_MESH_DEFAULTS: MeshDefaults = { exclude503FromDefaultRetry: true, localityLbEnabled: true };
 
-export type RouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-route' };
+/**
+ * `blackhole`: REGISTRY_ONLY and a host outside the registry (egress.ts). A route to a host
+ * outside the registry under ALLOW_ANY is the `allow_any` passthrough route (`passthrough` set).
+ */
+export type RouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-route' } | { kind: 'blackhole' };
 
 export class MeshPolicy {
   private readonly byFqdn: Map<string, ServiceModel>;
@@ -83,6 +93,7 @@ export class MeshPolicy {
         peerAuthentications: replace(this.config.peerAuthentications, change.peerAuthentications),
         authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
         sidecars: replace(this.config.sidecars, change.sidecars),
+        serviceEntries: replace(this.config.serviceEntries, change.serviceEntries),
       },
       this.services,
       this.defaults,
@@ -113,8 +124,30 @@ export class MeshPolicy {
     return routes;
   }
 
-  /** First matching rule wins; with a VirtualService and no match → no route (404 NR). */
-  route(svc: ServiceModel, req: RequestShape): RouteResult {
+  private readonly registered = new Map<string, boolean>();
+
+  /** Whether a host is in the mesh's registry: a Kubernetes Service, or a host a ServiceEntry declares. */
+  isRegistered(svc: ServiceModel): boolean {
+    if (!svc.external) return true;
+    let r = this.registered.get(svc.key);
+    if (r === undefined) this.registered.set(svc.key, (r = serviceEntryFor(this.config, svc.fqdn) !== undefined));
+    return r;
+  }
+
+  /** The outbound traffic policy a client proxy applies (the mesh's; a Sidecar resource may override it). */
+  outboundTrafficMode(): OutboundTrafficMode {
+    return this.defaults.outboundTrafficPolicy ?? 'ALLOW_ANY';
+  }
+
+  /**
+   * First matching rule wins; with a VirtualService and no match → no route (404 NR). A host
+   * outside the registry gets the catch-all instead (egress.ts); a TLS host (https) is forwarded
+   * by SNI with no HTTP route at all (no VirtualService http rules, retries or faults).
+   */
+  route(svc: ServiceModel, req: RequestShape, mode: OutboundTrafficMode = this.outboundTrafficMode()): RouteResult {
+    const decision = outboundDecision(this.isRegistered(svc), mode);
+    if (decision === 'blackhole') return { kind: 'blackhole' };
+    if (decision === 'passthrough' || !isHttpHost(svc)) return { kind: 'route', route: this.forwardRoute(svc, decision === 'passthrough') };
     const routes = this.routesFor(svc);
     if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
     const vs = this.virtualServiceFor(svc) as IstioResource<VirtualServiceSpec>;
@@ -125,6 +158,23 @@ export class MeshPolicy {
   }
 
   private defaultRouteCache = new Map<string, CompiledRoute>();
+  private readonly forwardRouteCache = new Map<string, CompiledRoute>();
+
+  /** A route with no retry policy, timeout or fault: `allow_any` (passthrough) or a TLS host's TCP forwarding. */
+  private forwardRoute(svc: ServiceModel, passthrough: boolean): CompiledRoute {
+    const k = `${svc.key}|${passthrough}`;
+    let r = this.forwardRouteCache.get(k);
+    if (!r) {
+      r = {
+        id: passthrough ? 'allow_any' : 'tcp',
+        destinations: [{ service: svc.key, host: svc.fqdn, weight: 1 }],
+        totalWeight: 1,
+        passthrough,
+      };
+      this.forwardRouteCache.set(k, r);
+    }
+    return r;
+  }
 
   defaultRoute(svc: ServiceModel): CompiledRoute {
     let r = this.defaultRouteCache.get(svc.key);
@@ -182,6 +232,8 @@ export class MeshPolicy {
    * level an exact host beats a wildcard and the oldest wins (push_context.go destinationRule).
    */
   destinationRule(svc: ServiceModel, clientNs: string): IstioResource<DestinationRuleSpec> | undefined {
+    // PassthroughCluster (a host outside the registry) takes no DestinationRule.
+    if (!this.isRegistered(svc)) return undefined;
     for (const ns of [clientNs, svc.namespace, ROOT_NAMESPACE]) {
       const candidates = this.config.destinationRules
         .filter((dr) => dr.namespace === ns && hostMatches(fqdnOf(dr.spec.host, dr.namespace), svc.fqdn))

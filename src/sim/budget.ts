@@ -41,7 +41,7 @@ const DEFAULT_EVENTS_PER_CALL = 14;
 const ISTIO_DEFAULT_RETRIES = 2;
 
 export function estimateWork(scenario: Scenario, o: { mode: string; durationUs: number }): WorkEstimate {
-  const byKey = new Map(scenario.services.map((s) => [s.key, s]));
+  const byKey = new Map([...scenario.services, ...scenario.externals].map((s) => [s.key, s]));
   const failure = failureProbabilities(scenario);
   const envoyRetries = o.mode === 'none' ? 0 : maxVsRetries(scenario);
   const memo = new Map<string, number>();
@@ -140,7 +140,7 @@ export function meanOf(d: Distribution): number {
 /** Probability that a request to each service fails (declared failure, or any fault that fails it). */
 function failureProbabilities(scenario: Scenario): Map<string, number> {
   const p = new Map<string, number>();
-  for (const s of scenario.services) p.set(s.key, Math.max(0, ...s.versions.map((v) => v.failure.rate)));
+  for (const s of [...scenario.services, ...scenario.externals]) p.set(s.key, Math.max(0, ...s.versions.map((v) => v.failure.rate)));
   for (const f of scenario.faults) {
     if (!f.target || !f.inject) continue;
     // Fault kinds come from the registry: any with an error rate fails that share; a crash or a

@@ -170,7 +170,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       }
       if (observers.length) {
         // One record for every observer (they only read it).
-        const record = { call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now };
+        const record = { call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now, cluster: r.cluster };
         for (const o of observers) o.onCall(record);
       }
       done(r);
@@ -224,7 +224,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     pods.onServed = (s) => {
       for (const o of servedObservers) o.onServed?.(s);
     };
-  let policy = new MeshPolicy(scenario.istio, scenario.services, {
+  let policy = new MeshPolicy(scenario.istio, [...scenario.services, ...scenario.externals], {
+    outboundTrafficPolicy: scenario.mesh.outboundTrafficPolicy,
     exclude503FromDefaultRetry: profile.features.EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY,
     localityLbEnabled: profile.features.localityLbEnabled,
     extensionProviders: scenario.mesh.extensionProviders.filter((p) => p.service !== undefined).map((p) => p.name),

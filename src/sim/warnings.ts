@@ -83,12 +83,15 @@ export const nodeSaturation: RunWarningCheck = (s) => {
 export const unreachedConfig: RunWarningCheck = (s) => {
   const out: RunWarning[] = [];
   const idle = new Set(s.cluster.serviceList.filter((svc) => svc.stats.total === 0).map((svc) => svc.model));
+  for (const x of s.cluster.externals) if (x.stats.total === 0) idle.add(x.model);
   for (const m of idle)
     out.push({
       message: `service ${m.key} received no traffic in mode ${s.mode}: nothing calls it, or every call to it failed before reaching its pods`,
     });
   for (const vs of s.scenario.istio.virtualServices) {
-    const targets = s.scenario.services.filter((svc) => vs.spec.hosts.some((h) => hostMatches(fqdnOf(h, vs.namespace), svc.fqdn)));
+    const targets = [...s.scenario.services, ...s.scenario.externals].filter((svc) =>
+      vs.spec.hosts.some((h) => hostMatches(fqdnOf(h, vs.namespace), svc.fqdn)),
+    );
     if (targets.length > 0 && targets.every((t) => !idle.has(t))) continue;
     if (s.mode === 'ambient' && targets.length > 0 && targets.every((t) => !s.scenario.mesh.waypoints.includes(t.key))) continue; // analysis warns
     if (targets.length === 0 || targets.every((t) => idle.has(t)))
@@ -170,12 +173,29 @@ export const sidecarScope: RunWarningCheck = (s) => {
   ];
 };
 
+/**
+ * meshConfig.outboundTrafficPolicy is a sidecar setting (the catch-all listener and routes,
+ * istio/istio pilot/pkg/networking/core/httproute.go buildCatchAllVirtualHost): ztunnel has no such
+ * catch-all and forwards calls to hosts outside the registry; modes without Envoy sidecars ignore it.
+ */
+export const outboundPolicyScope: RunWarningCheck = (s) => {
+  if (s.scenario.mesh.outboundTrafficPolicy !== 'REGISTRY_ONLY' || s.mode === 'sidecar') return [];
+  const unregistered = s.scenario.externals.filter((x) => x.external?.serviceEntry === undefined).map((x) => x.key);
+  if (unregistered.length === 0) return [];
+  return [
+    {
+      message: `outboundTrafficPolicy REGISTRY_ONLY is enforced by sidecars only; mode ${s.mode} lets calls to hosts no ServiceEntry declares (${unregistered.join(', ')}) through`,
+    },
+  ];
+};
+
 export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
   ambientDestinationRules,
   nodeSaturation,
   unreachedConfig,
   localitySettings,
   sidecarScope,
+  outboundPolicyScope,
 ];
 
 export function runWarnings(s: SimulationState): RunWarning[] {

@@ -238,7 +238,10 @@ export class IstioMetricsObserver implements RunObserver {
     const call = r.call;
     // In ambient mode only a waypoint sees HTTP: calls through one are reported by it, others not at all.
     if (this.onlyWaypointsReport && !(call.service.waypoint && call.caller.inMesh)) return;
-    const s = this.cached(this.onlyWaypointsReport ? 'waypoint' : 'source', call, r.pod, r.status, r.flags, r.mtls);
+    // Istio's catch-all clusters name the destination service (istio/proxy extensions/common/context.cc:
+    // the cluster name for BlackHoleCluster / PassthroughCluster); kept apart from ordinary calls by the flags key.
+    const flagsKey = r.cluster ? `${r.flags}\u0000${r.cluster}` : r.flags;
+    const s = this.cached(this.onlyWaypointsReport ? 'waypoint' : 'source', call, r.pod, r.status, flagsKey, r.mtls);
     this.observe(s, (r.endUs - call.startUs) / 1000, call.req.requestSize, r.status === 0 ? 0 : call.req.responseSize);
   }
 
@@ -266,10 +269,19 @@ export class IstioMetricsObserver implements RunObserver {
     return s;
   }
 
-  private seriesFor(reporter: Reporter, call: AppCall, pod: PodRt | undefined, status: number, flags: string, mtls: boolean): SeriesState {
+  private seriesFor(
+    reporter: Reporter,
+    call: AppCall,
+    pod: PodRt | undefined,
+    status: number,
+    flagsKey: string,
+    mtls: boolean,
+  ): SeriesState {
+    const [flags, catchAll] = flagsKey.split('\u0000') as [string, string | undefined];
     const src = identityOf(call.caller);
     const svc = call.service.model;
-    const dst = pod ? identityOf(pod) : undefined;
+    // An external host has no peer metadata: its workload labels are unknown.
+    const dst = pod && !pod.service.model.external ? identityOf(pod) : undefined;
     const srcMeshed = this.meshed && call.caller.inMesh;
     const dstMeshed = this.meshed && pod !== undefined && pod.inMesh;
     // A waypoint reports like a client-side proxy that also terminates the caller's mTLS.
@@ -290,8 +302,8 @@ export class IstioMetricsObserver implements RunObserver {
       dst?.app ?? 'unknown',
       dst?.version ?? 'unknown',
       svc.fqdn,
-      svc.name,
-      svc.namespace,
+      catchAll ?? svc.name,
+      catchAll ? 'unknown' : svc.namespace,
       dst?.app ?? 'unknown',
       dst?.version ?? 'latest',
       'Kubernetes',

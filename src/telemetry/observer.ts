@@ -15,6 +15,8 @@ export interface CallRecord {
   /** The pod that gave the final answer, if any. */
   pod?: PodRt;
   endUs: number;
+  /** Istio's catch-all cluster the call went to (PassthroughCluster, BlackHoleCluster), if any. */
+  cluster?: string;
 }
 
 export interface RunObserver {

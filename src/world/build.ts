@@ -1,7 +1,7 @@
 /** Builds the runtime cluster from a Scenario: nodes, pods placed deterministically, clients. */
 import { samplerFor } from '../kernel/distributions.js';
 import type { RandomStreams } from '../kernel/random.js';
-import type { Scenario, VersionModel } from '../config/model.js';
+import type { Scenario, ServiceModel, VersionModel } from '../config/model.js';
 import { RequestStats } from '../record/requests.js';
 import { NodeCpu } from './cpu.js';
 import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
@@ -13,6 +13,8 @@ export interface Cluster {
   services: Map<string, ServiceRt>;
   /** In declaration order. */
   serviceList: ServiceRt[];
+  /** Hosts outside the cluster (spec.external), in `services` by host; their pods are their endpoints, on no cluster node. */
+  externals: ServiceRt[];
   clients: ClientRt[];
   /** A new pod of `version` on `node` (scale-up, replacement, rollout), named `<service>-<version>-<i>`, appended to the service. */
   addPod(svc: ServiceRt, version: VersionModel, node: NodeRt): PodRt;
@@ -74,19 +76,20 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
     svc.pods.push(pod);
     return pod;
   };
+  const runtime = (model: ServiceModel): ServiceRt => ({
+    model,
+    pods: [],
+    endpoints: [],
+    endpointsVersion: 0,
+    serviceTime: model.versions.map((v) => samplerFor(v.serviceTime)),
+    serviceTimeStream: streams.stream(`service-time/${model.key}`),
+    failureStream: streams.stream(`failure/${model.key}`),
+    faultStream: streams.stream(`fault/${model.key}`),
+    stats: new RequestStats(),
+    retries: 0,
+  });
   const serviceList: ServiceRt[] = scenario.services.map((model) => {
-    const svc: ServiceRt = {
-      model,
-      pods: [],
-      endpoints: [],
-      endpointsVersion: 0,
-      serviceTime: model.versions.map((v) => samplerFor(v.serviceTime)),
-      serviceTimeStream: streams.stream(`service-time/${model.key}`),
-      failureStream: streams.stream(`failure/${model.key}`),
-      faultStream: streams.stream(`fault/${model.key}`),
-      stats: new RequestStats(),
-      retries: 0,
-    };
+    const svc = runtime(model);
     let index = 0;
     for (const version of model.versions) {
       for (let i = 0; i < version.replicas; i++, index++) {
@@ -96,6 +99,21 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
         addPod(svc, version, node, index, i);
       }
     }
+    svc.endpoints = [...svc.pods];
+    return svc;
+  });
+  // External endpoints sit on a node of their own, in a zone of their own (reached at the cross-zone
+  // latency); it is not a cluster node, so it costs nothing and no fault or scheduler sees it.
+  const internet: NodeRt = {
+    index: nodes.length,
+    model: { name: 'external', zone: 'external', cpu: 1e6, memoryBytes: 0 },
+    cpu: new NodeCpu(1e6),
+  };
+  const externals = scenario.externals.map((model) => {
+    const svc = runtime(model);
+    model.versions.forEach((version) => {
+      for (let i = 0; i < version.replicas; i++) addPod(svc, version, internet);
+    });
     svc.endpoints = [...svc.pods];
     return svc;
   });
@@ -112,7 +130,8 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       serviceAccount: w.from.serviceAccount,
     };
   });
-  return { nodes, services: new Map(serviceList.map((s) => [s.model.key, s])), serviceList, clients, addPod };
+  const services = new Map([...serviceList, ...externals].map((s) => [s.model.key, s]));
+  return { nodes, services, serviceList, externals, clients, addPod };
 }
 
 /**

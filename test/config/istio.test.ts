@@ -156,13 +156,13 @@ spec:
       'validate',
       scenarioWith(`
 apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ext}
-spec: {hosts: [example.com]}
+kind: WorkloadEntry
+metadata: {name: vm}
+spec: {address: 10.9.0.1}
 `),
     ]);
     expect(warn.code).toBe(0);
-    expect(warn.stdout).toMatch(/warning: ServiceEntry .* is not modelled/);
+    expect(warn.stdout).toMatch(/warning: WorkloadEntry .* is not modelled/);
   });
 });
 

@@ -12,6 +12,7 @@ import { crdFor } from './crd-validate.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, sidecarSpec, virtualServiceSpec } from './networking-schemas.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
+import { serviceEntrySpec } from './egress-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
 import { isMeshKind, readMeshResource, readServiceAnnotations } from '../mesh-kinds.js';
 import { checkIstioKind } from './istio-kinds.js';
@@ -24,6 +25,7 @@ const MODELLED: Record<string, string[]> = {
   VirtualService: NETWORKING,
   DestinationRule: NETWORKING,
   Sidecar: NETWORKING,
+  ServiceEntry: NETWORKING,
   PeerAuthentication: SECURITY,
   AuthorizationPolicy: SECURITY,
   Service: ['v1'],
@@ -135,6 +137,9 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'Sidecar': {
         const s = spec(sidecarSpec);
         if (s) config.sidecars.push({ kind, ...at, spec: s });
+      case 'ServiceEntry': {
+        const s = spec(serviceEntrySpec);
+        if (s) config.serviceEntries.push({ kind, ...at, spec: s });
         break;
       }
       case 'PeerAuthentication': {

@@ -9,6 +9,7 @@ import type { HpaModel } from './hpa-schema.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from './networking-schemas.js';
 import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
+import type { ServiceEntrySpec } from './egress-schemas.js';
 
 export interface IstioResource<S> {
   kind: string;
@@ -27,6 +28,8 @@ export interface IstioConfig {
   authorizationPolicies: IstioResource<AuthorizationPolicySpecParsed>[];
   /** Sidecar resources: the config scope of each sidecar (egress hosts). */
   sidecars: IstioResource<SidecarSpec>[];
+  /** ServiceEntries: hosts added to the mesh's service registry (external services). */
+  serviceEntries: IstioResource<ServiceEntrySpec>[];
   k8sServices: K8sService[];
   deployments: K8sDeployment[];
   serviceAccounts: { name: string; namespace: string }[];
@@ -42,6 +45,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   peerAuthentications: [],
   authorizationPolicies: [],
   sidecars: [],
+  serviceEntries: [],
   k8sServices: [],
   deployments: [],
   serviceAccounts: [],
