@@ -57,7 +57,7 @@ export const linkerdMode: MeshModeDef = {
         rttDecayUs: lp.proxy.rttDecayUs,
         tls: profile.tls,
       },
-      new LinkerdClientPolicy(mesh, scenario.services),
+      new LinkerdClientPolicy(mesh, [...scenario.services, ...scenario.externals]),
       {
         // proxy.defaultInboundPolicy (charts/linkerd-control-plane/values.yaml).
         defaultPolicy: 'all-unauthenticated',
@@ -81,7 +81,7 @@ export const linkerdMode: MeshModeDef = {
   },
   configWarnings: (scenario) => [
     ...foreignConfigWarnings(scenario.istio, 'linkerd', 'linkerd'),
-    ...new LinkerdClientPolicy(scenario.istio.mesh, scenario.services).warnings.map((w) =>
+    ...new LinkerdClientPolicy(scenario.istio.mesh, [...scenario.services, ...scenario.externals]).warnings.map((w) =>
       w.resource.src.diagnosticAt(['kind'], 'warning', `${w.resource.kind} ${w.resource.namespace}/${w.resource.name}: ${w.message}`),
     ),
   ],

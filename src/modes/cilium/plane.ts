@@ -79,7 +79,8 @@ export class CiliumPlane extends DirectPlane {
   private endpointOf(c: Caller): CiliumEndpointRef {
     const pod = c as Partial<PodRt>;
     const labels = pod.version ? pod.version.labels : { 'io.cilium.k8s.policy.serviceaccount': c.serviceAccount };
-    return { namespace: c.namespace, labels, inCluster: true };
+    // An external host (spec.external) is outside the cluster: Cilium's `world` entity.
+    return { namespace: c.namespace, labels, inCluster: pod.service?.model.external === undefined };
   }
 
   private request(call: AppCall | undefined, caller: Caller, pod: PodRt): CiliumRequest {
@@ -102,15 +103,16 @@ export class CiliumPlane extends DirectPlane {
       const v = decideCilium(this.policies, this.request(undefined, caller, pod));
       const l7Egress = v.verdict === 'forwarded' ? v.l7Egress === true : v.verdict === 'l7-denied' && v.direction === 'egress';
       const l7Ingress = v.verdict === 'forwarded' ? v.l7Ingress === true : v.verdict === 'l7-denied' && v.direction === 'ingress';
-      const crossNode = caller.node !== pod.node;
+      // An external host's node is no cluster node: no datapath on its side, and no node-to-node encryption.
+      const kd = this.kernel.get(pod.node);
+      const crossNode = kd !== undefined && caller.node !== pod.node;
       const ks = this.kernel.get(caller.node) as { plain: Proxy; encrypted: Proxy };
-      const kd = this.kernel.get(pod.node) as { plain: Proxy; encrypted: Proxy };
       const src = crossNode ? ks.encrypted : ks.plain;
-      const dst = crossNode ? kd.encrypted : kd.plain;
+      const dst = kd && (crossNode ? kd.encrypted : kd.plain);
       p = {
         l4Dropped: v.verdict === 'dropped',
         out: l7Egress ? [this.envoys.get(caller.node) as Proxy, src] : [src],
-        inb: l7Ingress ? [dst, this.envoys.get(pod.node) as Proxy] : [dst],
+        inb: !dst ? [] : l7Ingress ? [dst, this.envoys.get(pod.node) as Proxy] : [dst],
       };
       byPod.set(pod, p);
     }
