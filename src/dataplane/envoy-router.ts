@@ -116,12 +116,7 @@ export class EnvoyRouter {
       return;
     }
     if (result.kind === 'blackhole') {
-      // REGISTRY_ONLY: `block_all` answers HTTP with a direct 502 (no flag); TLS reaches
-      // BlackHoleCluster, which has no endpoints, and the connection is closed (UH). egress.ts.
-      const http = isHttpHost(call.service.model);
-      proxy.responseLeg(0, () =>
-        done({ status: http ? BLACKHOLE_HTTP_STATUS : 0, flags: http ? '' : 'UH', mtls: false, local: true, cluster: BLACKHOLE_CLUSTER }),
-      );
+      this.blackhole(proxy, call, done);
       return;
     }
     const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false, holdsRetry: false };
@@ -140,6 +135,18 @@ export class EnvoyRouter {
       req.flags.push('DI');
       this.sim.schedule(fault.delayUs, afterDelay, undefined);
     } else afterDelay();
+  }
+
+  /**
+   * REGISTRY_ONLY and a host outside the registry (or outside the Sidecar scope): `block_all`
+   * answers HTTP with a direct 502 (no flag); TLS reaches BlackHoleCluster, which has no
+   * endpoints, and the connection is closed (UH). policy/egress.ts.
+   */
+  blackhole(proxy: Proxy, call: AppCall, done: CallDone): void {
+    const http = isHttpHost(call.service.model);
+    proxy.responseLeg(0, () =>
+      done({ status: http ? BLACKHOLE_HTTP_STATUS : 0, flags: http ? '' : 'UH', mtls: false, local: true, cluster: BLACKHOLE_CLUSTER }),
+    );
   }
 
   private startRouting(req: Req, clientNs: string): void {

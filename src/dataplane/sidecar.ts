@@ -14,6 +14,7 @@ import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
 import { Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
+import { outboundDecision } from '../policy/egress.js';
 
 export class SidecarPlane extends DirectPlane {
   readonly sidecars = new Map<Caller, Proxy>();
@@ -75,6 +76,11 @@ export class SidecarPlane extends DirectPlane {
       // it: with outboundTrafficPolicy ALLOW_ANY (Istio's default) the request leaves through the
       // PassthroughCluster, to the original destination, plaintext, with no routing or retries
       // (istio/istio pilot/pkg/networking/core/listener.go; https://istio.io/latest/docs/reference/config/networking/sidecar/).
+      // Under REGISTRY_ONLY the same catch-all is the BlackHole instead (policy/egress.ts).
+      if (outboundDecision(false, this.policy.outboundTrafficMode()) === 'blackhole') {
+        cs.requestLeg(call.req.requestSize, () => this.envoy.blackhole(cs, call, done));
+        return;
+      }
       this.passthrough++;
       cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r))));
       return;

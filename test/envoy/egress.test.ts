@@ -129,6 +129,33 @@ spec:
   });
 });
 
+describe('outboundTrafficPolicy and Sidecar scope', () => {
+  it("under REGISTRY_ONLY a service outside the sidecar's Sidecar egress hosts is blackholed (502), not passed through", () => {
+    const yamlFor = (mode: string) => `
+apiVersion: meshsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: scoped}
+spec:
+  duration: 5s
+  mesh: {mode: sidecar, outboundTrafficPolicy: {mode: ${mode}}}
+  services:
+    - {name: web, namespace: shop, serviceTime: 1ms, calls: [{service: ledger.payments, onFailure: ignore}]}
+    - {name: ledger, namespace: payments, serviceTime: 1ms}
+  workload: [{name: users, target: web.shop, from: {namespace: shop}, rate: 20}]
+  istio: |
+    apiVersion: networking.istio.io/v1
+    kind: Sidecar
+    metadata: {name: default, namespace: istio-system}
+    spec:
+      egress: [{hosts: ["./*"]}]
+`;
+    const blocked = edge(run(scenarioFromYaml(yamlFor('REGISTRY_ONLY'))), 'web', 'ledger');
+    expect(blocked.by_code).toEqual({ '502': blocked.requests });
+    const through = edge(run(scenarioFromYaml(yamlFor('ALLOW_ANY'))), 'web', 'ledger');
+    expect(through.by_code).toEqual({ '200': through.requests });
+  });
+});
+
 describe('external hosts as destinations', () => {
   it('a DestinationRule and VirtualService apply to a ServiceEntry host: the route timeout cuts a slow provider (504 UT)', () => {
     const r = run(

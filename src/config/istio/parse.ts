@@ -137,6 +137,8 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'Sidecar': {
         const s = spec(sidecarSpec);
         if (s) config.sidecars.push({ kind, ...at, spec: s });
+        break;
+      }
       case 'ServiceEntry': {
         const s = spec(serviceEntrySpec);
         if (s) config.serviceEntries.push({ kind, ...at, spec: s });
