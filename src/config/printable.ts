@@ -44,5 +44,5 @@ export function clipMiddle(s: string, max: number): string {
 
 /** One diagnostic line: printable, one line; the file name and the message each cut to their limit. */
 export function diagnosticLine(prefix: string, message: string): string {
-  return `${clipMiddle(printable(prefix), MAX_PREFIX_CHARS)}${clipMiddle(printable(message), MAX_DIAGNOSTIC_CHARS)}`;
+  return `${clipMiddle(printable(prefix), MAX_PREFIX_CHARS)}${clipMiddle(printable(message.trimStart()), MAX_DIAGNOSTIC_CHARS)}`;
 }

@@ -180,9 +180,20 @@ const labelValue = (what: string) =>
       message: `${what} must be a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit`,
     });
 
+// Kubernetes supports at most 150,000 pods in a cluster
+// (https://kubernetes.io/docs/setup/best-practices/cluster-large/): more replicas is a typo, and
+// building them would take the run's memory and time first.
+const MAX_PODS = 150_000;
+const replicaCount = () =>
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MAX_PODS, { error: `at most ${MAX_PODS} replicas (the most pods a Kubernetes cluster supports)` });
+
 const versionSchema = z.strictObject({
   name: labelValue('a version name'),
-  replicas: z.number().int().nonnegative(),
+  replicas: replicaCount(),
   serviceTime: distributionSchema.optional(),
   failure: z.strictObject({ rate: probability(), status: httpStatus().default(500) }).optional(),
 });
@@ -193,7 +204,7 @@ export const serviceSchema = z.strictObject({
   serviceAccount: dns1123('a service account').optional(),
   port: z.number().int().min(1).max(65535).default(8080),
   protocol: z.enum(['http', 'http2', 'grpc']).default('http'),
-  replicas: z.number().int().nonnegative().optional(),
+  replicas: replicaCount().optional(),
   versions: z.array(versionSchema).min(1).optional(),
   concurrency: z.number().int().positive().default(16),
   /** Share of the service time spent on CPU (the rest is waiting: I/O, locks, sleeps). */
@@ -420,7 +431,20 @@ export const scenarioSchema = z.strictObject({
           .optional(),
       })
       .prefault({}),
-    services: z.array(serviceSchema).default([]),
+    services: z
+      .array(serviceSchema)
+      .default([])
+      .superRefine((services, ctx) => {
+        let pods = 0;
+        for (const svc of services) pods += svc.versions ? svc.versions.reduce((n, v) => n + v.replicas, 0) : (svc.replicas ?? 1);
+        // One service over the limit already has its own error.
+        const each = services.every((svc) => (svc.replicas ?? 0) <= MAX_PODS && (svc.versions ?? []).every((v) => v.replicas <= MAX_PODS));
+        if (each && pods > MAX_PODS)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${pods} pods in all: at most ${MAX_PODS} (the most pods a Kubernetes cluster supports)`,
+          });
+      }),
     /** Hosts outside the cluster the services call (calls[].host), with how they answer. */
     external: z.array(externalSchema).default([]),
     istio: z.string().optional(),

@@ -20,6 +20,7 @@ import { stableJson } from './write.js';
 import { derivedFamilies, toPrometheusText } from './prometheus.js';
 import type { ResultsJson } from './results.js';
 import { writeTracesJson } from './traces-json.js';
+import { traceSamples } from './trace-samples.js';
 import { accessLog } from './access-log.js';
 import { ALL_OUTPUTS, outputFileNames, type OutputName } from './output-set.js';
 
@@ -122,7 +123,7 @@ export function writeRunFiles(
         series: obs.series.toJson(),
         events: state.timeline.events,
         scenario: state.scenario,
-        traces: { count: traces.length, sampleRate: obs.traces.sampleRate, dropped: obs.traces.dropped },
+        traces: { count: traces.length, sampleRate: obs.traces.sampleRate, dropped: obs.traces.dropped, samples: traceSamples(traces) },
         epoch: epoch.iso,
         files: outputFileNames(outputs),
         bucketPercentiles: istioBucketPercentiles(state.endUser.latency),

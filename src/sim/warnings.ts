@@ -7,6 +7,7 @@
  * returns warnings. Add yours to RUN_WARNING_CHECKS (routing cycles, import caveats, …).
  */
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { diagnosticLine } from '../config/printable.js';
 import type { IstioResource } from '../config/istio/resources.js';
 import type { DestinationRuleSpec } from '../config/istio/networking-schemas.js';
 import { fqdnOf, hostMatches } from '../policy/hosts.js';
@@ -22,7 +23,7 @@ export type RunWarningCheck = (s: SimulationState) => RunWarning[];
 
 /** `FILE:LINE:COL: warning: …` when positioned, `meshsim: warning: …` otherwise. */
 export function formatRunWarning(w: RunWarning): string {
-  return w.at ? formatDiagnostic({ ...w.at, message: w.message }) : `meshsim: warning: ${w.message}`;
+  return w.at ? formatDiagnostic({ ...w.at, message: w.message }) : diagnosticLine('meshsim: warning: ', w.message);
 }
 
 const positioned = (r: IstioResource<unknown>, path: (string | number)[], message: string): RunWarning => ({
@@ -73,7 +74,7 @@ export const nodeSaturation: RunWarningCheck = (s) => {
     if (sat.workUs === 0 || sat.workUs < SATURATION_SHARE * n.cpu.usedUs) continue;
     const share = (100 * sat.workUs) / n.cpu.usedUs;
     out.push({
-      message: `node ${n.model.name}: CPU demand exceeded its ${n.model.cpu} cores from t=${(sat.firstUs / 1e6).toFixed(3)}s; ${share.toFixed(0)}% of the CPU work there ran stretched, ×${(sat.stretchedUs / sat.workUs).toFixed(2)} on average (up to ×${sat.maxSlowdown.toFixed(2)}), so service times and proxy legs were longer than configured. serviceTime counts as CPU work (services[].cpuShare, default 1): lower cpuShare for I/O-bound services, or add nodes or cores.`,
+      message: `node ${n.model.name}: CPU saturated from t=${(sat.firstUs / 1e6).toFixed(3)}s (${n.model.cpu} cores): ${share.toFixed(0)}% of its CPU work ran ×${(sat.stretchedUs / sat.workUs).toFixed(2)} slower on average, up to ×${sat.maxSlowdown.toFixed(2)}; lower services[].cpuShare (default 1) or add cores`,
     });
   }
   return out;

@@ -10,7 +10,7 @@
  */
 import { succeeded } from '../record/requests.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
-import type { CallRecord, RunObserver } from './observer.js';
+import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
 
 /** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */
 const NICE_WIDTHS_US = [
@@ -140,6 +140,12 @@ export interface EdgeWindowsJson {
   by_version_rps?: Record<string, number[]>;
 }
 
+/** Requests a service's pods answered per window (calls/s, by when the end-user request started), every attempt counted: retries included. */
+export interface ServiceAttemptsJson {
+  service: string;
+  rps: number[];
+}
+
 export interface TimeSeriesJson {
   bucket_s: number;
   duration_s: number;
@@ -151,6 +157,8 @@ export interface TimeSeriesJson {
   windows: WindowJson[];
   edges: EdgeWindowsJson[];
   pods?: PodWindowsJson[];
+  /** Attempts each service answered: against end-user requests, the retry amplification at each hop. */
+  attempts?: ServiceAttemptsJson[];
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -164,6 +172,8 @@ export class TimeSeriesObserver implements RunObserver {
   private readonly edgeCache = new Map<Caller, Map<ServiceRt, EdgeSeries>>();
   /** Calls each pod answered, per bucket, by pod reference. */
   private readonly pods = new Map<PodRt, Float64Array>();
+  /** Attempts each service's pods answered, per bucket (retries included), by service reference. */
+  private readonly attempts = new Map<ServiceRt, Float64Array>();
 
   constructor(
     readonly durationUs: number,
@@ -184,6 +194,14 @@ export class TimeSeriesObserver implements RunObserver {
 
   private index(tUs: number): number {
     return Math.min(this.count - 1, Math.max(0, Math.floor(tUs / this.widthUs)));
+  }
+
+  onServed(r: ServedRecord): void {
+    const service = r.pod.service;
+    let counts = this.attempts.get(service);
+    if (!counts) this.attempts.set(service, (counts = new Float64Array(this.count)));
+    // By when the end-user request started, as end-user requests are counted: the ratio is then exact per window.
+    counts[this.index(r.call.rootStartUs)]!++;
   }
 
   onCall(r: CallRecord): void {
@@ -349,6 +367,9 @@ export class TimeSeriesObserver implements RunObserver {
     const pods: PodWindowsJson[] = [...this.pods.entries()]
       .map(([pod, counts]) => ({ service: pod.service.model.key, pod: pod.name, rps: perSecond(counts) }))
       .sort((a, b) => cmp(a.service, b.service) || cmp(a.pod, b.pod));
+    const attempts: ServiceAttemptsJson[] = [...this.attempts.entries()]
+      .map(([service, counts]) => ({ service: service.model.key, rps: perSecond(counts) }))
+      .sort((a, b) => cmp(a.service, b.service));
     return {
       bucket_s: widthS,
       duration_s: this.durationUs / 1e6,
@@ -358,6 +379,7 @@ export class TimeSeriesObserver implements RunObserver {
       windows,
       edges,
       pods,
+      attempts,
     };
   }
 }

@@ -42,6 +42,11 @@ export interface SpanModel {
 export interface TraceModel {
   traceId: string;
   rootCallId: number;
+  /**
+   * Set when the trace starts mid-request: the service whose app did not forward the trace
+   * headers, so its proxy saw a call without a trace context and began a new trace.
+   */
+  brokenBy?: string;
   spans: SpanModel[];
 }
 
@@ -244,7 +249,8 @@ export class TraceObserver implements RunObserver {
         }
       }
       spans.sort((a, b) => a.startUs - b.startUs || (a.kind === b.kind ? 0 : a.kind === 'client' ? -1 : 1) || a.callId - b.callId);
-      out.push({ traceId, rootCallId: k.root.id, spans });
+      const brokenBy = k.root.parent?.service.model.name;
+      out.push({ traceId, rootCallId: k.root.id, spans, ...(brokenBy === undefined ? {} : { brokenBy }) });
     }
     return out;
   }

@@ -57,9 +57,9 @@ describe('run-time warnings', () => {
   it('a saturated node: which node, from when, by how much', () => {
     const m = messages(yaml('[{name: small, cpu: "1"}]'), 'sidecar').find((x) => x.includes('node small'));
     expect(m).toMatch(
-      /^meshsim: warning: node small: CPU demand exceeded its 1 cores from t=\d+\.\d{3}s; \d+% of the CPU work there ran stretched, ×\d+\.\d\d on average/,
+      /^meshsim: warning: node small: CPU saturated from t=\d+\.\d{3}s \(1 cores\): \d+% of its CPU work ran ×\d+\.\d\d slower on average/,
     );
-    expect(messages(yaml('3'), 'sidecar').some((x) => x.includes('CPU demand'))).toBe(false);
+    expect(messages(yaml('3'), 'sidecar').some((x) => x.includes('CPU saturated'))).toBe(false);
   });
 
   it('services no traffic reaches', () => {
@@ -84,7 +84,7 @@ describe('run-time warnings', () => {
       encoding: 'utf8',
     });
     expect(p.stderr).toMatch(/warn\.yaml:\d+:\d+: warning: DestinationRule default\/api: outlierDetection has no effect in ambient mode/);
-    expect(p.stderr).toMatch(/meshsim: warning: node small: CPU demand exceeded/);
+    expect(p.stderr).toMatch(/meshsim: warning: node small: CPU saturated/);
     expect(p.stdout).toMatch(/cpuShare \.+ web 1, api 1, unused 1/);
   }, 60_000);
 });

@@ -17,6 +17,9 @@ const MAIN = pathToFileURL(join(REPO, 'dist', 'cli', 'main.js')).href;
 const FIXTURES = join(REPO, '..', 'shared', 'fixtures', 'istio');
 
 export const OUTCOMES = ['ok', 'exit 2 well-formed', 'exit 99', 'malformed message', 'wrote on exit 2', 'exit 1', 'hang', 'over memory'];
+/** Mutants one worker runs before it is replaced by a fresh one. */
+const RECYCLE_AFTER = 100;
+
 export const FAILING = new Set(['malformed message', 'wrote on exit 2', 'exit 1', 'hang', 'over memory']);
 
 /** A diagnostic line as the contract wants it: positioned, printable, one line, short. */
@@ -217,6 +220,7 @@ export async function runFuzz({ count = 500, seed = 1, timeoutMs = 30_000, worke
   let next = 0;
   const lane = async () => {
     let worker = await pool.spawn();
+    let served = 0;
     while (next < count) {
       const job = makeJob(next++);
       const { result, replace } = await pool.run(worker, { id: job.id, argv: job.argv }, timeoutMs);
@@ -231,7 +235,10 @@ export async function runFuzz({ count = 500, seed = 1, timeoutMs = 30_000, worke
       }
       rmSync(job.out, { recursive: true, force: true });
       for (const a of job.argv) if (a.includes('/fuzz')) rmSync(a, { force: true });
-      if (replace) {
+      // A fresh worker every RECYCLE_AFTER mutants: module-level caches and heap fragmentation of
+      // thousands of runs in one isolate would otherwise read as "over memory" on a healthy mutant.
+      if (replace || ++served >= RECYCLE_AFTER) {
+        served = 0;
         await worker.terminate();
         await delay(10);
         worker = await pool.spawn();

@@ -128,6 +128,23 @@ describe('bad input is exit 2, one line, nothing written', () => {
 });
 
 describe('work budgets', () => {
+  // From the 10,000-mutant fuzz run: replicas 2147483647 built pods until the run hung.
+  it('more replicas than a Kubernetes cluster can hold (150,000 pods, kubernetes.io cluster-large)', async () => {
+    await refused(scenario(BASE.replace('{name: a}', '{name: a, replicas: 2147483647}')), /replicas.*150000/);
+    const many = BASE.replace('{name: a}', '{name: a, replicas: 100000}\n    - {name: b, replicas: 60000}');
+    await refused(scenario(many), /160000 pods in all: at most 150000/);
+  });
+
+  // From the 10,000-mutant fuzz run: a kind of one space printed as blanks inside the message.
+  it('an Istio kind that is only whitespace is quoted in the message', async () => {
+    const f = scenario('apiVersion: networking.istio.io/v1\nkind: " "\nmetadata: {name: x}\nspec: {}\n', 'kinds');
+    let printed = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((printed += String(s)), true));
+    const code = await main(['node', 'meshsim', 'validate', f]);
+    expect(code).toBe(2);
+    expect(printed).toMatch(/:2:7: error: x: Istio has no kind " " in networking\.istio\.io/);
+  });
+
   it('refuse a run whose estimate is over budget, naming the estimate and the flag', async () => {
     await refused(
       scenario(BASE.replace('duration: 1s', 'duration: 3600s').replace('rate: 10', 'rate: 1e7')),

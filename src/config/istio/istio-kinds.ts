@@ -6,6 +6,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { YamlSource } from '../yaml-source.js';
 import { formatPath } from '../yaml-source.js';
+import { excerpt } from '../printable.js';
 import { crdFor, crdKindsOf, ISTIO_GROUPS, validateAgainst } from './crd-validate.js';
 
 /**
@@ -48,7 +49,7 @@ export function checkIstioKind(doc: IstioDocument): { errors: Diagnostic[] } {
         doc.src.diagnosticAt(
           ['kind'],
           'error',
-          `${label}: Istio has no kind ${doc.kind} in ${group} (its kinds: ${crdKindsOf(group).join(', ')})`,
+          `${label}: Istio has no kind ${excerpt(doc.kind)} in ${group} (its kinds: ${crdKindsOf(group).join(', ')})`,
         ),
       ],
     };

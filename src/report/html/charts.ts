@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ResultsJson } from '../results.js';
 import type { TimelineEvent } from '../../record/timeline.js';
 import type { TimeSeriesJson } from '../../telemetry/timeseries.js';
-import { BAD, CATEGORICAL, codeColor, componentColor, modeColor, MUTED, PERCENTILE_COLORS, VL_CONFIG, WARN } from './theme.js';
+import { BAD, CATEGORICAL, codeColor, componentColor, modeColor, MUTED, OK, PERCENTILE_COLORS, VL_CONFIG, WARN } from './theme.js';
 
 export const FULL_WIDTH = 940;
 const HEIGHT = 210;
@@ -15,12 +15,12 @@ type Row = Record<string, string | number | null>;
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-function base(width = FULL_WIDTH, height = HEIGHT): { config: typeof VL_CONFIG; width: number; height: number } {
+export function base(width = FULL_WIDTH, height = HEIGHT): { config: typeof VL_CONFIG; width: number; height: number } {
   return { config: VL_CONFIG, width, height };
 }
 
 /** Vega-Lite's types are too deep to check literals against; specs are checked by compiling them. */
-const vl = (spec: object): TopLevelSpec => spec as TopLevelSpec;
+export const vl = (spec: object): TopLevelSpec => spec as TopLevelSpec;
 
 /** Round tick values for a time axis: about ten, at 1, 2 or 5 × 10^n seconds. */
 export function timeTicks(durationS: number): number[] {
@@ -32,7 +32,7 @@ export function timeTicks(durationS: number): number[] {
   return out;
 }
 
-const timeAxis = (durationS: number) => ({
+export const timeAxis = (durationS: number) => ({
   field: 't',
   type: 'quantitative' as const,
   title: 'simulated time (s)',
@@ -41,7 +41,7 @@ const timeAxis = (durationS: number) => ({
 });
 
 /** A grey band over the warmup window, labelled, as the first layer of time charts. */
-function warmupLayers(ts: { warmup_s: number }): object[] {
+export function warmupLayers(ts: { warmup_s: number }): object[] {
   if (!(ts.warmup_s > 0)) return [];
   return [
     {
@@ -301,6 +301,10 @@ export interface PodInterval {
   from: number;
   to: number;
   detail: string;
+  /** For ejections: which ejection of this pod it is (1, 2, …): Envoy's ejection time grows with it. */
+  n?: number;
+  /** Still in this state when the run ended. */
+  open?: boolean;
 }
 export interface PodMark {
   pod: string;
@@ -333,6 +337,7 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
   const intervals: PodInterval[] = [];
   const marks: PodMark[] = [];
   const ejectedSince = new Map<string, { t: number; depth: number; type: string }>();
+  const ejections = new Map<string, number>();
   const faultSince = new Map<string, { t: number; pods: string[] }>();
   const crashedSince = new Map<string, number>();
   for (const e of events) {
@@ -346,7 +351,9 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
     } else if (ej === 'uneject' && pod) {
       const cur = ejectedSince.get(pod);
       if (cur && --cur.depth <= 0) {
-        intervals.push({ pod, kind: INTERVAL_KINDS[0], from: cur.t, to: e.t_s, detail: cur.type });
+        const n = (ejections.get(pod) ?? 0) + 1;
+        ejections.set(pod, n);
+        intervals.push({ pod, kind: INTERVAL_KINDS[0], from: cur.t, to: e.t_s, detail: cur.type, n });
         ejectedSince.delete(pod);
       }
       marks.push({ pod, kind: 'uneject', t: e.t_s });
@@ -371,7 +378,16 @@ export function podIntervals(events: readonly TimelineEvent[], durationS: number
       crashedSince.delete(pod);
     }
   }
-  for (const [pod, s] of ejectedSince) intervals.push({ pod, kind: INTERVAL_KINDS[0], from: s.t, to: durationS, detail: s.type });
+  for (const [pod, s] of ejectedSince)
+    intervals.push({
+      pod,
+      kind: INTERVAL_KINDS[0],
+      from: s.t,
+      to: durationS,
+      detail: s.type,
+      n: (ejections.get(pod) ?? 0) + 1,
+      open: true,
+    });
   for (const [key, s] of faultSince)
     for (const p of s.pods) intervals.push({ pod: p, kind: INTERVAL_KINDS[1], from: s.t, to: durationS, detail: key.split('\u0000')[0]! });
   for (const [pod, t] of crashedSince) intervals.push({ pod, kind: INTERVAL_KINDS[2], from: t, to: durationS, detail: '' });
@@ -426,14 +442,49 @@ export function ejectionTimeline(
         color: { field: 'kind', type: 'nominal', title: null, scale: { domain: [...INTERVAL_KINDS], range: INTERVAL_COLORS } },
       },
     },
+    // Each ejection its own numbered segment, with how long it lasted: the growth of Envoy's
+    // ejection time (base_ejection_time × number of ejections) is read off the labels.
     {
-      data: { values: marks.map((m) => ({ ...m, lane: INTERVAL_KINDS[0] })) },
+      data: {
+        values: intervals
+          .filter((i) => i.kind === INTERVAL_KINDS[0] && i.n !== undefined && i.to - i.from >= ts.duration_s / 25)
+          .map((i) => ({
+            ...i,
+            mid: round((i.from + i.to) / 2, 6),
+            label: `#${i.n} · ${i.open ? 'still out at the end' : `${round(i.to - i.from, 1)} s`}`,
+          })),
+      },
+      mark: { type: 'text', fontSize: 10, fontWeight: 600, color: '#ffffff', baseline: 'middle' },
+      encoding: {
+        x: { field: 'mid', type: 'quantitative' },
+        y,
+        yOffset: { field: 'kind', type: 'nominal', scale: { domain: [...INTERVAL_KINDS], paddingInner: 0.15 } },
+        text: { field: 'label' },
+      },
+    },
+    {
+      data: { values: marks.filter((m) => m.kind === 'eject').map((m) => ({ ...m, lane: INTERVAL_KINDS[0] })) },
       mark: { type: 'tick', thickness: 1.5, orient: 'vertical' },
       encoding: {
         x: { field: 't', type: 'quantitative' },
         y,
         yOffset: { field: 'lane', type: 'nominal', scale: { domain: [...INTERVAL_KINDS], paddingInner: 0.15 } },
         color: { value: '#7f1d1d' },
+      },
+    },
+    // A return to load balancing: a green marker where the segment ends.
+    {
+      data: { values: marks.filter((m) => m.kind === 'uneject').map((m) => ({ ...m, lane: INTERVAL_KINDS[0], what: 'returned' })) },
+      mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, color: OK, opacity: 1 },
+      encoding: {
+        x: { field: 't', type: 'quantitative' },
+        y,
+        yOffset: { field: 'lane', type: 'nominal', scale: { domain: [...INTERVAL_KINDS], paddingInner: 0.15 } },
+        tooltip: [
+          { field: 'pod', type: 'nominal' },
+          { field: 'what', type: 'nominal', title: 'event' },
+          { field: 't', type: 'quantitative', title: 't (s)' },
+        ],
       },
     },
   ];

@@ -27,6 +27,9 @@ import { esc, ms, num, pct } from './escape.js';
 import { cards, descriptionHtml, emptyNote, figure, note, page, section, table, type Card } from './page.js';
 import { beginDocument, renderSvg } from './render.js';
 import { measuredSeconds } from './graph-layout.js';
+import { retryAmplification } from './retry-view.js';
+import { traceWaterfall } from './trace-view.js';
+import type { TraceSamples } from '../trace-samples.js';
 import { serviceGraphSvg } from './service-graph.js';
 import { durationText, scenarioSection } from './scenario.js';
 import { hpaSection } from './hpa.js';
@@ -37,7 +40,7 @@ export interface ReportInput {
   /** Every timeline event of the run (events.jsonl). */
   events: readonly TimelineEvent[];
   scenario?: Scenario;
-  traces?: { count: number; sampleRate: number; dropped: number };
+  traces?: { count: number; sampleRate: number; dropped: number; samples?: TraceSamples };
   /** ISO instant of simulated t=0 in metrics.om and traces.json. */
   epoch?: string;
   /** End-user p50/p90/p99 (ms) as PromQL's histogram_quantile reads them from Istio's buckets. */
@@ -190,6 +193,39 @@ ${cards(keyCards)}`;
     ),
   );
 
+  const retry = retryAmplification(ts, r);
+  if (retry) {
+    sections.push(
+      section(
+        'retries',
+        'Retry amplification',
+        'attempts each service answered per end-user request: 1 means no retries; when every hop retries a failing leaf, the deeper hops climb to (attempts + 1)^depth, and the leaf drowns in its callers’ retries.',
+        figure(renderSvg(retry.spec)) +
+          note(
+            `Over the measured window, attempts per end-user request: ${retry.totals
+              .map((t) => `${t.service} ${num(t.perRequest, 2)} (highest window ${num(t.peak, 1)})`)
+              .join(', ')}. Fan-out counts too: a service called twice per request shows 2 without any retry.`,
+          ),
+      ),
+    );
+  }
+
+  const samples = input.traces?.samples;
+  const waterfall = samples ? traceWaterfall(samples) : undefined;
+  if (samples && waterfall) {
+    sections.push(
+      section(
+        'traces',
+        'Sampled traces',
+        'one trace id should run from the edge to the deepest call; a service that does not forward the trace headers (traceparent, x-b3-*, x-request-id) cuts it there, and its calls start traces of their own that Jaeger or Tempo cannot join to the request.',
+        figure(renderSvg(waterfall)) +
+          note(
+            `${num(input.traces?.count ?? 0)} traces sampled (${num(100 * (input.traces?.sampleRate ?? 0), 2)}% of requests, in traces.json)${samples.brokenCount ? `; ${num(samples.brokenCount)} of them begin mid-request` : ', all of them from the edge'}. Bars outlined red failed (5xx or reset).`,
+          ),
+      ),
+    );
+  }
+
   const allPods = Object.values(r.services)
     .flatMap((s) => Object.keys(s.pods ?? {}))
     .sort();
@@ -199,7 +235,7 @@ ${cards(keyCards)}`;
     section(
       'ejections',
       'Outlier ejections, faults and crashes per pod',
-      'red bars are pods outlier detection took out of load balancing; they should line up with the amber fault or black crash that caused them, and end when the ejection time runs out.',
+      'red segments are pods outlier detection took out of load balancing, numbered with how long each lasted (Envoy ejects for base time × ejections so far, so a pod that keeps failing stays out longer each time); green triangles mark its returns; the amber fault or black crash that caused them lies below.',
       (anyPodEvent
         ? ''
         : emptyNote(
