@@ -171,7 +171,7 @@ describe('report.html', () => {
     for (const w of series.windows) if (w.ok_latency_ms && w.latency_ms) expect(w.ok_latency_ms.p50).toBeGreaterThan(0);
   });
 
-  it('turns outlier events into ejection intervals, open ones running to the end', () => {
+  it('turns outlier events into ejection intervals, numbered per pod, open ones running to the end', () => {
     const { intervals, marks } = podIntervals(
       [
         { t_s: 2, type: 'outlier_eject', pod: 'a' },
@@ -181,8 +181,8 @@ describe('report.html', () => {
       10,
     );
     expect(intervals).toEqual([
-      { pod: 'a', kind: 'ejected by outlier detection', from: 2, to: 5, detail: '' },
-      { pod: 'b', kind: 'ejected by outlier detection', from: 7, to: 10, detail: 'CONSECUTIVE_5XX' },
+      { pod: 'a', kind: 'ejected by outlier detection', from: 2, to: 5, detail: '', n: 1 },
+      { pod: 'b', kind: 'ejected by outlier detection', from: 7, to: 10, detail: 'CONSECUTIVE_5XX', n: 1, open: true },
     ]);
     expect(marks).toHaveLength(3);
   });
