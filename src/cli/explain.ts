@@ -60,7 +60,28 @@ function story(e: TimelineEvent): string {
     case 'hpa_scale':
       return `HorizontalPodAutoscaler ${f('hpa')} scales Deployment ${f('target')} from ${f('from')} to ${f('to')} replicas: ${f('reason')}${e.limited ? ` (limited: ${f('limited')})` : ''}; metrics ${f('metric')}`;
     default:
-      return k8sStory(e) ?? `${e.type} ${JSON.stringify(e)}`;
+      return k8sStory(e) ?? canaryStory(e) ?? `${e.type} ${JSON.stringify(e)}`;
+  }
+}
+
+/** Flagger's canary analysis (sim/canary.ts), in Flagger's own words where it has them. */
+function canaryStory(e: TimelineEvent): string | undefined {
+  const f = (k: string) => String(e[k] ?? '');
+  const measured =
+    e.success_rate === undefined ? '' : `; success rate ${f('success_rate')}%, P99 ${f('duration_p99_ms')} ms over the last interval`;
+  switch (e.type) {
+    case 'canary_progressing':
+      return `Canary ${f('canary')}: new revision ${f('revision')} of ${f('target')} detected; Flagger scales the canary up (no traffic yet)`;
+    case 'canary_step':
+      return `Canary ${f('canary')}: advance canary weight ${f('weight')}${e.iteration === undefined ? '' : ` (iteration ${f('iteration')})`}${measured}; the proxies get it after istiod's push`;
+    case 'canary_halt':
+      return `Canary ${f('canary')}: halt advancement at weight ${f('weight')}: ${f('reason')} (failed check ${f('failed_checks')} of ${f('threshold')})`;
+    case 'canary_rollback':
+      return `Canary ${f('canary')}: rolling back at weight ${f('weight')}: failed checks threshold reached ${f('failed_checks')}; all traffic to the primary, canary scaled to zero`;
+    case 'canary_promoted':
+      return `Canary ${f('canary')}: promotion completed: the primary runs ${f('revision')}, the canary is scaled to zero`;
+    default:
+      return undefined;
   }
 }
 

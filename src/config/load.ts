@@ -28,6 +28,7 @@ import { mergeManifestServices } from './istio/manifest-services.js';
 import { loadProfile, withCompatibilityVersion } from './profile.js';
 import { validateNetworking } from './istio/validate-networking.js';
 import { resolveHpas } from './istio/hpa-targets.js';
+import { resolveCanaries } from './istio/canary-targets.js';
 import { lifecycleFrom } from './lifecycle.js';
 import { resolveExternals } from './external.js';
 
@@ -132,8 +133,20 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
   const faults = resolveFaults(spec, applied, dir, [...services, ...externals], nodes, err);
   validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
   const hpas = resolveHpas(istio, services, problems);
+  const canaries = resolveCanaries(istio, applied, services, problems);
   if (problems.errors.length) throw new InputError(problems.errors);
-  const scenario = buildScenario(doc, src, { istio, nodes, services, externals, workloads, faults, waypoints, extensionProviders, hpas });
+  const scenario = buildScenario(doc, src, {
+    istio,
+    nodes,
+    services,
+    externals,
+    workloads,
+    faults,
+    waypoints,
+    extensionProviders,
+    hpas,
+    canaries,
+  });
   return { scenario, warnings: problems.warnings, source: src };
 }
 
@@ -551,7 +564,7 @@ export function faultTargetText(target: FaultModel['target']): string {
 function buildScenario(
   doc: ScenarioDoc,
   src: YamlSource,
-  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'externals' | 'workloads' | 'faults' | 'hpas'> & {
+  parts: Pick<Scenario, 'istio' | 'nodes' | 'services' | 'externals' | 'workloads' | 'faults' | 'hpas' | 'canaries'> & {
     waypoints: string[];
     extensionProviders: ExtAuthzProvider[];
   },
@@ -593,6 +606,7 @@ function buildScenario(
     faults: parts.faults,
     cost: spec.cost,
     hpas: parts.hpas,
+    canaries: parts.canaries,
     placement: spec.cluster.placement ?? (spec.cluster.autoscale ? 'requests' : 'hash'),
     autoscale: spec.cluster.autoscale && {
       min: spec.cluster.autoscale.min,

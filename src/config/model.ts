@@ -3,6 +3,7 @@ import type { Distribution } from '../kernel/distributions.js';
 import type { IstioConfig } from './istio/resources.js';
 import type { CostProfile } from './profile.js';
 import type { HpaModel } from './istio/hpa-schema.js';
+import type { CanaryModel } from './istio/flagger-schema.js';
 import type { PodLifecycleModel } from './lifecycle.js';
 
 /** A mesh mode's name; the modes themselves are the registry in src/modes (checked by analysis/load.ts). */
@@ -162,6 +163,18 @@ export interface HpaTarget {
   version: string;
 }
 
+/**
+ * A Flagger Canary bound to its target: the Deployment of one version of a service. That
+ * version's pods play `<target>-primary` from t=0; a rollout of the target to another version is
+ * the new revision Flagger analyses (sim/canary.ts).
+ */
+export interface CanaryTarget {
+  model: CanaryModel;
+  /** Key of the service and the version the target Deployment runs at t=0. */
+  service: string;
+  version: string;
+}
+
 export interface ClusterAutoscaleModel {
   min: number;
   max: number;
@@ -203,6 +216,8 @@ export interface Scenario {
   cost?: { vcpuHourUsd?: number; gibHourUsd?: number; nodeVcpuHourUsd?: number; nodeGibHourUsd?: number };
   /** HorizontalPodAutoscalers from the Kubernetes YAML, bound to their targets. */
   hpas: HpaTarget[];
+  /** Flagger Canaries from the Kubernetes YAML, bound to their targets. */
+  canaries: CanaryTarget[];
   autoscale?: ClusterAutoscaleModel;
   /** How t=0 pods are placed: by the hash spread, or by their requests (kube-scheduler-like). */
   placement: 'hash' | 'requests';

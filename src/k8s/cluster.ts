@@ -60,6 +60,13 @@ export class KubeCluster implements PodLifecycleApi {
   readonly nodes: NodeLifecycleController;
   readonly istiod: ControlPlane;
   private readonly debouncer?: PushDebouncer<SliceChange>;
+  /** Config writes (e.g. the VirtualService weights Flagger writes) on their way to the proxies. */
+  private readonly configPush: PushDebouncer<() => void>;
+  /**
+   * Who owns a Deployment's pod-template changes instead of the rolling update: Flagger, for the
+   * Deployments its Canaries target (returns true when it took the change).
+   */
+  rolloutHook?: (service: ServiceRt, from: string | undefined, to: VersionModel) => boolean;
   private placement: PodPlacement = hashSpread;
   private readonly listeners: ((e: PodEvent) => void)[] = [];
   private readonly live = new Map<ServiceRt, PodRt[]>();
@@ -72,10 +79,15 @@ export class KubeCluster implements PodLifecycleApi {
     this.endpoints = new EndpointsController(sim, events);
     if (deps.mode === 'none') this.endpoints.propagator = new MinIntervalSync(sim, this.endpoints.deliver, KUBE_PROXY_MIN_SYNC_US);
     else this.endpoints.propagator = this.debouncer = new PushDebouncer(sim, this.endpoints.deliver, ISTIOD_DEBOUNCE);
+    this.configPush = new PushDebouncer(sim, (changes) => changes.forEach((apply) => apply()), ISTIOD_DEBOUNCE);
     this.istiod = new ControlPlane(sim, events, {
-      down: () => this.debouncer?.pause(),
+      down: () => {
+        this.debouncer?.pause();
+        this.configPush.pause();
+      },
       up: () => {
         this.debouncer?.resume();
+        this.configPush.resume();
         this.kubelet.istiodUp();
         this.deployments.resyncAll();
       },
@@ -249,8 +261,17 @@ export class KubeCluster implements PodLifecycleApi {
     if (d) this.deployments.scale(d, replicas);
   }
 
+  /**
+   * A config change istiod has seen: it reaches the proxies with istiod's next debounced push
+   * (100 ms of quiet, at most 10 s: ./push-debounce.ts), and not before istiod is back when it is down.
+   */
+  pushConfig(apply: () => void): void {
+    this.configPush.enqueue(apply);
+  }
+
   /** A rolling update of the Deployment running `from` (or the service's only one) to `to`'s pod template. */
   rollout(service: ServiceRt, from: string | undefined, to: VersionModel): void {
+    if (this.rolloutHook?.(service, from, to)) return;
     const d =
       this.deployments.find(service, from).find((x) => x.sets[x.sets.length - 1]?.version !== to) ??
       this.deployments.find(service, from)[0];

@@ -31,4 +31,10 @@ export const LIFECYCLE_EVENT_TYPES: ReadonlySet<string> = new Set([
   'hpa_scale',
   'node_added',
   'node_removed',
+  // Flagger (./flagger.ts)
+  'canary_progressing',
+  'canary_step',
+  'canary_halt',
+  'canary_rollback',
+  'canary_promoted',
 ]);

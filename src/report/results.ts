@@ -5,6 +5,7 @@ import type { LatencySummary } from '../record/latency.js';
 import type { RequestsJson } from '../record/requests.js';
 import type { TimelineEvent } from '../record/timeline.js';
 import { LIFECYCLE_EVENT_TYPES } from '../k8s/events.js';
+import type { CanaryRun } from '../sim/canary.js';
 import type { ComponentUsage, ConfigScoping } from '../telemetry/resources.js';
 import { emptyClusterStats, type ClusterStats } from '../dataplane/envoy-cluster.js';
 import { DEFAULT_NODE_PRICES } from '../k8s/placement.js';
@@ -122,6 +123,8 @@ export interface ResultsJson {
   cluster: ClusterResultJson;
   /** HorizontalPodAutoscalers by name; absent when the scenario has none. */
   hpa?: Record<string, HpaJson>;
+  /** Flagger Canaries (sidecar mode): final phase and every analysis interval; absent without one. */
+  canaries?: CanaryRun[];
 }
 
 export function buildResults(s: SimulationState): ResultsJson {
@@ -205,6 +208,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     warnings: runWarnings(s).map((w) => w.message),
     cluster: clusterResult(s),
     ...(s.hpas?.length ? { hpa: hpaResults(s) } : {}),
+    ...(s.canaries?.length ? { canaries: s.canaries } : {}),
   };
 }
 

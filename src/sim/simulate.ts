@@ -25,6 +25,7 @@ import { Timeline } from '../record/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { configScoping, resourceUsage, type ComponentUsage, type ConfigScoping } from '../telemetry/resources.js';
 import { fmtCount, type Budget } from './budget.js';
+import { planCanaries, type CanaryRun } from './canary.js';
 
 export interface RunOptions {
   seed?: number;
@@ -84,6 +85,8 @@ export interface SimulationState {
   partial?: { reason: string; atUs: number };
   /** Calls failed with 508 because their chain revisited a service (a routing loop), by edge "caller → service". */
   loops: Map<string, number>;
+  /** Flagger Canaries of the run (sidecar mode), with every analysis interval. */
+  canaries?: CanaryRun[];
 }
 
 /** Unfinished end-user requests whose innermost open call is `source → destination`. */
@@ -219,7 +222,9 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   );
   pods.onDropped = (pod, call) => droppedAt.set(call, pod);
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
-  const servedObservers = observers.filter((o) => o.onServed);
+  // Flagger's Canaries: their initial routes are in force from t=0, their metric windows watch the pods.
+  const canaryPlan = planCanaries(scenario, mode, cluster);
+  const servedObservers = [...observers.filter((o) => o.onServed), ...(canaryPlan?.observers ?? [])];
   if (servedObservers.length)
     pods.onServed = (s) => {
       for (const o of servedObservers) o.onServed?.(s);
@@ -230,25 +235,23 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     localityLbEnabled: profile.features.localityLbEnabled,
     extensionProviders: scenario.mesh.extensionProviders.filter((p) => p.service !== undefined).map((p) => p.name),
   });
+  if (canaryPlan) policy = policy.withChange(canaryPlan.initial);
   const plane = modeDef.createPlane(
     { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline },
     cluster,
     scenario,
   );
+  const applyChange = (change: IstioConfig): void => {
+    policy = policy.withChange(change);
+    plane.setPolicy(policy);
+    timeline.add('config_propagated', { resources: describeChange(change) });
+  };
   // Config changes (faults[].apply) reach the proxies after the propagation delay.
   for (const f of scenario.faults) {
     const change = f.apply;
     if (!change || f.effectiveUs === undefined) continue;
     sim.at(f.atUs, () => timeline.add('config_applied', { resources: describeChange(change) }), undefined);
-    sim.at(
-      f.effectiveUs,
-      () => {
-        policy = policy.withChange(change);
-        plane.setPolicy(policy);
-        timeline.add('config_propagated', { resources: describeChange(change) });
-      },
-      undefined,
-    );
+    sim.at(f.effectiveUs, () => applyChange(change), undefined);
   }
 
   const kube = startKubernetes({ sim, mode, cluster, pods, plane, timeline });
@@ -264,6 +267,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   }
   // HorizontalPodAutoscalers scale through the pod lifecycle (src/k8s/hpa-runtime.ts).
   const hpa = startHpas({ sim, scenario, mode, profile, api: kube, events: kube.events, services: cluster.services, untilUs: durationUs });
+  const canaryRuns = canaryPlan?.start({ sim, kube, timeline, apply: applyChange, untilUs: durationUs });
   scheduleFaults(scenario.faults, {
     sim,
     timeline,
@@ -333,6 +337,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     loops,
     replicas: hpa?.replicas,
     hpas: hpa?.traces,
+    canaries: canaryRuns?.(),
   };
 }
 

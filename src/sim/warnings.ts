@@ -12,6 +12,7 @@ import type { IstioResource } from '../config/istio/resources.js';
 import type { DestinationRuleSpec } from '../config/istio/networking-schemas.js';
 import { fqdnOf, hostMatches } from '../policy/hosts.js';
 import type { SimulationState } from './simulate.js';
+import { canaryModes } from './canary.js';
 
 /** A run-time warning: positioned at the YAML node to blame when there is one. */
 export interface RunWarning {
@@ -190,6 +191,18 @@ export const outboundPolicyScope: RunWarningCheck = (s) => {
   ];
 };
 
+/** Flagger's Istio provider reads sidecar-reported metrics and routes at the client sidecar: elsewhere the Canary does nothing. */
+export const canaryOutsideSidecars: RunWarningCheck = (s) =>
+  canaryModes.includes(s.mode)
+    ? []
+    : s.scenario.istio.canaries.map((c) =>
+        positioned(
+          c,
+          ['kind'],
+          `Canary ${c.namespace}/${c.name}: Flagger's Istio provider needs sidecars (their reporter="destination" metrics and VirtualService routing); in mode ${s.mode} it is not run`,
+        ),
+      );
+
 export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
   ambientDestinationRules,
   nodeSaturation,
@@ -197,6 +210,7 @@ export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
   localitySettings,
   sidecarScope,
   outboundPolicyScope,
+  canaryOutsideSidecars,
 ];
 
 export function runWarnings(s: SimulationState): RunWarning[] {

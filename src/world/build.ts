@@ -46,7 +46,8 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
   const nodes: NodeRt[] = scenario.nodes.map((model, index) => ({ index, model, cpu: new NodeCpu(model.cpu) }));
   const addPod = (svc: ServiceRt, version: VersionModel, node: NodeRt, at?: number, atInVersion?: number): PodRt => {
     const model = svc.model;
-    const indexInVersion = atInVersion ?? svc.pods.filter((p) => p.version === version).length;
+    // By name: a Flagger primary promoted to a revision runs a relabelled copy of that version (sim/canary.ts).
+    const indexInVersion = atInVersion ?? svc.pods.filter((p) => p.version.name === version.name).length;
     const pod: PodRt = {
       name: `${model.name}-${podNamePart(version.name)}-${indexInVersion}`,
       edgeName: model.key,
@@ -57,7 +58,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       serviceAccount: model.serviceAccount,
       service: svc,
       version,
-      versionIndex: model.versions.indexOf(version),
+      versionIndex: model.versions.findIndex((v) => v.name === version.name),
       index: at ?? svc.pods.length,
       indexInVersion,
       slots: new Station(model.concurrency),

@@ -6,23 +6,11 @@
  */
 import type { HpaTarget, ServiceModel } from '../model.js';
 import { suggestion } from '../zod-diagnostics.js';
-import { deploymentsFor } from './kubernetes.js';
+import { deploymentNames } from './deployment-names.js';
 import type { IstioConfig, Problems } from './resources.js';
 
 export function resolveHpas(config: IstioConfig, services: readonly ServiceModel[], problems: Problems): HpaTarget[] {
-  const byName = new Map<string, { service: string; version: string }>();
-  for (const s of services) {
-    for (const v of s.versions) byName.set(`${s.namespace}/${s.name}-${v.name}`, { service: s.key, version: v.name });
-    const only = s.versions[0];
-    if (s.versions.length === 1 && only) byName.set(`${s.namespace}/${s.name}`, { service: s.key, version: only.name });
-  }
-  // Deployments from the YAML: the Service selecting them owns them; their version label picks the version.
-  for (const ks of config.k8sServices) {
-    const svc = services.find((s) => s.name === ks.name && s.namespace === ks.namespace);
-    if (!svc) continue;
-    for (const d of deploymentsFor(ks, config.deployments))
-      byName.set(`${d.namespace}/${d.name}`, { service: svc.key, version: d.labels.version ?? 'v1' });
-  }
+  const byName = deploymentNames(config, services);
   const out: HpaTarget[] = [];
   const claimed = new Map<string, string>();
   for (const h of config.hpas) {

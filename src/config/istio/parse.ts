@@ -8,6 +8,8 @@ import type { YamlSource, PathSegment } from '../yaml-source.js';
 import { yamlStructureErrors } from '../yaml-guard.js';
 import { issuesToDiagnostics } from '../zod-diagnostics.js';
 import { hpaModel, hpaSpecSchema } from './hpa-schema.js';
+import { readCanary } from './flagger-read.js';
+import { canarySpecSchema } from './flagger-schema.js';
 import { crdFor } from './crd-validate.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, sidecarSpec, virtualServiceSpec } from './networking-schemas.js';
@@ -32,6 +34,7 @@ const MODELLED: Record<string, string[]> = {
   Deployment: ['apps/v1'],
   ServiceAccount: ['v1'],
   HorizontalPodAutoscaler: ['autoscaling/v2'],
+  Canary: ['flagger.app/v1beta1'],
 };
 
 export function readIstioDocuments(sources: readonly YamlSource[], config: IstioConfig, problems: Problems, startOrder = 0): number {
@@ -199,6 +202,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'HorizontalPodAutoscaler': {
         const s = spec(hpaSpecSchema);
         if (s) config.hpas.push({ kind, ...at, spec: hpaModel(name, namespace, s) });
+        break;
+      }
+      case 'Canary': {
+        const s = spec(canarySpecSchema);
+        if (s) config.canaries.push({ kind, ...at, spec: readCanary(name, namespace, s, src, problems) });
         break;
       }
     }

@@ -5,6 +5,7 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { emptyMeshResources, type MeshResources } from '../mesh-kinds.js';
 import type { YamlSource } from '../yaml-source.js';
+import type { CanaryModel } from './flagger-schema.js';
 import type { HpaModel } from './hpa-schema.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from './networking-schemas.js';
@@ -37,6 +38,8 @@ export interface IstioConfig {
   mesh: MeshResources;
   /** autoscaling/v2 HorizontalPodAutoscalers, defaults applied. */
   hpas: IstioResource<HpaModel>[];
+  /** Flagger `flagger.app/v1beta1` Canaries, defaults applied. */
+  canaries: IstioResource<CanaryModel>[];
 }
 
 export const emptyIstioConfig = (): IstioConfig => ({
@@ -51,6 +54,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   serviceAccounts: [],
   mesh: emptyMeshResources(),
   hpas: [],
+  canaries: [],
 });
 
 export interface Problems {

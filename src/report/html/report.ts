@@ -31,6 +31,7 @@ import { retryAmplification } from './retry-view.js';
 import { traceWaterfall } from './trace-view.js';
 import type { TraceSamples } from '../trace-samples.js';
 import { serviceGraphSvg } from './service-graph.js';
+import { canarySectionBody } from './canary.js';
 import { durationText, scenarioSection } from './scenario.js';
 import { hpaSection } from './hpa.js';
 
@@ -225,6 +226,19 @@ ${cards(keyCards)}`;
       ),
     );
   }
+  const canaries = r.canaries ?? [];
+  if (canaries.length)
+    sections.push(
+      section(
+        'canary',
+        'Canary weight vs error rate',
+        'each step up of the black weight line is an analysis interval whose checks passed; a red error-rate point above the amber limit is a failed check, and after threshold of them Flagger rolls back to 0%, while a canary that holds maxWeight through one more check is promoted.',
+        canarySectionBody(canaries, r.simulated.duration_s, renderSvg) +
+          note(
+            'Points are what Flagger read at each interval: the canary pods\' request-success-rate (reporter="destination") over the metric interval. A new weight reaches the sidecars after istiod\'s push (config_propagated in the timeline).',
+          ),
+      ),
+    );
 
   const allPods = Object.values(r.services)
     .flatMap((s) => Object.keys(s.pods ?? {}))
