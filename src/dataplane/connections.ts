@@ -3,6 +3,10 @@
  * (1 for HTTP/1.1, many for HTTP/2 and HBONE); it is reused while it stays open, closed after
  * `maxRequestsPerConnection` requests (0 = unlimited) or once idle longer than `idleTimeoutUs`.
  * Opening one costs round trips and handshake CPU, which the caller (the data plane) models.
+ *
+ * Every operation is O(log n) in the connections of a key: the connections with a free stream sit
+ * in a max-heap by opening order, so `take` finds the newest usable one without scanning (a scan
+ * made an overload of many thousand connections quadratic).
  */
 import type { TimeWeighted } from './usage.js';
 
@@ -22,21 +26,33 @@ export class Connection<H> {
   requests = 0;
   idleSinceUs = 0;
   closed = false;
+  /** Still being established (opened with `connecting`): not handed out by `take` until `ready`. */
+  connecting = false;
   /** Until this time the connection is still being established. */
   readyAtUs = 0;
   /** Whatever the data plane needs to remember about this connection (e.g. its HBONE tunnel). */
   tunnel?: { release(): void };
+  /** Opening order within its pool (the heap key) and position in its key's free heap (-1: not there). */
+  seq = 0;
+  heapIndex = -1;
   constructor(
     readonly host: H,
     readonly mtls: boolean,
   ) {}
 }
 
+/** One key's connections: all of them in opening order, and those with a free stream in a max-heap by `seq`. */
+interface KeyConns<H> {
+  all: Set<Connection<H>>;
+  free: Connection<H>[];
+}
+
 export class ConnectionPool<K, H> {
   /** Connections by key: the host for per-host pools, or a shared key for "any host" pools. */
-  private readonly byKey = new Map<K, Connection<H>[]>();
+  private readonly byKey = new Map<K, KeyConns<H>>();
+  private readonly keyOf = new Map<Connection<H>, KeyConns<H>>();
   opened = 0;
-  /** Connections open now, across every host. */
+  /** Connections open now (connecting ones included), across every host. */
   openCount = 0;
 
   constructor(
@@ -48,79 +64,177 @@ export class ConnectionPool<K, H> {
     return this.opts.maxStreams;
   }
 
-  /** A usable open connection for `key` with a free stream, reserving that stream; or undefined. */
+  /** Connections open under `key` now (connecting ones included). */
+  countOf(key: K): number {
+    return this.byKey.get(key)?.all.size ?? 0;
+  }
+
+  /**
+   * The newest usable open connection for `key` with a free stream, reserving that stream; or
+   * undefined. Idle connections past the idle timeout met on the way are closed.
+   */
   take(key: K): Connection<H> | undefined {
-    const list = this.byKey.get(key);
-    if (!list) return undefined;
+    const k = this.byKey.get(key);
+    if (!k) return undefined;
     const now = this.clock.now;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i]!;
+    while (k.free.length > 0) {
+      const c = k.free[0]!;
       if (c.streams === 0 && now - c.idleSinceUs > this.opts.idleTimeoutUs) {
-        this.close(c, list, i);
+        this.close(c);
         continue;
       }
-      if (c.streams < this.opts.maxStreams) {
-        c.streams++;
-        return c;
-      }
+      this.reserve(c);
+      return c;
     }
     return undefined;
   }
 
-  /** Opens a new connection to `host` under `key`, with one stream reserved. */
-  open(key: K, host: H, mtls: boolean): Connection<H> {
+  /**
+   * Opens a new connection to `host` under `key`. By default one stream is reserved on it and its
+   * other streams can be taken at once; with `connecting` it has no stream reserved and is not
+   * handed out until `ready()` (Envoy's pools queue requests until the connection is up).
+   */
+  open(key: K, host: H, mtls: boolean, connecting = false): Connection<H> {
     const c = new Connection(host, mtls);
-    c.streams = 1;
-    let list = this.byKey.get(key);
-    if (!list) this.byKey.set(key, (list = []));
-    list.push(c);
-    this.opened++;
+    let k = this.byKey.get(key);
+    if (!k) this.byKey.set(key, (k = { all: new Set(), free: [] }));
+    c.seq = this.opened++;
+    k.all.add(c);
+    this.keyOf.set(c, k);
     this.openCount++;
     this.opts.clientSide?.add(1, this.clock.now);
     this.opts.serverSide?.(host)?.add(1, this.clock.now);
+    if (connecting) c.connecting = true;
+    else {
+      c.streams = 1;
+      this.refresh(c);
+    }
     return c;
   }
 
+  /** A `connecting` connection is established: its free streams can be taken. */
+  ready(c: Connection<H>): void {
+    c.connecting = false;
+    if (c.streams === 0) c.idleSinceUs = this.clock.now;
+    this.refresh(c);
+  }
+
+  /** Reserves one more stream on an open connection (which must have one free). */
+  reserve(c: Connection<H>): void {
+    c.streams++;
+    this.refresh(c);
+  }
+
+  /** Gives back a stream reserved with `take`/`reserve` that carried no request. */
+  unreserve(c: Connection<H>): void {
+    c.streams--;
+    if (c.streams === 0) c.idleSinceUs = this.clock.now;
+    this.refresh(c);
+  }
+
   /** A request on `c` finished. */
-  release(key: K, c: Connection<H>): void {
+  release(_key: K, c: Connection<H>): void {
     c.streams--;
     c.requests++;
     if (c.streams === 0) c.idleSinceUs = this.clock.now;
     const max = this.opts.maxRequestsPerConnection;
-    if (!c.closed && max > 0 && c.requests >= max && c.streams === 0) {
-      const list = this.byKey.get(key) as Connection<H>[];
-      this.close(c, list, list.indexOf(c));
-    }
+    if (!c.closed && max > 0 && c.requests >= max && c.streams === 0) this.close(c);
+    else this.refresh(c);
   }
 
   /** Drops a connection that failed (refused, reset): it is closed, never reused. */
-  discard(key: K, c: Connection<H>): void {
+  discard(_key: K, c: Connection<H>): void {
     c.streams = Math.max(0, c.streams - 1);
-    const list = this.byKey.get(key);
-    if (list) this.close(c, list, list.indexOf(c));
+    this.close(c);
   }
 
-  /** Closes every connection `pred` selects (e.g. after a config change). */
+  /** Closes every connection `pred` selects (e.g. after a config change), newest first within a key. */
   closeMatching(pred: (c: Connection<H>) => boolean): void {
-    for (const list of this.byKey.values()) {
-      for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) this.close(list[i]!, list, i);
+    for (const k of [...this.byKey.values()]) {
+      const list = [...k.all];
+      for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) this.close(list[i]!);
     }
   }
 
   /** Closes every connection to `host` (it crashed); in-flight requests are settled elsewhere. */
   closeHost(host: H): void {
-    for (const list of this.byKey.values()) {
-      for (let i = list.length - 1; i >= 0; i--) if (list[i]!.host === host) this.close(list[i]!, list, i);
-    }
+    this.closeMatching((c) => c.host === host);
   }
 
-  private close(c: Connection<H>, list: Connection<H>[], index: number): void {
+  private close(c: Connection<H>): void {
     if (c.closed) return;
     c.closed = true;
     this.openCount--;
-    if (index >= 0) list.splice(index, 1);
+    const k = this.keyOf.get(c);
+    if (k) {
+      heapRemove(k.free, c);
+      k.all.delete(c);
+      this.keyOf.delete(c);
+    }
     this.opts.clientSide?.add(-1, this.clock.now);
     this.opts.serverSide?.(c.host)?.add(-1, this.clock.now);
     this.opts.onClose?.(c);
   }
+
+  /** Puts `c` in its key's free heap when it can take a stream, takes it out when it cannot. */
+  private refresh(c: Connection<H>): void {
+    const k = this.keyOf.get(c);
+    if (!k) return;
+    const usable = !c.closed && !c.connecting && c.streams < this.opts.maxStreams;
+    if (usable && c.heapIndex < 0) heapPush(k.free, c);
+    else if (!usable && c.heapIndex >= 0) heapRemove(k.free, c);
+  }
+}
+
+// An indexed binary max-heap on Connection.seq (each connection knows its index, so removal is O(log n)).
+type Item = { seq: number; heapIndex: number };
+
+function heapPush<T extends Item>(h: T[], c: T): void {
+  c.heapIndex = h.length;
+  h.push(c);
+  siftUp(h, c.heapIndex);
+}
+
+function heapRemove<T extends Item>(h: T[], c: T): void {
+  const i = c.heapIndex;
+  if (i < 0) return;
+  c.heapIndex = -1;
+  const last = h.pop()!;
+  if (i === h.length) return;
+  h[i] = last;
+  last.heapIndex = i;
+  siftUp(h, i);
+  siftDown(h, last.heapIndex);
+}
+
+function siftUp<T extends Item>(h: T[], i: number): void {
+  const c = h[i]!;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    const parent = h[p]!;
+    if (parent.seq >= c.seq) break;
+    h[i] = parent;
+    parent.heapIndex = i;
+    i = p;
+  }
+  h[i] = c;
+  c.heapIndex = i;
+}
+
+function siftDown<T extends Item>(h: T[], i: number): void {
+  const c = h[i]!;
+  const n = h.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const m = r < n && h[r]!.seq > h[l]!.seq ? r : l;
+    const child = h[m]!;
+    if (child.seq <= c.seq) break;
+    h[i] = child;
+    child.heapIndex = i;
+    i = m;
+  }
+  h[i] = c;
+  c.heapIndex = i;
 }
