@@ -72,6 +72,7 @@ export class AmbientPlane extends DirectPlane {
       policy: deps.policy,
       services: deps.services,
       timeline: deps.timeline,
+      pools: deps.pools,
     });
   }
 

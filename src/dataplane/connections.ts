@@ -19,6 +19,8 @@ export interface PoolOptions {
   serverSide?: (host: unknown) => TimeWeighted | undefined;
   /** Called once when a connection closes (e.g. to free its HBONE stream). */
   onClose?: (c: Connection<unknown>) => void;
+  /** Called after a connection opened or closed (e.g. to record the pool's occupancy). */
+  onChange?: () => void;
 }
 
 export class Connection<H> {
@@ -109,6 +111,7 @@ export class ConnectionPool<K, H> {
       c.streams = 1;
       this.refresh(c);
     }
+    this.opts.onChange?.();
     return c;
   }
 
@@ -174,6 +177,7 @@ export class ConnectionPool<K, H> {
     this.opts.clientSide?.add(-1, this.clock.now);
     this.opts.serverSide?.(c.host)?.add(-1, this.clock.now);
     this.opts.onClose?.(c);
+    this.opts.onChange?.();
   }
 
   /** Puts `c` in its key's free heap when it can take a stream, takes it out when it cannot. */

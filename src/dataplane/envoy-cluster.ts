@@ -17,6 +17,7 @@ import type { MeshPolicy } from '../policy/mesh-policy.js';
 import { PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { OutlierDetector, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../record/timeline.js';
+import type { PoolGauge, PoolOccupancy } from '../record/pool-occupancy.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
 import type { Proxy } from './proxy.js';
@@ -40,6 +41,15 @@ export interface ClusterStats {
   upstream_cx_connect_fail: number;
 }
 
+/** The (worker, host) pool of a cluster, made on first use. */
+export function hostPool<P>(c: ClusterRt<P>, worker: number, host: PodRt): HostPool<P> {
+  let byWorker = c.hostPools.get(host);
+  if (!byWorker) c.hostPools.set(host, (byWorker = []));
+  let hp = byWorker[worker];
+  if (!hp) byWorker[worker] = hp = { worker, host, pending: new Fifo<P>(), queued: 0, connecting: 0 };
+  return hp;
+}
+
 /** The cluster's circuit-breaker thresholds (Envoy's default priority). */
 export interface Limits {
   maxConnections: number;
@@ -48,7 +58,25 @@ export interface Limits {
   maxRetries: number;
 }
 
-/** One Envoy's cluster: a service, or a subset of it (`outbound|port|subset|host`). `P` is what waits in its pending queue. */
+/**
+ * One worker thread's connection pool to one host of a cluster: Envoy keeps a pool per (worker,
+ * host, protocol) (each worker's ThreadLocalClusterManager owns its pools: envoy
+ * source/common/upstream/cluster_manager_impl.cc, ThreadLocalClusterManagerImpl::ClusterEntry::httpConnPoolImpl),
+ * with its own queue of pending streams (source/common/conn_pool/conn_pool_base.h, pending_streams_).
+ * `P` is what waits in it.
+ */
+export interface HostPool<P> {
+  worker: number;
+  host: PodRt;
+  /** Pending streams, oldest first (entries that gave up are skipped when met). */
+  pending: Fifo<P>;
+  /** Streams really waiting in `pending`. */
+  queued: number;
+  /** Connections of this pool still being established. */
+  connecting: number;
+}
+
+/** One Envoy's cluster: a service, or a subset of it (`outbound|port|subset|host`). `P` is what waits in its pools' pending queues. */
 export interface ClusterRt<P = unknown> {
   name: string;
   proxy: Proxy;
@@ -62,16 +90,27 @@ export interface ClusterRt<P = unknown> {
   policyVersion: number;
   limits: Limits;
   lb: LoadBalancer<PodRt>;
-  pool: ConnectionPool<PodRt, PodRt>;
+  /** Every connection of the cluster, keyed by its (worker, host) pool; `openCount` is the cluster-wide connections() resource. */
+  pool: ConnectionPool<HostPool<P>, PodRt>;
+  /** The (worker, host) pools, by host then worker. */
+  hostPools: Map<PodRt, HostPool<P>[]>;
+  /** Envoy worker threads of the proxy (its --concurrency). */
+  workers: number;
   active: Map<PodRt, number>;
+  /** Attempts under way (pending or on a connection). */
   activeRequests: number;
+  /** Streams attached to a connection: the cluster-wide requests() resource (max_requests). */
+  attachedRequests: number;
+  /** Streams waiting in any of the cluster's pools: the cluster-wide pendingRequests() resource. */
+  pendingRequests: number;
   activeRetries: number;
-  pending: Fifo<P>;
   /** Back-off jitter of this Envoy's retries to this cluster (a named stream). */
   retryJitter: Uniform;
   stats: ClusterStats;
   /** Envoy's outlier detector for this cluster, when the DestinationRule has outlierDetection. */
   outlier?: OutlierDetector<PodRt>;
+  /** Records the pool's occupancy over time for the report, when a report is wanted. */
+  gauge?: PoolGauge;
 }
 
 export interface EnvoyClustersDeps {
@@ -80,6 +119,8 @@ export interface EnvoyClustersDeps {
   /** The server end's open-connection counter of a host (for memory). */
   serverConnections: (host: PodRt) => TimeWeighted | undefined;
   timeline: Timeline;
+  /** Pool occupancy over time (the report's pool view); absent when nothing records it. */
+  pools?: PoolOccupancy;
 }
 
 /** Every proxy's clusters, built on first use and rebuilt when the policy version moves on. */
@@ -146,6 +187,7 @@ export class EnvoyClusters<P> {
       // Config changed: keep connections, take the new policy.
       const odChanged = JSON.stringify(c.policy.outlierDetection) !== JSON.stringify(policy.outlierDetection);
       Object.assign(c, { labels, policy, limits, policyVersion: this.policyVersion });
+      c.gauge?.setLimits(limits);
       this.refreshHosts(c);
       if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
       if (odChanged) this.startOutlierDetection(c);
@@ -163,21 +205,27 @@ export class EnvoyClusters<P> {
       endpointsVersion: svc.endpointsVersion,
       limits,
       lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
-      pool: new ConnectionPool<PodRt, PodRt>(
+      pool: new ConnectionPool<HostPool<P>, PodRt>(
         {
           ...poolSettings(policy, svc.model.protocol),
           clientSide: proxy.connections,
           serverSide: (host) => this.deps.serverConnections(host as PodRt),
+          onChange: () => observePool(cluster),
         },
         this.deps.sim,
       ),
+      hostPools: new Map(),
+      workers: Math.max(1, proxy.costs.workers),
       active: new Map(),
       activeRequests: 0,
+      attachedRequests: 0,
+      pendingRequests: 0,
       activeRetries: 0,
-      pending: new Fifo<P>(),
       retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
       stats: emptyClusterStats(),
     };
+    const cluster = c;
+    cluster.gauge = this.deps.pools?.gauge(name, svc.model.key, limits);
     byName.set(id, c);
     this.startOutlierDetection(c);
     return c;
@@ -235,6 +283,11 @@ export class EnvoyClusters<P> {
       proxy: c.proxy.name,
     });
   }
+}
+
+/** Records the cluster's open connections and pending requests now (for the report's pool view). */
+export function observePool(c: ClusterRt<unknown>): void {
+  c.gauge?.set(c.proxy.sim.now, c.pool.openCount, c.pendingRequests);
 }
 
 /** Istio sets a circuit-breaker threshold only when the field is > 0 ("0 cannot be distinguished from unset"). */

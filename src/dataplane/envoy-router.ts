@@ -15,7 +15,8 @@ import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
 import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
-import { EnvoyClusters, type ClusterRt } from './envoy-cluster.js';
+import { EnvoyClusters, hostPool, observePool, type ClusterRt, type HostPool } from './envoy-cluster.js';
+import type { PoolOccupancy } from '../record/pool-occupancy.js';
 import { hashKey } from './hash-policy.js';
 import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone } from './plane.js';
@@ -59,15 +60,22 @@ interface Req {
   current?: Attempt;
   /** Holds one of the cluster's max_retries slots from its first retry until it finishes. */
   holdsRetry: boolean;
+  /** The Envoy worker thread its downstream connection landed on: every attempt uses that worker's pools. */
+  worker: number;
 }
 
 interface Attempt {
   req: Req;
   cluster: ClusterRt<Attempt>;
   host: PodRt;
+  /** The (worker, host) pool it waits in or got its connection from. */
+  pool: HostPool<Attempt>;
   conn?: Connection<PodRt>;
   abandoned: boolean;
+  /** Waiting in its pool for a connection (counted in the cluster's pendingRequests). */
   pending: boolean;
+  /** Attached to a connection (counted in the cluster's attachedRequests, Envoy's requests()). */
+  attached: boolean;
   perTryTimer?: ScheduledEvent;
 }
 
@@ -80,6 +88,7 @@ export interface EnvoyRouterDeps {
   policy: MeshPolicy;
   services: Map<string, ServiceRt>;
   timeline: Timeline;
+  pools?: PoolOccupancy;
 }
 
 export class EnvoyRouter {
@@ -91,7 +100,13 @@ export class EnvoyRouter {
     this.sim = deps.sim;
     this.policy = deps.policy;
     this.clusters = new EnvoyClusters<Attempt>(
-      { sim: deps.sim, stream: deps.stream, serverConnections: (host) => deps.transport.serverConnections(host), timeline: deps.timeline },
+      {
+        sim: deps.sim,
+        stream: deps.stream,
+        serverConnections: (host) => deps.transport.serverConnections(host),
+        timeline: deps.timeline,
+        pools: deps.pools,
+      },
       deps.policy,
     );
   }
@@ -119,7 +134,19 @@ export class EnvoyRouter {
       this.blackhole(proxy, call, done);
       return;
     }
-    const req: Req = { proxy, call, done, route: result.route, flags: [], retries: 0, tried: [], finished: false, holdsRetry: false };
+    const worker = this.accept(proxy);
+    const req: Req = {
+      proxy,
+      call,
+      done,
+      route: result.route,
+      flags: [],
+      retries: 0,
+      tried: [],
+      finished: false,
+      holdsRetry: false,
+      worker,
+    };
     const fault = result.route.fault;
     const faults = fault ? this.streamOf('fault', proxy, '') : undefined;
     // The fault filter runs before the router: delay first, then abort (independent draws).
@@ -147,6 +174,28 @@ export class EnvoyRouter {
     proxy.responseLeg(0, () =>
       done({ status: http ? BLACKHOLE_HTTP_STATUS : 0, flags: http ? '' : 'UH', mtls: false, local: true, cluster: BLACKHOLE_CLUSTER }),
     );
+  }
+
+  /**
+   * Idle downstream connections from the app to each proxy, by the worker each landed on. A call
+   * reuses the most recently freed one (an HTTP/1.1 client sends one request per connection at a
+   * time) or opens a new one, and the new connection lands on a worker. Envoy leaves that to the
+   * kernel when the listener has no connection_balance_config (envoy
+   * api/envoy/config/listener/v3/listener.proto, connection_balance_config: "if not specified, the
+   * kernel decides"; with reuse_port each worker has its own socket and the kernel hashes the
+   * connection's 4-tuple): a uniform draw per connection from a stream named for the proxy.
+   */
+  private readonly downstream = new Map<Proxy, { idle: number[]; land?: Uniform }>();
+
+  private accept(proxy: Proxy): number {
+    const workers = Math.max(1, proxy.costs.workers);
+    let d = this.downstream.get(proxy);
+    if (!d) this.downstream.set(proxy, (d = { idle: [] }));
+    const reused = d.idle.pop();
+    if (reused !== undefined) return reused;
+    if (workers === 1) return 0;
+    d.land ??= this.deps.stream(`workers/${proxy.name}`);
+    return Math.min(workers - 1, Math.floor(d.land() * workers));
   }
 
   private startRouting(req: Req, clientNs: string): void {
@@ -205,97 +254,168 @@ export class EnvoyRouter {
       this.finish(req, 503, 'UH'); // no endpoint, or all ejected (a subset may select no pods)
       return;
     }
-    if (cluster.activeRequests >= cluster.limits.maxRequests) {
-      this.overflow(req, 'upstream_rq_pending_overflow');
-      return;
-    }
     const active = (h: PodRt) => cluster.active.get(h) ?? 0;
     const key = hashKey(cluster.policy.loadBalancer, req.call);
     let host = cluster.lb.pick(hosts, active, key);
     if (req.route.retry?.previousHosts && req.tried.length > 0) {
       for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && req.tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
     }
-    const a: Attempt = { req, cluster, host, abandoned: false, pending: false };
+    const pool = hostPool(cluster, req.worker, host);
+    const a: Attempt = { req, cluster, host, pool, abandoned: false, pending: false, attached: false };
     req.current = a;
     cluster.stats.upstream_rq_total++;
     cluster.activeRequests++;
     cluster.active.set(host, active(host) + 1);
     const perTry = req.route.retry?.perTryTimeoutUs;
     if (perTry !== undefined) a.perTryTimer = this.sim.scheduleCancellable(perTry, () => this.onPerTryTimeout(a), undefined);
-    this.acquireConnection(a);
+    this.newStream(a);
   }
 
-  /** A connection for the attempt: an idle one, a new one under maxConnections, or a pending slot. */
-  private acquireConnection(a: Attempt): void {
+  /**
+   * Envoy's ConnPoolImplBase::newStreamImpl (envoy source/common/conn_pool/conn_pool_base.cc): a
+   * ready connection of the attempt's (worker, host) pool takes it at once; otherwise, unless the
+   * cluster's pendingRequests() resource is full (immediate 503 UO, upstream_rq_pending_overflow),
+   * it waits in that pool's queue and the pool tries to open a connection.
+   */
+  private newStream(a: Attempt): void {
     const c = a.cluster;
-    const conn = c.pool.take(a.host);
+    const conn = c.pool.take(a.pool);
     if (conn) {
-      this.forward(a, conn);
+      this.attach(a, conn);
       return;
     }
-    if (c.pool.openCount < c.limits.maxConnections) {
-      this.open(a);
+    if (c.pendingRequests >= c.limits.maxPending) {
+      this.settleAttempt(a);
+      this.overflow(a.req, 'upstream_rq_pending_overflow');
       return;
     }
-    c.stats.upstream_cx_overflow++;
-    // HTTP/1.1 requests that cannot get a connection wait as pending, up to http1MaxPendingRequests.
-    if (c.pending.length < c.limits.maxPending) {
-      a.pending = true;
-      c.pending.push(a);
+    a.pending = true;
+    c.pendingRequests++;
+    a.pool.queued++;
+    a.pool.pending.push(a);
+    observePool(c);
+    this.tryCreateConnections(a.pool, c);
+  }
+
+  /**
+   * ConnPoolImplBase::attachStreamToClient: an HTTP pool enforces the cluster's requests()
+   * resource (max_requests, Istio's http2MaxRequests) when a stream is put on a connection; over
+   * it the stream fails with Overflow and upstream_rq_pending_overflow counts it. `conn` has the
+   * stream reserved.
+   */
+  private attach(a: Attempt, conn: Connection<PodRt>): void {
+    const c = a.cluster;
+    if (c.attachedRequests >= c.limits.maxRequests) {
+      c.pool.unreserve(conn);
+      this.settleAttempt(a);
+      this.overflow(a.req, 'upstream_rq_pending_overflow');
       return;
     }
-    this.settleAttempt(a);
-    this.overflow(a.req, 'upstream_rq_pending_overflow');
+    a.attached = true;
+    c.attachedRequests++;
+    this.forward(a, conn);
+  }
+
+  /**
+   * ConnPoolImplBase::tryCreateNewConnections / tryCreateNewConnection (conn_pool_base.cc): while
+   * the pool's pending streams outnumber what its connecting connections will carry (at most 3 per
+   * call), open one more. Over the cluster's connections() resource (max_connections) it counts
+   * upstream_cx_overflow and opens none, except when the pool has no connection at all: "If we are
+   * at the connection circuit-breaker limit due to other upstreams having too many open
+   * connections, and this upstream has no connections, always create one, to prevent pending
+   * streams being queued to this upstream with no way to be processed." So every (worker, host)
+   * pool gets a first connection (circuit_breaking.rst: the limit can be exceeded by one connection
+   * per host per worker).
+   */
+  private tryCreateConnections(hp: HostPool<Attempt>, c: ClusterRt<Attempt>): void {
+    const perConnection = c.pool.maxStreams;
+    for (let i = 0; i < 3; i++) {
+      if (hp.queued === 0 || hp.queued <= hp.connecting * perConnection) return;
+      const can = c.pool.openCount < c.limits.maxConnections;
+      if (!can) c.stats.upstream_cx_overflow++;
+      if (!can && c.pool.countOf(hp) > 0) return;
+      this.open(hp, c);
+      if (!can) return;
+    }
   }
 
   /** Circuit-breaker overflow: immediate 503 UO, never retried, not charged to any host. */
   private overflow(req: Req, stat: 'upstream_rq_pending_overflow' | 'upstream_rq_retry_overflow'): void {
-    if (req.cluster) req.cluster.stats[stat]++;
+    if (req.cluster) {
+      req.cluster.stats[stat]++;
+      req.cluster.gauge?.overflow(this.sim.now);
+    }
     this.finish(req, 503, 'UO');
   }
 
-  private open(a: Attempt): void {
-    const c = a.cluster;
-    const host = a.host;
-    const conn = c.pool.open(host, host, this.deps.transport.mtls(a.req.proxy, host, c.policy.tls?.mode));
+  /** Opens a connection for the pool; once up it serves the pool's pending streams, oldest first. */
+  private open(hp: HostPool<Attempt>, c: ClusterRt<Attempt>): void {
+    const host = hp.host;
+    const proxy = c.proxy;
+    const conn = c.pool.open(hp, host, this.deps.transport.mtls(proxy, host, c.policy.tls?.mode), true);
+    hp.connecting++;
     this.deps.handshakes.total++;
     if (conn.mtls) this.deps.handshakes.mtls++;
-    a.conn = conn;
     const timeoutUs = c.policy.connectionPool?.tcp?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_US;
     this.deps.transport.connect(
-      a.req.proxy,
+      proxy,
       host,
       conn,
       (ok) => {
-        if (a.abandoned) {
-          c.pool.discard(host, conn);
-          this.servePending(c);
-          return;
-        }
+        hp.connecting--;
         if (ok && !host.crashed && !conn.closed) {
           c.outlier?.reportLocalOrigin(host, 'connect_success');
-          this.forward(a, conn);
-        } else {
-          c.stats.upstream_cx_connect_fail++;
-          c.pool.discard(host, conn);
-          c.pool.closeHost(host);
-          this.attemptDone(a, { kind: 'connect-failure' });
-          this.servePending(c);
+          c.pool.ready(conn);
+          this.servePending(hp, c);
+          return;
         }
+        c.stats.upstream_cx_connect_fail++;
+        c.pool.discard(hp, conn);
+        c.pool.closeHost(host);
+        // A connect failure purges every pending stream of the pool, each failing as a connection
+        // failure (ConnPoolImplBase::onConnectionEvent → purgePendingStreams).
+        this.purgePending(hp);
+        this.tryCreateConnections(hp, c);
       },
       timeoutUs,
     );
   }
 
-  /** A connection was freed or closed: the oldest pending request gets one if it can. */
-  private servePending(c: ClusterRt<Attempt>): void {
-    while (c.pending.length > 0) {
-      const next = c.pending.shift() as Attempt;
-      if (next.abandoned || next.req.finished) continue;
-      next.pending = false;
-      this.acquireConnection(next);
-      return;
+  /** The pool's pending streams take its free connections, oldest first; any left may open more. */
+  private servePending(hp: HostPool<Attempt>, c: ClusterRt<Attempt>): void {
+    while (hp.queued > 0) {
+      const next = hp.pending.peek() as Attempt;
+      if (!next.pending) {
+        hp.pending.shift(); // gave up while waiting (timeout)
+        continue;
+      }
+      const conn = c.pool.take(hp);
+      if (!conn) break;
+      hp.pending.shift();
+      this.unpend(next);
+      this.attach(next, conn);
     }
+    this.tryCreateConnections(hp, c);
+  }
+
+  private purgePending(hp: HostPool<Attempt>): void {
+    const failed: Attempt[] = [];
+    while (hp.pending.length > 0) {
+      const next = hp.pending.shift() as Attempt;
+      if (next.pending) failed.push(next);
+    }
+    for (const a of failed) {
+      this.unpend(a);
+      this.attemptDone(a, { kind: 'connect-failure' });
+    }
+  }
+
+  private unpend(a: Attempt): void {
+    if (!a.pending) return;
+    a.pending = false;
+    a.cluster.pendingRequests--;
+    a.pool.queued--;
+    observePool(a.cluster);
   }
 
   private forward(a: Attempt, conn: Connection<PodRt>): void {
@@ -338,18 +458,26 @@ export class EnvoyRouter {
     );
   }
 
-  /** Frees what the attempt holds (connection stream, outstanding counts, timers). */
+  /** Frees what the attempt holds (pending slot or connection stream, outstanding counts, timers). */
   private settleAttempt(a: Attempt, closeConnection = false): void {
     const c = a.cluster;
     this.sim.cancel(a.perTryTimer);
-    if (a.conn && !a.conn.closed) {
-      if (closeConnection && c.pool.maxStreams === 1)
-        c.pool.discard(a.host, a.conn); // an HTTP/1.1 reset closes the connection
-      else c.pool.release(a.host, a.conn);
+    this.unpend(a);
+    const wasAttached = a.attached;
+    if (wasAttached) {
+      a.attached = false;
+      c.attachedRequests--;
+      if (a.conn && !a.conn.closed) {
+        if (closeConnection && c.pool.maxStreams === 1)
+          c.pool.discard(a.pool, a.conn); // an HTTP/1.1 reset closes the connection
+        else c.pool.release(a.pool, a.conn);
+      }
     }
     c.activeRequests--;
     c.active.set(a.host, (c.active.get(a.host) ?? 1) - 1);
-    if (a.conn) this.servePending(c);
+    // The freed stream goes to the pool's oldest pending one (onUpstreamReady); a closed
+    // connection makes the pool open another for them.
+    if (wasAttached) this.servePending(a.pool, c);
   }
 
   private attemptDone(a: Attempt, outcome: AttemptOutcome): void {
@@ -367,6 +495,7 @@ export class EnvoyRouter {
       const c = a.cluster;
       if (!req.holdsRetry && c.activeRetries >= c.limits.maxRetries) {
         c.stats.upstream_rq_retry_overflow++;
+        c.gauge?.overflow(this.sim.now);
         this.finish(req, status, flag, 'UO');
         return;
       }
@@ -404,8 +533,9 @@ export class EnvoyRouter {
     const a = req.current;
     if (a && !a.abandoned) {
       a.abandoned = true;
+      const wasPending = a.pending;
       this.settleAttempt(a, true);
-      if (!a.pending) a.cluster.outlier?.reportLocalOrigin(a.host, 'timeout');
+      if (!wasPending) a.cluster.outlier?.reportLocalOrigin(a.host, 'timeout');
     }
     if (req.cluster) req.cluster.stats.upstream_rq_timeout++;
     this.finish(req, 504, 'UT');
@@ -421,9 +551,10 @@ export class EnvoyRouter {
     const mtls = req.current?.conn?.mtls ?? false;
     const local = !req.current?.conn;
     const cluster = req.route.passthrough ? PASSTHROUGH_CLUSTER : undefined;
-    req.proxy.responseLeg(req.call.req.responseSize, () =>
-      req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local, cluster }),
-    );
+    req.proxy.responseLeg(req.call.req.responseSize, () => {
+      this.downstream.get(req.proxy)?.idle.push(req.worker); // the downstream connection is free again
+      req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local, cluster });
+    });
   }
 
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {

@@ -2,6 +2,7 @@
  * The data plane of one mesh mode: how an application-level call from a caller reaches a pod of
  * the target service and how the answer comes back (README.md "Mesh modes and the cost model").
  */
+import type { PoolOccupancy } from '../record/pool-occupancy.js';
 import type { Simulator } from '../kernel/simulator.js';
 import type { RandomStreams, Uniform } from '../kernel/random.js';
 import type { Scenario } from '../config/model.js';
@@ -66,6 +67,8 @@ export interface PlaneDeps {
   policy: MeshPolicy;
   services: Map<string, ServiceRt>;
   timeline: Timeline;
+  /** Where the Envoy pools record their occupancy over time (an observer asked for it), if anywhere. */
+  pools?: PoolOccupancy;
 }
 
 /** Helpers every mode shares: network delays, app-level connections pinned to a pod, random picks. */

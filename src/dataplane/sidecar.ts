@@ -53,6 +53,7 @@ export class SidecarPlane extends DirectPlane {
       policy: deps.policy,
       services: deps.services,
       timeline: deps.timeline,
+      pools: deps.pools,
     });
   }
 

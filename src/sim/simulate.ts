@@ -237,7 +237,17 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   });
   if (canaryPlan) policy = policy.withChange(canaryPlan.initial);
   const plane = modeDef.createPlane(
-    { sim, streams, scenario, profile, pods, policy, services: cluster.services, timeline },
+    {
+      sim,
+      streams,
+      scenario,
+      profile,
+      pods,
+      policy,
+      services: cluster.services,
+      timeline,
+      pools: observers.find((o) => o.poolOccupancy)?.poolOccupancy,
+    },
     cluster,
     scenario,
   );

@@ -2,6 +2,7 @@
 import type { AppCall } from '../world/call.js';
 import type { PodRt } from '../world/entities.js';
 import type { ServedRecord } from '../world/pod.js';
+import type { PoolOccupancy } from '../record/pool-occupancy.js';
 
 export type { ServedRecord };
 
@@ -24,4 +25,6 @@ export interface RunObserver {
   onCall(record: CallRecord): void;
   /** Called once per request a pod answered: every attempt, retries included (server side). */
   onServed?(record: ServedRecord): void;
+  /** Set by an observer that wants the Envoy pools' occupancy over time: the data plane records into it. */
+  readonly poolOccupancy?: PoolOccupancy;
 }

@@ -8,6 +8,7 @@
  * the bucket in which it STARTED (an end-user request: when it was sent), so requests still in
  * flight at the horizon, which the simulation follows to their end, stay on the time axis.
  */
+import { PoolOccupancy, type PoolSeriesJson } from '../record/pool-occupancy.js';
 import { succeeded } from '../record/requests.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
@@ -159,6 +160,8 @@ export interface TimeSeriesJson {
   pods?: PodWindowsJson[];
   /** Attempts each service answered: against end-user requests, the retry amplification at each hop. */
   attempts?: ServiceAttemptsJson[];
+  /** Envoy connection-pool occupancy per destination cluster, per fine bucket (sidecar/waypoint clusters that were used). */
+  pools?: PoolSeriesJson[];
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -175,12 +178,16 @@ export class TimeSeriesObserver implements RunObserver {
   /** Attempts each service's pods answered, per bucket (retries included), by service reference. */
   private readonly attempts = new Map<ServiceRt, Float64Array>();
 
+  /** The data plane records its Envoy pools' occupancy here, in the same buckets. */
+  readonly poolOccupancy: PoolOccupancy;
+
   constructor(
     readonly durationUs: number,
     readonly warmupUs = 0,
   ) {
     this.widthUs = bucketWidthUs(durationUs);
     this.count = Math.max(1, Math.ceil(durationUs / this.widthUs));
+    this.poolOccupancy = new PoolOccupancy(this.widthUs, this.count);
     this.buckets = Array.from({ length: this.count }, () => ({
       requests: 0,
       errors: 0,
@@ -370,6 +377,7 @@ export class TimeSeriesObserver implements RunObserver {
     const attempts: ServiceAttemptsJson[] = [...this.attempts.entries()]
       .map(([service, counts]) => ({ service: service.model.key, rps: perSecond(counts) }))
       .sort((a, b) => cmp(a.service, b.service));
+    const pools = this.poolOccupancy.toJson();
     return {
       bucket_s: widthS,
       duration_s: this.durationUs / 1e6,
@@ -380,6 +388,7 @@ export class TimeSeriesObserver implements RunObserver {
       edges,
       pods,
       attempts,
+      ...(pools.length ? { pools } : {}),
     };
   }
 }

@@ -152,14 +152,15 @@ spec:
     - {name: load, target: server, rate: 600}
 `;
 
-  it('sidecar mode: HTTP/1.1 opens a connection per concurrent request, HTTP/2 one per host', () => {
+  it('sidecar mode: HTTP/1.1 opens a connection per concurrent request, HTTP/2 one per host per worker', () => {
     const h1 = run(scenarioFromYaml(yaml('http')), { mode: 'sidecar' });
     const h2 = run(scenarioFromYaml(yaml('http2')), { mode: 'sidecar' });
     const grpc = run(scenarioFromYaml(yaml('grpc')), { mode: 'sidecar' });
     expect(Math.abs(h2.requests.total - h1.requests.total)).toBeLessThanOrEqual(2);
-    // One client sidecar, three server pods: one multiplexed connection to each.
-    expect(h2.connections.opened).toBe(3);
-    expect(grpc.connections.opened).toBe(3);
+    // One client sidecar, three server pods: one multiplexed connection to each per Envoy worker
+    // (2 workers; each worker owns its pools: envoy source/common/upstream/cluster_manager_impl.cc).
+    expect(h2.connections.opened).toBe(6);
+    expect(grpc.connections.opened).toBe(6);
     expect(h1.connections.opened).toBeGreaterThan(3 * h2.connections.opened);
     // Fewer handshakes: less sidecar CPU for the same requests.
     expect(h2.resources.by_component.sidecar?.cpu_cores).toBeLessThan(h1.resources.by_component.sidecar?.cpu_cores ?? 0);
