@@ -1,6 +1,7 @@
 /** capacity.html: latency and errors against the varied quantity, the answer (the knee) marked, every point listed. */
 import type { TopLevelSpec } from 'vega-lite';
-import { esc } from '../report/html/escape.js';
+import { esc, ms, num } from '../report/html/escape.js';
+import { HALF_WIDTH, seriesScale, VL_CONFIG } from './chart-style.js';
 import { figure, page, section, table } from '../report/html/page.js';
 import { beginDocument, renderSvg } from '../report/html/render.js';
 import type { CapacityJson } from './capacity-run.js';
@@ -15,10 +16,13 @@ function chart(runs: [string, CapacitySearch][], vary: string, field: 'p99_ms' |
       result: p.passed ? 'passes' : 'fails',
     })),
   );
-  const answers = runs.filter(([, r]) => r.answer !== null).map(([mode, r]) => ({ x: r.answer, mode }));
+  const answers = runs
+    .filter(([, r]) => r.answer !== null)
+    .map(([mode, r]) => ({ x: r.answer, mode, label: `${mode ? `${mode} ` : ''}${r.answer}` }));
+  const colour = seriesScale(runs.map(([mode]) => mode));
   return {
-    width: 460,
-    height: 220,
+    width: HALF_WIDTH,
+    height: 240,
     title,
     layer: [
       {
@@ -27,14 +31,23 @@ function chart(runs: [string, CapacitySearch][], vary: string, field: 'p99_ms' |
         encoding: {
           x: { field: 'x', type: 'quantitative', title: vary },
           y: { field: 'y', type: 'quantitative', title: field === 'p99_ms' ? 'p99 latency (ms, worst seed)' : 'errors (%, worst seed)' },
-          color: { field: 'mode', type: 'nominal', title: 'mode' },
-          shape: { field: 'result', type: 'nominal', title: 'SLO' },
+          color: { field: 'mode', type: 'nominal', title: 'mode', scale: colour },
+          shape: { field: 'result', type: 'nominal', title: 'SLO', scale: { domain: ['passes', 'fails'], range: ['circle', 'cross'] } },
         },
       },
       {
         data: { values: answers },
-        mark: { type: 'rule', strokeDash: [4, 3] },
-        encoding: { x: { field: 'x', type: 'quantitative' }, color: { field: 'mode', type: 'nominal' } },
+        mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: 'x', type: 'quantitative' }, color: { field: 'mode', type: 'nominal', scale: colour } },
+      },
+      {
+        data: { values: answers },
+        mark: { type: 'text', align: 'left', dx: 4, dy: -4, fontSize: 10, y: 0, baseline: 'top' },
+        encoding: {
+          x: { field: 'x', type: 'quantitative' },
+          text: { field: 'label' },
+          color: { field: 'mode', type: 'nominal', scale: colour },
+        },
       },
     ],
   };
@@ -57,9 +70,9 @@ export function capacityHtml(c: CapacityJson): string {
       mode,
       String(p.value),
       p.passed ? 'passes' : 'fails',
-      p.mean_ms.toFixed(3),
-      p.p99_ms.toFixed(3),
-      `${(100 * p.error_rate).toFixed(3)}%`,
+      ms(p.mean_ms),
+      ms(p.p99_ms),
+      `${num(100 * p.error_rate, 3)}%`,
       p.failed.join('; '),
     ]),
   );
@@ -68,7 +81,13 @@ export function capacityHtml(c: CapacityJson): string {
       'charts',
       'Against the varied quantity',
       'the dashed line is the answer: the last value that meets the SLO (the knee).',
-      [chart(runs, c.vary, 'p99_ms', 'p99 latency'), chart(runs, c.vary, 'error_rate', 'errors')].map((s) => figure(renderSvg(s))).join(''),
+      figure(
+        renderSvg({
+          config: VL_CONFIG,
+          hconcat: [chart(runs, c.vary, 'p99_ms', 'p99 latency'), chart(runs, c.vary, 'error_rate', 'errors')],
+          spacing: 40,
+        } as TopLevelSpec),
+      ),
     ),
     section(
       'points',
@@ -79,8 +98,8 @@ export function capacityHtml(c: CapacityJson): string {
           { label: 'mode', left: true },
           { label: c.vary },
           { label: 'SLO' },
-          { label: 'mean ms' },
-          { label: 'p99 ms' },
+          { label: 'mean' },
+          { label: 'p99' },
           { label: 'errors' },
           { label: 'why it failed', left: true },
         ],

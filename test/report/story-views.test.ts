@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { MODE_COLORS } from '../../src/report/html/theme.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -85,4 +86,21 @@ describe.skipIf(!HAVE_CHROMIUM)('story views in headless Chromium, offline', () 
       await context.close();
     }, 120_000);
   }
+
+  it('sweep.html: both charts side by side in the report theme, modes in their registry colours', async () => {
+    const out = join(tmp, 'sweep');
+    const flags = ['--set', 'spec.workload[0].rate=100,200', '--set', 'spec.mesh.mode=none,sidecar', '--duration', '8s', '--workers', '1'];
+    const code = await main(['node', 'meshsim', 'sweep', join(ROOT, 'scenarios', 'three-tier.yaml'), '--out', out, '--quiet', ...flags]);
+    expect(code).toBe(0);
+    const context = await (browser as Browser).newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(join(out, 'sweep.html')).href, { waitUntil: 'load' });
+    const section = page.locator('section', { has: page.locator('h2', { hasText: 'Along the first axis' }) });
+    expect(await section.locator('svg').count()).toBe(1);
+    // The sidecar line is drawn in the sidecar colour of every other page.
+    expect(await section.locator(`svg [stroke="${MODE_COLORS.sidecar}"]`).count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'sweep.png'), fullPage: true });
+    await context.close();
+  }, 120_000);
 });
