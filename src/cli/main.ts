@@ -131,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--metrics <file|url>', 'Istio metrics: an OpenMetrics/Prometheus text file, or a Prometheus server URL')
     .option('--window <t0,t1>', 'the window to read: instants (ISO 8601 or Unix seconds) or, for a file, offsets such as 15s,60s')
     .option('--sampling <fraction>', 'share of requests the traces sampled (for rates; default: 1, or 0.01 for meshsim traces.json)')
-    .option('--duration <d>', 'simulated duration of the imported scenario', '60s')
+    .option('--duration <d>', 'simulated duration of the imported scenario (default 60s, longer for slow edges)')
     .option('--out <file>', 'the scenario file to write')
     .option('--check', 'simulate the imported scenario and print observed vs simulated per edge')
     .option('--seed <n>', 'random seed of the --check run')

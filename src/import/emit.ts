@@ -18,12 +18,34 @@ export interface EmitOptions {
   duration?: string;
 }
 
+export interface IstioDoc {
+  /** `Kind namespace/name from FILE:LINE`. */
+  label: string;
+  /** The document, with its comment lines first. */
+  text: string;
+}
+
+/** The Istio file: the documents joined, and the first line of each (1-based). */
+export function istioFileText(docs: readonly IstioDoc[]): { text: string; startLines: number[] } {
+  const startLines: number[] = [];
+  let line = 1;
+  const parts = docs.map((d, i) => {
+    const piece = `${i ? '---\n' : ''}${d.text}`;
+    startLines.push(line + (i ? 1 : 0));
+    line += piece.split('\n').length - 1;
+    return piece;
+  });
+  return { text: parts.join('') || '# (every resource was skipped)\n', startLines };
+}
+
 export interface Emitted {
   scenario: string;
-  /** The Istio/Kubernetes resources to write beside it (undefined: none). */
-  istio?: string;
+  /** The Istio/Kubernetes resources to write beside it, one YAML document each (undefined: none). */
+  istio?: IstioDoc[];
   todos: string[];
   summary: { services: number; edges: number; workloads: number; kept: number; unknown: string[] };
+  /** A traffic name (service key or workload) → the scenario's service {name, namespace} or workload name. */
+  names: Map<string, { name: string; namespace?: string }>;
 }
 
 /** A YAML flow scalar for a string: plain when safe, quoted otherwise. */
@@ -71,6 +93,8 @@ const canonicalName = (l: Record<string, string>): string | undefined =>
 const canonicalRevision = (l: Record<string, string>): string =>
   l['service.istio.io/canonical-revision'] ?? l['app.kubernetes.io/version'] ?? l.version ?? 'v1';
 
+const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'istio-system', 'gke-managed-system', 'cert-manager']);
+
 const selects = (sel: Record<string, string>, labels: Record<string, string>) =>
   Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
 
@@ -109,6 +133,13 @@ export function emitScenario(m: Manifests | undefined, t: Traffic | undefined, o
     }
     ws.forEach((w) => owned.add(w));
     const aliases = new Set([s.name, ...ws.map((w) => canonicalName(w.labels)).filter((x): x is string => !!x)]);
+    // The platform's own Services (kube-dns, istiod, the ingress gateway …) are not the application
+    // unless the traffic shows requests to them.
+    const served = [...(t?.services.values() ?? [])].some((x) => x.namespace === s.namespace && aliases.has(x.name));
+    if (SYSTEM_NAMESPACES.has(s.namespace) && !served) {
+      skippedServices.push(`Service ${s.namespace}/${s.name} (a platform namespace; no requests to it in the traffic)`);
+      continue;
+    }
     drafts.push({ key: serviceKey(s.name, s.namespace), name: s.name, namespace: s.namespace, svc: s, workloads: ws, aliases });
   }
   for (const w of m?.workloads ?? []) if (!owned.has(w)) skippedServices.push(`${w.kind} ${w.namespace}/${w.name} (no Service selects it)`);
@@ -295,6 +326,11 @@ export function emitScenario(m: Manifests | undefined, t: Traffic | undefined, o
   }
 
   // Workloads.
+  const names = new Map<string, { name: string; namespace?: string }>();
+  for (const k of trafficKeys) {
+    const d = draftOf(k);
+    if (d) names.set(k, { name: d.name, namespace: d.namespace });
+  }
   out('  workload:');
   const serviceNames = new Set(drafts.map((d) => d.name));
   const entries = t?.entries ?? [];
@@ -304,6 +340,7 @@ export function emitScenario(m: Manifests | undefined, t: Traffic | undefined, o
     if (serviceNames.has(name) || seen.has(name)) name = dnsLabel(`${name}-clients`);
     for (let i = 2; seen.has(name) || serviceNames.has(name); i++) name = dnsLabel(`${e.workload}-${i}`);
     seen.add(name);
+    names.set(e.workload, { name });
     out(`    - name: ${name}  # the client that sent ${e.target}'s end-user requests`);
     out(`      target: ${str(refOf(e.target))}`);
     if (e.namespace !== 'default') out(`      from: {namespace: ${e.namespace}}`);
@@ -339,36 +376,35 @@ export function emitScenario(m: Manifests | undefined, t: Traffic | undefined, o
   }
 
   // Istio resources, as they are (HPA targets renamed to meshsim's Deployments).
-  let istio: string | undefined;
+  let istio: IstioDoc[] | undefined;
   if (m?.kept.length) {
     out('  istioFiles:');
     out(`    - ${str(o.istioFileName)}  # ${m.kept.length} Istio / Gateway API / HPA resource(s), as in the manifests`);
-    istio = m.kept
-      .map((k) => {
-        const body = structuredClone(k.body);
-        let note = '';
-        if (k.kind === 'HorizontalPodAutoscaler') {
-          const ref = (body.spec as { scaleTargetRef?: { name?: string } } | undefined)?.scaleTargetRef;
-          const target = ref?.name ? hpaTargets.get(`${k.namespace}/${ref.name}`) : undefined;
-          if (ref && target && target !== ref.name) {
-            note = `\n# scaleTargetRef ${ref.name} is meshsim's Deployment ${target}`;
-            ref.name = target;
-          }
+    istio = m.kept.map((k) => {
+      const body = structuredClone(k.body);
+      let note = '';
+      if (k.kind === 'HorizontalPodAutoscaler') {
+        const ref = (body.spec as { scaleTargetRef?: { name?: string } } | undefined)?.scaleTargetRef;
+        const target = ref?.name ? hpaTargets.get(`${k.namespace}/${ref.name}`) : undefined;
+        if (ref && target && target !== ref.name) {
+          note = `\n# scaleTargetRef ${ref.name} is meshsim's Deployment ${target}`;
+          ref.name = target;
         }
-        const meta = body.metadata as Record<string, unknown> | undefined;
-        // Server-side fields kubectl prints are not configuration.
-        if (meta)
-          for (const f of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink']) delete meta[f];
-        delete body.status;
-        return `# ${k.kind} ${k.namespace}/${k.name} from ${k.origin}${note}\n${stringify(body, { lineWidth: 0 })}`;
-      })
-      .join('---\n');
+      }
+      const meta = body.metadata as Record<string, unknown> | undefined;
+      // Server-side fields kubectl prints are not configuration.
+      if (meta) for (const f of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink']) delete meta[f];
+      delete body.status;
+      const label = `${k.kind} ${k.namespace}/${k.name} from ${k.origin}`;
+      return { label, text: `# ${label}${note}\n${stringify(body, { lineWidth: 0 })}` };
+    });
   }
   const unknownKinds = [...new Set((m?.unknown ?? []).filter((u) => u.kind !== 'Node').map((u) => u.kind))].sort();
   return {
     scenario: `${lines.join('\n')}\n`,
     istio,
     todos: [...new Set(todos)],
+    names,
     summary: {
       services: drafts.length,
       edges: (t?.edges ?? []).length,

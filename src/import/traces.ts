@@ -57,6 +57,23 @@ function attrMap(list: unknown): Map<string, string | number | boolean> {
 const nanosToUs = (v: unknown): number =>
   typeof v === 'string' ? Number(BigInt(v) / 1000n) + Number(BigInt(v) % 1000n) / 1000 : Number(v) / 1000;
 
+/**
+ * A span's service as a scenario service: Istio's proxies name it `<canonical service>.<namespace>`
+ * (istio/istio pilot/pkg/networking/core/tracing.go: serviceCluster), SDKs use plain names; either
+ * is made a DNS-1035 label.
+ */
+function serviceOf(raw: string, ns: string | number | boolean | undefined): { service: string; namespace: string } {
+  let name = raw;
+  let namespace = ns === undefined ? undefined : String(ns);
+  const dot = raw.indexOf('.');
+  if (dot > 0) {
+    name = raw.slice(0, dot);
+    namespace ??= raw.slice(dot + 1).split('.')[0];
+  }
+  const label = dnsLabel(name);
+  return { service: /^[a-z]/.test(label) ? label : `s-${label}`.slice(0, 63), namespace: dnsLabel(namespace ?? 'default') };
+}
+
 const OTLP_KIND: Record<string, Span['kind']> = { '2': 'server', '3': 'client', SPAN_KIND_SERVER: 'server', SPAN_KIND_CLIENT: 'client' };
 
 function fromOtlp(doc: Json): Span[] {
@@ -64,8 +81,10 @@ function fromOtlp(doc: Json): Span[] {
   for (const rs of [...arr(doc.resourceSpans), ...arr(doc.batches)]) {
     const r = obj(rs);
     const res = attrMap(obj(r.resource).attributes);
-    const service = String(res.get('service.name') ?? 'unknown');
-    const namespace = String(res.get('k8s.namespace.name') ?? res.get('service.namespace') ?? 'default');
+    const { service, namespace } = serviceOf(
+      String(res.get('service.name') ?? 'unknown'),
+      res.get('k8s.namespace.name') ?? res.get('service.namespace'),
+    );
     for (const ss of [...arr(r.scopeSpans), ...arr(r.instrumentationLibrarySpans)]) {
       for (const s of arr(obj(ss).spans)) {
         const o = obj(s);
@@ -101,12 +120,16 @@ function fromJaeger(doc: Json): Span[] {
         .map(obj)
         .find((x) => x.refType === 'CHILD_OF' || x.refType === 'FOLLOWS_FROM');
       const kind = tags.get('span.kind');
+      const { service, namespace } = serviceOf(
+        String(proc.serviceName ?? 'unknown'),
+        ptags.get('k8s.namespace.name') ?? tags.get('istio.namespace'),
+      );
       spans.push({
         traceId: String(o.traceID),
         id: String(o.spanID),
         parent: ref ? String(ref.spanID) : undefined,
-        service: String(proc.serviceName ?? 'unknown'),
-        namespace: String(ptags.get('k8s.namespace.name') ?? tags.get('istio.namespace') ?? 'default'),
+        service,
+        namespace,
         kind: kind === 'server' ? 'server' : kind === 'client' ? 'client' : 'other',
         startUs: Number(o.startTime),
         endUs: Number(o.startTime) + Number(o.duration),

@@ -177,6 +177,10 @@ items:
   kind: PeerAuthentication
   metadata: {name: default, namespace: shop}
   spec: {mtls: {mode: STRICT}}
+- apiVersion: networking.istio.io/v1
+  kind: VirtualService
+  metadata: {name: broken, namespace: shop}
+  spec: {hosts: [web], htp: []}
 - apiVersion: batch/v1
   kind: CronJob
   metadata: {name: nightly, namespace: shop}
@@ -204,6 +208,8 @@ describe('manifests: every kind it reads', () => {
     expect(text).toMatch(/name: old[\s\S]*inMesh: false/);
     expect(text).toMatch(/# Skipped kinds meshsim does not model: CronJob shop\/nightly/);
     expect(imp.stderr).toMatch(/skipped unknown kinds: CronJob/);
+    // A kept resource the engines refuse is dropped, with Istio's reason.
+    expect(imp.stderr).toMatch(/skipped VirtualService shop\/broken from .*a\.yaml:\d+: .*htp/);
     expect(imp.stderr).toMatch(/TODO: .*service time not observed/);
     const istio = readFileSync(join(dir, 'cluster.istio.yaml'), 'utf8');
     expect(istio).toMatch(/scaleTargetRef web is meshsim's Deployment web-2-1|name: web-2\.1|name: web-2-1/);
