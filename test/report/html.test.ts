@@ -256,3 +256,19 @@ describe('SVG rendering', () => {
     }
   });
 });
+
+describe('the files section', () => {
+  it('says what every output file holds, access.log included', () => {
+    const run = observedRun(scenarioFromYaml(SHOP), { durationUs: 3e6 });
+    const html = buildReportHtml({
+      results: run.results,
+      series: run.obs.series.toJson(),
+      events: [],
+      files: ['results.json', 'events.jsonl', 'metrics.prom', 'metrics.om', 'traces.json', 'access.log', 'report.html'],
+    });
+    const items = [...html.matchAll(/<li><code>([^<]+)<\/code> — ([^<]*)<\/li>/g)].map((m) => [m[1], m[2]]);
+    expect(items).toHaveLength(7);
+    for (const [file, text] of items) expect(text, file).not.toBe('');
+    expect(Object.fromEntries(items)['access.log']).toMatch(/Istio&#39;s default TEXT format/);
+  });
+});

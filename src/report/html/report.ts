@@ -464,9 +464,12 @@ function filesSection(input: ReportInput): string {
       ? `${num(input.traces.count)} sampled traces (${num(100 * input.traces.sampleRate, 2)}% of requests), OTLP/JSON`
       : 'sampled traces, OTLP/JSON',
     'events.jsonl': 'faults, crashes, ejections and config changes, one JSON object per line',
+    'access.log':
+      "Envoy access-log lines of the sampled requests (the traces' x-request-ids) in Istio's default TEXT format, one per proxy that logged the call: code, response flags, upstream host, durations",
     'report.html': 'this page',
   };
-  const list = files.map((f) => `<li><code>${esc(f)}</code> — ${esc(describe[f] ?? '')}</li>`).join('');
+  // Every file written has a line that says what it holds (a test checks none is left blank).
+  const list = files.map((f) => `<li><code>${esc(f)}</code> — ${esc(describe[f] ?? 'written by this run')}</li>`).join('');
   const epoch = input.epoch ?? '2026-01-01T00:00:00Z';
   const cmds = [
     "# check the snapshot (promtool exits 3 on one lint, 'use base unit \"seconds\"' for Istio's own",
