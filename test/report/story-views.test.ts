@@ -27,6 +27,7 @@ const VIEWS: { scenario: string; flags?: string[]; titles: string[] }[] = [
   { scenario: 'outlier-ejection.yaml', titles: ['Requests per pod over time', 'Outlier ejections, faults and crashes per pod'] },
   { scenario: 'circuit-breaking.yaml', titles: ['Latency of successful requests'] },
   { scenario: 'broken-trace.yaml', titles: ['Sampled traces'] },
+  { scenario: 'canary-rollback.yaml', titles: ['Canary weight vs error rate'] },
 ];
 
 let browser: Browser | undefined;
