@@ -50,7 +50,7 @@ function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void
   const paPolicies = [...pas].sort((a, b) => a.order - b.order).map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
   for (const w of paWarnings(paPolicies)) warnAt(w.policy, w.message, 'PeerAuthentication');
   const apPolicies = aps.map((r) => ({ name: r.name, namespace: r.namespace, spec: r.spec }));
-  for (const w of authorizationWarnings(apPolicies, new Set(inputs.extensionProviders ?? [])))
+  for (const w of authorizationWarnings(apPolicies, new Set(inputs.extensionProviders ?? []), c.requestAuthentications.length > 0))
     warnAt(w.policy, w.message, 'AuthorizationPolicy');
   if (inputs.mode === 'ambient') {
     for (const w of projectToZtunnel(apPolicies).warnings)

@@ -480,6 +480,7 @@ function resolveWorkloads(docs: readonly WorkloadDoc[], dir: ServiceDirectory, e
         method: r.method,
         path: r.path,
         headers: r.headers,
+        ...(r.jwt ? { jwt: r.jwt } : {}),
         weight: r.weight,
         requestSize: w.requestSize ?? target?.requestSize ?? 256,
         responseSize: w.responseSize ?? target?.responseSize ?? 1024,

@@ -31,10 +31,22 @@ export interface VersionModel {
   failure: { rate: number; status: number };
 }
 
+/** A JWT as the scenario describes it (spec.workload[].requests[].jwt). */
+export interface JwtToken {
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  claims: Record<string, string | string[]>;
+  expired: boolean;
+  badSignature: boolean;
+}
+
 export interface RequestShape {
   method: string;
   path: string;
   headers: Record<string, string>;
+  /** The JWT the request carries in its Authorization header, if any. */
+  jwt?: JwtToken;
   requestSize: number;
   responseSize: number;
 }

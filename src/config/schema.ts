@@ -228,10 +228,28 @@ export const serviceSchema = z.strictObject({
   ...serviceLifecycleFields,
 });
 
+/**
+ * The JWT a request carries (Authorization: Bearer), described rather than encoded: its issuer,
+ * subject and claims, and whether it has expired or is signed by a key the issuer's key set lacks.
+ */
+const jwtSchema = z.strictObject({
+  issuer: z.string().min(1),
+  subject: z.string().min(1),
+  /** The `aud` claim. */
+  audiences: z.array(z.string()).default([]),
+  /** Other claims (`groups`, `scope`…): a string or a list of strings each. */
+  claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+  expired: z.boolean().default(false),
+  /** Signed by a key that is not in the issuer's key set (jwksUri / jwks). */
+  badSignature: z.boolean().default(false),
+});
+
 const requestSchema = z.strictObject({
   method: z.string().default('GET'),
   path: z.string().default('/'),
   headers: headers(),
+  /** A JWT in the Authorization header (none when absent). */
+  jwt: jwtSchema.optional(),
   weight: z.number().positive().default(1),
 });
 

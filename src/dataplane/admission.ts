@@ -3,6 +3,7 @@
  * (PeerAuthentication) for the connection, and AuthorizationPolicy for the request.
  */
 import type { HttpRequestAttributes, L4Attributes } from '../policy/authorization.js';
+import type { AuthnResult } from '../policy/request-authentication.js';
 import { principalOf } from '../policy/security.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt } from '../world/entities.js';
@@ -24,13 +25,15 @@ export function l4Attributes(peer: Peer, pod: PodRt): L4Attributes {
   return { sourcePrincipal: peer.principal, sourceIp: peer.ip, destinationIp: pod.ip, port: pod.service.model.port };
 }
 
-export function httpAttributes(call: AppCall, peer: Peer, pod: PodRt): HttpRequestAttributes {
+export function httpAttributes(call: AppCall, peer: Peer, pod: PodRt, authn?: AuthnResult): HttpRequestAttributes {
+  const valid = authn?.kind === 'valid' ? authn : undefined;
   return {
     ...l4Attributes(peer, pod),
     method: call.req.method,
     path: call.req.path,
     host: call.service.model.fqdn,
     headers: call.req.headers,
+    ...(valid ? { requestPrincipal: valid.principal, jwt: valid.token } : {}),
   };
 }
 

@@ -247,13 +247,16 @@ export class AmbientPlane extends DirectPlane {
           ow,
           () => {
             wp.requestLeg(req.requestSize, () => {
-              // The waypoint enforces L7 AuthorizationPolicy bound to it or to the service (targetRefs).
+              // The waypoint enforces RequestAuthentication (jwt_authn: 401 for an invalid token) and L7
+              // AuthorizationPolicy bound to it or to the service (targetRefs), in that order.
+              const gateway = { name: wp.name, namespace: svc.model.namespace };
+              const authn = this.policy.security.authnAtWaypoint(gateway, svc.model, call.req.jwt);
+              if (authn.kind === 'invalid') {
+                wp.responseLeg(0, () => back(conn, { status: authn.status, flags: '', mtls: true }));
+                return;
+              }
               const d = this.policy.security.hasAuthz
-                ? this.policy.security.atWaypoint(
-                    { name: wp.name, namespace: svc.model.namespace },
-                    svc.model,
-                    httpAttributes(call, peerOf(caller, true), svc.pods[0]!),
-                  )
+                ? this.policy.security.atWaypoint(gateway, svc.model, httpAttributes(call, peerOf(caller, true), svc.pods[0]!, authn))
                 : undefined;
               if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));
               else this.envoy.route(wp, call, svc.model.namespace, (r) => back(conn, r));

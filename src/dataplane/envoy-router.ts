@@ -42,6 +42,8 @@ export interface Transport {
    * none applies; otherwise calls `then` later with undefined (go on) or the status to answer.
    */
   extAuthz?(host: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean;
+  /** The server side's jwt_authn filter: a status (401) for an invalid token, else undefined. */
+  authn?(host: PodRt, call: AppCall): number | undefined;
   oneWay(proxy: Proxy, host: PodRt): number;
 }
 
@@ -77,6 +79,8 @@ interface Attempt {
   /** Attached to a connection (counted in the cluster's attachedRequests, Envoy's requests()). */
   attached: boolean;
   perTryTimer?: ScheduledEvent;
+  /** Response flags the server-side proxy logged for this attempt (UAEX: ext_authz denied it). */
+  serverFlags?: string;
 }
 
 export interface EnvoyRouterDeps {
@@ -448,9 +452,16 @@ export class EnvoyRouter {
             if (refused !== undefined) answer(refused);
             else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
           };
-          const checking = this.deps.transport.extAuthz?.(host, a.req.call, conn.mtls, (denied) =>
-            denied !== undefined ? answer(denied) : rbac(),
-          );
+          // jwt_authn runs before both (istio/istio pilot/pkg/networking/core filter order: authn, then authz).
+          const unauthenticated = this.deps.transport.authn?.(host, a.req.call);
+          if (unauthenticated !== undefined) return answer(unauthenticated);
+          const checking = this.deps.transport.extAuthz?.(host, a.req.call, conn.mtls, (denied) => {
+            if (denied === undefined) return rbac();
+            // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
+            // (source/common/stream_info/utility.cc "UAEX") on its side.
+            a.serverFlags = 'UAEX';
+            answer(denied);
+          });
           if (!checking) rbac();
         });
       },
@@ -551,9 +562,18 @@ export class EnvoyRouter {
     const mtls = req.current?.conn?.mtls ?? false;
     const local = !req.current?.conn;
     const cluster = req.route.passthrough ? PASSTHROUGH_CLUSTER : undefined;
+    const serverFlags = req.current?.serverFlags;
     req.proxy.responseLeg(req.call.req.responseSize, () => {
       this.downstream.get(req.proxy)?.idle.push(req.worker); // the downstream connection is free again
-      req.done({ status, flags: all.join(','), mtls, pod: local ? undefined : pod, local, cluster });
+      req.done({
+        status,
+        flags: all.join(','),
+        mtls,
+        pod: local ? undefined : pod,
+        local,
+        cluster,
+        ...(serverFlags ? { serverFlags } : {}),
+      });
     });
   }
 

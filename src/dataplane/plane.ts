@@ -26,6 +26,8 @@ export interface CallResult {
   local?: boolean;
   /** Istio's catch-all cluster the call went to (PassthroughCluster, BlackHoleCluster), for telemetry. */
   cluster?: string;
+  /** Response flags the server-side proxy logged (e.g. UAEX when its ext_authz filter denied the request). */
+  serverFlags?: string;
 }
 
 export type CallDone = (r: CallResult) => void;

@@ -15,6 +15,7 @@ import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admiss
 import { Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
 import { outboundDecision } from '../policy/egress.js';
+import type { AuthnResult } from '../policy/request-authentication.js';
 
 export class SidecarPlane extends DirectPlane {
   readonly sidecars = new Map<Caller, Proxy>();
@@ -42,6 +43,7 @@ export class SidecarPlane extends DirectPlane {
       serverConnections: (host) => this.sidecars.get(host)?.connections,
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
       extAuthz: (host, call, mtls, then) => this.extAuthz(host, call, mtls, then),
+      authn: (host, call) => this.authnStatus(host, call),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
     this.envoy = new EnvoyRouter({
@@ -169,17 +171,38 @@ export class SidecarPlane extends DirectPlane {
     super.connect(caller, pod, conn, (ok) => then(ok && !(this.sidecars.has(pod) && !conn.mtls && this.mtlsMode(pod) === 'STRICT')));
   }
 
-  /** The server sidecar's RBAC filter: 403 when an AuthorizationPolicy denies the request. */
+  /**
+   * The server sidecar's jwt_authn filter (401 for an invalid token), then its RBAC filter (403
+   * when an AuthorizationPolicy denies the request, judging the validated token's principal).
+   */
   protected override inboundStatus(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
-    if (!this.sidecars.has(pod) || !this.policy.security.hasAuthz) return undefined;
-    const d = this.policy.security.atSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod));
+    if (!this.sidecars.has(pod)) return undefined;
+    const authn = this.authn(pod, call);
+    if (authn.kind === 'invalid') return authn.status;
+    if (!this.policy.security.hasAuthz) return undefined;
+    const d = this.policy.security.atSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod, authn));
     return d.allowed ? undefined : RBAC_DENIED_STATUS;
+  }
+
+  /** jwt_authn's verdict; a verified token leaves the request (unless forwarded) and its claims may become headers. */
+  private authn(pod: PodRt, call: AppCall): AuthnResult {
+    const r = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
+    if (r.kind === 'valid') this.deps.pods.amend(call, { stripJwt: !r.forward, headers: r.headers });
+    return r;
+  }
+
+  /** The jwt_authn filter runs first in the server sidecar's chain (before ext_authz and RBAC). */
+  private authnStatus(pod: PodRt, call: AppCall): number | undefined {
+    if (!this.sidecars.has(pod)) return undefined;
+    const r = this.authn(pod, call);
+    return r.kind === 'invalid' ? r.status : undefined;
   }
 
   /** The server sidecar's ext_authz filter, when a CUSTOM policy with a valid provider matches. */
   private extAuthz(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean {
     if (!this.sidecars.has(pod) || !this.policy.security.hasAuthz) return false;
-    const name = this.policy.security.customAtSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod));
+    const authn = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
+    const name = this.policy.security.customAtSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod, authn));
     const provider = name === undefined ? undefined : this.deps.scenario.mesh.extensionProviders.find((p) => p.name === name);
     if (provider?.service === undefined) return false;
     runExtAuthz(this.deps.pods, pod, { ...provider, service: provider.service }, call, then);

@@ -29,6 +29,7 @@ export function appMeshConfig(scenario: Scenario): IstioConfig {
     authorizationPolicies: [],
     sidecars: [],
     serviceEntries: [],
+    requestAuthentications: [],
   };
 }
 

@@ -23,6 +23,8 @@ import {
   type PolicyTargetRef,
 } from '../config/istio/security-types.js';
 import { selectorMatches, DEFAULT_ROOT_NAMESPACE, type WorkloadIdentity } from './peer-authentication.js';
+import type { JwtToken } from '../config/model.js';
+import { claimPath, claimValues } from './request-authentication.js';
 
 /** What a server-side proxy knows about a connection. */
 export interface L4Attributes {
@@ -46,8 +48,10 @@ export interface HttpRequestAttributes extends L4Attributes {
   headers: Readonly<Record<string, string>>;
   /** Client IP from X-Forwarded-For / proxy protocol (`remoteIpBlocks`, `remote.ip`); defaults to sourceIp. */
   remoteIp?: string;
-  /** `<iss>/<sub>` of a validated JWT; RequestAuthentication is not modelled, so normally undefined. */
+  /** `<iss>/<sub>` of the JWT RequestAuthentication validated (request-authentication.ts); undefined without one. */
   requestPrincipal?: string;
+  /** The validated JWT, for `request.auth.claims[…]`, `request.auth.audiences` and `request.auth.presenter`. */
+  jwt?: JwtToken;
 }
 
 export interface AuthzDecision {
@@ -212,8 +216,10 @@ const MODELLED_KEYS = new Set([
   'destination.ip',
   'destination.port',
   'request.auth.principal',
+  'request.auth.audiences',
+  'request.auth.presenter',
 ]);
-const isModelledKey = (key: string) => MODELLED_KEYS.has(key) || /^request\.headers\[.+\]$/.test(key);
+const isModelledKey = (key: string) => MODELLED_KEYS.has(key) || /^request\.headers\[.+\]$/.test(key) || claimPath(key) !== undefined;
 
 function ruleUsesHttp(r: AuthzRule): boolean {
   return (
@@ -261,7 +267,14 @@ function conditionValue(key: string, ctx: EvalCtx, v: string): boolean {
       return v === String(a.port);
     case 'request.auth.principal':
       return matchesPattern(v, ctx.http?.requestPrincipal);
+    // https://istio.io/latest/docs/reference/config/security/conditions/: aud, azp and any claim of the validated JWT.
+    case 'request.auth.audiences':
+      return (ctx.http?.jwt?.audiences ?? []).some((a) => matchesPattern(v, a));
+    case 'request.auth.presenter':
+      return claimValues(ctx.http?.jwt, ['azp']).some((a) => matchesPattern(v, a));
   }
+  const claim = claimPath(key);
+  if (claim) return claimValues(ctx.http?.jwt, claim).some((c) => matchesPattern(v, c));
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header && ctx.http) {
     const name = header[1]!.toLowerCase();
@@ -596,13 +609,14 @@ export function authorizeZtunnel(applicable: readonly ZtunnelPolicy[], connectio
 // ─── Warnings ───────────────────────────────────────────────────────────────────────────────────
 
 /**
- * What the simulator cannot honour at sidecars/waypoints: CUSTOM (no ext_authz provider is
- * simulated: the policy is ignored), JWT matching (no RequestAuthentication: requests carry no
- * request principal), and condition keys that are not modelled (treated as absent).
+ * What will not work as written: CUSTOM with an undeclared provider (a DENY), JWT attributes with
+ * no RequestAuthentication (requests carry no request principal), and condition keys that are not
+ * modelled (treated as absent).
  */
 export function authorizationWarnings(
   policies: readonly AuthorizationPolicy[],
   providers: ReadonlySet<string> = NO_PROVIDERS,
+  hasRequestAuthentication = false,
 ): AuthzWarning[] {
   const out: AuthzWarning[] = [];
   for (const p of policies) {
@@ -619,13 +633,13 @@ export function authorizationWarnings(
     const jwt =
       rules.some((r) => r.from?.some(({ source: s }) => s.requestPrincipals?.length || s.notRequestPrincipals?.length)) ||
       keys.some((k) => k.startsWith('request.auth.'));
-    if (jwt)
+    if (jwt && !hasRequestAuthentication)
       out.push({
         policy: id,
         message:
-          'JWT attributes (requestPrincipals, request.auth.*) need RequestAuthentication, which is not simulated: requests carry no validated JWT',
+          'JWT attributes (requestPrincipals, request.auth.*) need a RequestAuthentication, and there is none: requests carry no validated JWT, so they never match',
       });
-    for (const k of keys.filter((k) => !isModelledKey(k) && !k.startsWith('request.auth.'))) {
+    for (const k of keys.filter((k) => !isModelledKey(k))) {
       out.push({
         policy: id,
         message: `condition key ${k} is not modelled: the attribute is treated as absent (values never match, notValues always do)`,

@@ -94,6 +94,7 @@ export class MeshPolicy {
         authorizationPolicies: replace(this.config.authorizationPolicies, change.authorizationPolicies),
         sidecars: replace(this.config.sidecars, change.sidecars),
         serviceEntries: replace(this.config.serviceEntries, change.serviceEntries),
+        requestAuthentications: replace(this.config.requestAuthentications, change.requestAuthentications),
       },
       this.services,
       this.defaults,

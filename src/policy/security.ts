@@ -19,6 +19,10 @@ import {
   type L4Attributes,
   type ZtunnelPolicy,
 } from './authorization.js';
+import { authenticate, rulesForWaypoint, rulesForWorkload, type AuthnResult } from './request-authentication.js';
+import type { JwtRule, RequestAuthenticationSpec } from '../config/istio/authn-schemas.js';
+import type { IstioResource } from '../config/istio/resources.js';
+import type { JwtToken } from '../config/model.js';
 import { effectiveMtlsMode, type EffectiveMtlsMode, type PeerAuthenticationPolicy, type WorkloadIdentity } from './peer-authentication.js';
 
 export const TRUST_DOMAIN = 'cluster.local';
@@ -33,6 +37,8 @@ export class SecurityPolicy {
   private readonly authz: AuthorizationPolicy[];
   private readonly ztunnel: ZtunnelPolicy[];
   private readonly modeCache = new Map<string, EffectiveMtlsMode>();
+  private readonly requestAuthns: readonly IstioResource<RequestAuthenticationSpec>[];
+  private readonly jwtRuleCache = new Map<string, JwtRule[]>();
 
   /** ext_authz providers istiod can build (meshConfig.extensionProviders whose service exists). */
   private readonly providers: ReadonlySet<string>;
@@ -47,6 +53,29 @@ export class SecurityPolicy {
       spec: r.spec,
     }));
     this.ztunnel = projectToZtunnel(this.authz).policies;
+    this.requestAuthns = config.requestAuthentications;
+  }
+
+  get hasRequestAuthn(): boolean {
+    return this.requestAuthns.length > 0;
+  }
+
+  /** The sidecar's jwt_authn verdict on a request's token (request-authentication.ts). */
+  authnAtSidecar(w: WorkloadIdentity & { key: string }, token: JwtToken | undefined): AuthnResult {
+    if (this.requestAuthns.length === 0 || token === undefined) return { kind: 'none' };
+    let rules = this.jwtRuleCache.get(w.key);
+    if (!rules) this.jwtRuleCache.set(w.key, (rules = rulesForWorkload(this.requestAuthns, w)));
+    return authenticate(rules, token);
+  }
+
+  /** A waypoint's jwt_authn verdict: RequestAuthentications bound to it or to the service by targetRefs. */
+  authnAtWaypoint(
+    waypoint: { name: string; namespace: string },
+    service: { name: string; namespace: string },
+    token: JwtToken | undefined,
+  ): AuthnResult {
+    if (this.requestAuthns.length === 0 || token === undefined) return { kind: 'none' };
+    return authenticate(rulesForWaypoint(this.requestAuthns, waypoint, service), token);
   }
 
   get hasAuthz(): boolean {

@@ -25,6 +25,7 @@ function details(r: CallRecord): string {
   if (f.includes('UH')) return 'no_healthy_upstream';
   if (f.includes('UF')) return 'upstream_reset_before_response_started{connection_failure}';
   if (f.includes('UC')) return 'upstream_reset_before_response_started{connection_termination}';
+  if (f.includes('UAEX')) return 'ext_authz_denied';
   if (r.status === 403) return 'rbac_access_denied_matched_policy[none]';
   return r.status === 0 ? '-' : 'via_upstream';
 }
@@ -50,12 +51,17 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
     const svc = call.service.model;
     const proto = svc.protocol === 'http' ? 'HTTP/1.1' : 'HTTP/2';
     const flags = r.flags === '' ? '-' : r.flags;
+    // The server sidecar logs UAEX when its ext_authz filter denied the request.
+    const inbound = r.serverFlags
+      ? { flags: r.serverFlags, details: details({ ...r, flags: r.serverFlags }) }
+      : { flags, details: details(r) };
     const durationMs = Math.round((r.endUs - call.startUs) / 1000);
     const reqBytes = call.req.requestSize;
     const respBytes = r.status === 0 ? 0 : r.pod ? call.req.responseSize : localBodyBytes(r);
     const upstream = r.pod ? `${r.pod.ip}:${svc.port}` : '-';
     const line = (
       who: string,
+      logged: { flags: string; details: string },
       startUs: number,
       code: string,
       upstreamCluster: string,
@@ -65,13 +71,14 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       sni: string,
       route: string,
     ) =>
-      `${who} [${iso(epochMs, startUs)}] "${call.req.method} ${call.req.path} ${proto}" ${code} ${flags} ${details(r)} - "-" ${reqBytes} ${respBytes} ${durationMs} ${r.pod ? durationMs : '-'} "-" "meshsim" "${requestId}" "${svc.name}:${svc.port}" "${upstream}" ${upstreamCluster} ${upstreamLocal} ${downstreamLocal} ${downstreamRemote} ${sni} ${route}`;
+      `${who} [${iso(epochMs, startUs)}] "${call.req.method} ${call.req.path} ${proto}" ${code} ${logged.flags} ${logged.details} - "-" ${reqBytes} ${respBytes} ${durationMs} ${r.pod ? durationMs : '-'} "-" "meshsim" "${requestId}" "${svc.name}:${svc.port}" "${upstream}" ${upstreamCluster} ${upstreamLocal} ${downstreamLocal} ${downstreamRemote} ${sni} ${route}`;
     const caller = call.caller;
     const cluster = `outbound|${svc.port}||${svc.fqdn}`;
     if (mode === 'sidecar' && caller.inMesh) {
       lines.push(
         line(
           `${caller.name}.sidecar`,
+          { flags, details: details(r) },
           call.startUs,
           String(r.status),
           cluster,
@@ -88,6 +95,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       lines.push(
         line(
           `${r.pod.name}.sidecar`,
+          inbound,
           call.startUs,
           String(r.status),
           `inbound|${svc.port}||`,
@@ -103,6 +111,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       lines.push(
         line(
           call.service.waypoint.name,
+          { flags, details: details(r) },
           call.startUs,
           String(r.status),
           cluster,

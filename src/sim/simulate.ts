@@ -173,7 +173,16 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       }
       if (observers.length) {
         // One record for every observer (they only read it).
-        const record = { call, status: r.status, flags: r.flags, mtls: r.mtls, pod: r.pod, endUs: sim.now, cluster: r.cluster };
+        const record = {
+          call,
+          status: r.status,
+          flags: r.flags,
+          mtls: r.mtls,
+          pod: r.pod,
+          endUs: sim.now,
+          cluster: r.cluster,
+          serverFlags: r.serverFlags,
+        };
         for (const o of observers) o.onCall(record);
       }
       done(r);

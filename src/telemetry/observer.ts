@@ -18,6 +18,8 @@ export interface CallRecord {
   endUs: number;
   /** Istio's catch-all cluster the call went to (PassthroughCluster, BlackHoleCluster), if any. */
   cluster?: string;
+  /** Response flags the server-side proxy logged (UAEX: its ext_authz filter denied the request). */
+  serverFlags?: string;
 }
 
 export interface RunObserver {

@@ -39,6 +39,13 @@ export class PodBehaviour {
   /** Work in progress or waiting, per pod, so a crash can reset it all at once. */
   private readonly inFlight = new Map<PodRt, Set<Work>>();
 
+  /** What the server-side proxy changed in a request before the app saw it (jwt_authn: token removed, claim headers). */
+  private readonly amended = new WeakMap<AppCall, { stripJwt: boolean; headers: Record<string, string> }>();
+
+  amend(call: AppCall, change: { stripJwt: boolean; headers: Record<string, string> }): void {
+    this.amended.set(call, change);
+  }
+
   /** Told when a request is dropped on its way to an unreachable pod (to say where requests hang). */
   onDropped?: (pod: PodRt, call: AppCall) => void;
 
@@ -146,7 +153,7 @@ export class PodBehaviour {
       this.settle(work, 200, true);
       return;
     }
-    const call = withPropagatedHeaders(calls[work.nextCall++]!, work);
+    const call = withPropagatedHeaders(calls[work.nextCall++]!, work, this.amended.get(work.call));
     const target = this.resolve(call.service);
     let retriesLeft = call.retries;
     // The app's own client: a timeout gives up on the call (status 0); failures are retried as configured.
@@ -223,11 +230,14 @@ export interface ServedRecord {
 const callsFrom = (call: CallModel, pod: PodRt) => call.versions === undefined || call.versions.includes(pod.version.name);
 
 /** The call as the app sends it: with the headers it copies from the request it is serving. */
-function withPropagatedHeaders(call: CallModel, work: Work): CallModel {
+function withPropagatedHeaders(call: CallModel, work: Work, amended?: { stripJwt: boolean; headers: Record<string, string> }): CallModel {
   const names = work.pod.service.model.propagateHeaders;
   if (names.length === 0) return call;
-  const inbound = work.call.req.headers;
+  const inbound = amended ? { ...work.call.req.headers, ...amended.headers } : work.call.req.headers;
   const copied: Record<string, string> = {};
   for (const [k, v] of Object.entries(inbound)) if (names.includes(k.toLowerCase())) copied[k] = v;
-  return { ...call, headers: { ...copied, ...call.headers } };
+  // The JWT travels in the Authorization header: the app forwards it if it copies that header and
+  // its sidecar did not remove it (RequestAuthentication forwardOriginalToken: false, the default).
+  const jwt = names.includes('authorization') && !amended?.stripJwt ? work.call.req.jwt : undefined;
+  return { ...call, headers: { ...copied, ...call.headers }, ...(jwt ? { jwt } : {}) };
 }

@@ -10,6 +10,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { run, scenarioFromYaml } from '../dataplane/run-scenario.js';
+import { simulate } from '../../src/sim/simulate.js';
+import type { CallRecord } from '../../src/telemetry/observer.js';
+import { accessLog } from '../../src/report/access-log.js';
 
 const scenario = (providers: string, authz: { serviceTime?: string; failure?: string } = {}) =>
   scenarioFromYaml(`
@@ -87,5 +90,16 @@ describe('CUSTOM AuthorizationPolicy', () => {
     expect((r.requests.by_code['503'] ?? 0) / r.requests.total).toBeGreaterThan(0.4);
     expect(r.latency_ms.p99).toBeGreaterThan(50);
     expect(r.latency_ms.p99).toBeLessThan(80);
+  });
+
+  it('an ext_authz denial is logged by the server sidecar with Envoy’s UAEX flag (ext_authz_denied), the client sidecar sees only the status', () => {
+    const records: CallRecord[] = [];
+    simulate(scenario(http(), { failure: '{rate: 1, status: 401}' }), { observers: [{ onCall: (r) => records.push(r) }] });
+    const denied = records.filter((r) => r.call.service.model.key === 'api' && r.status === 401);
+    expect(denied.length).toBeGreaterThan(0);
+    expect(denied.every((r) => r.serverFlags === 'UAEX' && r.flags === '')).toBe(true);
+    const log = accessLog([{ record: denied[0]!, requestId: 'r1' }], 'sidecar', 0).split('\n');
+    expect(log[0]).toMatch(/^users-client\.sidecar .* 401 - via_upstream /);
+    expect(log[1]).toMatch(/^api-v1-\d\.sidecar .* 401 UAEX ext_authz_denied /);
   });
 });

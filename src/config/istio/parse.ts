@@ -15,6 +15,7 @@ import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, sidecarSpec, virtualServiceSpec } from './networking-schemas.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import { serviceEntrySpec } from './egress-schemas.js';
+import { requestAuthenticationSpec } from './authn-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
 import { isMeshKind, readMeshResource, readServiceAnnotations } from '../mesh-kinds.js';
 import { checkIstioKind } from './istio-kinds.js';
@@ -30,6 +31,7 @@ const MODELLED: Record<string, string[]> = {
   ServiceEntry: NETWORKING,
   PeerAuthentication: SECURITY,
   AuthorizationPolicy: SECURITY,
+  RequestAuthentication: SECURITY,
   Service: ['v1'],
   Deployment: ['apps/v1'],
   ServiceAccount: ['v1'],
@@ -145,6 +147,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'ServiceEntry': {
         const s = spec(serviceEntrySpec);
         if (s) config.serviceEntries.push({ kind, ...at, spec: s });
+        break;
+      }
+      case 'RequestAuthentication': {
+        const s = spec(requestAuthenticationSpec);
+        if (s) config.requestAuthentications.push({ kind, ...at, spec: s });
         break;
       }
       case 'PeerAuthentication': {

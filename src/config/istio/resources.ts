@@ -11,6 +11,7 @@ import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from './networking-schemas.js';
 import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
 import type { ServiceEntrySpec } from './egress-schemas.js';
+import type { RequestAuthenticationSpec } from './authn-schemas.js';
 
 export interface IstioResource<S> {
   kind: string;
@@ -31,6 +32,8 @@ export interface IstioConfig {
   sidecars: IstioResource<SidecarSpec>[];
   /** ServiceEntries: hosts added to the mesh's service registry (external services). */
   serviceEntries: IstioResource<ServiceEntrySpec>[];
+  /** RequestAuthentications: the JWT issuers each workload accepts. */
+  requestAuthentications: IstioResource<RequestAuthenticationSpec>[];
   k8sServices: K8sService[];
   deployments: K8sDeployment[];
   serviceAccounts: { name: string; namespace: string }[];
@@ -49,6 +52,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   authorizationPolicies: [],
   sidecars: [],
   serviceEntries: [],
+  requestAuthentications: [],
   k8sServices: [],
   deployments: [],
   serviceAccounts: [],
