@@ -204,6 +204,25 @@ const numAttr = (s: Span, ...keys: string[]): number | undefined => {
   return undefined;
 };
 
+/** The service a CLIENT span called, from OpenTelemetry's and Istio's attributes. */
+function peerOf(c: Span, namespaces: ReadonlySet<string>): { service: string; namespace?: string } | undefined {
+  const named = c.attrs.get('peer.service') ?? c.attrs.get('server.address') ?? c.attrs.get('net.peer.name') ?? c.attrs.get('db.system');
+  let host = named === undefined ? undefined : String(named);
+  if (host === undefined) {
+    const url = c.attrs.get('http.url') ?? c.attrs.get('url.full');
+    const m = typeof url === 'string' ? /^[a-z]+:\/\/([^/:?#]+)/i.exec(url) : null;
+    host = m?.[1];
+  }
+  if (!host || /^[\d.]+$/.test(host) || host.includes(':')) return undefined;
+  // `name.namespace[.svc.cluster.local]` as Kubernetes DNS names a Service.
+  const [name, ns] = host.split('.');
+  const label = dnsLabel(name ?? '');
+  if (!/^[a-z]/.test(label)) return undefined;
+  // A dotted host outside the namespaces the traces show (example.com) is not a cluster service.
+  if (ns !== undefined && ns !== 'svc' && !namespaces.has(ns)) return undefined;
+  return { service: label, namespace: ns && ns !== 'svc' ? ns : undefined };
+}
+
 export interface TraceImportOptions {
   /** Share of requests the traces sampled (for rates); meshsim's own traces.json samples 1%. */
   sampling?: number;
@@ -235,10 +254,14 @@ export function trafficFromSpans(
     t.set(s.id, s);
   }
   const hasServer = read.spans.some((s) => s.kind === 'server');
+  const instrumented = new Set(read.spans.filter((s) => s.kind === 'server').map((s) => s.service));
+  const namespaces = new Set(['default', ...read.spans.map((s) => s.namespace)]);
   const reqs: Req[] = [];
   const roots: { req: Req; workload: string; client?: Span }[] = [];
+  const uninstrumented = new Set<string>();
   for (const spans of [...byTrace.keys()].sort().map((k) => byTrace.get(k)!)) {
     const reqOf = new Map<string, Req>();
+    const usedClients = new Set<string>();
     const isRequest = (s: Span): boolean => {
       if (hasServer) return s.kind === 'server';
       // No SERVER spans (some SDKs): a service's outermost span in the chain stands for its request.
@@ -268,8 +291,33 @@ export function trafficFromSpans(
       const latencyUs = client ? client.endUs - client.startUs : r.span.endUs - r.span.startUs;
       if (caller) caller.calls.push({ req: r, latencyUs, startUs: client?.startUs ?? r.span.startUs, client });
       else roots.push({ req: r, workload: client ? client.service : `${r.span.service}-clients`, client });
+      if (client) usedClients.add(client.id);
     }
+    // CLIENT spans to services that never write spans of their own (a database, a cache, an
+    // uninstrumented app): the call is all there is; the callee's time is the call's duration.
+    if (hasServer)
+      for (const c of spans.values()) {
+        if (c.kind !== 'client' || usedClients.has(c.id)) continue;
+        const dest = peerOf(c, namespaces);
+        if (!dest || instrumented.has(dest.service) || dest.service === c.service) continue;
+        const status = Number(c.attrs.get('http.status_code') ?? c.attrs.get('http.response.status_code') ?? 200);
+        if (status === 0 || status >= 500) continue;
+        let p: Span | undefined = c;
+        let caller: Req | undefined;
+        for (let guard = 0; p && !caller && guard < 10_000; guard++) {
+          caller = reqOf.get(p.id);
+          p = p.parent ? spans.get(p.parent) : undefined;
+        }
+        if (!caller) continue;
+        const span: Span = { ...c, service: dest.service, namespace: dest.namespace ?? c.namespace, kind: 'server', attrs: new Map() };
+        const r: Req = { span, key: serviceKey(span.service, span.namespace), calls: [] };
+        reqs.push(r);
+        caller.calls.push({ req: r, latencyUs: c.endUs - c.startUs, startUs: c.startUs, client: c });
+        uninstrumented.add(r.key);
+      }
   }
+  for (const k of [...uninstrumented].sort())
+    todos.push(`${k} writes no spans: its service time is the whole call as its callers saw it (network and proxies included)`);
   if (reqs.length === 0)
     throw new InputError([{ file, line: 1, col: 1, severity: 'error', message: 'the traces have no requests (no SERVER spans)' }]);
 

@@ -121,3 +121,46 @@ describe('fits', () => {
     expect(histogramQuantile(0.05, b)).toBeCloseTo(0.5, 9);
   });
 });
+
+describe('calls to services that write no spans', () => {
+  it('a CLIENT span to redis with no SERVER span below it is a call to a service "redis"', () => {
+    const spans = [];
+    for (let i = 0; i < 50; i++) {
+      const traceId = (i + 1).toString(16).padStart(32, '0');
+      const t0 = 1_767_225_600_000_000_000n + BigInt(i) * 100_000_000n;
+      const ns = (ms: number) => String(t0 + BigInt(ms * 1e6));
+      spans.push({ traceId, spanId: `a${i}`, name: 'GET /cart', kind: 2, startTimeUnixNano: ns(0), endTimeUnixNano: ns(6) });
+      spans.push({
+        traceId,
+        spanId: `b${i}`,
+        parentSpanId: `a${i}`,
+        name: 'HGET',
+        kind: 3,
+        startTimeUnixNano: ns(1),
+        endTimeUnixNano: ns(3),
+        attributes: [attr('db.system', 'redis')],
+      });
+      spans.push({
+        traceId,
+        spanId: `c${i}`,
+        parentSpanId: `a${i}`,
+        name: 'GET',
+        kind: 3,
+        startTimeUnixNano: ns(3),
+        endTimeUnixNano: ns(4),
+        attributes: [attr('url.full', 'https://api.example.com/x')],
+      });
+    }
+    const f = join(dir, 'redis.json');
+    writeFileSync(
+      f,
+      JSON.stringify({ resourceSpans: [{ resource: { attributes: [attr('service.name', 'cart')] }, scopeSpans: [{ spans }] }] }),
+    );
+    const t = trafficFromSpans(f, readTraces(f), { sampling: 1 });
+    expect(t.edges.map((e) => `${e.source} → ${e.destination}`).sort()).toEqual(['cart → redis', 'cart-clients → cart']);
+    expect(t.todos.some((x) => x.startsWith('redis writes no spans'))).toBe(true);
+    // cart's self time: 6 ms − the 2 ms redis call (the external call stays in it).
+    const self = t.services.get('cart')!.selfTime!.form;
+    expect(self).toEqual({ distribution: 'constant', valueMs: 4 });
+  });
+});
