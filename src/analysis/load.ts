@@ -11,6 +11,7 @@ import type { IstioConfig } from '../config/istio/resources.js';
 import { faultKind, parseInjection } from '../faults/registry.js';
 import { isModeName, MODE_NAMES } from '../modes/registry.js';
 import { analyzeIstio } from './analyze.js';
+import { analyzeGateways } from './gateways.js';
 
 export type { Loaded };
 
@@ -27,6 +28,7 @@ function analyzed(loaded: Loaded): Loaded {
   parseInjections(loaded);
   const problems = { errors: [] as Diagnostic[], warnings: loaded.warnings };
   analyzeIstio(analysisInputs(loaded.scenario), problems);
+  analyzeGateways(loaded.scenario, loaded.source, problems);
   if (problems.errors.length) throw new InputError(problems.errors);
   return loaded;
 }
@@ -34,7 +36,7 @@ function analyzed(loaded: Loaded): Loaded {
 /** What the analysis reads of a scenario: its Istio config, config changes, services and callers. */
 function analysisInputs(s: Scenario): Parameters<typeof analyzeIstio>[0] {
   const plaintextCallers = [
-    ...s.workloads.filter((w) => !w.from.inMesh).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
+    ...s.workloads.filter((w) => !w.from.inMesh && !w.gateway).map((w) => ({ name: `workload ${w.name}`, target: w.target })),
     ...s.services.filter((svc) => !svc.inMesh).flatMap((svc) => svc.calls.map((c) => ({ name: `service ${svc.key}`, target: c.service }))),
   ];
   return {

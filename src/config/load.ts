@@ -14,6 +14,7 @@ import type {
   RateSegment,
   Scenario,
   ServiceModel,
+  WorkloadGateway,
   WorkloadModel,
 } from './model.js';
 import { scenarioSchema, type ScenarioDoc, type ServiceDoc, type WorkloadDoc } from './schema.js';
@@ -128,7 +129,7 @@ function resolve(doc: ScenarioDoc, src: YamlSource, options: LoadOptions): Loade
   checkCallCycles(services, dir, err);
   const waypoints = resolveWaypoints(spec.mesh.waypoints, dir, err);
   const extensionProviders = resolveExtensionProviders(spec.mesh.extensionProviders, dir, problems, src);
-  const workloads = resolveWorkloads(spec.workload, dir, err);
+  const workloads = resolveWorkloads(spec.workload, dir, err, istio);
   checkWorkloadNames(spec.workload, dir, err);
   const faults = resolveFaults(spec, applied, dir, [...services, ...externals], nodes, err);
   validateNetworking([istio, ...applied.filter((c): c is IstioConfig => c !== undefined)], problems);
@@ -466,15 +467,45 @@ function resolveExtensionProviders(
   });
 }
 
+/**
+ * The gateway a workload names (`name` or `namespace/name`): an Istio Gateway or a Gateway API
+ * Gateway, in the workload's namespace first, else the only one with that name; or why not.
+ */
+function findGateway(istio: IstioConfig, ref: string, namespace: string): Omit<WorkloadGateway, 'host'> | string {
+  const slash = ref.indexOf('/');
+  const ns = slash < 0 ? undefined : ref.slice(0, slash);
+  const name = slash < 0 ? ref : ref.slice(slash + 1);
+  const all = [
+    ...istio.gateways.map((g) => ({ kind: 'istio' as const, name: g.name, namespace: g.namespace })),
+    ...istio.mesh.gateways.map((g) => ({ kind: 'gateway-api' as const, name: g.name, namespace: g.namespace })),
+  ].filter((g) => g.name === name && (ns === undefined || g.namespace === ns));
+  const found = all.find((g) => g.namespace === (ns ?? namespace)) ?? (all.length === 1 ? all[0] : undefined);
+  if (found) return found;
+  if (all.length > 1)
+    return `gateway "${ref}" exists in several namespaces (${all.map((g) => g.namespace).join(', ')}); write namespace/name`;
+  return `no Gateway "${ref}" in the Istio / Gateway API resources (an Istio networking.istio.io Gateway or a gateway.networking.k8s.io Gateway)`;
+}
+
 /** Workload models: target resolved from the caller's namespace, arrivals, request mix with sizes. */
-function resolveWorkloads(docs: readonly WorkloadDoc[], dir: ServiceDirectory, err: ReportError): WorkloadModel[] {
+function resolveWorkloads(docs: readonly WorkloadDoc[], dir: ServiceDirectory, err: ReportError, istio: IstioConfig): WorkloadModel[] {
   return docs.map((w, i) => {
-    const target = dir.lookup(w.target, w.from.namespace);
-    if (!target) err(['spec', 'workload', i, 'target'], `spec.workload[${i}].target: ${dir.unknown(w.target)}`);
+    const target = w.target === undefined ? undefined : dir.lookup(w.target, w.from.namespace);
+    if (w.target !== undefined && !target) err(['spec', 'workload', i, 'target'], `spec.workload[${i}].target: ${dir.unknown(w.target)}`);
+    const gateway = w.gateway === undefined ? undefined : findGateway(istio, w.gateway, w.from.namespace);
+    if (w.gateway !== undefined && typeof gateway === 'string')
+      err(['spec', 'workload', i, 'gateway'], `spec.workload[${i}].gateway: ${gateway}`);
+    const gw = typeof gateway === 'object' ? { ...gateway, host: w.host } : undefined;
     return {
       name: w.name,
-      target: target ? dir.keyOf(target) : w.target,
-      from: { namespace: w.from.namespace, serviceAccount: w.from.serviceAccount ?? w.name, inMesh: w.from.inMesh, node: w.from.node },
+      target: target ? dir.keyOf(target) : (w.target ?? ''),
+      ...(gw ? { gateway: gw } : {}),
+      // A client that enters through an ingress gateway is outside the cluster: it has no proxy of its own.
+      from: {
+        namespace: w.from.namespace,
+        serviceAccount: w.from.serviceAccount ?? w.name,
+        inMesh: w.gateway === undefined && w.from.inMesh,
+        node: w.from.node,
+      },
       arrivals: arrivalsOf(w, (p, m) => err(['spec', 'workload', i, ...p], `spec.workload[${i}].${m}`)),
       requests: w.requests.map((r) => ({
         method: r.method,
@@ -585,6 +616,7 @@ function buildScenario(
       extensionProviders: parts.extensionProviders,
       waypoints: parts.waypoints,
       outboundTrafficPolicy: spec.mesh.outboundTrafficPolicy.mode,
+      gatewayReplicas: spec.mesh.gatewayReplicas,
       configPropagationUs: spec.mesh.configPropagation,
       encryption: spec.mesh.encryption,
     },

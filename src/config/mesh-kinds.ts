@@ -24,6 +24,7 @@ import {
   type CiliumRule,
 } from './cilium/network-policy.js';
 import { grpcRouteSpec, httpRouteSpec, type GrpcRouteSpec, type HttpRouteSpec } from './gateway-api/routes.js';
+import { gatewaySpec, type GatewaySpec } from './gateway-api/gateway.js';
 import { parseLinkerdAnnotations, type LinkerdAnnotations } from './linkerd/annotations.js';
 import {
   authorizationPolicySpec,
@@ -59,6 +60,8 @@ export interface MeshResource<S> {
 }
 
 export interface MeshResources {
+  /** Gateway API Gateways (ingress); Istio deploys one Envoy per Gateway of class `istio`. */
+  gateways: MeshResource<GatewaySpec>[];
   httpRoutes: MeshResource<HttpRouteSpec>[];
   grpcRoutes: MeshResource<GrpcRouteSpec>[];
   linkerdServers: MeshResource<ServerSpec>[];
@@ -79,6 +82,7 @@ export interface MeshResources {
 }
 
 export const emptyMeshResources = (): MeshResources => ({
+  gateways: [],
   httpRoutes: [],
   grpcRoutes: [],
   linkerdServers: [],
@@ -121,6 +125,12 @@ const APPMESH = ['appmesh.k8s.aws/v1beta2'];
 
 /** Keyed by `apiVersion group/kind`: the group decides (HTTPRoute exists in two groups). */
 const KINDS: Record<string, KindEntry> = {
+  'gateway.networking.k8s.io/Gateway': {
+    family: 'gateway-api',
+    apiVersions: ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'],
+    schema: gatewaySpec,
+    store: 'gateways',
+  },
   'gateway.networking.k8s.io/HTTPRoute': { family: 'gateway-api', apiVersions: GATEWAY, schema: httpRouteSpec, store: 'httpRoutes' },
   'gateway.networking.k8s.io/GRPCRoute': {
     family: 'gateway-api',

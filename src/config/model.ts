@@ -115,9 +115,20 @@ export type ArrivalModel =
   | { kind: 'open'; process: 'poisson' | 'constant'; segments: RateSegment[]; maxRate: number }
   | { kind: 'closed'; users: number; thinkTime: Distribution };
 
+/** Where a workload from outside the cluster enters: an ingress gateway (Istio or Gateway API). */
+export interface WorkloadGateway {
+  kind: 'istio' | 'gateway-api';
+  name: string;
+  namespace: string;
+  /** The Host header the client sends (undefined: the gateway's first concrete host, if any). */
+  host?: string;
+}
+
 export interface WorkloadModel {
   name: string;
+  /** Key of the target service; for a gateway workload, the service its first request is routed to ('' if none). */
   target: string;
+  gateway?: WorkloadGateway;
   from: { namespace: string; serviceAccount: string; inMesh: boolean; node?: string };
   arrivals: ArrivalModel;
   requests: (RequestShape & { weight: number })[];
@@ -210,6 +221,8 @@ export interface Scenario {
     waypoints: string[];
     /** meshConfig.outboundTrafficPolicy.mode: what a sidecar does with a host outside the registry. */
     outboundTrafficPolicy: OutboundTrafficMode;
+    /** Pods of each ingress gateway Deployment. */
+    gatewayReplicas: number;
     configPropagationUs: number;
     encryption: 'wireguard' | 'ipsec' | 'disabled';
   };

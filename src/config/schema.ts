@@ -256,7 +256,14 @@ const requestSchema = z.strictObject({
 const workloadSchema = z
   .strictObject({
     name: dns1123('a workload name'),
-    target: z.string(),
+    target: z.string().optional(),
+    /**
+     * Enter through this ingress gateway from outside the cluster: an Istio `Gateway` or a Gateway
+     * API `Gateway`, `name` or `namespace/name`. Give `target` or `gateway`, not both.
+     */
+    gateway: z.string().min(1).optional(),
+    /** The Host (authority) the outside client asks for, matched against gateway and route hosts. */
+    host: z.string().min(1).optional(),
     from: z
       .strictObject({
         namespace: dns1123('a namespace').default('default'),
@@ -279,6 +286,15 @@ const workloadSchema = z
     responseSize: byteQuantity().optional(),
   })
   .superRefine((w, ctx) => {
+    if ((w.target === undefined) === (w.gateway === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          w.target === undefined ? 'a workload needs a target (a service) or a gateway' : 'a workload takes target or gateway, not both',
+        path: w.target === undefined ? [] : ['gateway'],
+      });
+    if (w.host !== undefined && w.gateway === undefined)
+      ctx.addIssue({ code: 'custom', message: 'host is the Host header sent to a gateway: it needs gateway', path: ['host'] });
     const given = (['rate', 'ramp', 'steps', 'users'] as const).filter((k) => w[k] !== undefined);
     if (given.length !== 1) {
       ctx.addIssue({
@@ -411,6 +427,8 @@ export const scenarioSchema = z.strictObject({
          * REGISTRY_ONLY blocks them (BlackHoleCluster: 502 for HTTP, a reset for TLS).
          */
         outboundTrafficPolicy: z.strictObject({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).default('ALLOW_ANY') }).prefault({}),
+        /** Pods of each ingress gateway Deployment (istio-ingressgateway, or `<name>-istio` for Gateway API). */
+        gatewayReplicas: z.number().int().positive().default(1),
         /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */
         configPropagation: duration().prefault('1s'),
         /** Cilium transparent encryption between nodes (same-node traffic is never encrypted). */

@@ -129,7 +129,10 @@ export class EnvoyRouter {
 
   /** The request has passed `proxy`'s request leg: route it; the answer comes back via its response leg. */
   route(proxy: Proxy, call: AppCall, clientNs: string, done: CallDone): void {
-    const result = this.policy.route(call.service.model, call.req);
+    // A gateway pins the route it chose (policy/gateway-routes.ts); sidecars route by the mesh's VirtualServices.
+    const result = call.route
+      ? { kind: 'route' as const, route: call.route }
+      : this.policy.route(call.service.model, call.req, undefined, sourceOf(call.caller));
     if (result.kind === 'no-route') {
       this.localReply(proxy, done, 404, 'NR');
       return;
@@ -580,6 +583,12 @@ export class EnvoyRouter {
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
     proxy.responseLeg(0, () => done({ status, flags, mtls: false, local: true }));
   }
+}
+
+/** The calling workload's labels and namespace, for VirtualService `sourceLabels`/`sourceNamespace` matches. */
+function sourceOf(caller: AppCall['caller']): { labels: Readonly<Record<string, string>>; namespace: string } {
+  const pod = caller as Partial<PodRt>;
+  return { labels: pod.version?.labels ?? {}, namespace: caller.namespace };
 }
 
 /**

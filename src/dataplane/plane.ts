@@ -14,6 +14,7 @@ import type { Timeline } from '../record/timeline.js';
 import type { CostProfile } from '../config/profile.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { oneWayUs } from './network.js';
+import type { Proxy } from './proxy.js';
 
 /** What the caller's application finally sees. `status` 0 is a reset (no HTTP response). */
 export interface CallResult {
@@ -44,6 +45,11 @@ export interface DataPlane {
   setPolicy(policy: MeshPolicy): void;
   /** Connection handshakes performed (new connections), for reports and tests. */
   readonly handshakes: { total: number; mtls: number };
+  /**
+   * Takes an ingress gateway pod's Envoy as that caller's client proxy (its route engine then
+   * forwards the gateway's calls); false or absent: the gateway forwards through the plane as a plain caller.
+   */
+  adoptGateway?(caller: Caller, proxy: Proxy): boolean;
 }
 
 /** Envoy's default max concurrent streams on an HTTP/2 connection (2^31 − 1). */

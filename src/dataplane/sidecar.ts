@@ -68,13 +68,22 @@ export class SidecarPlane extends DirectPlane {
     return p;
   }
 
+  /** An ingress gateway's Envoy is a client Envoy of the mesh, like a sidecar without an app. */
+  adoptGateway(caller: Caller, proxy: Proxy): boolean {
+    if (!caller.inMesh) return false;
+    this.sidecars.set(caller, proxy);
+    caller.sidecar = proxy;
+    return true;
+  }
+
   override call(call: AppCall, done: CallDone): void {
     const cs = call.caller.inMesh ? this.sidecars.get(call.caller) : undefined;
     if (!cs) {
       super.call(call, done);
       return;
     }
-    if (!this.holdsConfigFor(call.caller, call.service)) {
+    // A gateway's route pins its destination; Sidecar resources scope sidecars, not gateways (sidecar.proto).
+    if (!call.route && !this.holdsConfigFor(call.caller, call.service)) {
       // A service outside the sidecar's Sidecar egress hosts has no cluster, route or listener in
       // it: with outboundTrafficPolicy ALLOW_ANY (Istio's default) the request leaves through the
       // PassthroughCluster, to the original destination, plaintext, with no routing or retries

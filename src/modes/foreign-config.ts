@@ -6,6 +6,9 @@
  */
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
+import type { VirtualServiceSpec } from '../config/istio/networking-schemas.js';
+import { MESH_GATEWAY } from '../policy/match.js';
+import { gatewaysOf } from '../policy/mesh-policy.js';
 import { resourcesOfFamily, type MeshFamily, type MeshResource } from '../config/mesh-kinds.js';
 
 /** Which mesh a mode is; Istio modes read Istio kinds, `none` reads nothing and says nothing. */
@@ -62,7 +65,11 @@ export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, mod
       ...config.authorizationPolicies,
       ...config.sidecars,
     ];
-    for (const r of istio.sort((a, b) => a.order - b.order))
+    // VirtualServices bound only to gateways are the ingress gateway's routes, which run in every mode.
+    const meshOnly = istio.filter(
+      (r) => r.kind !== 'VirtualService' || gatewaysOf(r as IstioResource<VirtualServiceSpec>).includes(MESH_GATEWAY),
+    );
+    for (const r of meshOnly.sort((a, b) => a.order - b.order))
       out.push(
         r.src.diagnosticAt(
           ['kind'],
@@ -77,6 +84,8 @@ export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, mod
     if (READS[mode].includes(f)) continue;
     for (const r of resourcesOfFamily(config.mesh, f)) {
       if (seen.has(r)) continue;
+      // Istio runs Gateway API ingress: Gateways and the routes attached only to them (policy/gateway-routes.ts).
+      if (mode === 'istio' && (r.kind === 'Gateway' || (r.kind === 'HTTPRoute' && onlyGatewayParents(r)))) continue;
       seen.add(r);
       const why =
         f === 'gateway-api' && mode === 'istio'
@@ -86,4 +95,10 @@ export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, mod
     }
   }
   return out.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+}
+
+/** An HTTPRoute whose parents are all Gateways (ingress), none a Service (GAMMA). */
+function onlyGatewayParents(r: MeshResource<unknown>): boolean {
+  const refs = (r.spec as { parentRefs?: { kind?: string }[] }).parentRefs ?? [];
+  return refs.length > 0 && refs.every((p) => (p.kind ?? 'Gateway') === 'Gateway');
 }

@@ -81,3 +81,35 @@ export function ruleMatches(match: HttpMatchRequest[] | undefined, req: RequestS
   if (!match || match.length === 0) return true;
   return match.some((m) => requestMatches(m, req));
 }
+
+/** Istio's reserved gateway name for the sidecars of the mesh (virtual_service.proto `gateways`). */
+export const MESH_GATEWAY = 'mesh';
+
+/** Who a route is built for: the proxy's gateway name (`mesh` for sidecars), labels, namespace and the port. */
+export interface RouteSource {
+  /** `mesh`, or a gateway as `namespace/name`. */
+  gateway: string;
+  /** The proxy's workload labels; undefined: not known, `sourceLabels`/`sourceNamespace` are not checked. */
+  labels?: Readonly<Record<string, string>>;
+  namespace?: string;
+  /** The listener port (the service port for sidecars, the server port for gateways). */
+  port?: number;
+}
+
+/** A gateway reference of a VirtualService: `mesh`, `ns/name`, or a name in the VirtualService's namespace. */
+export const resolveGatewayRef = (ref: string, vsNamespace: string): string =>
+  ref === MESH_GATEWAY || ref.includes('/') ? ref : `${vsNamespace}/${ref}`;
+
+/**
+ * Whether a match block is built into this proxy's routes at all (istio/istio
+ * pilot/pkg/networking/core/route/route.go sourceMatchHTTP and translateRoute): with `gateways` the
+ * proxy's gateway must be listed; otherwise `sourceLabels` must be a subset of its labels and
+ * `sourceNamespace` its namespace; `port` must be the listener port.
+ */
+export function sourceMatches(m: HttpMatchRequest, vsNamespace: string, src: RouteSource): boolean {
+  if (m.port !== undefined && src.port !== undefined && m.port !== src.port) return false;
+  if (m.gateways && m.gateways.length > 0) return m.gateways.some((g) => resolveGatewayRef(g, vsNamespace) === src.gateway);
+  if (src.labels === undefined) return true;
+  for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (src.labels[k] !== v) return false;
+  return m.sourceNamespace === undefined || m.sourceNamespace === src.namespace;
+}

@@ -11,7 +11,7 @@ import type { OutboundTrafficMode, RequestShape, ServiceModel } from '../config/
 import { serviceEntryFor } from '../config/external.js';
 import { isHttpHost, outboundDecision } from './egress.js';
 import { fqdnOf, hostMatches } from './hosts.js';
-import { ruleMatches } from './match.js';
+import { MESH_GATEWAY, requestMatches, resolveGatewayRef, sourceMatches, type RouteSource } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
 import { SidecarScopes } from './sidecar-scope.js';
@@ -101,13 +101,13 @@ export class MeshPolicy {
     );
   }
 
-  /** The VirtualService for a service as seen from `clientNs`: the oldest one naming its host. */
+  /** The VirtualService sidecars use for a service: the oldest one bound to `mesh` naming its host. */
   virtualServiceFor(svc: ServiceModel): IstioResource<VirtualServiceSpec> | undefined {
     let vs = this.vsCache.get(svc.key);
     if (vs === undefined) {
       vs =
         this.config.virtualServices
-          .filter((v) => appliesToMesh(v.spec) && v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
+          .filter((v) => boundTo(v, MESH_GATEWAY) && v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
           .sort((a, b) => a.order - b.order)[0] ?? null;
       this.vsCache.set(svc.key, vs);
     }
@@ -143,19 +143,26 @@ export class MeshPolicy {
   /**
    * First matching rule wins; with a VirtualService and no match → no route (404 NR). A host
    * outside the registry gets the catch-all instead (egress.ts); a TLS host (https) is forwarded
-   * by SNI with no HTTP route at all (no VirtualService http rules, retries or faults).
+   * by SNI with no HTTP route at all (no VirtualService http rules, retries or faults). Match blocks
+   * not built for this proxy (`gateways`, `sourceLabels`, `sourceNamespace`, `port`) are skipped; when
+   * that leaves no rule at all, the VirtualService is not used and the default route applies.
    */
-  route(svc: ServiceModel, req: RequestShape, mode: OutboundTrafficMode = this.outboundTrafficMode()): RouteResult {
+  route(
+    svc: ServiceModel,
+    req: RequestShape,
+    mode: OutboundTrafficMode = this.outboundTrafficMode(),
+    source?: Omit<RouteSource, 'gateway' | 'port'>,
+  ): RouteResult {
     const decision = outboundDecision(this.isRegistered(svc), mode);
     if (decision === 'blackhole') return { kind: 'blackhole' };
     if (decision === 'passthrough' || !isHttpHost(svc)) return { kind: 'route', route: this.forwardRoute(svc, decision === 'passthrough') };
     const routes = this.routesFor(svc);
     if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
     const vs = this.virtualServiceFor(svc) as IstioResource<VirtualServiceSpec>;
-    for (let i = 0; i < routes.length; i++) {
-      if (ruleMatches(vs.spec.http[i]?.match, req)) return { kind: 'route', route: routes[i]! };
-    }
-    return { kind: 'no-route' };
+    const src: RouteSource = { ...source, gateway: MESH_GATEWAY, port: svc.port };
+    const picked = firstMatchingRule(vs, req, src);
+    if (picked === 'unbuilt') return { kind: 'route', route: this.defaultRoute(svc) };
+    return picked === undefined ? { kind: 'no-route' } : { kind: 'route', route: routes[picked]! };
   }
 
   private defaultRouteCache = new Map<string, CompiledRoute>();
@@ -191,7 +198,8 @@ export class MeshPolicy {
     return r;
   }
 
-  private compileRoute(vs: IstioResource<VirtualServiceSpec>, r: HttpRoute, index: number): CompiledRoute {
+  /** One http rule as Envoy runs it (also for gateway-bound VirtualServices, policy/gateway-routes.ts). */
+  compileRoute(vs: IstioResource<VirtualServiceSpec>, r: HttpRoute, index: number): CompiledRoute {
     const dests = (r.route ?? []).map((d) => {
       const fqdn = fqdnOf(d.destination.host, vs.namespace);
       const svc = this.byFqdn.get(fqdn);
@@ -217,6 +225,11 @@ export class MeshPolicy {
         abortPercent: f.abort ? (f.abort.percentage?.value ?? 0) : 0,
       },
     };
+  }
+
+  /** The default retry policy's status codes for this release (also for Gateway API routes). */
+  get defaultRetryCodes(): readonly number[] {
+    return this.defaultCodes;
   }
 
   private get defaultCodes(): readonly number[] {
@@ -279,5 +292,40 @@ export class MeshPolicy {
  * productpage → details calls.)
  */
 export function appliesToMesh(spec: VirtualServiceSpec): boolean {
-  return !spec.gateways || spec.gateways.length === 0 || spec.gateways.includes('mesh');
+  return !spec.gateways || spec.gateways.length === 0 || spec.gateways.includes(MESH_GATEWAY);
+}
+
+/** The gateways a VirtualService is bound to, resolved (`mesh` when it lists none: virtual_service.proto). */
+export function gatewaysOf(vs: IstioResource<VirtualServiceSpec>): string[] {
+  const g = vs.spec.gateways;
+  return g && g.length > 0 ? g.map((ref) => resolveGatewayRef(ref, vs.namespace)) : [MESH_GATEWAY];
+}
+
+/** Whether a VirtualService applies to the proxies of `gateway` (`mesh` for sidecars, else `ns/name`). */
+export function boundTo(vs: IstioResource<VirtualServiceSpec>, gateway: string): boolean {
+  return gatewaysOf(vs).includes(gateway);
+}
+
+/**
+ * Index of the first rule whose match holds for `req` among the match blocks built for `src`;
+ * undefined when none holds; 'unbuilt' when every rule was left out for this proxy (route.go
+ * BuildHTTPRoutesForVirtualService: "no routes matched", the VirtualService is skipped).
+ */
+export function firstMatchingRule(
+  vs: IstioResource<VirtualServiceSpec>,
+  req: RequestShape,
+  src: RouteSource,
+): number | undefined | 'unbuilt' {
+  let built = false;
+  const http = vs.spec.http;
+  for (let i = 0; i < http.length; i++) {
+    const match = http[i]?.match;
+    if (!match || match.length === 0) return i;
+    for (const m of match) {
+      if (!sourceMatches(m, vs.namespace, src)) continue;
+      built = true;
+      if (requestMatches(m, req)) return i;
+    }
+  }
+  return built ? undefined : 'unbuilt';
 }

@@ -77,7 +77,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
     if (mode === 'sidecar' && caller.inMesh) {
       lines.push(
         line(
-          `${caller.name}.sidecar`,
+          caller.sidecar?.name ?? `${caller.name}.sidecar`,
           { flags, details: details(r) },
           call.startUs,
           String(r.status),

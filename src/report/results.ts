@@ -125,6 +125,20 @@ export interface ResultsJson {
   hpa?: Record<string, HpaJson>;
   /** Flagger Canaries (sidecar mode): final phase and every analysis interval; absent without one. */
   canaries?: CanaryRun[];
+  /** Ingress gateway Deployments that carried workloads from outside the cluster; absent when there are none. */
+  gateways?: GatewayJson[];
+}
+
+export interface GatewayJson {
+  deployment: string;
+  namespace: string;
+  replicas: number;
+  /** Requests that reached the gateway, the downstream connections opened to it and their TLS handshakes. */
+  requests: number;
+  connections: number;
+  tls_handshakes: number;
+  /** Requests the gateway answered itself (no route 404 NR, redirects, direct responses, unknown backends). */
+  local_replies: number;
 }
 
 export function buildResults(s: SimulationState): ResultsJson {
@@ -209,6 +223,19 @@ export function buildResults(s: SimulationState): ResultsJson {
     cluster: clusterResult(s),
     ...(s.hpas?.length ? { hpa: hpaResults(s) } : {}),
     ...(s.canaries?.length ? { canaries: s.canaries } : {}),
+    ...(s.gateways.length
+      ? {
+          gateways: s.gateways.map((g) => ({
+            deployment: g.deployment,
+            namespace: g.namespace,
+            replicas: g.replicas,
+            requests: g.requests,
+            connections: g.connections,
+            tls_handshakes: g.tlsHandshakes,
+            local_replies: g.localReplies,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -14,7 +14,9 @@ import { startKubernetes } from './kube.js';
 import { startHpas } from './hpa.js';
 import type { HpaTrace, ReplicaTrace } from '../k8s/hpa-runtime.js';
 import type { KubeCluster } from '../k8s/cluster.js';
-import { MeshPolicy } from '../policy/mesh-policy.js';
+import { MeshPolicy, type CompiledRoute } from '../policy/mesh-policy.js';
+import { ingressGateway, pickListener } from '../policy/gateway-routes.js';
+import { IngressGateways, type GatewayStats, type IngressEntry } from '../dataplane/ingress.js';
 import type { IstioConfig } from '../config/istio/resources.js';
 import type { CostProfile } from '../config/profile.js';
 import type { CallDone, CallResult } from '../dataplane/plane.js';
@@ -87,6 +89,8 @@ export interface SimulationState {
   loops: Map<string, number>;
   /** Flagger Canaries of the run (sidecar mode), with every analysis interval. */
   canaries?: CanaryRun[];
+  /** Ingress gateway Deployments that carried workloads from outside the cluster. */
+  gateways: GatewayStats[];
 }
 
 /** Unfinished end-user requests whose innermost open call is `source → destination`. */
@@ -141,6 +145,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     parent: AppCall | undefined,
     done: CallDone,
     timeoutUs?: number,
+    route?: CompiledRoute,
   ): void => {
     const startUs = sim.now;
     const call: AppCall = {
@@ -152,6 +157,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       startUs,
       rootStartUs: parent ? parent.rootStartUs : startUs,
       depth: parent ? parent.depth + 1 : 0,
+      ...(route ? { route } : {}),
     };
     open.add(call);
     if (budget && !sim.halted) checkBudget();
@@ -296,6 +302,41 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     crash: (pod) => kube.crash(pod, true),
   });
 
+  // Ingress gateways: Envoy Deployments in front of the mesh for workloads from outside the cluster.
+  const ingress = new IngressGateways({
+    sim,
+    profile,
+    network: scenario.network,
+    nodes: cluster.nodes,
+    replicas: scenario.mesh.gatewayReplicas,
+    plane,
+    services: cluster.services,
+    stream: (name) => streams.stream(name),
+    inMesh: mode === 'sidecar' || mode === 'ambient',
+    forward: (gw, target, req, route, done) => edgeCall(gw, target, req, undefined, done, undefined, route),
+  });
+  // The gateway's routes follow config changes: entries are rebuilt from the policy in force.
+  let entriesFor: MeshPolicy | undefined;
+  const entries = new Map<string, IngressEntry | undefined>();
+  const entryOf = (w: (typeof cluster.clients)[number]['model']): IngressEntry | undefined => {
+    if (entriesFor !== policy) {
+      entries.clear();
+      entriesFor = policy;
+    }
+    if (!entries.has(w.name)) {
+      const ref = w.gateway!;
+      const gateway = ingressGateway(policy, ref);
+      const listener = gateway && pickListener(gateway, ref.host);
+      entries.set(w.name, gateway && listener && { gateway, listener, host: ref.host ?? gateway.defaultHost(listener) });
+    }
+    return entries.get(w.name);
+  };
+  for (const client of cluster.clients) {
+    const d = client.model.gateway && entryOf(client.model)?.gateway.deployment;
+    if (d) ingress.podsOf(d);
+  }
+  plane.proxies.push(...ingress.proxies);
+
   for (const client of cluster.clients) {
     const target = cluster.services.get(client.model.target) as ServiceRt;
     startWorkload(sim, streams, client.model, durationUs, (req, done) => {
@@ -303,12 +344,19 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       const measured = startUs >= warmupUs;
       inFlight++;
       if (measured) inFlightMeasured++;
-      edgeCall(client, target, req, undefined, (r) => {
+      const answered = (r: CallResult) => {
         inFlight--;
         if (measured) inFlightMeasured--;
         if (measured) endUser.record(r.status, r.flags, sim.now - startUs);
         done();
-      });
+      };
+      if (!client.model.gateway) {
+        edgeCall(client, target, req, undefined, answered);
+        return;
+      }
+      const entry = entryOf(client.model);
+      if (entry) ingress.send(client, entry, req, answered);
+      else sim.schedule(0, () => answered({ status: 404, flags: 'NR', mtls: false, local: true }), undefined);
     });
   }
 
@@ -357,6 +405,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     replicas: hpa?.replicas,
     hpas: hpa?.traces,
     canaries: canaryRuns?.(),
+    gateways: [...ingress.stats.values()],
   };
 }
 

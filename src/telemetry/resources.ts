@@ -6,6 +6,8 @@
  */
 import type { MeshModeDef, UsageInputs } from '../modes/mode.js';
 import type { PodRt } from '../world/entities.js';
+import { GATEWAY_PROXY_KIND } from '../dataplane/ingress.js';
+import { envoyMemoryBytes } from '../modes/istiod.js';
 
 export type { UsageInputs };
 
@@ -62,6 +64,18 @@ export function resourceUsage(mode: MeshModeDef, s: UsageInputs): Record<string,
       const f = component.footprint?.(s);
       if (f) put(component.name, f.instances, f.cores, f.bytes);
     }
+  }
+  // Ingress gateway pods in every mode: Envoys that hold the whole mesh's clusters, like a sidecar.
+  const gateways = s.plane.proxies.filter((p) => p.kind === GATEWAY_PROXY_KIND);
+  if (gateways.length > 0) {
+    const services = s.cluster.serviceList;
+    const endpoints = services.reduce((n, svc) => n + svc.pods.length, 0);
+    put(
+      GATEWAY_PROXY_KIND,
+      gateways.length,
+      gateways.reduce((n, p) => n + p.cpuUsedUs, 0) / durationUs,
+      gateways.reduce((n, p) => n + envoyMemoryBytes(p.costs, services.length, endpoints, p.connections.mean(s.nowUs)), 0),
+    );
   }
   return out;
 }

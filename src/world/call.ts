@@ -1,6 +1,7 @@
 /** One application-level call: who calls which service with what, and inside which other call. */
 import type { RequestShape } from '../config/model.js';
 import type { Caller, ServiceRt } from './entities.js';
+import type { CompiledRoute } from '../policy/mesh-policy.js';
 
 export interface AppCall {
   /** Sequential id within the run (deterministic). */
@@ -15,4 +16,6 @@ export interface AppCall {
   readonly rootStartUs: number;
   /** Calls above this one in its chain (0 for an end-user request). */
   readonly depth: number;
+  /** The route an ingress gateway chose for this call (its Envoy then skips the mesh's VirtualServices). */
+  readonly route?: CompiledRoute;
 }

@@ -13,6 +13,7 @@ import { canarySpecSchema } from './flagger-schema.js';
 import { crdFor } from './crd-validate.js';
 import { k8sDeploymentSchema, k8sServiceSchema } from './kubernetes.js';
 import { destinationRuleSpec, sidecarSpec, virtualServiceSpec } from './networking-schemas.js';
+import { istioGatewaySpec } from './gateway-schema.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import { serviceEntrySpec } from './egress-schemas.js';
 import { requestAuthenticationSpec } from './authn-schemas.js';
@@ -29,6 +30,7 @@ const MODELLED: Record<string, string[]> = {
   DestinationRule: NETWORKING,
   Sidecar: NETWORKING,
   ServiceEntry: NETWORKING,
+  Gateway: NETWORKING,
   PeerAuthentication: SECURITY,
   AuthorizationPolicy: SECURITY,
   RequestAuthentication: SECURITY,
@@ -132,6 +134,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'VirtualService': {
         const s = spec(virtualServiceSpec);
         if (s) config.virtualServices.push({ kind, ...at, spec: s });
+        break;
+      }
+      case 'Gateway': {
+        const s = spec(istioGatewaySpec);
+        if (s) config.gateways.push({ kind, ...at, spec: s });
         break;
       }
       case 'DestinationRule': {

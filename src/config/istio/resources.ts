@@ -9,6 +9,7 @@ import type { CanaryModel } from './flagger-schema.js';
 import type { HpaModel } from './hpa-schema.js';
 import type { K8sDeployment, K8sService } from './kubernetes.js';
 import type { DestinationRuleSpec, SidecarSpec, VirtualServiceSpec } from './networking-schemas.js';
+import type { IstioGatewaySpec } from './gateway-schema.js';
 import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
 import type { ServiceEntrySpec } from './egress-schemas.js';
 import type { RequestAuthenticationSpec } from './authn-schemas.js';
@@ -26,6 +27,8 @@ export interface IstioResource<S> {
 export interface IstioConfig {
   virtualServices: IstioResource<VirtualServiceSpec>[];
   destinationRules: IstioResource<DestinationRuleSpec>[];
+  /** Istio `Gateway`s (networking.istio.io): servers of the ingress gateway pods they select. */
+  gateways: IstioResource<IstioGatewaySpec>[];
   peerAuthentications: IstioResource<PeerAuthenticationSpecParsed>[];
   authorizationPolicies: IstioResource<AuthorizationPolicySpecParsed>[];
   /** Sidecar resources: the config scope of each sidecar (egress hosts). */
@@ -48,6 +51,7 @@ export interface IstioConfig {
 export const emptyIstioConfig = (): IstioConfig => ({
   virtualServices: [],
   destinationRules: [],
+  gateways: [],
   peerAuthentications: [],
   authorizationPolicies: [],
   sidecars: [],

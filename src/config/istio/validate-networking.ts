@@ -91,8 +91,6 @@ function checkVirtualService(vs: IstioResource<VirtualServiceSpec>, p: Problems)
   if (s.hosts.length === 0) err([], 'virtual service must have at least one host', 'hosts');
   if (s.tcp?.length) warn(['tcp'], 'tcp routes are not modelled; ignored');
   if (s.tls?.length) warn(['tls'], 'tls routes are not modelled; ignored');
-  if (s.gateways?.some((g) => g !== 'mesh'))
-    warn(['gateways'], 'gateway-bound routes are not modelled (no ingress gateway in the simulator); only mesh traffic is routed');
   s.http.forEach((route, i) => checkRoute(route, ['http', i], err, warn));
   // Rules after a rule without match are unreachable (analyzeUnreachableHTTPRules).
   const catchAll = s.http.findIndex((r) => !r.match || r.match.length === 0);
@@ -179,7 +177,8 @@ function checkRoute(
     if (route[field] !== undefined) warn([...path, field], `${what} ${what.endsWith('s') ? 'are' : 'is'} not modelled yet; ignored`);
   }
   route.match?.forEach((m, j) => {
-    for (const field of ['port', 'sourceLabels', 'gateways', 'sourceNamespace', 'authority', 'scheme'] as const) {
+    // port, sourceLabels, sourceNamespace and gateways decide which proxies get the rule (policy/match.ts sourceMatches).
+    for (const field of ['authority', 'scheme'] as const) {
       if (m[field] !== undefined)
         warn([...path, 'match', j, field], `match on ${field} is not modelled; the condition is treated as matching`);
     }

@@ -1,0 +1,281 @@
+/**
+ * Ingress gateways as Istio builds them: which Envoy Deployment serves a Gateway, its listeners,
+ * and the routes a request to it takes.
+ *
+ * - Istio `Gateway` (istio/api networking/v1alpha3/gateway.proto): its `selector` picks the gateway
+ *   pods (the default `istio-ingressgateway` Deployment in istio-system carries `istio: ingressgateway`);
+ *   routes come only from VirtualServices whose `gateways` name it, for hosts its servers admit
+ *   (istio/istio pilot/pkg/networking/core/gateway.go, httproute.go). Routes of several
+ *   VirtualServices for the same host are merged, oldest first.
+ * - Gateway API `Gateway` of class `istio`: Istio deploys `<name>-istio` for it
+ *   (pilot/pkg/config/kube/gateway/deploymentcontroller.go) and turns the HTTPRoutes attached with
+ *   `parentRefs` into routes (pilot/pkg/config/kube/gateway/conversion.go): one route per match,
+ *   sorted exact > prefix > regex path, longer path, method, more headers, more query parameters;
+ *   backendRef weights (default 1); `timeouts.request` → route timeout; `timeouts.backendRequest` →
+ *   per-try timeout with `retry`, else the route timeout; `retry` → attempts (default 2) on
+ *   connect-failure, refused-stream, unavailable, cancelled and its codes; a rule without valid
+ *   backends answers 500.
+ */
+import type { GatewayListener as ApiListener } from '../config/gateway-api/gateway.js';
+import { ISTIO_GATEWAY_CLASS } from '../config/gateway-api/gateway.js';
+import { httpMatches, type HttpRouteMatch, type HttpRouteRule } from '../config/gateway-api/routes.js';
+import { TERMINATING_TLS_MODES } from '../config/istio/gateway-schema.js';
+import type { HttpRetry, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
+import type { IstioResource } from '../config/istio/resources.js';
+import type { MeshResource } from '../config/mesh-kinds.js';
+import type { RequestShape, WorkloadGateway } from '../config/model.js';
+import type { HttpRouteSpec } from '../config/gateway-api/routes.js';
+import { CLUSTER_DOMAIN } from './hosts.js';
+import { requestMatches, sourceMatches, splitPath, type RouteSource } from './match.js';
+import { boundTo, type CompiledRoute, type MeshPolicy, type RouteDestination } from './mesh-policy.js';
+import { compileRetryPolicy } from './retry-policy.js';
+
+/** The Envoy Deployment behind a gateway. */
+export interface GatewayDeployment {
+  name: string;
+  namespace: string;
+  labels: Readonly<Record<string, string>>;
+  serviceAccount: string;
+}
+
+/** Istio's default ingress gateway (istioctl `default` profile: manifests/charts/gateways/istio-ingress). */
+export const ISTIO_INGRESSGATEWAY: GatewayDeployment = {
+  name: 'istio-ingressgateway',
+  namespace: 'istio-system',
+  labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+  serviceAccount: 'istio-ingressgateway-service-account',
+};
+
+/** The Deployment Istio provisions for a Gateway API Gateway of class `istio`. */
+export const gatewayApiDeployment = (name: string, namespace: string): GatewayDeployment => ({
+  name: `${name}-istio`,
+  namespace,
+  labels: { 'gateway.networking.k8s.io/gateway-name': name },
+  serviceAccount: `${name}-istio`,
+});
+
+/** One port the gateway listens on. */
+export interface Listener {
+  name?: string;
+  port: number;
+  protocol: string;
+  /** Host patterns it admits (`*` for any). */
+  hosts: string[];
+  /** The gateway terminates TLS here: a handshake per downstream connection. */
+  tls: boolean;
+  /** Istio `tls.httpsRedirect`: every request is answered 301. */
+  httpsRedirect: boolean;
+}
+
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'HTTP2', 'GRPC', 'GRPC-WEB']);
+
+export type GatewayRouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-route' } | { kind: 'direct'; status: number };
+
+/** Whether a host pattern (`*`, `*.example.com`, `example.com`) admits `host` (undefined: only `*`). */
+export function hostAdmits(pattern: string, host: string | undefined): boolean {
+  if (pattern === '*') return true;
+  if (host === undefined) return false;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1));
+  return pattern.toLowerCase() === host.toLowerCase();
+}
+
+/** How specific a matching pattern is: exact beats a longer wildcard suffix beats `*` (Envoy virtual host domains). */
+const specificity = (pattern: string): number => (pattern === '*' ? 0 : pattern.startsWith('*') ? pattern.length : 1e6);
+
+/** A Gateway server host: `ns/host` (also `*` or `.` for the namespace) names the namespaces it takes VirtualServices from. */
+const serverHost = (h: string): string => (h.includes('/') ? h.slice(h.indexOf('/') + 1) : h);
+
+/** An ingress gateway as a workload reaches it: its Deployment (if any), the listener used, and its routes. */
+export interface IngressGateway {
+  /** `namespace/name` of the Gateway resource. */
+  id: string;
+  kind: 'istio' | 'gateway-api';
+  deployment?: GatewayDeployment;
+  /** Why no Deployment serves it. */
+  noDeployment?: string;
+  listeners: Listener[];
+  route(listener: Listener, host: string | undefined, req: RequestShape): GatewayRouteResult;
+  /** A concrete host the listener and its routes name, for clients that send none. */
+  defaultHost(listener: Listener): string | undefined;
+}
+
+/** Builds the gateway a workload names, or undefined when it is not in the config. */
+export function ingressGateway(policy: MeshPolicy, ref: Omit<WorkloadGateway, 'host'>): IngressGateway | undefined {
+  return ref.kind === 'istio' ? istioGateway(policy, ref.namespace, ref.name) : gatewayApiGateway(policy, ref.namespace, ref.name);
+}
+
+/** The listener a client uses: the first HTTP(S) one that admits its host, preferring one that does not redirect. */
+export function pickListener(gw: IngressGateway, host: string | undefined): Listener | undefined {
+  const usable = gw.listeners.filter(
+    (l) => HTTP_PROTOCOLS.has(l.protocol.toUpperCase()) && (host === undefined || l.hosts.some((h) => hostAdmits(h, host))),
+  );
+  return usable.find((l) => !l.httpsRedirect) ?? usable[0];
+}
+
+function istioGateway(policy: MeshPolicy, namespace: string, name: string): IngressGateway | undefined {
+  const res = policy.config.gateways.find((g) => g.name === name && g.namespace === namespace);
+  if (!res) return undefined;
+  const id = `${namespace}/${name}`;
+  const selector = res.spec.selector;
+  const selects = (labels: Readonly<Record<string, string>>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  const deployment = selects(ISTIO_INGRESSGATEWAY.labels) ? ISTIO_INGRESSGATEWAY : undefined;
+  const listeners: Listener[] = res.spec.servers.map((s) => ({
+    name: s.name,
+    port: s.port.number,
+    protocol: s.port.protocol,
+    hosts: s.hosts.map(serverHost),
+    tls: s.tls?.mode !== undefined && TERMINATING_TLS_MODES.has(s.tls.mode),
+    httpsRedirect: s.tls?.httpsRedirect === true,
+  }));
+  const bound = () => policy.config.virtualServices.filter((vs) => boundTo(vs, id)).sort((a, b) => a.order - b.order);
+  return {
+    id,
+    kind: 'istio',
+    deployment,
+    noDeployment: deployment
+      ? undefined
+      : `its selector ${JSON.stringify(selector)} matches no gateway Deployment (istio-ingressgateway is labelled istio: ingressgateway)`,
+    listeners,
+    defaultHost: (l) => concreteHost([...l.hosts, ...bound().flatMap((vs) => vs.spec.hosts)]),
+    route: (listener, host, req) => {
+      if (listener.httpsRedirect) return { kind: 'direct', status: 301 };
+      if (!listener.hosts.some((h) => hostAdmits(h, host))) return { kind: 'no-route' };
+      // The virtual host: the VirtualServices whose best host for the request is the most specific.
+      let best = -1;
+      let chosen: IstioResource<VirtualServiceSpec>[] = [];
+      for (const vs of bound()) {
+        const s = Math.max(-1, ...vs.spec.hosts.filter((h) => hostAdmits(h, host)).map(specificity));
+        if (s < 0) continue;
+        if (s > best) [best, chosen] = [s, [vs]];
+        else if (s === best) chosen.push(vs);
+      }
+      const src: RouteSource = { gateway: id, labels: deployment?.labels ?? {}, namespace: deployment?.namespace, port: listener.port };
+      for (const vs of chosen) {
+        for (let i = 0; i < vs.spec.http.length; i++) {
+          const rule = vs.spec.http[i]!;
+          const matches = rule.match;
+          const hit =
+            !matches || matches.length === 0 || matches.some((m) => sourceMatches(m, vs.namespace, src) && requestMatches(m, req));
+          if (hit) return { kind: 'route', route: policy.compileRoute(vs, rule, i) };
+        }
+      }
+      return { kind: 'no-route' };
+    },
+  };
+}
+
+const concreteHost = (hosts: readonly string[]): string | undefined => hosts.find((h) => !h.includes('*'));
+
+function gatewayApiGateway(policy: MeshPolicy, namespace: string, name: string): IngressGateway | undefined {
+  const res = policy.config.mesh.gateways.find((g) => g.name === name && g.namespace === namespace);
+  if (!res) return undefined;
+  const id = `${namespace}/${name}`;
+  const istioClass = res.spec.gatewayClassName === ISTIO_GATEWAY_CLASS;
+  const deployment = istioClass ? gatewayApiDeployment(name, namespace) : undefined;
+  const listeners: Listener[] = res.spec.listeners.map((l: ApiListener) => ({
+    name: l.name,
+    port: l.port,
+    protocol: l.protocol,
+    hosts: [l.hostname ?? '*'],
+    tls: l.protocol === 'HTTPS' && (l.tls?.mode ?? 'Terminate') === 'Terminate',
+    httpsRedirect: false,
+  }));
+  const attached = (listener: Listener) =>
+    policy.config.mesh.httpRoutes
+      .filter((r) => r.family === 'gateway-api' && attachesTo(r, namespace, name, listener))
+      .sort((a, b) => a.order - b.order);
+  return {
+    id,
+    kind: 'gateway-api',
+    deployment,
+    noDeployment: deployment ? undefined : `its class "${res.spec.gatewayClassName}" is not Istio's ingress class "istio"`,
+    listeners,
+    defaultHost: (l) => concreteHost([...l.hosts, ...attached(l).flatMap((r) => r.spec.hostnames ?? [])]),
+    route: (listener, host, req) => {
+      if (!listener.hosts.some((h) => hostAdmits(h, host))) return { kind: 'no-route' };
+      const entries = attached(listener)
+        .filter((r) => (r.spec.hostnames ?? []).length === 0 || (r.spec.hostnames ?? []).some((h) => hostAdmits(h, host)))
+        .flatMap((r) => r.spec.rules.flatMap((rule, i) => rule.matches.map((match) => ({ r, rule, i, match }))));
+      const { path, query } = splitPath(req.path);
+      const hit = sortByPrecedence(entries).find(
+        (e) =>
+          httpMatches(e.match, { method: req.method, path, headers: lowerKeys(req.headers) }) &&
+          (e.match.queryParams ?? []).every((q) => {
+            const v = query.get(q.name);
+            return v !== undefined && (q.type === 'Exact' ? v === q.value : new RegExp(`^(?:${q.value})$`).test(v));
+          }),
+      );
+      if (!hit) return { kind: 'no-route' };
+      return compileHttpRouteRule(policy, hit.r, hit.rule, hit.i);
+    },
+  };
+}
+
+const lowerKeys = (h: Readonly<Record<string, string>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+
+/** Whether an HTTPRoute's parentRefs attach it to this Gateway's listener (name, namespace, sectionName, port). */
+function attachesTo(r: MeshResource<HttpRouteSpec>, namespace: string, name: string, l: Listener): boolean {
+  return r.spec.parentRefs.some(
+    (p) =>
+      (p.kind ?? 'Gateway') === 'Gateway' &&
+      (p.group ?? 'gateway.networking.k8s.io') === 'gateway.networking.k8s.io' &&
+      p.name === name &&
+      (p.namespace ?? r.namespace) === namespace &&
+      (p.sectionName === undefined || p.sectionName === l.name) &&
+      (p.port === undefined || p.port === l.port),
+  );
+}
+
+/** conversion.go sortHTTPRoutes/getURIRank: Exact > PathPrefix > RegularExpression, then longer path, method, headers, query parameters. */
+function sortByPrecedence<T extends { match: HttpRouteMatch }>(entries: T[]): T[] {
+  const rank = (m: HttpRouteMatch) => (!m.path ? -1 : m.path.type === 'Exact' ? 3 : m.path.type === 'PathPrefix' ? 2 : 1);
+  const len = (m: HttpRouteMatch) => m.path?.value.length ?? 0;
+  return [...entries].sort((x, y) => {
+    const a = x.match;
+    const b = y.match;
+    if (rank(a) !== rank(b)) return rank(b) - rank(a);
+    if (len(a) !== len(b)) return len(b) - len(a);
+    if ((a.method === undefined) !== (b.method === undefined)) return a.method !== undefined ? -1 : 1;
+    if ((a.headers?.length ?? 0) !== (b.headers?.length ?? 0)) return (b.headers?.length ?? 0) - (a.headers?.length ?? 0);
+    return (b.queryParams?.length ?? 0) - (a.queryParams?.length ?? 0);
+  });
+}
+
+/** Istio's retry_on for HTTPRoute `retry` (conversion.go): the default's conditions plus the listed codes. */
+const GATEWAY_API_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled';
+
+/** An HTTPRoute rule as Istio converts it into a route (conversion.go convertHTTPRoute). */
+function compileHttpRouteRule(policy: MeshPolicy, r: MeshResource<HttpRouteSpec>, rule: HttpRouteRule, index: number): GatewayRouteResult {
+  const dests: RouteDestination[] = rule.backendRefs
+    .filter((b) => b.weight > 0)
+    .map((b) => {
+      const isService = (b.kind ?? 'Service') === 'Service' && (b.group ?? '') === '';
+      const fqdn = `${b.name}.${b.namespace ?? r.namespace}.${CLUSTER_DOMAIN}`;
+      const svc = isService ? policy.services.find((s) => s.fqdn === fqdn) : undefined;
+      return { service: svc?.key, host: fqdn, weight: b.weight };
+    });
+  // No backend, or every weight 0: Istio answers 500 (a direct response).
+  if (dests.length === 0) return { kind: 'direct', status: 500 };
+  const retry: HttpRetry | undefined = rule.retry && {
+    attempts: rule.retry.attempts ?? 2,
+    retryOn: [GATEWAY_API_RETRY_ON, ...(rule.retry.codes ?? []).map(String)].join(','),
+    backoff: rule.retry.backoff,
+  };
+  const t = rule.timeouts;
+  let timeoutUs = t?.request !== undefined && t.request > 0 ? t.request : undefined;
+  const backend = t?.backendRequest !== undefined && t.backendRequest > 0 ? t.backendRequest : undefined;
+  if (backend !== undefined && retry) retry.perTryTimeout = backend;
+  else if (backend !== undefined) timeoutUs = backend;
+  const compiled = compileRetryPolicy(retry?.attempts === 0 ? { attempts: 0 } : retry, false, policy.defaultRetryCodes);
+  return {
+    kind: 'route',
+    route: {
+      id: `${r.namespace}/${r.name}#${index}`,
+      destinations: dests,
+      totalWeight: dests.reduce((n, d) => n + d.weight, 0),
+      timeoutUs,
+      retry: compiled,
+    },
+  };
+}
