@@ -4,6 +4,7 @@
  * (pkg/config/validation/validation.go, virtualservice.go; analysis/msg/messages.yaml).
  */
 
+import { localRateLimits } from '../policy/local-ratelimit.js';
 import type { MeshMode, ServiceModel } from '../config/model.js';
 import type { PathSegment } from '../config/yaml-source.js';
 import { fqdnOf, hostMatches } from '../policy/hosts.js';
@@ -36,9 +37,16 @@ export function analyzeIstio(inputs: AnalyzeInputs, problems: Problems): void {
   for (const c of all) for (const vs of c.virtualServices) crossCheckVirtualService(vs, drs, inputs, problems);
   for (const c of all) for (const dr of c.destinationRules) crossCheckDestinationRule(dr, inputs, problems);
   for (const c of all) checkSecurity(c, inputs, problems);
+  for (const c of all) checkEnvoyFilters(c, problems);
 }
 
 /** Warnings on PeerAuthentication and AuthorizationPolicy (as istiod reports them: istio/istio pkg/config/analysis). */
+/** EnvoyFilter patches other than local rate limiting are not simulated: each is named (policy/local-ratelimit.ts). */
+function checkEnvoyFilters(c: IstioConfig, p: Problems): void {
+  for (const w of localRateLimits(c.envoyFilters).warnings)
+    p.warnings.push(w.resource.src.diagnosticAt(['spec', 'configPatches', w.patch], 'warning', w.message));
+}
+
 function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void {
   const pas = c.peerAuthentications;
   const aps = c.authorizationPolicies;

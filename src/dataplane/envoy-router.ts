@@ -42,6 +42,8 @@ export interface Transport {
    * none applies; otherwise calls `then` later with undefined (go on) or the status to answer.
    */
   extAuthz?(host: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean;
+  /** The server side's local rate limit filter: 429 when its token bucket is empty, else undefined. */
+  rateLimit?(host: PodRt, call: AppCall): number | undefined;
   /** The server side's jwt_authn filter: a status (401) for an invalid token, else undefined. */
   authn?(host: PodRt, call: AppCall): number | undefined;
   oneWay(proxy: Proxy, host: PodRt): number;
@@ -456,6 +458,12 @@ export class EnvoyRouter {
             else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
           };
           // jwt_authn runs before both (istio/istio pilot/pkg/networking/core filter order: authn, then authz).
+          // Istio's rate-limit EnvoyFilter inserts local_ratelimit first in the chain (INSERT_BEFORE).
+          const limited = this.deps.transport.rateLimit?.(host, a.req.call);
+          if (limited !== undefined) {
+            a.serverFlags = 'RL';
+            return answer(limited);
+          }
           const unauthenticated = this.deps.transport.authn?.(host, a.req.call);
           if (unauthenticated !== undefined) return answer(unauthenticated);
           const checking = this.deps.transport.extAuthz?.(host, a.req.call, conn.mtls, (denied) => {

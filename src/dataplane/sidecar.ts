@@ -16,6 +16,7 @@ import { Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
 import { outboundDecision } from '../policy/egress.js';
 import type { AuthnResult } from '../policy/request-authentication.js';
+import { limitsFor, RATE_LIMITED_STATUS, TokenBucket, type LocalRateLimit } from '../policy/local-ratelimit.js';
 
 export class SidecarPlane extends DirectPlane {
   readonly sidecars = new Map<Caller, Proxy>();
@@ -44,6 +45,7 @@ export class SidecarPlane extends DirectPlane {
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
       extAuthz: (host, call, mtls, then) => this.extAuthz(host, call, mtls, then),
       authn: (host, call) => this.authnStatus(host, call),
+      rateLimit: (host) => this.rateLimited(host, 'SIDECAR_INBOUND'),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
     this.envoy = new EnvoyRouter({
@@ -97,7 +99,35 @@ export class SidecarPlane extends DirectPlane {
       cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r))));
       return;
     }
-    cs.requestLeg(call.req.requestSize, () => this.envoy.route(cs, call, call.caller.namespace, done));
+    cs.requestLeg(call.req.requestSize, () => {
+      // A local rate limit on the caller's own sidecar (context SIDECAR_OUTBOUND) answers 429 RL itself.
+      const limited = this.rateLimited(call.caller, 'SIDECAR_OUTBOUND');
+      if (limited !== undefined) cs.responseLeg(0, () => done({ status: limited, flags: 'RL', mtls: false, local: true }));
+      else this.envoy.route(cs, call, call.caller.namespace, done);
+    });
+  }
+
+  /** Token buckets per sidecar and filter (local-ratelimit.ts), rebuilt when the config changes. */
+  private buckets = new Map<Caller, Map<LocalRateLimit, TokenBucket>>();
+
+  /** 429 when a local rate limit filter of this sidecar refuses the request, else undefined. */
+  private rateLimited(owner: Caller, direction: 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND'): number | undefined {
+    if (this.policy.rateLimits.length === 0) return undefined;
+    const sidecar = this.sidecars.get(owner);
+    if (!sidecar) return undefined;
+    const labels = (owner as Partial<PodRt>).version?.labels ?? {};
+    for (const l of limitsFor(this.policy.rateLimits, { namespace: owner.namespace, labels }, direction)) {
+      let byLimit = this.buckets.get(owner);
+      if (!byLimit) this.buckets.set(owner, (byLimit = new Map()));
+      let bucket = byLimit.get(l);
+      if (!bucket) byLimit.set(l, (bucket = new TokenBucket(l, this.sim.now)));
+      const draw = l.enabledPercent < 100 || l.enforcedPercent < 100 ? this.stream(`ratelimit/${sidecar.name}`) : undefined;
+      if (draw && draw() * 100 >= l.enabledPercent) continue; // filter_enabled: not checked
+      if (bucket.take(this.sim.now)) continue;
+      if (draw && draw() * 100 >= l.enforcedPercent) continue; // filter_enforced: counted, not refused
+      return RATE_LIMITED_STATUS;
+    }
+    return undefined;
   }
 
   /** Calls that left a sidecar through the PassthroughCluster (their service was outside its Sidecar scope). */
@@ -161,6 +191,7 @@ export class SidecarPlane extends DirectPlane {
   }
 
   override setPolicy(policy: MeshPolicy): void {
+    if (policy.rateLimits !== this.policy.rateLimits) this.buckets = new Map();
     super.setPolicy(policy);
     this.scopeCache.clear();
     this.envoy.setPolicy(policy, (host) => this.requiresMtls(host));

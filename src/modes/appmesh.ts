@@ -30,6 +30,7 @@ export function appMeshConfig(scenario: Scenario): IstioConfig {
     sidecars: [],
     serviceEntries: [],
     requestAuthentications: [],
+    envoyFilters: [],
   };
 }
 

@@ -10,6 +10,7 @@ import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
 import type { OutboundTrafficMode, RequestShape, ServiceModel } from '../config/model.js';
 import { serviceEntryFor } from '../config/external.js';
 import { isHttpHost, outboundDecision } from './egress.js';
+import { localRateLimits, type LocalRateLimit } from './local-ratelimit.js';
 import { fqdnOf, hostMatches } from './hosts.js';
 import { MESH_GATEWAY, requestMatches, resolveGatewayRef, sourceMatches, type RouteSource } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
@@ -66,6 +67,8 @@ export class MeshPolicy {
 
   /** mTLS modes and authorization, from the same config. */
   readonly security: SecurityPolicy;
+  /** Local rate limits inserted by EnvoyFilters (local-ratelimit.ts). */
+  readonly rateLimits: readonly LocalRateLimit[];
   /** Which services each sidecar holds config for (Sidecar resources). */
   readonly sidecarScopes: SidecarScopes;
 
@@ -76,6 +79,7 @@ export class MeshPolicy {
   ) {
     this.byFqdn = new Map(services.map((s) => [s.fqdn, s]));
     this.security = new SecurityPolicy(config, defaults.extensionProviders);
+    this.rateLimits = localRateLimits(config.envoyFilters).limits;
     this.sidecarScopes = new SidecarScopes(config.sidecars, ROOT_NAMESPACE);
   }
 
@@ -95,6 +99,7 @@ export class MeshPolicy {
         sidecars: replace(this.config.sidecars, change.sidecars),
         serviceEntries: replace(this.config.serviceEntries, change.serviceEntries),
         requestAuthentications: replace(this.config.requestAuthentications, change.requestAuthentications),
+        envoyFilters: replace(this.config.envoyFilters, change.envoyFilters),
       },
       this.services,
       this.defaults,

@@ -26,6 +26,7 @@ function details(r: CallRecord): string {
   if (f.includes('UF')) return 'upstream_reset_before_response_started{connection_failure}';
   if (f.includes('UC')) return 'upstream_reset_before_response_started{connection_termination}';
   if (f.includes('UAEX')) return 'ext_authz_denied';
+  if (f.includes('RL')) return 'local_rate_limited';
   if (r.status === 403) return 'rbac_access_denied_matched_policy[none]';
   return r.status === 0 ? '-' : 'via_upstream';
 }

@@ -17,6 +17,7 @@ import { istioGatewaySpec } from './gateway-schema.js';
 import { authorizationPolicySpec, peerAuthenticationSpec } from './security-schemas.js';
 import { serviceEntrySpec } from './egress-schemas.js';
 import { requestAuthenticationSpec } from './authn-schemas.js';
+import { envoyFilterSpec } from './envoyfilter-schemas.js';
 import type { IstioConfig, Problems } from './resources.js';
 import { isMeshKind, readMeshResource, readServiceAnnotations } from '../mesh-kinds.js';
 import { checkIstioKind } from './istio-kinds.js';
@@ -34,6 +35,7 @@ const MODELLED: Record<string, string[]> = {
   PeerAuthentication: SECURITY,
   AuthorizationPolicy: SECURITY,
   RequestAuthentication: SECURITY,
+  EnvoyFilter: ['networking.istio.io/v1alpha3'],
   Service: ['v1'],
   Deployment: ['apps/v1'],
   ServiceAccount: ['v1'],
@@ -154,6 +156,11 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
       case 'ServiceEntry': {
         const s = spec(serviceEntrySpec);
         if (s) config.serviceEntries.push({ kind, ...at, spec: s });
+        break;
+      }
+      case 'EnvoyFilter': {
+        const s = spec(envoyFilterSpec);
+        if (s) config.envoyFilters.push({ kind, ...at, spec: s });
         break;
       }
       case 'RequestAuthentication': {

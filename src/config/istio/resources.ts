@@ -13,6 +13,7 @@ import type { IstioGatewaySpec } from './gateway-schema.js';
 import type { AuthorizationPolicySpecParsed, PeerAuthenticationSpecParsed } from './security-schemas.js';
 import type { ServiceEntrySpec } from './egress-schemas.js';
 import type { RequestAuthenticationSpec } from './authn-schemas.js';
+import type { EnvoyFilterSpec } from './envoyfilter-schemas.js';
 
 export interface IstioResource<S> {
   kind: string;
@@ -37,6 +38,8 @@ export interface IstioConfig {
   serviceEntries: IstioResource<ServiceEntrySpec>[];
   /** RequestAuthentications: the JWT issuers each workload accepts. */
   requestAuthentications: IstioResource<RequestAuthenticationSpec>[];
+  /** EnvoyFilters: only local rate limiting is modelled (policy/local-ratelimit.ts); other patches are warned about. */
+  envoyFilters: IstioResource<EnvoyFilterSpec>[];
   k8sServices: K8sService[];
   deployments: K8sDeployment[];
   serviceAccounts: { name: string; namespace: string }[];
@@ -57,6 +60,7 @@ export const emptyIstioConfig = (): IstioConfig => ({
   sidecars: [],
   serviceEntries: [],
   requestAuthentications: [],
+  envoyFilters: [],
   k8sServices: [],
   deployments: [],
   serviceAccounts: [],
