@@ -28,6 +28,7 @@ import { cards, descriptionHtml, emptyNote, figure, note, page, section, table, 
 import { beginDocument, renderSvg } from './render.js';
 import { measuredSeconds } from './graph-layout.js';
 import { retryAmplification } from './retry-view.js';
+import { poolClusters, poolOccupancyChart } from './pool-view.js';
 import { traceWaterfall } from './trace-view.js';
 import type { TraceSamples } from '../trace-samples.js';
 import { serviceGraphSvg } from './service-graph.js';
@@ -206,6 +207,22 @@ ${cards(keyCards)}`;
             `Over the measured window, attempts per end-user request: ${retry.totals
               .map((t) => `${t.service} ${num(t.perRequest, 2)} (highest window ${num(t.peak, 1)})`)
               .join(', ')}. Fan-out counts too: a service called twice per request shows 2 without any retry.`,
+          ),
+      ),
+    );
+  }
+
+  const pools = poolClusters(ts);
+  if (pools.length) {
+    const overflowed = pools.reduce((n, p) => n + p.overflows.reduce((a, b) => a + b, 0), 0);
+    sections.push(
+      section(
+        'pools',
+        'Connection pools vs DestinationRule limits',
+        'where a blue connections line sits on or above its dashed maxConnections line and the amber pending line reaches http1MaxPendingRequests, new requests are answered 503 UO at once (the red band); connections above the line are the per-worker leeway: each Envoy worker opens its first connection to a host whatever the limit.',
+        figure(renderSvg(poolOccupancyChart(ts, pools))) +
+          note(
+            `Per destination cluster, the most connections and pending requests any one client sidecar held in each ${num(ts.bucket_s, 3)} s bucket (limits count per client sidecar, over all its workers); ${num(overflowed)} circuit-breaker overflows in all. Envoy stats: upstream_cx_overflow, upstream_rq_pending_overflow in results.json clusters.`,
           ),
       ),
     );
