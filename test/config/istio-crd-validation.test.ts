@@ -96,6 +96,6 @@ describe('Istio kinds are validated as the API server validates them against Ist
   });
   it('a kind Istio does not serve in the group is an error', () => {
     const p = read('apiVersion: networking.istio.io/v1\nkind: Route\nmetadata: {name: r}\nspec: {}\n');
-    expect(p.errors[0]?.message).toMatch(/Istio has no kind Route/);
+    expect(p.errors[0]?.message).toMatch(/Istio has no kind "Route"/);
   });
 });
