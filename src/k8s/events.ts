@@ -30,6 +30,7 @@ export const LIFECYCLE_EVENT_TYPES: ReadonlySet<string> = new Set([
   'rollout_complete',
   'hpa_scale',
   'node_added',
+  'node_drain',
   'node_removed',
   // Flagger (./flagger.ts)
   'canary_progressing',

@@ -36,6 +36,7 @@ export interface NodeLifecycleHooks {
 export class NodeLifecycleController {
   private readonly down = new Map<NodeRt, number>();
   private readonly tainted = new Set<NodeRt>();
+  private readonly cordoned = new Set<NodeRt>();
 
   constructor(
     private readonly sim: Simulator,
@@ -48,9 +49,14 @@ export class NodeLifecycleController {
     return !this.down.has(node);
   }
 
-  /** Whether the scheduler may place pods there (Ready, no NoExecute/NoSchedule taint). */
+  /** Whether the scheduler may place pods there (Ready, no NoExecute/NoSchedule taint, not cordoned). */
   schedulable(node: NodeRt): boolean {
-    return this.isUp(node) && !this.tainted.has(node);
+    return this.isUp(node) && !this.tainted.has(node) && !this.cordoned.has(node);
+  }
+
+  /** The cluster autoscaler's ToBeDeletedByClusterAutoscaler:NoSchedule taint: no new pods, those there stay until drained. */
+  cordon(node: NodeRt): void {
+    this.cordoned.add(node);
   }
 
   fail(node: NodeRt): void {

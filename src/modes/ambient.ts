@@ -4,6 +4,7 @@ import type { Proxy } from '../dataplane/proxy.js';
 import { fnv1a } from '../kernel/hash.js';
 import { envoyMemoryBytes, ISTIOD_POD, istiodComponent, WAYPOINT_REQUESTS } from './istiod.js';
 import type { MeshModeDef } from './mode.js';
+import type { NodeRt } from '../world/entities.js';
 
 const Mi = 1024 ** 2;
 
@@ -62,6 +63,13 @@ export const ambientMode: MeshModeDef = {
       const node = cluster.nodes[fnv1a(`waypoint/${key}`) % cluster.nodes.length];
       if (node) proxies.push(plane.addWaypoint(svc, node));
     }
-    return Object.assign(plane, { proxies, envoyClusters: () => plane.envoyRouter.allClusters() });
+    return Object.assign(plane, {
+      proxies,
+      envoyClusters: () => plane.envoyRouter.allClusters(),
+      // The ztunnel DaemonSet puts a pod on every node that joins.
+      nodeAdded: (node: NodeRt) => {
+        proxies.push(plane.addZtunnel(node));
+      },
+    });
   },
 };

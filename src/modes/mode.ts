@@ -11,6 +11,7 @@ import type { ClusterRt } from '../dataplane/envoy-cluster.js';
 import type { DataPlane, PlaneDeps } from '../dataplane/plane.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import type { Cluster } from '../world/build.js';
+import type { NodeRt } from '../world/entities.js';
 import type { ServiceRt } from '../world/entities.js';
 import type { ModeRequests } from '../k8s/placement.js';
 
@@ -20,6 +21,8 @@ export interface MeshPlane extends DataPlane {
   readonly proxies: Proxy[];
   /** Every Envoy cluster the sidecars and waypoints built, for circuit-breaker and outlier stats. */
   envoyClusters(): ClusterRt[];
+  /** A node joined during the run (cluster autoscaler): per-node proxies (ztunnel) start there. */
+  nodeAdded?(node: NodeRt): void;
   /**
    * The share (0–1) of the whole mesh's config a proxy holds (Sidecar scoping); istiod's per-proxy
    * cost scales with it. 1 when absent or for proxies that hold everything.

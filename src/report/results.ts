@@ -56,6 +56,27 @@ export interface ClusterResultJson {
   /** Every node's allocatable vCPU and memory at node prices, whatever the pods use. */
   node_monthly_cost_usd: number;
   pending: { pod: string; reason: string }[];
+  /** With `cluster.autoscale`: the cluster autoscaler over the run (node counts at the end and above are the nodes alive then; cost over each node's lifetime). */
+  autoscale?: AutoscaleJson;
+}
+
+export interface AutoscaleJson {
+  min: number;
+  max: number;
+  provisioning_delay_s: number;
+  nodes_initial: number;
+  nodes_max: number;
+  /** Node-hours over [0, duration]. */
+  node_hours: number;
+  /** Every 10 s scan: nodes, their cores, CPU used (averaged over the interval), cores requested, nodes whose CPU demand exceeded their cores. */
+  timeline: {
+    t_s: number;
+    nodes: number;
+    cpu_cores: number;
+    cpu_used_cores: number;
+    cpu_requested_cores: number;
+    saturated_nodes: string[];
+  }[];
 }
 
 export interface EdgeJson {
@@ -267,19 +288,30 @@ function withUnfinished(r: RequestsJson, unfinished: number): RequestsJson & { u
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
 function clusterResult(s: SimulationState): ClusterResultJson {
-  const nodes = s.cluster.nodes;
+  const auto = s.autoscale;
+  const horizonUs = s.durationUs;
+  // With the cluster autoscaler, nodes come and go: count those alive at the end, cost each over its lifetime.
+  const lifetimes = auto?.lifetimes ?? s.cluster.nodes.map((node) => ({ node, fromUs: 0, toUs: undefined }));
+  const share = (l: { fromUs: number; toUs?: number }) =>
+    horizonUs > 0 ? Math.max(0, Math.min(l.toUs ?? horizonUs, horizonUs) - Math.min(l.fromUs, horizonUs)) / horizonUs : 1;
+  const nodes = lifetimes.filter((l) => l.toUs === undefined).map((l) => l.node);
   const used = new Set<string>();
-  for (const svc of s.cluster.serviceList) for (const p of svc.pods) used.add(p.node.model.name);
+  for (const svc of s.cluster.serviceList) for (const p of svc.pods) if (p.goneUs === undefined) used.add(p.node.model.name);
   const usage = s.plan.scheduler.usage();
   const requested = usage.reduce((t, n) => ({ cpu: t.cpu + n.cpu, memory: t.memory + n.memory }), { cpu: 0, memory: 0 });
   const cpu = nodes.reduce((n, x) => n + x.model.cpu, 0);
   const memory = nodes.reduce((n, x) => n + x.model.memoryBytes, 0);
   const prices = { ...DEFAULT_NODE_PRICES, ...nodePriceOverrides(s.scenario.cost) };
-  const cost = (cpu * prices.vcpuHourUsd + (memory / 1024 ** 3) * prices.gibHourUsd) * s.profile.prices.hoursPerMonth;
+  const hourly = lifetimes.reduce(
+    (t, l) => t + (l.node.model.cpu * prices.vcpuHourUsd + (l.node.model.memoryBytes / 1024 ** 3) * prices.gibHourUsd) * share(l),
+    0,
+  );
+  const cost = hourly * s.profile.prices.hoursPerMonth;
   const placed = s.scenario.placement === 'requests';
+  const a = s.scenario.autoscale;
   return {
     nodes: nodes.length,
-    nodes_used: used.size,
+    nodes_used: auto ? used.size : usedAtStart(s),
     pods_pending: placed ? s.plan.pending.length : 0,
     nodes_needed: s.plan.nodesNeeded,
     placement: s.scenario.placement,
@@ -287,7 +319,34 @@ function clusterResult(s: SimulationState): ClusterResultJson {
     allocatable: { cpu_cores: round(cpu, 6), memory_mib: round(memory / 1024 ** 2, 3) },
     node_monthly_cost_usd: round(cost, 2),
     pending: placed ? s.plan.pending : [],
+    ...(auto && a
+      ? {
+          autoscale: {
+            min: a.min,
+            max: a.max,
+            provisioning_delay_s: a.provisioningDelayUs / 1e6,
+            nodes_initial: auto.autoscaler.timeline[0]?.nodes ?? 0,
+            nodes_max: Math.max(...auto.autoscaler.timeline.map((x) => x.nodes)),
+            node_hours: round((lifetimes.reduce((t, l) => t + share(l), 0) * horizonUs) / 3600e6, 6),
+            timeline: auto.samples.map((x) => ({
+              t_s: x.tUs / 1e6,
+              nodes: x.nodes,
+              cpu_cores: round(x.cores, 6),
+              cpu_used_cores: round(x.usedCores, 6),
+              cpu_requested_cores: round(x.requestedCores, 6),
+              saturated_nodes: x.saturated,
+            })),
+          },
+        }
+      : {}),
   };
+}
+
+/** Nodes running a workload pod (every pod ever built, as before autoscaling existed). */
+function usedAtStart(s: SimulationState): number {
+  const used = new Set<string>();
+  for (const svc of s.cluster.serviceList) for (const p of svc.pods) used.add(p.node.model.name);
+  return used.size;
 }
 
 function nodePriceOverrides(c: SimulationState['scenario']['cost']): Partial<typeof DEFAULT_NODE_PRICES> {

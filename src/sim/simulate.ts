@@ -12,6 +12,7 @@ import { startWorkload } from '../world/workload.js';
 import { meshMode } from '../modes/registry.js';
 import { startKubernetes } from './kube.js';
 import { startHpas } from './hpa.js';
+import { startClusterAutoscaler, type AutoscaleRun } from './autoscale.js';
 import type { HpaTrace, ReplicaTrace } from '../k8s/hpa-runtime.js';
 import type { KubeCluster } from '../k8s/cluster.js';
 import { MeshPolicy, type CompiledRoute } from '../policy/mesh-policy.js';
@@ -75,6 +76,8 @@ export interface SimulationState {
   replicas?: Map<string, ReplicaTrace>;
   /** Every HPA's syncs: current and desired replicas, metrics against targets. */
   hpas?: HpaTrace[];
+  /** The cluster autoscaler of `cluster.autoscale`: node changes, node samples, node lifetimes. */
+  autoscale?: AutoscaleRun;
   /** Where the t=0 pods went by their requests, and what the cluster needs (nodes, pending pods). */
   plan: ClusterPlan;
   /** The Kubernetes control loops of the run (pods, endpoints, Deployments, nodes, istiod). */
@@ -293,6 +296,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   // HorizontalPodAutoscalers scale through the pod lifecycle (src/k8s/hpa-runtime.ts).
   const hpa = startHpas({ sim, scenario, mode, profile, api: kube, events: kube.events, services: cluster.services, untilUs: durationUs });
   const canaryRuns = canaryPlan?.start({ sim, kube, timeline, apply: applyChange, untilUs: durationUs });
+  // The cluster autoscaler adds nodes for Pending pods and removes unneeded ones (src/k8s/cluster-autoscaler.ts).
+  const autoscale = startClusterAutoscaler({ sim, scenario, cluster, kube, plan, plane, modeRequests, untilUs: durationUs });
   scheduleFaults(scenario.faults, {
     sim,
     timeline,
@@ -406,6 +411,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     hpas: hpa?.traces,
     canaries: canaryRuns?.(),
     gateways: [...ingress.stats.values()],
+    autoscale,
   };
 }
 

@@ -1,7 +1,7 @@
 /** Builds the runtime cluster from a Scenario: nodes, pods placed deterministically, clients. */
 import { samplerFor } from '../kernel/distributions.js';
 import type { RandomStreams } from '../kernel/random.js';
-import type { Scenario, ServiceModel, VersionModel } from '../config/model.js';
+import type { NodeModel, Scenario, ServiceModel, VersionModel } from '../config/model.js';
 import { RequestStats } from '../record/requests.js';
 import { NodeCpu } from './cpu.js';
 import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
@@ -18,6 +18,8 @@ export interface Cluster {
   clients: ClientRt[];
   /** A new pod of `version` on `node` (scale-up, replacement, rollout), named `<service>-<version>-<i>`, appended to the service. */
   addPod(svc: ServiceRt, version: VersionModel, node: NodeRt): PodRt;
+  /** A node joins during the run (the cluster autoscaler's), appended to `nodes`. */
+  addNode(model: NodeModel): NodeRt;
 }
 
 /**
@@ -131,8 +133,13 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       serviceAccount: w.from.serviceAccount,
     };
   });
+  const addNode = (model: NodeModel): NodeRt => {
+    const node: NodeRt = { index: nodes.length, model, cpu: new NodeCpu(model.cpu) };
+    nodes.push(node);
+    return node;
+  };
   const services = new Map([...serviceList, ...externals].map((s) => [s.model.key, s]));
-  return { nodes, services, serviceList, externals, clients, addPod };
+  return { nodes, services, serviceList, externals, clients, addPod, addNode };
 }
 
 /**

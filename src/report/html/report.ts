@@ -35,6 +35,7 @@ import { serviceGraphSvg } from './service-graph.js';
 import { canarySectionBody } from './canary.js';
 import { durationText, scenarioSection } from './scenario.js';
 import { hpaSection } from './hpa.js';
+import { nodesSection } from './nodes.js';
 
 export interface ReportInput {
   results: ResultsJson;
@@ -295,6 +296,9 @@ ${cards(keyCards)}`;
   // HorizontalPodAutoscalers: desired / current / Ready replicas and the metric against its target (./hpa.ts).
   const hpa = hpaSection(r);
   if (hpa) sections.push(hpa);
+  // The cluster autoscaler: node count, node CPU against cores with saturation bands (./nodes.ts).
+  const nodes = nodesSection(r);
+  if (nodes) sections.push(nodes);
 
   sections.push(
     section(
