@@ -136,7 +136,11 @@ export function formatComparison(c: ComparisonJson): string {
   over('requested CPU', (r) => r.cluster.requests.cpu_cores, ' cores', 2);
   over('nodes needed', (r) => r.cluster.nodes_needed, '', 0);
   over('nodes', (r) => r.cluster.nodes, '', 0);
+  if (modes.some((m) => get(m).cluster.autoscale)) over('nodes max', (r) => r.cluster.autoscale?.nodes_max ?? r.cluster.nodes, '', 0);
   over('nodes used', (r) => r.cluster.nodes_used, '', 0);
+  // Services an HPA scaled: replicas at the end and at most.
+  const scaled = Object.keys(get(modes[0]!).services).filter((k) => modes.some((m) => get(m).services[k]?.replicas.timeline));
+  for (const k of scaled) row(`${k} replicas (max)`, (r) => `${r.services[k]?.replicas.final ?? 0} (${r.services[k]?.replicas.max ?? 0})`);
   if (modes.some((m) => get(m).cluster.pods_pending > 0)) row('pods pending', (r) => String(r.cluster.pods_pending));
   over('node cost', (r) => r.cluster.node_monthly_cost_usd, ' $/month', 2);
   // Sidecar scoping: what the Sidecar resources save against every proxy holding the whole mesh.

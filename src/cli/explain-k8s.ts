@@ -27,7 +27,15 @@ export function k8sStory(e: TimelineEvent): string | undefined {
     case 'pod_create_rejected':
       return `creating a ${f('service')} ${f('version')} pod is rejected: ${f('reason')}`;
     case 'pod_evicted':
-      return `${f('pod')} is evicted from ${f('node')} (${f('taint')} toleration of 300 s ran out)`;
+      return e.taint === 'ToBeDeletedByClusterAutoscaler'
+        ? `${f('pod')} is evicted from ${f('node')} (the cluster autoscaler drains the node; its ReplicaSet recreates it elsewhere)`
+        : `${f('pod')} is evicted from ${f('node')} (${f('taint')} toleration of 300 s ran out)`;
+    case 'node_added':
+      return `the cluster autoscaler's node ${f('node')} is Ready (asked at ${sec(e.triggered_s)} for ${f('reason')}, ${f('provisioning_s')} s to provision): ${f('nodes')} node(s); Pending pods are scheduled there`;
+    case 'node_drain':
+      return `the cluster autoscaler drains node ${f('node')} (${f('reason')}: requests under 50 % of allocatable and its pods fit elsewhere): ${f('pods')} pod(s) evicted`;
+    case 'node_removed':
+      return `node ${f('node')} is deleted (${f('reason')}): ${f('nodes')} node(s) left`;
     case 'node_not_ready':
       return `node ${f('node')} is NotReady (no heartbeat for the grace period): its ${f('pods')} pod(s) are marked NotReady and tainted unreachable`;
     case 'node_ready':
