@@ -47,6 +47,8 @@ export interface RequestShape {
   headers: Record<string, string>;
   /** The JWT the request carries in its Authorization header, if any. */
   jwt?: JwtToken;
+  /** The Host/:authority, when a route rewrote it (a mirrored copy carries `<host>-shadow`). */
+  authority?: string;
   requestSize: number;
   responseSize: number;
 }

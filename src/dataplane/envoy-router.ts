@@ -8,10 +8,13 @@
  */
 import type { Uniform } from '../kernel/random.js';
 import type { ScheduledEvent, Simulator } from '../kernel/simulator.js';
-import type { AppCall } from '../world/call.js';
+import { withRequest, type AppCall } from '../world/call.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
+import type { HttpMatchRequest } from '../config/istio/networking-schemas.js';
 import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
+import { upstreamRequest } from '../policy/request-rewrite.js';
+import { shadowsOf } from './mirror.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
 import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
@@ -53,6 +56,10 @@ export interface Transport {
 interface Req {
   proxy: Proxy;
   call: AppCall;
+  /** What the upstream receives: `call` with the route's rewrite and header operations applied. */
+  upstream?: AppCall;
+  /** The match block that selected the route (a uri rewrite replaces its prefix). */
+  match?: HttpMatchRequest;
   done: CallDone;
   route: CompiledRoute;
   cluster?: ClusterRt<Attempt>;
@@ -149,6 +156,7 @@ export class EnvoyRouter {
       call,
       done,
       route: result.route,
+      match: result.match,
       flags: [],
       retries: 0,
       tried: [],
@@ -209,11 +217,28 @@ export class EnvoyRouter {
 
   private startRouting(req: Req, clientNs: string): void {
     const route = req.route;
+    // Route actions the proxy answers itself (Envoy's router: direct_response, redirect): nothing goes upstream.
+    const local = route.directResponse ?? route.redirect;
+    if (local) {
+      this.finish(req, local.status);
+      return;
+    }
     // The route timer starts in the router, after injected delays, and covers every retry and back-off.
     if (route.timeoutUs !== undefined && route.timeoutUs > 0) {
       req.routeTimer = this.sim.scheduleCancellable(route.timeoutUs, () => this.onRouteTimeout(req), undefined);
     }
     const dest = this.pickDestination(req);
+    // The upstream sees the request as the route leaves it (rewrite, destination then route headers).
+    if (route.rewrite || route.requestHeaders || dest?.requestHeaders) {
+      const r = upstreamRequest(req.call.req, {
+        rewrite: route.rewrite,
+        match: req.match,
+        destinationHeaders: dest?.requestHeaders,
+        routeHeaders: route.requestHeaders,
+      });
+      req.upstream = withRequest(req.call, r);
+    }
+    if (route.mirrors.length > 0) this.sendShadows(req, clientNs);
     const svc = dest?.service !== undefined ? this.deps.services.get(dest.service) : undefined;
     if (!dest || !svc) {
       this.finish(req, 503, 'NC');
@@ -231,13 +256,13 @@ export class EnvoyRouter {
   /** Per-request streams (`fault/<proxy>`, `route/<proxy>→<service>`) looked up without building their names. */
   private readonly perRequestStreams = new Map<string, Map<Proxy, Map<string, Uniform>>>();
 
-  private streamOf(kind: 'fault' | 'route', proxy: Proxy, key: string): Uniform {
+  private streamOf(kind: 'fault' | 'route' | 'mirror', proxy: Proxy, key: string): Uniform {
     let byProxy = this.perRequestStreams.get(kind);
     if (!byProxy) this.perRequestStreams.set(kind, (byProxy = new Map()));
     let byKey = byProxy.get(proxy);
     if (!byKey) byProxy.set(proxy, (byKey = new Map()));
     let u = byKey.get(key);
-    if (!u) byKey.set(key, (u = this.deps.stream(kind === 'fault' ? `fault/${proxy.name}` : `route/${proxy.name}→${key}`)));
+    if (!u) byKey.set(key, (u = this.deps.stream(kind === 'route' ? `route/${proxy.name}→${key}` : `${kind}/${proxy.name}`)));
     return u;
   }
 
@@ -248,6 +273,40 @@ export class EnvoyRouter {
     let x = this.streamOf('route', req.proxy, req.call.service.model.key)() * req.route.totalWeight;
     for (const d of dests) if ((x -= d.weight) < 0) return d;
     return dests[dests.length - 1];
+  }
+
+  /** Fire-and-forget copies to the route's mirror clusters (mirror.ts): no retries, answers dropped. */
+  private sendShadows(req: Req, clientNs: string): void {
+    const forwarded = req.upstream ?? req.call;
+    const draw = () => this.streamOf('mirror', req.proxy, '')();
+    for (const s of shadowsOf(req.route.mirrors, forwarded, (k) => this.deps.services.get(k), draw)) {
+      const cluster = this.clusters.get(req.proxy, s.service, s.target.subset, clientNs);
+      if (!cluster) continue;
+      const shadow: Req = {
+        proxy: req.proxy,
+        call: s.call,
+        done: () => undefined,
+        route: {
+          id: `${req.route.id}/mirror`,
+          matchSets: [],
+          destinations: [{ service: s.service.model.key, host: s.target.host, subset: s.target.subset, weight: 1 }],
+          totalWeight: 1,
+          timeoutUs: req.route.timeoutUs,
+          mirrors: [],
+        },
+        cluster,
+        flags: [],
+        retries: 0,
+        tried: [],
+        finished: false,
+        holdsRetry: false,
+        // The shadow stream runs on the worker that serves the original request.
+        worker: req.worker,
+      };
+      const t = shadow.route.timeoutUs;
+      if (t !== undefined && t > 0) shadow.routeTimer = this.sim.scheduleCancellable(t, () => this.onRouteTimeout(shadow), undefined);
+      this.attempt(shadow);
+    }
   }
 
   closeHost(pod: PodRt): void {
@@ -452,21 +511,22 @@ export class EnvoyRouter {
             });
           };
           // Istio's order at the server sidecar: CUSTOM (ext_authz), then DENY and ALLOW (RBAC).
+          const call = a.req.upstream ?? a.req.call;
           const rbac = () => {
-            const refused = this.deps.transport.inbound(proxy, host, a.req.call, conn.mtls);
+            const refused = this.deps.transport.inbound(proxy, host, call, conn.mtls);
             if (refused !== undefined) answer(refused);
-            else this.deps.pods.deliver(host, a.req.call, answer, conn.mtls);
+            else this.deps.pods.deliver(host, call, answer, conn.mtls);
           };
           // jwt_authn runs before both (istio/istio pilot/pkg/networking/core filter order: authn, then authz).
           // Istio's rate-limit EnvoyFilter inserts local_ratelimit first in the chain (INSERT_BEFORE).
-          const limited = this.deps.transport.rateLimit?.(host, a.req.call);
+          const limited = this.deps.transport.rateLimit?.(host, call);
           if (limited !== undefined) {
             a.serverFlags = 'RL';
             return answer(limited);
           }
-          const unauthenticated = this.deps.transport.authn?.(host, a.req.call);
+          const unauthenticated = this.deps.transport.authn?.(host, call);
           if (unauthenticated !== undefined) return answer(unauthenticated);
-          const checking = this.deps.transport.extAuthz?.(host, a.req.call, conn.mtls, (denied) => {
+          const checking = this.deps.transport.extAuthz?.(host, call, conn.mtls, (denied) => {
             if (denied === undefined) return rbac();
             // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
             // (source/common/stream_info/utility.cc "UAEX") on its side.
@@ -573,6 +633,9 @@ export class EnvoyRouter {
     const mtls = req.current?.conn?.mtls ?? false;
     const local = !req.current?.conn;
     const cluster = req.route.passthrough ? PASSTHROUGH_CLUSTER : undefined;
+    // A mirrored copy's answer is dropped by the router's async client: it never passes the
+    // filter chain (no telemetry) nor reaches the app (its codec work is not modelled).
+    if (req.call.shadow) return;
     const serverFlags = req.current?.serverFlags;
     req.proxy.responseLeg(req.call.req.responseSize, () => {
       this.downstream.get(req.proxy)?.idle.push(req.worker); // the downstream connection is free again

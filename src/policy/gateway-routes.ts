@@ -272,6 +272,8 @@ function compileHttpRouteRule(policy: MeshPolicy, r: MeshResource<HttpRouteSpec>
     kind: 'route',
     route: {
       id: `${r.namespace}/${r.name}#${index}`,
+      matchSets: [],
+      mirrors: [],
       destinations: dests,
       totalWeight: dests.reduce((n, d) => n + d.weight, 0),
       timeoutUs,

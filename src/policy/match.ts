@@ -113,3 +113,9 @@ export function sourceMatches(m: HttpMatchRequest, vsNamespace: string, src: Rou
   for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (src.labels[k] !== v) return false;
   return m.sourceNamespace === undefined || m.sourceNamespace === src.namespace;
 }
+
+/** The first block that matches (undefined when the rule has none), or null when none matches. */
+export function matchingBlock(match: HttpMatchRequest[] | undefined, req: RequestShape): HttpMatchRequest | undefined | null {
+  if (!match || match.length === 0) return undefined;
+  return match.find((m) => requestMatches(m, req)) ?? null;
+}

@@ -5,14 +5,22 @@
  * virtual_service.proto and destination_rule.proto; istio/istio pilot/pkg/networking/core/route/route.go
  * (routes), pilot/pkg/model/push_context.go (which DestinationRule a client sees).
  */
-import type { DestinationRuleSpec, HttpRoute, TrafficPolicy, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
+import type {
+  DestinationRuleSpec,
+  HeaderOperations,
+  HttpMatchRequest,
+  HttpRewrite,
+  HttpRoute,
+  TrafficPolicy,
+  VirtualServiceSpec,
+} from '../config/istio/networking-schemas.js';
 import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
 import type { OutboundTrafficMode, RequestShape, ServiceModel } from '../config/model.js';
 import { serviceEntryFor } from '../config/external.js';
 import { isHttpHost, outboundDecision } from './egress.js';
 import { localRateLimits, type LocalRateLimit } from './local-ratelimit.js';
 import { fqdnOf, hostMatches } from './hosts.js';
-import { MESH_GATEWAY, requestMatches, resolveGatewayRef, sourceMatches, type RouteSource } from './match.js';
+import { MESH_GATEWAY, matchingBlock, requestMatches, resolveGatewayRef, sourceMatches, type RouteSource } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
 import { SidecarScopes } from './sidecar-scope.js';
@@ -26,11 +34,23 @@ export interface RouteDestination {
   host: string;
   subset?: string;
   weight: number;
+  /** The destination's own request header operations (Envoy's weighted-cluster headers). */
+  requestHeaders?: HeaderOperations;
+}
+
+/** A mirror (shadow) target of a route and the percentage of requests copied to it. */
+export interface MirrorTarget {
+  service?: string;
+  host: string;
+  subset?: string;
+  percent: number;
 }
 
 export interface CompiledRoute {
   /** `namespace/name#index` of the rule, or `default` for the mesh default route. */
   id: string;
+  /** Match blocks that must all hold: the rule's own, and for a delegated rule its root rule's first. */
+  matchSets: (HttpMatchRequest[] | undefined)[];
   destinations: RouteDestination[];
   totalWeight: number;
   timeoutUs?: number;
@@ -38,6 +58,14 @@ export interface CompiledRoute {
   fault?: { delayUs?: number; delayPercent: number; abortStatus?: number; abortPercent: number };
   /** The catch-all `allow_any` route to PassthroughCluster (a host outside the registry). */
   passthrough?: boolean;
+  /** HTTPRedirect: answered by the proxy with `status` (301 by default). */
+  redirect?: { status: number };
+  /** HTTPDirectResponse: answered by the proxy. */
+  directResponse?: { status: number; bodyBytes: number };
+  rewrite?: HttpRewrite;
+  /** The route's request header operations (after the destination's). */
+  requestHeaders?: HeaderOperations;
+  mirrors: MirrorTarget[];
 }
 
 /** Version-dependent istiod defaults (from the cost profile's `features`). */
@@ -57,8 +85,9 @@ export const CURRENT_MESH_DEFAULTS: MeshDefaults = { exclude503FromDefaultRetry:
 /**
  * `blackhole`: REGISTRY_ONLY and a host outside the registry (egress.ts). A route to a host
  * outside the registry under ALLOW_ANY is the `allow_any` passthrough route (`passthrough` set).
+ * `match` is the match block that selected the route (its uri prefix is what a rewrite replaces).
  */
-export type RouteResult = { kind: 'route'; route: CompiledRoute } | { kind: 'no-route' } | { kind: 'blackhole' };
+export type RouteResult = { kind: 'route'; route: CompiledRoute; match?: HttpMatchRequest } | { kind: 'no-route' } | { kind: 'blackhole' };
 
 export class MeshPolicy {
   private readonly byFqdn: Map<string, ServiceModel>;
@@ -119,15 +148,56 @@ export class MeshPolicy {
     return vs ?? undefined;
   }
 
-  /** Routes for a service: its VirtualService's http rules, or Istio's default route. */
+  /** Routes for a service: its VirtualService's http rules (delegates merged in), or Istio's default route. */
   routesFor(svc: ServiceModel): CompiledRoute[] | null {
     let routes = this.routeCache.get(svc.key);
     if (routes === undefined) {
       const vs = this.virtualServiceFor(svc);
-      routes = vs ? vs.spec.http.map((r, i) => this.compileRoute(vs, r, i)) : null;
+      routes = vs ? this.compileRules(vs) : null;
       this.routeCache.set(svc.key, routes);
     }
     return routes;
+  }
+
+  /**
+   * A root VirtualService's rules, each `delegate` rule replaced by the delegate's rules: their
+   * matches must hold together with the root rule's, and the root rule fills in what a delegate
+   * rule leaves unset (istio/istio pilot/pkg/model/virtualservice.go mergeVirtualServicesIfNeeded,
+   * mergeHTTPRoute). A missing delegate drops the rule. One level only.
+   */
+  private compileRules(vs: IstioResource<VirtualServiceSpec>): CompiledRoute[] {
+    const out: CompiledRoute[] = [];
+    vs.spec.http.forEach((r, i) => {
+      if (!r.delegate) {
+        out.push(this.compileRule(vs.namespace, `${vs.namespace}/${vs.name}#${i}`, r, [r.match]));
+        return;
+      }
+      const d = this.delegateOf(r.delegate, vs.namespace);
+      d?.spec.http.forEach((sub, j) => {
+        if (sub.delegate) return;
+        const merged: HttpRoute = {
+          ...sub,
+          rewrite: sub.rewrite ?? r.rewrite,
+          directResponse: sub.directResponse ?? r.directResponse,
+          timeout: sub.timeout ?? r.timeout,
+          retries: sub.retries ?? r.retries,
+          fault: sub.fault ?? r.fault,
+          mirror: sub.mirror ?? r.mirror,
+          mirrors: sub.mirrors ?? r.mirrors,
+          mirrorPercentage: sub.mirrorPercentage ?? r.mirrorPercentage,
+          corsPolicy: sub.corsPolicy ?? r.corsPolicy,
+          headers: sub.headers ?? r.headers,
+        };
+        out.push(this.compileRule(d.namespace, `${d.namespace}/${d.name}#${j}`, merged, [r.match, sub.match]));
+      });
+    });
+    return out;
+  }
+
+  /** The delegate VirtualService a root rule names (a VirtualService without hosts). */
+  delegateOf(ref: { name?: string; namespace?: string }, rootNs: string): IstioResource<VirtualServiceSpec> | undefined {
+    const ns = ref.namespace ?? rootNs;
+    return this.config.virtualServices.find((v) => v.name === ref.name && v.namespace === ns && v.spec.hosts.length === 0);
   }
 
   private readonly registered = new Map<string, boolean>();
@@ -164,10 +234,28 @@ export class MeshPolicy {
     const routes = this.routesFor(svc);
     if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
     const vs = this.virtualServiceFor(svc) as IstioResource<VirtualServiceSpec>;
+    if (vs.spec.http.some((r) => r.delegate)) {
+      for (const route of routes) {
+        let match: HttpMatchRequest | undefined;
+        let ok = true;
+        for (const set of route.matchSets) {
+          const block = matchingBlock(set, req);
+          if (block === null) {
+            ok = false;
+            break;
+          }
+          // A delegate's uri match is the one a rewrite's prefix refers to, else the root's.
+          if (block?.uri || !match) match = block ?? match;
+        }
+        if (ok) return { kind: 'route', route, match };
+      }
+      return { kind: 'no-route' };
+    }
     const src: RouteSource = { ...source, gateway: MESH_GATEWAY, port: svc.port };
     const picked = firstMatchingRule(vs, req, src);
     if (picked === 'unbuilt') return { kind: 'route', route: this.defaultRoute(svc) };
-    return picked === undefined ? { kind: 'no-route' } : { kind: 'route', route: routes[picked]! };
+    if (picked === undefined) return { kind: 'no-route' };
+    return { kind: 'route', route: routes[picked]!, match: matchingBlock(vs.spec.http[picked]?.match, req) ?? undefined };
   }
 
   private defaultRouteCache = new Map<string, CompiledRoute>();
@@ -180,6 +268,8 @@ export class MeshPolicy {
     if (!r) {
       r = {
         id: passthrough ? 'allow_any' : 'tcp',
+        matchSets: [],
+        mirrors: [],
         destinations: [{ service: svc.key, host: svc.fqdn, weight: 1 }],
         totalWeight: 1,
         passthrough,
@@ -194,6 +284,8 @@ export class MeshPolicy {
     if (!r) {
       r = {
         id: 'default',
+        matchSets: [],
+        mirrors: [],
         destinations: [{ service: svc.key, host: svc.fqdn, weight: 1 }],
         totalWeight: 1,
         retry: defaultRetryPolicy(this.isConsistentHash(svc, undefined), this.defaultCodes),
@@ -205,10 +297,20 @@ export class MeshPolicy {
 
   /** One http rule as Envoy runs it (also for gateway-bound VirtualServices, policy/gateway-routes.ts). */
   compileRoute(vs: IstioResource<VirtualServiceSpec>, r: HttpRoute, index: number): CompiledRoute {
-    const dests = (r.route ?? []).map((d) => {
-      const fqdn = fqdnOf(d.destination.host, vs.namespace);
+    return this.compileRule(vs.namespace, `${vs.namespace}/${vs.name}#${index}`, r, [r.match]);
+  }
+
+  private compileRule(namespace: string, id: string, r: HttpRoute, matchSets: (HttpMatchRequest[] | undefined)[]): CompiledRoute {
+    const dests: RouteDestination[] = (r.route ?? []).map((d) => {
+      const fqdn = fqdnOf(d.destination.host, namespace);
       const svc = this.byFqdn.get(fqdn);
-      return { service: svc?.key, host: d.destination.host, subset: d.destination.subset, weight: d.weight ?? 0 };
+      return {
+        service: svc?.key,
+        host: d.destination.host,
+        subset: d.destination.subset,
+        weight: d.weight ?? 0,
+        ...(d.headers?.request ? { requestHeaders: d.headers.request } : {}),
+      };
     });
     // One destination takes everything whatever its weight; weight-0 destinations get nothing.
     if (dests.length === 1) (dests[0] as RouteDestination).weight = 1;
@@ -217,7 +319,8 @@ export class MeshPolicy {
     const consistentHash = dests.length === 1 && firstSvc !== undefined && this.isConsistentHash(firstSvc, first?.subset);
     const f = r.fault;
     return {
-      id: `${vs.namespace}/${vs.name}#${index}`,
+      id,
+      matchSets,
       destinations: dests.filter((d) => d.weight > 0),
       totalWeight: dests.reduce((n, d) => n + d.weight, 0),
       timeoutUs: r.timeout,
@@ -229,12 +332,38 @@ export class MeshPolicy {
         abortStatus: f.abort?.httpStatus ?? (f.abort?.grpcStatus !== undefined ? 200 : undefined),
         abortPercent: f.abort ? (f.abort.percentage?.value ?? 0) : 0,
       },
+      // HTTPRedirect.redirectCode defaults to 301 (Envoy RedirectAction MOVED_PERMANENTLY).
+      ...(r.redirect ? { redirect: { status: r.redirect.redirectCode ?? 301 } } : {}),
+      ...(r.directResponse
+        ? { directResponse: { status: r.directResponse.status, bodyBytes: directBodyBytes(r.directResponse.body) } }
+        : {}),
+      ...(r.rewrite ? { rewrite: r.rewrite } : {}),
+      ...(r.headers?.request ? { requestHeaders: r.headers.request } : {}),
+      mirrors: this.compileMirrors(namespace, r),
     };
   }
 
   /** The default retry policy's status codes for this release (also for Gateway API routes). */
   get defaultRetryCodes(): readonly number[] {
     return this.defaultCodes;
+  }
+
+  /**
+   * `mirror` with `mirrorPercentage` (absent: 100%; the deprecated integer `mirrorPercent` before
+   * it), or `mirrors[]` each with its own percentage (istio/istio pilot/pkg/networking/core/route/route.go
+   * MirrorPercent / translateRoute). 0% mirrors nothing.
+   */
+  private compileMirrors(namespace: string, r: HttpRoute): MirrorTarget[] {
+    const target = (host: string, subset: string | undefined, percent: number): MirrorTarget => ({
+      service: this.byFqdn.get(fqdnOf(host, namespace))?.key,
+      host,
+      subset,
+      percent,
+    });
+    const out: MirrorTarget[] = [];
+    if (r.mirror) out.push(target(r.mirror.host, r.mirror.subset, r.mirrorPercentage?.value ?? r.mirrorPercent ?? 100));
+    for (const m of r.mirrors ?? []) out.push(target(m.destination.host, m.destination.subset, m.percentage?.value ?? 100));
+    return out.filter((m) => m.percent > 0);
   }
 
   private get defaultCodes(): readonly number[] {
@@ -333,4 +462,11 @@ export function firstMatchingRule(
     }
   }
   return built ? undefined : 'unbuilt';
+}
+
+/** Bytes of a direct response's body (`string`, or base64 `bytes`). */
+function directBodyBytes(body: { string?: string; bytes?: string } | undefined): number {
+  if (body?.string !== undefined) return Buffer.byteLength(body.string, 'utf8');
+  if (body?.bytes !== undefined) return Buffer.from(body.bytes, 'base64').length;
+  return 0;
 }

@@ -238,7 +238,9 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs),
     warmupUs,
   );
-  pods.onDropped = (pod, call) => droppedAt.set(call, pod);
+  pods.onDropped = (pod, call) => {
+    if (!call.shadow) droppedAt.set(call.original ?? call, pod);
+  };
   pods.resolve = (key) => cluster.services.get(key) as ServiceRt;
   // Flagger's Canaries: their initial routes are in force from t=0, their metric windows watch the pods.
   const canaryPlan = planCanaries(scenario, mode, cluster);

@@ -18,4 +18,16 @@ export interface AppCall {
   readonly depth: number;
   /** The route an ingress gateway chose for this call (its Envoy then skips the mesh's VirtualServices). */
   readonly route?: CompiledRoute;
+  /**
+   * Set on the copy a proxy forwards when a route rewrote the request (or mirrored it): the
+   * application's own call, which the caller's records keep.
+   */
+  readonly original?: AppCall;
+  /** A mirrored copy (fire-and-forget): nobody waits for its answer. */
+  readonly shadow?: boolean;
+}
+
+/** The call as a proxy forwards it, with a rewritten request (the original stays the caller's). */
+export function withRequest(call: AppCall, req: RequestShape, service: ServiceRt = call.service): AppCall {
+  return { ...call, req, service, original: call.original ?? call };
 }

@@ -74,6 +74,11 @@ export interface ServiceRt {
   readonly serviceTimeStream: Uniform;
   readonly failureStream: Uniform;
   readonly faultStream: Uniform;
+  /**
+   * Service-time and failure draws for mirrored copies: their own streams, so mirroring a service
+   * never shifts the draws of the traffic it serves for real (common random numbers).
+   */
+  readonly shadowStreams: { serviceTime: Uniform; failure: Uniform };
   readonly stats: RequestStats;
   retries: number;
   waypoint?: ProxyHandle;

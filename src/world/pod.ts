@@ -123,8 +123,10 @@ export class PodBehaviour {
     const pod = work.pod;
     const svc = pod.service;
     const version = pod.version;
-    const serviceUs = svc.serviceTime[pod.versionIndex]!(svc.serviceTimeStream);
-    if (version.failure.rate > 0 && svc.failureStream() < version.failure.rate) work.status = version.failure.status;
+    const shadow = work.call.shadow === true;
+    const serviceUs = svc.serviceTime[pod.versionIndex]!(shadow ? svc.shadowStreams.serviceTime : svc.serviceTimeStream);
+    if (version.failure.rate > 0 && (shadow ? svc.shadowStreams.failure : svc.failureStream)() < version.failure.rate)
+      work.status = version.failure.status;
     if (pod.faultErrorRate > 0 && svc.faultStream() < pod.faultErrorRate) work.status = pod.faultErrorStatus;
     // CPU: the node's cores are shared (NodeCpu); a CPU limit caps this pod's own parallelism.
     // Only the CPU share of the service time competes for cores; the rest is plain waiting.

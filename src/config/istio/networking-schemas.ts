@@ -56,6 +56,7 @@ const headerOps = z.strictObject({
   add: z.record(z.string(), z.string()).optional(),
   remove: z.array(z.string()).optional(),
 });
+export type HeaderOperations = z.output<typeof headerOps>;
 const headers = z.strictObject({ request: headerOps.optional(), response: headerOps.optional() });
 
 const destination = z.strictObject({
@@ -100,19 +101,47 @@ const fault = z.strictObject({
 });
 export type HttpFault = z.output<typeof fault>;
 
+/** HTTPRedirect: Envoy's RedirectAction; `redirectCode` defaults to 301 (MOVED_PERMANENTLY). */
+const redirect = z.strictObject({
+  uri: z.string().optional(),
+  authority: z.string().optional(),
+  port: z.number().int().optional(),
+  derivePort: z.enum(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),
+  scheme: z.string().optional(),
+  redirectCode: z.number().int().optional(),
+});
+export type HttpRedirect = z.output<typeof redirect>;
+
+/** HTTPDirectResponse: a fixed answer from the proxy (status, optional body). */
+const directResponse = z.strictObject({
+  status: z.number().int(),
+  body: z.strictObject({ string: z.string().optional(), bytes: z.string().optional() }).optional(),
+});
+export type HttpDirectResponse = z.output<typeof directResponse>;
+
+/** HTTPRewrite: path (or matched prefix), authority, or an RE2 regex rewrite of the path. */
+const rewrite = z.strictObject({
+  uri: z.string().optional(),
+  authority: z.string().optional(),
+  uriRegexRewrite: z.strictObject({ match: z.string(), rewrite: z.string() }).optional(),
+});
+export type HttpRewrite = z.output<typeof rewrite>;
+
+const mirrorPolicy = z.strictObject({ destination, percentage: percent.optional() });
+
 const httpRoute = z.strictObject({
   name: z.string().optional(),
   match: z.array(matchRequest).optional(),
   route: z.array(routeDestination).optional(),
-  redirect: z.record(z.string(), z.unknown()).optional(),
-  directResponse: z.record(z.string(), z.unknown()).optional(),
-  delegate: z.record(z.string(), z.unknown()).optional(),
-  rewrite: z.record(z.string(), z.unknown()).optional(),
+  redirect: redirect.optional(),
+  directResponse: directResponse.optional(),
+  delegate: z.strictObject({ name: z.string().optional(), namespace: z.string().optional() }).optional(),
+  rewrite: rewrite.optional(),
   timeout: istioDuration().optional(),
   retries: retry.optional(),
   fault: fault.optional(),
   mirror: destination.optional(),
-  mirrors: z.array(z.record(z.string(), z.unknown())).optional(),
+  mirrors: z.array(mirrorPolicy).optional(),
   mirrorPercentage: percent.optional(),
   mirrorPercent: z.number().optional(),
   corsPolicy: z.record(z.string(), z.unknown()).optional(),
@@ -177,7 +206,9 @@ const loadBalancer = z.strictObject({
     .optional(),
   localityLbSetting: z.record(z.string(), z.unknown()).optional(),
   warmupDurationSecs: istioDuration().optional(),
-  warmup: z.record(z.string(), z.unknown()).optional(),
+  warmup: z
+    .strictObject({ duration: istioDuration(), minimumPercent: z.number().optional(), aggression: z.number().optional() })
+    .optional(),
 });
 export type LoadBalancerSettings = z.output<typeof loadBalancer>;
 

@@ -88,7 +88,14 @@ function checkVirtualService(vs: IstioResource<VirtualServiceSpec>, p: Problems)
   const err = (path: PathSegment[], m: string, key?: string) => p.errors.push(at(vs, path, 'error', m, key));
   const warn = (path: PathSegment[], m: string, key?: string) => p.warnings.push(at(vs, path, 'warning', m, key));
   const s = vs.spec;
-  if (s.hosts.length === 0) err([], 'virtual service must have at least one host', 'hosts');
+  // A VirtualService without hosts is a delegate (ENABLE_VIRTUAL_SERVICE_DELEGATE, on by default):
+  // it applies only through a root VirtualService's `delegate`, one level deep.
+  const isDelegate = s.hosts.length === 0;
+  if (isDelegate && s.gateways?.length) err(['gateways'], 'delegate virtual service must have no gateways specified');
+  if (isDelegate)
+    s.http.forEach((r, i) => {
+      if (r.delegate) err(['http', i, 'delegate'], 'delegate virtual service does not support nested delegation');
+    });
   if (s.tcp?.length) warn(['tcp'], 'tcp routes are not modelled; ignored');
   if (s.tls?.length) warn(['tls'], 'tls routes are not modelled; ignored');
   s.http.forEach((route, i) => checkRoute(route, ['http', i], err, warn));
@@ -115,8 +122,8 @@ function checkRoute(
   const dests = route.route ?? [];
   dests.forEach((d, j) => {
     if (d.weight !== undefined && d.weight < 0) err([...path, 'route', j, 'weight'], `weight ${d.weight} < 0`);
-    if (d.headers) warn([...path, 'route', j, 'headers'], 'header manipulation is not modelled; ignored');
   });
+  checkRouteActions(route, path, err);
   if (dests.length > 1 && dests.reduce((n, d) => n + (d.weight ?? 0), 0) === 0) err([...path, 'route'], 'total destination weight = 0');
   if (route.timeout !== undefined && route.timeout < MS) err([...path, 'timeout'], 'timeout must be greater than or equal to 1ms');
   const r = route.retries;
@@ -164,18 +171,7 @@ function checkRoute(
       else if (f.delay.fixedDelay < MS) err([...path, 'fault', 'delay', 'fixedDelay'], 'duration must be greater than 1ms');
     }
   }
-  for (const [field, what] of [
-    ['mirror', 'mirroring'],
-    ['mirrors', 'mirroring'],
-    ['redirect', 'redirects'],
-    ['directResponse', 'direct responses'],
-    ['delegate', 'delegation'],
-    ['rewrite', 'rewrites'],
-    ['corsPolicy', 'CORS policies'],
-    ['headers', 'header manipulation'],
-  ] as const) {
-    if (route[field] !== undefined) warn([...path, field], `${what} ${what.endsWith('s') ? 'are' : 'is'} not modelled yet; ignored`);
-  }
+  if (route.corsPolicy !== undefined) warn([...path, 'corsPolicy'], 'CORS policies are not modelled yet; ignored');
   route.match?.forEach((m, j) => {
     // port, sourceLabels, sourceNamespace and gateways decide which proxies get the rule (policy/match.ts sourceMatches).
     for (const field of ['authority', 'scheme'] as const) {
@@ -183,6 +179,49 @@ function checkRoute(
         warn([...path, 'match', j, field], `match on ${field} is not modelled; the condition is treated as matching`);
     }
   });
+}
+
+/**
+ * Route actions that exclude each other, and their values (istio/istio pkg/config/validation/
+ * virtualservice.go validateHTTPRoute / validateHTTPRedirect / validateHTTPDirectResponse / validateHTTPRewrite).
+ */
+function checkRouteActions(route: HttpRoute, path: PathSegment[], err: (p: PathSegment[], m: string, k?: string) => void): void {
+  const has = (k: 'route' | 'redirect' | 'directResponse' | 'delegate' | 'fault' | 'rewrite') =>
+    k === 'route' ? (route.route?.length ?? 0) > 0 : route[k] !== undefined;
+  const conflicts: [string, string, 'route' | 'fault' | 'rewrite' | 'redirect' | 'directResponse'][] = [
+    ['redirect', 'route', 'route'],
+    ['redirect', 'fault', 'fault'],
+    ['redirect', 'rewrite', 'rewrite'],
+    ['direct response', 'route', 'route'],
+    ['direct response', 'fault', 'fault'],
+    ['direct response', 'rewrite', 'rewrite'],
+    ['direct response', 'redirect', 'redirect'],
+  ];
+  for (const [action, other, key] of conflicts) {
+    const field = action === 'redirect' ? 'redirect' : 'directResponse';
+    if (has(field) && has(key)) err([...path, field], `HTTP route cannot contain both ${other} and ${action}`);
+  }
+  if (route.delegate) {
+    if (!route.delegate.name) err([...path, 'delegate', 'name'], 'delegate name must not be empty');
+    for (const k of ['route', 'redirect', 'directResponse'] as const)
+      if (has(k)) err([...path, 'delegate'], `HTTP route cannot contain both ${k} and delegate`);
+  }
+  if (route.mirror && route.mirrors?.length) err([...path, 'mirrors'], 'HTTP route cannot contain both mirror and mirrors');
+  const code = route.redirect?.redirectCode;
+  if (code !== undefined && code !== 0 && (code < 300 || code > 399))
+    err([...path, 'redirect', 'redirectCode'], `${code} is not a valid redirect code, must be 3xx`);
+  const status = route.directResponse?.status;
+  if (status !== undefined && (status < 200 || status > 599))
+    err([...path, 'directResponse', 'status'], `status ${status} is not in range 200-599`);
+  const rw = route.rewrite;
+  if (rw?.uri !== undefined && rw.uriRegexRewrite) err([...path, 'rewrite'], 'rewrite may only contain one of URI or UriRegexRewrite');
+  if (rw?.uriRegexRewrite) {
+    try {
+      new RegExp(rw.uriRegexRewrite.match);
+    } catch {
+      err([...path, 'rewrite', 'uriRegexRewrite', 'match'], `invalid regex ${JSON.stringify(rw.uriRegexRewrite.match)}`);
+    }
+  }
 }
 
 function checkTrafficPolicy(
