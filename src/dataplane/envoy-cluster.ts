@@ -22,6 +22,7 @@ import { ConnectionPool, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
 import type { Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
+import { EdfPicker, slowStartFactor, slowStartOf, type SlowStartConfig } from '../policy/slow-start.js';
 
 /**
  * Istio's circuit-breaker default for every threshold (2^32 − 1, math.MaxUint32 in
@@ -111,6 +112,10 @@ export interface ClusterRt<P = unknown> {
   outlier?: OutlierDetector<PodRt>;
   /** Records the pool's occupancy over time for the report, when a report is wanted. */
   gauge?: PoolGauge;
+  /** Slow start (loadBalancer.warmup), and when each host joined this cluster. */
+  slowStart?: SlowStartConfig;
+  addedUs: Map<PodRt, number>;
+  edf?: EdfPicker<PodRt>;
 }
 
 export interface EnvoyClustersDeps {
@@ -191,6 +196,7 @@ export class EnvoyClusters<P> {
       this.refreshHosts(c);
       if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
       if (odChanged) this.startOutlierDetection(c);
+      c.slowStart = slowStartOf(policy.loadBalancer);
       return c;
     }
     c = {
@@ -223,6 +229,9 @@ export class EnvoyClusters<P> {
       activeRetries: 0,
       retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
       stats: emptyClusterStats(),
+      slowStart: slowStartOf(policy.loadBalancer),
+      // Hosts known when the cluster is built joined when their pods were created (t=0 pods at 0).
+      addedUs: new Map(hosts.map((h) => [h, h.createdUs])),
     };
     const cluster = c;
     cluster.gauge = this.deps.pools?.gauge(name, svc.model.key, limits);
@@ -242,6 +251,9 @@ export class EnvoyClusters<P> {
     const next = hostsOf(c.svc, c.labels);
     c.endpointsVersion = c.svc.endpointsVersion;
     for (const h of c.hosts) if (!next.includes(h)) c.pool.closeHost(h);
+    // A host EDS adds now starts its slow-start window now (Envoy: the host's creation time).
+    for (const h of next) if (!c.hosts.includes(h)) c.addedUs.set(h, this.deps.sim.now);
+    c.edf?.retain(next);
     c.hosts = next;
     c.outlier?.setHosts(next);
   }
@@ -355,4 +367,21 @@ function hostsOf(svc: ServiceRt, labels: Record<string, string> | undefined): Po
   if (!labels) return svc.endpoints;
   const wanted = Object.entries(labels);
   return svc.endpoints.filter((p) => wanted.every(([k, v]) => p.version.labels[k] === v));
+}
+
+/**
+ * The host slow start picks, while some host of the cluster is within its window with a weight
+ * unlike the others' (undefined otherwise: the cluster's own balancer picks). ROUND_ROBIN weights
+ * are the slow-start factors; LEAST_REQUEST divides them by (active requests + 1), Envoy's
+ * active_request_bias of 1.0 (load_balancer_impl.cc LeastRequestLoadBalancer::hostWeight).
+ */
+export function slowStartPick(c: ClusterRt, hosts: readonly PodRt[], active: (h: PodRt) => number, nowUs: number): PodRt | undefined {
+  const ss = c.slowStart;
+  if (!ss || hosts.length < 2) return undefined;
+  const factor = (h: PodRt) => slowStartFactor(nowUs - (c.addedUs.get(h) ?? 0), ss);
+  const first = factor(hosts[0]!);
+  if (hosts.every((h) => factor(h) === first)) return undefined;
+  const lr = c.lb.kind === 'LEAST_REQUEST';
+  c.edf ??= new EdfPicker<PodRt>();
+  return c.edf.pick(hosts, (h) => (lr ? factor(h) / (active(h) + 1) : factor(h)));
 }

@@ -18,7 +18,7 @@ import { shadowsOf } from './mirror.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
 import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
-import { EnvoyClusters, hostPool, observePool, type ClusterRt, type HostPool } from './envoy-cluster.js';
+import { EnvoyClusters, hostPool, observePool, slowStartPick, type ClusterRt, type HostPool } from './envoy-cluster.js';
 import type { PoolOccupancy } from '../record/pool-occupancy.js';
 import { hashKey } from './hash-policy.js';
 import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
@@ -324,7 +324,7 @@ export class EnvoyRouter {
     }
     const active = (h: PodRt) => cluster.active.get(h) ?? 0;
     const key = hashKey(cluster.policy.loadBalancer, req.call);
-    let host = cluster.lb.pick(hosts, active, key);
+    let host = slowStartPick(cluster, hosts, active, this.sim.now) ?? cluster.lb.pick(hosts, active, key);
     if (req.route.retry?.previousHosts && req.tried.length > 0) {
       for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && req.tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
     }

@@ -407,13 +407,14 @@ export class MeshPolicy {
    */
   trafficPolicy(svc: ServiceModel, subset: string | undefined, clientNs: string): TrafficPolicy {
     const dr = this.destinationRule(svc, clientNs);
-    const base: TrafficPolicy = { ...(dr?.spec.trafficPolicy ?? {}) };
+    const port = svc.port;
+    const base = withPortLevel(dr?.spec.trafficPolicy ?? {}, port);
     if (subset === undefined) return base;
     const own = dr?.spec.subsets.find((s) => s.name === subset)?.trafficPolicy;
     if (!own) return base;
     const merged: TrafficPolicy = { ...base };
-    for (const [k, v] of Object.entries(own)) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
-    return merged;
+    for (const [k, v] of Object.entries(own)) if (v !== undefined && k !== 'portLevelSettings') (merged as Record<string, unknown>)[k] = v;
+    return withPortLevel({ ...merged, portLevelSettings: own.portLevelSettings }, port);
   }
 }
 
@@ -469,4 +470,17 @@ function directBodyBytes(body: { string?: string; bytes?: string } | undefined):
   if (body?.string !== undefined) return Buffer.byteLength(body.string, 'utf8');
   if (body?.bytes !== undefined) return Buffer.from(body.bytes, 'base64').length;
   return 0;
+}
+
+/**
+ * A policy's `portLevelSettings` entry for the service's port replaces its connectionPool,
+ * outlierDetection, loadBalancer and tls wholesale: "port level policies do not inherit and
+ * instead [go] to defaults if not provided" (istio/istio pilot/pkg/networking/util/util.go
+ * MergeTrafficPolicy; istio/api destination_rule.proto portLevelSettings).
+ */
+function withPortLevel(tp: TrafficPolicy, port: number): TrafficPolicy {
+  const { portLevelSettings, ...rest } = tp;
+  const p = portLevelSettings?.find((s) => s.port?.number === port);
+  if (!p) return rest;
+  return { ...rest, connectionPool: p.connectionPool, outlierDetection: p.outlierDetection, loadBalancer: p.loadBalancer, tls: p.tls };
 }

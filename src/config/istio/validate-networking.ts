@@ -258,8 +258,13 @@ function checkTrafficPolicy(
         'consistent hash needs exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName',
       );
     }
-    if (lb.localityLbSetting || lb.warmupDurationSecs !== undefined || lb.warmup)
-      warn([...path, 'loadBalancer'], 'locality load balancing and warmup are not modelled; ignored');
+    if (lb.localityLbSetting) warn([...path, 'loadBalancer'], 'locality load balancing is not modelled; ignored');
+    if ((lb.warmupDurationSecs !== undefined || lb.warmup) && (lb.consistentHash || lb.simple === 'RANDOM' || lb.simple === 'PASSTHROUGH'))
+      warn([...path, 'loadBalancer'], 'warmup (slow start) applies only to ROUND_ROBIN and LEAST_REQUEST; ignored');
+    if (lb.warmup?.aggression !== undefined && lb.warmup.aggression <= 0)
+      err([...path, 'loadBalancer', 'warmup', 'aggression'], 'aggression must be greater than 0');
+    if (lb.warmup?.minimumPercent !== undefined && (lb.warmup.minimumPercent < 0 || lb.warmup.minimumPercent > 100))
+      err([...path, 'loadBalancer', 'warmup', 'minimumPercent'], 'minimumPercent must be between 0 and 100');
     if (lb.simple === 'PASSTHROUGH')
       warn([...path, 'loadBalancer', 'simple'], 'PASSTHROUGH is modelled as RANDOM (the original destination is a random endpoint)');
   }
@@ -267,8 +272,11 @@ function checkTrafficPolicy(
     warn([...path, 'tls', 'mode'], `tls mode ${tp.tls.mode} (TLS origination with user certificates) is modelled as mTLS`);
   for (const field of ['tunnel', 'proxyProtocol', 'retryBudget'] as const)
     if (tp[field]) warn([...path, field], `${field} is not modelled; ignored`);
-  if (tp.portLevelSettings?.length)
-    warn([...path, 'portLevelSettings'], 'portLevelSettings are not modelled (services have one port); ignored');
+  tp.portLevelSettings?.forEach((p, i) => {
+    // Istio: "port must be specified" for every port-level setting (validation.go validateTrafficPolicy).
+    if (p.port?.number === undefined) err([...path, 'portLevelSettings', i], 'port traffic policy must have valid port');
+    checkTrafficPolicy({ ...p, portLevelSettings: undefined }, [...path, 'portLevelSettings', i], err, warn);
+  });
 }
 
 function checkDestinationRule(dr: IstioResource<DestinationRuleSpec>, p: Problems): void {
