@@ -12,6 +12,7 @@ import { withRequest, type AppCall } from '../world/call.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { HttpMatchRequest } from '../config/istio/networking-schemas.js';
+import type { OutboundTrafficMode } from '../config/model.js';
 import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
 import { upstreamRequest } from '../policy/request-rewrite.js';
 import { shadowsOf } from './mirror.js';
@@ -137,11 +138,11 @@ export class EnvoyRouter {
   }
 
   /** The request has passed `proxy`'s request leg: route it; the answer comes back via its response leg. */
-  route(proxy: Proxy, call: AppCall, clientNs: string, done: CallDone): void {
+  route(proxy: Proxy, call: AppCall, clientNs: string, done: CallDone, outbound?: OutboundTrafficMode): void {
     // A gateway pins the route it chose (policy/gateway-routes.ts); sidecars route by the mesh's VirtualServices.
     const result = call.route
       ? { kind: 'route' as const, route: call.route }
-      : this.policy.route(call.service.model, call.req, undefined, sourceOf(call.caller));
+      : this.policy.route(call.service.model, call.req, outbound, sourceOf(call.caller));
     if (result.kind === 'no-route') {
       this.localReply(proxy, done, 404, 'NR');
       return;

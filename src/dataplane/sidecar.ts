@@ -11,6 +11,7 @@ import { DirectPlane } from './direct.js';
 import { EnvoyRouter, type Transport } from './envoy-router.js';
 import type { CallDone, PlaneDeps } from './plane.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
+import type { ScopedWorkload } from '../policy/sidecar-scope.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
 import { Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
@@ -91,7 +92,7 @@ export class SidecarPlane extends DirectPlane {
       // PassthroughCluster, to the original destination, plaintext, with no routing or retries
       // (istio/istio pilot/pkg/networking/core/listener.go; https://istio.io/latest/docs/reference/config/networking/sidecar/).
       // Under REGISTRY_ONLY the same catch-all is the BlackHole instead (policy/egress.ts).
-      if (outboundDecision(false, this.policy.outboundTrafficMode()) === 'blackhole') {
+      if (outboundDecision(false, this.policy.outboundTrafficMode(scopedWorkload(call.caller))) === 'blackhole') {
         cs.requestLeg(call.req.requestSize, () => this.envoy.blackhole(cs, call, done));
         return;
       }
@@ -99,11 +100,13 @@ export class SidecarPlane extends DirectPlane {
       cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r))));
       return;
     }
+    // A Sidecar's own outboundTrafficPolicy overrides the mesh's for the workloads it configures.
+    const outbound = this.policy.sidecarScopes.any ? this.policy.outboundTrafficMode(scopedWorkload(call.caller)) : undefined;
     cs.requestLeg(call.req.requestSize, () => {
       // A local rate limit on the caller's own sidecar (context SIDECAR_OUTBOUND) answers 429 RL itself.
       const limited = this.rateLimited(call.caller, 'SIDECAR_OUTBOUND');
       if (limited !== undefined) cs.responseLeg(0, () => done({ status: limited, flags: 'RL', mtls: false, local: true }));
-      else this.envoy.route(cs, call, call.caller.namespace, done);
+      else this.envoy.route(cs, call, call.caller.namespace, done, outbound);
     });
   }
 
@@ -147,8 +150,7 @@ export class SidecarPlane extends DirectPlane {
     if (!byService) this.scopeCache.set(caller, (byService = new Map()));
     let v = byService.get(svc);
     if (v === undefined) {
-      const labels = 'version' in caller ? (caller as PodRt).version.labels : {};
-      byService.set(svc, (v = scopes.visible({ namespace: caller.namespace, labels }, svc.model)));
+      byService.set(svc, (v = scopes.visible(scopedWorkload(caller), svc.model)));
     }
     return v;
   }
@@ -257,4 +259,9 @@ export class SidecarPlane extends DirectPlane {
     super.podCrashed(pod);
     this.envoy.closeHost(pod);
   }
+}
+
+/** The workload a sidecar serves, as a Sidecar's workloadSelector sees it (a workload client has no labels). */
+export function scopedWorkload(c: Caller): ScopedWorkload {
+  return { namespace: c.namespace, labels: 'version' in c ? (c as PodRt).version.labels : {} };
 }

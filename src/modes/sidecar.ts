@@ -1,13 +1,9 @@
 /** `sidecar`: Istio with an Envoy sidecar in every in-mesh pod and workload client, and istiod. */
-import { SidecarPlane } from '../dataplane/sidecar.js';
+import { scopedWorkload, SidecarPlane } from '../dataplane/sidecar.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import { envoyConfigBytes, envoyMemoryBytes, ISTIO_PROXY_REQUESTS, ISTIOD_POD, istiodComponent } from './istiod.js';
 import type { MeshModeDef } from './mode.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
-import type { ScopedWorkload } from '../policy/sidecar-scope.js';
-
-/** The workload a proxy serves, as a Sidecar's workloadSelector sees it (a client has no labels). */
-const workloadOf = (c: Caller): ScopedWorkload => ({ namespace: c.namespace, labels: 'version' in c ? (c as PodRt).version.labels : {} });
 
 const endpointsOf = (services: readonly ServiceRt[]) => services.reduce((n, svc) => n + svc.pods.length, 0);
 
@@ -50,7 +46,7 @@ export const sidecarMode: MeshModeDef = {
     const visibleServices = (p: Proxy): ServiceRt[] => {
       const owner = owners.get(p);
       const scopes = plane.currentPolicy.sidecarScopes;
-      return owner && scopes.any ? scopes.visibleServices(workloadOf(owner), cluster.serviceList) : cluster.serviceList;
+      return owner && scopes.any ? scopes.visibleServices(scopedWorkload(owner), cluster.serviceList) : cluster.serviceList;
     };
     return Object.assign(plane, {
       proxies,

@@ -23,7 +23,7 @@ import { fqdnOf, hostMatches } from './hosts.js';
 import { MESH_GATEWAY, matchingBlock, requestMatches, resolveGatewayRef, sourceMatches, type RouteSource } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
-import { SidecarScopes } from './sidecar-scope.js';
+import { SidecarScopes, type ScopedWorkload } from './sidecar-scope.js';
 
 /** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
 export const ROOT_NAMESPACE = 'istio-system';
@@ -210,9 +210,14 @@ export class MeshPolicy {
     return r;
   }
 
-  /** The outbound traffic policy a client proxy applies (the mesh's; a Sidecar resource may override it). */
-  outboundTrafficMode(): OutboundTrafficMode {
-    return this.defaults.outboundTrafficPolicy ?? 'ALLOW_ANY';
+  /**
+   * The outbound traffic policy a client proxy applies: the Sidecar resource's
+   * `outboundTrafficPolicy.mode` for the workload it configures, else the mesh's
+   * (istio/api networking/v1alpha3/sidecar.proto outboundTrafficPolicy: "overrides the mesh-wide setting").
+   */
+  outboundTrafficMode(workload?: ScopedWorkload): OutboundTrafficMode {
+    const own = workload && this.sidecarScopes.any ? this.sidecarScopes.sidecarFor(workload)?.spec.outboundTrafficPolicy?.mode : undefined;
+    return own ?? this.defaults.outboundTrafficPolicy ?? 'ALLOW_ANY';
   }
 
   /**

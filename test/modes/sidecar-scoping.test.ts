@@ -112,3 +112,38 @@ describe('which Sidecar applies (sidecar.proto: workloadSelector > namespace > r
     expect(egressHostCovers('payments/*.payments.svc.cluster.local', 'shop', svc('a', 'payments'))).toBe(true);
   });
 });
+
+describe('a Sidecar’s outboundTrafficPolicy overrides the mesh’s for the workloads it configures (sidecar.proto)', () => {
+  const yaml = (sidecarMode: string) => `
+apiVersion: meshsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: egress-per-sidecar}
+spec:
+  duration: 5s
+  mesh: {mode: sidecar}
+  cluster: {nodes: 1}
+  services:
+    - {name: locked, namespace: pci, replicas: 1, serviceTime: 1ms, calls: [{host: tracking.example.com, path: /e}]}
+    - {name: open, namespace: web, replicas: 1, serviceTime: 1ms, calls: [{host: tracking.example.com, path: /e}]}
+  external:
+    - {host: tracking.example.com, serviceTime: 5ms}
+  workload:
+    - {name: a, target: locked.pci, from: {namespace: pci}, rate: 20}
+    - {name: b, target: open.web, from: {namespace: web}, rate: 20}
+  istio: |
+    apiVersion: networking.istio.io/v1
+    kind: Sidecar
+    metadata: {name: default, namespace: pci}
+    spec:
+      outboundTrafficPolicy: {mode: ${sidecarMode}}
+`;
+  it('REGISTRY_ONLY in one namespace blackholes its calls to unregistered hosts (502); the mesh default (ALLOW_ANY) lets the others pass', () => {
+    const r = run(scenarioFromYaml(yaml('REGISTRY_ONLY')));
+    const locked = r.edges.find((e) => e.source === 'locked')!;
+    const open = r.edges.find((e) => e.source === 'open')!;
+    expect(Object.keys(locked.by_code)).toEqual(['502']);
+    expect(Object.keys(open.by_code)).toEqual(['200']);
+    const allowed = run(scenarioFromYaml(yaml('ALLOW_ANY')));
+    expect(Object.keys(allowed.edges.find((e) => e.source === 'locked')!.by_code)).toEqual(['200']);
+  });
+});

@@ -69,8 +69,8 @@ function checkSidecar(sc: IstioResource<SidecarSpec>, p: Problems): void {
       if (!h.includes('/')) warn(['egress', i, 'hosts', j], `egress host ${JSON.stringify(h)} should be namespace/dnsName; read as */${h}`);
     });
   });
-  if (sc.spec.outboundTrafficPolicy)
-    warn(['outboundTrafficPolicy'], 'a per-Sidecar outboundTrafficPolicy is not modelled yet; the mesh-wide policy applies');
+  if (sc.spec.outboundTrafficPolicy?.egressProxy)
+    warn(['outboundTrafficPolicy', 'egressProxy'], 'egressProxy is not modelled; ALLOW_ANY traffic passes through directly');
 }
 
 /** A diagnostic at a path inside a resource's spec, prefixed with the resource's kind and name. */
