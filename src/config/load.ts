@@ -208,7 +208,13 @@ function checkWarmup(spec: ScenarioDoc['spec'], err: ReportError): void {
 function resolveNodes(spec: ScenarioDoc['spec'], err: ReportError): NodeModel[] {
   const listed = spec.cluster.nodes;
   if (typeof listed === 'number') {
-    return Array.from({ length: listed }, (_, i) => ({ name: `node-${i}`, zone: 'zone-a', cpu: 8, memoryBytes: 32 * 1024 ** 3 }));
+    return Array.from({ length: listed }, (_, i) => ({
+      name: `node-${i}`,
+      zone: 'zone-a',
+      region: 'region-a',
+      cpu: 8,
+      memoryBytes: 32 * 1024 ** 3,
+    }));
   }
   const seen = new Set<string>();
   listed.forEach((n, i) => {
@@ -216,7 +222,7 @@ function resolveNodes(spec: ScenarioDoc['spec'], err: ReportError): NodeModel[] 
     if (n.cpu <= 0) err(['spec', 'cluster', 'nodes', i, 'cpu'], `spec.cluster.nodes[${i}].cpu: must be > 0`);
     seen.add(n.name);
   });
-  return listed.map((n) => ({ name: n.name, zone: n.zone, cpu: n.cpu, memoryBytes: n.memory }));
+  return listed.map((n) => ({ name: n.name, zone: n.zone, region: n.region, cpu: n.cpu, memoryBytes: n.memory }));
 }
 
 /** One service per name and namespace; replicas or versions, not both; version names unique. */

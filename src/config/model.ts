@@ -12,6 +12,8 @@ export type MeshMode = string;
 export interface NodeModel {
   name: string;
   zone: string;
+  /** topology.kubernetes.io/region; Istio's locality is region/zone. */
+  region: string;
   cpu: number;
   memoryBytes: number;
 }
@@ -240,7 +242,7 @@ export interface Scenario {
   workloads: WorkloadModel[];
   faults: FaultModel[];
   slo?: SloModel;
-  cost?: { vcpuHourUsd?: number; gibHourUsd?: number; nodeVcpuHourUsd?: number; nodeGibHourUsd?: number };
+  cost?: { vcpuHourUsd?: number; gibHourUsd?: number; nodeVcpuHourUsd?: number; nodeGibHourUsd?: number; crossZoneGbUsd?: number };
   /** HorizontalPodAutoscalers from the Kubernetes YAML, bound to their targets. */
   hpas: HpaTarget[];
   /** Flagger Canaries from the Kubernetes YAML, bound to their targets. */

@@ -55,7 +55,8 @@ export interface CostProfile {
     perProxyFixedShare: number;
   };
   tls: { clientHandshakeCpuUs: number; serverHandshakeCpuUs: number; roundTrips: number; certLifetimeHours: number };
-  prices: { vcpuHourUsd: number; gibHourUsd: number; hoursPerMonth: number };
+  /** `crossZoneGbUsd`: data transfer between zones of a region, per GB (2^30 bytes) carried. */
+  prices: { vcpuHourUsd: number; gibHourUsd: number; hoursPerMonth: number; crossZoneGbUsd: number };
   /** Present in Linkerd profiles (profiles/linkerd-*.json). */
   linkerd?: LinkerdProfile;
   /** Present in Cilium profiles (profiles/cilium-*.json). */
@@ -159,7 +160,7 @@ const profileFileSchema = z
     waypoint: section(PROXY_KEYS),
     istiod: section(['baseMemoryMB', 'memPerProxyMB', 'baseCpuCores', 'cpuPerProxyCores', 'perProxyFixedShare'] as const),
     tls: section(['clientHandshakeCpuUs', 'serverHandshakeCpuUs', 'roundTrips', 'certLifetimeHours'] as const),
-    prices: section(['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'] as const),
+    prices: section(['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth', 'crossZoneGbUsd'] as const),
     linkerdProxy: section([...PROXY_KEYS, ...LINKERD_PROXY_EXTRA]),
     linkerdControlPlane: section(CONTROL_PLANE_KEYS),
     ciliumDatapath: section(['cpuPerRequestUs', 'latencyUs'] as const),
@@ -343,7 +344,7 @@ export function loadProfile(name: string, at?: YamlSource, path: readonly PathSe
       'tls',
       leaf,
     ),
-    prices: complete(mergedSection(chain, 'prices'), ['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth'], 'prices', leaf),
+    prices: complete(mergedSection(chain, 'prices'), ['vcpuHourUsd', 'gibHourUsd', 'hoursPerMonth', 'crossZoneGbUsd'], 'prices', leaf),
   };
   const has = (key: Exclude<keyof ProfileFile, '_doc' | 'name' | 'extends'>) => chain.some(({ file }) => file[key] !== undefined);
   if (has('linkerdProxy'))

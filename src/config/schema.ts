@@ -94,6 +94,9 @@ const headers = () => z.record(z.string(), z.string()).prefault({});
 const nodeSchema = z.strictObject({
   name: dns1123('a node name'),
   zone: z.string().min(1).default('zone-a'),
+  // The node's topology.kubernetes.io/region label: Istio's locality is region/zone (istio/istio
+  // pilot/pkg/serviceregistry/kube/controller/ endpoint locality from the node's topology labels).
+  region: z.string().min(1).default('region-a'),
   cpu: cpuQuantity().prefault('8'),
   memory: byteQuantity().prefault('32Gi'),
 });
@@ -500,6 +503,8 @@ export const scenarioSchema = z.strictObject({
         /** Price of a node's allocatable vCPU and GiB per hour (node cost, whatever the pods use). */
         nodeVcpuHourUsd: z.number().nonnegative().optional(),
         nodeGibHourUsd: z.number().nonnegative().optional(),
+        /** Price of one GB carried between zones (request + response bytes of cross-zone calls). */
+        crossZoneGbUsd: z.number().nonnegative().optional(),
       })
       .optional(),
   }),

@@ -21,6 +21,8 @@ import type { PoolGauge, PoolOccupancy } from '../record/pool-occupancy.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
 import type { Proxy } from './proxy.js';
+import type { LocalityPlan } from '../policy/locality.js';
+import { clusterLocalityPlan } from './locality-lb.js';
 import type { TimeWeighted } from './usage.js';
 import { EdfPicker, slowStartFactor, slowStartOf, type SlowStartConfig } from '../policy/slow-start.js';
 
@@ -116,6 +118,10 @@ export interface ClusterRt<P = unknown> {
   slowStart?: SlowStartConfig;
   addedUs: Map<PodRt, number>;
   edf?: EdfPicker<PodRt>;
+  /** Priorities and locality weights Istio gave this proxy's endpoints (undefined: plain LB). */
+  locality?: LocalityPlan<PodRt>;
+  /** Draws of the priority and locality (`locality/<proxy>→<cluster>`), made only with a plan. */
+  localityDraw?: Uniform;
 }
 
 export interface EnvoyClustersDeps {
@@ -194,6 +200,7 @@ export class EnvoyClusters<P> {
       Object.assign(c, { labels, policy, limits, policyVersion: this.policyVersion });
       c.gauge?.setLimits(limits);
       this.refreshHosts(c);
+      this.planLocality(c);
       if (c.lb.kind !== lbKind) c.lb = new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`));
       if (odChanged) this.startOutlierDetection(c);
       c.slowStart = slowStartOf(policy.loadBalancer);
@@ -237,7 +244,14 @@ export class EnvoyClusters<P> {
     cluster.gauge = this.deps.pools?.gauge(name, svc.model.key, limits);
     byName.set(id, c);
     this.startOutlierDetection(c);
+    this.planLocality(c);
     return c;
+  }
+
+  /** Istio's locality priorities and weights for this proxy's endpoints (policy/locality.ts). */
+  private planLocality(c: ClusterRt<P>): void {
+    c.locality = clusterLocalityPlan(c.proxy, c.hosts, c.policy, this.policy.defaults.localityLbEnabled);
+    if (c.locality) c.localityDraw ??= this.deps.stream(`locality/${c.proxy.name}→${c.name}`);
   }
 
   /**
@@ -256,6 +270,7 @@ export class EnvoyClusters<P> {
     c.edf?.retain(next);
     c.hosts = next;
     c.outlier?.setHosts(next);
+    this.planLocality(c);
   }
 
   /**

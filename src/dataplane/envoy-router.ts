@@ -21,6 +21,7 @@ import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
 import { EnvoyClusters, hostPool, observePool, slowStartPick, type ClusterRt, type HostPool } from './envoy-cluster.js';
 import type { PoolOccupancy } from '../record/pool-occupancy.js';
+import { localityHosts } from './locality-lb.js';
 import { hashKey } from './hash-policy.js';
 import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone } from './plane.js';
@@ -318,7 +319,11 @@ export class EnvoyRouter {
     const cluster = req.cluster as ClusterRt<Attempt>;
     // Ejected hosts leave the LB set; with Istio's panic threshold (minHealthPercent, default 0)
     // all ejected means no healthy upstream.
-    const hosts = cluster.outlier ? cluster.outlier.hostsForLb(cluster.hosts) : cluster.hosts;
+    const hosts = cluster.locality
+      ? localityHosts(cluster.locality, cluster.outlier, cluster.localityDraw!)
+      : cluster.outlier
+        ? cluster.outlier.hostsForLb(cluster.hosts)
+        : cluster.hosts;
     if (hosts.length === 0) {
       this.finish(req, 503, 'UH'); // no endpoint, or all ejected (a subset may select no pods)
       return;

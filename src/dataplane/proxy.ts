@@ -22,6 +22,8 @@ export class Proxy implements ProxyHandle {
   readonly workers: Station;
   cpuUsedUs = 0;
   readonly connections = new TimeWeighted();
+  /** The labels of the pod the proxy serves (a sidecar's), for locality failoverPriority. */
+  labels?: Readonly<Record<string, string>>;
 
   constructor(
     readonly kind: string,

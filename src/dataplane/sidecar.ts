@@ -67,6 +67,7 @@ export class SidecarPlane extends DirectPlane {
     const kind = this.opts.proxyKind ?? 'sidecar';
     const p = new Proxy(kind, `${caller.name}.${kind}`, caller.node, this.deps.profile.sidecar, this.sim);
     this.sidecars.set(caller, p);
+    if ('version' in caller) p.labels = (caller as PodRt).version.labels;
     caller.sidecar = p;
     return p;
   }

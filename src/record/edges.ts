@@ -7,6 +7,8 @@ export class EdgeStats {
   mtlsCalls = 0;
   /** Calls that crossed the network (not answered locally by the client's proxy). */
   networkCalls = 0;
+  /** Calls answered by a pod in another zone than the caller's. */
+  crossZoneCalls = 0;
   constructor(
     readonly source: string,
     readonly destination: string,

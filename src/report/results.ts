@@ -87,7 +87,22 @@ export interface EdgeJson {
   by_flag: Record<string, number>;
   by_version: Record<string, number>;
   mtls: boolean;
+  /** Calls answered by a pod in another zone than the caller's. */
+  cross_zone: number;
   latency_ms: LatencySummary;
+}
+
+/** Traffic between zones and what the transfer costs (profile prices.crossZoneGbUsd). */
+export interface CrossZoneJson {
+  /** Requests pods answered (every attempt) for a caller in another zone, and their share of all. */
+  requests: number;
+  share: number;
+  /** Request + response bytes of those requests, in GB (2^30 bytes). */
+  gb: number;
+  usd_per_gb: number;
+  /** The transfer's price over the simulated run, and over a month at the same rate. */
+  usd: number;
+  monthly_usd: number;
 }
 
 export interface OutlierEventJson {
@@ -138,7 +153,12 @@ export interface ResultsJson {
   /** Envoy cluster stats summed over the client proxies that use each cluster. */
   clusters: Record<string, ClusterJson>;
   connections: { opened: number; mtls_handshakes: number };
-  resources: { by_component: Record<string, ComponentUsage>; total: ComponentUsage; sidecar_scoping?: ConfigScoping };
+  resources: {
+    by_component: Record<string, ComponentUsage>;
+    total: ComponentUsage;
+    cross_zone: CrossZoneJson;
+    sidecar_scoping?: ConfigScoping;
+  };
   /** Run-time warnings for the mode that ran (sim/warnings.ts), as printed on stderr without position. */
   warnings: string[];
   cluster: ClusterResultJson;
@@ -197,6 +217,7 @@ export function buildResults(s: SimulationState): ResultsJson {
       by_flag: r.by_flag,
       by_version,
       mtls: e.networkCalls > 0 && e.mtlsCalls === e.networkCalls,
+      cross_zone: e.crossZoneCalls,
       latency_ms: e.requests.latency.summaryMs(),
     };
   });
@@ -239,7 +260,7 @@ export function buildResults(s: SimulationState): ResultsJson {
     ...lifecycleEvents(s.timeline.events),
     clusters: clusterStats(s),
     connections: { opened: s.plane.handshakes.total, mtls_handshakes: s.plane.handshakes.mtls },
-    resources: { by_component: byComponent, total, ...(s.scoping ? { sidecar_scoping: s.scoping } : {}) },
+    resources: { by_component: byComponent, total, cross_zone: crossZoneResult(s), ...(s.scoping ? { sidecar_scoping: s.scoping } : {}) },
     warnings: runWarnings(s).map((w) => w.message),
     cluster: clusterResult(s),
     ...(s.hpas?.length ? { hpa: hpaResults(s) } : {}),
@@ -277,6 +298,22 @@ function hpaResults(s: SimulationState): Record<string, HpaJson> {
       })),
     };
   return out;
+}
+
+function crossZoneResult(s: SimulationState): CrossZoneJson {
+  const t = s.crossZone;
+  const prices = s.profile.prices;
+  const gb = t.crossBytes / 1024 ** 3;
+  const usd = gb * prices.crossZoneGbUsd;
+  const months = s.durationUs / 1e6 / (prices.hoursPerMonth * 3600);
+  return {
+    requests: t.crossRequests,
+    share: t.requests ? round(t.crossRequests / t.requests, 6) : 0,
+    gb: round(gb, 9),
+    usd_per_gb: prices.crossZoneGbUsd,
+    usd: round(usd, 9),
+    monthly_usd: months > 0 ? round(usd / months, 2) : 0,
+  };
 }
 
 /** `unfinished` right after `failed`, so the counts read in order. */

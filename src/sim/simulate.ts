@@ -24,6 +24,7 @@ import type { CallDone, CallResult } from '../dataplane/plane.js';
 import type { MeshPlane } from '../modes/mode.js';
 import { EdgeTable } from '../record/edges.js';
 import { RequestStats } from '../record/requests.js';
+import { CrossZoneTraffic } from '../record/cross-zone.js';
 import { Timeline } from '../record/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { configScoping, resourceUsage, type ComponentUsage, type ConfigScoping } from '../telemetry/resources.js';
@@ -86,6 +87,8 @@ export interface SimulationState {
   resources: Record<string, ComponentUsage>;
   /** Sidecar scoping's saving (Sidecar resources), when any proxy's config is scoped. */
   scoping?: ConfigScoping;
+  /** Requests pods answered for callers in another zone, and the bytes they carried. */
+  crossZone: CrossZoneTraffic;
   /** Set when a work budget stopped the run early: why, and when (the results cover [0, atUs]). */
   partial?: { reason: string; atUs: number };
   /** Calls failed with 508 because their chain revisited a service (a routing loop), by edge "caller → service". */
@@ -178,7 +181,9 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       droppedAt.delete(call);
       sim.cancel(timer);
       if (call.rootStartUs >= warmupUs) {
-        edges.get(caller.edgeName, target.model.key).record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
+        const e = edges.get(caller.edgeName, target.model.key);
+        e.record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
+        if (r.pod && !r.local && r.pod.node.model.zone !== caller.node.model.zone) e.crossZoneCalls++;
       }
       if (observers.length) {
         // One record for every observer (they only read it).
@@ -245,10 +250,11 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   // Flagger's Canaries: their initial routes are in force from t=0, their metric windows watch the pods.
   const canaryPlan = planCanaries(scenario, mode, cluster);
   const servedObservers = [...observers.filter((o) => o.onServed), ...(canaryPlan?.observers ?? [])];
-  if (servedObservers.length)
-    pods.onServed = (s) => {
-      for (const o of servedObservers) o.onServed?.(s);
-    };
+  const crossZone = new CrossZoneTraffic();
+  pods.onServed = (s) => {
+    crossZone.record(s.call.caller.node.model.zone, s.pod.node.model.zone, s.call.req.requestSize + s.call.req.responseSize);
+    for (const o of servedObservers) o.onServed?.(s);
+  };
   let policy = new MeshPolicy(scenario.istio, [...scenario.services, ...scenario.externals], {
     outboundTrafficPolicy: scenario.mesh.outboundTrafficPolicy,
     exclude503FromDefaultRetry: profile.features.EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY,
@@ -404,6 +410,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     timeline,
     resources,
     scoping,
+    crossZone,
     unfinished: inFlightMeasured,
     stuck,
     plan,

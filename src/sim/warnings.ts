@@ -11,6 +11,8 @@ import { diagnosticLine } from '../config/printable.js';
 import type { IstioResource } from '../config/istio/resources.js';
 import type { DestinationRuleSpec } from '../config/istio/networking-schemas.js';
 import { fqdnOf, hostMatches } from '../policy/hosts.js';
+import { localityMatches } from '../policy/locality.js';
+import { nodeLocality } from '../dataplane/locality-lb.js';
 import type { SimulationState } from './simulate.js';
 import { canaryModes } from './canary.js';
 
@@ -122,6 +124,10 @@ export const localitySettings: RunWarningCheck = (s) => {
     if (!lb || lb.enabled === false) continue;
     const path = ['spec', 'trafficPolicy', 'loadBalancer', 'localityLbSetting'];
     const id = `DestinationRule ${dr.namespace}/${dr.name}`;
+    const pods = s.cluster.serviceList
+      .filter((svc) => hostMatches(fqdnOf(dr.spec.host, dr.namespace), svc.model.fqdn))
+      .flatMap((svc) => svc.pods);
+    const podZones = [...new Set(pods.map((p) => `${p.node.model.region}/${p.node.model.zone}`))];
     if (zones.size < 2)
       out.push(
         positioned(
@@ -130,6 +136,25 @@ export const localitySettings: RunWarningCheck = (s) => {
           `${id}: localityLbSetting cannot take effect: every node is in zone ${[...zones].join(', ')} (give nodes zones in spec.cluster.nodes)`,
         ),
       );
+    else if (podZones.length === 1)
+      out.push(
+        positioned(
+          dr,
+          path,
+          `${id}: localityLbSetting cannot take effect: every pod of ${dr.spec.host} runs in ${podZones[0]}, so there is no other locality to prefer or fail over to`,
+        ),
+      );
+    // distribute naming a locality where the service has no pod: that share has nowhere to go.
+    for (const [i, d] of (lb.distribute ?? []).entries())
+      for (const to of Object.keys(d.to))
+        if (!pods.some((p) => localityMatches(nodeLocality(p.node), to)))
+          out.push(
+            positioned(
+              dr,
+              [...path, 'distribute', i, 'to', to],
+              `${id}: distribute names ${to} but no pod of ${dr.spec.host} runs there; its weight goes to no endpoint`,
+            ),
+          );
     if ((lb.failover !== undefined || lb.failoverPriority !== undefined) && dr.spec.trafficPolicy?.outlierDetection === undefined)
       out.push(
         positioned(

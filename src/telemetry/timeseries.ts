@@ -96,6 +96,8 @@ interface EdgeSeries {
   destination: string;
   requests: Float64Array;
   errors: Float64Array;
+  /** Calls answered by a pod in another zone than the caller's; allocated at the first one. */
+  crossZone?: Float64Array;
   latency: LogHistogram[];
   versions: Map<string, Float64Array>;
 }
@@ -139,6 +141,8 @@ export interface EdgeWindowsJson {
   p99_ms: (number | null)[];
   /** Calls per second per destination version (present when more than one version answered): the canary view. */
   by_version_rps?: Record<string, number[]>;
+  /** Share (0–1) of the window's calls a pod in another zone answered; present when any call crossed zones. */
+  cross_zone_share?: number[];
 }
 
 /** Requests a service's pods answered per window (calls/s, by when the end-user request started), every attempt counted: retries included. */
@@ -221,6 +225,7 @@ export class TimeSeriesObserver implements RunObserver {
     if (failed) e.errors[i]!++;
     (e.latency[i] ??= new LogHistogram()).record(latencyUs);
     if (r.pod) {
+      if (r.pod.node.model.zone !== r.call.caller.node.model.zone) (e.crossZone ??= new Float64Array(this.count))[i]!++;
       let perPod = this.pods.get(r.pod);
       if (!perPod) this.pods.set(r.pod, (perPod = new Float64Array(this.count)));
       perPod[i]!++;
@@ -361,6 +366,18 @@ export class TimeSeriesObserver implements RunObserver {
                 }),
               ]),
           );
+        }
+        const cross = e.crossZone;
+        if (cross) {
+          json.cross_zone_share = groups.map(([i, end]) => {
+            let n = 0;
+            let x = 0;
+            for (let j = i; j < end; j++) {
+              n += e.requests[j]!;
+              x += cross[j]!;
+            }
+            return n > 0 ? round(x / n, 4) : 0;
+          });
         }
         return json;
       });

@@ -184,6 +184,19 @@ const connectionPool = z.strictObject({
 });
 export type ConnectionPoolSettings = z.output<typeof connectionPool>;
 
+/**
+ * LocalityLoadBalancerSetting (istio/api networking/v1alpha3/destination_rule.proto): `distribute`
+ * weights per locality, `failover` between regions, `failoverPriority` labels, `enabled`.
+ * Localities are `region/zone/subzone` with an optional trailing `*`.
+ */
+const localityLbSetting = z.strictObject({
+  distribute: z.array(z.strictObject({ from: z.string(), to: z.record(z.string(), z.number().int()) })).optional(),
+  failover: z.array(z.strictObject({ from: z.string(), to: z.string() })).optional(),
+  failoverPriority: z.array(z.string()).optional(),
+  enabled: z.boolean().optional(),
+});
+export type LocalityLbSetting = z.output<typeof localityLbSetting>;
+
 const loadBalancer = z.strictObject({
   simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
   consistentHash: z
@@ -204,7 +217,7 @@ const loadBalancer = z.strictObject({
       minimumRingSize: z.number().int().optional(),
     })
     .optional(),
-  localityLbSetting: z.record(z.string(), z.unknown()).optional(),
+  localityLbSetting: localityLbSetting.optional(),
   warmupDurationSecs: istioDuration().optional(),
   warmup: z
     .strictObject({ duration: istioDuration(), minimumPercent: z.number().optional(), aggression: z.number().optional() })

@@ -3,6 +3,7 @@
  * with Istio's wording: istio/istio pkg/config/validation/validation.go and virtualservice.go.
  * Checks that need other resources or the policy engines are in analysis/analyze.ts.
  */
+import { checkLocalityLbSetting } from './validate-locality.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { PathSegment } from '../yaml-source.js';
 import type { IstioConfig, IstioResource, Problems } from './resources.js';
@@ -258,7 +259,14 @@ function checkTrafficPolicy(
         'consistent hash needs exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName',
       );
     }
-    if (lb.localityLbSetting) warn([...path, 'loadBalancer'], 'locality load balancing is not modelled; ignored');
+    if (lb.localityLbSetting)
+      checkLocalityLbSetting(
+        lb.localityLbSetting,
+        tp.outlierDetection !== undefined,
+        [...path, 'loadBalancer', 'localityLbSetting'],
+        err,
+        warn,
+      );
     if ((lb.warmupDurationSecs !== undefined || lb.warmup) && (lb.consistentHash || lb.simple === 'RANDOM' || lb.simple === 'PASSTHROUGH'))
       warn([...path, 'loadBalancer'], 'warmup (slow start) applies only to ROUND_ROBIN and LEAST_REQUEST; ignored');
     if (lb.warmup?.aggression !== undefined && lb.warmup.aggression <= 0)

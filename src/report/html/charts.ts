@@ -185,12 +185,12 @@ export function flagsOverTime(ts: TimeSeriesJson): TopLevelSpec | undefined {
 /** Facet row titles above each row, left-aligned, as section sub-headings. */
 const ROW_HEADER = { labelOrient: 'top', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelFontSize: 12, labelFontWeight: 600 };
 
-const edgeName = (e: { source: string; destination: string }) => `${e.source} → ${e.destination}`;
+export const edgeName = (e: { source: string; destination: string }) => `${e.source} → ${e.destination}`;
 
-type EdgeWindow = TimeSeriesJson['edges'][number];
+export type EdgeWindow = TimeSeriesJson['edges'][number];
 
 /** One line per edge over the time windows; colours follow the edge's place among all edges. */
-function edgeLines(
+export function edgeLines(
   ts: TimeSeriesJson,
   edges: EdgeWindow[],
   field: string,

@@ -33,6 +33,7 @@ import { traceWaterfall } from './trace-view.js';
 import type { TraceSamples } from '../trace-samples.js';
 import { serviceGraphSvg } from './service-graph.js';
 import { canarySectionBody } from './canary.js';
+import { crossZoneSection } from './cross-zone.js';
 import { durationText, scenarioSection } from './scenario.js';
 import { hpaSection } from './hpa.js';
 import { nodesSection } from './nodes.js';
@@ -257,6 +258,8 @@ ${cards(keyCards)}`;
           ),
       ),
     );
+
+  sections.push(crossZoneSection(r, ts));
 
   const allPods = Object.values(r.services)
     .flatMap((s) => Object.keys(s.pods ?? {}))
