@@ -54,6 +54,12 @@ export function formatSummary(r: ResultsJson, wallMs: number, files: string[], s
       `  ${`${name} `.padEnd(17, '.')} ${c.instances} instance${c.instances === 1 ? '' : 's'} · ${c.cpu_cores.toFixed(3)} cores · ${c.memory_mib.toFixed(1)} MiB · $${c.monthly_cost_usd.toFixed(2)}/month`,
     );
   }
+  // Traffic between zones is billed per GB: shown when any request crossed zones.
+  const cz = r.resources.cross_zone;
+  if (cz.requests > 0)
+    lines.push(
+      `  cross-zone ...... ${cz.requests} requests (${(100 * cz.share).toFixed(1)}% of those pods answered) · ${cz.gb.toFixed(3)} GB · $${cz.monthly_usd.toFixed(2)}/month at $${cz.usd_per_gb}/GB`,
+    );
   const evps = wallMs > 0 ? Math.round(r.simulated.events / (wallMs / 1000)) : 0;
   lines.push(
     `  simulation ...... ${r.simulated.events} events in ${(wallMs / 1000).toFixed(2)} s wall (${evps.toLocaleString('en-US')} events/s)`,
