@@ -11,9 +11,9 @@ export class CrossZoneTraffic {
   crossRequests = 0;
   crossBytes = 0;
 
-  record(callerZone: string, podZone: string, bytes: number): void {
+  record(crossed: boolean, bytes: number): void {
     this.requests++;
-    if (callerZone === podZone) return;
+    if (!crossed) return;
     this.crossRequests++;
     this.crossBytes += bytes;
   }

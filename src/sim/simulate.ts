@@ -25,6 +25,7 @@ import type { MeshPlane } from '../modes/mode.js';
 import { EdgeTable } from '../record/edges.js';
 import { RequestStats } from '../record/requests.js';
 import { CrossZoneTraffic } from '../record/cross-zone.js';
+import { crossesZones } from '../dataplane/network.js';
 import { Timeline } from '../record/timeline.js';
 import type { RunObserver } from '../telemetry/observer.js';
 import { configScoping, resourceUsage, type ComponentUsage, type ConfigScoping } from '../telemetry/resources.js';
@@ -183,7 +184,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       if (call.rootStartUs >= warmupUs) {
         const e = edges.get(caller.edgeName, target.model.key);
         e.record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
-        if (r.pod && !r.local && r.pod.node.model.zone !== caller.node.model.zone) e.crossZoneCalls++;
+        if (r.pod && !r.local && crossesZones(caller.node, r.pod)) e.crossZoneCalls++;
       }
       if (observers.length) {
         // One record for every observer (they only read it).
@@ -252,7 +253,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const servedObservers = [...observers.filter((o) => o.onServed), ...(canaryPlan?.observers ?? [])];
   const crossZone = new CrossZoneTraffic();
   pods.onServed = (s) => {
-    crossZone.record(s.call.caller.node.model.zone, s.pod.node.model.zone, s.call.req.requestSize + s.call.req.responseSize);
+    crossZone.record(crossesZones(s.call.caller.node, s.pod), s.call.req.requestSize + s.call.req.responseSize);
     for (const o of servedObservers) o.onServed?.(s);
   };
   let policy = new MeshPolicy(scenario.istio, [...scenario.services, ...scenario.externals], {

@@ -12,6 +12,7 @@ import { PoolOccupancy, type PoolSeriesJson } from '../record/pool-occupancy.js'
 import { succeeded } from '../record/requests.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
+import { crossesZones } from '../dataplane/network.js';
 
 /** Bucket widths the observer picks from (µs): round numbers a reader can take in at a glance. */
 const NICE_WIDTHS_US = [
@@ -225,7 +226,7 @@ export class TimeSeriesObserver implements RunObserver {
     if (failed) e.errors[i]!++;
     (e.latency[i] ??= new LogHistogram()).record(latencyUs);
     if (r.pod) {
-      if (r.pod.node.model.zone !== r.call.caller.node.model.zone) (e.crossZone ??= new Float64Array(this.count))[i]!++;
+      if (crossesZones(r.call.caller.node, r.pod)) (e.crossZone ??= new Float64Array(this.count))[i]!++;
       let perPod = this.pods.get(r.pod);
       if (!perPod) this.pods.set(r.pod, (perPod = new Float64Array(this.count)));
       perPod[i]!++;

@@ -113,7 +113,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
   // latency); it is not a cluster node, so it costs nothing and no fault or scheduler sees it.
   const internet: NodeRt = {
     index: nodes.length,
-    model: { name: 'external', zone: 'external', cpu: 1e6, memoryBytes: 0 },
+    model: { name: 'external', zone: 'external', region: 'external', cpu: 1e6, memoryBytes: 0 },
     cpu: new NodeCpu(1e6),
   };
   const externals = scenario.externals.map((model) => {
