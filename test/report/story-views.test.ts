@@ -25,7 +25,9 @@ const ARTIFACTS = join(ROOT, 'test-artifacts', 'views');
 const VIEWS: { scenario: string; flags?: string[]; titles: string[] }[] = [
   { scenario: 'retry-storm-depth.yaml', titles: ['Retry amplification', 'Requests per pod over time'] },
   { scenario: 'outlier-ejection.yaml', titles: ['Requests per pod over time', 'Outlier ejections, faults and crashes per pod'] },
-  { scenario: 'circuit-breaking.yaml', titles: ['Latency of successful requests'] },
+  { scenario: 'circuit-breaking.yaml', titles: ['Latency of successful requests', 'Connection pools vs DestinationRule limits'] },
+  { scenario: 'locality-failover.yaml', titles: ['Cross-zone share'] },
+  { scenario: 'hpa-ramp.yaml', titles: ['Replicas over time (HPA)', 'Nodes over time (cluster autoscaler)'] },
   { scenario: 'broken-trace.yaml', titles: ['Sampled traces'] },
   { scenario: 'canary-rollback.yaml', titles: ['Canary weight vs error rate'] },
 ];
