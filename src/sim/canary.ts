@@ -51,18 +51,21 @@ export interface CanaryRun {
   ticks: CanaryTick[];
 }
 
+/** What a running Canary needs from the simulation: the clock, the cluster, the timeline, and the config-push path. */
+export interface CanaryStartDeps {
+  sim: Simulator;
+  kube: KubeCluster;
+  timeline: Timeline;
+  apply: (c: IstioConfig) => void;
+  untilUs: number;
+}
+
 export interface CanaryPlan {
   /** The VirtualServices and DestinationRules Flagger's initialization wrote (100 % primary), in force at t=0. */
   initial: IstioConfig;
   /** Metric windows to feed with the pods' server-side reports. */
   observers: WorkloadWindow[];
-  start(deps: {
-    sim: Simulator;
-    kube: KubeCluster;
-    timeline: Timeline;
-    apply: (c: IstioConfig) => void;
-    untilUs: number;
-  }): () => CanaryRun[];
+  start(deps: CanaryStartDeps): () => CanaryRun[];
 }
 
 /** Flagger's Istio provider needs sidecars (reporter="destination" metrics, VirtualService routing at the client). */
@@ -141,13 +144,7 @@ class CanaryBinding {
     return config;
   }
 
-  start(deps: {
-    sim: Simulator;
-    kube: KubeCluster;
-    timeline: Timeline;
-    apply: (c: IstioConfig) => void;
-    untilUs: number;
-  }): () => CanaryRun {
+  start(deps: CanaryStartDeps): () => CanaryRun {
     const { sim, kube, timeline } = deps;
     const name = (v: VersionModel) => `${this.svc.model.name}-${v.name}`;
     const primaryDeployment = kube.deploymentsOf(this.svc).find((d) => d.name === name(this.primary));
