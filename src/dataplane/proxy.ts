@@ -7,6 +7,7 @@
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { NodeRt, ProxyHandle } from '../world/entities.js';
+import type { DeferredEnd } from '../world/cpu.js';
 import { Station } from '../world/station.js';
 import type { ProxyCosts } from '../config/profile.js';
 import { TimeWeighted } from './usage.js';
@@ -51,7 +52,38 @@ export class Proxy implements ProxyHandle {
   }
 
   private run(cpuUs: number, telemetryUs: number, then: () => void): void {
-    this.workers.acquire(startLeg, { proxy: this, cpuUs, telemetryUs, then });
+    const workers = this.workers;
+    if (workers.busy >= workers.servers) {
+      // Every worker looks busy: first settle legs that have in fact ended; if the leg must still
+      // wait, the ends it waits for become real events (legDone hands the worker over, FIFO).
+      this.node.cpu.settlePassed();
+      if (workers.busy >= workers.servers) {
+        for (const e of this.node.cpu.takeDeferred(this)) this.sim.atSeq(e.time, e.seq, legDone, this);
+        workers.acquire(startQueuedLeg, { proxy: this, cpuUs, telemetryUs, then });
+        return;
+      }
+    }
+    workers.take(); // a worker is free: the leg starts at once
+    this.startLeg(cpuUs, telemetryUs, then);
+  }
+
+  /**
+   * A worker takes the leg: its CPU (critical part, then any telemetry) runs as one piece of work on
+   * the node, stretched as NodeCpu decides when the leg starts. The request continues once the
+   * critical part and half the fixed latency are over; the worker is free when all of it is done.
+   */
+  startLeg(cpuUs: number, telemetryUs: number, then: () => void): void {
+    const total = cpuUs + telemetryUs;
+    this.cpuUsedUs += total;
+    const sim = this.sim;
+    const wall = this.node.cpu.begin(total);
+    const criticalWall = telemetryUs > 0 ? (wall * cpuUs) / total : wall;
+    sim.schedule(criticalWall + this.halfFixedUs, then, undefined);
+    // The end of the leg only frees the worker and the node's CPU. With nobody queued for a worker
+    // it is settled lazily in its (time, seq) place (NodeCpu.defer) instead of as an event: same
+    // order, same results, a third fewer events per proxied request.
+    if (this.workers.queued > 0) sim.schedule(wall, legDone, this);
+    else this.node.cpu.defer(LegEnd.at(sim.now + wall, sim.reserveSeq(), this));
   }
 
   /** Fixed latency split evenly over the two legs. */
@@ -65,6 +97,11 @@ export function traverse(proxies: readonly Proxy[], direction: 'request' | 'resp
   const n = proxies.length;
   if (n === 0) {
     then();
+    return;
+  }
+  if (n === 1) {
+    if (direction === 'request') proxies[0]!.requestLeg(bytes, then);
+    else proxies[0]!.responseLeg(bytes, then);
     return;
   }
   let i = 0;
@@ -81,20 +118,9 @@ export function traverse(proxies: readonly Proxy[], direction: 'request' | 'resp
   step();
 }
 
-/**
- * A worker takes the leg: its CPU (critical part, then any telemetry) runs as one piece of work on
- * the node, stretched as NodeCpu decides when the leg starts. The request continues once the
- * critical part and half the fixed latency are over; the worker is free when all of it is done.
- * Two events per leg, whatever it holds.
- */
-function startLeg(leg: Leg): void {
-  const p = leg.proxy;
-  const total = leg.cpuUs + leg.telemetryUs;
-  p.cpuUsedUs += total;
-  const wall = p.node.cpu.begin(total);
-  const criticalWall = leg.telemetryUs > 0 ? (wall * leg.cpuUs) / total : wall;
-  p.sim.schedule(criticalWall + p.halfFixedUs, runThen, leg.then);
-  p.sim.schedule(wall, legDone, p);
+/** A queued leg whose worker has just been handed over. */
+function startQueuedLeg(leg: Leg): void {
+  leg.proxy.startLeg(leg.cpuUs, leg.telemetryUs, leg.then);
 }
 
 function legDone(p: Proxy): void {
@@ -102,6 +128,28 @@ function legDone(p: Proxy): void {
   p.workers.release();
 }
 
-function runThen(then: () => void): void {
-  then();
+/** A leg's end settled lazily: what legDone does, at the moment its event would have run. Recycled. */
+class LegEnd implements DeferredEnd {
+  private static readonly spare: LegEnd[] = [];
+
+  private constructor(
+    public time: number,
+    public seq: number,
+    public owner: Proxy,
+  ) {}
+
+  static at(time: number, seq: number, owner: Proxy): LegEnd {
+    const e = LegEnd.spare.pop();
+    if (!e) return new LegEnd(time, seq, owner);
+    e.time = time;
+    e.seq = seq;
+    e.owner = owner;
+    return e;
+  }
+
+  settle(): void {
+    const owner = this.owner;
+    LegEnd.spare.push(this);
+    legDone(owner);
+  }
 }

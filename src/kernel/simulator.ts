@@ -34,6 +34,8 @@ export class Simulator {
   /** Events executed so far (cancelled ones are not counted). */
   processed = 0;
   private nextSeq = 0;
+  /** Sequence number of the event now running; Infinity between runs (every event up to `now` has run). */
+  private currentSeq = Infinity;
   private readonly heap = new FastPriorityQueue<ScheduledEvent>(earlier);
   private readonly free: ScheduledEvent[] = [];
   /**
@@ -57,6 +59,26 @@ export class Simulator {
     return this.push(this.now + (delay > 0 ? delay : 0), fn, arg, false);
   }
 
+  /**
+   * Takes the sequence number an event scheduled now would get, without scheduling one. A caller
+   * that settles some end-of-work lazily (instead of as an event nobody else needs to see) keeps
+   * its place in the (time, seq) order with it: `hasPassed` says when that moment is behind the
+   * running event, and `atSeq` turns it into a real event if somebody must wait for it.
+   */
+  reserveSeq(): number {
+    return this.nextSeq++;
+  }
+
+  /** Whether an event at (`time`, `seq`) would already have run. */
+  hasPassed(time: number, seq: number): boolean {
+    return time < this.now || (time === this.now && seq < this.currentSeq);
+  }
+
+  /** Schedules `fn(arg)` at (`time`, `seq`), a place taken earlier with `reserveSeq`. Not cancellable. */
+  atSeq<A>(time: number, seq: number, fn: EventHandler<A>, arg: A): void {
+    this.push(time, fn, arg, true, seq);
+  }
+
   cancel(ev: ScheduledEvent | undefined): void {
     if (ev) ev.cancelled = true;
   }
@@ -77,6 +99,7 @@ export class Simulator {
         continue;
       }
       this.now = ev.time;
+      this.currentSeq = ev.seq;
       this.processed++;
       this.topIsSpent = true;
       (ev.fn as EventHandler<unknown>)(ev.arg);
@@ -89,6 +112,7 @@ export class Simulator {
         this.free.push(ev);
       }
     }
+    this.currentSeq = Infinity;
     if (until !== Infinity && until > this.now && !this.halted) this.now = until;
   }
 
@@ -105,17 +129,17 @@ export class Simulator {
     return this.processed >= this.eventLimit;
   }
 
-  private push<A>(time: number, fn: EventHandler<A>, arg: A, recyclable: boolean): ScheduledEvent {
+  private push<A>(time: number, fn: EventHandler<A>, arg: A, recyclable: boolean, seq = this.nextSeq++): ScheduledEvent {
     let ev = recyclable ? this.free.pop() : undefined;
     if (ev) {
       ev.time = time > this.now ? time : this.now;
-      ev.seq = this.nextSeq++;
+      ev.seq = seq;
       ev.fn = fn;
       ev.arg = arg;
     } else {
       ev = {
         time: time > this.now ? time : this.now,
-        seq: this.nextSeq++,
+        seq,
         cancelled: false,
         recyclable,
         fn,

@@ -7,6 +7,24 @@
  * this costs O(1) per job and gives the same mean slowdown in steady state. Below saturation it
  * changes nothing, so queueing-theory checks are exact there.
  */
+/**
+ * The end of a piece of work, kept off the event heap: its owner took the (time, seq) place its
+ * end event would have had (Simulator.reserveSeq), and `settle` does what that event would have
+ * done. Worth it for work whose end only frees capacity nobody is waiting for.
+ */
+export interface DeferredEnd {
+  readonly time: number;
+  readonly seq: number;
+  readonly owner: object;
+  settle(): void;
+}
+
+/** The simulated clock as NodeCpu needs it (the Simulator). */
+export interface CpuClock {
+  readonly now: number;
+  hasPassed(time: number, seq: number): boolean;
+}
+
 export class NodeCpu {
   running = 0;
   /** CPU time consumed on this node (µs of one core). */
@@ -14,13 +32,16 @@ export class NodeCpu {
 
   /** Saturation record, for the run-time warning: CPU work that started while demand exceeded the cores. */
   readonly saturation = { firstUs: -1, workUs: 0, stretchedUs: 0, maxSlowdown: 1 };
-  /** Simulated clock, for when saturation starts (set by the simulation). */
-  clock?: { readonly now: number };
+  /** Simulated clock, for when saturation starts and when deferred ends are due (set by the simulation). */
+  clock?: CpuClock;
+  /** Ends of work on this node not yet settled (unordered; few: one per busy proxy worker). */
+  private readonly deferred: DeferredEnd[] = [];
 
   constructor(readonly cores: number) {}
 
   /** Begins `workUs` of CPU work; returns its wall-clock duration. Call `end()` when it finishes. */
   begin(workUs: number, throttle = 1): number {
+    if (this.deferred.length > 0) this.settlePassed();
     const slowdown = this.running + 1 > this.cores ? (this.running + 1) / this.cores : 1;
     this.running++;
     this.usedUs += workUs;
@@ -36,5 +57,43 @@ export class NodeCpu {
 
   end(): void {
     this.running--;
+  }
+
+  /** Records an end to settle once the clock has passed it (its `settle` must call `end()`). */
+  defer(end: DeferredEnd): void {
+    this.deferred.push(end);
+  }
+
+  /**
+   * Settles every deferred end whose moment has passed, as their events would have run by now.
+   * Their order does not matter: each only frees capacity (nobody waits on it; see takeDeferred).
+   */
+  settlePassed(): void {
+    const d = this.deferred;
+    const clock = this.clock;
+    if (!clock) return;
+    for (let i = 0; i < d.length;) {
+      const e = d[i]!;
+      if (clock.hasPassed(e.time, e.seq)) {
+        d[i] = d[d.length - 1]!;
+        d.pop();
+        e.settle();
+      } else i++;
+    }
+  }
+
+  /** Removes and returns `owner`'s deferred ends (it now needs them as real events: somebody waits). */
+  takeDeferred(owner: object): DeferredEnd[] {
+    const mine: DeferredEnd[] = [];
+    const d = this.deferred;
+    for (let i = 0; i < d.length;) {
+      const e = d[i]!;
+      if (e.owner === owner) {
+        mine.push(e);
+        d[i] = d[d.length - 1]!;
+        d.pop();
+      } else i++;
+    }
+    return mine;
   }
 }

@@ -24,6 +24,11 @@ export class Station {
     }
   }
 
+  /** Takes a server the caller knows is free (busy < servers), with no job to start. */
+  take(): void {
+    this.busy++;
+  }
+
   /** Jobs waiting for a server. */
   get queued(): number {
     return this.waiting.length / 2;

@@ -339,3 +339,45 @@ describe('Simulator recycling', () => {
     expect(seen).toEqual([1, 2, 3, 2, 1]);
   });
 });
+
+describe('Simulator reserved places (lazily settled ends)', () => {
+  it('says a reserved (time, seq) place has passed exactly when an event there would have run', () => {
+    const sim = new Simulator();
+    const seen: [string, boolean][] = [];
+    let place: [number, number] = [0, 0];
+    sim.schedule(
+      1,
+      () => {
+        place = [sim.now + 2, sim.reserveSeq()]; // as if an event were scheduled at t=3 now
+        sim.schedule(2, () => seen.push(['scheduled after the place, same time', sim.hasPassed(...place)]), undefined);
+      },
+      undefined,
+    );
+    // Scheduled before the place was taken, so at t=3 it runs before it.
+    sim.schedule(3, () => seen.push(['scheduled before the place, same time', sim.hasPassed(...place)]), undefined);
+    sim.schedule(2.5, () => seen.push(['earlier time', sim.hasPassed(...place)]), undefined);
+    sim.run();
+    expect(seen).toEqual([
+      ['earlier time', false],
+      ['scheduled before the place, same time', false],
+      ['scheduled after the place, same time', true],
+    ]);
+    expect(sim.hasPassed(...place)).toBe(true); // between runs, everything up to now has run
+  });
+
+  it('runs an event put at a reserved place in the order the place was taken', () => {
+    const sim = new Simulator();
+    const order: string[] = [];
+    sim.schedule(
+      0,
+      () => {
+        const seq = sim.reserveSeq();
+        sim.schedule(5, () => order.push('scheduled after reserving'), undefined);
+        sim.schedule(1, () => sim.atSeq(5, seq, () => order.push('reserved place'), undefined), undefined);
+      },
+      undefined,
+    );
+    sim.run();
+    expect(order).toEqual(['reserved place', 'scheduled after reserving']);
+  });
+});
