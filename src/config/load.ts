@@ -513,6 +513,7 @@ function resolveWorkloads(docs: readonly WorkloadDoc[], dir: ServiceDirectory, e
         node: w.from.node,
       },
       arrivals: arrivalsOf(w, (p, m) => err(['spec', 'workload', i, ...p], `spec.workload[${i}].${m}`)),
+      ...(w.client === 'fortio' ? { client: w.client } : {}),
       requests: w.requests.map((r) => ({
         method: r.method,
         path: r.path,

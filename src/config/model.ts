@@ -136,7 +136,16 @@ export interface WorkloadModel {
   from: { namespace: string; serviceAccount: string; inMesh: boolean; node?: string };
   arrivals: ArrivalModel;
   requests: (RequestShape & { weight: number })[];
+  /** The load generator's connection handling (`client:`); absent means keep-alive. */
+  client?: ClientKind;
 }
+
+/**
+ * `fortio`: the client closes its connection after a non-2xx answer and re-resolves the target's
+ * DNS name before dialling again (fortio fhttp/http_client.go: FastClient.readResponse keeps the
+ * socket only when `keepAlive && codeIsOK(code)`; FastClient.connect re-resolves unless -no-reresolve).
+ */
+export type ClientKind = 'keepalive' | 'fortio';
 
 /** A fault's injection once the fault registry (src/faults) has parsed it: its kind and its parameters. */
 export interface FaultInjection {

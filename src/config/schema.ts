@@ -284,6 +284,12 @@ const workloadSchema = z
       .min(1)
       .optional(),
     users: z.strictObject({ count: z.number().int().positive(), thinkTime: distributionSchema.prefault('0s') }).optional(),
+    /**
+     * How the load generator treats its connection: `keepalive` (default) keeps it whatever the
+     * answer; `fortio` closes it after any non-2xx answer and opens a new one (after re-resolving
+     * the target's DNS name) for its next request, as fortio's fast HTTP client does.
+     */
+    client: z.enum(['keepalive', 'fortio']).optional(),
     requests: z.array(requestSchema).min(1).prefault([{}]),
     requestSize: byteQuantity().optional(),
     responseSize: byteQuantity().optional(),

@@ -9,7 +9,7 @@
 import type { Uniform } from '../kernel/random.js';
 import type { ScheduledEvent, Simulator } from '../kernel/simulator.js';
 import { withRequest, type AppCall } from '../world/call.js';
-import type { PodRt, ServiceRt } from '../world/entities.js';
+import type { ClientRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { HttpMatchRequest } from '../config/istio/networking-schemas.js';
 import type { OutboundTrafficMode } from '../config/model.js';
@@ -52,6 +52,13 @@ export interface Transport {
   /** The server side's jwt_authn filter: a status (401) for an invalid token, else undefined. */
   authn?(host: PodRt, call: AppCall): number | undefined;
   oneWay(proxy: Proxy, host: PodRt): number;
+  /**
+   * Defined when the router's downstream connection is the calling app's own (a sidecar): a client
+   * that closes it after an answer (`client: fortio`) then takes this long to open the next one
+   * before its request can leave (its DNS re-resolution and TCP handshake). Absent (a waypoint,
+   * whose downstream is ztunnel's tunnel): the app's connection handling does not reach the router.
+   */
+  reconnectUs?(proxy: Proxy): number;
 }
 
 /** One downstream request through this Envoy (all its attempts). */
@@ -152,7 +159,7 @@ export class EnvoyRouter {
       this.blackhole(proxy, call, done);
       return;
     }
-    const worker = this.accept(proxy);
+    const { worker, reconnect } = this.accept(proxy);
     const req: Req = {
       proxy,
       call,
@@ -177,10 +184,16 @@ export class EnvoyRouter {
       }
       this.startRouting(req, clientNs);
     };
-    if (fault && faults && fault.delayUs !== undefined && faults() * 100 < fault.delayPercent) {
-      req.flags.push('DI');
-      this.sim.schedule(fault.delayUs, afterDelay, undefined);
-    } else afterDelay();
+    const start = () => {
+      if (fault && faults && fault.delayUs !== undefined && faults() * 100 < fault.delayPercent) {
+        req.flags.push('DI');
+        this.sim.schedule(fault.delayUs, afterDelay, undefined);
+      } else afterDelay();
+    };
+    // A client that closed its previous connection dials again before this request reaches the router.
+    const reconnectUs = reconnect ? (this.deps.transport.reconnectUs?.(proxy) ?? 0) : 0;
+    if (reconnectUs > 0) this.sim.schedule(reconnectUs, start, undefined);
+    else start();
   }
 
   /**
@@ -203,18 +216,23 @@ export class EnvoyRouter {
    * api/envoy/config/listener/v3/listener.proto, connection_balance_config: "if not specified, the
    * kernel decides"; with reuse_port each worker has its own socket and the kernel hashes the
    * connection's 4-tuple): a uniform draw per connection from a stream named for the proxy.
+   * `closed` counts connections the client closed after an answer (a fortio client after a
+   * non-2xx): each is replaced by a new connection, on a worker drawn anew, that first pays the
+   * client's reconnect (`reconnect: true`).
    */
-  private readonly downstream = new Map<Proxy, { idle: number[]; land?: Uniform }>();
+  private readonly downstream = new Map<Proxy, { idle: number[]; land?: Uniform; closed: number }>();
 
-  private accept(proxy: Proxy): number {
+  private accept(proxy: Proxy): { worker: number; reconnect: boolean } {
     const workers = Math.max(1, proxy.costs.workers);
     let d = this.downstream.get(proxy);
-    if (!d) this.downstream.set(proxy, (d = { idle: [] }));
+    if (!d) this.downstream.set(proxy, (d = { idle: [], closed: 0 }));
     const reused = d.idle.pop();
-    if (reused !== undefined) return reused;
-    if (workers === 1) return 0;
+    if (reused !== undefined) return { worker: reused, reconnect: false };
+    const reconnect = d.closed > 0;
+    if (reconnect) d.closed--;
+    if (workers === 1) return { worker: 0, reconnect };
     d.land ??= this.deps.stream(`workers/${proxy.name}`);
-    return Math.min(workers - 1, Math.floor(d.land() * workers));
+    return { worker: Math.min(workers - 1, Math.floor(d.land() * workers)), reconnect };
   }
 
   private startRouting(req: Req, clientNs: string): void {
@@ -644,7 +662,11 @@ export class EnvoyRouter {
     if (req.call.shadow) return;
     const serverFlags = req.current?.serverFlags;
     req.proxy.responseLeg(req.call.req.responseSize, () => {
-      this.downstream.get(req.proxy)?.idle.push(req.worker); // the downstream connection is free again
+      const d = this.downstream.get(req.proxy);
+      if (d) {
+        if (this.deps.transport.reconnectUs && closesAfter(req.call, status)) d.closed++;
+        else d.idle.push(req.worker); // the downstream connection is free again
+      }
       req.done({
         status,
         flags: all.join(','),
@@ -660,6 +682,17 @@ export class EnvoyRouter {
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
     proxy.responseLeg(0, () => done({ status, flags, mtls: false, local: true }));
   }
+}
+
+/**
+ * Whether the client closes its connection after this answer: fortio keeps its socket only when
+ * the status is 2xx (or 418), fortio fhttp/http_client.go FastClient.readResponse (`if keepAlive &&
+ * codeIsOK(c.code)` … else `conn.Close()`) and codeIsOK. Envoy itself keeps an HTTP/1.1 downstream
+ * connection open after its local overflow reply.
+ */
+function closesAfter(call: AppCall, status: number): boolean {
+  if ((call.caller as Partial<ClientRt>).model?.client !== 'fortio') return false;
+  return !((status >= 200 && status <= 299) || status === 418);
 }
 
 /** The calling workload's labels and namespace, for VirtualService `sourceLabels`/`sourceNamespace` matches. */

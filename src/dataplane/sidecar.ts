@@ -48,6 +48,7 @@ export class SidecarPlane extends DirectPlane {
       authn: (host, call) => this.authnStatus(host, call),
       rateLimit: (host) => this.rateLimited(host, 'SIDECAR_INBOUND'),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
+      reconnectUs: (proxy) => this.reconnectUs(proxy),
     };
     this.envoy = new EnvoyRouter({
       sim: this.sim,
@@ -160,6 +161,17 @@ export class SidecarPlane extends DirectPlane {
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
     const s = this.sidecars.get(pod);
     return s ? [s] : [];
+  }
+
+  /**
+   * A fortio client dialling its sidecar again after closing its connection: it first re-resolves
+   * the target's name (fortio >= 1.35 re-resolves on every new connection unless -no-reresolve:
+   * fhttp/http_client.go FastClient.connect), one round trip to the cluster DNS, a CoreDNS pod on
+   * another node of the zone; then the TCP handshake, one round trip over the loopback and
+   * iptables redirect to Envoy, the non-CPU part of a traversal (the profile's fixedLatencyUs).
+   */
+  private reconnectUs(proxy: Proxy): number {
+    return 2 * this.deps.scenario.network.sameZoneUs + proxy.costs.fixedLatencyUs;
   }
 
   /** TCP round trip, then (mTLS) ClientHello → server handshake work → reply → client handshake work. */

@@ -13,7 +13,10 @@ import type { Scenario } from '../../src/config/model.js';
 import { repoPath, run, scenarioFromYaml } from '../dataplane/run-scenario.js';
 
 const circuitBreaking = readFileSync(repoPath('scenarios/circuit-breaking.yaml'), 'utf8');
-const fortio = (c: number) => scenarioFromYaml(circuitBreaking.replace('count: 3, thinkTime', `count: ${c}, thinkTime`));
+const fortio = (c: number, client = 'fortio') =>
+  scenarioFromYaml(
+    circuitBreaking.replace(/count: \d+, thinkTime/, `count: ${c}, thinkTime`).replace(/^ {6}client: fortio$/m, `      client: ${client}`),
+  );
 const uoShare = (r: ReturnType<typeof run>) => (r.requests.by_flag.UO ?? 0) / r.requests.total;
 
 /** One Envoy worker per sidecar instead of Istio's 2 (proxyConfig.concurrency 1). */
@@ -85,6 +88,73 @@ describe("Istio's circuit-breaking task: fortio against httpbin (maxConnections 
       expect(r.requests.by_code['503']).toBe(r.requests.by_flag.UO);
       expect(r.clusters['outbound|8000||httpbin.default.svc.cluster.local']?.upstream_rq_pending_overflow).toBe(r.requests.by_flag.UO);
     }
+  });
+
+  it('every request that reaches httpbin has its own new mTLS connection (maxRequestsPerConnection 1); overflowed ones open none', () => {
+    for (const r of [c1, c2, c3]) {
+      expect(r.connections.opened).toBe(r.requests.succeeded);
+      expect(r.connections.mtls_handshakes).toBe(r.connections.opened);
+    }
+  });
+
+  it("fortio's reconnect after each 503 spaces its retries: at -c 3 fewer requests overflow than with a keep-alive client", () => {
+    // fortio fhttp/http_client.go: the socket is closed on a non-2xx code and the next call dials
+    // again (re-resolving the name); a keep-alive client sends its next request at once.
+    expect(uoShare(c3)).toBeLessThan(uoShare(run(fortio(3, 'keepalive'))));
+  });
+});
+
+describe('a fortio client closes its connection after a non-2xx answer (fortio fhttp/http_client.go)', () => {
+  // Every answer is an injected 503 from the client sidecar's fault filter: with keep-alive the
+  // user asks again on the same connection; fortio closes it (FastClient.readResponse keeps the
+  // socket only when codeIsOK) and its next request first re-resolves the name (FastClient.connect,
+  // fortio >= 1.35 unless -no-reresolve) and dials its sidecar again.
+  const aborted = (client: string) => `
+apiVersion: meshsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: reconnect}
+spec:
+  seed: 2
+  duration: 2s
+  mesh: {mode: sidecar}
+  cluster: {nodes: 2}
+  services:
+    - {name: server, serviceTime: 1ms}
+  workload:
+    - name: load
+      target: server
+      users: {count: 1, thinkTime: 10ms}
+${client}
+  istio: |
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {name: server}
+    spec:
+      hosts: [server]
+      http:
+        - fault: {abort: {percentage: {value: 100}, httpStatus: 503}}
+          route: [{destination: {host: server}}]
+`;
+
+  it('each 503 costs the next request a DNS round trip to the cluster DNS and a TCP handshake to the sidecar', () => {
+    const keep = run(scenarioFromYaml(aborted('')));
+    const scenario = scenarioFromYaml(aborted('      client: fortio'));
+    const f = run(scenario);
+    expect(keep.requests.by_code['503']).toBe(keep.requests.total);
+    expect(f.requests.by_code['503']).toBe(f.requests.total);
+    // All but the first request open a new connection: 2 × same-zone one-way + the sidecar's loopback round trip.
+    const reconnectMs = (2 * scenario.network.sameZoneUs + scenario.costProfile.sidecar.fixedLatencyUs) / 1000;
+    const extra = f.latency_ms.mean - keep.latency_ms.mean;
+    expect(extra).toBeGreaterThan(reconnectMs * 0.95);
+    expect(extra).toBeLessThan(reconnectMs * 1.05);
+  });
+
+  it('a 2xx answer keeps the connection: fortio and keep-alive users see the same latencies', () => {
+    const ok = (client: string) => aborted(client).replace('value: 100', 'value: 0');
+    const keep = run(scenarioFromYaml(ok('')));
+    const f = run(scenarioFromYaml(ok('      client: fortio')));
+    expect(f.requests.failed).toBe(0);
+    expect(f.latency_ms).toEqual(keep.latency_ms);
   });
 });
 
