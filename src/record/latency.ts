@@ -16,6 +16,26 @@ export interface LatencySummary {
 /** One hour in microseconds: longer latencies are clamped (a run this long is not a latency). */
 const HIGHEST_US = 3_600_000_000;
 
+/**
+ * The histogram's bucket layout (HdrHistogram, 3 significant digits, unit 1 µs): sub-buckets of
+ * 2^11 values, half of them (2^10) new in each power-of-two bucket. With it a value's counts index
+ * is two integer operations; hdr-histogram-js's JsHistogram derives the same index with log2 and
+ * pow on every record, the larger part of recording's cost on the hot path.
+ */
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 10;
+const SUB_BUCKET_HALF_COUNT = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
+const FLUSH_EVERY = 2 ** 31;
+
+/**
+ * HdrHistogram's counts index of an integer value in [1, 2^32) (AbstractHistogram.countsArrayIndex):
+ * bucket = floor(log2 v) − 10 (0 for small values), sub-bucket = v >> bucket, index =
+ * (bucket + 1)·2^10 + sub-bucket − 2^10. Exported for the test that pins it to the library's.
+ */
+export function hdrCountsIndex(v: number): number {
+  const bucket = Math.max(31 - Math.clz32(v) - SUB_BUCKET_HALF_COUNT_MAGNITUDE, 0);
+  return ((bucket + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (v >>> bucket) - SUB_BUCKET_HALF_COUNT;
+}
+
 export class LatencyStats {
   count = 0;
   private sumUs = 0;
@@ -27,16 +47,37 @@ export class LatencyStats {
     useWebAssembly: false,
   });
 
+  /** Counts recorded since the histogram was last brought up to date, by counts index. */
+  private readonly fresh = new Uint32Array(hdrCountsIndex(HIGHEST_US) + 1);
+  private freshCount = 0;
+
   record(us: number): void {
     this.count++;
     this.sumUs += us;
     if (us > this.maxUs) this.maxUs = us;
-    this.hist.recordValue(Math.min(HIGHEST_US, Math.max(1, Math.round(us))));
+    this.fresh[hdrCountsIndex(Math.min(HIGHEST_US, Math.max(1, Math.round(us))))]!++;
+    if (++this.freshCount === FLUSH_EVERY) void this.histogram; // keep every fresh count below 2^32
+  }
+
+  /** Adds the fresh counts to the histogram (each index's lowest value stands for its bucket). */
+  private get histogram(): hdr.Histogram {
+    if (this.freshCount > 0) {
+      const fresh = this.fresh;
+      const h = this.hist as hdr.Histogram & { valueFromIndex(index: number): number };
+      for (let i = 0; i < fresh.length; i++) {
+        if (fresh[i]! > 0) {
+          h.recordValueWithCount(h.valueFromIndex(i), fresh[i]!);
+          fresh[i] = 0;
+        }
+      }
+      this.freshCount = 0;
+    }
+    return this.hist;
   }
 
   /** Value at percentile p (0-100), in microseconds. */
   percentileUs(p: number): number {
-    return this.count ? this.hist.getValueAtPercentile(p) : 0;
+    return this.count ? this.histogram.getValueAtPercentile(p) : 0;
   }
 
   /** Share (0-1) of recorded values at or below `us`, from the histogram (within its 0.1% precision). */
@@ -49,7 +90,7 @@ export class LatencyStats {
     let hi = 100;
     for (let i = 0; i < 40; i++) {
       const mid = (lo + hi) / 2;
-      if (this.hist.getValueAtPercentile(mid) <= us) lo = mid;
+      if (this.histogram.getValueAtPercentile(mid) <= us) lo = mid;
       else hi = mid;
     }
     return lo / 100;
