@@ -12,10 +12,11 @@ import { TERMINATING_TLS_MODES } from '../config/istio/gateway-schema.js';
 import { MESH_GATEWAY } from '../policy/match.js';
 import { CURRENT_MESH_DEFAULTS, gatewaysOf, MeshPolicy } from '../policy/mesh-policy.js';
 import { ingressGateway, pickListener } from '../policy/gateway-routes.js';
+import { meshServices } from '../config/egress-gateway.js';
 
 export function analyzeGateways(scenario: Scenario, source: YamlSource, problems: { errors: Diagnostic[]; warnings: Diagnostic[] }): void {
   const config = scenario.istio;
-  const policy = new MeshPolicy(config, scenario.services, CURRENT_MESH_DEFAULTS);
+  const policy = new MeshPolicy(config, meshServices(scenario), CURRENT_MESH_DEFAULTS);
   const known = new Set(config.gateways.map((g) => `${g.namespace}/${g.name}`));
   for (const vs of config.virtualServices) {
     for (const [i, g] of gatewaysOf(vs).entries()) {

@@ -12,6 +12,8 @@ import { faultKind, parseInjection } from '../faults/registry.js';
 import { isModeName, MODE_NAMES } from '../modes/registry.js';
 import { analyzeIstio } from './analyze.js';
 import { analyzeGateways } from './gateways.js';
+import { analyzeEgressGateway } from './egress-gateway.js';
+import { meshServices } from '../config/egress-gateway.js';
 
 export type { Loaded };
 
@@ -29,6 +31,7 @@ function analyzed(loaded: Loaded): Loaded {
   const problems = { errors: [] as Diagnostic[], warnings: loaded.warnings };
   analyzeIstio(analysisInputs(loaded.scenario), problems);
   analyzeGateways(loaded.scenario, loaded.source, problems);
+  analyzeEgressGateway(loaded.scenario, problems.warnings);
   if (problems.errors.length) throw new InputError(problems.errors);
   return loaded;
 }
@@ -42,7 +45,7 @@ function analysisInputs(s: Scenario): Parameters<typeof analyzeIstio>[0] {
   return {
     config: s.istio,
     changes: s.faults.map((f) => f.apply).filter((c): c is IstioConfig => c !== undefined),
-    services: [...s.services, ...s.externals],
+    services: meshServices(s),
     mode: s.mesh.mode,
     waypoints: s.mesh.waypoints,
     plaintextCallers,

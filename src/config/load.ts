@@ -32,6 +32,7 @@ import { resolveHpas } from './istio/hpa-targets.js';
 import { resolveCanaries } from './istio/canary-targets.js';
 import { lifecycleFrom } from './lifecycle.js';
 import { resolveExternals } from './external.js';
+import { egressGatewayModel, usesEgressGateway } from './egress-gateway.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -624,6 +625,7 @@ function buildScenario(
       waypoints: parts.waypoints,
       outboundTrafficPolicy: spec.mesh.outboundTrafficPolicy.mode,
       gatewayReplicas: spec.mesh.gatewayReplicas,
+      egressGatewayReplicas: spec.mesh.egressGatewayReplicas,
       configPropagationUs: spec.mesh.configPropagation,
       encryption: spec.mesh.encryption,
     },
@@ -642,6 +644,9 @@ function buildScenario(
     },
     services: parts.services,
     externals: parts.externals,
+    ...(usesEgressGateway([parts.istio, ...parts.faults.flatMap((f) => (f.apply ? [f.apply] : []))])
+      ? { egressGateway: egressGatewayModel(spec.mesh.egressGatewayReplicas) }
+      : {}),
     workloads: parts.workloads,
     faults: parts.faults,
     cost: spec.cost,

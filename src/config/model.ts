@@ -93,6 +93,8 @@ export interface ServiceModel {
   lifecycle?: PodLifecycleModel;
   /** Set for a host outside the cluster (spec.external): its "pods" are its endpoints. */
   external?: ExternalModel;
+  /** A gateway Deployment whose only container is Envoy (the egress gateway): requests reaching a pod are routed by it, not served by an app. */
+  envoyOnly?: boolean;
 }
 
 /** What the mesh knows of an external host: from the ServiceEntry that declares it, if any. */
@@ -236,6 +238,8 @@ export interface Scenario {
     outboundTrafficPolicy: OutboundTrafficMode;
     /** Pods of each ingress gateway Deployment. */
     gatewayReplicas: number;
+    /** Pods of the istio-egressgateway Deployment. */
+    egressGatewayReplicas: number;
     configPropagationUs: number;
     encryption: 'wireguard' | 'ipsec' | 'disabled';
   };
@@ -248,6 +252,8 @@ export interface Scenario {
   services: ServiceModel[];
   /** Hosts outside the cluster (spec.external), as services whose `external` is set; keyed by host. */
   externals: ServiceModel[];
+  /** Istio's istio-egressgateway, when the Istio config uses it (config/egress-gateway.ts). */
+  egressGateway?: ServiceModel;
   workloads: WorkloadModel[];
   faults: FaultModel[];
   slo?: SloModel;

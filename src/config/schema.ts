@@ -438,6 +438,8 @@ export const scenarioSchema = z.strictObject({
         outboundTrafficPolicy: z.strictObject({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).default('ALLOW_ANY') }).prefault({}),
         /** Pods of each ingress gateway Deployment (istio-ingressgateway, or `<name>-istio` for Gateway API). */
         gatewayReplicas: z.number().int().positive().default(1),
+        /** Pods of Istio's istio-egressgateway Deployment in istio-system (used when the Istio config routes through it). */
+        egressGatewayReplicas: z.number().int().positive().default(1),
         /** Time from a config change (faults[].apply) to every proxy using it: istiod debounce + push. */
         configPropagation: duration().prefault('1s'),
         /** Cilium transparent encryption between nodes (same-node traffic is never encrypted). */

@@ -32,6 +32,8 @@ export class Connection<H> {
   connecting = false;
   /** Until this time the connection is still being established. */
   readyAtUs = 0;
+  /** The proxy originates TLS on it (DestinationRule tls SIMPLE/MUTUAL to a host without a sidecar): a handshake when it opens. */
+  originatesTls = false;
   /** Whatever the data plane needs to remember about this connection (e.g. its HBONE tunnel). */
   tunnel?: { release(): void };
   /** Opening order within its pool (the heap key) and position in its key's free heap (-1: not there). */

@@ -161,27 +161,29 @@ export class EnvoyClusters<P> {
   }
 
   /** The current cluster for (proxy, service, subset); undefined when no DestinationRule defines the subset. */
-  get(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt<P> | undefined {
+  get(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string, port = svc.model.port): ClusterRt<P> | undefined {
     let bySvc = this.cache.get(proxy);
     if (!bySvc) this.cache.set(proxy, (bySvc = new Map()));
     let bySubset = bySvc.get(svc);
     if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
-    const cached = bySubset.get(subset ?? '');
+    // A route to another port of the host is another cluster (`outbound|port|subset|host`).
+    const key = port === svc.model.port ? (subset ?? '') : `${subset ?? ''}|${port}`;
+    const cached = bySubset.get(key);
     if (cached && cached.policyVersion === this.policyVersion) {
       if (cached.endpointsVersion !== svc.endpointsVersion) this.refreshHosts(cached);
       return cached;
     }
-    const c = this.build(proxy, svc, subset, clientNs);
-    if (c) bySubset.set(subset ?? '', c);
+    const c = this.build(proxy, svc, subset, clientNs, port);
+    if (c) bySubset.set(key, c);
     return c;
   }
 
-  private build(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string): ClusterRt<P> | undefined {
+  private build(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string, port: number): ClusterRt<P> | undefined {
     let byName = this.clusters.get(proxy);
     if (!byName) this.clusters.set(proxy, (byName = new Map()));
     // A host outside the registry goes to PassthroughCluster (ORIGINAL_DST: a host per address dialled).
     const passthrough = !this.policy.isRegistered(svc.model);
-    const name = passthrough ? PASSTHROUGH_CLUSTER : `outbound|${svc.model.port}|${subset ?? ''}|${svc.model.fqdn}`;
+    const name = passthrough ? PASSTHROUGH_CLUSTER : `outbound|${port}|${subset ?? ''}|${svc.model.fqdn}`;
     const id = passthrough ? `${name}|${svc.model.fqdn}` : name;
     let c = byName.get(id);
     if (c && c.policyVersion === this.policyVersion) return c;
@@ -190,7 +192,7 @@ export class EnvoyClusters<P> {
       labels = this.policy.subsetLabels(svc.model, subset, clientNs);
       if (!labels) return undefined;
     }
-    const policy = this.policy.trafficPolicy(svc.model, subset, clientNs);
+    const policy = this.policy.trafficPolicy(svc.model, subset, clientNs, port);
     const hosts = hostsOf(svc, labels);
     const limits = clusterLimits(policy);
     const lbKind = lbKindOf(policy);

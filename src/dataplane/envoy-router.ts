@@ -264,7 +264,9 @@ export class EnvoyRouter {
       this.finish(req, 503, 'NC');
       return;
     }
-    const cluster = this.clusters.get(req.proxy, svc, dest.subset, clientNs);
+    // A ServiceEntry host can have several ports (80 and 443): the route's port picks the cluster
+    // and its port-level policy. A Kubernetes service is modelled with its one port.
+    const cluster = this.clusters.get(req.proxy, svc, dest.subset, clientNs, svc.model.external ? dest.port : undefined);
     if (!cluster) {
       this.finish(req, 503, 'NC'); // subset defined in no DestinationRule: route to a missing cluster
       return;
@@ -444,7 +446,10 @@ export class EnvoyRouter {
   private open(hp: HostPool<Attempt>, c: ClusterRt<Attempt>): void {
     const host = hp.host;
     const proxy = c.proxy;
-    const conn = c.pool.open(hp, host, this.deps.transport.mtls(proxy, host, c.policy.tls?.mode), true);
+    const tlsMode = c.policy.tls?.mode;
+    const conn = c.pool.open(hp, host, this.deps.transport.mtls(proxy, host, tlsMode), true);
+    // TLS origination to an external host (https://istio.io/latest/docs/tasks/traffic-management/egress/egress-tls-origination/).
+    if (!conn.mtls && (tlsMode === 'SIMPLE' || tlsMode === 'MUTUAL') && host.service.model.external) conn.originatesTls = true;
     hp.connecting++;
     this.deps.handshakes.total++;
     if (conn.mtls) this.deps.handshakes.mtls++;

@@ -222,7 +222,7 @@ export class IngressGateways {
 }
 
 /** Weighted choice among the route's destinations, per request (weights are relative). */
-function pickDestination(route: CompiledRoute, u: Uniform): CompiledRoute['destinations'][number] | undefined {
+export function pickDestination(route: CompiledRoute, u: Uniform): CompiledRoute['destinations'][number] | undefined {
   const dests = route.destinations;
   if (dests.length <= 1) return dests[0];
   let x = u() * route.totalWeight;

@@ -49,8 +49,15 @@ export interface DataPlane {
    * Takes an ingress gateway pod's Envoy as that caller's client proxy (its route engine then
    * forwards the gateway's calls); false or absent: the gateway forwards through the plane as a plain caller.
    */
-  adoptGateway?(caller: Caller, proxy: Proxy): boolean;
+  adoptGateway?(caller: Caller, proxy: Proxy, listener?: GatewayListenerCheck): boolean;
 }
+
+/**
+ * For a gateway that mesh proxies connect to (the egress gateway): whether its listener takes a
+ * connection on the gateway Service's port that is (or is not) Istio mTLS. False: no listener,
+ * or a TLS mismatch; the connection fails.
+ */
+export type GatewayListenerCheck = (mtls: boolean) => boolean;
 
 /** Envoy's default max concurrent streams on an HTTP/2 connection (2^31 − 1). */
 export const UNLIMITED_STREAMS = 2 ** 31 - 1;

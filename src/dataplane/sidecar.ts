@@ -9,7 +9,7 @@ import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
 import { EnvoyRouter, type Transport } from './envoy-router.js';
-import type { CallDone, PlaneDeps } from './plane.js';
+import type { CallDone, GatewayListenerCheck, PlaneDeps } from './plane.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
 import type { ScopedWorkload } from '../policy/sidecar-scope.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
@@ -36,8 +36,10 @@ export class SidecarPlane extends DirectPlane {
     const transport: Transport = {
       // Auto mTLS: encrypt when the peer has a sidecar, unless the DestinationRule says DISABLE or
       // the server's PeerAuthentication is known to be DISABLE (istio/istio pilot/pkg/networking/core/cluster_tls.go).
+      // A gateway's pods lack the `security.istio.io/tlsMode: istio` label auto mTLS looks for
+      // (istio/istio#23910, #25536): only a DestinationRule's ISTIO_MUTUAL sends them mTLS.
       mtls: (_proxy, host, tlsMode) =>
-        auto
+        auto && !this.gatewayListeners.has(host)
           ? tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE'
           : (tlsMode === 'ISTIO_MUTUAL' || tlsMode === 'MUTUAL') && this.sidecars.has(host),
       connect: (proxy, host, conn, then, timeoutUs) => this.connectUpstream(proxy, host, conn, then, timeoutUs),
@@ -73,11 +75,15 @@ export class SidecarPlane extends DirectPlane {
     return p;
   }
 
-  /** An ingress gateway's Envoy is a client Envoy of the mesh, like a sidecar without an app. */
-  adoptGateway(caller: Caller, proxy: Proxy): boolean {
+  /** Gateways that mesh proxies connect to (the egress gateway's pods), with what their listener accepts. */
+  private readonly gatewayListeners = new Map<Caller, GatewayListenerCheck>();
+
+  /** A gateway's Envoy is a client Envoy of the mesh, like a sidecar without an app. */
+  adoptGateway(caller: Caller, proxy: Proxy, listener?: GatewayListenerCheck): boolean {
     if (!caller.inMesh) return false;
     this.sidecars.set(caller, proxy);
     caller.sidecar = proxy;
+    if (listener) this.gatewayListeners.set(caller, listener);
     return true;
   }
 
@@ -159,6 +165,8 @@ export class SidecarPlane extends DirectPlane {
 
   // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
+    // A gateway's Envoy handles the request once, as the client of its next hop (dataplane/egress.ts).
+    if (this.gatewayListeners.has(pod)) return [];
     const s = this.sidecars.get(pod);
     return s ? [s] : [];
   }
@@ -187,9 +195,13 @@ export class SidecarPlane extends DirectPlane {
       2 * ow,
       () => {
         if (host.crashed) return then(false);
+        // A gateway's listener comes from its Gateway servers (PeerAuthentication does not apply):
+        // no server on the port, or TLS on one side only, and the connection fails.
+        const gateway = this.gatewayListeners.get(host);
+        if (gateway && !gateway(conn.mtls)) return then(false);
         // A STRICT server sidecar has no plaintext filter chain: it drops the connection (UF).
-        if (!conn.mtls && ss && this.mtlsMode(host) === 'STRICT') return then(false);
-        if (!conn.mtls || !ss) return then(true);
+        if (!gateway && !conn.mtls && ss && this.mtlsMode(host) === 'STRICT') return then(false);
+        if (!conn.mtls || !ss) return conn.originatesTls ? this.originateTls(cs, ow, () => then(true)) : then(true);
         // An expired workload certificate fails the TLS handshake (istiod could not renew it).
         if (this.certsExpired) return then(false);
         this.sim.schedule(
@@ -203,6 +215,16 @@ export class SidecarPlane extends DirectPlane {
       },
       undefined,
     );
+  }
+
+  /**
+   * TLS origination (a DestinationRule `tls.mode` SIMPLE or MUTUAL to a host without a sidecar,
+   * e.g. an external host): the TLS 1.3 flight to the remote server, then the client's handshake
+   * work on this proxy. The remote's own handshake work is not on the cluster's nodes.
+   */
+  private originateTls(cs: Proxy, ow: number, then: () => void): void {
+    const tls = this.deps.profile.tls;
+    this.sim.schedule(2 * ow * tls.roundTrips, () => cs.handshake(tls.clientHandshakeCpuUs, then), undefined);
   }
 
   override setPolicy(policy: MeshPolicy): void {

@@ -26,6 +26,12 @@ import type { MeshResource } from '../config/mesh-kinds.js';
 import type { RequestShape, WorkloadGateway } from '../config/model.js';
 import type { HttpRouteSpec } from '../config/gateway-api/routes.js';
 import { CLUSTER_DOMAIN } from './hosts.js';
+import {
+  EGRESS_GATEWAY_LABELS,
+  EGRESS_GATEWAY_NAME,
+  EGRESS_GATEWAY_NAMESPACE,
+  EGRESS_GATEWAY_SERVICE_ACCOUNT,
+} from '../config/egress-gateway.js';
 import { requestMatches, sourceMatches, splitPath, type RouteSource } from './match.js';
 import { boundTo, type CompiledRoute, type MeshPolicy, type RouteDestination } from './mesh-policy.js';
 import { compileRetryPolicy } from './retry-policy.js';
@@ -45,6 +51,17 @@ export const ISTIO_INGRESSGATEWAY: GatewayDeployment = {
   labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
   serviceAccount: 'istio-ingressgateway-service-account',
 };
+
+/** Istio's egress gateway (istioctl `demo` profile: manifests/charts/gateways/istio-egress; config/egress-gateway.ts). */
+export const ISTIO_EGRESSGATEWAY: GatewayDeployment = {
+  name: EGRESS_GATEWAY_NAME,
+  namespace: EGRESS_GATEWAY_NAMESPACE,
+  labels: EGRESS_GATEWAY_LABELS,
+  serviceAccount: EGRESS_GATEWAY_SERVICE_ACCOUNT,
+};
+
+/** The gateway Deployments an Istio Gateway's selector can pick. */
+const ISTIO_GATEWAY_DEPLOYMENTS = [ISTIO_INGRESSGATEWAY, ISTIO_EGRESSGATEWAY];
 
 /** The Deployment Istio provisions for a Gateway API Gateway of class `istio`. */
 export const gatewayApiDeployment = (name: string, namespace: string): GatewayDeployment => ({
@@ -118,7 +135,7 @@ function istioGateway(policy: MeshPolicy, namespace: string, name: string): Ingr
   const id = `${namespace}/${name}`;
   const selector = res.spec.selector;
   const selects = (labels: Readonly<Record<string, string>>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
-  const deployment = selects(ISTIO_INGRESSGATEWAY.labels) ? ISTIO_INGRESSGATEWAY : undefined;
+  const deployment = ISTIO_GATEWAY_DEPLOYMENTS.find((d) => selects(d.labels));
   const listeners: Listener[] = res.spec.servers.map((s) => ({
     name: s.name,
     port: s.port.number,
@@ -134,7 +151,7 @@ function istioGateway(policy: MeshPolicy, namespace: string, name: string): Ingr
     deployment,
     noDeployment: deployment
       ? undefined
-      : `its selector ${JSON.stringify(selector)} matches no gateway Deployment (istio-ingressgateway is labelled istio: ingressgateway)`,
+      : `its selector ${JSON.stringify(selector)} matches no gateway Deployment (istio-ingressgateway is labelled istio: ingressgateway, istio-egressgateway istio: egressgateway)`,
     listeners,
     defaultHost: (l) => concreteHost([...l.hosts, ...bound().flatMap((vs) => vs.spec.hosts)]),
     route: (listener, host, req) => {
@@ -162,6 +179,18 @@ function istioGateway(policy: MeshPolicy, namespace: string, name: string): Ingr
       return { kind: 'no-route' };
     },
   };
+}
+
+/**
+ * The Istio Gateways whose selector picks `deployment`, in creation order: together they make its
+ * Envoy's listeners (pilot/pkg/model/push_context.go mergeGateways; a later server for the same
+ * port and host is ignored, so the oldest Gateway's comes first).
+ */
+export function gatewaysOnDeployment(policy: MeshPolicy, deployment: GatewayDeployment): IngressGateway[] {
+  return [...policy.config.gateways]
+    .sort((a, b) => a.order - b.order)
+    .map((g) => istioGateway(policy, g.namespace, g.name))
+    .filter((g): g is IngressGateway => g?.deployment === deployment);
 }
 
 const concreteHost = (hosts: readonly string[]): string | undefined => hosts.find((h) => !h.includes('*'));

@@ -36,6 +36,8 @@ export interface RouteDestination {
   weight: number;
   /** The destination's own request header operations (Envoy's weighted-cluster headers). */
   requestHeaders?: HeaderOperations;
+  /** `destination.port.number`: the cluster `outbound|port|subset|host` and its port-level policy (the service's port when absent). */
+  port?: number;
 }
 
 /** A mirror (shadow) target of a route and the percentage of requests copied to it. */
@@ -315,6 +317,7 @@ export class MeshPolicy {
         subset: d.destination.subset,
         weight: d.weight ?? 0,
         ...(d.headers?.request ? { requestHeaders: d.headers.request } : {}),
+        ...(d.destination.port ? { port: d.destination.port.number } : {}),
       };
     });
     // One destination takes everything whatever its weight; weight-0 destinations get nothing.
@@ -410,9 +413,8 @@ export class MeshPolicy {
    * block by block (connectionPool, outlierDetection, loadBalancer, tls…), not field by field
    * (MergeSubsetTrafficPolicy, istio/istio pilot/pkg/networking/util/util.go).
    */
-  trafficPolicy(svc: ServiceModel, subset: string | undefined, clientNs: string): TrafficPolicy {
+  trafficPolicy(svc: ServiceModel, subset: string | undefined, clientNs: string, port = svc.port): TrafficPolicy {
     const dr = this.destinationRule(svc, clientNs);
-    const port = svc.port;
     const base = withPortLevel(dr?.spec.trafficPolicy ?? {}, port);
     if (subset === undefined) return base;
     const own = dr?.spec.subsets.find((s) => s.name === subset)?.trafficPolicy;

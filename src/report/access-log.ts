@@ -13,6 +13,7 @@
  */
 import type { MeshMode } from '../config/model.js';
 import type { CallRecord } from '../telemetry/observer.js';
+import { destinationServiceOf, upstreamPortOf } from '../telemetry/istio-metrics.js';
 
 /** Envoy's %RESPONSE_CODE_DETAILS% for what the simulator knows of a call. */
 function details(r: CallRecord): string {
@@ -74,7 +75,8 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
     ) =>
       `${who} [${iso(epochMs, startUs)}] "${call.req.method} ${call.req.path} ${proto}" ${code} ${logged.flags} ${logged.details} - "-" ${reqBytes} ${respBytes} ${durationMs} ${r.pod ? durationMs : '-'} "-" "meshsim" "${requestId}" "${svc.name}:${svc.port}" "${upstream}" ${upstreamCluster} ${upstreamLocal} ${downstreamLocal} ${downstreamRemote} ${sni} ${route}`;
     const caller = call.caller;
-    const cluster = `outbound|${svc.port}||${svc.fqdn}`;
+    const upstreamSvc = destinationServiceOf(call, r.pod);
+    const cluster = `outbound|${upstreamPortOf(call, upstreamSvc)}||${upstreamSvc.fqdn}`;
     if (mode === 'sidecar' && caller.inMesh) {
       lines.push(
         line(
@@ -91,7 +93,8 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
         ),
       );
     }
-    if (r.pod && r.pod.inMesh && mode === 'sidecar') {
+    // A gateway pod logs the request once, as the caller of its next hop (its own line there).
+    if (r.pod && r.pod.inMesh && mode === 'sidecar' && !r.pod.service.model.envoyOnly) {
       const sni = r.mtls ? `outbound_.${svc.port}_._.${svc.fqdn}` : '-';
       lines.push(
         line(

@@ -18,6 +18,8 @@ import type { KubeCluster } from '../k8s/cluster.js';
 import { MeshPolicy, type CompiledRoute } from '../policy/mesh-policy.js';
 import { ingressGateway, pickListener } from '../policy/gateway-routes.js';
 import { IngressGateways, type GatewayStats, type IngressEntry } from '../dataplane/ingress.js';
+import { EgressGateway } from '../dataplane/egress.js';
+import { meshServices } from '../config/egress-gateway.js';
 import type { IstioConfig } from '../config/istio/resources.js';
 import type { CostProfile } from '../config/profile.js';
 import type { CallDone, CallResult } from '../dataplane/plane.js';
@@ -96,7 +98,7 @@ export interface SimulationState {
   loops: Map<string, number>;
   /** Flagger Canaries of the run (sidecar mode), with every analysis interval. */
   canaries?: CanaryRun[];
-  /** Ingress gateway Deployments that carried workloads from outside the cluster. */
+  /** Ingress gateway Deployments that carried workloads from outside the cluster, and the egress gateway. */
   gateways: GatewayStats[];
 }
 
@@ -183,7 +185,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       sim.cancel(timer);
       if (call.rootStartUs >= warmupUs) {
         const e = edges.get(caller.edgeName, target.model.key);
-        e.record(r.status, r.flags, sim.now - startUs, r.pod?.version.name, r.mtls, r.local);
+        // A gateway pod (the egress gateway a route sent the call to) has no version.
+        e.record(r.status, r.flags, sim.now - startUs, r.pod?.service.model.envoyOnly ? undefined : r.pod?.version.name, r.mtls, r.local);
         if (r.pod && !r.local && crossesZones(caller.node, r.pod)) e.crossZoneCalls++;
       }
       if (observers.length) {
@@ -256,7 +259,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     crossZone.record(crossesZones(s.call.caller.node, s.pod), s.call.req.requestSize + s.call.req.responseSize);
     for (const o of servedObservers) o.onServed?.(s);
   };
-  let policy = new MeshPolicy(scenario.istio, [...scenario.services, ...scenario.externals], {
+  let policy = new MeshPolicy(scenario.istio, meshServices(scenario), {
     outboundTrafficPolicy: scenario.mesh.outboundTrafficPolicy,
     exclude503FromDefaultRetry: profile.features.EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY,
     localityLbEnabled: profile.features.localityLbEnabled,
@@ -350,6 +353,25 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     if (d) ingress.podsOf(d);
   }
   plane.proxies.push(...ingress.proxies);
+  // Istio's egress gateway, when the config routes through it: VirtualServices bound to `mesh` are
+  // sidecar routes, so only sidecars send it anything.
+  const egress =
+    cluster.egressGateway && modeDef.name === 'sidecar'
+      ? new EgressGateway({
+          sim,
+          profile,
+          plane,
+          gateway: cluster.egressGateway,
+          services: cluster.services,
+          policy: () => policy,
+          stream: (name) => streams.stream(name),
+          forward: (pod, target, req, route, parent, done) => edgeCall(pod, target, req, parent, done, undefined, route),
+        })
+      : undefined;
+  if (egress) {
+    pods.envoyOnly = (pod, call, respond, mtls) => egress.handle(pod, call, respond, mtls);
+    plane.proxies.push(...egress.proxies);
+  }
 
   for (const client of cluster.clients) {
     const target = cluster.services.get(client.model.target) as ServiceRt;
@@ -420,7 +442,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     replicas: hpa?.replicas,
     hpas: hpa?.traces,
     canaries: canaryRuns?.(),
-    gateways: [...ingress.stats.values()],
+    gateways: [...ingress.stats.values(), ...(egress ? [egress.stats] : [])],
     autoscale,
   };
 }

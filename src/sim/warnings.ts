@@ -228,6 +228,19 @@ export const canaryOutsideSidecars: RunWarningCheck = (s) =>
         ),
       );
 
+/**
+ * The egress gateway is where sidecar routes send external calls (VirtualServices bound to
+ * `mesh`); ztunnel and the other meshes' proxies do not run them, so the calls go straight out.
+ */
+export const egressGatewayScope: RunWarningCheck = (s) =>
+  s.scenario.egressGateway && s.mode !== 'sidecar'
+    ? [
+        {
+          message: `istio-egressgateway is reached through sidecar routes (VirtualServices bound to mesh); in mode ${s.mode} the calls to external hosts go straight out, not through it`,
+        },
+      ]
+    : [];
+
 export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
   ambientDestinationRules,
   nodeSaturation,
@@ -236,6 +249,7 @@ export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
   sidecarScope,
   outboundPolicyScope,
   canaryOutsideSidecars,
+  egressGatewayScope,
 ];
 
 export function runWarnings(s: SimulationState): RunWarning[] {

@@ -15,7 +15,7 @@
  * the last snapshot is at the last call's end, a little after the simulated duration.
  */
 import { meshMode } from '../modes/registry.js';
-import type { NetworkModel, Scenario } from '../config/model.js';
+import type { NetworkModel, Scenario, ServiceModel } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, ClientRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { CallRecord, RunObserver, ServedRecord } from './observer.js';
@@ -80,7 +80,8 @@ export function identityOf(c: Caller): Identity {
   if (isPod(c)) {
     const svc = c.service.model;
     return {
-      workload: `${svc.name}-${c.version.name}`,
+      // A gateway's Deployment is its name (istio-egressgateway), with no version label.
+      workload: svc.envoyOnly ? svc.name : `${svc.name}-${c.version.name}`,
       namespace: c.namespace,
       app: svc.name,
       version: c.version.name,
@@ -96,6 +97,21 @@ export function identityOf(c: Caller): Identity {
     principal: spiffe(c.namespace, c.serviceAccount),
   };
 }
+
+/**
+ * The service whose cluster a call went to: the one the app called, or the gateway a route sent
+ * it to (Istio's destination_service comes from the upstream cluster's metadata, istio/proxy
+ * extensions/common/metadata_object.cc), e.g. istio-egressgateway.istio-system.svc.cluster.local.
+ */
+export const destinationServiceOf = (call: AppCall, pod: PodRt | undefined): ServiceModel =>
+  pod?.service.model.envoyOnly ? pod.service.model : call.service.model;
+
+/**
+ * The port of the cluster a call went to: for an external host, the one a gateway's route names
+ * (edition.cnn.com:443), else the service's (dataplane/envoy-router.ts picks clusters the same way).
+ */
+export const upstreamPortOf = (call: AppCall, svc: ServiceModel): number =>
+  svc === call.service.model && svc.external ? (call.route?.destinations[0]?.port ?? svc.port) : svc.port;
 
 /** Name of the application a caller is (the service for pods, the workload for clients). */
 export const appName = (c: Caller): string => (isPod(c) ? c.service.model.name : ((c as ClientRt).model?.name ?? c.edgeName));
@@ -279,7 +295,7 @@ export class IstioMetricsObserver implements RunObserver {
   ): SeriesState {
     const [flags, catchAll] = flagsKey.split('\u0000') as [string, string | undefined];
     const src = identityOf(call.caller);
-    const svc = call.service.model;
+    const svc = destinationServiceOf(call, pod);
     // An external host has no peer metadata: its workload labels are unknown.
     const dst = pod && !pod.service.model.external ? identityOf(pod) : undefined;
     const srcMeshed = this.meshed && call.caller.inMesh;
@@ -305,7 +321,7 @@ export class IstioMetricsObserver implements RunObserver {
       catchAll ?? svc.name,
       catchAll ? 'unknown' : svc.namespace,
       dst?.app ?? 'unknown',
-      dst?.version ?? 'latest',
+      dst === undefined || dst.version === 'unknown' ? 'latest' : dst.version,
       'Kubernetes',
       protocolOf(call),
       String(status),

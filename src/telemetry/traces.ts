@@ -14,7 +14,7 @@
 import type { NetworkModel } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { CallRecord, RunObserver } from './observer.js';
-import { appName, identityOf, serverWindowUs } from './istio-metrics.js';
+import { appName, destinationServiceOf, identityOf, serverWindowUs, upstreamPortOf } from './istio-metrics.js';
 
 export const DEFAULT_TRACE_SAMPLE_RATE = 0.01;
 /** Traces kept at most (the first ones sampled), so traces.json stays loadable. */
@@ -175,6 +175,8 @@ export class TraceObserver implements RunObserver {
       for (const r of k.records) {
         const call = r.call;
         const svc = call.service.model;
+        // The cluster the call went to (a gateway's, when a route sent it there) and who served it.
+        const upstream = destinationServiceOf(call, r.pod);
         const src = identityOf(call.caller);
         const clientId = spanIdOf(seed, call.id, 'client');
         const parentSpanId = call === k.root || call.parent === undefined ? undefined : spanIdOf(seed, call.parent.id, 'server');
@@ -207,8 +209,8 @@ export class TraceObserver implements RunObserver {
           requestId,
           attributes: [
             ...common,
-            { key: 'upstream_cluster', value: `outbound|${svc.port}||${svc.fqdn}` },
-            { key: 'upstream_cluster.name', value: `outbound|${svc.port}||${svc.fqdn}` },
+            { key: 'upstream_cluster', value: `outbound|${upstreamPortOf(call, upstream)}||${upstream.fqdn}` },
+            { key: 'upstream_cluster.name', value: `outbound|${upstreamPortOf(call, upstream)}||${upstream.fqdn}` },
             ...(r.pod ? [{ key: 'peer.pod', value: r.pod.name }] : []),
             { key: 'k8s.pod.name', value: call.caller.name },
             { key: 'istio.canonical_service', value: src.app },
@@ -225,8 +227,8 @@ export class TraceObserver implements RunObserver {
             spanId: spanIdOf(seed, call.id, 'server'),
             parentSpanId: clientId,
             kind: 'server',
-            serviceName: svc.name,
-            namespace: svc.namespace,
+            serviceName: upstream.name,
+            namespace: upstream.namespace,
             name,
             startUs: w.startUs,
             endUs: w.endUs,

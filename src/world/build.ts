@@ -16,6 +16,8 @@ export interface Cluster {
   /** Hosts outside the cluster (spec.external), in `services` by host; their pods are their endpoints, on no cluster node. */
   externals: ServiceRt[];
   clients: ClientRt[];
+  /** Istio's egress gateway (scenario.egressGateway): in `services` by key, not in `serviceList` (it runs no app). */
+  egressGateway?: ServiceRt;
   /** A new pod of `version` on `node` (scale-up, replacement, rollout), named `<service>-<version>-<i>`, appended to the service. */
   addPod(svc: ServiceRt, version: VersionModel, node: NodeRt): PodRt;
   /** A node joins during the run (the cluster autoscaler's), appended to `nodes`. */
@@ -51,7 +53,8 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
     // By name: a Flagger primary promoted to a revision runs a relabelled copy of that version (sim/canary.ts).
     const indexInVersion = atInVersion ?? svc.pods.filter((p) => p.version.name === version.name).length;
     const pod: PodRt = {
-      name: `${model.name}-${podNamePart(version.name)}-${indexInVersion}`,
+      // A gateway Deployment's pods are named like istio-ingressgateway's (dataplane/ingress.ts): no version part.
+      name: model.envoyOnly ? `${model.name}-${indexInVersion}` : `${model.name}-${podNamePart(version.name)}-${indexInVersion}`,
       edgeName: model.key,
       node,
       ip: ipOn(node),
@@ -142,8 +145,18 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
     nodes.push(node);
     return node;
   };
-  const services = new Map([...serviceList, ...externals].map((s) => [s.model.key, s]));
-  return { nodes, services, serviceList, externals, clients, addPod, addNode };
+  // Built last, so the other pods' and clients' addresses do not depend on it; spread over the
+  // nodes like the ingress gateway's pods.
+  let egressGateway: ServiceRt | undefined;
+  const gw = scenario.egressGateway;
+  if (gw) {
+    egressGateway = runtime(gw);
+    for (const version of gw.versions)
+      for (let i = 0; i < version.replicas; i++) addPod(egressGateway, version, nodeFor(nodes, `gateway/${gw.namespace}/${gw.name}`, i));
+    egressGateway.endpoints = [...egressGateway.pods];
+  }
+  const services = new Map([...serviceList, ...externals, ...(egressGateway ? [egressGateway] : [])].map((s) => [s.model.key, s]));
+  return { nodes, services, serviceList, externals, clients, egressGateway, addPod, addNode };
 }
 
 /**

@@ -46,6 +46,9 @@ export class PodBehaviour {
     this.amended.set(call, change);
   }
 
+  /** Handles requests that reach a pod whose only container is Envoy (a gateway's), set by the data plane. */
+  envoyOnly?: (pod: PodRt, call: AppCall, respond: (status: number) => void, mtls: boolean) => void;
+
   /** Told when a request is dropped on its way to an unreachable pod (to say where requests hang). */
   onDropped?: (pod: PodRt, call: AppCall) => void;
 
@@ -64,6 +67,11 @@ export class PodBehaviour {
     // Dropped on the way: no answer ever comes; only a timeout (app, per-try or route) ends it.
     if (pod.unreachable) {
       this.onDropped?.(pod, call);
+      return;
+    }
+    // A gateway pod runs no app: its Envoy routes the request on (dataplane/egress.ts).
+    if (pod.service.model.envoyOnly && this.envoyOnly) {
+      this.envoyOnly(pod, call, respond, mtls);
       return;
     }
     const work: Work = { pod, call, mtls, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };

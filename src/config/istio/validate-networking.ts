@@ -9,6 +9,7 @@ import type { PathSegment } from '../yaml-source.js';
 import type { IstioConfig, IstioResource, Problems } from './resources.js';
 import type { DestinationRuleSpec, HttpRoute, SidecarSpec, TrafficPolicy, VirtualServiceSpec } from './networking-schemas.js';
 import { outlierDetectionWarnings } from './outlier-schema.js';
+import { serviceEntryFor } from '../external.js';
 
 /** Envoy retry_on tokens Istio accepts (validation.go), besides plain HTTP status codes. */
 export const RETRY_ON_TOKENS = [
@@ -36,7 +37,9 @@ const MS = 1000;
 export function validateNetworking(configs: readonly IstioConfig[], problems: Problems): void {
   for (const c of configs) {
     for (const vs of c.virtualServices) checkVirtualService(vs, problems);
-    for (const dr of c.destinationRules) checkDestinationRule(dr, problems);
+    // A DestinationRule for a host a ServiceEntry declares may originate TLS to it (SIMPLE, MUTUAL): that is modelled.
+    const declared = (dr: IstioResource<DestinationRuleSpec>) => serviceEntryFor(c, dr.spec.host.toLowerCase()) !== undefined;
+    for (const dr of c.destinationRules) checkDestinationRule(dr, problems, declared(dr));
     for (const sc of c.sidecars) checkSidecar(sc, problems);
   }
   // One Sidecar without workloadSelector per namespace (sidecar.proto); Istio uses the oldest.
@@ -228,6 +231,7 @@ function checkRouteActions(route: HttpRoute, path: PathSegment[], err: (p: PathS
 function checkTrafficPolicy(
   tp: TrafficPolicy | undefined,
   path: PathSegment[],
+  originatesTls: boolean,
   err: (p: PathSegment[], m: string) => void,
   warn: (p: PathSegment[], m: string) => void,
 ): void {
@@ -276,29 +280,29 @@ function checkTrafficPolicy(
     if (lb.simple === 'PASSTHROUGH')
       warn([...path, 'loadBalancer', 'simple'], 'PASSTHROUGH is modelled as RANDOM (the original destination is a random endpoint)');
   }
-  if (tp.tls?.mode === 'SIMPLE' || tp.tls?.mode === 'MUTUAL')
+  if ((tp.tls?.mode === 'SIMPLE' || tp.tls?.mode === 'MUTUAL') && !originatesTls)
     warn([...path, 'tls', 'mode'], `tls mode ${tp.tls.mode} (TLS origination with user certificates) is modelled as mTLS`);
   for (const field of ['tunnel', 'proxyProtocol', 'retryBudget'] as const)
     if (tp[field]) warn([...path, field], `${field} is not modelled; ignored`);
   tp.portLevelSettings?.forEach((p, i) => {
     // Istio: "port must be specified" for every port-level setting (validation.go validateTrafficPolicy).
     if (p.port?.number === undefined) err([...path, 'portLevelSettings', i], 'port traffic policy must have valid port');
-    checkTrafficPolicy({ ...p, portLevelSettings: undefined }, [...path, 'portLevelSettings', i], err, warn);
+    checkTrafficPolicy({ ...p, portLevelSettings: undefined }, [...path, 'portLevelSettings', i], originatesTls, err, warn);
   });
 }
 
-function checkDestinationRule(dr: IstioResource<DestinationRuleSpec>, p: Problems): void {
+function checkDestinationRule(dr: IstioResource<DestinationRuleSpec>, p: Problems, external: boolean): void {
   for (const w of outlierDetectionWarnings(dr.spec.trafficPolicy?.outlierDetection ?? {})) {
     p.warnings.push(at(dr, ['trafficPolicy', 'outlierDetection', ...w.path], 'warning', w.message));
   }
   const err = (path: PathSegment[], m: string) => p.errors.push(at(dr, path, 'error', m));
   const warn = (path: PathSegment[], m: string) => p.warnings.push(at(dr, path, 'warning', m));
-  checkTrafficPolicy(dr.spec.trafficPolicy, ['trafficPolicy'], err, warn);
+  checkTrafficPolicy(dr.spec.trafficPolicy, ['trafficPolicy'], external, err, warn);
   const seen = new Set<string>();
   dr.spec.subsets.forEach((s, i) => {
     if (seen.has(s.name)) err(['subsets', i, 'name'], `duplicate subset names: ${s.name}`);
     seen.add(s.name);
-    checkTrafficPolicy(s.trafficPolicy, ['subsets', i, 'trafficPolicy'], err, warn);
+    checkTrafficPolicy(s.trafficPolicy, ['subsets', i, 'trafficPolicy'], external, err, warn);
   });
   if (dr.spec.workloadSelector) warn(['workloadSelector'], 'workloadSelector is not modelled: the rule applies to every client');
 }
