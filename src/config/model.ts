@@ -33,21 +33,31 @@ export interface VersionModel {
   failure: { rate: number; status: number };
 }
 
+/** A JWT claim's value: JSON scalars, a list of them, or an object of nested claims. */
+export type JwtClaimValue = string | number | boolean | (string | number | boolean)[] | { [name: string]: JwtClaimValue };
+
+/**
+ * Where a request carries its JWT: a header (its value `prefix` + token; `Authorization: Bearer`
+ * by default), a query parameter, or a cookie.
+ */
+export type JwtLocation = { header: string; prefix: string } | { param: string } | { cookie: string };
+
 /** A JWT as the scenario describes it (spec.workload[].requests[].jwt). */
 export interface JwtToken {
   issuer: string;
   subject: string;
   audiences: string[];
-  claims: Record<string, string | string[]>;
+  claims: Record<string, JwtClaimValue>;
   expired: boolean;
   badSignature: boolean;
+  location: JwtLocation;
 }
 
 export interface RequestShape {
   method: string;
   path: string;
   headers: Record<string, string>;
-  /** The JWT the request carries in its Authorization header, if any. */
+  /** The JWT the request carries (in its Authorization header unless `jwt.location` says otherwise), if any. */
   jwt?: JwtToken;
   /** The Host/:authority, when a route rewrote it (a mirrored copy carries `<host>-shadow`). */
   authority?: string;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DURATION_HELP, parseBytes, parseCpu, parseDuration } from './units.js';
 import { serviceLifecycleFields } from './lifecycle.js';
+import type { JwtClaimValue, JwtLocation } from './model.js';
 
 const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -231,30 +232,87 @@ export const serviceSchema = z.strictObject({
   ...serviceLifecycleFields,
 });
 
+/** A claim's value: a JSON scalar, a list of scalars, or an object of nested claims (`realm_access: {roles: [admin]}`). */
+const claimScalar = z.union([z.string(), z.number(), z.boolean()]);
+const claimValue: z.ZodType<JwtClaimValue> = z
+  .lazy(() => z.union([claimScalar, z.array(claimScalar), z.record(z.string(), claimValue)]))
+  .meta({ id: 'JwtClaimValue' });
+
 /**
- * The JWT a request carries (Authorization: Bearer), described rather than encoded: its issuer,
- * subject and claims, and whether it has expired or is signed by a key the issuer's key set lacks.
+ * Where the request carries its token, as jwt_authn's JwtProvider reads it
+ * (envoy/extensions/filters/http/jwt_authn/v3/config.proto from_headers, from_params, from_cookies):
+ * a header whose value is `prefix` + token, a query parameter, or a cookie. Default: the
+ * `Authorization` header with the `Bearer ` prefix (RFC 6750 §2.1).
+ */
+const jwtLocationSchema = z
+  .strictObject({
+    /** A request header (name case-insensitive) whose value is `prefix` followed by the token. */
+    header: z
+      .string()
+      .regex(/^[-_A-Za-z0-9]+$/, 'must be an HTTP header name')
+      .optional(),
+    /** What precedes the token in the header's value (e.g. `Bearer `); none by default. */
+    prefix: z.string().optional(),
+    /** A query parameter (`?access_token=<token>`). */
+    param: z.string().min(1).optional(),
+    /** A cookie (`Cookie: session=<token>`). */
+    cookie: z.string().min(1).optional(),
+  })
+  .superRefine((l, ctx) => {
+    const given = (['header', 'param', 'cookie'] as const).filter((k) => l[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `give exactly one of header, param or cookie${given.length ? ` (got ${given.join(', ')})` : ''}`,
+      });
+    if (l.prefix !== undefined && l.header === undefined)
+      ctx.addIssue({ code: 'custom', message: 'prefix needs header', path: ['prefix'] });
+  })
+  .transform((l): JwtLocation =>
+    l.header !== undefined
+      ? { header: l.header.toLowerCase(), prefix: l.prefix ?? '' }
+      : l.param !== undefined
+        ? { param: l.param }
+        : { cookie: l.cookie! },
+  );
+
+/**
+ * The JWT a request carries, described rather than encoded: its issuer, subject and claims,
+ * whether it has expired or is signed by a key the issuer's key set lacks, and where it travels.
  */
 const jwtSchema = z.strictObject({
   issuer: z.string().min(1),
   subject: z.string().min(1),
   /** The `aud` claim. */
   audiences: z.array(z.string()).default([]),
-  /** Other claims (`groups`, `scope`…): a string or a list of strings each. */
-  claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+  /** Other claims (`groups`, `scope`, `realm_access: {roles: [...]}`…): scalars, lists of scalars, or nested objects. */
+  claims: z.record(z.string(), claimValue).default({}),
   expired: z.boolean().default(false),
   /** Signed by a key that is not in the issuer's key set (jwksUri / jwks). */
   badSignature: z.boolean().default(false),
+  /** Where the token travels (default `{header: authorization, prefix: "Bearer "}`). */
+  location: jwtLocationSchema.optional().transform((l): JwtLocation => l ?? { header: 'authorization', prefix: 'Bearer ' }),
 });
 
-const requestSchema = z.strictObject({
-  method: z.string().default('GET'),
-  path: z.string().default('/'),
-  headers: headers(),
-  /** A JWT in the Authorization header (none when absent). */
-  jwt: jwtSchema.optional(),
-  weight: z.number().positive().default(1),
-});
+const requestSchema = z
+  .strictObject({
+    method: z.string().default('GET'),
+    path: z.string().default('/'),
+    headers: headers(),
+    /** A JWT (none when absent), in the Authorization header unless `location` says otherwise. */
+    jwt: jwtSchema.optional(),
+    weight: z.number().positive().default(1),
+  })
+  .superRefine((r, ctx) => {
+    const loc = r.jwt?.location;
+    const clash = loc && 'header' in loc ? Object.keys(r.headers).find((h) => h.toLowerCase() === loc.header) : undefined;
+    if (clash !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: `the JWT travels in header ${loc && 'header' in loc ? loc.header : ''}: do not set it in headers too`,
+        path: ['headers', clash],
+      });
+  });
 
 const workloadSchema = z
   .strictObject({

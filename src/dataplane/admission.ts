@@ -3,7 +3,7 @@
  * (PeerAuthentication) for the connection, and AuthorizationPolicy for the request.
  */
 import type { HttpRequestAttributes, L4Attributes } from '../policy/authorization.js';
-import type { AuthnResult } from '../policy/request-authentication.js';
+import { headersAfterAuthn, type AuthnResult } from '../policy/request-authentication.js';
 import { principalOf } from '../policy/security.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt } from '../world/entities.js';
@@ -32,8 +32,9 @@ export function httpAttributes(call: AppCall, peer: Peer, pod: PodRt, authn?: Au
     method: call.req.method,
     path: call.req.path,
     host: call.service.model.fqdn,
-    headers: call.req.headers,
-    ...(valid ? { requestPrincipal: valid.principal, jwt: valid.token } : {}),
+    // RBAC runs after jwt_authn and sees the headers it changed (claim headers set, forged ones removed).
+    headers: authn ? headersAfterAuthn(call.req.headers, authn) : call.req.headers,
+    ...(valid ? { requestPrincipal: valid.principal, jwt: valid.token, jwtSpaceDelimited: valid.spaceDelimited } : {}),
   };
 }
 

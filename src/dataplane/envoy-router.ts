@@ -14,7 +14,7 @@ import type { PodBehaviour } from '../world/pod.js';
 import type { HttpMatchRequest } from '../config/istio/networking-schemas.js';
 import type { OutboundTrafficMode } from '../config/model.js';
 import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
-import { upstreamRequest } from '../policy/request-rewrite.js';
+import { routedResponseHeaders, upstreamRequest } from '../policy/request-rewrite.js';
 import { shadowsOf } from './mirror.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
 import type { Timeline } from '../record/timeline.js';
@@ -69,6 +69,8 @@ interface Req {
   upstream?: AppCall;
   /** The match block that selected the route (a uri rewrite replaces its prefix). */
   match?: HttpMatchRequest;
+  /** The weighted destination picked, for its response header operations. */
+  dest?: RouteDestination;
   done: CallDone;
   route: CompiledRoute;
   cluster?: ClusterRt<Attempt>;
@@ -248,6 +250,7 @@ export class EnvoyRouter {
       req.routeTimer = this.sim.scheduleCancellable(route.timeoutUs, () => this.onRouteTimeout(req), undefined);
     }
     const dest = this.pickDestination(req);
+    req.dest = dest;
     // The upstream sees the request as the route leaves it (rewrite, destination then route headers).
     if (route.rewrite || route.requestHeaders || dest?.requestHeaders) {
       const r = upstreamRequest(req.call.req, {
@@ -666,6 +669,15 @@ export class EnvoyRouter {
     // filter chain (no telemetry) nor reaches the app (its codec work is not modelled).
     if (req.call.shadow) return;
     const serverFlags = req.current?.serverFlags;
+    // An upstream's own response (not a reset or a timeout) carries the upstream service time.
+    const answered = !local && !flags.some((f) => UPSTREAM_FAILURE_FLAGS.has(f));
+    // The fault filter answers an abort before the router: the route's response headers are not added.
+    const responseHeaders = all.includes('FI')
+      ? undefined
+      : routedResponseHeaders(
+          { destinationHeaders: req.dest?.responseHeaders, routeHeaders: req.route.responseHeaders },
+          answered ? Math.round((this.sim.now - req.call.startUs) / 1000) : undefined,
+        );
     req.proxy.responseLeg(req.call.req.responseSize, () => {
       const d = this.downstream.get(req.proxy);
       if (d) {
@@ -680,6 +692,7 @@ export class EnvoyRouter {
         local,
         cluster,
         ...(serverFlags ? { serverFlags } : {}),
+        ...(responseHeaders ? { responseHeaders } : {}),
       });
     });
   }
@@ -699,6 +712,9 @@ function closesAfter(call: AppCall, status: number): boolean {
   if ((call.caller as Partial<ClientRt>).model?.client !== 'fortio') return false;
   return !((status >= 200 && status <= 299) || status === 418);
 }
+
+/** Flags of a reply the router made itself after trying upstream: no upstream response headers came back. */
+const UPSTREAM_FAILURE_FLAGS = new Set(['UT', 'UC', 'UF', 'UO', 'UH', 'NC']);
 
 /** The calling workload's labels and namespace, for VirtualService `sourceLabels`/`sourceNamespace` matches. */
 function sourceOf(caller: AppCall['caller']): { labels: Readonly<Record<string, string>>; namespace: string } {

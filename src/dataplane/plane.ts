@@ -29,6 +29,8 @@ export interface CallResult {
   cluster?: string;
   /** Response flags the server-side proxy logged (e.g. UAEX when its ext_authz filter denied the request). */
   serverFlags?: string;
+  /** The response headers the client proxy returned, when its route has response header operations (request-rewrite.ts routedResponseHeaders). */
+  responseHeaders?: Record<string, string>;
 }
 
 export type CallDone = (r: CallResult) => void;

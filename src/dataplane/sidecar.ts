@@ -16,7 +16,7 @@ import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admiss
 import { Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
 import { outboundDecision } from '../policy/egress.js';
-import type { AuthnResult } from '../policy/request-authentication.js';
+import { headersAfterAuthn, type AuthnResult } from '../policy/request-authentication.js';
 import { limitsFor, RATE_LIMITED_STATUS, TokenBucket, type LocalRateLimit } from '../policy/local-ratelimit.js';
 
 export class SidecarPlane extends DirectPlane {
@@ -264,7 +264,8 @@ export class SidecarPlane extends DirectPlane {
   /** jwt_authn's verdict; a verified token leaves the request (unless forwarded) and its claims may become headers. */
   private authn(pod: PodRt, call: AppCall): AuthnResult {
     const r = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
-    if (r.kind === 'valid') this.deps.pods.amend(call, { stripJwt: !r.forward, headers: r.headers });
+    if (r.kind !== 'invalid' && (r.kind === 'valid' || r.sanitized?.length))
+      this.deps.pods.amend(call, { stripJwt: r.kind === 'valid' && r.strip, headers: headersAfterAuthn(call.req.headers, r) });
     return r;
   }
 

@@ -52,6 +52,8 @@ export interface HttpRequestAttributes extends L4Attributes {
   requestPrincipal?: string;
   /** The validated JWT, for `request.auth.claims[…]`, `request.auth.audiences` and `request.auth.presenter`. */
   jwt?: JwtToken;
+  /** Claims of that JWT that RBAC sees split on spaces (jwt_authn NormalizePayload; request-authentication.ts). */
+  jwtSpaceDelimited?: readonly string[];
 }
 
 export interface AuthzDecision {
@@ -271,10 +273,10 @@ function conditionValue(key: string, ctx: EvalCtx, v: string): boolean {
     case 'request.auth.audiences':
       return (ctx.http?.jwt?.audiences ?? []).some((a) => matchesPattern(v, a));
     case 'request.auth.presenter':
-      return claimValues(ctx.http?.jwt, ['azp']).some((a) => matchesPattern(v, a));
+      return claimValues(ctx.http?.jwt, ['azp'], ctx.http?.jwtSpaceDelimited).some((a) => matchesPattern(v, a));
   }
   const claim = claimPath(key);
-  if (claim) return claimValues(ctx.http?.jwt, claim).some((c) => matchesPattern(v, c));
+  if (claim) return claimValues(ctx.http?.jwt, claim, ctx.http?.jwtSpaceDelimited).some((c) => matchesPattern(v, c));
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header && ctx.http) {
     const name = header[1]!.toLowerCase();

@@ -38,6 +38,8 @@ export interface RouteDestination {
   requestHeaders?: HeaderOperations;
   /** `destination.port.number`: the cluster `outbound|port|subset|host` and its port-level policy (the service's port when absent). */
   port?: number;
+  /** The destination's own response header operations (weighted cluster response_headers_to_add/remove). */
+  responseHeaders?: HeaderOperations;
 }
 
 /** A mirror (shadow) target of a route and the percentage of requests copied to it. */
@@ -67,6 +69,8 @@ export interface CompiledRoute {
   rewrite?: HttpRewrite;
   /** The route's request header operations (after the destination's). */
   requestHeaders?: HeaderOperations;
+  /** The route's response header operations (after the destination's). */
+  responseHeaders?: HeaderOperations;
   mirrors: MirrorTarget[];
 }
 
@@ -318,6 +322,7 @@ export class MeshPolicy {
         weight: d.weight ?? 0,
         ...(d.headers?.request ? { requestHeaders: d.headers.request } : {}),
         ...(d.destination.port ? { port: d.destination.port.number } : {}),
+        ...(d.headers?.response ? { responseHeaders: d.headers.response } : {}),
       };
     });
     // One destination takes everything whatever its weight; weight-0 destinations get nothing.
@@ -347,6 +352,7 @@ export class MeshPolicy {
         : {}),
       ...(r.rewrite ? { rewrite: r.rewrite } : {}),
       ...(r.headers?.request ? { requestHeaders: r.headers.request } : {}),
+      ...(r.headers?.response ? { responseHeaders: r.headers.response } : {}),
       mirrors: this.compileMirrors(namespace, r),
     };
   }

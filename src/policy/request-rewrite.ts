@@ -69,3 +69,24 @@ export function upstreamRequest(
   const authority = ops.rewrite?.authority ?? req.authority;
   return { ...req, path, headers, ...(authority !== undefined ? { authority } : {}) };
 }
+
+/** Envoy's x-envoy-upstream-service-time: set by the router on an upstream's response (ms), before the route's response headers. */
+export const UPSTREAM_SERVICE_TIME = 'x-envoy-upstream-service-time';
+
+/**
+ * The response headers a router sends downstream that meshsim models, after the route's response
+ * header operations: `x-envoy-upstream-service-time` when an upstream answered, then the
+ * destination's operations, then the route's (source/common/router/router.cc onUpstreamHeaders sets
+ * the service time before finalizeResponseHeaders; config_impl.cc WeightedClusterEntry then
+ * RouteEntryImplBase, as for requests). Router-made replies (no healthy upstream, timeouts, direct
+ * responses, redirects) get the operations too (router.cc modify_headers_); a fault filter's abort,
+ * answered before the router, does not. Undefined when the route has no response operations.
+ */
+export function routedResponseHeaders(
+  ops: { destinationHeaders?: HeaderOperations; routeHeaders?: HeaderOperations },
+  serviceTimeMs: number | undefined,
+): Record<string, string> | undefined {
+  if (!ops.destinationHeaders && !ops.routeHeaders) return undefined;
+  const base: Record<string, string> = serviceTimeMs === undefined ? {} : { [UPSTREAM_SERVICE_TIME]: String(serviceTimeMs) };
+  return applyHeaderOps(applyHeaderOps(base, ops.destinationHeaders), ops.routeHeaders);
+}

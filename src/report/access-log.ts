@@ -12,6 +12,7 @@
  *   %REQUESTED_SERVER_NAME% %ROUTE_NAME%
  */
 import type { MeshMode } from '../config/model.js';
+import { UPSTREAM_SERVICE_TIME } from '../policy/request-rewrite.js';
 import type { CallRecord } from '../telemetry/observer.js';
 import { destinationServiceOf, upstreamPortOf } from '../telemetry/istio-metrics.js';
 
@@ -61,8 +62,11 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
     const reqBytes = call.req.requestSize;
     const respBytes = r.status === 0 ? 0 : r.pod ? call.req.responseSize : localBodyBytes(r);
     const upstream = r.pod ? `${r.pod.ip}:${svc.port}` : '-';
+    // %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%: what the response carried, after the route's response header operations.
+    const routedServiceTime = r.responseHeaders ? (r.responseHeaders[UPSTREAM_SERVICE_TIME] ?? '-') : r.pod ? String(durationMs) : '-';
     const line = (
       who: string,
+      serviceTime: string,
       logged: { flags: string; details: string },
       startUs: number,
       code: string,
@@ -73,7 +77,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       sni: string,
       route: string,
     ) =>
-      `${who} [${iso(epochMs, startUs)}] "${call.req.method} ${call.req.path} ${proto}" ${code} ${logged.flags} ${logged.details} - "-" ${reqBytes} ${respBytes} ${durationMs} ${r.pod ? durationMs : '-'} "-" "meshsim" "${requestId}" "${svc.name}:${svc.port}" "${upstream}" ${upstreamCluster} ${upstreamLocal} ${downstreamLocal} ${downstreamRemote} ${sni} ${route}`;
+      `${who} [${iso(epochMs, startUs)}] "${call.req.method} ${call.req.path} ${proto}" ${code} ${logged.flags} ${logged.details} - "-" ${reqBytes} ${respBytes} ${durationMs} ${serviceTime} "-" "meshsim" "${requestId}" "${svc.name}:${svc.port}" "${upstream}" ${upstreamCluster} ${upstreamLocal} ${downstreamLocal} ${downstreamRemote} ${sni} ${route}`;
     const caller = call.caller;
     const upstreamSvc = destinationServiceOf(call, r.pod);
     const cluster = `outbound|${upstreamPortOf(call, upstreamSvc)}||${upstreamSvc.fqdn}`;
@@ -81,6 +85,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       lines.push(
         line(
           caller.sidecar?.name ?? `${caller.name}.sidecar`,
+          routedServiceTime,
           { flags, details: details(r) },
           call.startUs,
           String(r.status),
@@ -99,6 +104,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       lines.push(
         line(
           `${r.pod.name}.sidecar`,
+          String(durationMs),
           inbound,
           call.startUs,
           String(r.status),
@@ -115,6 +121,7 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       lines.push(
         line(
           call.service.waypoint.name,
+          routedServiceTime,
           { flags, details: details(r) },
           call.startUs,
           String(r.status),

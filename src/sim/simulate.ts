@@ -200,6 +200,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
           endUs: sim.now,
           cluster: r.cluster,
           serverFlags: r.serverFlags,
+          ...(r.responseHeaders ? { responseHeaders: r.responseHeaders } : {}),
         };
         for (const o of observers) o.onCall(record);
       }

@@ -20,6 +20,8 @@ export interface CallRecord {
   cluster?: string;
   /** Response flags the server-side proxy logged (UAEX: its ext_authz filter denied the request). */
   serverFlags?: string;
+  /** Response headers the client proxy returned after its route's response header operations (absent without any). */
+  responseHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface RunObserver {

@@ -3,7 +3,7 @@
  * time on its node's CPU, make its downstream calls in order while holding the slot, answer.
  */
 import type { Simulator } from '../kernel/simulator.js';
-import type { CallModel } from '../config/model.js';
+import type { CallModel, JwtLocation } from '../config/model.js';
 import type { AppCall } from './call.js';
 import type { Caller, PodRt, ServiceRt } from './entities.js';
 
@@ -40,9 +40,9 @@ export class PodBehaviour {
   private readonly inFlight = new Map<PodRt, Set<Work>>();
 
   /** What the server-side proxy changed in a request before the app saw it (jwt_authn: token removed, claim headers). */
-  private readonly amended = new WeakMap<AppCall, { stripJwt: boolean; headers: Record<string, string> }>();
+  private readonly amended = new WeakMap<AppCall, Amended>();
 
-  amend(call: AppCall, change: { stripJwt: boolean; headers: Record<string, string> }): void {
+  amend(call: AppCall, change: Amended): void {
     this.amended.set(call, change);
   }
 
@@ -239,15 +239,26 @@ export interface ServedRecord {
 
 const callsFrom = (call: CallModel, pod: PodRt) => call.versions === undefined || call.versions.includes(pod.version.name);
 
+/** A request as the server-side proxy handed it to the app: `headers` replace the request's; the token may be gone. */
+export interface Amended {
+  stripJwt: boolean;
+  headers: Record<string, string>;
+}
+
+/** The header that carries a token onward when the app copies it: its header, or `cookie`; a query parameter never (each call has its own path). */
+const tokenCarrier = (loc: JwtLocation) => ('header' in loc ? loc.header : 'cookie' in loc ? 'cookie' : undefined);
+
 /** The call as the app sends it: with the headers it copies from the request it is serving. */
-function withPropagatedHeaders(call: CallModel, work: Work, amended?: { stripJwt: boolean; headers: Record<string, string> }): CallModel {
+function withPropagatedHeaders(call: CallModel, work: Work, amended?: Amended): CallModel {
   const names = work.pod.service.model.propagateHeaders;
   if (names.length === 0) return call;
-  const inbound = amended ? { ...work.call.req.headers, ...amended.headers } : work.call.req.headers;
+  const inbound = amended ? amended.headers : work.call.req.headers;
   const copied: Record<string, string> = {};
   for (const [k, v] of Object.entries(inbound)) if (names.includes(k.toLowerCase())) copied[k] = v;
-  // The JWT travels in the Authorization header: the app forwards it if it copies that header and
-  // its sidecar did not remove it (RequestAuthentication forwardOriginalToken: false, the default).
-  const jwt = names.includes('authorization') && !amended?.stripJwt ? work.call.req.jwt : undefined;
+  // The app forwards the JWT if it copies the header (or cookie) carrying it and its sidecar did
+  // not remove it (RequestAuthentication forwardOriginalToken: false, the default).
+  const token = work.call.req.jwt;
+  const carrier = token && tokenCarrier(token.location);
+  const jwt = carrier !== undefined && names.includes(carrier) && !amended?.stripJwt ? token : undefined;
   return { ...call, headers: { ...copied, ...call.headers }, ...(jwt ? { jwt } : {}) };
 }

@@ -8,7 +8,10 @@
  * and delegate VirtualServices (pilot/pkg/model/virtualservice.go mergeVirtualServicesIfNeeded).
  */
 import { describe, expect, it } from 'vitest';
-import { applyHeaderOps, rewritePath, upstreamRequest } from '../../src/policy/request-rewrite.js';
+import { applyHeaderOps, rewritePath, routedResponseHeaders, upstreamRequest } from '../../src/policy/request-rewrite.js';
+import { accessLog } from '../../src/report/access-log.js';
+import { simulate } from '../../src/sim/simulate.js';
+import { TraceObserver } from '../../src/telemetry/traces.js';
 import { edge, run, scenarioFromYaml } from '../dataplane/run-scenario.js';
 
 const base = (istio: string, extra = '', rate = 50) => `
@@ -224,6 +227,56 @@ spec:
     expect(edge(r, 'web', 'api').by_code).toEqual({ '200': edge(r, 'web', 'api').requests });
     const denied = run(scenarioFromYaml(yaml.replace(/ *rewrite: \{uri: \/v2\/\}\n/, '')));
     expect(Object.keys(edge(denied, 'web', 'api').by_code)).toEqual(['403']);
+  });
+});
+
+describe('response header operations (headers.response on the rule and on each destination)', () => {
+  it('the router sets x-envoy-upstream-service-time, then the destination’s operations, then the route’s (router.cc onUpstreamHeaders, finalizeResponseHeaders)', () => {
+    expect(routedResponseHeaders({}, 7)).toBeUndefined();
+    expect(routedResponseHeaders({ routeHeaders: { set: { 'x-served-by': 'route' } } }, 7)).toEqual({
+      'x-envoy-upstream-service-time': '7',
+      'x-served-by': 'route',
+    });
+    expect(
+      routedResponseHeaders(
+        { destinationHeaders: { set: { 'x-served-by': 'v2' } }, routeHeaders: { remove: ['x-envoy-upstream-service-time'] } },
+        7,
+      ),
+    ).toEqual({ 'x-served-by': 'v2' });
+    // A router-made reply (no upstream answer) has no service time, but still gets the operations.
+    expect(routedResponseHeaders({ routeHeaders: { add: { 'x-a': '1' } } }, undefined)).toEqual({ 'x-a': '1' });
+  });
+
+  it('access.log %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% shows what the client sidecar returned after the route’s operations', () => {
+    const yaml = (ops: string) =>
+      base(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api}
+spec:
+  hosts: [api]
+  http:
+    - route:
+        - {destination: {host: api, subset: v1}, weight: 50, headers: {response: {set: {x-envoy-upstream-service-time: "999"}}}}
+        - {destination: {host: api, subset: v2}, weight: 50}
+      ${ops}
+`);
+    const log = (text: string) => {
+      const scenario = scenarioFromYaml(text);
+      const traces = new TraceObserver({ seed: scenario.seed, network: scenario.network, sampleRate: 0.2 });
+      simulate(scenario, { observers: [traces], durationUs: 5e6 });
+      // The outbound lines of web's sidecars calling api: the 14th space-separated field is the service time.
+      return accessLog(traces.sampledCalls(), 'sidecar', Date.UTC(2026, 0, 1))
+        .split('\n')
+        .filter((l) => l.includes('outbound|') && l.includes('"api:'))
+        .map((l) => l.split(' ')[13]);
+    };
+    const kept = log(yaml(''));
+    expect(kept.length).toBeGreaterThan(10);
+    expect(kept).toContain('999'); // v1's destination set it
+    expect(kept.some((v) => /^\d+$/.test(v!) && v !== '999')).toBe(true); // v2 keeps the router's value
+    const removed = log(yaml('headers: {response: {remove: [x-envoy-upstream-service-time]}}'));
+    expect(new Set(removed)).toEqual(new Set(['-'])); // the route's removal runs after the destination's set
   });
 });
 

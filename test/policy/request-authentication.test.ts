@@ -8,23 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { authenticate, claimPath, rulesForWorkload } from '../../src/policy/request-authentication.js';
-import type { JwtToken } from '../../src/config/model.js';
+import { jwtToken as token } from './jwt-token.js';
 import { edge, run, scenarioFromFile, scenarioFromYaml } from '../dataplane/run-scenario.js';
 
-const token = (t: Partial<JwtToken> = {}): JwtToken => ({
-  issuer: 'https://auth.example.com',
-  subject: 'alice',
-  audiences: [],
-  claims: {},
-  expired: false,
-  badSignature: false,
-  ...t,
-});
 const rules = [{ issuer: 'https://auth.example.com', audiences: ['orders'] }];
 
 describe('jwt_authn verdicts', () => {
   it('JWT missing vs invalid: no token passes unauthenticated; an invalid one is 401 with Envoy’s reason', () => {
-    expect(authenticate(rules, undefined)).toEqual({ kind: 'none' });
+    expect(authenticate(rules, undefined)).toMatchObject({ kind: 'none' });
     expect(authenticate(rules, token({ issuer: 'https://evil.example.net' }))).toMatchObject({
       status: 401,
       reason: 'Jwt issuer is not configured',
