@@ -133,6 +133,13 @@ const CASES: BadCase[] = [
     contains: ['spec.workload[0].rate', '-10'],
   },
   {
+    what: 'an unknown workload client (keepalive or fortio)',
+    text: withLine(19, ['      rate: 10', '      client: wrk']),
+    line: 20,
+    col: 15,
+    contains: ['spec.workload[0].client', 'keepalive', 'fortio'],
+  },
+  {
     what: 'an unknown workload target',
     text: withLine(18, '      target: paymnt'),
     line: 18,
