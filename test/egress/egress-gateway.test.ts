@@ -163,6 +163,34 @@ describe('the egress gateway pattern (istio.io egress-gateway task)', () => {
   });
 });
 
+describe('from the gateway to the host', () => {
+  it('a gateway route to a host no ServiceEntry declares: warning, and the gateway answers 503 itself (no cluster)', () => {
+    const text = scenario({
+      istio: `${SE}---\n${GATEWAY}---\n${DR}---\n${VS.replace('host: edition.cnn.com, port', 'host: mirror.example.com, port')}`,
+    }).replace('  workload:', '  - host: mirror.example.com\n  workload:');
+    expect(warningsOf(text)).toMatch(/the egress gateway routes to "mirror.example.com", which no ServiceEntry declares/);
+    const r = run(scenarioFromYaml(text));
+    expect(edge(r, 'app', 'edition.cnn.com').by_code).toEqual({ '503': edge(r, 'app', 'edition.cnn.com').requests });
+    expect(r.gateways?.[0]?.local_replies).toBe(r.gateways?.[0]?.requests);
+  });
+
+  it('tls.mode SIMPLE to the external host originates TLS on the gateway: handshake CPU there, once per connection', () => {
+    const simple = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: originate-tls}
+spec:
+  host: edition.cnn.com
+  trafficPolicy: {tls: {mode: SIMPLE}}
+`;
+    const base = `${SE}---\n${GATEWAY}---\n${DR}---\n${VS}`;
+    const plain = run(scenarioFromYaml(scenario({ istio: base })));
+    const tls = run(scenarioFromYaml(scenario({ istio: `${base}---\n${simple}` })));
+    expect(edge(tls, 'istio-egressgateway', 'edition.cnn.com').mtls).toBe(false);
+    expect(tls.resources.by_component.gateway!.cpu_cores).toBeGreaterThan(plain.resources.by_component.gateway!.cpu_cores);
+    expect(tls.connections.opened).toBe(plain.connections.opened);
+  });
+});
+
 describe('what the sidecar still enforces', () => {
   it('REGISTRY_ONLY: without a ServiceEntry the sidecar answers 502 (block_all) before any route to the gateway', () => {
     const text = scenario({ istio: `${GATEWAY}---\n${DR}---\n${VS}`, mesh: ', outboundTrafficPolicy: {mode: REGISTRY_ONLY}' });
