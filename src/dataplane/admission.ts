@@ -5,7 +5,7 @@
 import type { HttpRequestAttributes, L4Attributes } from '../policy/authorization.js';
 import { headersAfterAuthn, type AuthnResult } from '../policy/request-authentication.js';
 import { principalOf } from '../policy/security.js';
-import type { AppCall } from '../world/call.js';
+import { withRequest, type AppCall } from '../world/call.js';
 import type { Caller, PodRt } from '../world/entities.js';
 
 export const workloadOf = (pod: PodRt) => ({ key: pod.name, namespace: pod.namespace, labels: pod.version.labels });
@@ -40,3 +40,16 @@ export function httpAttributes(call: AppCall, peer: Peer, pod: PodRt, authn?: Au
 
 /** Status of an HTTP request an RBAC filter denied ("RBAC: access denied"). */
 export const RBAC_DENIED_STATUS = 403;
+
+/**
+ * The request as jwt_authn hands it to the filters after it and to the router of a gateway or
+ * waypoint (istiod builds their jwt_authn with clear_route_cache, pilot/pkg/networking/plugin/authn/authentication.go,
+ * so routes match the changed request): claim headers set, forgeable ones removed, the token gone
+ * unless forwarded (or in a cookie). Unchanged when jwt_authn changed nothing.
+ */
+export function afterAuthn(call: AppCall, authn: AuthnResult): AppCall {
+  if (authn.kind === 'invalid' || (authn.kind === 'none' && !authn.sanitized?.length)) return call;
+  const { jwt, ...rest } = call.req;
+  const keep = authn.kind === 'none' || !authn.strip;
+  return withRequest(call, { ...rest, headers: headersAfterAuthn(call.req.headers, authn), ...(keep && jwt ? { jwt } : {}) });
+}

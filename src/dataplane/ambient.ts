@@ -14,7 +14,7 @@ import { ConnectionPool, type Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
 import { EnvoyRouter, type Transport } from './envoy-router.js';
 import type { MeshPolicy } from '../policy/mesh-policy.js';
-import { httpAttributes, l4Attributes, peerOf, RBAC_DENIED_STATUS, workloadOf, type Peer } from './admission.js';
+import { afterAuthn, httpAttributes, l4Attributes, peerOf, RBAC_DENIED_STATUS, workloadOf, type Peer } from './admission.js';
 import { principalOf } from '../policy/security.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_US,
@@ -259,7 +259,7 @@ export class AmbientPlane extends DirectPlane {
                 ? this.policy.security.atWaypoint(gateway, svc.model, httpAttributes(call, peerOf(caller, true), svc.pods[0]!, authn))
                 : undefined;
               if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));
-              else this.envoy.route(wp, call, svc.model.namespace, (r) => back(conn, r));
+              else this.envoy.route(wp, afterAuthn(call, authn), svc.model.namespace, (r) => back(conn, r));
             });
           },
           undefined,

@@ -251,6 +251,60 @@ describe('JWT locations and claims in a run', () => {
   });
 });
 
+describe('at a waypoint, routes see the request jwt_authn left (clear_route_cache for non-sidecar proxies)', () => {
+  it('a VirtualService matches the header outputClaimToHeaders set from a nested claim; a forged one is removed first', () => {
+    const yaml = (rules: string) => `
+apiVersion: meshsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: jwt-waypoint-route}
+spec:
+  duration: 5s
+  mesh: {mode: ambient, waypoints: [api]}
+  services:
+    - name: api
+      serviceTime: 1ms
+      versions: [{name: v1, replicas: 1}, {name: v2, replicas: 1}]
+  workload:
+    - name: users
+      target: api
+      rate: 40
+      requests:
+        - {weight: 1, headers: {x-tier: gold}, jwt: {issuer: "${ISS}", subject: a, claims: {plan: {tier: gold}}}}
+        - {weight: 1, headers: {x-tier: gold}, jwt: {issuer: "${ISS}", subject: b, claims: {plan: {tier: free}}}}
+  istio: |
+    apiVersion: security.istio.io/v1
+    kind: RequestAuthentication
+    metadata: {name: api, namespace: default}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: api}]
+      jwtRules: [{issuer: "${ISS}"${rules}}]
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: api}
+    spec:
+      host: api
+      subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {name: api}
+    spec:
+      hosts: [api]
+      http:
+        - match: [{headers: {x-tier: {exact: gold}}}]
+          route: [{destination: {host: api, subset: v2}}]
+        - route: [{destination: {host: api, subset: v1}}]
+`;
+    const byVersion = (text: string) => edge(run(scenarioFromYaml(text)), 'users', 'api').by_version;
+    // Without claim headers the clients' own x-tier: gold sends everything to v2.
+    expect(Object.keys(byVersion(yaml('')))).toEqual(['v2']);
+    // With outputClaimToHeaders the forged header is dropped and only the gold token's claim routes to v2.
+    const fromClaim = byVersion(yaml(', outputClaimToHeaders: [{header: x-tier, claim: plan.tier}]'));
+    expect(Object.keys(fromClaim).sort()).toEqual(['v1', 'v2']);
+  });
+});
+
 describe('requests[].jwt.location is validated', () => {
   const errors = (location: string, headers = '{}') => {
     try {
