@@ -13,6 +13,7 @@ import { MESH_GATEWAY } from '../policy/match.js';
 import { CURRENT_MESH_DEFAULTS, gatewaysOf, MeshPolicy } from '../policy/mesh-policy.js';
 import { ingressGateway, pickListener } from '../policy/gateway-routes.js';
 import { meshServices } from '../config/egress-gateway.js';
+import { analyzeGatewayApiRoutes } from './gateway-api-routes.js';
 
 export function analyzeGateways(scenario: Scenario, source: YamlSource, problems: { errors: Diagnostic[]; warnings: Diagnostic[] }): void {
   const config = scenario.istio;
@@ -63,20 +64,7 @@ export function analyzeGateways(scenario: Scenario, source: YamlSource, problems
         ),
       );
   }
-  for (const r of config.mesh.httpRoutes) {
-    if (r.family !== 'gateway-api') continue;
-    r.spec.rules.forEach((rule, i) => {
-      const filters = [...(rule.filters ?? []), ...rule.backendRefs.flatMap((b) => b.filters ?? [])];
-      for (const f of new Set(filters.map((x) => x.type)))
-        problems.warnings.push(
-          r.src.diagnosticAt(
-            ['spec', 'rules', i],
-            'warning',
-            `HTTPRoute ${r.namespace}/${r.name}: ${f} filters are not simulated; ignored`,
-          ),
-        );
-    });
-  }
+  analyzeGatewayApiRoutes(scenario, problems);
   scenario.workloads.forEach((w, i) => {
     if (!w.gateway) return;
     const gw = ingressGateway(policy, w.gateway);

@@ -13,7 +13,7 @@ import { outlierConfigFromIstio } from '../config/istio/outlier-config.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import { Fifo } from '../world/fifo.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
-import type { MeshPolicy } from '../policy/mesh-policy.js';
+import type { MeshPolicy, ServiceAlias } from '../policy/mesh-policy.js';
 import { PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { OutlierDetector, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../record/timeline.js';
@@ -160,35 +160,54 @@ export class EnvoyClusters<P> {
     return [...this.clusters.values()].flatMap((m) => [...m.values()]);
   }
 
-  /** The current cluster for (proxy, service, subset); undefined when no DestinationRule defines the subset. */
-  get(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string, port = svc.model.port): ClusterRt<P> | undefined {
+  /**
+   * The current cluster for (proxy, service, subset); undefined when no DestinationRule defines the
+   * subset. `alias`: the host is another Kubernetes Service over some of the service's pods
+   * (mesh-policy.ts ServiceAlias), a cluster of its own.
+   */
+  get(
+    proxy: Proxy,
+    svc: ServiceRt,
+    subset: string | undefined,
+    clientNs: string,
+    port = svc.model.port,
+    alias?: ServiceAlias,
+  ): ClusterRt<P> | undefined {
     let bySvc = this.cache.get(proxy);
     if (!bySvc) this.cache.set(proxy, (bySvc = new Map()));
     let bySubset = bySvc.get(svc);
     if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
-    // A route to another port of the host is another cluster (`outbound|port|subset|host`).
-    const key = port === svc.model.port ? (subset ?? '') : `${subset ?? ''}|${port}`;
+    // A route to another port of the host is another cluster (`outbound|port|subset|host`), and so is a per-version Service.
+    const base = alias ? `@${alias.fqdn}` : (subset ?? '');
+    const key = port === svc.model.port ? base : `${base}|${port}`;
     const cached = bySubset.get(key);
     if (cached && cached.policyVersion === this.policyVersion) {
       if (cached.endpointsVersion !== svc.endpointsVersion) this.refreshHosts(cached);
       return cached;
     }
-    const c = this.build(proxy, svc, subset, clientNs, port);
+    const c = this.build(proxy, svc, subset, clientNs, port, alias);
     if (c) bySubset.set(key, c);
     return c;
   }
 
-  private build(proxy: Proxy, svc: ServiceRt, subset: string | undefined, clientNs: string, port: number): ClusterRt<P> | undefined {
+  private build(
+    proxy: Proxy,
+    svc: ServiceRt,
+    subset: string | undefined,
+    clientNs: string,
+    port: number,
+    alias?: ServiceAlias,
+  ): ClusterRt<P> | undefined {
     let byName = this.clusters.get(proxy);
     if (!byName) this.clusters.set(proxy, (byName = new Map()));
     // A host outside the registry goes to PassthroughCluster (ORIGINAL_DST: a host per address dialled).
     const passthrough = !this.policy.isRegistered(svc.model);
-    const name = passthrough ? PASSTHROUGH_CLUSTER : `outbound|${port}|${subset ?? ''}|${svc.model.fqdn}`;
+    const name = passthrough ? PASSTHROUGH_CLUSTER : `outbound|${port}|${alias ? '' : (subset ?? '')}|${alias?.fqdn ?? svc.model.fqdn}`;
     const id = passthrough ? `${name}|${svc.model.fqdn}` : name;
     let c = byName.get(id);
     if (c && c.policyVersion === this.policyVersion) return c;
-    let labels: Record<string, string> | undefined;
-    if (subset !== undefined) {
+    let labels: Record<string, string> | undefined = alias ? { ...alias.labels } : undefined;
+    if (subset !== undefined && !alias) {
       labels = this.policy.subsetLabels(svc.model, subset, clientNs);
       if (!labels) return undefined;
     }

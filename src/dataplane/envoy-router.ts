@@ -152,7 +152,7 @@ export class EnvoyRouter {
     // A gateway pins the route it chose (policy/gateway-routes.ts); sidecars route by the mesh's VirtualServices.
     const result = call.route
       ? { kind: 'route' as const, route: call.route }
-      : this.policy.route(call.service.model, call.req, outbound, sourceOf(call.caller));
+      : this.policy.route(call.service.model, call.req, outbound, sourceOf(call.caller), clientNs);
     if (result.kind === 'no-route') {
       this.localReply(proxy, done, 404, 'NR');
       return;
@@ -258,18 +258,21 @@ export class EnvoyRouter {
         match: req.match,
         destinationHeaders: dest?.requestHeaders,
         routeHeaders: route.requestHeaders,
+        gatewaySemantics: route.gatewaySemantics,
       });
       req.upstream = withRequest(req.call, r);
     }
     if (route.mirrors.length > 0) this.sendShadows(req, clientNs);
     const svc = dest?.service !== undefined ? this.deps.services.get(dest.service) : undefined;
     if (!dest || !svc) {
-      this.finish(req, 503, 'NC');
+      // Envoy's cluster_not_found_response_code: 503 by default, 500 on routes from Gateway API
+      // HTTPRoutes (pilot/pkg/networking/core/route/route.go: "return 500 for invalid backends").
+      this.finish(req, route.gatewaySemantics ? 500 : 503, 'NC');
       return;
     }
     // A ServiceEntry host can have several ports (80 and 443): the route's port picks the cluster
     // and its port-level policy. A Kubernetes service is modelled with its one port.
-    const cluster = this.clusters.get(req.proxy, svc, dest.subset, clientNs, svc.model.external ? dest.port : undefined);
+    const cluster = this.clusters.get(req.proxy, svc, dest.subset, clientNs, svc.model.external ? dest.port : undefined, dest.alias);
     if (!cluster) {
       this.finish(req, 503, 'NC'); // subset defined in no DestinationRule: route to a missing cluster
       return;

@@ -3,6 +3,7 @@ import { AmbientPlane } from '../dataplane/ambient.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import { fnv1a } from '../kernel/hash.js';
 import { envoyMemoryBytes, ISTIOD_POD, istiodComponent, WAYPOINT_REQUESTS } from './istiod.js';
+import { gammaWarnings } from './gamma-warnings.js';
 import type { MeshModeDef } from './mode.js';
 import type { NodeRt } from '../world/entities.js';
 
@@ -72,4 +73,5 @@ export const ambientMode: MeshModeDef = {
       },
     });
   },
+  configWarnings: (scenario) => gammaWarnings(scenario, 'ambient'),
 };

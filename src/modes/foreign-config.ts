@@ -44,9 +44,9 @@ const EQUIVALENT: Record<Exclude<ModeFamily, 'istio' | 'none'>, Record<IstioKind
 const FAMILY_NAME: Record<MeshFamily, string> = { 'gateway-api': 'Gateway API', linkerd: 'Linkerd', cilium: 'Cilium', appmesh: 'App Mesh' };
 const MODE_NAME: Record<ModeFamily, string> = { istio: 'Istio', linkerd: 'linkerd', cilium: 'cilium', appmesh: 'appmesh', none: 'none' };
 
-/** Mesh families each mode reads (Gateway API routes: Linkerd and Cilium implement GAMMA). */
+/** Mesh families each mode reads (Gateway API: Istio runs Gateways and GAMMA routes; Linkerd and Cilium implement GAMMA). */
 const READS: Record<ModeFamily, MeshFamily[]> = {
-  istio: [],
+  istio: ['gateway-api'],
   linkerd: ['linkerd', 'gateway-api'],
   cilium: ['cilium', 'gateway-api'],
   appmesh: ['appmesh'],
@@ -84,21 +84,15 @@ export function foreignConfigWarnings(config: IstioConfig, mode: ModeFamily, mod
     if (READS[mode].includes(f)) continue;
     for (const r of resourcesOfFamily(config.mesh, f)) {
       if (seen.has(r)) continue;
-      // Istio runs Gateway API ingress: Gateways and the routes attached only to them (policy/gateway-routes.ts).
-      if (mode === 'istio' && (r.kind === 'Gateway' || (r.kind === 'HTTPRoute' && onlyGatewayParents(r)))) continue;
       seen.add(r);
-      const why =
-        f === 'gateway-api' && mode === 'istio'
-          ? 'Gateway API routes on Services (GAMMA) are not simulated in Istio modes yet'
-          : `it is ${FAMILY_NAME[f]} configuration`;
-      out.push(r.src.diagnosticAt(['kind'], 'warning', `${r.kind} ${r.namespace}/${r.name}: mode ${modeName} ignores it (${why})`));
+      out.push(
+        r.src.diagnosticAt(
+          ['kind'],
+          'warning',
+          `${r.kind} ${r.namespace}/${r.name}: mode ${modeName} ignores it (it is ${FAMILY_NAME[f]} configuration)`,
+        ),
+      );
     }
   }
   return out.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
-}
-
-/** An HTTPRoute whose parents are all Gateways (ingress), none a Service (GAMMA). */
-function onlyGatewayParents(r: MeshResource<unknown>): boolean {
-  const refs = (r.spec as { parentRefs?: { kind?: string }[] }).parentRefs ?? [];
-  return refs.length > 0 && refs.every((p) => (p.kind ?? 'Gateway') === 'Gateway');
 }

@@ -2,6 +2,7 @@
 import { scopedWorkload, SidecarPlane } from '../dataplane/sidecar.js';
 import type { Proxy } from '../dataplane/proxy.js';
 import { envoyConfigBytes, envoyMemoryBytes, ISTIO_PROXY_REQUESTS, ISTIOD_POD, istiodComponent } from './istiod.js';
+import { gammaWarnings } from './gamma-warnings.js';
 import type { MeshModeDef } from './mode.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 
@@ -64,4 +65,5 @@ export const sidecarMode: MeshModeDef = {
       },
     });
   },
+  configWarnings: (scenario) => gammaWarnings(scenario, 'sidecar'),
 };

@@ -9,32 +9,28 @@
  *   VirtualServices for the same host are merged, oldest first.
  * - Gateway API `Gateway` of class `istio`: Istio deploys `<name>-istio` for it
  *   (pilot/pkg/config/kube/gateway/deploymentcontroller.go) and turns the HTTPRoutes attached with
- *   `parentRefs` into routes (pilot/pkg/config/kube/gateway/conversion.go): one route per match,
- *   sorted exact > prefix > regex path, longer path, method, more headers, more query parameters;
- *   backendRef weights (default 1); `timeouts.request` → route timeout; `timeouts.backendRequest` →
- *   per-try timeout with `retry`, else the route timeout; `retry` → attempts (default 2) on
- *   connect-failure, refused-stream, unavailable, cancelled and its codes; a rule without valid
- *   backends answers 500.
+ *   `parentRefs` into routes with the same conversion as mesh routes (policy/gateway-api-conversion.ts,
+ *   pilot/pkg/config/kube/gateway/conversion.go): one route per match, sorted by Gateway API
+ *   precedence, with its filters, weights, timeouts and retries; a rule without backends answers
+ *   500, and so does a redirect or direct response here at the gateway.
  */
 import type { GatewayListener as ApiListener } from '../config/gateway-api/gateway.js';
 import { ISTIO_GATEWAY_CLASS } from '../config/gateway-api/gateway.js';
-import { httpMatches, type HttpRouteMatch, type HttpRouteRule } from '../config/gateway-api/routes.js';
 import { TERMINATING_TLS_MODES } from '../config/istio/gateway-schema.js';
-import type { HttpRetry, VirtualServiceSpec } from '../config/istio/networking-schemas.js';
+import type { VirtualServiceSpec } from '../config/istio/networking-schemas.js';
 import type { IstioResource } from '../config/istio/resources.js';
 import type { MeshResource } from '../config/mesh-kinds.js';
 import type { RequestShape, WorkloadGateway } from '../config/model.js';
 import type { HttpRouteSpec } from '../config/gateway-api/routes.js';
-import { CLUSTER_DOMAIN } from './hosts.js';
 import {
   EGRESS_GATEWAY_LABELS,
   EGRESS_GATEWAY_NAME,
   EGRESS_GATEWAY_NAMESPACE,
   EGRESS_GATEWAY_SERVICE_ACCOUNT,
 } from '../config/egress-gateway.js';
-import { requestMatches, sourceMatches, splitPath, type RouteSource } from './match.js';
-import { boundTo, type CompiledRoute, type MeshPolicy, type RouteDestination } from './mesh-policy.js';
-import { compileRetryPolicy } from './retry-policy.js';
+import { convertHttpRoute, sortHttpRoutes, type ConvertedRule } from './gateway-api-conversion.js';
+import { requestMatches, sourceMatches, type RouteSource } from './match.js';
+import { boundTo, type CompiledRoute, type MeshPolicy } from './mesh-policy.js';
 
 /** The Envoy Deployment behind a gateway. */
 export interface GatewayDeployment {
@@ -209,6 +205,24 @@ function gatewayApiGateway(policy: MeshPolicy, namespace: string, name: string):
     tls: l.protocol === 'HTTPS' && (l.tls?.mode ?? 'Terminate') === 'Terminate',
     httpsRedirect: false,
   }));
+  const knownHost = (fqdn: string) => policy.services.some((s) => s.fqdn === fqdn);
+  // One VirtualService per gateway and host: the attached routes' rules, oldest route first, sorted by precedence.
+  const rulesCache = new Map<Listener, Map<string, (ConvertedRule & { namespace: string })[]>>();
+  const compiled = new Map<ConvertedRule, CompiledRoute>();
+  const rulesFor = (listener: Listener, host: string | undefined) => {
+    let byHost = rulesCache.get(listener);
+    if (!byHost) rulesCache.set(listener, (byHost = new Map()));
+    let rules = byHost.get(host ?? '');
+    if (!rules) {
+      rules = sortHttpRoutes(
+        attached(listener)
+          .filter((r) => (r.spec.hostnames ?? []).length === 0 || (r.spec.hostnames ?? []).some((h) => hostAdmits(h, host)))
+          .flatMap((r) => convertHttpRoute(r, knownHost).rules.map((rule) => ({ ...rule, namespace: r.namespace }))),
+      );
+      byHost.set(host ?? '', rules);
+    }
+    return rules;
+  };
   const attached = (listener: Listener) =>
     policy.config.mesh.httpRoutes
       .filter((r) => r.family === 'gateway-api' && attachesTo(r, namespace, name, listener))
@@ -222,26 +236,17 @@ function gatewayApiGateway(policy: MeshPolicy, namespace: string, name: string):
     defaultHost: (l) => concreteHost([...l.hosts, ...attached(l).flatMap((r) => r.spec.hostnames ?? [])]),
     route: (listener, host, req) => {
       if (!listener.hosts.some((h) => hostAdmits(h, host))) return { kind: 'no-route' };
-      const entries = attached(listener)
-        .filter((r) => (r.spec.hostnames ?? []).length === 0 || (r.spec.hostnames ?? []).some((h) => hostAdmits(h, host)))
-        .flatMap((r) => r.spec.rules.flatMap((rule, i) => rule.matches.map((match) => ({ r, rule, i, match }))));
-      const { path, query } = splitPath(req.path);
-      const hit = sortByPrecedence(entries).find(
-        (e) =>
-          httpMatches(e.match, { method: req.method, path, headers: lowerKeys(req.headers) }) &&
-          (e.match.queryParams ?? []).every((q) => {
-            const v = query.get(q.name);
-            return v !== undefined && (q.type === 'Exact' ? v === q.value : new RegExp(`^(?:${q.value})$`).test(v));
-          }),
-      );
+      const hit = rulesFor(listener, host).find((e) => !e.http.match?.length || e.http.match.some((m) => requestMatches(m, req, true)));
       if (!hit) return { kind: 'no-route' };
-      return compileHttpRouteRule(policy, hit.r, hit.rule, hit.i);
+      let route = compiled.get(hit);
+      if (!route) compiled.set(hit, (route = policy.compileGatewayApiRoute(hit.namespace, hit.id, hit.http)));
+      // No backend, or every weight 0 (a direct 500), or a RequestRedirect: the gateway answers itself.
+      const local = route.directResponse ?? route.redirect;
+      if (local) return { kind: 'direct', status: local.status };
+      return { kind: 'route', route };
     },
   };
 }
-
-const lowerKeys = (h: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 
 /** Whether an HTTPRoute's parentRefs attach it to this Gateway's listener (name, namespace, sectionName, port). */
 function attachesTo(r: MeshResource<HttpRouteSpec>, namespace: string, name: string, l: Listener): boolean {
@@ -254,59 +259,4 @@ function attachesTo(r: MeshResource<HttpRouteSpec>, namespace: string, name: str
       (p.sectionName === undefined || p.sectionName === l.name) &&
       (p.port === undefined || p.port === l.port),
   );
-}
-
-/** conversion.go sortHTTPRoutes/getURIRank: Exact > PathPrefix > RegularExpression, then longer path, method, headers, query parameters. */
-function sortByPrecedence<T extends { match: HttpRouteMatch }>(entries: T[]): T[] {
-  const rank = (m: HttpRouteMatch) => (!m.path ? -1 : m.path.type === 'Exact' ? 3 : m.path.type === 'PathPrefix' ? 2 : 1);
-  const len = (m: HttpRouteMatch) => m.path?.value.length ?? 0;
-  return [...entries].sort((x, y) => {
-    const a = x.match;
-    const b = y.match;
-    if (rank(a) !== rank(b)) return rank(b) - rank(a);
-    if (len(a) !== len(b)) return len(b) - len(a);
-    if ((a.method === undefined) !== (b.method === undefined)) return a.method !== undefined ? -1 : 1;
-    if ((a.headers?.length ?? 0) !== (b.headers?.length ?? 0)) return (b.headers?.length ?? 0) - (a.headers?.length ?? 0);
-    return (b.queryParams?.length ?? 0) - (a.queryParams?.length ?? 0);
-  });
-}
-
-/** Istio's retry_on for HTTPRoute `retry` (conversion.go): the default's conditions plus the listed codes. */
-const GATEWAY_API_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled';
-
-/** An HTTPRoute rule as Istio converts it into a route (conversion.go convertHTTPRoute). */
-function compileHttpRouteRule(policy: MeshPolicy, r: MeshResource<HttpRouteSpec>, rule: HttpRouteRule, index: number): GatewayRouteResult {
-  const dests: RouteDestination[] = rule.backendRefs
-    .filter((b) => b.weight > 0)
-    .map((b) => {
-      const isService = (b.kind ?? 'Service') === 'Service' && (b.group ?? '') === '';
-      const fqdn = `${b.name}.${b.namespace ?? r.namespace}.${CLUSTER_DOMAIN}`;
-      const svc = isService ? policy.services.find((s) => s.fqdn === fqdn) : undefined;
-      return { service: svc?.key, host: fqdn, weight: b.weight };
-    });
-  // No backend, or every weight 0: Istio answers 500 (a direct response).
-  if (dests.length === 0) return { kind: 'direct', status: 500 };
-  const retry: HttpRetry | undefined = rule.retry && {
-    attempts: rule.retry.attempts ?? 2,
-    retryOn: [GATEWAY_API_RETRY_ON, ...(rule.retry.codes ?? []).map(String)].join(','),
-    backoff: rule.retry.backoff,
-  };
-  const t = rule.timeouts;
-  let timeoutUs = t?.request !== undefined && t.request > 0 ? t.request : undefined;
-  const backend = t?.backendRequest !== undefined && t.backendRequest > 0 ? t.backendRequest : undefined;
-  if (backend !== undefined && retry) retry.perTryTimeout = backend;
-  else if (backend !== undefined) timeoutUs = backend;
-  const compiled = compileRetryPolicy(retry?.attempts === 0 ? { attempts: 0 } : retry, false, policy.defaultRetryCodes);
-  return {
-    kind: 'route',
-    route: {
-      id: `${r.namespace}/${r.name}#${index}`,
-      matchSets: [],
-      mirrors: [],
-      destinations: dests,
-      totalWeight: dests.reduce((n, d) => n + d.weight, 0),
-      timeoutUs,
-      retry: compiled,
-    },
-  };
 }

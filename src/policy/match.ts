@@ -58,9 +58,23 @@ function splitCached(full: string): { path: string; query: Map<string, string> }
   return s;
 }
 
-export function requestMatches(m: HttpMatchRequest, req: RequestShape): boolean {
+/**
+ * Envoy's path_separated_prefix, which Istio uses for the prefixes of routes generated from Gateway
+ * API HTTPRoutes (pilot/pkg/networking/core/route/route.go TranslateRouteMatch, prefix other than
+ * `/`): the path equals the prefix or continues it with `/` ("/foo" matches "/foo/bar", not "/foobar").
+ */
+export function pathSeparatedPrefixMatches(prefix: string, path: string): boolean {
+  return prefix === '/' || path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+}
+
+/** Whether a match block holds; `pathSeparated`: the route has gateway semantics (a Gateway API HTTPRoute). */
+export function requestMatches(m: HttpMatchRequest, req: RequestShape, pathSeparated = false): boolean {
   const { path, query } = splitCached(req.path);
-  if (m.uri && !stringMatches(m.uri, path, m.ignoreUriCase === true && m.uri.regex === undefined)) return false;
+  if (m.uri) {
+    if (pathSeparated && m.uri.prefix !== undefined) {
+      if (!pathSeparatedPrefixMatches(m.uri.prefix, path)) return false;
+    } else if (!stringMatches(m.uri, path, m.ignoreUriCase === true && m.uri.regex === undefined)) return false;
+  }
   if (m.method && !stringMatches(m.method, req.method)) return false;
   for (const [name, sm] of Object.entries(m.headers ?? {})) {
     if (PSEUDO_HEADERS.has(name)) continue; // ignored by Istio inside headers
@@ -115,7 +129,11 @@ export function sourceMatches(m: HttpMatchRequest, vsNamespace: string, src: Rou
 }
 
 /** The first block that matches (undefined when the rule has none), or null when none matches. */
-export function matchingBlock(match: HttpMatchRequest[] | undefined, req: RequestShape): HttpMatchRequest | undefined | null {
+export function matchingBlock(
+  match: HttpMatchRequest[] | undefined,
+  req: RequestShape,
+  pathSeparated = false,
+): HttpMatchRequest | undefined | null {
   if (!match || match.length === 0) return undefined;
-  return match.find((m) => requestMatches(m, req)) ?? null;
+  return match.find((m) => requestMatches(m, req, pathSeparated)) ?? null;
 }

@@ -24,6 +24,7 @@ import { MESH_GATEWAY, matchingBlock, requestMatches, resolveGatewayRef, sourceM
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
 import { SidecarScopes, type ScopedWorkload } from './sidecar-scope.js';
+import { gammaVirtualServices, isGatewayApiVirtualService, type GatewayApiVirtualService } from './gamma.js';
 
 /** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
 export const ROOT_NAMESPACE = 'istio-system';
@@ -40,6 +41,19 @@ export interface RouteDestination {
   port?: number;
   /** The destination's own response header operations (weighted cluster response_headers_to_add/remove). */
   responseHeaders?: HeaderOperations;
+  /** The host is a Kubernetes Service selecting some pods of `service` (serviceAlias): its own cluster, those pods. */
+  alias?: ServiceAlias;
+}
+
+/**
+ * A Kubernetes Service that selects some of the pods of a modelled service, such as Bookinfo's
+ * per-version `reviews-v1` (app=reviews, version=v1; samples/bookinfo/platform/kube/bookinfo-versions.yaml):
+ * Envoy builds a cluster `outbound|port||<its host>` whose endpoints are those pods.
+ */
+export interface ServiceAlias {
+  fqdn: string;
+  /** The Service's selector, which the pods' labels must carry. */
+  labels: Readonly<Record<string, string>>;
 }
 
 /** A mirror (shadow) target of a route and the percentage of requests copied to it. */
@@ -72,6 +86,12 @@ export interface CompiledRoute {
   /** The route's response header operations (after the destination's). */
   responseHeaders?: HeaderOperations;
   mirrors: MirrorTarget[];
+  /**
+   * A route Istio generated from a Gateway API HTTPRoute (route semantics `gateway`): prefixes
+   * match path-separated, a rewrite to `/` strips the prefix, and a backend that resolves to no
+   * cluster answers 500 instead of 503 (pilot/pkg/networking/core/route/route.go).
+   */
+  gatewaySemantics?: true;
 }
 
 /** Version-dependent istiod defaults (from the cost profile's `features`). */
@@ -97,8 +117,11 @@ export type RouteResult = { kind: 'route'; route: CompiledRoute; match?: HttpMat
 
 export class MeshPolicy {
   private readonly byFqdn: Map<string, ServiceModel>;
-  private readonly routeCache = new Map<string, CompiledRoute[] | null>();
-  private readonly vsCache = new Map<string, IstioResource<VirtualServiceSpec> | null>();
+  private readonly routeCache = new Map<IstioResource<VirtualServiceSpec>, CompiledRoute[]>();
+  /** The VirtualService a proxy uses per service, then per proxy namespace ('' when not known). */
+  private readonly vsCache = new Map<string, Map<string, IstioResource<VirtualServiceSpec> | null>>();
+  /** VirtualServices Istio generates from HTTPRoutes whose parent is a Service (GAMMA, policy/gamma.ts). */
+  readonly gammaVirtualServices: readonly GatewayApiVirtualService[];
 
   /** mTLS modes and authorization, from the same config. */
   readonly security: SecurityPolicy;
@@ -116,6 +139,8 @@ export class MeshPolicy {
     this.security = new SecurityPolicy(config, defaults.extensionProviders);
     this.rateLimits = localRateLimits(config.envoyFilters).limits;
     this.sidecarScopes = new SidecarScopes(config.sidecars, ROOT_NAMESPACE);
+    const k8sHosts = new Set(config.k8sServices.map((k) => `${k.name}.${k.namespace}.svc.cluster.local`));
+    this.gammaVirtualServices = gammaVirtualServices(config.mesh.httpRoutes, (fqdn) => this.byFqdn.has(fqdn) || k8sHosts.has(fqdn));
   }
 
   /** A copy with `change` applied: resources with the same kind, namespace and name are replaced. */
@@ -141,27 +166,41 @@ export class MeshPolicy {
     );
   }
 
-  /** The VirtualService sidecars use for a service: the oldest one bound to `mesh` naming its host. */
-  virtualServiceFor(svc: ServiceModel): IstioResource<VirtualServiceSpec> | undefined {
-    let vs = this.vsCache.get(svc.key);
+  /**
+   * The VirtualService a mesh proxy (sidecar, or waypoint) in `proxyNs` uses for a service: the
+   * oldest one bound to `mesh` naming its host, a second one for the same host being dropped
+   * ("duplicate domain from virtual service", pilot/pkg/networking/core/httproute.go). VirtualServices
+   * generated from HTTPRoutes (GAMMA) count only for proxies in their own namespace (consumer
+   * routes) or in the Service's (producer routes), and those in the proxy's own namespace come
+   * first whatever their age (pilot/pkg/networking/core/route/route.go "Gateway allows only routes
+   * from the namespace of the proxy, or namespace of the destination"; pilot/pkg/model/virtualservice.go
+   * SelectVirtualServices: gateway-semantics VirtualServices of the proxy's namespace first).
+   */
+  virtualServiceFor(svc: ServiceModel, proxyNs?: string): IstioResource<VirtualServiceSpec> | undefined {
+    let byNs = this.vsCache.get(svc.key);
+    if (!byNs) this.vsCache.set(svc.key, (byNs = new Map()));
+    let vs = byNs.get(proxyNs ?? '');
     if (vs === undefined) {
-      vs =
-        this.config.virtualServices
-          .filter((v) => boundTo(v, MESH_GATEWAY) && v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)))
-          .sort((a, b) => a.order - b.order)[0] ?? null;
-      this.vsCache.set(svc.key, vs);
+      const classic = this.config.virtualServices.filter(
+        (v) => boundTo(v, MESH_GATEWAY) && v.spec.hosts.some((h) => hostMatches(fqdnOf(h, v.namespace), svc.fqdn)),
+      );
+      const gamma = this.gammaVirtualServices.filter(
+        (v) => v.spec.hosts[0] === svc.fqdn && (v.namespace === svc.namespace || v.namespace === proxyNs),
+      );
+      const own = gamma.filter((v) => v.namespace === proxyNs).sort((a, b) => a.order - b.order);
+      const rest = [...classic, ...gamma.filter((v) => v.namespace !== proxyNs)].sort((a, b) => a.order - b.order);
+      vs = own[0] ?? rest[0] ?? null;
+      byNs.set(proxyNs ?? '', vs);
     }
     return vs ?? undefined;
   }
 
   /** Routes for a service: its VirtualService's http rules (delegates merged in), or Istio's default route. */
-  routesFor(svc: ServiceModel): CompiledRoute[] | null {
-    let routes = this.routeCache.get(svc.key);
-    if (routes === undefined) {
-      const vs = this.virtualServiceFor(svc);
-      routes = vs ? this.compileRules(vs) : null;
-      this.routeCache.set(svc.key, routes);
-    }
+  routesFor(svc: ServiceModel, proxyNs?: string): CompiledRoute[] | null {
+    const vs = this.virtualServiceFor(svc, proxyNs);
+    if (!vs) return null;
+    let routes = this.routeCache.get(vs);
+    if (routes === undefined) this.routeCache.set(vs, (routes = this.compileRules(vs)));
     return routes;
   }
 
@@ -172,6 +211,10 @@ export class MeshPolicy {
    * mergeHTTPRoute). A missing delegate drops the rule. One level only.
    */
   private compileRules(vs: IstioResource<VirtualServiceSpec>): CompiledRoute[] {
+    if (isGatewayApiVirtualService(vs))
+      return vs.spec.http.map((r, i) =>
+        this.compileRule(vs.namespace, vs.ruleIds[i] ?? `${vs.namespace}/${vs.name}#${i}`, r, [r.match], true),
+      );
     const out: CompiledRoute[] = [];
     vs.spec.http.forEach((r, i) => {
       if (!r.delegate) {
@@ -238,13 +281,14 @@ export class MeshPolicy {
     req: RequestShape,
     mode: OutboundTrafficMode = this.outboundTrafficMode(),
     source?: Omit<RouteSource, 'gateway' | 'port'>,
+    proxyNs: string | undefined = source?.namespace,
   ): RouteResult {
     const decision = outboundDecision(this.isRegistered(svc), mode);
     if (decision === 'blackhole') return { kind: 'blackhole' };
     if (decision === 'passthrough' || !isHttpHost(svc)) return { kind: 'route', route: this.forwardRoute(svc, decision === 'passthrough') };
-    const routes = this.routesFor(svc);
+    const routes = this.routesFor(svc, proxyNs);
     if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
-    const vs = this.virtualServiceFor(svc) as IstioResource<VirtualServiceSpec>;
+    const vs = this.virtualServiceFor(svc, proxyNs) as IstioResource<VirtualServiceSpec>;
     if (vs.spec.http.some((r) => r.delegate)) {
       for (const route of routes) {
         let match: HttpMatchRequest | undefined;
@@ -266,7 +310,8 @@ export class MeshPolicy {
     const picked = firstMatchingRule(vs, req, src);
     if (picked === 'unbuilt') return { kind: 'route', route: this.defaultRoute(svc) };
     if (picked === undefined) return { kind: 'no-route' };
-    return { kind: 'route', route: routes[picked]!, match: matchingBlock(vs.spec.http[picked]?.match, req) ?? undefined };
+    const match = matchingBlock(vs.spec.http[picked]?.match, req, isGatewayApiVirtualService(vs)) ?? undefined;
+    return { kind: 'route', route: routes[picked]!, match };
   }
 
   private defaultRouteCache = new Map<string, CompiledRoute>();
@@ -311,18 +356,31 @@ export class MeshPolicy {
     return this.compileRule(vs.namespace, `${vs.namespace}/${vs.name}#${index}`, r, [r.match]);
   }
 
-  private compileRule(namespace: string, id: string, r: HttpRoute, matchSets: (HttpMatchRequest[] | undefined)[]): CompiledRoute {
+  /** An http route converted from an HTTPRoute rule (policy/gateway-api-conversion.ts), with gateway route semantics. */
+  compileGatewayApiRoute(namespace: string, id: string, r: HttpRoute): CompiledRoute {
+    return this.compileRule(namespace, id, r, [r.match], true);
+  }
+
+  private compileRule(
+    namespace: string,
+    id: string,
+    r: HttpRoute,
+    matchSets: (HttpMatchRequest[] | undefined)[],
+    gatewaySemantics = false,
+  ): CompiledRoute {
     const dests: RouteDestination[] = (r.route ?? []).map((d) => {
       const fqdn = fqdnOf(d.destination.host, namespace);
       const svc = this.byFqdn.get(fqdn);
+      const alias = svc ? undefined : this.serviceAlias(fqdn);
       return {
-        service: svc?.key,
+        service: svc?.key ?? alias?.service.key,
         host: d.destination.host,
         subset: d.destination.subset,
         weight: d.weight ?? 0,
         ...(d.headers?.request ? { requestHeaders: d.headers.request } : {}),
         ...(d.destination.port ? { port: d.destination.port.number } : {}),
         ...(d.headers?.response ? { responseHeaders: d.headers.response } : {}),
+        ...(alias ? { alias: { fqdn, labels: alias.labels } } : {}),
       };
     });
     // One destination takes everything whatever its weight; weight-0 destinations get nothing.
@@ -354,7 +412,32 @@ export class MeshPolicy {
       ...(r.headers?.request ? { requestHeaders: r.headers.request } : {}),
       ...(r.headers?.response ? { responseHeaders: r.headers.response } : {}),
       mirrors: this.compileMirrors(namespace, r),
+      ...(gatewaySemantics ? { gatewaySemantics: true as const } : {}),
     };
+  }
+
+  private readonly aliases = new Map<string, { service: ServiceModel; labels: Record<string, string> } | null>();
+
+  /**
+   * A host that is a Kubernetes Service of the YAML but not a modelled service, because its
+   * selector picks pods of one (config/istio/manifest-services.ts models each pod once): that
+   * service and the selector, or undefined.
+   */
+  serviceAlias(fqdn: string): { service: ServiceModel; labels: Record<string, string> } | undefined {
+    let a = this.aliases.get(fqdn);
+    if (a === undefined) {
+      const ks = this.config.k8sServices.find((k) => `${k.name}.${k.namespace}.svc.cluster.local` === fqdn);
+      const wanted = Object.entries(ks?.selector ?? {});
+      const service =
+        ks && wanted.length > 0
+          ? this.services.find(
+              (s) => s.namespace === ks.namespace && !s.external && s.versions.some((v) => wanted.every(([k, val]) => v.labels[k] === val)),
+            )
+          : undefined;
+      a = service && ks ? { service, labels: ks.selector } : null;
+      this.aliases.set(fqdn, a);
+    }
+    return a ?? undefined;
   }
 
   /** The default retry policy's status codes for this release (also for Gateway API routes). */
@@ -466,13 +549,14 @@ export function firstMatchingRule(
 ): number | undefined | 'unbuilt' {
   let built = false;
   const http = vs.spec.http;
+  const pathSeparated = isGatewayApiVirtualService(vs);
   for (let i = 0; i < http.length; i++) {
     const match = http[i]?.match;
     if (!match || match.length === 0) return i;
     for (const m of match) {
       if (!sourceMatches(m, vs.namespace, src)) continue;
       built = true;
-      if (requestMatches(m, req)) return i;
+      if (requestMatches(m, req, pathSeparated)) return i;
     }
   }
   return built ? undefined : 'unbuilt';

@@ -44,11 +44,19 @@ function matchedPrefix(match: HttpMatchRequest | undefined, path: string): strin
 /** Envoy's regex_rewrite substitution: `\N` is capture group N. */
 const substitution = (rewrite: string) => rewrite.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
 
-/** The request's path after the route's `rewrite` (query string kept). */
-export function rewritePath(fullPath: string, rewrite: HttpRewrite, match: HttpMatchRequest | undefined): string {
+/**
+ * The request's path after the route's `rewrite` (query string kept). `gatewaySemantics`: a route
+ * from a Gateway API HTTPRoute, where a rewrite to `/` removes the matched prefix and the `/` after
+ * it (Istio's regex `^<prefix>(/?)(.*)` → `/\2`, pilot/pkg/networking/core/route/route.go).
+ */
+export function rewritePath(fullPath: string, rewrite: HttpRewrite, match: HttpMatchRequest | undefined, gatewaySemantics = false): string {
   const q = fullPath.indexOf('?');
   const path = q < 0 ? fullPath : fullPath.slice(0, q);
   const query = q < 0 ? '' : fullPath.slice(q);
+  if (gatewaySemantics && rewrite.uri === '/' && !rewrite.uriRegexRewrite && match?.uri?.prefix !== undefined) {
+    const rest = path.slice(match.uri.prefix.length);
+    return `/${rest.startsWith('/') ? rest.slice(1) : rest}${query}`;
+  }
   if (rewrite.uriRegexRewrite) {
     const re = new RegExp(rewrite.uriRegexRewrite.match, 'g');
     return path.replace(re, substitution(rewrite.uriRegexRewrite.rewrite)) + query;
@@ -60,12 +68,18 @@ export function rewritePath(fullPath: string, rewrite: HttpRewrite, match: HttpM
 /** What the destination receives: the request with the route's rewrite and header operations applied. */
 export function upstreamRequest(
   req: RequestShape,
-  ops: { rewrite?: HttpRewrite; match?: HttpMatchRequest; destinationHeaders?: HeaderOperations; routeHeaders?: HeaderOperations },
+  ops: {
+    rewrite?: HttpRewrite;
+    match?: HttpMatchRequest;
+    destinationHeaders?: HeaderOperations;
+    routeHeaders?: HeaderOperations;
+    gatewaySemantics?: boolean;
+  },
 ): RequestShape {
   let headers = req.headers;
   if (ops.destinationHeaders || ops.routeHeaders)
     headers = applyHeaderOps(applyHeaderOps(headers, ops.destinationHeaders), ops.routeHeaders);
-  const path = ops.rewrite ? rewritePath(req.path, ops.rewrite, ops.match) : req.path;
+  const path = ops.rewrite ? rewritePath(req.path, ops.rewrite, ops.match, ops.gatewaySemantics) : req.path;
   const authority = ops.rewrite?.authority ?? req.authority;
   return { ...req, path, headers, ...(authority !== undefined ? { authority } : {}) };
 }

@@ -31,7 +31,7 @@ export function mergeManifestServices(
     const owner = deps.map((d) => claimed.get(d)).find((x) => x !== undefined);
     if (owner !== undefined) {
       warn(
-        `Service ${ks.name}.${ks.namespace} selects pods of service ${owner}; services sharing pods are not modelled, it is ignored`,
+        `Service ${ks.name}.${ks.namespace} selects pods of service ${owner}; it is not a service of its own: routes to it (VirtualService destinations, HTTPRoute backendRefs) reach those pods, nothing else uses it`,
         ks,
       );
       continue;
