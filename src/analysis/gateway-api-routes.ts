@@ -22,15 +22,27 @@ export function analyzeGatewayApiRoutes(scenario: Scenario, problems: { warnings
     ...scenario.istio.k8sServices.map((k) => `${k.name}.${k.namespace}.${CLUSTER_DOMAIN}`),
   ]);
   const known = (fqdn: string) => hosts.has(fqdn);
+  const ports = new Map([
+    ...scenario.istio.k8sServices.map((k) => [`${k.name}.${k.namespace}.${CLUSTER_DOMAIN}`, k.port] as const),
+    ...scenario.services.map((s) => [s.fqdn, s.port] as const),
+  ]);
   for (const r of scenario.istio.mesh.httpRoutes) {
     if (r.family !== 'gateway-api') continue;
     const id = `HTTPRoute ${r.namespace}/${r.name}`;
     const warn = (path: (string | number)[], message: string) =>
       problems.warnings.push(r.src.diagnosticAt(path, 'warning', `${id}: ${message}`));
     const parents = serviceParents(r);
-    for (const p of parents)
+    for (const p of parents) {
+      const port = ports.get(p.fqdn);
       if (!known(p.fqdn))
         warn(['spec', 'parentRefs', p.index], `parent service "${p.fqdn}" not found (Accepted=False): the route applies to no calls`);
+      // A parentRef port limits the routes to that service port (conversion.go augmentPortMatch).
+      else if (p.port !== undefined && port !== undefined && p.port !== port)
+        warn(
+          ['spec', 'parentRefs', p.index, 'port'],
+          `port ${p.port} is not the port of ${p.fqdn} (${port}): the route applies to no calls`,
+        );
+    }
     const conv = convertHttpRoute(r, known);
     if (conv.rejected !== undefined) {
       warn(['spec', 'rules'], `Istio does not accept it (Accepted=False: ${conv.rejected}); it routes nothing`);

@@ -11,6 +11,7 @@ import { translateAppMesh } from '../config/appmesh/translate.js';
 import { APP_MESH_END_OF_SUPPORT } from '../config/appmesh/schemas.js';
 import { SidecarPlane } from '../dataplane/sidecar.js';
 import { MeshPolicy } from '../policy/mesh-policy.js';
+import { serviceParents } from '../policy/gamma.js';
 import { foreignConfigWarnings } from './foreign-config.js';
 import { envoyMemoryBytes } from './istiod.js';
 import type { MeshModeDef } from './mode.js';
@@ -23,6 +24,8 @@ export function appMeshConfig(scenario: Scenario): IstioConfig {
   const t = translateAppMesh(cfg.mesh, 1_000_000);
   return {
     ...cfg,
+    // App Mesh's Envoys take no GAMMA routes; Gateway API ingress (Gateway parents) still runs.
+    mesh: { ...cfg.mesh, httpRoutes: cfg.mesh.httpRoutes.filter((r) => serviceParents(r).length === 0) },
     virtualServices: t.virtualServices,
     destinationRules: t.destinationRules,
     peerAuthentications: [],

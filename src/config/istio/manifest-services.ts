@@ -24,18 +24,12 @@ export function mergeManifestServices(
   const labels = new Map<string, Map<string, Record<string, string>>>();
   const claimed = new Map<K8sDeployment, string>();
   // Broadest selectors first: `reviews` (app=reviews) owns its pods; per-version Services such as
-  // `reviews-v1` (app=reviews, version=v1) select the same pods and are reported, not duplicated.
+  // `reviews-v1` (app=reviews, version=v1) select the same pods and are not duplicated: routes to
+  // them (VirtualService destinations, HTTPRoute backendRefs) reach those pods (policy/mesh-policy.ts serviceAlias).
   const byBreadth = [...config.k8sServices].sort((a, b) => Object.keys(a.selector).length - Object.keys(b.selector).length);
   for (const ks of byBreadth) {
     const deps = deploymentsFor(ks, config.deployments);
-    const owner = deps.map((d) => claimed.get(d)).find((x) => x !== undefined);
-    if (owner !== undefined) {
-      warn(
-        `Service ${ks.name}.${ks.namespace} selects pods of service ${owner}; it is not a service of its own: routes to it (VirtualService destinations, HTTPRoute backendRefs) reach those pods, nothing else uses it`,
-        ks,
-      );
-      continue;
-    }
+    if (deps.some((d) => claimed.has(d))) continue;
     for (const d of deps) claimed.set(d, ks.name);
     const byVersion = new Map<string, ManifestVersion>();
     for (const d of deps) {
