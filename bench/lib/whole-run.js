@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meshsim.js');
 const TIME = '/usr/bin/time';
 
-/** @typedef {{ wall: number, rssMiB: number | undefined, status: number | null, stdout: string, stderr: string }} CliRun */
+/** @typedef {{ wall: number, cpu: number | undefined, rssMiB: number | undefined, status: number | null, stdout: string, stderr: string }} CliRun */
 
 /**
- * Runs `meshsim ...args` in a fresh node; returns wall seconds, peak RSS (MiB, if known), status, output.
+ * Runs `meshsim ...args` in a fresh node; returns wall seconds, CPU seconds (user + system, every
+ * thread) and peak RSS (MiB) when /usr/bin/time is there, status, output.
  * @param {string[]} args @param {{ env?: Record<string, string> }} [o] @returns {CliRun}
  */
 export function meshsim(args, { env } = {}) {
@@ -27,8 +28,11 @@ export function meshsim(args, { env } = {}) {
   });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr ?? '');
+  const user = /User time \(seconds\): ([\d.]+)/.exec(child.stderr ?? '');
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(child.stderr ?? '');
   return {
     wall,
+    cpu: user && sys ? Number(user[1]) + Number(sys[1]) : undefined,
     rssMiB: rss ? Number(rss[1]) / 1024 : undefined,
     status: child.status,
     stdout: child.stdout ?? '',

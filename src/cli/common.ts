@@ -8,6 +8,7 @@ import type { MeshMode, Scenario } from '../config/model.js';
 import { isModeName, meshMode, MODE_NAMES } from '../modes/registry.js';
 import { DURATION_HELP, parseDuration } from '../config/units.js';
 import { EXIT, printWarnings, reportFailure } from './exit.js';
+import { formatRunWarning, type RunWarning } from '../sim/warnings.js';
 
 export interface Overrides {
   seed?: number;
@@ -111,4 +112,9 @@ export function runOutcome(loaded: Loaded, state: SimulationState, wrote: string
 }
 
 // Exit codes and failure reporting live in exit.ts (light: main.ts imports it for every command).
-export { EXIT, printRunWarnings, printWarnings, reportFailure } from './exit.js';
+export { EXIT, printWarnings, reportFailure } from './exit.js';
+
+/** Run-time warnings for the mode that ran (sim/warnings.ts) on stderr; `mode` tags them for compare. */
+export function printRunWarnings(warnings: readonly RunWarning[], mode?: string): void {
+  for (const w of warnings) process.stderr.write(`${formatRunWarning(mode ? { ...w, message: `[mode ${mode}] ${w.message}` } : w)}\n`);
+}

@@ -3,7 +3,6 @@
  * loader) so the CLI entry point can import it without loading anything heavy.
  */
 import { InputError, formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { formatRunWarning, type RunWarning } from '../sim/warnings.js';
 
 /** Exit codes (README.md "Exit codes"). */
 export const EXIT = { ok: 0, internal: 1, input: 2, slo: 99 } as const;
@@ -19,9 +18,4 @@ export function reportFailure(e: unknown): number {
 
 export function printWarnings(warnings: Diagnostic[]): void {
   for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
-}
-
-/** Run-time warnings for the mode that ran (sim/warnings.ts) on stderr; `mode` tags them for compare. */
-export function printRunWarnings(warnings: readonly RunWarning[], mode?: string): void {
-  for (const w of warnings) process.stderr.write(`${formatRunWarning(mode ? { ...w, message: `[mode ${mode}] ${w.message}` } : w)}\n`);
 }

@@ -1,7 +1,7 @@
 /** The `meshsim` command line: thin wrappers that parse flags, call the pipeline and print. */
 import { withBudgetOptions } from './budget-flags.js';
 import { Command, CommanderError } from 'commander';
-import { MESHSIM_VERSION } from '../report/results.js';
+import { MESHSIM_VERSION } from '../report/version.js';
 import { EXIT, reportFailure } from './exit.js';
 import type { SweepOptions } from './sweep.js';
 import type { CapacityOptions } from './capacity.js';

@@ -64,9 +64,9 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     }
     const sweep = sweepJson(loaded.scenario.name, axes, seeds, all.length, shard ?? null, points);
     const out = opts.out ?? join('reports', `${loaded.scenario.name}-sweep${shard ? `-${shard.index}of${shard.count}` : ''}`);
-    // The report code (and Vega) loads only now, after the points ran.
+    // The report code (and Vega, when there is a chart) loads only now, after the points ran.
     const { sweepHtml } = await import('../sweep/html.js');
-    const files = writeAll(out, { 'sweep.json': stableJson(sweep), 'sweep.html': sweepHtml(sweep) });
+    const files = writeAll(out, { 'sweep.json': stableJson(sweep), 'sweep.html': await sweepHtml(sweep) });
     if (!opts.quiet) process.stdout.write(`${formatSweep(sweep)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;
   } catch (e) {
@@ -122,7 +122,7 @@ export async function mergeCommand(dirs: string[], opts: { out?: string }): Prom
     });
     const merged = mergeSweeps(parts);
     const { sweepHtml } = await import('../sweep/html.js');
-    const files = writeAll(opts.out, { 'sweep.json': stableJson(merged), 'sweep.html': sweepHtml(merged) });
+    const files = writeAll(opts.out, { 'sweep.json': stableJson(merged), 'sweep.html': await sweepHtml(merged) });
     process.stdout.write(`${formatSweep(merged)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;
   } catch (e) {

@@ -22,7 +22,7 @@ import { YamlSource, type PathSegment } from './yaml-source.js';
 import { readInputFile, readInputText, resolveBeside } from './input-file.js';
 import { excerpt } from './printable.js';
 import { documentValue } from './yaml-guard.js';
-import { issuesToDiagnostics, suggestion } from './zod-diagnostics.js';
+import { issuesToDiagnostics, PARSE_OPTIONS, suggestion } from './zod-diagnostics.js';
 import { embeddedOffsets, readIstioDocuments } from './istio/parse.js';
 import { emptyIstioConfig, type IstioConfig, type Problems } from './istio/resources.js';
 import { mergeManifestServices } from './istio/manifest-services.js';
@@ -96,7 +96,7 @@ export function parseScenarioSource(src: YamlSource, options: LoadOptions = {}):
       ),
     ]);
   }
-  const parsed = scenarioSchema.safeParse(documentValue(src), { reportInput: true });
+  const parsed = scenarioSchema.safeParse(documentValue(src), PARSE_OPTIONS);
   if (!parsed.success) throw new InputError(issuesToDiagnostics(parsed.error.issues, src, knownKeysAt));
   return resolve(parsed.data, src, options);
 }

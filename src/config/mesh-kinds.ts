@@ -40,7 +40,7 @@ import {
 } from './linkerd/policy-schemas.js';
 import { serviceProfileSpec, type ServiceProfileSpec } from './linkerd/service-profile.js';
 import type { YamlSource } from './yaml-source.js';
-import { issuesToDiagnostics } from './zod-diagnostics.js';
+import { issuesToDiagnostics, PARSE_OPTIONS } from './zod-diagnostics.js';
 import { knownKeysOf } from './zod-keys.js';
 
 /** The mesh a kind belongs to; Gateway API routes are shared (Linkerd, Cilium and Istio read them). */
@@ -295,7 +295,7 @@ export function readMeshResource(
     return true;
   }
   const input = entry.whole ? doc.raw : (doc.raw.spec ?? {});
-  const parsed = entry.schema.safeParse(input, { reportInput: true });
+  const parsed = entry.schema.safeParse(input, PARSE_OPTIONS);
   if (!parsed.success) {
     const prefix = entry.whole ? [] : ['spec'];
     const known = (path: readonly (string | number)[]) => knownKeysOf(entry.schema, path.slice(prefix.length));

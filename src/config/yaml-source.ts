@@ -113,6 +113,8 @@ export class YamlSource {
  * `: `, so the item is the string `fe80::` (an IPv6 address, as in ServiceEntry `addresses`).
  */
 function readIpv6AsKubernetesDoes(doc: Document.Parsed, text: string): void {
+  // Such an item needs `:` then `,` or `]` in the text; without one, skip walking the document.
+  if (!/:\s*[,\]]/.test(text)) return;
   visit(doc, {
     Seq: (_key, seq) => {
       if (!seq.flow) return;

@@ -5,6 +5,13 @@ import { formatPath, type PathSegment, type YamlSource } from './yaml-source.js'
 
 type Issue = z.core.$ZodIssue;
 
+/**
+ * Options of every schema parse. A scenario is parsed once per process, so zod's JIT (it compiles a
+ * parser per object schema with `new Function` on first use) costs more than it saves: ~40 ms of
+ * `meshsim validate`. `jitless` takes the interpreted path, with the same result and issues.
+ */
+export const PARSE_OPTIONS = { reportInput: true, jitless: true } as const;
+
 const shown = (v: unknown): string =>
   v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
 

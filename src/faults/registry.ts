@@ -5,7 +5,7 @@
 import { InputError, type Diagnostic } from '../config/diagnostics.js';
 import type { FaultInjection } from '../config/model.js';
 import type { PathSegment, YamlSource } from '../config/yaml-source.js';
-import { issuesToDiagnostics } from '../config/zod-diagnostics.js';
+import { issuesToDiagnostics, PARSE_OPTIONS } from '../config/zod-diagnostics.js';
 import { cpuThrottleFault } from './cpu-throttle.js';
 import { crashFault } from './crash.js';
 import { errorRateFault } from './error-rate.js';
@@ -59,7 +59,7 @@ export function parseInjection(doc: Readonly<Record<string, unknown>>, src: Yaml
     throw new InputError([d]);
   }
   const kind = kinds[0]!;
-  const parsed = kind.schema.safeParse(doc, { reportInput: true });
+  const parsed = kind.schema.safeParse(doc, PARSE_OPTIONS);
   if (!parsed.success) {
     const known = (path: readonly PathSegment[]) => (path.length === 0 ? [kind.key, ...(kind.companions ?? [])] : []);
     throw new InputError(issuesToDiagnostics(parsed.error.issues, src, known, at));

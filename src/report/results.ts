@@ -9,8 +9,9 @@ import type { CanaryRun } from '../sim/canary.js';
 import type { ComponentUsage, ConfigScoping } from '../telemetry/resources.js';
 import { emptyClusterStats, type ClusterStats } from '../dataplane/envoy-cluster.js';
 import { DEFAULT_NODE_PRICES } from '../k8s/placement.js';
+import { MESHSIM_VERSION } from './version.js';
 
-export const MESHSIM_VERSION = '0.1.0';
+export { MESHSIM_VERSION };
 
 export interface ServiceJson {
   requests: RequestsJson;

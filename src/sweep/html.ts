@@ -3,7 +3,6 @@ import type { TopLevelSpec } from 'vega-lite';
 import { esc, ms, num } from '../report/html/escape.js';
 import { allNumeric, HALF_WIDTH, seriesScale, VL_CONFIG } from './chart-style.js';
 import { figure, page, section, table } from '../report/html/page.js';
-import { beginDocument, renderSvg } from '../report/html/render.js';
 import type { SweepJson } from './sweep.js';
 
 function chart(s: SweepJson, field: 'p99' | 'cost', title: string): TopLevelSpec | undefined {
@@ -43,9 +42,15 @@ function chart(s: SweepJson, field: 'p99' | 'cost', title: string): TopLevelSpec
   };
 }
 
-export function sweepHtml(s: SweepJson): string {
-  beginDocument();
+/** The page. Vega (~0.5 s of CPU to load) is loaded only to draw charts: a sweep of seeds alone has none. */
+export async function sweepHtml(s: SweepJson): Promise<string> {
   const charts = [chart(s, 'p99', 'p99 latency'), chart(s, 'cost', 'monthly cost')].filter((c): c is TopLevelSpec => c !== undefined);
+  let svg = '';
+  if (charts.length) {
+    const { beginDocument, renderSvg } = await import('../report/html/render.js');
+    beginDocument();
+    svg = renderSvg({ config: VL_CONFIG, hconcat: charts, spacing: 40 } as TopLevelSpec);
+  }
   const axes = s.axes.map((a) => a.path);
   const rows = s.points.map((p) => [
     ...axes.map((a) => String(p.params[a])),
@@ -66,7 +71,7 @@ export function sweepHtml(s: SweepJson): string {
           'charts',
           'Along the first axis',
           'how the tail and the cost move as the swept value grows; each line is a value of the second axis.',
-          figure(renderSvg({ config: VL_CONFIG, hconcat: charts, spacing: 40 } as TopLevelSpec)),
+          figure(svg),
         )
       : '',
     section(

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../units.js';
 import { formatPath, type PathSegment } from '../yaml-source.js';
+import { PARSE_OPTIONS } from '../zod-diagnostics.js';
 import { outlierConfigFromIstio, type IstioOutlierDetection } from './outlier-config.js';
 
 const shown = (v: unknown): string => JSON.stringify(v) ?? String(v);
@@ -40,7 +41,7 @@ export function parseIstio<S extends z.ZodType>(
   input: unknown,
   warn: (data: z.output<S>) => IstioWarning[] = () => [],
 ): IstioParseResult<z.output<S>> {
-  const r = schema.safeParse(input, { reportInput: true });
+  const r = schema.safeParse(input, PARSE_OPTIONS);
   if (!r.success) return { success: false, error: r.error, messages: issueMessages(r.error) };
   return { success: true, data: r.data, warnings: warn(r.data) };
 }

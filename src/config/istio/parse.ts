@@ -6,7 +6,7 @@ import { isMap, isScalar } from 'yaml';
 import type { z } from 'zod';
 import type { YamlSource, PathSegment } from '../yaml-source.js';
 import { yamlStructureErrors } from '../yaml-guard.js';
-import { issuesToDiagnostics } from '../zod-diagnostics.js';
+import { issuesToDiagnostics, PARSE_OPTIONS } from '../zod-diagnostics.js';
 import { hpaModel, hpaSpecSchema } from './hpa-schema.js';
 import { readCanary } from './flagger-read.js';
 import { canarySpecSchema } from './flagger-schema.js';
@@ -96,7 +96,7 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
     }
     const spec = <S extends z.ZodType>(schema: S): z.output<S> | undefined => {
       let input = raw.spec ?? {};
-      let parsed = schema.safeParse(input, { reportInput: true });
+      let parsed = schema.safeParse(input, PARSE_OPTIONS);
       // The document already passed Istio's CRD: a field the simulator's schema does not know is a
       // real Istio field it does not model (e.g. a newer istio/api field) — warn and drop it.
       // Only Istio's kinds passed a CRD: an unknown field of any other kind (an HPA, a Kubernetes
@@ -120,7 +120,7 @@ export function readIstioDocuments(sources: readonly YamlSource[], config: Istio
             );
           }
         }
-        parsed = schema.safeParse(input, { reportInput: true });
+        parsed = schema.safeParse(input, PARSE_OPTIONS);
       }
       if (parsed.success) return parsed.data;
       problems.errors.push(
