@@ -15,7 +15,7 @@ import { jwtToken as token } from './jwt-token.js';
 import type { JwtRule } from '../../src/config/istio/authn-schemas.js';
 import { authenticate, claimValues, extractToken, headersAfterAuthn } from '../../src/policy/request-authentication.js';
 import { InputError } from '../../src/config/diagnostics.js';
-import { edge, run, scenarioFromYaml } from '../dataplane/run-scenario.js';
+import { edge, run, scenarioFromFile, scenarioFromYaml } from '../dataplane/run-scenario.js';
 
 const ISS = 'https://auth.example.com';
 
@@ -248,6 +248,20 @@ describe('JWT locations and claims in a run', () => {
       .replace('fromCookies: [session]', 'fromHeaders: [{name: x-jwt}]');
     const h = edge(run(scenarioFromYaml(header)), 'front', 'back');
     expect(h.by_code).toEqual({ '403': h.requests });
+  });
+});
+
+describe('scenarios/jwt-token-locations.yaml', () => {
+  it('80% 200 (Bearer, cookie, partner header, admin), 10% 401 (partner token where only the accounts rule looks), 10% 403 (access_token not read; non-admin /admin)', () => {
+    const r = run(scenarioFromFile('scenarios/jwt-token-locations.yaml'));
+    const share = (c: string) => (r.requests.by_code[c] ?? 0) / r.requests.total;
+    expect(Object.keys(r.requests.by_code).sort()).toEqual(['200', '401', '403']);
+    expect(share('200')).toBeGreaterThan(0.77);
+    expect(share('200')).toBeLessThan(0.83);
+    for (const c of ['401', '403']) {
+      expect(share(c)).toBeGreaterThan(0.08);
+      expect(share(c)).toBeLessThan(0.12);
+    }
   });
 });
 
