@@ -33,6 +33,8 @@ export interface EgressDeps {
   /** The routing config in force now. */
   policy: () => MeshPolicy;
   stream: (name: string) => Uniform;
+  /** Told of every request a gateway pod takes (for the cross-zone traffic of the sidecar → gateway hop). */
+  onRequest?: (pod: PodRt, call: AppCall) => void;
   /** The gateway's call to the next hop, through the mesh, as part of the request it serves (recorded as an edge). */
   forward: (pod: PodRt, target: ServiceRt, req: RequestShape, route: CompiledRoute, parent: AppCall, done: (r: CallResult) => void) => void;
 }
@@ -96,6 +98,7 @@ export class EgressGateway {
     const proxy = this.proxyOf.get(pod);
     if (!proxy) return respond(0);
     this.stats.requests++;
+    this.deps.onRequest?.(pod, call);
     const req = call.req;
     const local = (status: number) => {
       this.stats.localReplies++;

@@ -367,6 +367,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
           policy: () => policy,
           stream: (name) => streams.stream(name),
           forward: (pod, target, req, route, parent, done) => edgeCall(pod, target, req, parent, done, undefined, route),
+          // The sidecar → gateway hop is in-cluster traffic like any pod's (pods.onServed above).
+          onRequest: (pod, call) => crossZone.record(crossesZones(call.caller.node, pod), call.req.requestSize + call.req.responseSize),
         })
       : undefined;
   if (egress) {

@@ -117,6 +117,17 @@ describe('the egress gateway pattern (istio.io egress-gateway task)', () => {
     expect(Object.keys(r.clusters)).toContain('outbound|80|cnn|istio-egressgateway.istio-system.svc.cluster.local');
   });
 
+  it('counts the sidecar → gateway hop in cross-zone traffic (the hop to the external host is internet egress)', () => {
+    const zoned = (istio: string) =>
+      scenario({ istio, mesh: ', egressGatewayReplicas: 2' }).replace(
+        'cluster: {nodes: 2}',
+        'cluster: {nodes: [{name: a, zone: zone-a, cpu: 8}, {name: b, zone: zone-b, cpu: 8}]}',
+      );
+    const direct = run(scenarioFromYaml(zoned(SE)));
+    const gw = run(scenarioFromYaml(zoned(`${SE}---\n${GATEWAY}---\n${DR}---\n${VS}`)));
+    expect(gw.resources.cross_zone.requests).toBeGreaterThan(direct.resources.cross_zone.requests);
+  });
+
   it('runs spec.mesh.egressGatewayReplicas pods in istio-system', () => {
     const r = run(scenarioFromYaml(scenario({ istio: `${SE}---\n${GATEWAY}---\n${DR}---\n${VS}`, mesh: ', egressGatewayReplicas: 3' })));
     expect(r.gateways?.[0]?.replicas).toBe(3);
