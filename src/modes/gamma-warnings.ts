@@ -15,6 +15,7 @@
  */
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { Scenario } from '../config/model.js';
+import { isServiceParent } from '../config/gateway-api/routes.js';
 import { fqdnOf, hostMatches } from '../policy/hosts.js';
 import { MESH_GATEWAY } from '../policy/match.js';
 import { boundTo, CURRENT_MESH_DEFAULTS, MeshPolicy } from '../policy/mesh-policy.js';
@@ -40,6 +41,16 @@ export function gammaWarnings(scenario: Scenario, mode: 'sidecar' | 'ambient'): 
         `VirtualService ${classic.join(', ')} also routes ${host}: a proxy uses only one of them, the HTTPRoute for proxies in namespace ${vs.namespace}${vs.namespace === svc?.namespace ? ' and, when older, for all others' : ''}; merge them into one resource`,
       );
   }
+  // GRPCRoutes on a Service become VirtualServices in Istio too (route_collections.go GRPCRouteCollection); not simulated here.
+  for (const r of scenario.istio.mesh.grpcRoutes)
+    if (r.family === 'gateway-api' && r.spec.parentRefs.some(isServiceParent))
+      out.push(
+        r.src.diagnosticAt(
+          ['kind'],
+          'warning',
+          `GRPCRoute ${r.namespace}/${r.name}: GRPCRoutes on a Service are not simulated in mode ${mode}; ignored`,
+        ),
+      );
   return out;
 }
 

@@ -284,6 +284,31 @@ describe('HTTPRoute → VirtualService conversion (conversion.go)', () => {
     ]);
   });
 
+  it('backend header filters become the destination headers (request and response, buildHTTPDestination)', () => {
+    const c = convertHttpRoute(
+      route({
+        parentRefs: [],
+        rules: [
+          rule({
+            backendRefs: [
+              {
+                name: 'b',
+                port: 80,
+                weight: 1,
+                filters: [
+                  { type: 'RequestHeaderModifier', requestHeaderModifier: { add: [{ name: 'x-b', value: '1' }] } },
+                  { type: 'ResponseHeaderModifier', responseHeaderModifier: { remove: ['server'] } },
+                ],
+              },
+            ],
+          }),
+        ],
+      }),
+      () => true,
+    );
+    expect(c.rules[0]?.http.route?.[0]?.headers).toEqual({ request: { add: { 'x-b': '1' } }, response: { remove: ['server'] } });
+  });
+
   it('rejects a route with an ExtensionRef filter or a Service backendRef without port; no backends → direct 500', () => {
     const ext = convertHttpRoute(
       route({ parentRefs: [], rules: [rule({ filters: [{ type: 'ExtensionRef', extensionRef: { group: 'g', kind: 'K', name: 'n' } }] })] }),
