@@ -40,6 +40,38 @@ export function analyzeIstio(inputs: AnalyzeInputs, problems: Problems): void {
   for (const c of all) checkEnvoyFilters(c, problems);
 }
 
+/**
+ * Ambient: a CUSTOM policy runs its ext_authz check at the waypoint its targetRefs name (kind
+ * Gateway: the `<service>-waypoint` of a service in spec.mesh.waypoints; kind Service: a service with
+ * a waypoint). A target with no waypoint runs the check nowhere (https://istio.io/latest/docs/ambient/usage/l7-features/).
+ */
+function checkCustomTargets(ap: IstioConfig['authorizationPolicies'][number], inputs: AnalyzeInputs, p: Problems): void {
+  const refs = [...(ap.spec.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec.targetRefs ?? [])];
+  // A service's waypoint here is `<service>-waypoint` in its namespace (dataplane/ambient.ts).
+  const withWaypoint = inputs.services
+    .filter((s) => inputs.waypoints.includes(s.key))
+    .map((s) => ({ name: s.fqdn.split('.')[0] ?? s.key, namespace: s.namespace ?? 'default' }));
+  refs.forEach((t, i) => {
+    const ns = ap.namespace;
+    const found =
+      t.kind === 'Gateway'
+        ? withWaypoint.some((s) => s.namespace === ns && `${s.name}-waypoint` === t.name)
+        : t.kind === 'Service'
+          ? withWaypoint.some((s) => s.namespace === ns && s.name === t.name)
+          : true;
+    if (!found) {
+      const path = ap.spec.targetRef ? ['spec', 'targetRef'] : ['spec', 'targetRefs', i];
+      p.warnings.push(
+        ap.src.diagnosticAt(
+          path,
+          'warning',
+          `AuthorizationPolicy ${ns}/${ap.name}: CUSTOM targetRefs ${t.kind} ${t.name} is not a waypoint (or a service using one) in spec.mesh.waypoints: its ext_authz check runs nowhere`,
+        ),
+      );
+    }
+  });
+}
+
 /** Warnings on PeerAuthentication and AuthorizationPolicy (as istiod reports them: istio/istio pkg/config/analysis). */
 /** EnvoyFilter patches other than local rate limiting are not simulated: each is named (policy/local-ratelimit.ts). */
 function checkEnvoyFilters(c: IstioConfig, p: Problems): void {
@@ -63,6 +95,7 @@ function checkSecurity(c: IstioConfig, inputs: AnalyzeInputs, p: Problems): void
   if (inputs.mode === 'ambient') {
     for (const w of projectToZtunnel(apPolicies).warnings)
       warnAt(w.policy, `${w.message} (ztunnel enforces L4 only; bind L7 rules to a waypoint)`, 'AuthorizationPolicy');
+    for (const ap of aps) if (ap.spec.action === 'CUSTOM') checkCustomTargets(ap, inputs, p);
   }
   // A STRICT workload resets plaintext callers' connections.
   for (const caller of inputs.plaintextCallers ?? []) {

@@ -25,6 +25,7 @@ import {
   type PlaneDeps,
 } from './plane.js';
 import { Proxy, traverse } from './proxy.js';
+import { runExtAuthz } from './ext-authz.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
 const HBONE_IDLE_RELEASE_US = 300e6;
@@ -96,6 +97,13 @@ export class AmbientPlane extends DirectPlane {
   }
 
   override call(call: AppCall, done: CallDone): void {
+    // A waypoint's own call (its ext_authz check) leaves from its Envoy: its cluster for the
+    // provider's service, HBONE to the destination ztunnel (waypoints do not chain to waypoints).
+    const from = this.waypointOfCaller.get(call.caller);
+    if (from) {
+      from.requestLeg(call.req.requestSize, () => this.envoy.route(from, call, call.caller.namespace, done));
+      return;
+    }
     const wp = this.waypoints.get(call.service);
     // Out-of-mesh callers reach pods directly: only the source ztunnel redirects to a waypoint.
     if (wp && call.caller.inMesh) this.callViaWaypoint(call, wp, done);
@@ -246,21 +254,7 @@ export class AmbientPlane extends DirectPlane {
         this.sim.schedule(
           ow,
           () => {
-            wp.requestLeg(req.requestSize, () => {
-              // The waypoint enforces RequestAuthentication (jwt_authn: 401 for an invalid token) and L7
-              // AuthorizationPolicy bound to it or to the service (targetRefs), in that order.
-              const gateway = { name: wp.name, namespace: svc.model.namespace };
-              const authn = this.policy.security.authnAtWaypoint(gateway, svc.model, call.req.jwt);
-              if (authn.kind === 'invalid') {
-                wp.responseLeg(0, () => back(conn, { status: authn.status, flags: '', mtls: true }));
-                return;
-              }
-              const d = this.policy.security.hasAuthz
-                ? this.policy.security.atWaypoint(gateway, svc.model, httpAttributes(call, peerOf(caller, true), svc.pods[0]!, authn))
-                : undefined;
-              if (d && !d.allowed) wp.responseLeg(0, () => back(conn, { status: RBAC_DENIED_STATUS, flags: '', mtls: true }));
-              else this.envoy.route(wp, afterAuthn(call, authn), svc.model.namespace, (r) => back(conn, r));
-            });
+            wp.requestLeg(req.requestSize, () => this.waypointChain(wp, svc, call, (r) => back(conn, r)));
           },
           undefined,
         ),
@@ -280,6 +274,76 @@ export class AmbientPlane extends DirectPlane {
       fresh,
       () => send(fresh),
     );
+  }
+
+  /**
+   * The waypoint's HTTP filters, then its router: ext_authz (CUSTOM policies bound to it), jwt_authn
+   * (401 for an invalid token), RBAC (L7 AuthorizationPolicy bound to it or to the service by
+   * targetRefs), in that order (istio/istio pilot/pkg/networking/core/listener_waypoint.go
+   * buildWaypointHTTPFilters). An ext_authz denial is logged by the waypoint with Envoy's UAEX flag
+   * (envoy source/common/stream_info/utility.cc); in ambient the waypoint's log is the call's.
+   */
+  private waypointChain(wp: Proxy, svc: ServiceRt, call: AppCall, answer: CallDone): void {
+    const gateway = { name: wp.name, namespace: svc.model.namespace };
+    const local = (status: number, flags: string) => wp.responseLeg(0, () => answer({ status, flags, mtls: true }));
+    const afterExtAuthz = () => {
+      const authn = this.policy.security.authnAtWaypoint(gateway, svc.model, call.req.jwt);
+      if (authn.kind === 'invalid') return local(authn.status, '');
+      const d = this.policy.security.hasAuthz
+        ? this.policy.security.atWaypoint(gateway, svc.model, httpAttributes(call, peerOf(call.caller, true), svc.pods[0]!, authn))
+        : undefined;
+      if (d && !d.allowed) local(RBAC_DENIED_STATUS, '');
+      else this.envoy.route(wp, afterAuthn(call, authn), svc.model.namespace, answer);
+    };
+    const checking = this.extAuthzAtWaypoint(wp, gateway, svc, call, (denied) =>
+      denied === undefined ? afterExtAuthz() : local(denied, 'UAEX'),
+    );
+    if (!checking) afterExtAuthz();
+  }
+
+  /**
+   * The waypoint's ext_authz filter, when a CUSTOM policy bound to the waypoint (Gateway) or to
+   * the service (targetRefs) matches with a declared provider: the waypoint calls the provider's
+   * service (its latency, failures, timeout, failOpen and statusOnError as at sidecars: ext-authz.ts).
+   * https://istio.io/latest/docs/ambient/usage/l7-features/; false when no check applies.
+   */
+  private extAuthzAtWaypoint(
+    wp: Proxy,
+    gateway: { name: string; namespace: string },
+    svc: ServiceRt,
+    call: AppCall,
+    then: (status: number | undefined) => void,
+  ): boolean {
+    if (!this.policy.security.hasAuthz) return false;
+    const attrs = httpAttributes(call, peerOf(call.caller, true), svc.pods[0]!, { kind: 'none' });
+    const name = this.policy.security.customAtWaypoint(gateway, svc.model, attrs);
+    const provider = name === undefined ? undefined : this.deps.scenario.mesh.extensionProviders.find((p) => p.name === name);
+    if (provider?.service === undefined) return false;
+    runExtAuthz(this.deps.pods, this.waypointCaller(wp, svc), { ...provider, service: provider.service }, call, then);
+    return true;
+  }
+
+  /** Each waypoint as the caller of its own calls (edge `<service>-waypoint → provider`), with the waypoint's identity. */
+  private readonly waypointCallers = new Map<Proxy, Caller>();
+  private readonly waypointOfCaller = new Map<Caller, Proxy>();
+
+  private waypointCaller(wp: Proxy, svc: ServiceRt): Caller {
+    let c = this.waypointCallers.get(wp);
+    if (!c) {
+      c = {
+        edgeName: wp.name,
+        name: wp.name,
+        node: wp.node,
+        inMesh: true,
+        namespace: svc.model.namespace,
+        serviceAccount: wp.name,
+        ip: this.waypointPeer(wp).ip,
+        sidecar: wp,
+      };
+      this.waypointCallers.set(wp, c);
+      this.waypointOfCaller.set(c, wp);
+    }
+    return c;
   }
 
   override setPolicy(policy: MeshPolicy): void {

@@ -31,6 +31,14 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     return this.inboundStatus(call, pod, mtls);
   }
 
+  /**
+   * The request reaches the pod's app; a mode whose server-side proxy has its own pool in front of
+   * the app (a sidecar's inbound cluster) may answer instead, with the flags that proxy logs.
+   */
+  deliverToApp(pod: PodRt, call: AppCall, conn: Connection<unknown>, answer: (status: number, serverFlags?: string) => void): void {
+    this.deps.pods.deliver(pod, call, answer, conn.mtls);
+  }
+
   call(call: AppCall, done: CallDone): void {
     const { caller, service: svc } = call;
     const pool = this.appPool(caller, svc);
@@ -125,6 +133,7 @@ interface Flight {
   out: readonly Proxy[];
   inb: readonly Proxy[];
   status: number;
+  serverFlags?: string;
 }
 
 /**
@@ -142,14 +151,15 @@ function arriveAtServer(f: Flight): void {
 }
 
 function deliverTo(f: Flight): void {
-  const answer = (status: number) => {
+  const answer = (status: number, serverFlags?: string) => {
     f.status = status;
+    f.serverFlags = serverFlags;
     if (f.inb.length === 0) hop(f, arriveBack);
     else traverse(f.inb, 'response', f.req.responseSize, () => hop(f, arriveBack));
   };
   const refused = f.plane.refusal(f.call, f.pod, f.conn.mtls);
   if (refused !== undefined) answer(refused);
-  else f.plane.pods.deliver(f.pod, f.call, answer, f.conn.mtls);
+  else f.plane.deliverToApp(f.pod, f.call, f.conn, answer);
 }
 
 function arriveBack(f: Flight): void {
@@ -159,5 +169,5 @@ function arriveBack(f: Flight): void {
 
 function finish(f: Flight): void {
   f.pool.release('any', f.conn);
-  f.done({ status: f.status, flags: '', mtls: f.conn.mtls, pod: f.pod });
+  f.done({ status: f.status, flags: '', mtls: f.conn.mtls, pod: f.pod, ...(f.serverFlags ? { serverFlags: f.serverFlags } : {}) });
 }

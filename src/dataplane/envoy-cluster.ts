@@ -13,7 +13,7 @@ import { outlierConfigFromIstio } from '../config/istio/outlier-config.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import { Fifo } from '../world/fifo.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
-import type { MeshPolicy, ServiceAlias } from '../policy/mesh-policy.js';
+import type { InboundClusterPlan, MeshPolicy, ServiceAlias } from '../policy/mesh-policy.js';
 import { PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { OutlierDetector, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../record/timeline.js';
@@ -122,6 +122,11 @@ export interface ClusterRt<P = unknown> {
   locality?: LocalityPlan<PodRt>;
   /** Draws of the priority and locality (`locality/<proxy>→<cluster>`), made only with a plan. */
   localityDraw?: Uniform;
+  /**
+   * A server sidecar's inbound cluster (`inbound|PORT||`): its one host is the local app;
+   * `refused` when the listener forwards to a port the app does not listen on.
+   */
+  inbound?: { refused: boolean };
 }
 
 export interface EnvoyClustersDeps {
@@ -157,7 +162,7 @@ export class EnvoyClusters<P> {
 
   /** Every cluster built so far, for stats. */
   all(): ClusterRt<P>[] {
-    return [...this.clusters.values()].flatMap((m) => [...m.values()]);
+    return [...[...this.clusters.values()].flatMap((m) => [...m.values()]), ...this.inboundClusters.values()];
   }
 
   /**
@@ -227,24 +232,66 @@ export class EnvoyClusters<P> {
       c.slowStart = slowStartOf(policy.loadBalancer);
       return c;
     }
-    c = {
+    c = this.create(proxy, svc, name, policy, hosts, { subset, labels, protocol: svc.model.protocol, inbound: false });
+    byName.set(id, c);
+    this.startOutlierDetection(c);
+    this.planLocality(c);
+    return c;
+  }
+
+  /**
+   * The server sidecar's inbound cluster `inbound|PORT||` in front of `pod`'s app: one host (the
+   * app, over loopback), the connection pool the plan names and nothing else (Istio applies only
+   * connectionPool to inbound clusters: cluster_traffic_policy.go applyTrafficPolicy). One per
+   * sidecar (a service has one port); a config change rebuilds it in place, keeping its connections.
+   */
+  inbound(proxy: Proxy, pod: PodRt, plan: InboundClusterPlan): ClusterRt<P> {
+    const policy: TrafficPolicy = plan.connectionPool ? { connectionPool: plan.connectionPool } : {};
+    const refused = plan.endpointPort !== pod.service.model.port;
+    let c = this.inboundClusters.get(proxy);
+    if (c && c.policyVersion === this.policyVersion) return c;
+    if (c) {
+      Object.assign(c, { policy, limits: clusterLimits(policy), policyVersion: this.policyVersion, inbound: { refused } });
+      c.gauge?.setLimits(c.limits);
+      return c;
+    }
+    c = this.create(proxy, pod.service, plan.name, policy, [pod], { protocol: plan.protocol, inbound: true });
+    c.inbound = { refused };
+    this.inboundClusters.set(proxy, c);
+    return c;
+  }
+
+  private readonly inboundClusters = new Map<Proxy, ClusterRt<P>>();
+
+  /** A new cluster of `proxy` with its pool, limits, balancer and stats (outbound or inbound). */
+  private create(
+    proxy: Proxy,
+    svc: ServiceRt,
+    name: string,
+    policy: TrafficPolicy,
+    hosts: PodRt[],
+    o: { subset?: string; labels?: Record<string, string>; protocol: string; inbound: boolean },
+  ): ClusterRt<P> {
+    const limits = clusterLimits(policy);
+    const c: ClusterRt<P> = {
       name,
       proxy,
       svc,
-      subset,
-      labels,
+      subset: o.subset,
+      labels: o.labels,
       hosts,
       policy,
       policyVersion: this.policyVersion,
       endpointsVersion: svc.endpointsVersion,
       limits,
-      lb: new LoadBalancer<PodRt>(lbKind, this.deps.stream(`lb/${proxy.name}→${name}`)),
+      lb: new LoadBalancer<PodRt>(lbKindOf(policy), this.deps.stream(`lb/${proxy.name}→${name}`)),
       pool: new ConnectionPool<HostPool<P>, PodRt>(
         {
-          ...poolSettings(policy, svc.model.protocol),
+          ...poolSettings(policy, o.protocol, o.inbound),
           clientSide: proxy.connections,
-          serverSide: (host) => this.deps.serverConnections(host as PodRt),
-          onChange: () => observePool(cluster),
+          // The inbound cluster's far end is the app, which keeps no proxy connection count.
+          serverSide: o.inbound ? undefined : (host) => this.deps.serverConnections(host as PodRt),
+          onChange: () => observePool(c),
         },
         this.deps.sim,
       ),
@@ -257,15 +304,12 @@ export class EnvoyClusters<P> {
       activeRetries: 0,
       retryJitter: this.deps.stream(`retry/${proxy.name}→${name}`),
       stats: emptyClusterStats(),
-      slowStart: slowStartOf(policy.loadBalancer),
+      slowStart: o.inbound ? undefined : slowStartOf(policy.loadBalancer),
       // Hosts known when the cluster is built joined when their pods were created (t=0 pods at 0).
       addedUs: new Map(hosts.map((h) => [h, h.createdUs])),
+      ...(o.inbound ? { inbound: { refused: false } } : {}),
     };
-    const cluster = c;
-    cluster.gauge = this.deps.pools?.gauge(name, svc.model.key, limits);
-    byName.set(id, c);
-    this.startOutlierDetection(c);
-    this.planLocality(c);
+    c.gauge = this.deps.pools?.gauge(name, svc.model.key, limits);
     return c;
   }
 
@@ -359,10 +403,14 @@ function clusterLimits(policy: TrafficPolicy): Limits {
 function poolSettings(
   policy: TrafficPolicy,
   protocol: string,
+  inbound = false,
 ): Pick<PoolOptions, 'maxStreams' | 'maxRequestsPerConnection' | 'idleTimeoutUs'> {
   const http = policy.connectionPool?.http;
   const tcp = policy.connectionPool?.tcp;
-  const h2 = http?.h2UpgradePolicy === 'UPGRADE' || (protocol !== 'http' && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE');
+  // An inbound cluster speaks the port's protocol to the app: h2UpgradePolicy is outbound only (applyH2Upgrade).
+  const h2 = inbound
+    ? protocol !== 'http'
+    : http?.h2UpgradePolicy === 'UPGRADE' || (protocol !== 'http' && http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE');
   return {
     maxStreams: h2 ? (http?.maxConcurrentStreams && http.maxConcurrentStreams > 0 ? http.maxConcurrentStreams : UNLIMITED_STREAMS) : 1,
     maxRequestsPerConnection: http?.maxRequestsPerConnection ?? 0,

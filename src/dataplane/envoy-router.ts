@@ -13,7 +13,7 @@ import type { ClientRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { HttpMatchRequest } from '../config/istio/networking-schemas.js';
 import type { OutboundTrafficMode } from '../config/model.js';
-import type { CompiledRoute, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
+import type { CompiledRoute, InboundClusterPlan, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
 import { routedResponseHeaders, upstreamRequest } from '../policy/request-rewrite.js';
 import { shadowsOf } from './mirror.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
@@ -27,6 +27,9 @@ import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUST
 import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone } from './plane.js';
 import { traverse, type Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
+
+/** The inbound route's action: the one cluster, no retries and no timeout. */
+const INBOUND_ROUTE: CompiledRoute = { id: 'inbound', matchSets: [], destinations: [], totalWeight: 0, mirrors: [] };
 
 /** Envoy's previous_hosts predicate re-picks at most this many times (Istio: 5). */
 const HOST_SELECTION_RETRY_MAX_ATTEMPTS = 5;
@@ -51,6 +54,12 @@ export interface Transport {
   rateLimit?(host: PodRt, call: AppCall): number | undefined;
   /** The server side's jwt_authn filter: a status (401) for an invalid token, else undefined. */
   authn?(host: PodRt, call: AppCall): number | undefined;
+  /**
+   * The host's server sidecar and its inbound cluster, when requests must pass that cluster's
+   * pool (a connection pool is configured, or the listener forwards to another port than the
+   * app's); undefined: the request goes straight to the app (Istio's unlimited default).
+   */
+  inboundCluster?(host: PodRt): { proxy: Proxy; plan: InboundClusterPlan } | undefined;
   oneWay(proxy: Proxy, host: PodRt): number;
   /**
    * Defined when the router's downstream connection is the calling app's own (a sidecar): a client
@@ -84,6 +93,8 @@ interface Req {
   holdsRetry: boolean;
   /** The Envoy worker thread its downstream connection landed on: every attempt uses that worker's pools. */
   worker: number;
+  /** Through a server sidecar's inbound cluster to its app (deliverInbound): whether the request arrived over mTLS. */
+  inbound?: { mtls: boolean };
 }
 
 interface Attempt {
@@ -101,6 +112,8 @@ interface Attempt {
   perTryTimer?: ScheduledEvent;
   /** Response flags the server-side proxy logged for this attempt (UAEX: ext_authz denied it). */
   serverFlags?: string;
+  /** The server sidecar's own circuit breaker refused it: its 503 carries x-envoy-overloaded. */
+  overloaded?: boolean;
 }
 
 export interface EnvoyRouterDeps {
@@ -341,6 +354,55 @@ export class EnvoyRouter {
     for (const c of this.allClusters()) c.pool.closeHost(pod);
   }
 
+  /**
+   * A request that passed the server sidecar's filters goes to the app through the sidecar's
+   * inbound cluster `inbound|PORT||` (istio/istio pilot/pkg/networking/core/cluster_builder.go
+   * buildInboundCluster): the same Envoy pools and circuit breakers as any cluster (per worker,
+   * cluster-wide limits, 503 UO on overflow counted in upstream_rq_pending_overflow /
+   * upstream_cx_overflow), over loopback, on the worker the downstream connection landed on. The
+   * inbound route has no retries or timeout here. `done` gets what the server sidecar answers,
+   * with the flags it logs.
+   */
+  deliverInbound(
+    server: Proxy,
+    host: PodRt,
+    plan: InboundClusterPlan,
+    call: AppCall,
+    downstream: object,
+    mtls: boolean,
+    done: CallDone,
+  ): void {
+    const req: Req = {
+      proxy: server,
+      call,
+      done,
+      route: INBOUND_ROUTE,
+      flags: [],
+      retries: 0,
+      tried: [],
+      finished: false,
+      holdsRetry: false,
+      worker: this.inboundWorker(server, downstream),
+      inbound: { mtls },
+    };
+    req.cluster = this.clusters.inbound(server, host, plan);
+    this.attempt(req);
+  }
+
+  /** The server worker each downstream connection landed on (the kernel's choice: a draw per connection, as in `accept`). */
+  private readonly inboundWorkers = new WeakMap<object, number>();
+
+  private inboundWorker(server: Proxy, downstream: object): number {
+    const workers = Math.max(1, server.costs.workers);
+    if (workers === 1) return 0;
+    let w = this.inboundWorkers.get(downstream);
+    if (w === undefined) {
+      w = Math.min(workers - 1, Math.floor(this.deps.stream(`inbound-workers/${server.name}`)() * workers));
+      this.inboundWorkers.set(downstream, w);
+    }
+    return w;
+  }
+
   private attempt(req: Req): void {
     const cluster = req.cluster as ClusterRt<Attempt>;
     // Ejected hosts leave the LB set; with Istio's panic threshold (minHealthPercent, default 0)
@@ -453,14 +515,21 @@ export class EnvoyRouter {
     const host = hp.host;
     const proxy = c.proxy;
     const tlsMode = c.policy.tls?.mode;
-    const conn = c.pool.open(hp, host, this.deps.transport.mtls(proxy, host, tlsMode), true);
+    const conn = c.pool.open(hp, host, c.inbound ? false : this.deps.transport.mtls(proxy, host, tlsMode), true);
     // TLS origination to an external host (https://istio.io/latest/docs/tasks/traffic-management/egress/egress-tls-origination/).
     if (!conn.mtls && (tlsMode === 'SIMPLE' || tlsMode === 'MUTUAL') && host.service.model.external) conn.originatesTls = true;
     hp.connecting++;
-    this.deps.handshakes.total++;
-    if (conn.mtls) this.deps.handshakes.mtls++;
+    if (!c.inbound) {
+      this.deps.handshakes.total++;
+      if (conn.mtls) this.deps.handshakes.mtls++;
+    }
     const timeoutUs = c.policy.connectionPool?.tcp?.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_US;
-    this.deps.transport.connect(
+    const connect = c.inbound
+      ? // Loopback to the app: refused when the app is down or does not listen on the endpoint's port.
+        (_p: Proxy, h: PodRt, _c: Connection<PodRt>, then: (ok: boolean) => void) =>
+          this.sim.schedule(0, () => then(!h.crashed && !c.inbound?.refused), undefined)
+      : this.deps.transport.connect.bind(this.deps.transport);
+    connect(
       proxy,
       host,
       conn,
@@ -523,6 +592,19 @@ export class EnvoyRouter {
 
   private forward(a: Attempt, conn: Connection<PodRt>): void {
     a.conn = conn;
+    const inbound = a.req.inbound;
+    if (inbound) {
+      const call = a.req.call;
+      this.deps.pods.deliver(
+        a.host,
+        call,
+        (status) => {
+          if (!a.abandoned) this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
+        },
+        inbound.mtls,
+      );
+      return;
+    }
     const { proxy } = a.req;
     const host = a.host;
     const ow = this.deps.transport.oneWay(proxy, host);
@@ -539,7 +621,7 @@ export class EnvoyRouter {
                 () => {
                   if (a.abandoned) return;
                   // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
-                  this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
+                  this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status, overloaded: a.overloaded });
                 },
                 undefined,
               );
@@ -549,8 +631,15 @@ export class EnvoyRouter {
           const call = a.req.upstream ?? a.req.call;
           const rbac = () => {
             const refused = this.deps.transport.inbound(proxy, host, call, conn.mtls);
-            if (refused !== undefined) answer(refused);
-            else this.deps.pods.deliver(host, call, answer, conn.mtls);
+            if (refused !== undefined) return answer(refused);
+            const inb = this.deps.transport.inboundCluster?.(host);
+            if (!inb) return this.deps.pods.deliver(host, call, answer, conn.mtls);
+            this.deliverInbound(inb.proxy, host, inb.plan, call, conn, conn.mtls, (r) => {
+              if (r.flags) a.serverFlags = r.flags;
+              // Envoy adds x-envoy-overloaded to a circuit-breaker overflow reply (router.cc onUpstreamAbort).
+              if (r.flags.split(',').includes('UO')) a.overloaded = true;
+              answer(r.status);
+            });
           };
           // jwt_authn runs before both (istio/istio pilot/pkg/networking/core filter order: authn, then authz).
           // Istio's rate-limit EnvoyFilter inserts local_ratelimit first in the chain (INSERT_BEFORE).
@@ -670,7 +759,12 @@ export class EnvoyRouter {
     const cluster = req.route.passthrough ? PASSTHROUGH_CLUSTER : undefined;
     // A mirrored copy's answer is dropped by the router's async client: it never passes the
     // filter chain (no telemetry) nor reaches the app (its codec work is not modelled).
-    if (req.call.shadow) return;
+    if (req.call.shadow && !req.inbound) return;
+    // The server sidecar's router answers back into its own filter chain (the caller walks the response leg).
+    if (req.inbound) {
+      req.done({ status, flags: all.join(','), mtls: req.inbound.mtls, pod, local });
+      return;
+    }
     const serverFlags = req.current?.serverFlags;
     // An upstream's own response (not a reset or a timeout) carries the upstream service time.
     const answered = !local && !flags.some((f) => UPSTREAM_FAILURE_FLAGS.has(f));

@@ -1,5 +1,5 @@
 /**
- * Envoy's ext_authz HTTP filter in a server sidecar, as Istio configures it for a CUSTOM
+ * Envoy's ext_authz HTTP filter in a server sidecar or a waypoint, as Istio configures it for a CUSTOM
  * AuthorizationPolicy (istio/istio pilot/pkg/security/authz/builder/extauthz.go): a request the
  * CUSTOM rules match is first sent to the provider's service, which answers allow or deny.
  * - allowed: an HTTP provider answering 200, a gRPC provider answering OK;
@@ -11,7 +11,7 @@
  */
 import type { CallModel, ExtAuthzProvider } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
-import type { PodRt } from '../world/entities.js';
+import type { Caller } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 
 /** What the check asks: the original request's headers (and path under pathPrefix for HTTP providers). */
@@ -43,15 +43,15 @@ export function extAuthzOutcome(p: ExtAuthzProvider, status: number): number | u
 }
 
 /**
- * Runs the check for `call` arriving at `pod` with provider `p`; `then(undefined)` to continue,
- * `then(status)` to answer with that status instead.
+ * Runs the check for `call` arriving at `from` (a server pod's sidecar, or a waypoint) with provider
+ * `p`; `then(undefined)` to continue, `then(status)` to answer with that status instead.
  */
 export function runExtAuthz(
   pods: PodBehaviour,
-  pod: PodRt,
+  from: Caller,
   p: ExtAuthzProvider & { service: string },
   call: AppCall,
   then: (status: number | undefined) => void,
 ): void {
-  pods.callFrom(pod, checkCall(p, call), call, (status) => then(extAuthzOutcome(p, status)), p.timeoutUs);
+  pods.callFrom(from, checkCall(p, call), call, (status) => then(extAuthzOutcome(p, status)), p.timeoutUs);
 }

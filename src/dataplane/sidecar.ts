@@ -10,8 +10,9 @@ import type { Connection } from './connections.js';
 import { DirectPlane } from './direct.js';
 import { EnvoyRouter, type Transport } from './envoy-router.js';
 import type { CallDone, GatewayListenerCheck, PlaneDeps } from './plane.js';
-import type { MeshPolicy } from '../policy/mesh-policy.js';
+import type { InboundClusterPlan, MeshPolicy } from '../policy/mesh-policy.js';
 import type { ScopedWorkload } from '../policy/sidecar-scope.js';
+import type { ConnectionPoolSettings } from '../config/istio/networking-schemas.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
 import { Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
@@ -49,6 +50,7 @@ export class SidecarPlane extends DirectPlane {
       extAuthz: (host, call, mtls, then) => this.extAuthz(host, call, mtls, then),
       authn: (host, call) => this.authnStatus(host, call),
       rateLimit: (host) => this.rateLimited(host, 'SIDECAR_INBOUND'),
+      inboundCluster: (host) => this.inboundClusterOf(host),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
       reconnectUs: (proxy) => this.reconnectUs(proxy),
     };
@@ -141,6 +143,40 @@ export class SidecarPlane extends DirectPlane {
     return undefined;
   }
 
+  /** Inbound cluster plans per pod under the current policy (undefined entry: straight to the app). */
+  private inboundPlans = new Map<PodRt, { proxy: Proxy; plan: InboundClusterPlan } | null>();
+  /** Whether any Sidecar could give an inbound cluster a pool (else skip the lookup). */
+  private inboundPools = mayPoolInbound(this.policy);
+
+  /**
+   * The pod's server sidecar and inbound cluster, when that cluster changes anything: a connection
+   * pool with a limit, or a listener forwarding to another port than the app's. Istio's default
+   * inbound cluster is unlimited, so without one the request goes straight to the app.
+   */
+  private inboundClusterOf(pod: PodRt): { proxy: Proxy; plan: InboundClusterPlan } | undefined {
+    if (!this.inboundPools) return undefined;
+    let v = this.inboundPlans.get(pod);
+    if (v === undefined) {
+      const proxy = this.sidecars.get(pod);
+      const plan = proxy ? this.policy.inboundCluster(scopedWorkload(pod), pod.service.model) : undefined;
+      v = proxy && plan && (limitsSomething(plan.connectionPool) || plan.endpointPort !== pod.service.model.port) ? { proxy, plan } : null;
+      this.inboundPlans.set(pod, v);
+    }
+    return v ?? undefined;
+  }
+
+  /** Plaintext callers reach the app through the same inbound cluster. */
+  override deliverToApp(
+    pod: PodRt,
+    call: AppCall,
+    conn: Connection<unknown>,
+    answer: (status: number, serverFlags?: string) => void,
+  ): void {
+    const inb = this.inboundClusterOf(pod);
+    if (!inb) return super.deliverToApp(pod, call, conn, answer);
+    this.envoy.deliverInbound(inb.proxy, pod, inb.plan, call, conn, conn.mtls, (r) => answer(r.status, r.flags || undefined));
+  }
+
   /** Calls that left a sidecar through the PassthroughCluster (their service was outside its Sidecar scope). */
   passthrough = 0;
 
@@ -231,6 +267,8 @@ export class SidecarPlane extends DirectPlane {
     if (policy.rateLimits !== this.policy.rateLimits) this.buckets = new Map();
     super.setPolicy(policy);
     this.scopeCache.clear();
+    this.inboundPlans.clear();
+    this.inboundPools = mayPoolInbound(policy);
     this.envoy.setPolicy(policy, (host) => this.requiresMtls(host));
   }
 
@@ -300,4 +338,21 @@ export class SidecarPlane extends DirectPlane {
 /** The workload a sidecar serves, as a Sidecar's workloadSelector sees it (a workload client has no labels). */
 export function scopedWorkload(c: Caller): ScopedWorkload {
   return { namespace: c.namespace, labels: 'version' in c ? (c as PodRt).version.labels : {} };
+}
+
+/** Whether a Sidecar (ingress listeners, inboundConnectionPool) could shape an inbound cluster. */
+function mayPoolInbound(policy: MeshPolicy): boolean {
+  return policy.config.sidecars.some((s) => s.spec.ingress?.length || s.spec.inboundConnectionPool);
+}
+
+/** Whether a connection pool sets any limit that changes an inbound cluster (a threshold, or requests per connection). */
+function limitsSomething(p: ConnectionPoolSettings | undefined): boolean {
+  const pos = (v: number | undefined) => v !== undefined && v > 0;
+  return (
+    pos(p?.tcp?.maxConnections) ||
+    pos(p?.http?.http1MaxPendingRequests) ||
+    pos(p?.http?.http2MaxRequests) ||
+    pos(p?.http?.maxRequestsPerConnection) ||
+    pos(p?.http?.maxConcurrentStreams)
+  );
 }

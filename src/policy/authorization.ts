@@ -542,7 +542,12 @@ export function projectToZtunnel(policies: readonly AuthorizationPolicy[]): { po
     if (action !== 'ALLOW' && action !== 'DENY') {
       warnings.push({
         policy: id,
-        message: `ztunnel does not support the ${action} action; AuthorizationPolicy ${id} is ignored without a waypoint`,
+        // istio/istio pilot/pkg/serviceregistry/ambient/authorization.go: "ztunnel does not support the %s action".
+        // A selector policy never reaches a waypoint either (waypoints take targetRefs policies only).
+        message:
+          action === 'CUSTOM'
+            ? `ztunnel does not support the CUSTOM action; AuthorizationPolicy ${id} is enforced nowhere in ambient mode (waypoints ignore selector policies): bind it to a waypoint with targetRefs (kind Gateway, or kind Service for a service using a waypoint) to run its ext_authz check there`
+            : `ztunnel does not support the ${action} action; AuthorizationPolicy ${id} is ignored without a waypoint`,
       });
       continue;
     }

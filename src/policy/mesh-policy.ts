@@ -6,6 +6,7 @@
  * (routes), pilot/pkg/model/push_context.go (which DestinationRule a client sees).
  */
 import type {
+  ConnectionPoolSettings,
   DestinationRuleSpec,
   HeaderOperations,
   HttpMatchRequest,
@@ -23,7 +24,7 @@ import { fqdnOf, hostMatches } from './hosts.js';
 import { MESH_GATEWAY, matchingBlock, requestMatches, resolveGatewayRef, sourceMatches, type RouteSource } from './match.js';
 import { compileRetryPolicy, defaultRetriableCodes, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { SecurityPolicy } from './security.js';
-import { SidecarScopes, type ScopedWorkload } from './sidecar-scope.js';
+import { defaultEndpointPort, SidecarScopes, type InboundListener, type ScopedWorkload } from './sidecar-scope.js';
 import { gammaVirtualServices, isGatewayApiVirtualService, type GatewayApiVirtualService } from './gamma.js';
 
 /** Istio's root namespace: config there applies mesh-wide (meshConfig.rootNamespace). */
@@ -498,6 +499,33 @@ export class MeshPolicy {
   }
 
   /**
+   * The server sidecar's inbound cluster `inbound|PORT||` for a workload of `svc`. Its connection
+   * pool, highest precedence first: the Sidecar ingress listener's `connectionPool`, the Sidecar's
+   * `inboundConnectionPool`, else Istio's unlimited default (istio/istio
+   * pilot/pkg/networking/core/cluster_builder.go buildInboundCluster; sidecar.proto
+   * inbound_connection_pool, https://istio.io/latest/docs/reference/config/networking/sidecar/).
+   * Istio puts the DestinationRule's connectionPool between the two (it applies to the server's
+   * inbound cluster too); that step is left out for now (README "Sidecar ingress listeners").
+   * Only the connection pool applies inbound (cluster_traffic_policy.go applyTrafficPolicy skips
+   * the rest for TrafficDirectionInbound). Traffic to a port no ingress listener lists takes
+   * InboundPassthroughCluster, whose pool is Istio's default.
+   */
+  inboundCluster(w: ScopedWorkload, svc: ServiceModel): InboundClusterPlan {
+    const listener = this.sidecarScopes.inboundListener(w, svc.port);
+    const name = `inbound|${svc.port}||`;
+    if (listener.kind === 'passthrough') return { name, listener, endpointPort: svc.port, protocol: svc.protocol };
+    const connectionPool = this.sidecarScopes.inboundConnectionPool(w, svc.port);
+    const ingress = listener.kind === 'listener' ? listener.ingress : undefined;
+    return {
+      name,
+      listener,
+      ...(connectionPool ? { connectionPool } : {}),
+      endpointPort: defaultEndpointPort(ingress?.defaultEndpoint) ?? svc.port,
+      protocol: inboundProtocol(ingress?.port?.protocol) ?? svc.protocol,
+    };
+  }
+
+  /**
    * The cluster's traffic policy: the DestinationRule's, with a subset's own policy replacing it
    * block by block (connectionPool, outlierDetection, loadBalancer, tls…), not field by field
    * (MergeSubsetTrafficPolicy, istio/istio pilot/pkg/networking/util/util.go).
@@ -580,4 +608,24 @@ function withPortLevel(tp: TrafficPolicy, port: number): TrafficPolicy {
   const p = portLevelSettings?.find((s) => s.port?.number === port);
   if (!p) return rest;
   return { ...rest, connectionPool: p.connectionPool, outlierDetection: p.outlierDetection, loadBalancer: p.loadBalancer, tls: p.tls };
+}
+
+/** A server sidecar's inbound cluster for one port (MeshPolicy.inboundCluster). */
+export interface InboundClusterPlan {
+  /** `inbound|PORT||` (model.BuildInboundSubsetKey). */
+  name: string;
+  listener: InboundListener;
+  /** The pool in force; undefined: Istio's default (every threshold 2^32 − 1). */
+  connectionPool?: ConnectionPoolSettings;
+  /** Where the sidecar forwards: defaultEndpoint's port, else the service's (the app's) port. */
+  endpointPort: number;
+  /** The listener's protocol (the inbound cluster speaks HTTP/1.1 to the app for `http`, HTTP/2 otherwise). */
+  protocol: string;
+}
+
+/** A Sidecar port protocol as the simulator's service protocols (HTTP, HTTP2, GRPC; others stay as written). */
+function inboundProtocol(p: string | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  const u = p.toUpperCase();
+  return u === 'HTTP' ? 'http' : u === 'HTTP2' ? 'http2' : u === 'GRPC' ? 'grpc' : p.toLowerCase();
 }

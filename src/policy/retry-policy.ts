@@ -17,7 +17,7 @@ export interface RetryPolicy {
 
 /** What one attempt came to, as the retry logic sees it. */
 export type AttemptOutcome =
-  { kind: 'status'; status: number } | { kind: 'connect-failure' } | { kind: 'reset' } | { kind: 'per-try-timeout' };
+  { kind: 'status'; status: number; overloaded?: boolean } | { kind: 'connect-failure' } | { kind: 'reset' } | { kind: 'per-try-timeout' };
 
 const DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 export const DEFAULT_BACKOFF_BASE_US = 25_000;
@@ -94,6 +94,9 @@ export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
       // A per-try timeout is retried only under reset, 5xx or gateway-error (Envoy router_filter.rst, x-envoy-retry-on).
       return noResponse;
     case 'status': {
+      // "We never retry if the overloaded header is set" (envoy source/common/router/retry_state_impl.cc
+      // wouldRetryFromHeaders): an upstream Envoy's circuit-breaker overflow reply carries x-envoy-overloaded.
+      if (o.overloaded) return false;
       const s = o.status;
       if (on.has('5xx') && s >= 500) return true;
       if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;

@@ -112,6 +112,20 @@ export class SecurityPolicy {
     return authorizeHttp(selectWaypointPolicies(this.authz, waypoint, service), req, this.providers);
   }
 
+  /**
+   * The ext_authz provider a waypoint must consult for a request to `service`: a CUSTOM policy bound
+   * to the waypoint or to the service by targetRefs whose rules match (selector policies never reach
+   * a waypoint, and ztunnel does not support CUSTOM: projectToZtunnel warns).
+   */
+  customAtWaypoint(
+    waypoint: { name: string; namespace: string },
+    service: { name: string; namespace: string },
+    req: HttpRequestAttributes,
+  ): string | undefined {
+    if (this.authz.length === 0 || this.providers.size === 0) return undefined;
+    return customProvider(selectWaypointPolicies(this.authz, waypoint, service), req, this.providers);
+  }
+
   /** The destination ztunnel's L4 decision for a connection to the workload. */
   atZtunnel(w: WorkloadIdentity, conn: L4Attributes): AuthzDecision {
     if (this.ztunnel.length === 0) return ALLOWED;

@@ -9,7 +9,7 @@
  * namespace), `~` none; dnsName `*` or `*.suffix` are wildcards. Without any Sidecar a proxy holds
  * every service of the mesh.
  */
-import type { SidecarSpec } from '../config/istio/networking-schemas.js';
+import type { ConnectionPoolSettings, SidecarSpec } from '../config/istio/networking-schemas.js';
 import type { IstioResource } from '../config/istio/resources.js';
 import type { ServiceModel } from '../config/model.js';
 import { fqdnOf, hostMatches } from './hosts.js';
@@ -53,11 +53,56 @@ export class SidecarScopes {
     return sc.spec.egress.some((e) => e.hosts.some((h) => egressHostCovers(h, w.namespace, svc)));
   }
 
+  /**
+   * How the workload's sidecar receives traffic for `port` (the pod port: services here have one
+   * port, the app's). Without Sidecar ingress listeners Istio builds one inbound chain per service
+   * port (`auto`). With them, only the listed ports get a chain, cluster `inbound|PORT||` forwarding
+   * to `defaultEndpoint`; traffic to any other port falls to the virtual inbound listener's
+   * passthrough chains and InboundPassthroughCluster (istio/istio
+   * pilot/pkg/networking/core/listener_inbound.go buildInboundChainConfigs, with
+   * PILOT_ENABLE_SIDECAR_SERVICE_INBOUND_LISTENER_MERGE off by default; sidecar.proto `ingress`:
+   * "If specified, inbound ports are configured if and only if the workload instance is associated
+   * with a service", https://istio.io/latest/docs/reference/config/networking/sidecar/).
+   */
+  inboundListener(w: ScopedWorkload, port: number): InboundListener {
+    const sc = this.sidecarFor(w);
+    if (!sc?.spec.ingress?.length) return { kind: 'auto', sidecar: sc };
+    const index = sc.spec.ingress.findIndex((i) => i.port?.number === port);
+    if (index < 0) return { kind: 'passthrough', sidecar: sc };
+    return { kind: 'listener', sidecar: sc, index, ingress: sc.spec.ingress[index]! };
+  }
+
+  /**
+   * The Sidecar's connection pool for the inbound cluster of `port`: the ingress listener's own
+   * `connectionPool`, else `inboundConnectionPool` (Istio ≥ 1.21; pilot/pkg/model/sidecar.go
+   * SidecarScope.InboundConnectionPoolForPort). Undefined: the DestinationRule's applies.
+   */
+  inboundConnectionPool(w: ScopedWorkload, port: number): ConnectionPoolSettings | undefined {
+    const sc = this.sidecarFor(w);
+    if (!sc) return undefined;
+    return sc.spec.ingress?.find((i) => i.port?.number === port && i.connectionPool)?.connectionPool ?? sc.spec.inboundConnectionPool;
+  }
+
   /** Every service of `services` the workload's proxy holds config for. */
   visibleServices<S extends { model: ServiceModel }>(w: ScopedWorkload, services: readonly S[]): S[] {
     if (!this.sidecarFor(w)?.spec.egress?.length) return [...services];
     return services.filter((s) => this.visible(w, s.model));
   }
+}
+
+type SidecarIngress = NonNullable<SidecarSpec['ingress']>[number];
+
+/** A workload's inbound listener for one port (SidecarScopes.inboundListener). */
+export type InboundListener =
+  | { kind: 'auto'; sidecar?: IstioResource<SidecarSpec> }
+  | { kind: 'listener'; sidecar: IstioResource<SidecarSpec>; index: number; ingress: SidecarIngress }
+  | { kind: 'passthrough'; sidecar: IstioResource<SidecarSpec> };
+
+/** The port of an ingress listener's `defaultEndpoint` (`127.0.0.1:8080`, `0.0.0.0:8080`, `[::1]:8080`); undefined for a Unix socket or none. */
+export function defaultEndpointPort(endpoint: string | undefined): number | undefined {
+  if (!endpoint || endpoint.startsWith('unix://')) return undefined;
+  const port = Number(endpoint.slice(endpoint.lastIndexOf(':') + 1));
+  return Number.isInteger(port) ? port : undefined;
 }
 
 /** `ns/dnsName` of a Sidecar egress listener against a service, for a workload in `workloadNs`. */

@@ -60,7 +60,15 @@ export function accessLog(calls: { record: CallRecord; requestId: string }[], mo
       : { flags, details: details(r) };
     const durationMs = Math.round((r.endUs - call.startUs) / 1000);
     const reqBytes = call.req.requestSize;
-    const respBytes = r.status === 0 ? 0 : r.pod ? call.req.responseSize : localBodyBytes(r);
+    // A reply the server sidecar made itself (UO from its inbound cluster, UAEX) carries its own body, not the app's.
+    const respBytes =
+      r.status === 0
+        ? 0
+        : r.serverFlags
+          ? localBodyBytes({ ...r, flags: r.serverFlags })
+          : r.pod
+            ? call.req.responseSize
+            : localBodyBytes(r);
     const upstream = r.pod ? `${r.pod.ip}:${svc.port}` : '-';
     // %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%: what the response carried, after the route's response header operations.
     const routedServiceTime = r.responseHeaders ? (r.responseHeaders[UPSTREAM_SERVICE_TIME] ?? '-') : r.pod ? String(durationMs) : '-';

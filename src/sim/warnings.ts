@@ -14,6 +14,8 @@ import { fqdnOf, hostMatches } from '../policy/hosts.js';
 import { localityMatches } from '../policy/locality.js';
 import { nodeLocality } from '../dataplane/locality-lb.js';
 import type { SimulationState } from './simulate.js';
+import { defaultEndpointPort, SidecarScopes } from '../policy/sidecar-scope.js';
+import { ROOT_NAMESPACE } from '../policy/mesh-policy.js';
 import { canaryModes } from './canary.js';
 
 /** A run-time warning: positioned at the YAML node to blame when there is one. */
@@ -201,6 +203,36 @@ export const sidecarScope: RunWarningCheck = (s) => {
 };
 
 /**
+ * Sidecar ingress listeners that do not cover a service's port (its pods' traffic then takes the
+ * virtual inbound listener's passthrough chains and InboundPassthroughCluster: no inbound pool;
+ * istio/istio pilot/pkg/networking/core/listener_inbound.go buildInboundChainConfigs), or that
+ * forward to a port the app does not listen on (every request fails: 503 UF from the server sidecar).
+ * https://istio.io/latest/docs/reference/config/networking/sidecar/
+ */
+export const sidecarIngress: RunWarningCheck = (s) => {
+  if (s.mode !== 'sidecar' || !s.scenario.istio.sidecars.some((sc) => sc.spec.ingress?.length)) return [];
+  const scopes = new SidecarScopes(s.scenario.istio.sidecars, ROOT_NAMESPACE);
+  const out = new Map<string, RunWarning>();
+  for (const svc of s.scenario.services) {
+    if (!svc.inMesh) continue;
+    for (const v of svc.versions) {
+      const l = scopes.inboundListener({ namespace: svc.namespace, labels: v.labels }, svc.port);
+      const id = l.sidecar ? `Sidecar ${l.sidecar.namespace}/${l.sidecar.name}` : '';
+      if (l.kind === 'passthrough') {
+        const msg = `${id} has ingress listeners but none for port ${svc.port} of ${svc.key}: its pods' inbound traffic takes InboundPassthroughCluster (no inbound listener settings or connection pool; Istio reports destination_service InboundPassthroughClusterIpv4, not modelled)`;
+        out.set(msg, positioned(l.sidecar, ['spec', 'ingress'], msg));
+      } else if (l.kind === 'listener') {
+        const port = defaultEndpointPort(l.ingress.defaultEndpoint);
+        if (port === undefined || port === svc.port) continue;
+        const msg = `${id}: ingress listener ${svc.port} forwards to ${l.ingress.defaultEndpoint}, but ${svc.key}'s app listens on ${svc.port}: connections are refused and every request gets 503 UF from the server sidecar`;
+        out.set(msg, positioned(l.sidecar, ['spec', 'ingress', l.index, 'defaultEndpoint'], msg));
+      }
+    }
+  }
+  return [...out.values()];
+};
+
+/**
  * meshConfig.outboundTrafficPolicy is a sidecar setting (the catch-all listener and routes,
  * istio/istio pilot/pkg/networking/core/httproute.go buildCatchAllVirtualHost): ztunnel has no such
  * catch-all and forwards calls to hosts outside the registry; modes without Envoy sidecars ignore it.
@@ -247,6 +279,7 @@ export const RUN_WARNING_CHECKS: RunWarningCheck[] = [
   unreachedConfig,
   localitySettings,
   sidecarScope,
+  sidecarIngress,
   outboundPolicyScope,
   canaryOutsideSidecars,
   egressGatewayScope,

@@ -187,11 +187,11 @@ export class PodBehaviour {
   }
 
   /**
-   * A call a pod's proxy makes on the pod's behalf (e.g. the sidecar's ext_authz check), through
-   * the same path as the app's calls, so it is seen on the edge and in traces.
+   * A call a proxy makes itself (a sidecar's ext_authz check on its pod's behalf, or a waypoint's),
+   * through the same path as the app's calls, so it is seen on the edge and in traces.
    */
-  callFrom(pod: PodRt, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number): void {
-    this.callOut(pod, this.resolve(call.service), call, parent, done, timeoutUs);
+  callFrom(from: Caller, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number): void {
+    this.callOut(from, this.resolve(call.service), call, parent, done, timeoutUs);
   }
 
   /** Set by the simulation once services exist (calls name services by key). */

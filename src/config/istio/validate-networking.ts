@@ -7,7 +7,14 @@ import { checkLocalityLbSetting } from './validate-locality.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { PathSegment } from '../yaml-source.js';
 import type { IstioConfig, IstioResource, Problems } from './resources.js';
-import type { DestinationRuleSpec, HttpRoute, SidecarSpec, TrafficPolicy, VirtualServiceSpec } from './networking-schemas.js';
+import type {
+  ConnectionPoolSettings,
+  DestinationRuleSpec,
+  HttpRoute,
+  SidecarSpec,
+  TrafficPolicy,
+  VirtualServiceSpec,
+} from './networking-schemas.js';
 import { outlierDetectionWarnings } from './outlier-schema.js';
 import { serviceEntryFor } from '../external.js';
 
@@ -60,12 +67,81 @@ export function validateNetworking(configs: readonly IstioConfig[], problems: Pr
   }
 }
 
-/** What the simulator models of a Sidecar: egress hosts (config scope). The rest is warned about. */
+const KNOWN_PROTOCOLS = new Set([
+  'TCP',
+  'UDP',
+  'GRPC',
+  'GRPC-WEB',
+  'HTTP',
+  'HTTP_PROXY',
+  'HTTP2',
+  'HTTPS',
+  'TLS',
+  'MONGO',
+  'REDIS',
+  'MYSQL',
+]);
+
+/**
+ * What the simulator models of a Sidecar: egress hosts (config scope), ingress listeners (which
+ * ports the sidecar's inbound chains cover, where they forward, their connection pool) and
+ * inboundConnectionPool. Istio's own checks on ingress listeners are errors as in istiod
+ * (istio/istio pkg/config/validation/validation.go ValidateSidecar); what is not modelled is warned about.
+ */
 function checkSidecar(sc: IstioResource<SidecarSpec>, p: Problems): void {
   const warn = (path: PathSegment[], m: string) => p.warnings.push(at(sc, path, 'warning', m));
-  if (sc.spec.ingress?.length)
-    warn(['ingress'], 'ingress listeners are not modelled (a service has one port and the sidecar forwards it to the app); ignored');
-  if (sc.spec.inboundConnectionPool) warn(['inboundConnectionPool'], 'inboundConnectionPool is not modelled; ignored');
+  const err = (path: PathSegment[], m: string) => p.errors.push(at(sc, path, 'error', m));
+  const ports = new Set<number>();
+  sc.spec.ingress?.forEach((ing, i) => {
+    const path = ['ingress', i];
+    if (!ing.port) return err(path, 'sidecar: port is required for ingress listeners');
+    const n = ing.port.number ?? 0;
+    if (ing.port.targetPort !== undefined && ing.port.targetPort > 0)
+      err([...path, 'port', 'targetPort'], 'targetPort has no impact on Sidecars');
+    if (!Number.isInteger(n) || n < 1 || n > 65535) err([...path, 'port', 'number'], `port number ${n} must be in the range 1..65535`);
+    const proto = (ing.port.protocol ?? '').toUpperCase();
+    // protocol.Parse (istio/istio pkg/config/protocol/instance.go): anything else is "unrecognized".
+    if (!KNOWN_PROTOCOLS.has(proto)) err([...path, 'port', 'protocol'], `unrecognized protocol ${JSON.stringify(ing.port.protocol ?? '')}`);
+    else if (!['HTTP', 'HTTP2', 'GRPC'].includes(proto))
+      warn([...path, 'port', 'protocol'], `protocol ${proto}: the simulated traffic is HTTP and is modelled as if the listener were HTTP`);
+    if (ports.has(n)) err([...path, 'port', 'number'], 'sidecar: ports on IP bound listeners must be unique');
+    ports.add(n);
+    const ep = ing.defaultEndpoint;
+    if (ep !== undefined && ep !== '' && !ep.startsWith('unix://')) {
+      const m = /^(?:(127\.0\.0\.1|0\.0\.0\.0|\[::1\]|\[::\])?):(\d+)$/.exec(ep);
+      if (!m)
+        err(
+          [...path, 'defaultEndpoint'],
+          'sidecar: defaultEndpoint must be of form 127.0.0.1:<port>,0.0.0.0:<port>,[::1]:port,[::]:port,unix://filepath or unset',
+        );
+      else if (Number(m[2]) < 1 || Number(m[2]) > 65535)
+        err([...path, 'defaultEndpoint'], `port number ${m[2]} must be in the range 1..65535`);
+    }
+    if (ep?.startsWith('unix://'))
+      warn([...path, 'defaultEndpoint'], 'a Unix domain socket endpoint is modelled as the app listening on the listener port');
+    if (ing.tls) {
+      if (!['HTTPS', 'TLS'].includes(proto)) err([...path, 'tls'], 'server cannot have TLS settings for non HTTPS/TLS ports');
+      const mode = ing.tls.mode;
+      if (mode === 'ISTIO_MUTUAL' || mode === 'AUTO_PASSTHROUGH')
+        err([...path, 'tls', 'mode'], `configuration is invalid: cannot set mode to ${String(mode)} in sidecar ingress tls`);
+      warn(
+        [...path, 'tls'],
+        'TLS termination for callers outside the mesh is not modelled: their requests reach the listener as plaintext HTTP (no handshake cost)',
+      );
+    }
+    if (ing.connectionPool?.http && !['HTTP', 'HTTP2', 'GRPC', 'HTTPS'].includes(proto))
+      warn(
+        [...path, 'connectionPool', 'http'],
+        `sidecar: HTTP connection pool settings are configured for port ${n} (${JSON.stringify(ing.port.name ?? '')}) but its protocol is not HTTP (${ing.port.protocol ?? ''}); only TCP settings will apply`,
+      );
+    for (const field of ['bind', 'captureMode'] as const)
+      if (ing[field] !== undefined)
+        warn([...path, field], `ingress ${field} is not modelled: the listener captures the pod's traffic on its port`);
+  });
+  sc.spec.ingress?.forEach((ing, i) => {
+    if (ing.connectionPool) checkConnectionPool(ing.connectionPool, ['ingress', i, 'connectionPool'], err, warn);
+  });
+  if (sc.spec.inboundConnectionPool) checkConnectionPool(sc.spec.inboundConnectionPool, ['inboundConnectionPool'], err, warn);
   sc.spec.egress?.forEach((e, i) => {
     for (const field of ['port', 'bind', 'captureMode'] as const)
       if (e[field] !== undefined) warn(['egress', i, field], `egress ${field} is not modelled: the listener's hosts apply to every port`);
@@ -228,6 +304,29 @@ function checkRouteActions(route: HttpRoute, path: PathSegment[], err: (p: PathS
   }
 }
 
+/** istiod's validateConnectionPool (pkg/config/validation/validation.go), for a DestinationRule's or a Sidecar's pool at `path`. */
+function checkConnectionPool(
+  cp: ConnectionPoolSettings,
+  path: PathSegment[],
+  err: (p: PathSegment[], m: string) => void,
+  warn: (p: PathSegment[], m: string) => void,
+): void {
+  if (!cp.tcp && !cp.http) err(path, 'connection pool must have at least one field');
+  const neg = (v: number | undefined, field: string[], what: string) => {
+    if (v !== undefined && v < 0) err([...path, ...field], `${what} must be non-negative`);
+  };
+  neg(cp.tcp?.maxConnections, ['tcp', 'maxConnections'], 'max connections');
+  neg(cp.http?.http1MaxPendingRequests, ['http', 'http1MaxPendingRequests'], 'http1 max pending requests');
+  neg(cp.http?.http2MaxRequests, ['http', 'http2MaxRequests'], 'http2 max requests');
+  neg(cp.http?.maxRequestsPerConnection, ['http', 'maxRequestsPerConnection'], 'max requests per connection');
+  neg(cp.http?.maxRetries, ['http', 'maxRetries'], 'max retries');
+  neg(cp.http?.maxConcurrentStreams, ['http', 'maxConcurrentStreams'], 'max concurrent streams');
+  if (cp.http?.h2UpgradePolicy === 'UPGRADE' && cp.http.useClientProtocol)
+    err([...path, 'http'], 'use client protocol must not be true when H2UpgradePolicy is UPGRADE');
+  if (cp.tcp?.tcpKeepalive || cp.tcp?.maxConnectionDuration !== undefined)
+    warn([...path, 'tcp'], 'tcpKeepalive and maxConnectionDuration are not modelled; ignored');
+}
+
 function checkTrafficPolicy(
   tp: TrafficPolicy | undefined,
   path: PathSegment[],
@@ -236,23 +335,7 @@ function checkTrafficPolicy(
   warn: (p: PathSegment[], m: string) => void,
 ): void {
   if (!tp) return;
-  const cp = tp.connectionPool;
-  if (cp) {
-    if (!cp.tcp && !cp.http) err([...path, 'connectionPool'], 'connection pool must have at least one field');
-    const neg = (v: number | undefined, field: string[], what: string) => {
-      if (v !== undefined && v < 0) err([...path, 'connectionPool', ...field], `${what} must be non-negative`);
-    };
-    neg(cp.tcp?.maxConnections, ['tcp', 'maxConnections'], 'max connections');
-    neg(cp.http?.http1MaxPendingRequests, ['http', 'http1MaxPendingRequests'], 'http1 max pending requests');
-    neg(cp.http?.http2MaxRequests, ['http', 'http2MaxRequests'], 'http2 max requests');
-    neg(cp.http?.maxRequestsPerConnection, ['http', 'maxRequestsPerConnection'], 'max requests per connection');
-    neg(cp.http?.maxRetries, ['http', 'maxRetries'], 'max retries');
-    neg(cp.http?.maxConcurrentStreams, ['http', 'maxConcurrentStreams'], 'max concurrent streams');
-    if (cp.http?.h2UpgradePolicy === 'UPGRADE' && cp.http.useClientProtocol)
-      err([...path, 'connectionPool', 'http'], 'use client protocol must not be true when H2UpgradePolicy is UPGRADE');
-    if (cp.tcp?.tcpKeepalive || cp.tcp?.maxConnectionDuration !== undefined)
-      warn([...path, 'connectionPool', 'tcp'], 'tcpKeepalive and maxConnectionDuration are not modelled; ignored');
-  }
+  if (tp.connectionPool) checkConnectionPool(tp.connectionPool, [...path, 'connectionPool'], err, warn);
   const lb = tp.loadBalancer;
   if (lb) {
     if (lb.simple && lb.consistentHash) err([...path, 'loadBalancer'], 'only one of simple or consistentHash can be set');
