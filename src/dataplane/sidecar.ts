@@ -85,6 +85,7 @@ export class SidecarPlane extends DirectPlane {
     if (!caller.inMesh) return false;
     this.sidecars.set(caller, proxy);
     caller.sidecar = proxy;
+    this.gateways.add(caller);
     if (listener) this.gatewayListeners.set(caller, listener);
     return true;
   }
@@ -145,6 +146,8 @@ export class SidecarPlane extends DirectPlane {
 
   /** Inbound cluster plans per pod under the current policy (undefined entry: straight to the app). */
   private inboundPlans = new Map<PodRt, { proxy: Proxy; plan: InboundClusterPlan } | null>();
+  /** Gateway pods whose Envoy this plane adopted: no Sidecar resource configures them. */
+  private readonly gateways = new Set<Caller>();
   /** Whether any Sidecar could give an inbound cluster a pool (else skip the lookup). */
   private inboundPools = mayPoolInbound(this.policy);
 
@@ -157,7 +160,8 @@ export class SidecarPlane extends DirectPlane {
     if (!this.inboundPools) return undefined;
     let v = this.inboundPlans.get(pod);
     if (v === undefined) {
-      const proxy = this.sidecars.get(pod);
+      // Sidecar resources configure sidecars, not gateways (sidecar.proto).
+      const proxy = this.gateways.has(pod) ? undefined : this.sidecars.get(pod);
       const plan = proxy ? this.policy.inboundCluster(scopedWorkload(pod), pod.service.model) : undefined;
       v = proxy && plan && (limitsSomething(plan.connectionPool) || plan.endpointPort !== pod.service.model.port) ? { proxy, plan } : null;
       this.inboundPlans.set(pod, v);
