@@ -344,9 +344,14 @@ export function scopedWorkload(c: Caller): ScopedWorkload {
   return { namespace: c.namespace, labels: 'version' in c ? (c as PodRt).version.labels : {} };
 }
 
-/** Whether a Sidecar (ingress listeners, inboundConnectionPool) could shape an inbound cluster. */
+/** Whether a Sidecar (ingress listeners, inboundConnectionPool) or a DestinationRule's connectionPool could shape an inbound cluster. */
 function mayPoolInbound(policy: MeshPolicy): boolean {
-  return policy.config.sidecars.some((s) => s.spec.ingress?.length || s.spec.inboundConnectionPool);
+  return (
+    policy.config.sidecars.some((s) => s.spec.ingress?.length || s.spec.inboundConnectionPool) ||
+    policy.config.destinationRules.some(
+      (d) => d.spec.trafficPolicy?.connectionPool || d.spec.trafficPolicy?.portLevelSettings?.some((p) => p.connectionPool),
+    )
+  );
 }
 
 /** Whether a connection pool sets any limit that changes an inbound cluster (a threshold, or requests per connection). */

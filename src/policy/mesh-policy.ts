@@ -514,7 +514,12 @@ export class MeshPolicy {
     const listener = this.sidecarScopes.inboundListener(w, svc.port);
     const name = `inbound|${svc.port}||`;
     if (listener.kind === 'passthrough') return { name, listener, endpointPort: svc.port, protocol: svc.protocol };
-    const connectionPool = this.sidecarScopes.inboundConnectionPool(w, svc.port);
+    // A Sidecar's ingress/inboundConnectionPool configures the inbound cluster; without one the
+    // service's DestinationRule applies to the server's inbound sidecar too ("By default, Istio
+    // applies a service's DestinationRule to client-sidecars ... but also to the server's inbound
+    // sidecar", istio/api networking/v1alpha3/sidecar.proto, inboundConnectionPool).
+    const connectionPool =
+      this.sidecarScopes.inboundConnectionPool(w, svc.port) ?? this.trafficPolicy(svc, undefined, w.namespace).connectionPool;
     const ingress = listener.kind === 'listener' ? listener.ingress : undefined;
     return {
       name,

@@ -106,6 +106,28 @@ describe('Sidecar inbound connection pool', () => {
     expect(out?.upstream_rq_retry).toBe(0);
   });
 
+  it("without a Sidecar pool, the service's DestinationRule connectionPool limits the server's inbound cluster too (sidecar.proto)", () => {
+    const dr = `
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: orders}
+    spec:
+      host: orders
+      trafficPolicy:
+        connectionPool: {tcp: {maxConnections: 2}, http: {http1MaxPendingRequests: 2}}`;
+    const withDr = (sidecarSpec: string) => yaml(sidecarSpec).replace(/\n$/, `${dr}\n`);
+    const r = run(scenarioFromYaml(withDr('')));
+    expect(r.clusters['inbound|8080||']?.upstream_rq_pending_overflow).toBeGreaterThan(0);
+    // A Sidecar's inbound pool replaces the DestinationRule's on the server side.
+    const roomy = `
+inboundConnectionPool:
+  tcp: {maxConnections: 100000}
+  http: {http1MaxPendingRequests: 100000}
+`;
+    expect(run(scenarioFromYaml(withDr(roomy))).clusters['inbound|8080||']?.upstream_rq_pending_overflow).toBe(0);
+  });
+
   it('a port-level connectionPool overrides inboundConnectionPool (not merged)', () => {
     const perPort = `
 ingress:
