@@ -6,21 +6,10 @@
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { hdrCountsIndex, LatencyStats } from '../../src/record/latency.js';
+import { prng } from '../kernel/prng.js';
 
 const library = () =>
   hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
-
-/** A small deterministic PRNG for the test itself (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('LatencyStats counts by HdrHistogram index', () => {
   it("computes the library's counts index for every bucket edge and for random values up to one hour", () => {
