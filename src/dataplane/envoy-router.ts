@@ -641,23 +641,27 @@ export class EnvoyRouter {
               answer(r.status);
             });
           };
-          // jwt_authn runs before both (istio/istio pilot/pkg/networking/core filter order: authn, then authz).
-          // Istio's rate-limit EnvoyFilter inserts local_ratelimit first in the chain (INSERT_BEFORE).
+          // Istio's inbound HTTP filter order (istio/istio pilot/pkg/networking/core/listener_builder.go,
+          // buildInboundHTTPFilters; listener_waypoint.go likewise): the CUSTOM ext_authz filter, then
+          // jwt_authn, then RBAC. Istio's rate-limit EnvoyFilter inserts local_ratelimit first (INSERT_BEFORE).
           const limited = this.deps.transport.rateLimit?.(host, call);
           if (limited !== undefined) {
             a.serverFlags = 'RL';
             return answer(limited);
           }
-          const unauthenticated = this.deps.transport.authn?.(host, call);
-          if (unauthenticated !== undefined) return answer(unauthenticated);
+          const authnThenRbac = () => {
+            const unauthenticated = this.deps.transport.authn?.(host, call);
+            if (unauthenticated !== undefined) return answer(unauthenticated);
+            rbac();
+          };
           const checking = this.deps.transport.extAuthz?.(host, call, conn.mtls, (denied) => {
-            if (denied === undefined) return rbac();
+            if (denied === undefined) return authnThenRbac();
             // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
             // (source/common/stream_info/utility.cc "UAEX") on its side.
             a.serverFlags = 'UAEX';
             answer(denied);
           });
-          if (!checking) rbac();
+          if (!checking) authnThenRbac();
         });
       },
       undefined,

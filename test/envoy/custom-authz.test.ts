@@ -103,3 +103,54 @@ describe('CUSTOM AuthorizationPolicy', () => {
     expect(log[1]).toMatch(/^api-v1-\d\.sidecar .* 401 UAEX ext_authz_denied /);
   });
 });
+
+describe('filter order at the server sidecar', () => {
+  it('CUSTOM ext_authz runs before jwt_authn: an expired token on a path the provider denies gets its 403, not 401 (listener_builder.go)', () => {
+    const iss = 'https://issuer.example.com';
+    const r = run(
+      scenarioFromYaml(`
+apiVersion: meshsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: order}
+spec:
+  duration: 10s
+  mesh:
+    mode: sidecar
+    extensionProviders:
+${http()}  services:
+    - {name: api, replicas: 2, serviceTime: 5ms}
+    - {name: ext-authz, replicas: 2, serviceTime: 3ms, failure: {rate: 1, status: 403}}
+  istio: |
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: ext, namespace: default}
+    spec:
+      selector: {matchLabels: {app: api}}
+      action: CUSTOM
+      provider: {name: my-ext-authz}
+      rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+    ---
+    apiVersion: security.istio.io/v1
+    kind: RequestAuthentication
+    metadata: {name: jwt, namespace: default}
+    spec:
+      selector: {matchLabels: {app: api}}
+      jwtRules: [{issuer: "${iss}"}]
+  workload:
+    - name: users
+      target: api
+      rate: 50
+      requests:
+        - {path: /admin/users, weight: 1, jwt: {issuer: "${iss}", subject: a, expired: true}}
+        - {path: /public, weight: 1, jwt: {issuer: "${iss}", subject: b, expired: true}}
+`),
+    );
+    // /admin: the provider (which denies everything) is asked first and answers 403.
+    // /public: ext_authz lets it through, then jwt_authn refuses the expired token.
+    const admin = r.requests.by_code['403'] ?? 0;
+    const expired = r.requests.by_code['401'] ?? 0;
+    expect(admin).toBeGreaterThan(0);
+    expect(expired).toBeGreaterThan(0);
+    expect(admin + expired).toBe(r.requests.total);
+  });
+});
