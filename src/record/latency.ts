@@ -60,11 +60,11 @@ export class LatencyStats {
     this.sumUs += us;
     if (us > this.maxUs) this.maxUs = us;
     this.fresh[hdrCountsIndex(Math.min(HIGHEST_US, Math.max(1, Math.round(us))))]!++;
-    if (++this.freshCount === FLUSH_EVERY) void this.histogram; // keep every fresh count below 2^32
+    if (++this.freshCount === FLUSH_EVERY) this.flushed(); // keep every fresh count below 2^32
   }
 
-  /** Adds the fresh counts to the histogram (each index's lowest value stands for its bucket). */
-  private get histogram(): hdr.Histogram {
+  /** The histogram with the fresh counts added (each index's lowest value stands for its bucket). */
+  private flushed(): hdr.Histogram {
     if (this.freshCount > 0) {
       const fresh = this.fresh;
       const h = this.hist as hdr.Histogram & { valueFromIndex(index: number): number };
@@ -81,7 +81,7 @@ export class LatencyStats {
 
   /** Value at percentile p (0-100), in microseconds. */
   percentileUs(p: number): number {
-    return this.count ? this.histogram.getValueAtPercentile(p) : 0;
+    return this.count ? this.flushed().getValueAtPercentile(p) : 0;
   }
 
   /** Share (0-1) of recorded values at or below `us`, from the histogram (within its 0.1% precision). */
@@ -94,7 +94,7 @@ export class LatencyStats {
     let hi = 100;
     for (let i = 0; i < 40; i++) {
       const mid = (lo + hi) / 2;
-      if (this.histogram.getValueAtPercentile(mid) <= us) lo = mid;
+      if (this.flushed().getValueAtPercentile(mid) <= us) lo = mid;
       else hi = mid;
     }
     return lo / 100;
