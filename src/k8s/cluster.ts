@@ -107,18 +107,13 @@ export class KubeCluster implements PodLifecycleApi {
         events.add('node_not_ready', { node: node.model.name, pods: this.podsOnNode(node).length });
         for (const p of this.podsOnNode(node)) this.kubelet.markNodeLost(p);
       },
-      evict: (node) => {
-        for (const p of this.podsOnNode(node)) {
-          if (this.kubelet.get(p)?.deleting) continue;
-          events.add('pod_evicted', {
-            pod: p.name,
-            service: p.service.model.key,
-            node: node.model.name,
-            taint: 'node.kubernetes.io/unreachable',
-          });
-          this.deletePod(p, 'evicted: node unreachable');
-        }
-      },
+      evict: (node) =>
+        this.evictPods(
+          node,
+          this.podsOnNode(node).filter((p) => !this.kubelet.get(p)?.deleting),
+          'node.kubernetes.io/unreachable',
+          'evicted: node unreachable',
+        ),
       recovered: (node) => {
         events.add('node_ready', { node: node.model.name });
         for (const p of this.podsOnNode(node)) {
@@ -192,6 +187,14 @@ export class KubeCluster implements PodLifecycleApi {
     if (node) this.kubelet.start(pod);
     else this.pending.push({ pod, service, version });
     return pod;
+  }
+
+  /** Evicts `pods` from `node`: a `pod_evicted` event naming the taint that evicts them, then a graceful delete. */
+  evictPods(node: NodeRt, pods: readonly PodRt[], taint: string, reason: string): void {
+    for (const p of pods) {
+      this.events.add('pod_evicted', { pod: p.name, service: p.service.model.key, node: node.model.name, taint });
+      this.deletePod(p, reason);
+    }
   }
 
   deletePod(pod: PodRt, reason: string, graceUs?: number): void {

@@ -77,15 +77,7 @@ export function startClusterAutoscaler(deps: {
       },
       drain: (node) => {
         kube.nodes.cordon(node);
-        for (const p of kube.podsOn(node)) {
-          kube.events.add('pod_evicted', {
-            pod: p.name,
-            service: p.service.model.key,
-            node: node.model.name,
-            taint: 'ToBeDeletedByClusterAutoscaler',
-          });
-          kube.deletePod(p, 'evicted: cluster autoscaler scale-down');
-        }
+        kube.evictPods(node, kube.podsOn(node), 'ToBeDeletedByClusterAutoscaler', 'evicted: cluster autoscaler scale-down');
       },
       removeNode: (node) => {
         removed.add(node);
