@@ -10,7 +10,7 @@ import { stableJson, writeAll } from '../report/write.js';
 import { gridPoints, inShard, parseSet, parseShard, type Axis } from '../sweep/grid.js';
 import { k8sJobManifests } from '../sweep/k8s-job.js';
 import { MESHSIM_VERSION } from '../report/results.js';
-import { mergeSweeps, runPoints, sweepJson, type SweepJson } from '../sweep/sweep.js';
+import { mergeSweeps, PointWorkers, sweepJson, type SweepJson } from '../sweep/sweep.js';
 import { EXIT, flagProblem, parseOverrides, printWarnings, reportFailure } from './common.js';
 import { progressBar } from './progress.js';
 
@@ -29,6 +29,7 @@ export interface SweepOptions {
 }
 
 export async function sweepCommand(file: string, opts: SweepOptions): Promise<number> {
+  let pool: PointWorkers | undefined;
   try {
     const axes: Axis[] = (opts.set ?? []).map((s) => {
       const a = parseSet(s);
@@ -43,6 +44,8 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.shard !== undefined && !shard) throw flagProblem('--shard', `expected I/N with 1 <= I <= N, got "${opts.shard}"`);
     const { durationUs } = parseOverrides({ duration: opts.duration });
+    // Workers start now, to load the simulator while this thread reads the scenario (none for --k8s-job).
+    pool = PointWorkers.start(opts.k8sJob === undefined ? workers : 1);
     const loaded = loadScenario(file);
     printWarnings(loaded.warnings);
     const seeds = Array.from({ length: k }, (_, i) => loaded.scenario.seed + i);
@@ -54,9 +57,8 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const bar = await progressBar({ label: 'sweep', total: mine.length, unit: 'points', quiet: opts.quiet });
     let points;
     try {
-      points = await runPoints(
+      points = await pool.run(
         mine.map((point) => ({ file, text, paths, point, durationUs })),
-        workers,
         (done) => bar.update(done),
       );
     } finally {
@@ -71,6 +73,8 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     return EXIT.ok;
   } catch (e) {
     return reportFailure(e);
+  } finally {
+    await pool?.close();
   }
 }
 

@@ -23,56 +23,81 @@ export interface SweepJson {
 export type PointProgress = (done: number, total: number) => void;
 
 /**
- * Runs `jobs` on `workers` threads: the main thread and `workers - 1` worker threads. They share
+ * Runs `jobs` on `workers` threads: the main thread and `workers - 1` worker threads (see
+ * PointWorkers). With one worker, or one job, everything runs in this thread.
+ */
+export async function runPoints(jobs: PointJob[], workers: number, progress?: PointProgress): Promise<PointResult[]> {
+  return PointWorkers.start(Math.min(workers, jobs.length)).run(jobs, progress);
+}
+
+/**
+ * The threads of one run of points: the main thread and `workers - 1` worker threads. They share
  * one queue, a counter in shared memory each thread claims the next point from (Atomics.add), so
  * unequal points (a sidecar point can cost several times a none point) keep every thread busy and
  * no thread waits for a message to get work. The main thread runs points too: it has the loader in
- * memory already, and one worker fewer to start (each start loads the whole simulator, ~0.4 s of
- * CPU) is what a 2-core machine notices. Results are sorted by point index, so the output does not
- * depend on the worker count or on which thread ran what; when points fail, the failure of the
- * lowest index is reported (every point before it was claimed, so it ran). Workers import only the
- * simulator and results.json code (sweep/worker.ts → point.ts), never the report renderer.
+ * memory already, and one worker fewer to start is what a 2-core machine notices.
+ *
+ * Each worker start loads the whole simulator (~0.25 s of CPU), so a caller starts the workers as
+ * soon as it knows how many it wants, before it reads the scenario and builds the jobs: they load
+ * while the main thread parses, and wait for their jobs in one message. Results are sorted by point
+ * index, so the output does not depend on the worker count or on which thread ran what; when points
+ * fail, the failure of the lowest index is reported (every point before it was claimed, so it
+ * ran). Workers import only the simulator and results.json code (sweep/worker.ts → point.ts),
+ * never the report renderer.
  */
-export async function runPoints(jobs: PointJob[], workers: number, progress?: PointProgress): Promise<PointResult[]> {
-  if (workers <= 1 || jobs.length <= 1) {
-    return jobs.map((job, i) => {
-      const r = runPoint(job);
-      progress?.(i + 1, jobs.length);
-      return r;
-    });
+export class PointWorkers {
+  private readonly counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  private readonly results: PointResult[] = [];
+  private readonly failures: PointFailure[] = [];
+  private progress?: PointProgress;
+  private total = 0;
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly exited: Promise<void>[],
+  ) {}
+
+  /** Starts `workers - 1` worker threads (none for 1); they load the simulator and wait for jobs. */
+  static start(workers: number): PointWorkers {
+    const threads: Worker[] = [];
+    const exited: Promise<void>[] = [];
+    const pool = new PointWorkers(threads, exited);
+    for (let i = 1; i < workers; i++) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: pool.counters });
+      worker.on('message', (m: PointMessage) => pool.received(m));
+      worker.on('error', (e) => {
+        pool.failures.push({ index: Infinity, fail: e.stack ?? e.message });
+        stopQueue(pool.counters);
+      });
+      exited.push(new Promise<void>((resolve) => worker.on('exit', () => resolve())));
+      threads.push(worker);
+    }
+    return pool;
   }
-  const queue: PointQueue = { jobs, counters: new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)) };
-  const results: PointResult[] = [];
-  const failures: PointFailure[] = [];
-  const exited = Array.from(
-    { length: Math.min(workers, jobs.length) - 1 },
-    () =>
-      new Promise<void>((resolve) => {
-        const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: queue });
-        worker.on('message', (m: PointMessage) => {
-          if ('ok' in m) {
-            results.push(m.ok);
-            progress?.(Atomics.load(queue.counters, DONE), jobs.length);
-          } else failures.push(m);
-        });
-        worker.on('error', (e) => {
-          failures.push({ index: Infinity, fail: e.stack ?? e.message });
-          stopQueue(queue);
-        });
-        worker.on('exit', () => resolve());
-      }),
-  );
-  runQueue(queue, (m) => {
+
+  /** Runs `jobs` on every thread of the pool (once); resolves with the results in point order. */
+  async run(jobs: PointJob[], progress?: PointProgress): Promise<PointResult[]> {
+    this.progress = progress;
+    this.total = jobs.length;
+    for (const w of this.workers) w.postMessage(jobs);
+    runQueue({ jobs, counters: this.counters }, (m) => this.received(m));
+    await Promise.all(this.exited);
+    const first = this.failures.sort((a, b) => a.index - b.index)[0];
+    if (first && 'input' in first) throw new InputError(first.input);
+    if (first) throw new Error(`a sweep worker failed: ${first.fail}`);
+    return this.results.sort((a, b) => a.index - b.index);
+  }
+
+  /** Ends the workers of a pool that will not run (the caller failed before it had jobs). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private received(m: PointMessage): void {
     if ('ok' in m) {
-      results.push(m.ok);
-      progress?.(Atomics.load(queue.counters, DONE), jobs.length);
-    } else failures.push(m);
-  });
-  await Promise.all(exited);
-  const first = failures.sort((a, b) => a.index - b.index)[0];
-  if (first && 'input' in first) throw new InputError(first.input);
-  if (first) throw new Error(`a sweep worker failed: ${first.fail}`);
-  return results.sort((a, b) => a.index - b.index);
+      this.results.push(m.ok);
+      this.progress?.(Atomics.load(this.counters, DONE), this.total);
+    } else this.failures.push(m);
+  }
 }
 
 /** The shared queue: the jobs, and counters[NEXT] (the next job to claim), counters[DONE] (jobs finished). */
@@ -82,12 +107,14 @@ export interface PointQueue {
 }
 const NEXT = 0;
 const DONE = 1;
+/** A claim index past any queue (a sweep has at most 1,000 seeds × the --set values). */
+const STOPPED = 2 ** 30;
 
 type PointFailure = { index: number; input: Diagnostic[] } | { index: number; fail: string };
 export type PointMessage = { ok: PointResult } | PointFailure;
 
 /** No thread claims another point (the ones running finish). */
-const stopQueue = (q: PointQueue) => Atomics.store(q.counters, NEXT, q.jobs.length);
+const stopQueue = (counters: Int32Array) => Atomics.store(counters, NEXT, STOPPED);
 
 /** One thread's share of the queue: claims and runs points until none is left or one fails. */
 export function runQueue(q: PointQueue, report: (m: PointMessage) => void): void {
@@ -100,7 +127,7 @@ export function runQueue(q: PointQueue, report: (m: PointMessage) => void): void
       Atomics.add(q.counters, DONE, 1);
       report({ ok });
     } catch (e) {
-      stopQueue(q);
+      stopQueue(q.counters);
       report(
         e instanceof InputError
           ? { index, input: e.diagnostics }

@@ -1,6 +1,6 @@
 /** `meshsim sweep` / `merge`: a grid of runs whose output does not depend on workers or shards. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,5 +87,19 @@ describe('meshsim sweep', () => {
     const m = cli('merge', join(tmp, 's1'), other, '--out', join(tmp, 'nope'));
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/is from another sweep/);
+  });
+
+  it('ends the workers it started early when the scenario itself is bad, writing nothing', () => {
+    // Workers start before the scenario is read (they load the simulator meanwhile): a scenario
+    // that fails to load must still end them, or the process would not exit.
+    const bad = join(tmp, 'bad-scenario.yaml');
+    writeFileSync(bad, 'apiVersion: meshsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: bad}\nspec:\n  bogus: 1\n');
+    const r = spawnSync(process.execPath, [repoPath('bin/meshsim.js'), 'sweep', bad, '--workers', '3', '--out', join(tmp, 'never')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/bad-scenario\.yaml:5:3: error: spec\.bogus: unknown field "bogus"/);
+    expect(existsSync(join(tmp, 'never'))).toBe(false);
   });
 });
