@@ -1,7 +1,7 @@
 // Whole `meshsim` runs, each a fresh process (no inherited JIT or heap), timed from outside. Under
 // /usr/bin/time -v when it exists, for the OS peak RSS ("Maximum resident set size").
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { dirname } from 'node:path';
@@ -13,15 +13,14 @@ const TIME = '/usr/bin/time';
 /** @typedef {{ wall: number, cpu: number | undefined, rssMiB: number | undefined, status: number | null, stdout: string, stderr: string }} CliRun */
 
 /**
- * Runs `meshsim ...args` in a fresh node; returns wall seconds, CPU seconds (user + system, every
- * thread) and peak RSS (MiB) when /usr/bin/time is there, status, output.
- * @param {string[]} args @param {{ env?: Record<string, string> }} [o] @returns {CliRun}
+ * Runs `command ...args` as a fresh process; returns wall seconds, CPU seconds (user + system,
+ * every thread) and peak RSS (MiB) when /usr/bin/time is there, status, output.
+ * @param {string} command @param {string[]} args @param {{ env?: Record<string, string> }} [o] @returns {CliRun}
  */
-export function meshsim(args, { env } = {}) {
+export function timed(command, args, { env } = {}) {
   const withTime = existsSync(TIME);
-  const argv = withTime ? ['-v', process.execPath, BIN, ...args] : [BIN, ...args];
   const start = process.hrtime.bigint();
-  const child = spawnSync(withTime ? TIME : process.execPath, argv, {
+  const child = spawnSync(withTime ? TIME : command, withTime ? ['-v', command, ...args] : args, {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, ...env },
@@ -39,6 +38,9 @@ export function meshsim(args, { env } = {}) {
     stderr: (child.stderr ?? '').split('\n').filter((l) => !/^\s/.test(l) && !l.startsWith('Command'))[0] ?? '',
   };
 }
+
+/** `meshsim ...args` in a fresh node (see timed). @param {string[]} args @param {{ env?: Record<string, string> }} [o] */
+export const meshsim = (args, o) => timed(process.execPath, [BIN, ...args], o);
 
 /** A scratch output directory, removed by the caller's `done()`. */
 export function scratch() {
@@ -80,7 +82,11 @@ export function runResultsOnly(scenario, extra) {
       r = meshsim(['run', scenario, ...extra, '--out', out.dir]);
       note = 'every file: this build has no --outputs';
     }
-    return { ...check(r, 'meshsim run'), note };
+    check(r, 'meshsim run');
+    // Read after the clock stopped: what the run simulated, for the line's detail.
+    /** @type {{ requests?: { total?: number }, latency_ms?: { mean?: number } }} */
+    const results = JSON.parse(readFileSync(join(out.dir, 'results.json'), 'utf8'));
+    return { ...r, note, requests: results.requests?.total, meanMs: results.latency_ms?.mean };
   } finally {
     out.done();
   }
