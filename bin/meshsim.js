@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8';
-import { main } from '#dist/cli/main.js';
+import { prestart } from '#dist/cli/prestart.js';
 
 // V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
 // low, which a simulation's steady stream of short-lived objects triggers: a run whose live heap is
@@ -14,4 +14,7 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
+// Sweep workers start loading the simulator now, beside this thread loading the command line.
+prestart(process.argv);
+const { main } = await import('#dist/cli/main.js');
 process.exitCode = await main(process.argv);

@@ -10,7 +10,8 @@ import { stableJson, writeAll } from '../report/write.js';
 import { gridPoints, inShard, parseSet, parseShard, type Axis } from '../sweep/grid.js';
 import { k8sJobManifests } from '../sweep/k8s-job.js';
 import { MESHSIM_VERSION } from '../report/results.js';
-import { mergeSweeps, PointWorkers, sweepJson, type SweepJson } from '../sweep/sweep.js';
+import { mergeSweeps, runPoints, sweepJson, type SweepJson } from '../sweep/sweep.js';
+import { closeEarlyWorkers, takeWorkers, type PointWorkers } from '../sweep/pool.js';
 import { EXIT, flagProblem, parseOverrides, printWarnings, reportFailure } from './common.js';
 import { progressBar } from './progress.js';
 
@@ -44,8 +45,8 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.shard !== undefined && !shard) throw flagProblem('--shard', `expected I/N with 1 <= I <= N, got "${opts.shard}"`);
     const { durationUs } = parseOverrides({ duration: opts.duration });
-    // Workers start now, to load the simulator while this thread reads the scenario (none for --k8s-job).
-    pool = PointWorkers.start(opts.k8sJob === undefined ? workers : 1);
+    // The workers bin/meshsim.js started before loading the command line (cli/prestart.ts), or new ones.
+    pool = takeWorkers(opts.k8sJob === undefined ? workers : 1);
     const loaded = loadScenario(file);
     printWarnings(loaded.warnings);
     const seeds = Array.from({ length: k }, (_, i) => loaded.scenario.seed + i);
@@ -57,8 +58,9 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const bar = await progressBar({ label: 'sweep', total: mine.length, unit: 'points', quiet: opts.quiet });
     let points;
     try {
-      points = await pool.run(
+      points = await runPoints(
         mine.map((point) => ({ file, text, paths, point, durationUs })),
+        pool,
         (done) => bar.update(done),
       );
     } finally {
@@ -74,7 +76,7 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
   } catch (e) {
     return reportFailure(e);
   } finally {
-    await pool?.close();
+    await Promise.all([pool?.close(), closeEarlyWorkers()]);
   }
 }
 

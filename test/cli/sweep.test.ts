@@ -89,7 +89,7 @@ describe('meshsim sweep', () => {
     expect(m.stderr).toMatch(/is from another sweep/);
   });
 
-  it('ends the workers it started early when the scenario itself is bad, writing nothing', () => {
+  it('ends the workers it started early when the scenario or a flag is bad, writing nothing', () => {
     // Workers start before the scenario is read (they load the simulator meanwhile): a scenario
     // that fails to load must still end them, or the process would not exit.
     const bad = join(tmp, 'bad-scenario.yaml');
@@ -101,5 +101,13 @@ describe('meshsim sweep', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/bad-scenario\.yaml:5:3: error: spec\.bogus: unknown field "bogus"/);
     expect(existsSync(join(tmp, 'never'))).toBe(false);
+    // Flags the sweep command itself rejects, or commander rejects before the command runs.
+    for (const flags of [['--set', 'rate'], ['--bogus']]) {
+      const f = spawnSync(process.execPath, [repoPath('bin/meshsim.js'), 'sweep', bad, '--workers', '3', ...flags], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(f.status, f.stderr).toBe(2);
+    }
   });
 });
