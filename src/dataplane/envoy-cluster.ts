@@ -100,6 +100,8 @@ export interface ClusterRt<P = unknown> {
   /** Envoy worker threads of the proxy (its --concurrency). */
   workers: number;
   active: Map<PodRt, number>;
+  /** `active.get(host) ?? 0` as one function per cluster, for the load balancer (made on first use). */
+  activeOf?: (host: PodRt) => number;
   /** Attempts under way (pending or on a connection). */
   activeRequests: number;
   /** Streams attached to a connection: the cluster-wide requests() resource (max_requests). */

@@ -114,6 +114,12 @@ interface Attempt {
   serverFlags?: string;
   /** The server sidecar's own circuit breaker refused it: its 503 carries x-envoy-overloaded. */
   overloaded?: boolean;
+  /** The network's one-way delay to the host and back (forward). */
+  oneWayUs: number;
+  /** The host's server-side proxies, in request order (forward). */
+  server?: readonly Proxy[];
+  /** What the server side answered (0: a reset). */
+  status: number;
 }
 
 export interface EnvoyRouterDeps {
@@ -189,6 +195,11 @@ export class EnvoyRouter {
       worker,
     };
     const fault = result.route.fault;
+    // Most requests meet no fault filter and no reconnect: straight to the router.
+    if (!fault && !reconnect) {
+      this.startRouting(req, clientNs);
+      return;
+    }
     const faults = fault ? this.streamOf('fault', proxy, '') : undefined;
     // The fault filter runs before the router: delay first, then abort (independent draws).
     const afterDelay = () => {
@@ -416,14 +427,14 @@ export class EnvoyRouter {
       this.finish(req, 503, 'UH'); // no endpoint, or all ejected (a subset may select no pods)
       return;
     }
-    const active = (h: PodRt) => cluster.active.get(h) ?? 0;
+    const active = (cluster.activeOf ??= (h: PodRt) => cluster.active.get(h) ?? 0);
     const key = hashKey(cluster.policy.loadBalancer, req.call);
     let host = slowStartPick(cluster, hosts, active, this.sim.now) ?? cluster.lb.pick(hosts, active, key);
     if (req.route.retry?.previousHosts && req.tried.length > 0) {
       for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && req.tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
     }
     const pool = hostPool(cluster, req.worker, host);
-    const a: Attempt = { req, cluster, host, pool, abandoned: false, pending: false, attached: false };
+    const a: Attempt = { req, cluster, host, pool, abandoned: false, pending: false, attached: false, oneWayUs: 0, status: 0 };
     req.current = a;
     cluster.stats.upstream_rq_total++;
     cluster.activeRequests++;
@@ -605,68 +616,78 @@ export class EnvoyRouter {
       );
       return;
     }
-    const { proxy } = a.req;
-    const host = a.host;
-    const ow = this.deps.transport.oneWay(proxy, host);
-    const server = this.deps.transport.serverSide(proxy, host);
-    const { requestSize, responseSize } = a.req.call.req;
-    this.sim.schedule(
-      ow,
-      () => {
-        traverse(server, 'request', requestSize, () => {
-          const answer = (status: number) => {
-            traverse(server, 'response', responseSize, () => {
-              this.sim.schedule(
-                ow,
-                () => {
-                  if (a.abandoned) return;
-                  // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
-                  this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status, overloaded: a.overloaded });
-                },
-                undefined,
-              );
-            });
-          };
-          // Istio's order at the server sidecar: CUSTOM (ext_authz), then DENY and ALLOW (RBAC).
-          const call = a.req.upstream ?? a.req.call;
-          const rbac = () => {
-            const refused = this.deps.transport.inbound(proxy, host, call, conn.mtls);
-            if (refused !== undefined) return answer(refused);
-            const inb = this.deps.transport.inboundCluster?.(host);
-            if (!inb) return this.deps.pods.deliver(host, call, answer, conn.mtls);
-            this.deliverInbound(inb.proxy, host, inb.plan, call, conn, conn.mtls, (r) => {
-              if (r.flags) a.serverFlags = r.flags;
-              // Envoy adds x-envoy-overloaded to a circuit-breaker overflow reply (router.cc onUpstreamAbort).
-              if (r.flags.split(',').includes('UO')) a.overloaded = true;
-              answer(r.status);
-            });
-          };
-          // Istio's inbound HTTP filter order (istio/istio pilot/pkg/networking/core/listener_builder.go,
-          // buildInboundHTTPFilters; listener_waypoint.go likewise): the CUSTOM ext_authz filter, then
-          // jwt_authn, then RBAC. Istio's rate-limit EnvoyFilter inserts local_ratelimit first (INSERT_BEFORE).
-          const limited = this.deps.transport.rateLimit?.(host, call);
-          if (limited !== undefined) {
-            a.serverFlags = 'RL';
-            return answer(limited);
-          }
-          const authnThenRbac = () => {
-            const unauthenticated = this.deps.transport.authn?.(host, call);
-            if (unauthenticated !== undefined) return answer(unauthenticated);
-            rbac();
-          };
-          const checking = this.deps.transport.extAuthz?.(host, call, conn.mtls, (denied) => {
-            if (denied === undefined) return authnThenRbac();
-            // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
-            // (source/common/stream_info/utility.cc "UAEX") on its side.
-            a.serverFlags = 'UAEX';
-            answer(denied);
-          });
-          if (!checking) authnThenRbac();
-        });
-      },
-      undefined,
-    );
+    // The trip out and back is a chain of handlers that each take the attempt (no closures per request).
+    a.oneWayUs = this.deps.transport.oneWay(a.req.proxy, a.host);
+    a.server = this.deps.transport.serverSide(a.req.proxy, a.host);
+    this.sim.schedule(a.oneWayUs, this.reachServer, a);
   }
+
+  /** The request reaches the host: through its server-side proxies' request legs, then their filters. */
+  private readonly reachServer = (a: Attempt): void => {
+    traverse(a.server as readonly Proxy[], 'request', a.req.call.req.requestSize, this.serverFilters, a);
+  };
+
+  /**
+   * The server side's HTTP filters, in Istio's inbound order (istio/istio
+   * pilot/pkg/networking/core/listener_builder.go, buildInboundHTTPFilters; listener_waypoint.go
+   * likewise): the CUSTOM ext_authz filter, then jwt_authn, then RBAC (DENY and ALLOW). Istio's
+   * rate-limit EnvoyFilter inserts local_ratelimit first (INSERT_BEFORE).
+   */
+  private readonly serverFilters = (a: Attempt): void => {
+    const call = a.req.upstream ?? a.req.call;
+    const limited = this.deps.transport.rateLimit?.(a.host, call);
+    if (limited !== undefined) {
+      a.serverFlags = 'RL';
+      this.answer(a, limited);
+      return;
+    }
+    const checking = this.deps.transport.extAuthz?.(a.host, call, (a.conn as Connection<PodRt>).mtls, (denied) => {
+      if (denied === undefined) {
+        this.authnThenRbac(a, call);
+        return;
+      }
+      // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
+      // (source/common/stream_info/utility.cc "UAEX") on its side.
+      a.serverFlags = 'UAEX';
+      this.answer(a, denied);
+    });
+    if (!checking) this.authnThenRbac(a, call);
+  };
+
+  private authnThenRbac(a: Attempt, call: AppCall): void {
+    const host = a.host;
+    const unauthenticated = this.deps.transport.authn?.(host, call);
+    if (unauthenticated !== undefined) return this.answer(a, unauthenticated);
+    const mtls = (a.conn as Connection<PodRt>).mtls;
+    const refused = this.deps.transport.inbound(a.req.proxy, host, call, mtls);
+    if (refused !== undefined) return this.answer(a, refused);
+    const answer = (status: number) => this.answer(a, status);
+    const inb = this.deps.transport.inboundCluster?.(host);
+    if (!inb) return this.deps.pods.deliver(host, call, answer, mtls);
+    this.deliverInbound(inb.proxy, host, inb.plan, call, a.conn as Connection<PodRt>, mtls, (r) => {
+      if (r.flags) a.serverFlags = r.flags;
+      // Envoy adds x-envoy-overloaded to a circuit-breaker overflow reply (router.cc onUpstreamAbort).
+      if (r.flags.split(',').includes('UO')) a.overloaded = true;
+      answer(r.status);
+    });
+  }
+
+  /** The server side answers `status` (0: the app reset the stream): back through its response legs, then the network. */
+  private answer(a: Attempt, status: number): void {
+    a.status = status;
+    traverse(a.server as readonly Proxy[], 'response', a.req.call.req.responseSize, this.leaveServer, a);
+  }
+
+  private readonly leaveServer = (a: Attempt): void => {
+    this.sim.schedule(a.oneWayUs, this.backAtClient, a);
+  };
+
+  private readonly backAtClient = (a: Attempt): void => {
+    if (a.abandoned) return;
+    const status = a.status;
+    // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
+    this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status, overloaded: a.overloaded });
+  };
 
   /** Frees what the attempt holds (pending slot or connection stream, outstanding counts, timers). */
   private settleAttempt(a: Attempt, closeConnection = false): void {
@@ -695,7 +716,8 @@ export class EnvoyRouter {
     reportOutcome(a, outcome);
     const req = a.req;
     if (req.finished) return;
-    const [status, flag] = outcomeStatus(outcome);
+    const status = outcomeStatus(outcome);
+    const flag = outcomeFlag(outcome);
     const policy = req.route.retry;
     if (policy && isRetriable(policy, outcome)) {
       if (req.retries >= policy.numRetries) {
@@ -751,12 +773,13 @@ export class EnvoyRouter {
     this.finish(req, 504, 'UT');
   }
 
-  private finish(req: Req, status: number, ...flags: string[]): void {
+  /** Answers the downstream request: `status` with the flags it gathered, then `flag` and `extra` (each may be ''). */
+  private finish(req: Req, status: number, flag = '', extra = ''): void {
     if (req.finished) return;
     req.finished = true;
     this.sim.cancel(req.routeTimer);
     if (req.holdsRetry && req.cluster) req.cluster.activeRetries--;
-    const all = [...req.flags, ...flags.filter(Boolean)];
+    const flags = joinFlags(req.flags, flag, extra);
     const pod = req.current?.host;
     const mtls = req.current?.conn?.mtls ?? false;
     const local = !req.current?.conn;
@@ -766,14 +789,14 @@ export class EnvoyRouter {
     if (req.call.shadow && !req.inbound) return;
     // The server sidecar's router answers back into its own filter chain (the caller walks the response leg).
     if (req.inbound) {
-      req.done({ status, flags: all.join(','), mtls: req.inbound.mtls, pod, local });
+      req.done({ status, flags, mtls: req.inbound.mtls, pod, local });
       return;
     }
     const serverFlags = req.current?.serverFlags;
     // An upstream's own response (not a reset or a timeout) carries the upstream service time.
-    const answered = !local && !flags.some((f) => UPSTREAM_FAILURE_FLAGS.has(f));
+    const answered = !local && !UPSTREAM_FAILURE_FLAGS.has(flag) && !UPSTREAM_FAILURE_FLAGS.has(extra);
     // The fault filter answers an abort before the router: the route's response headers are not added.
-    const responseHeaders = all.includes('FI')
+    const responseHeaders = req.flags.includes('FI')
       ? undefined
       : routedResponseHeaders(
           { destinationHeaders: req.dest?.responseHeaders, routeHeaders: req.route.responseHeaders },
@@ -787,7 +810,7 @@ export class EnvoyRouter {
       }
       req.done({
         status,
-        flags: all.join(','),
+        flags,
         mtls,
         pod: local ? undefined : pod,
         local,
@@ -814,6 +837,14 @@ function closesAfter(call: AppCall, status: number): boolean {
   return !((status >= 200 && status <= 299) || status === 418);
 }
 
+/** Envoy's comma-separated flags: `base` (the fault filter's), then `a` and `b` when not empty. */
+function joinFlags(base: readonly string[], a: string, b: string): string {
+  let s = base.length === 0 ? '' : base.join(',');
+  if (a) s = s ? `${s},${a}` : a;
+  if (b) s = s ? `${s},${b}` : b;
+  return s;
+}
+
 /** Flags of a reply the router made itself after trying upstream: no upstream response headers came back. */
 const UPSTREAM_FAILURE_FLAGS = new Set(['UT', 'UC', 'UF', 'UO', 'UH', 'NC']);
 
@@ -835,18 +866,31 @@ function reportOutcome(a: Attempt, o: AttemptOutcome): void {
 }
 
 /**
- * The status and response flag a failed attempt turns into at the client (Envoy's response flags:
+ * The status a failed attempt turns into at the client, and (outcomeFlag) its response flag (Envoy's response flags:
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#config-access-log-format-response-flags).
  */
-function outcomeStatus(o: AttemptOutcome): [number, string] {
+function outcomeStatus(o: AttemptOutcome): number {
   switch (o.kind) {
     case 'status':
-      return [o.status, ''];
+      return o.status;
     case 'connect-failure':
-      return [503, 'UF'];
     case 'reset':
-      return [503, 'UC'];
+      return 503;
     case 'per-try-timeout':
-      return [504, 'UT'];
+      return 504;
+  }
+}
+
+/** The response flag of `outcomeStatus`'s answer ('' for an upstream's own status). */
+function outcomeFlag(o: AttemptOutcome): string {
+  switch (o.kind) {
+    case 'status':
+      return '';
+    case 'connect-failure':
+      return 'UF';
+    case 'reset':
+      return 'UC';
+    case 'per-try-timeout':
+      return 'UT';
   }
 }
