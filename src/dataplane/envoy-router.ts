@@ -24,7 +24,7 @@ import type { PoolOccupancy } from '../record/pool-occupancy.js';
 import { localityHosts } from './locality-lb.js';
 import { hashKey } from './hash-policy.js';
 import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
-import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone } from './plane.js';
+import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone, type CallResult } from './plane.js';
 import { traverse, type Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
 
@@ -95,6 +95,8 @@ interface Req {
   worker: number;
   /** Through a server sidecar's inbound cluster to its app (deliverInbound): whether the request arrived over mTLS. */
   inbound?: { mtls: boolean };
+  /** The answer on its way back through the response leg (finish). */
+  reply?: CallResult;
 }
 
 interface Attempt {
@@ -802,24 +804,23 @@ export class EnvoyRouter {
           { destinationHeaders: req.dest?.responseHeaders, routeHeaders: req.route.responseHeaders },
           answered ? Math.round((this.sim.now - req.call.startUs) / 1000) : undefined,
         );
-    req.proxy.responseLeg(req.call.req.responseSize, () => {
-      const d = this.downstream.get(req.proxy);
-      if (d) {
-        if (this.deps.transport.reconnectUs && closesAfter(req.call, status)) d.closed++;
-        else d.idle.push(req.worker); // the downstream connection is free again
-      }
-      req.done({
-        status,
-        flags,
-        mtls,
-        pod: local ? undefined : pod,
-        local,
-        cluster,
-        ...(serverFlags ? { serverFlags } : {}),
-        ...(responseHeaders ? { responseHeaders } : {}),
-      });
-    });
+    const reply: CallResult = { status, flags, mtls, pod: local ? undefined : pod, local, cluster };
+    if (serverFlags) reply.serverFlags = serverFlags;
+    if (responseHeaders) reply.responseHeaders = responseHeaders;
+    req.reply = reply;
+    req.proxy.responseLeg(req.call.req.responseSize, this.replied, req);
   }
+
+  /** The response leg is over: the downstream connection is free (or closed), the caller has its answer. */
+  private readonly replied = (req: Req): void => {
+    const reply = req.reply as CallResult;
+    const d = this.downstream.get(req.proxy);
+    if (d) {
+      if (this.deps.transport.reconnectUs && closesAfter(req.call, reply.status)) d.closed++;
+      else d.idle.push(req.worker); // the downstream connection is free again
+    }
+    req.done(reply);
+  };
 
   private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
     proxy.responseLeg(0, () => done({ status, flags, mtls: false, local: true }));

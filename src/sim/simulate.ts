@@ -166,7 +166,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       startUs,
       rootStartUs: parent ? parent.rootStartUs : startUs,
       depth: parent ? parent.depth + 1 : 0,
-      ...(route ? { route } : {}),
+      route,
     };
     open.add(call);
     if (budget && !sim.halted) checkBudget();
@@ -181,7 +181,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       if (answered) return;
       answered = true;
       open.delete(call);
-      droppedAt.delete(call);
+      if (droppedAt.size > 0) droppedAt.delete(call);
       sim.cancel(timer);
       if (call.rootStartUs >= warmupUs) {
         const e = edges.get(caller.edgeName, target.model.key);
