@@ -245,7 +245,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
 
   const pods = new PodBehaviour(
     sim,
-    (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, (r) => done(r.status), timeoutUs),
+    (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, done, timeoutUs),
     warmupUs,
   );
   pods.onDropped = (pod, call) => {

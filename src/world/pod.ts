@@ -13,7 +13,7 @@ export type CallOut = (
   target: ServiceRt,
   call: CallModel,
   parent: AppCall,
-  done: (status: number) => void,
+  done: (answer: { readonly status: number }) => void,
   timeoutUs?: number,
 ) => void;
 
@@ -163,27 +163,22 @@ export class PodBehaviour {
       this.settle(work, 200, true);
       return;
     }
-    const call = withPropagatedHeaders(calls[work.nextCall++]!, work, this.amended.get(work.call));
+    const model = calls[work.nextCall++]!;
+    // Copying headers (and amendments the server side made) only for apps that propagate some.
+    const call =
+      work.pod.service.model.propagateHeaders.length > 0 ? withPropagatedHeaders(model, work, this.amended.get(work.call)) : model;
     const target = this.resolve(call.service);
     let retriesLeft = call.retries;
     // The app's own client: a timeout gives up on the call (status 0); failures are retried as configured.
-    const attempt = (): void =>
-      this.callOut(
-        work.pod,
-        target,
-        call,
-        work.call,
-        (status) => {
-          if (work.settled) return;
-          if (isFailure(status) && retriesLeft > 0) {
-            retriesLeft--;
-            attempt();
-          } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
-          else this.nextCall(work);
-        },
-        call.timeoutUs,
-      );
-    attempt();
+    const answered = ({ status }: { readonly status: number }): void => {
+      if (work.settled) return;
+      if (isFailure(status) && retriesLeft > 0) {
+        retriesLeft--;
+        this.callOut(work.pod, target, call, work.call, answered, call.timeoutUs);
+      } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
+      else this.nextCall(work);
+    };
+    this.callOut(work.pod, target, call, work.call, answered, call.timeoutUs);
   }
 
   /**
@@ -191,7 +186,7 @@ export class PodBehaviour {
    * through the same path as the app's calls, so it is seen on the edge and in traces.
    */
   callFrom(from: Caller, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number): void {
-    this.callOut(from, this.resolve(call.service), call, parent, done, timeoutUs);
+    this.callOut(from, this.resolve(call.service), call, parent, (r) => done(r.status), timeoutUs);
   }
 
   /** Set by the simulation once services exist (calls name services by key). */
