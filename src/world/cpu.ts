@@ -62,7 +62,11 @@ export class NodeCpu {
   /** Records an end to settle once the clock has passed it (its `settle` must call `end()`). */
   defer(end: DeferredEnd): void {
     this.deferred.push(end);
+    if (end.time < this.earliestDeferredUs) this.earliestDeferredUs = end.time;
   }
+
+  /** No deferred end is due before this time (a lower bound: the scan is skipped while the clock is short of it). */
+  private earliestDeferredUs = Infinity;
 
   /**
    * Settles every deferred end whose moment has passed, as their events would have run by now.
@@ -71,15 +75,20 @@ export class NodeCpu {
   settlePassed(): void {
     const d = this.deferred;
     const clock = this.clock;
-    if (!clock) return;
+    if (!clock || clock.now < this.earliestDeferredUs) return;
+    let earliest = Infinity;
     for (let i = 0; i < d.length;) {
       const e = d[i]!;
       if (clock.hasPassed(e.time, e.seq)) {
         d[i] = d[d.length - 1]!;
         d.pop();
         e.settle();
-      } else i++;
+      } else {
+        if (e.time < earliest) earliest = e.time;
+        i++;
+      }
     }
+    this.earliestDeferredUs = earliest;
   }
 
   /** Removes and returns `owner`'s deferred ends (it now needs them as real events: somebody waits). */
