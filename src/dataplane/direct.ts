@@ -9,7 +9,7 @@ import type { RequestShape } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
-import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type DataPlane } from './plane.js';
+import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type CallResult, type DataPlane } from './plane.js';
 import { traverse, type Proxy } from './proxy.js';
 
 const NO_PROXIES: readonly Proxy[] = [];
@@ -116,7 +116,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
       status: 0,
     };
     f.leg = this.oneWay(caller.node, f.pod.node);
-    traverse(f.out, 'request', req.requestSize, () => hop(f, arriveAtServer));
+    traverse(f.out, 'request', req.requestSize, toServer, f);
   }
 }
 
@@ -145,17 +145,18 @@ function hop(f: Flight, next: (f: Flight) => void): void {
   else next(f);
 }
 
+const toServer = (f: Flight): void => hop(f, arriveAtServer);
+const toClient = (f: Flight): void => hop(f, arriveBack);
+
 function arriveAtServer(f: Flight): void {
-  if (f.inb.length === 0) deliverTo(f);
-  else traverse(f.inb, 'request', f.req.requestSize, () => deliverTo(f));
+  traverse(f.inb, 'request', f.req.requestSize, deliverTo, f);
 }
 
 function deliverTo(f: Flight): void {
   const answer = (status: number, serverFlags?: string) => {
     f.status = status;
     f.serverFlags = serverFlags;
-    if (f.inb.length === 0) hop(f, arriveBack);
-    else traverse(f.inb, 'response', f.req.responseSize, () => hop(f, arriveBack));
+    traverse(f.inb, 'response', f.req.responseSize, toClient, f);
   };
   const refused = f.plane.refusal(f.call, f.pod, f.conn.mtls);
   if (refused !== undefined) answer(refused);
@@ -163,11 +164,12 @@ function deliverTo(f: Flight): void {
 }
 
 function arriveBack(f: Flight): void {
-  if (f.out.length === 0) finish(f);
-  else traverse(f.out, 'response', f.req.responseSize, () => finish(f));
+  traverse(f.out, 'response', f.req.responseSize, finish, f);
 }
 
 function finish(f: Flight): void {
   f.pool.release('any', f.conn);
-  f.done({ status: f.status, flags: '', mtls: f.conn.mtls, pod: f.pod, ...(f.serverFlags ? { serverFlags: f.serverFlags } : {}) });
+  const r: CallResult = { status: f.status, flags: '', mtls: f.conn.mtls, pod: f.pod };
+  if (f.serverFlags) r.serverFlags = f.serverFlags;
+  f.done(r);
 }
