@@ -38,6 +38,8 @@ export class Connection<H> {
   tunnel?: { release(): void };
   /** Opening order within its pool (the heap key) and position in its key's free heap (-1: not there). */
   seq = 0;
+  /** Its key's connections in the pool that opened it, while it is open (a field, not a map: looked up per request). */
+  keyConns?: KeyConns<H>;
   heapIndex = -1;
   constructor(
     readonly host: H,
@@ -54,7 +56,6 @@ interface KeyConns<H> {
 export class ConnectionPool<K, H> {
   /** Connections by key: the host for per-host pools, or a shared key for "any host" pools. */
   private readonly byKey = new Map<K, KeyConns<H>>();
-  private readonly keyOf = new Map<Connection<H>, KeyConns<H>>();
   opened = 0;
   /** Connections open now (connecting ones included), across every host. */
   openCount = 0;
@@ -104,7 +105,7 @@ export class ConnectionPool<K, H> {
     if (!k) this.byKey.set(key, (k = { all: new Set(), free: [] }));
     c.seq = this.opened++;
     k.all.add(c);
-    this.keyOf.set(c, k);
+    c.keyConns = k;
     this.openCount++;
     this.opts.clientSide?.add(1, this.clock.now);
     this.opts.serverSide?.(host)?.add(1, this.clock.now);
@@ -170,11 +171,11 @@ export class ConnectionPool<K, H> {
     if (c.closed) return;
     c.closed = true;
     this.openCount--;
-    const k = this.keyOf.get(c);
+    const k = c.keyConns;
     if (k) {
       heapRemove(k.free, c);
       k.all.delete(c);
-      this.keyOf.delete(c);
+      c.keyConns = undefined;
     }
     this.opts.clientSide?.add(-1, this.clock.now);
     this.opts.serverSide?.(c.host)?.add(-1, this.clock.now);
@@ -184,7 +185,7 @@ export class ConnectionPool<K, H> {
 
   /** Puts `c` in its key's free heap when it can take a stream, takes it out when it cannot. */
   private refresh(c: Connection<H>): void {
-    const k = this.keyOf.get(c);
+    const k = c.keyConns;
     if (!k) return;
     const usable = !c.closed && !c.connecting && c.streams < this.opts.maxStreams;
     if (usable && c.heapIndex < 0) heapPush(k.free, c);
