@@ -12,6 +12,7 @@ import { parseSlo, parseVary, sloEmpty, varyTarget, type CapacitySearch, type Ca
 import { YamlSource } from '../config/yaml-source.js';
 import { progressBar, progressWanted } from './progress.js';
 import { checkOverrides, EXIT, flagProblem, loadChecked, parseModes, parseOverrides, printWarnings, reportFailure } from './common.js';
+import { closeEarlyWorkers, takeWorkers, type PointWorkers } from '../sweep/pool.js';
 
 export interface CapacityOptions {
   vary?: string;
@@ -38,6 +39,7 @@ function sloText(s: SloModel): string {
 }
 
 export async function capacityCommand(file: string, opts: CapacityOptions): Promise<number> {
+  let pool: PointWorkers | undefined;
   try {
     if (!opts.vary) throw flagProblem('--vary', 'give what to vary: rate, replicas:SERVICE or nodes');
     const vary = parseVary(opts.vary);
@@ -47,6 +49,8 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
     const workers = opts.workers === undefined ? Math.max(1, availableParallelism()) : Number(opts.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw flagProblem('--workers', `expected 1 to 64, got "${opts.workers}"`);
+    // The threads bin/meshsim.js started before loading the command line (cli/prestart.ts), or new ones.
+    pool = takeWorkers(Math.min(workers, k));
     const relTolerance = opts.tolerance === undefined ? undefined : Number(opts.tolerance);
     if (relTolerance !== undefined && !(relTolerance > 0 && relTolerance < 1))
       throw flagProblem('--tolerance', `expected a fraction between 0 and 1, got "${opts.tolerance}"`);
@@ -91,7 +95,7 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
       sloText: text as string,
       seeds,
       modes,
-      workers,
+      workers: pool,
       durationUs: overrides.durationUs,
       relTolerance,
       onPoint: (mode, value, passed) => {
@@ -109,6 +113,8 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
     return EXIT.ok;
   } catch (e) {
     return reportFailure(e);
+  } finally {
+    await Promise.all([pool?.close(), closeEarlyWorkers()]);
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type CapacitySlo,
   type Vary,
 } from './capacity.js';
+import { PointWorkers } from './pool.js';
 import { runPoints } from './sweep.js';
 
 export interface CapacityJson {
@@ -41,7 +42,8 @@ export interface CapacityRequest {
   sloText: string;
   seeds: number[];
   modes?: string[];
-  workers: number;
+  /** Threads to run each value's seeds on: a count, or a pool started already (its owner closes it). */
+  workers: number | PointWorkers;
   durationUs?: number;
   relTolerance?: number;
   /** Told of each point as it finishes (for progress lines). */
@@ -60,6 +62,21 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacityJson> {
   const target = varyTarget(req.vary, doc);
   if (typeof target === 'string') throw new Error(target);
   const text = withParents(req.file, req.text);
+  // One pool for the whole search: every value tried runs its seeds on the same threads.
+  const pool = typeof req.workers === 'number' ? new PointWorkers(Math.min(req.workers, req.seeds.length)) : req.workers;
+  try {
+    return await searchAll(req, target, text, pool);
+  } finally {
+    if (pool !== req.workers) await pool.close();
+  }
+}
+
+async function searchAll(
+  req: CapacityRequest,
+  target: Exclude<ReturnType<typeof varyTarget>, string>,
+  text: string,
+  pool: PointWorkers,
+): Promise<CapacityJson> {
   let index = 0;
   const search = (mode: string | undefined): Promise<CapacitySearch> =>
     searchCapacity({
@@ -74,7 +91,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacityJson> {
         const paths = pathsOf(params);
         const results = await runPoints(
           req.seeds.map((seed) => ({ file: req.file, text, paths, point: { index: index++, params, seed }, durationUs: req.durationUs })),
-          req.workers,
+          pool,
         );
         const seeds = results.map((r) => {
           const unfinished = (r.requests as { unfinished?: number }).unfinished ?? 0;

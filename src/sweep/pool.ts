@@ -34,61 +34,113 @@ export const stopQueue = (counters: Int32Array) => Atomics.store(counters, NEXT,
 export type PointProgress = (done: number, total: number) => void;
 
 /**
- * `workers - 1` worker threads. Started before the jobs are known, they load the simulator and
- * wait for the jobs in one message; until then they are unref'd, so a command that fails before
- * it has jobs (a bad flag, a bad scenario) exits without waiting for them.
+ * `workers - 1` worker threads, reused for batch after batch of points (a capacity search runs one
+ * batch per value it tries; starting threads anew each time would load the simulator each time).
+ * Started before the jobs are known, they load the simulator and wait for a batch in one message.
+ * Between batches they are unref'd, so a command that fails, or ends without `close`, exits
+ * without waiting for them.
  */
 export class PointWorkers {
   readonly counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
-  readonly results: PointResult[] = [];
-  readonly failures: PointFailure[] = [];
-  private progress?: PointProgress;
-  private total = 0;
-  private readonly threads: Worker[] = [];
-  private readonly exits: Promise<void>[] = [];
+  private readonly alive = new Set<Worker>();
+  private batch?: Batch;
+  /** Failures of workers that died between batches: the next batch reports them. */
+  private readonly lost: PointFailure[] = [];
 
   /** Starts `workers - 1` worker threads (none for 1). */
   constructor(readonly workers: number) {
     for (let i = 1; i < workers; i++) {
       const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: this.counters });
-      worker.on('message', (m: PointMessage) => this.received(m));
-      worker.on('error', (e) => {
-        this.failures.push({ index: Infinity, fail: e.stack ?? e.message });
-        stopQueue(this.counters);
+      worker.on('message', (m: PointMessage | Drained) => {
+        if ('drained' in m) this.drained(worker);
+        else this.received(m);
       });
-      this.exits.push(new Promise<void>((resolve) => worker.on('exit', () => resolve())));
+      worker.on('error', (e) => {
+        stopQueue(this.counters);
+        const failure = { index: Infinity, fail: e.stack ?? e.message };
+        if (this.batch) this.batch.failures.push(failure);
+        else this.lost.push(failure);
+      });
+      worker.on('exit', () => {
+        if (this.alive.delete(worker)) this.drained(worker);
+      });
       worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
-      this.threads.push(worker);
+      this.alive.add(worker);
     }
   }
 
-  /** Hands `jobs` to every worker; they claim points from the queue until it is empty, then exit. */
+  /**
+   * Hands `jobs` to every worker; they claim points from the queue (`counters`, reset here) until
+   * it is empty. The caller's thread claims points too (runQueue, reporting to `received`), then
+   * awaits `outcome`.
+   */
   dispatch(jobs: PointJob[], progress?: PointProgress): void {
-    this.progress = progress;
-    this.total = jobs.length;
-    for (const w of this.threads) {
+    if (this.batch) throw new Error('PointWorkers: a batch is already running');
+    Atomics.store(this.counters, NEXT, 0);
+    Atomics.store(this.counters, DONE, 0);
+    this.batch = { results: [], failures: this.lost.splice(0), progress, total: jobs.length, waiting: new Set(this.alive) };
+    for (const w of this.alive) {
       w.ref();
       w.postMessage(jobs);
     }
   }
 
+  /** What every thread reported for the batch, once every worker has drained its queue. */
+  outcome(): Promise<{ results: PointResult[]; failures: PointFailure[] }> {
+    const b = this.batch;
+    if (!b) throw new Error('PointWorkers: no batch is running');
+    return new Promise((resolve) => {
+      b.resolve = resolve;
+      this.settleIfDrained();
+    });
+  }
+
   /** A result or failure from any thread (the main thread reports here too). */
   received(m: PointMessage): void {
+    const b = this.batch;
+    if (!b) return;
     if ('ok' in m) {
-      this.results.push(m.ok);
-      this.progress?.(Atomics.load(this.counters, DONE), this.total);
-    } else this.failures.push(m);
+      b.results.push(m.ok);
+      b.progress?.(Atomics.load(this.counters, DONE), b.total);
+    } else b.failures.push(m);
   }
 
-  /** Resolves when every worker has exited. */
-  async exited(): Promise<void> {
-    await Promise.all(this.exits);
-  }
-
-  /** Ends the workers (of a pool that will not run, or has run). */
+  /** Ends the workers. */
   async close(): Promise<void> {
-    await Promise.all(this.threads.map((w) => w.terminate()));
+    const threads = [...this.alive];
+    this.alive.clear();
+    await Promise.all(threads.map((w) => w.terminate()));
   }
+
+  private drained(worker: Worker): void {
+    worker.unref();
+    this.batch?.waiting.delete(worker);
+    this.settleIfDrained();
+  }
+
+  /** The batch is over once the caller awaits its outcome (its own share is done) and no worker still works on it. */
+  private settleIfDrained(): void {
+    const b = this.batch;
+    if (!b?.resolve || b.waiting.size > 0) return;
+    this.batch = undefined;
+    b.resolve({ results: b.results, failures: b.failures });
+  }
+}
+
+/** A worker's word that it found the queue empty (it waits for the next batch). */
+export interface Drained {
+  drained: true;
+}
+
+interface Batch {
+  results: PointResult[];
+  failures: PointFailure[];
+  progress?: PointProgress;
+  total: number;
+  /** Workers that have not drained the queue yet. */
+  waiting: Set<Worker>;
+  /** Set once the caller's thread has done its share and awaits the outcome. */
+  resolve?: (r: { results: PointResult[]; failures: PointFailure[] }) => void;
 }
 
 let early: PointWorkers | undefined;

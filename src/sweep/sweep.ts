@@ -32,13 +32,17 @@ export interface SweepJson {
  */
 export async function runPoints(jobs: PointJob[], workers: number | PointWorkers, progress?: PointProgress): Promise<PointResult[]> {
   const pool = typeof workers === 'number' ? new PointWorkers(Math.min(workers, jobs.length)) : workers;
-  pool.dispatch(jobs, progress);
-  runQueue({ jobs, counters: pool.counters }, (m) => pool.received(m));
-  await pool.exited();
-  const first = pool.failures.sort((a, b) => a.index - b.index)[0];
-  if (first && 'input' in first) throw new InputError(first.input);
-  if (first) throw new Error(`a sweep worker failed: ${first.fail}`);
-  return pool.results.sort((a, b) => a.index - b.index);
+  try {
+    pool.dispatch(jobs, progress);
+    runQueue({ jobs, counters: pool.counters }, (m) => pool.received(m));
+    const { results, failures } = await pool.outcome();
+    const first = failures.sort((a, b) => a.index - b.index)[0];
+    if (first && 'input' in first) throw new InputError(first.input);
+    if (first) throw new Error(`a sweep worker failed: ${first.fail}`);
+    return results.sort((a, b) => a.index - b.index);
+  } finally {
+    if (pool !== workers) await pool.close();
+  }
 }
 
 /** One thread's share of the queue: claims and runs points until none is left or one fails. */

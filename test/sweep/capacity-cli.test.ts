@@ -55,6 +55,8 @@ describe('meshsim capacity', () => {
       '60s',
       '--seeds',
       '2',
+      '--workers',
+      '2',
       '--quiet',
       '--out',
       out,
@@ -68,6 +70,28 @@ describe('meshsim capacity', () => {
     expect(c.points.find((p: { value: number }) => p.value === c.bracket[1]).passed).toBe(false);
     expect(readFileSync(join(out, 'capacity.html'), 'utf8')).toContain('meshsim capacity');
     expect(r.stdout).toMatch(/answer: highest rate meeting the SLO = [\d.]+ req\/s \(bracket /);
+    // Every value's two seeds ran on the same pool of threads (one worker reused for the whole
+    // search, pool.ts); one thread alone gives the same file, byte for byte.
+    const alone = join(tmp, 'mmc-one-thread');
+    const one = cli(
+      'capacity',
+      repoPath('scenarios/mmc.yaml'),
+      '--vary',
+      'rate',
+      '--slo',
+      'p99<50ms',
+      '--duration',
+      '60s',
+      '--seeds',
+      '2',
+      '--workers',
+      '1',
+      '--quiet',
+      '--out',
+      alone,
+    );
+    expect(one.status, one.stderr).toBe(0);
+    expect(readFileSync(join(alone, 'capacity.json'), 'utf8')).toBe(readFileSync(join(out, 'capacity.json'), 'utf8'));
   });
 
   it('rejects an unsatisfiable SLO with a positioned error and exit 2, writing nothing', () => {
