@@ -84,24 +84,25 @@ export function compileRetryPolicy(
 export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
   const on = p.retryOn;
   // "5xx", "gateway-error" and "reset" all cover a missing response (reset, connect failure, timeout).
-  const noResponse = on.has('5xx') || on.has('gateway-error') || on.has('reset');
+  const noResponse = () => on.has('5xx') || on.has('gateway-error') || on.has('reset');
   switch (o.kind) {
     case 'connect-failure':
-      return on.has('connect-failure') || noResponse || on.has('reset-before-request');
+      return on.has('connect-failure') || noResponse() || on.has('reset-before-request');
     case 'reset':
-      return noResponse;
+      return noResponse();
     case 'per-try-timeout':
       // A per-try timeout is retried only under reset, 5xx or gateway-error (Envoy router_filter.rst, x-envoy-retry-on).
-      return noResponse;
+      return noResponse();
     case 'status': {
       // "We never retry if the overloaded header is set" (envoy source/common/router/retry_state_impl.cc
       // wouldRetryFromHeaders): an upstream Envoy's circuit-breaker overflow reply carries x-envoy-overloaded.
       if (o.overloaded) return false;
+      // Cheap status tests first: most answers are 2xx and meet none of them.
       const s = o.status;
-      if (on.has('5xx') && s >= 500) return true;
-      if (on.has('gateway-error') && (s === 502 || s === 503 || s === 504)) return true;
-      if (on.has('retriable-4xx') && s === 409) return true;
-      return on.has('retriable-status-codes') && p.retriableCodes.has(s);
+      if (s >= 500 && on.has('5xx')) return true;
+      if ((s === 502 || s === 503 || s === 504) && on.has('gateway-error')) return true;
+      if (s === 409 && on.has('retriable-4xx')) return true;
+      return p.retriableCodes.size > 0 && p.retriableCodes.has(s) && on.has('retriable-status-codes');
     }
   }
 }
