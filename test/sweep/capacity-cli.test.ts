@@ -44,23 +44,25 @@ describe('meshsim capacity', () => {
     // scenarios/mmc.yaml: c = 4 slots, exponential 10 ms service (μ = 100/s), no network latency.
     const expected = lambdaAtP99(4, 100, 0.05);
     const out = join(tmp, 'mmc');
-    const r = cli(
-      'capacity',
-      repoPath('scenarios/mmc.yaml'),
-      '--vary',
-      'rate',
-      '--slo',
-      'p99<50ms',
-      '--duration',
-      '60s',
-      '--seeds',
-      '2',
-      '--workers',
-      '2',
-      '--quiet',
-      '--out',
-      out,
-    );
+    const search = (workers: string, dir: string) =>
+      cli(
+        'capacity',
+        repoPath('scenarios/mmc.yaml'),
+        '--vary',
+        'rate',
+        '--slo',
+        'p99<50ms',
+        '--duration',
+        '60s',
+        '--seeds',
+        '2',
+        '--workers',
+        workers,
+        '--quiet',
+        '--out',
+        dir,
+      );
+    const r = search('2', out);
     expect(r.status, r.stderr).toBe(0);
     const c = JSON.parse(readFileSync(join(out, 'capacity.json'), 'utf8'));
     expect(c.vary).toBe('rate');
@@ -73,23 +75,7 @@ describe('meshsim capacity', () => {
     // Every value's two seeds ran on the same pool of threads (one worker reused for the whole
     // search, pool.ts); one thread alone gives the same file, byte for byte.
     const alone = join(tmp, 'mmc-one-thread');
-    const one = cli(
-      'capacity',
-      repoPath('scenarios/mmc.yaml'),
-      '--vary',
-      'rate',
-      '--slo',
-      'p99<50ms',
-      '--duration',
-      '60s',
-      '--seeds',
-      '2',
-      '--workers',
-      '1',
-      '--quiet',
-      '--out',
-      alone,
-    );
+    const one = search('1', alone);
     expect(one.status, one.stderr).toBe(0);
     expect(readFileSync(join(alone, 'capacity.json'), 'utf8')).toBe(readFileSync(join(out, 'capacity.json'), 'utf8'));
   });
