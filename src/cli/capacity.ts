@@ -114,7 +114,8 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
   } catch (e) {
     return reportFailure(e);
   } finally {
-    await Promise.all([pool?.close(), closeEarlyWorkers()]);
+    await pool?.close();
+    closeEarlyWorkers();
   }
 }
 

@@ -3,8 +3,8 @@
  * imports main.ts): the worker threads of `meshsim sweep` and `meshsim capacity`. Each loads the
  * simulator (~0.2 s of CPU); started here, they load on the other cores while this thread loads
  * commander, reads and checks the scenario, instead of after. Only the plain forms are recognised
- * (`--workers N` or `--workers=N`, default one per CPU; capacity runs at most `--seeds` at once,
- * default 1); anything unusual (help, --k8s-job, an invalid count) starts nothing, and the
+ * (`--workers N` or `--workers=N`, default one per CPU, no more than the runs that can go at
+ * once); anything unusual (help, --k8s-job, an invalid count) starts nothing, and the
  * command starts its threads itself (pool.ts takeWorkers). Imports nothing heavy.
  */
 import { availableParallelism } from 'node:os';
@@ -14,20 +14,34 @@ export function prestart(argv: string[]): void {
   const [command, ...args] = argv.slice(2);
   if (command !== 'sweep' && command !== 'capacity') return;
   if (args.some((a) => a === '--help' || a === '-h' || a === '--k8s-job' || a.startsWith('--k8s-job='))) return;
+  const last = (name: string) => values(args, name).at(-1);
   let workers = Math.max(1, availableParallelism());
-  if (flag(args, '--workers') !== undefined) workers = Number(flag(args, '--workers'));
-  // A capacity search runs one value's seeds at a time.
-  if (command === 'capacity') workers = Math.min(workers, Number(flag(args, '--seeds') ?? '1'));
+  if (last('--workers') !== undefined) workers = Number(last('--workers'));
+  // No more threads than runs at once: a capacity search runs one value's seeds at a time; a sweep
+  // has seeds × the values of each --set (those of its shard).
+  const seeds = Number(last('--seeds') ?? '1');
+  const runs = command === 'capacity' ? seeds : sweepPoints(seeds, values(args, '--set'), last('--shard'));
+  workers = Math.min(workers, runs);
   if (Number.isInteger(workers) && workers > 1 && workers <= 64) startWorkersEarly(workers);
 }
 
-/** The last value given to `name` (as `name V` or `name=V`), as commander reads it. */
-function flag(args: string[], name: string): string | undefined {
-  let value: string | undefined;
+/** Points of a sweep (or of its shard I/N: every N-th point from the I-th) as sweep/grid.ts numbers them. */
+function sweepPoints(seeds: number, sets: string[], shard: string | undefined): number {
+  let points = seeds;
+  for (const s of sets) points *= s.slice(s.indexOf('=') + 1).split(',').length;
+  const m = shard === undefined ? null : /^(\d+)\/(\d+)$/.exec(shard.trim());
+  if (!m) return points;
+  const [i, n] = [Number(m[1]), Number(m[2])];
+  return points >= i ? Math.floor((points - i) / n) + 1 : 0;
+}
+
+/** Every value given to `name` (as `name V` or `name=V`), in order, as commander reads them. */
+function values(args: string[], name: string): string[] {
+  const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
-    if (a === name) value = args[i + 1];
-    else if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
+    if (a === name && i + 1 < args.length) out.push(args[i + 1] as string);
+    else if (a.startsWith(`${name}=`)) out.push(a.slice(name.length + 1));
   }
-  return value;
+  return out;
 }

@@ -45,14 +45,14 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.shard !== undefined && !shard) throw flagProblem('--shard', `expected I/N with 1 <= I <= N, got "${opts.shard}"`);
     const { durationUs } = parseOverrides({ duration: opts.duration });
-    // The workers bin/meshsim.js started before loading the command line (cli/prestart.ts), or new ones.
-    pool = takeWorkers(opts.k8sJob === undefined ? workers : 1);
     const loaded = loadScenario(file);
     printWarnings(loaded.warnings);
     const seeds = Array.from({ length: k }, (_, i) => loaded.scenario.seed + i);
     const all = gridPoints(axes, seeds);
     if (opts.k8sJob !== undefined) return writeK8sJob(file, loaded.scenario.name, all.length, opts);
     const mine = shard ? all.filter((p) => inShard(p, shard)) : all;
+    // The workers bin/meshsim.js started before loading the command line (cli/prestart.ts), or new ones.
+    pool = takeWorkers(Math.min(workers, mine.length));
     const text = readFileSync(file, 'utf8');
     const paths: Record<string, PathSegment[]> = Object.fromEntries(axes.map((a) => [a.path, a.segments]));
     const bar = await progressBar({ label: 'sweep', total: mine.length, unit: 'points', quiet: opts.quiet });
@@ -76,7 +76,8 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
   } catch (e) {
     return reportFailure(e);
   } finally {
-    await Promise.all([pool?.close(), closeEarlyWorkers()]);
+    await pool?.close();
+    closeEarlyWorkers();
   }
 }
 

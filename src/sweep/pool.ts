@@ -150,11 +150,14 @@ export function startWorkersEarly(workers: number): void {
   early = new PointWorkers(workers);
 }
 
-/** Ends the workers started early that no command took (it failed before it had jobs). */
-export async function closeEarlyWorkers(): Promise<void> {
+/**
+ * Ends the workers started early that no command took (it failed before it had jobs). Not
+ * awaited: they are unref'd, so the process exits without waiting for them to stop loading.
+ */
+export function closeEarlyWorkers(): void {
   const pool = early;
   early = undefined;
-  await pool?.close();
+  void pool?.close();
 }
 
 /** The workers started early, when they are as many as wanted; otherwise a new pool. */
