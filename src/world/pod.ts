@@ -28,6 +28,8 @@ interface Work {
   settled: boolean;
   status: number;
   nextCall: number;
+  /** The pod's set of work in progress this request is in (PodBehaviour.track), kept to leave it without a lookup. */
+  tracked: Set<Work>;
 }
 
 /** Status a failed downstream call turns into, unless the call says onFailure: ignore. */
@@ -74,8 +76,9 @@ export class PodBehaviour {
       this.envoyOnly(pod, call, respond, mtls);
       return;
     }
-    const work: Work = { pod, call, mtls, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0 };
-    this.track(pod).add(work);
+    const tracked = this.track(pod);
+    const work: Work = { pod, call, mtls, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0, tracked };
+    tracked.add(work);
     pod.slots.acquire(this.serve, work);
   }
 
@@ -198,10 +201,10 @@ export class PodBehaviour {
     work.settled = true;
     const pod = work.pod;
     if (releaseSlot) {
-      const works = this.inFlight.get(pod);
-      works?.delete(work);
+      const works = work.tracked;
+      works.delete(work);
       pod.slots.release();
-      const waiter = works?.size === 0 ? this.idleWaiters.get(pod) : undefined;
+      const waiter = works.size === 0 && this.idleWaiters.size > 0 ? this.idleWaiters.get(pod) : undefined;
       if (waiter) {
         this.idleWaiters.delete(pod);
         // After this answer is on its way: the app exits once idle.
