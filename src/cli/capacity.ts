@@ -83,7 +83,7 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
     const searches = modes?.length ?? 1;
     let total = searches * k * SEARCH_VALUES_ESTIMATE;
     let done = 0;
-    const bar = await progressBar({ label: 'capacity', total, unit: 'runs', quiet: opts.quiet });
+    const bar = await progressBar({ label: 'capacity', total, unit: 'runs', quiet: opts.quiet, events: false });
     // Without a bar (not a terminal), one line per value, unless --quiet.
     const lines = !opts.quiet && !progressWanted(opts.quiet);
     const result = await runCapacity({

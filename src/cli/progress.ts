@@ -19,6 +19,8 @@ export interface ProgressOptions {
   quiet?: boolean;
   /** Defaults to process.stderr. */
   stream?: NodeJS.WriteStream;
+  /** Whether `update` is given simulated event counts, shown as events/s (default true). */
+  events?: boolean;
 }
 
 export interface Progress {
@@ -55,7 +57,7 @@ export async function progressBar(o: ProgressOptions): Promise<Progress> {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `{label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate} events/s | ETA {eta_formatted}`,
+      format: `{label} [{bar}] {percentage}% | {value}/{total} ${unit}${o.events === false ? '' : ' | {rate} events/s'} | ETA {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,

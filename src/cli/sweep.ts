@@ -61,7 +61,7 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
       points = await runPoints(
         mine.map((point) => ({ file, text, paths, point, durationUs })),
         pool,
-        (done) => bar.update(done),
+        (done, _total, events) => bar.update(done, events),
       );
     } finally {
       bar.stop();

@@ -30,8 +30,8 @@ export type PointMessage = { ok: PointResult } | PointFailure;
 /** No thread claims another point (the ones running finish). */
 export const stopQueue = (counters: Int32Array) => Atomics.store(counters, NEXT, STOPPED);
 
-/** Called after each finished point (for a progress bar): points done so far. */
-export type PointProgress = (done: number, total: number) => void;
+/** Called after each finished point (for a progress bar): points done so far, and the events they simulated. */
+export type PointProgress = (done: number, total: number, events: number) => void;
 
 /**
  * `workers - 1` worker threads, reused for batch after batch of points (a capacity search runs one
@@ -78,7 +78,7 @@ export class PointWorkers {
     if (this.batch) throw new Error('PointWorkers: a batch is already running');
     Atomics.store(this.counters, NEXT, 0);
     Atomics.store(this.counters, DONE, 0);
-    this.batch = { results: [], failures: this.lost.splice(0), progress, total: jobs.length, waiting: new Set(this.alive) };
+    this.batch = { results: [], failures: this.lost.splice(0), progress, total: jobs.length, events: 0, waiting: new Set(this.alive) };
     for (const w of this.alive) {
       w.ref();
       w.postMessage(jobs);
@@ -101,7 +101,8 @@ export class PointWorkers {
     if (!b) return;
     if ('ok' in m) {
       b.results.push(m.ok);
-      b.progress?.(Atomics.load(this.counters, DONE), b.total);
+      b.events += m.ok.simulated_events;
+      b.progress?.(Atomics.load(this.counters, DONE), b.total, b.events);
     } else b.failures.push(m);
   }
 
@@ -137,6 +138,8 @@ interface Batch {
   failures: PointFailure[];
   progress?: PointProgress;
   total: number;
+  /** Events simulated by the points finished so far. */
+  events: number;
   /** Workers that have not drained the queue yet. */
   waiting: Set<Worker>;
   /** Set once the caller's thread has done its share and awaits the outcome. */

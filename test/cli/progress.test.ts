@@ -30,13 +30,23 @@ describe('progress bars', () => {
 
   it('capacity: a total in runs that grows when the search goes on past its estimate', async () => {
     const t = fakeTerminal();
-    const bar = await progressBar({ label: 'capacity', total: 10, unit: 'runs', stream: t.stream });
+    const bar = await progressBar({ label: 'capacity', total: 10, unit: 'runs', stream: t.stream, events: false });
     bar.setTotal(14);
     bar.relabel('capacity rate=800 passes');
     bar.update(12);
     bar.stop();
     await new Promise((r) => setImmediate(r));
-    expect(t.text()).toMatch(/capacity rate=800 passes \[.*\] 85% \| 12\/14 runs/);
+    expect(t.text()).toMatch(/capacity rate=800 passes \[.*\] 85% \| 12\/14 runs \| ETA/);
+    expect(t.text()).not.toContain('events/s');
+  });
+
+  it('sweep: points done with the events they simulated, as events/s', async () => {
+    const t = fakeTerminal();
+    const bar = await progressBar({ label: 'sweep', total: 8, unit: 'points', stream: t.stream });
+    bar.update(2, 2_000_000);
+    bar.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(t.text()).toMatch(/sweep \[.*\] 25% \| 2\/8 points \| [1-9][\d.]*[kM]? events\/s \| ETA/);
   });
 
   it('are not drawn with --quiet or when stderr is not a terminal', async () => {
