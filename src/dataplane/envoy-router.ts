@@ -70,6 +70,16 @@ export interface Transport {
   reconnectUs?(proxy: Proxy): number;
 }
 
+/** The app's downstream connections to one proxy (EnvoyRouter.downstream). */
+interface Downstream {
+  /** Idle connections, by the worker each landed on; the most recently freed last. */
+  idle: number[];
+  /** The kernel's draw of a new connection's worker. */
+  land?: Uniform;
+  /** Connections the client closed after an answer, each to be replaced by a new one. */
+  closed: number;
+}
+
 /** One downstream request through this Envoy (all its attempts). */
 interface Req {
   proxy: Proxy;
@@ -182,7 +192,13 @@ export class EnvoyRouter {
       this.blackhole(proxy, call, done);
       return;
     }
-    const { worker, reconnect } = this.accept(proxy);
+    const d = this.downstreamOf(proxy);
+    // The app reuses its most recently freed connection to the proxy, or opens one; after a client
+    // closed one (fortio, on a non-2xx), the new connection first pays the client's reconnect.
+    const reused = d.idle.pop();
+    const reconnect = reused === undefined && d.closed > 0;
+    if (reconnect) d.closed--;
+    const worker = reused ?? this.landingWorker(proxy, d);
     const req: Req = {
       proxy,
       call,
@@ -246,21 +262,22 @@ export class EnvoyRouter {
    * connection's 4-tuple): a uniform draw per connection from a stream named for the proxy.
    * `closed` counts connections the client closed after an answer (a fortio client after a
    * non-2xx): each is replaced by a new connection, on a worker drawn anew, that first pays the
-   * client's reconnect (`reconnect: true`).
+   * client's reconnect.
    */
-  private readonly downstream = new Map<Proxy, { idle: number[]; land?: Uniform; closed: number }>();
+  private readonly downstream = new Map<Proxy, Downstream>();
 
-  private accept(proxy: Proxy): { worker: number; reconnect: boolean } {
-    const workers = Math.max(1, proxy.costs.workers);
+  private downstreamOf(proxy: Proxy): Downstream {
     let d = this.downstream.get(proxy);
     if (!d) this.downstream.set(proxy, (d = { idle: [], closed: 0 }));
-    const reused = d.idle.pop();
-    if (reused !== undefined) return { worker: reused, reconnect: false };
-    const reconnect = d.closed > 0;
-    if (reconnect) d.closed--;
-    if (workers === 1) return { worker: 0, reconnect };
+    return d;
+  }
+
+  /** The worker a new downstream connection lands on. */
+  private landingWorker(proxy: Proxy, d: Downstream): number {
+    const workers = Math.max(1, proxy.costs.workers);
+    if (workers === 1) return 0;
     d.land ??= this.deps.stream(`workers/${proxy.name}`);
-    return { worker: Math.min(workers - 1, Math.floor(d.land() * workers)), reconnect };
+    return Math.min(workers - 1, Math.floor(d.land() * workers));
   }
 
   private startRouting(req: Req, clientNs: string): void {
@@ -402,7 +419,7 @@ export class EnvoyRouter {
     this.attempt(req);
   }
 
-  /** The server worker each downstream connection landed on (the kernel's choice: a draw per connection, as in `accept`). */
+  /** The server worker each downstream connection landed on (the kernel's choice: a draw per connection, as in `landingWorker`). */
   private readonly inboundWorkers = new WeakMap<object, number>();
 
   private inboundWorker(server: Proxy, downstream: object): number {
