@@ -8,6 +8,7 @@
  * command starts its threads itself (pool.ts takeWorkers). Imports nothing heavy.
  */
 import { availableParallelism } from 'node:os';
+import { parseShard, pointsInShard, setValueTexts } from '../sweep/grid-size.js';
 import { startWorkersEarly } from '../sweep/pool.js';
 
 export function prestart(argv: string[]): void {
@@ -25,14 +26,12 @@ export function prestart(argv: string[]): void {
   if (Number.isInteger(workers) && workers > 1 && workers <= 64) startWorkersEarly(workers);
 }
 
-/** Points of a sweep (or of its shard I/N: every N-th point from the I-th) as sweep/grid.ts numbers them. */
-function sweepPoints(seeds: number, sets: string[], shard: string | undefined): number {
-  let points = seeds;
-  for (const s of sets) points *= s.slice(s.indexOf('=') + 1).split(',').length;
-  const m = shard === undefined ? null : /^(\d+)\/(\d+)$/.exec(shard.trim());
-  if (!m) return points;
-  const [i, n] = [Number(m[1]), Number(m[2])];
-  return points >= i ? Math.floor((points - i) / n) + 1 : 0;
+/** Points of a sweep, or of its shard, counted as sweep/grid.ts numbers them (0 for an invalid --shard). */
+function sweepPoints(seeds: number, sets: string[], shardFlag: string | undefined): number {
+  const points = sets.reduce((n, s) => n * setValueTexts(s).length, seeds);
+  if (shardFlag === undefined) return points;
+  const shard = parseShard(shardFlag);
+  return shard ? pointsInShard(points, shard) : 0;
 }
 
 /** Every value given to `name` (as `name V` or `name=V`), in order, as commander reads them. */

@@ -5,6 +5,7 @@
  */
 import { parse as parseYamlScalar } from 'yaml';
 import type { PathSegment } from '../config/yaml-source.js';
+import { setValueTexts } from './grid-size.js';
 
 export interface Axis {
   path: string;
@@ -32,10 +33,7 @@ export function parseSet(spec: string): Axis | string {
   const path = spec.slice(0, eq).trim();
   const segments = parsePath(path);
   if (!segments) return `"${path}" is not a path like spec.workload[0].rate`;
-  const raw = spec
-    .slice(eq + 1)
-    .split(',')
-    .map((v) => v.trim());
+  const raw = setValueTexts(spec).map((v) => v.trim());
   if (raw.length === 0 || raw.some((v) => v === '')) return `${path}: give at least one value, separated by commas`;
   return { path, segments, values: raw.map((v) => parseYamlScalar(v) as unknown) };
 }
@@ -47,14 +45,3 @@ export function gridPoints(axes: readonly Axis[], seeds: readonly number[]): Gri
   for (const params of combos) for (const seed of seeds) points.push({ index: points.length, params, seed });
   return points;
 }
-
-/** `I/N` (1-based) → which points this shard runs. */
-export function parseShard(text: string): { index: number; count: number } | undefined {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) return undefined;
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  return index >= 1 && count >= 1 && index <= count ? { index, count } : undefined;
-}
-
-export const inShard = (p: GridPoint, shard: { index: number; count: number }) => p.index % shard.count === shard.index - 1;
