@@ -29,7 +29,8 @@ import { Simulator } from '#dist/kernel/simulator.js';
 import { loadScenario } from '#dist/analysis/load.js';
 import { simulate } from '#dist/sim/simulate.js';
 import { buildResults } from '#dist/report/results.js';
-import { histogramMicro, kernelMicro, lbMicro, mulberry32, routeMatchMicro } from './lib/micro.js';
+import { histogramMicro, kernelMicro, lbMicro, routeMatchMicro } from './lib/micro.js';
+import { prng } from '../test/kernel/prng.js';
 import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js';
 import { simJsMm4 } from './lib/simjs-mm4.js';
 import { MM4_THEORY, simPyMm4 } from './lib/simpy-mm4.js';
@@ -134,7 +135,7 @@ function bestOf(reps, warmups, measure) {
 function holdModel(pending, events) {
   const MEAN = 1;
   const sim = new Simulator();
-  const u = mulberry32(12345);
+  const u = prng(12345);
   const hold = () => {
     sim.schedule(-MEAN * Math.log(1 - u()), hold, undefined);
   };

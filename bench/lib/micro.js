@@ -6,21 +6,10 @@ import { Simulator } from '#dist/kernel/simulator.js';
 import { LoadBalancer } from '#dist/policy/load-balancer.js';
 import { LatencyStats } from '#dist/record/latency.js';
 import { requestMatches } from '#dist/policy/match.js';
+import { prng } from '../../test/kernel/prng.js';
 
 const require = createRequire(import.meta.url);
 const Benchmark = require('benchmark');
-
-/** Mulberry32: a tiny deterministic uniform generator in [0, 1). @param {number} seed */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs `fn` under Benchmark.js; `perOp` operations happen per call. Returns ops/s and ±%.
@@ -37,7 +26,7 @@ function measure(name, fn, { perOp = 1, quick = false } = {}) {
 /** Kernel: the hold model, 1,000 pending events; one op = 1,000 events. @param {boolean} quick */
 export async function kernelMicro(quick) {
   const sim = new Simulator();
-  const u = mulberry32(7);
+  const u = prng(7);
   const hold = () => sim.schedule(-Math.log(1 - u()), hold, undefined);
   for (let i = 0; i < 1000; i++) sim.schedule(-Math.log(1 - u()), hold, undefined);
   // 1,000 pending events advance ~1,000 per unit of simulated time.
@@ -47,7 +36,7 @@ export async function kernelMicro(quick) {
 /** Envoy LEAST_REQUEST (power of two choices) over 20 hosts. @param {boolean} quick */
 export async function lbMicro(quick) {
   /** @type {LoadBalancer<{ name: string, active: number }>} */
-  const lb = new LoadBalancer('LEAST_REQUEST', mulberry32(11));
+  const lb = new LoadBalancer('LEAST_REQUEST', prng(11));
   const hosts = Array.from({ length: 20 }, (_, i) => ({ name: `pod-${i}`, active: i % 3 }));
   const active = (/** @type {{ active: number }} */ h) => h.active;
   let sink = 0;
@@ -65,7 +54,7 @@ export async function lbMicro(quick) {
 /** LatencyStats.record: the HDR histogram every request and edge records into. @param {boolean} quick */
 export async function histogramMicro(quick) {
   const stats = new LatencyStats();
-  const u = mulberry32(13);
+  const u = prng(13);
   const values = Float64Array.from({ length: 4096 }, () => -5000 * Math.log(1 - u()));
   let i = 0;
   return measure('histogram', () => stats.record(values[i++ & 4095] ?? 0), { quick });

@@ -3,24 +3,18 @@
 // truncation, CR line endings, binary garbage. Deterministic: the same seed gives the same mutants.
 import { Buffer } from 'node:buffer';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { prng as uniform } from '../kernel/prng.js';
 
 /** @typedef {{ next: () => number, int: (n: number) => number, pick: <T>(list: readonly T[]) => T }} Rng */
 /** @typedef {import('yaml').Document.Parsed} Doc */
 
 /**
- * mulberry32: a small seeded PRNG (never Math.random: mutants must be reproducible).
+ * The mutator's random choices, from a seed (never Math.random: mutants must be reproducible).
  * @param {number} seed
  * @returns {Rng}
  */
 export function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = uniform(seed);
   const int = (/** @type {number} */ n) => Math.floor(next() * n);
   /** @type {Rng['pick']} */
   const pick = (list) => /** @type {any} */ (list[int(list.length)]);
