@@ -66,17 +66,21 @@ ${indent(routes, 4)}
   return { scenario: loaded.scenario, warnings: loaded.warnings.map((w) => w.message) };
 }
 
-const SPLIT_90_10 = `
+/** The HTTPRoute `reviews` with these rules, its parent the reviews Service (on the Service port unless `port: false`). */
+const reviewsRoute = (rules: string, { port = true } = {}) => `
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: reviews}
 spec:
-  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
+  parentRefs: [{group: "", kind: Service, name: reviews${port ? ', port: 9080' : ''}}]
   rules:
+${rules.replace(/^\n/, '')}`;
+
+const SPLIT_90_10 = reviewsRoute(`
   - backendRefs:
     - {name: reviews-v1, port: 9080, weight: 90}
     - {name: reviews-v2, port: 9080, weight: 10}
-`;
+`);
 
 const reviewsEdge = (r: ReturnType<typeof run>) => r.edges.find((e) => e.source === 'productpage' && e.destination === 'reviews')!;
 
@@ -99,17 +103,11 @@ describe('GAMMA routes in sidecar mode (applied by the client sidecar)', () => {
   });
 
   it('routes by header match (request-routing task: end-user jason → reviews-v2, others → reviews-v1)', () => {
-    const route = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: reviews}
-spec:
-  parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
-  rules:
+    const route = reviewsRoute(`
   - matches: [{headers: [{type: Exact, name: end-user, value: jason}]}]
     backendRefs: [{name: reviews-v2, port: 9080}]
   - backendRefs: [{name: reviews-v1, port: 9080}]
-`;
+`);
     const r = run(bookinfo(route, { requests: 'requests:\n  - {weight: 1, headers: {end-user: jason}}\n  - {weight: 3}' }).scenario);
     const e = reviewsEdge(r);
     const v2 = e.by_version.v2 ?? 0;
@@ -135,31 +133,25 @@ spec:
   });
 
   it('timeouts.request is the route timeout: a slower backend gets 504 UT', () => {
-    const route = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: reviews}
-spec:
-  parentRefs: [{group: "", kind: Service, name: reviews}]
-  rules:
+    const route = reviewsRoute(
+      `
   - backendRefs: [{name: reviews, port: 9080}]
     timeouts: {request: 1ms}
-`;
+`,
+      { port: false },
+    );
     const e = reviewsEdge(run(bookinfo(route).scenario));
     expect(e.by_code['504']).toBe(e.requests);
     expect(e.by_flag.UT).toBe(e.requests);
   });
 
   it('a RequestRedirect filter is answered by the sidecar with 302 (the CRD default statusCode)', () => {
-    const route = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: reviews}
-spec:
-  parentRefs: [{group: "", kind: Service, name: reviews}]
-  rules:
+    const route = reviewsRoute(
+      `
   - filters: [{type: RequestRedirect, requestRedirect: {hostname: example.com}}]
-`;
+`,
+      { port: false },
+    );
     const e = reviewsEdge(run(bookinfo(route).scenario));
     expect(e.by_code['302']).toBe(e.requests);
   });
@@ -239,35 +231,29 @@ describe('HTTPRoute → VirtualService conversion (conversion.go)', () => {
     backendRefs: [],
     ...r,
   });
+  /** A route with these rules, no parents, every backend resolvable. */
+  const convert = (...rules: HttpRouteSpec['rules']) => convertHttpRoute(route({ parentRefs: [], rules }), () => true);
 
   it('filters become headers, rewrite, mirrors and CORS; a trailing slash of a prefix is dropped', () => {
-    const c = convertHttpRoute(
-      route({
-        parentRefs: [],
-        rules: [
-          rule({
-            matches: [
-              { path: { type: 'PathPrefix', value: '/api/' }, method: 'GET', queryParams: [{ type: 'Exact', name: 'q', value: '1' }] },
-            ],
-            backendRefs: [{ name: 'b', port: 80, weight: 1 }],
-            filters: [
-              {
-                type: 'RequestHeaderModifier',
-                requestHeaderModifier: {
-                  set: [
-                    { name: 'X-A', value: '1' },
-                    { name: 'x-a', value: '2' },
-                  ],
-                  remove: ['x-b'],
-                },
-              },
-              { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2/' }, hostname: 'h' } },
-              { type: 'RequestMirror', requestMirror: { backendRef: { name: 'm', port: 80 }, fraction: { numerator: 1, denominator: 4 } } },
-            ],
-          }),
+    const c = convert(
+      rule({
+        matches: [{ path: { type: 'PathPrefix', value: '/api/' }, method: 'GET', queryParams: [{ type: 'Exact', name: 'q', value: '1' }] }],
+        backendRefs: [{ name: 'b', port: 80, weight: 1 }],
+        filters: [
+          {
+            type: 'RequestHeaderModifier',
+            requestHeaderModifier: {
+              set: [
+                { name: 'X-A', value: '1' },
+                { name: 'x-a', value: '2' },
+              ],
+              remove: ['x-b'],
+            },
+          },
+          { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2/' }, hostname: 'h' } },
+          { type: 'RequestMirror', requestMirror: { backendRef: { name: 'm', port: 80 }, fraction: { numerator: 1, denominator: 4 } } },
         ],
       }),
-      () => true,
     );
     expect(c.rejected).toBeUndefined();
     expect(c.rules).toEqual([
@@ -285,60 +271,43 @@ describe('HTTPRoute → VirtualService conversion (conversion.go)', () => {
   });
 
   it('backend header filters become the destination headers (request and response, buildHTTPDestination)', () => {
-    const c = convertHttpRoute(
-      route({
-        parentRefs: [],
-        rules: [
-          rule({
-            backendRefs: [
-              {
-                name: 'b',
-                port: 80,
-                weight: 1,
-                filters: [
-                  { type: 'RequestHeaderModifier', requestHeaderModifier: { add: [{ name: 'x-b', value: '1' }] } },
-                  { type: 'ResponseHeaderModifier', responseHeaderModifier: { remove: ['server'] } },
-                ],
-              },
+    const c = convert(
+      rule({
+        backendRefs: [
+          {
+            name: 'b',
+            port: 80,
+            weight: 1,
+            filters: [
+              { type: 'RequestHeaderModifier', requestHeaderModifier: { add: [{ name: 'x-b', value: '1' }] } },
+              { type: 'ResponseHeaderModifier', responseHeaderModifier: { remove: ['server'] } },
             ],
-          }),
+          },
         ],
       }),
-      () => true,
     );
     expect(c.rules[0]?.http.route?.[0]?.headers).toEqual({ request: { add: { 'x-b': '1' } }, response: { remove: ['server'] } });
   });
 
   it('rejects a route with an ExtensionRef filter or a Service backendRef without port; no backends → direct 500', () => {
-    const ext = convertHttpRoute(
-      route({ parentRefs: [], rules: [rule({ filters: [{ type: 'ExtensionRef', extensionRef: { group: 'g', kind: 'K', name: 'n' } }] })] }),
-      () => true,
-    );
+    const ext = convert(rule({ filters: [{ type: 'ExtensionRef', extensionRef: { group: 'g', kind: 'K', name: 'n' } }] }));
     expect(ext.rejected).toBe('unsupported filter type "ExtensionRef"');
-    expect(
-      convertHttpRoute(route({ parentRefs: [], rules: [rule({ backendRefs: [{ name: 'b', weight: 1 }] })] }), () => true).rejected,
-    ).toBe('port is required in backendRef');
-    expect(convertHttpRoute(route({ parentRefs: [], rules: [rule({})] }), () => true).rules[0]?.http.directResponse).toEqual({
+    expect(convert(rule({ backendRefs: [{ name: 'b', weight: 1 }] })).rejected).toBe('port is required in backendRef');
+    expect(convert(rule({})).rules[0]?.http.directResponse).toEqual({
       status: 500,
     });
   });
 
   it('sorts Exact > PathPrefix > RegularExpression, then longer paths (sortHTTPRoutes)', () => {
-    const c = convertHttpRoute(
-      route({
-        parentRefs: [],
-        rules: [
-          rule({
-            matches: [
-              { path: { type: 'RegularExpression', value: '/a.*' } },
-              { path: { type: 'PathPrefix', value: '/a' } },
-              { path: { type: 'PathPrefix', value: '/a/b' } },
-              { path: { type: 'Exact', value: '/a' } },
-            ],
-          }),
+    const c = convert(
+      rule({
+        matches: [
+          { path: { type: 'RegularExpression', value: '/a.*' } },
+          { path: { type: 'PathPrefix', value: '/a' } },
+          { path: { type: 'PathPrefix', value: '/a/b' } },
+          { path: { type: 'Exact', value: '/a' } },
         ],
       }),
-      () => true,
     );
     expect(sortHttpRoutes(c.rules).map((r) => r.http.match?.[0]?.uri)).toEqual([
       { exact: '/a' },
