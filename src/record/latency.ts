@@ -44,29 +44,35 @@ export function hdrCountsIndex(v: number): number {
   return ((bucket + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (v >>> bucket) - SUB_BUCKET_HALF_COUNT;
 }
 
+/** Counts indices 0 … that of HIGHEST_US. */
+const FRESH_LENGTH = hdrCountsIndex(HIGHEST_US) + 1;
+
 export class LatencyStats {
   count = 0;
   private sumUs = 0;
   private maxUs = 0;
-  // What hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 }) makes.
-  private readonly hist = Object.assign(new Int32Histogram(1, HIGHEST_US, 3), { autoResize: true });
+  // Both arrays (~90 KB each) are made on first use: a cluster has a LatencyStats per service and
+  // per edge, and many never see a request.
+  /** What hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 }) makes. */
+  private hist?: hdr.Histogram;
 
   /** Counts recorded since the histogram was last brought up to date, by counts index. */
-  private readonly fresh = new Uint32Array(hdrCountsIndex(HIGHEST_US) + 1);
+  private fresh?: Uint32Array;
   private freshCount = 0;
 
   record(us: number): void {
     this.count++;
     this.sumUs += us;
     if (us > this.maxUs) this.maxUs = us;
-    this.fresh[hdrCountsIndex(Math.min(HIGHEST_US, Math.max(1, Math.round(us))))]!++;
+    (this.fresh ??= new Uint32Array(FRESH_LENGTH))[hdrCountsIndex(Math.min(HIGHEST_US, Math.max(1, Math.round(us))))]!++;
     if (++this.freshCount === FLUSH_EVERY) this.flushed(); // keep every fresh count below 2^32
   }
 
   /** The histogram with the fresh counts added (each index's lowest value stands for its bucket). */
   private flushed(): hdr.Histogram {
-    if (this.freshCount > 0) {
-      const fresh = this.fresh;
+    this.hist ??= Object.assign(new Int32Histogram(1, HIGHEST_US, 3), { autoResize: true });
+    const fresh = this.fresh;
+    if (fresh && this.freshCount > 0) {
       const h = this.hist as hdr.Histogram & { valueFromIndex(index: number): number };
       for (let i = 0; i < fresh.length; i++) {
         if (fresh[i]! > 0) {
