@@ -36,6 +36,8 @@ export class NodeCpu {
   clock?: CpuClock;
   /** Ends of work on this node not yet settled (unordered; few: one per busy proxy worker). */
   private readonly deferred: DeferredEnd[] = [];
+  /** No deferred end is due before this time (a lower bound: the scan is skipped while the clock is short of it). */
+  private earliestDeferredUs = Infinity;
 
   constructor(readonly cores: number) {}
 
@@ -64,9 +66,6 @@ export class NodeCpu {
     this.deferred.push(end);
     if (end.time < this.earliestDeferredUs) this.earliestDeferredUs = end.time;
   }
-
-  /** No deferred end is due before this time (a lower bound: the scan is skipped while the clock is short of it). */
-  private earliestDeferredUs = Infinity;
 
   /**
    * Settles every deferred end whose moment has passed, as their events would have run by now.
