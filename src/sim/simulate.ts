@@ -243,11 +243,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     }
   };
 
-  const pods = new PodBehaviour(
-    sim,
-    (caller, target, call, parent, done, timeoutUs) => edgeCall(caller, target, call, parent, done, timeoutUs),
-    warmupUs,
-  );
+  const pods = new PodBehaviour(sim, edgeCall, warmupUs);
   pods.onDropped = (pod, call) => {
     if (!call.shadow) droppedAt.set(call.original ?? call, pod);
   };
