@@ -1,7 +1,7 @@
 // The Python peer: bench/lib/simpy_mm4.py, the M/M/4 station of bench/scenarios/mm4.yaml written
-// with SimPy 2.3.1, run as a fresh /usr/bin/python3 process (timed like the whole meshsim runs).
-// SimPy 2.3.1 is Debian bookworm's python3-simpy, installed for the system Python; SimPy 3 and 4
-// are on PyPI only, which this machine cannot reach, so the peer is SimPy 2.3.1 and says so.
+// with SimPy 3, run as a fresh /usr/bin/python3 process (timed like the whole meshsim runs).
+// SimPy 3 is the peer issue #13 names; Debian bookworm ships it as python3-simpy3 (SimPy 3.0.11,
+// module `simpy`), installed for the system Python /usr/bin/python3 (not a pyenv python3 on PATH).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,21 +10,21 @@ import { timed } from './whole-run.js';
 export const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'simpy_mm4.py');
 
-/** True when the system Python can import SimPy 2's SimPy.Simulation. */
+/** True when the system Python can import SimPy 3 (`simpy`). */
 export function simPyAvailable() {
-  return spawnSync(PYTHON, ['-c', 'import SimPy.Simulation'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(PYTHON, ['-c', 'import simpy'], { stdio: 'ignore' }).status === 0;
 }
 
 /** @typedef {{ requests: number, wall: number, processWall: number, cpu: number | undefined, rssMiB: number | undefined, meanResponseMs: number, meanWaitMs: number, version: string }} SimPyRun */
 
 /**
- * One M/M/4 run of `durationS` simulated seconds in a fresh Python process. `wall` is simulate()
+ * One M/M/4 run of `durationS` simulated seconds in a fresh Python process. `wall` is env.run()
  * alone (measured by the script), `processWall` the whole process from outside (start-up, import,
- * model, simulate, exit).
+ * model, env.run(), exit).
  * @param {number} durationS @param {number} [seed] @returns {SimPyRun}
  */
 export function simPyMm4(durationS, seed = 1) {
-  if (!simPyAvailable()) throw new Error('python3-simpy is not installed (apt-get install python3-simpy)');
+  if (!simPyAvailable()) throw new Error('SimPy 3 is not installed for /usr/bin/python3 (apt-get install python3-simpy3)');
   const r = timed(PYTHON, [SCRIPT, String(durationS), String(seed)]);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (r.status !== 0 || !line) throw new Error(`${PYTHON} simpy_mm4.py: exit ${r.status}: ${r.stderr}`);

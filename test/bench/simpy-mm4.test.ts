@@ -1,7 +1,7 @@
-// The SimPy 2.3.1 peer of `npm run bench` (bench/lib/simpy_mm4.py) simulates the same M/M/4 station
+// The SimPy 3 peer of `npm run bench` (bench/lib/simpy_mm4.py) simulates the same M/M/4 station
 // as bench/scenarios/mm4.yaml: its mean response and wait agree with M/M/c queueing theory (Erlang C,
-// Kleinrock, Queueing Systems vol. 1, §3.5). Skipped where /usr/bin/python3 has no SimPy
-// (Debian: apt-get install python3-simpy).
+// Kleinrock, Queueing Systems vol. 1, §3.5). Skipped where /usr/bin/python3 has no SimPy 3
+// (Debian: apt-get install python3-simpy3).
 import { describe, expect, it } from 'vitest';
 import { MM4_THEORY, mmcTheory, simPyAvailable, simPyMm4 } from '../../bench/lib/simpy-mm4.js';
 
@@ -20,15 +20,15 @@ describe('M/M/c theory used to check the bench peers', () => {
   });
 });
 
-describe.skipIf(!simPyAvailable())('SimPy 2.3.1 M/M/4 peer (bench/lib/simpy_mm4.py)', () => {
+describe.skipIf(!simPyAvailable())('SimPy 3 M/M/4 peer (bench/lib/simpy_mm4.py)', () => {
   // 300 simulated seconds, ~96,000 requests, well under a second of Python. The run is seeded, so
   // the figures are fixed; the tolerances are those of the estimate, which at rho = 0.8 is noisy
   // (successive waits are strongly correlated): a few % on the response, more on the wait alone.
   const DURATION_S = 300;
   const run = simPyAvailable() ? simPyMm4(DURATION_S, 1) : undefined;
 
-  it('is SimPy 2.3.1 and serves about 320 requests per simulated second', () => {
-    expect(run?.version).toBe('2.3.1');
+  it('is SimPy 3 and serves about 320 requests per simulated second', () => {
+    expect(run?.version).toMatch(/^3\./);
     expect(run?.requests).toBeGreaterThan(320 * DURATION_S * 0.98);
     expect(run?.requests).toBeLessThan(320 * DURATION_S * 1.02);
   });
