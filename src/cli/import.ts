@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../config/diagnostics.js';
+import { packageFile } from '../config/package-files.js';
 import { loadScenario } from '../analysis/load.js';
 import { readManifests, type Manifests } from '../import/manifests.js';
 import { readTraces, trafficFromSpans } from '../import/traces.js';
@@ -28,7 +28,7 @@ export interface ImportOptions {
   duration?: string;
 }
 
-const SCHEMA = fileURLToPath(new URL('../../schema/scenario.schema.json', import.meta.url));
+const SCHEMA = packageFile('schema', 'scenario.schema.json');
 
 export async function importCommand(opts: ImportOptions): Promise<number> {
   try {

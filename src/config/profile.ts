@@ -5,9 +5,9 @@
  * sources and non-numbers are positioned errors), and the merged profile must be complete.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { packageFile } from './package-files.js';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { issuesToDiagnostics, PARSE_OPTIONS } from './zod-diagnostics.js';
@@ -90,7 +90,7 @@ export interface CiliumProfile {
   ipsec: Record<(typeof WIRE_KEYS)[number], number>;
 }
 
-export const PROFILE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
+export const PROFILE_DIR = packageFile('profiles');
 const ALIASES: Record<string, string> = { istio: 'istio-1.24', linkerd: 'linkerd-2.18', cilium: 'cilium-1.16' };
 
 export function profileNames(): string[] {

@@ -7,6 +7,7 @@
  * Kubernetes semantics: https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation
  */
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../package-files.js';
 import type { PathSegment } from '../yaml-source.js';
 import { suggestion } from '../zod-diagnostics.js';
 import { celRuleHolds } from './cel.js';
@@ -54,8 +55,7 @@ interface CrdData {
 
 let data: CrdData | undefined;
 function crds(): CrdData {
-  // data/ sits at the repository root, two levels above src/config/istio and dist/config/istio.
-  data ??= JSON.parse(readFileSync(new URL('../../../data/istio-crd-schemas.json', import.meta.url), 'utf8')) as CrdData;
+  data ??= JSON.parse(readFileSync(packageFile('data', 'istio-crd-schemas.json'), 'utf8')) as CrdData;
   return data;
 }
 
