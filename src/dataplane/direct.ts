@@ -114,14 +114,20 @@ export class DirectPlane extends PlaneBase implements DataPlane {
       out: this.outbound(caller, conn.host as PodRt),
       inb: this.inbound(caller, conn.host as PodRt),
       status: 0,
+      flags: '',
+      mtls: conn.mtls,
     };
     f.leg = this.oneWay(caller.node, f.pod.node);
     traverse(f.out, 'request', req.requestSize, toServer, f);
   }
 }
 
-/** One request on a pinned connection; stepped by the module functions below (fewer closures on the hot path). */
-interface Flight {
+/**
+ * One request on a pinned connection; stepped by the module functions below (fewer closures on the
+ * hot path). At the end it is itself the call's result (a CallResult: status, flags, mtls, pod,
+ * serverFlags), so answering allocates nothing.
+ */
+interface Flight extends CallResult {
   plane: DirectPlane;
   pool: ReturnType<DirectPlane['appPoolFor']>;
   conn: Connection<unknown>;
@@ -132,8 +138,6 @@ interface Flight {
   leg: number;
   out: readonly Proxy[];
   inb: readonly Proxy[];
-  status: number;
-  serverFlags?: string;
 }
 
 /**
@@ -169,7 +173,6 @@ function arriveBack(f: Flight): void {
 
 function finish(f: Flight): void {
   f.pool.release('any', f.conn);
-  const r: CallResult = { status: f.status, flags: '', mtls: f.conn.mtls, pod: f.pod };
-  if (f.serverFlags) r.serverFlags = f.serverFlags;
-  f.done(r);
+  if (!f.serverFlags) f.serverFlags = undefined; // '' (none) reads as no server flags
+  f.done(f);
 }

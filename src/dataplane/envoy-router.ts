@@ -93,9 +93,11 @@ interface Req {
   done: CallDone;
   route: CompiledRoute;
   cluster?: ClusterRt<Attempt>;
-  flags: string[];
+  /** Flags the fault filter set (FI, DI); made on the first, as most requests meet no fault. */
+  flags?: string[];
   retries: number;
-  tried: PodRt[];
+  /** Hosts of earlier attempts (for previousHosts); made at the first retry. */
+  tried?: PodRt[];
   finished: boolean;
   routeTimer?: ScheduledEvent;
   current?: Attempt;
@@ -205,9 +207,7 @@ export class EnvoyRouter {
       done,
       route: result.route,
       match: result.match,
-      flags: [],
       retries: 0,
-      tried: [],
       finished: false,
       holdsRetry: false,
       worker,
@@ -222,7 +222,7 @@ export class EnvoyRouter {
     // The fault filter runs before the router: delay first, then abort (independent draws).
     const afterDelay = () => {
       if (fault && faults && fault.abortStatus !== undefined && faults() * 100 < fault.abortPercent) {
-        req.flags.push('FI'); // injected aborts never reach the router, so they are never retried
+        (req.flags ??= []).push('FI'); // injected aborts never reach the router, so they are never retried
         this.finish(req, fault.abortStatus);
         return;
       }
@@ -230,7 +230,7 @@ export class EnvoyRouter {
     };
     const start = () => {
       if (fault && faults && fault.delayUs !== undefined && faults() * 100 < fault.delayPercent) {
-        req.flags.push('DI');
+        (req.flags ??= []).push('DI');
         this.sim.schedule(fault.delayUs, afterDelay, undefined);
       } else afterDelay();
     };
@@ -366,9 +366,7 @@ export class EnvoyRouter {
           mirrors: [],
         },
         cluster,
-        flags: [],
         retries: 0,
-        tried: [],
         finished: false,
         holdsRetry: false,
         // The shadow stream runs on the worker that serves the original request.
@@ -407,9 +405,7 @@ export class EnvoyRouter {
       call,
       done,
       route: INBOUND_ROUTE,
-      flags: [],
       retries: 0,
-      tried: [],
       finished: false,
       holdsRetry: false,
       worker: this.inboundWorker(server, downstream),
@@ -449,8 +445,9 @@ export class EnvoyRouter {
     const active = (cluster.activeOf ??= (h: PodRt) => cluster.active.get(h) ?? 0);
     const key = hashKey(cluster.policy.loadBalancer, req.call);
     let host = slowStartPick(cluster, hosts, active, this.sim.now) ?? cluster.lb.pick(hosts, active, key);
-    if (req.route.retry?.previousHosts && req.tried.length > 0) {
-      for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && req.tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
+    if (req.route.retry?.previousHosts && req.tried) {
+      const tried = req.tried;
+      for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
     }
     const pool = hostPool(cluster, req.worker, host);
     const a: Attempt = { req, cluster, host, pool, abandoned: false, pending: false, attached: false, oneWayUs: 0, status: 0 };
@@ -686,7 +683,7 @@ export class EnvoyRouter {
     this.deliverInbound(inb.proxy, host, inb.plan, call, a.conn as Connection<PodRt>, mtls, (r) => {
       if (r.flags) a.serverFlags = r.flags;
       // Envoy adds x-envoy-overloaded to a circuit-breaker overflow reply (router.cc onUpstreamAbort).
-      if (r.flags.split(',').includes('UO')) a.overloaded = true;
+      if (r.flags !== '' && r.flags.split(',').includes('UO')) a.overloaded = true;
       answer(r.status);
     });
   }
@@ -751,7 +748,7 @@ export class EnvoyRouter {
         return;
       }
       req.retries++;
-      req.tried.push(a.host);
+      (req.tried ??= []).push(a.host);
       req.call.service.retries++;
       c.stats.upstream_rq_retry++;
       if (!req.holdsRetry) {
@@ -815,12 +812,15 @@ export class EnvoyRouter {
     // An upstream's own response (not a reset or a timeout) carries the upstream service time.
     const answered = !local && !UPSTREAM_FAILURE_FLAGS.has(flag) && !UPSTREAM_FAILURE_FLAGS.has(extra);
     // The fault filter answers an abort before the router: the route's response headers are not added.
-    const responseHeaders = req.flags.includes('FI')
-      ? undefined
-      : routedResponseHeaders(
-          { destinationHeaders: req.dest?.responseHeaders, routeHeaders: req.route.responseHeaders },
-          answered ? Math.round((this.sim.now - req.call.startUs) / 1000) : undefined,
-        );
+    const destinationHeaders = req.dest?.responseHeaders;
+    const routeHeaders = req.route.responseHeaders;
+    const responseHeaders =
+      (destinationHeaders || routeHeaders) && !req.flags?.includes('FI')
+        ? routedResponseHeaders(
+            { destinationHeaders, routeHeaders },
+            answered ? Math.round((this.sim.now - req.call.startUs) / 1000) : undefined,
+          )
+        : undefined;
     const reply: CallResult = { status, flags, mtls, pod: local ? undefined : pod, local, cluster };
     if (serverFlags) reply.serverFlags = serverFlags;
     if (responseHeaders) reply.responseHeaders = responseHeaders;
@@ -856,8 +856,8 @@ function closesAfter(call: AppCall, status: number): boolean {
 }
 
 /** Envoy's comma-separated flags: `base` (the fault filter's), then `a` and `b` when not empty. */
-function joinFlags(base: readonly string[], a: string, b: string): string {
-  let s = base.length === 0 ? '' : base.join(',');
+function joinFlags(base: readonly string[] | undefined, a: string, b: string): string {
+  let s = base === undefined ? '' : base.join(',');
   if (a) s = s ? `${s},${a}` : a;
   if (b) s = s ? `${s},${b}` : b;
   return s;

@@ -252,9 +252,11 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const canaryPlan = planCanaries(scenario, mode, cluster);
   const servedObservers = [...observers.filter((o) => o.onServed), ...(canaryPlan?.observers ?? [])];
   const crossZone = new CrossZoneTraffic();
-  pods.onServed = (s) => {
-    crossZone.record(crossesZones(s.call.caller.node, s.pod), s.call.req.requestSize + s.call.req.responseSize);
-    for (const o of servedObservers) o.onServed?.(s);
+  pods.onServed = (pod, call, status, arrivedUs, mtls) => {
+    crossZone.record(crossesZones(call.caller.node, pod), call.req.requestSize + call.req.responseSize);
+    if (servedObservers.length === 0) return;
+    const record = { pod, call, status, arrivedUs, endUs: sim.now, mtls };
+    for (const o of servedObservers) o.onServed?.(record);
   };
   let policy = new MeshPolicy(scenario.istio, meshServices(scenario), {
     outboundTrafficPolicy: scenario.mesh.outboundTrafficPolicy,

@@ -217,12 +217,15 @@ export class PodBehaviour {
       pod.served++;
       pod.service.stats.record(status, '', latencyUs);
     }
-    this.onServed?.({ pod, call: work.call, status, arrivedUs: work.arrivedUs, endUs: this.sim.now, mtls: work.mtls });
+    this.onServed?.(pod, work.call, status, work.arrivedUs, work.mtls);
     work.respond(status);
   }
 
-  /** Told of every request a pod answered (or lost to a crash): the server side's view. */
-  onServed?: (served: ServedRecord) => void;
+  /**
+   * Told of every request a pod answered (or lost to a crash), at its end: the server side's view.
+   * Plain arguments, so a run nothing watches this way makes no record per request.
+   */
+  onServed?: (pod: PodRt, call: AppCall, status: number, arrivedUs: number, mtls: boolean) => void;
 }
 
 /** One request as the pod (and its server-side proxy) saw it: every attempt, retries included. */
