@@ -167,6 +167,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       rootStartUs: parent ? parent.rootStartUs : startUs,
       depth: parent ? parent.depth + 1 : 0,
       route,
+      traceRoot: parent?.service.model.propagatesTraceHeaders ? (parent.traceRoot ?? parent) : undefined,
     };
     open.add(call);
     if (budget && !sim.halted) checkBudget();

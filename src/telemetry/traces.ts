@@ -82,18 +82,10 @@ export function sampled(seed: number, rootCallId: number, rate: number): boolean
   return hash32(seed, rootCallId, 1) / 2 ** 32 < rate;
 }
 
-/** The call that started the trace `call` belongs to. */
+/** The call that started the trace `call` belongs to (kept on the call: a map of every call made a full GC's worth of garbage). */
 export function traceRoot(call: AppCall): AppCall {
-  const known = roots.get(call);
-  if (known !== undefined) return known;
-  const p = call.parent;
-  const root = p !== undefined && p.service.model.propagatesTraceHeaders ? traceRoot(p) : call;
-  roots.set(call, root);
-  return root;
+  return call.traceRoot ?? call;
 }
-
-/** Each call's trace root, remembered: walking up every time cost O(depth) per call, O(depth²) per request down a deep chain. */
-const roots = new WeakMap<AppCall, AppCall>();
 
 /** The end-user request a call is part of (x-request-id travels as far as the trace context). */
 export const traceIdOf = (seed: number, root: AppCall): string => hexId(seed, root.id, 2, 4);

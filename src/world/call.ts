@@ -16,6 +16,12 @@ export interface AppCall {
   readonly rootStartUs: number;
   /** Calls above this one in its chain (0 for an end-user request). */
   readonly depth: number;
+  /**
+   * The call that started the trace this one belongs to, when that is another call: the parent's
+   * trace root when the parent's app forwards the trace headers. Undefined when this call starts
+   * a trace (an end-user request, or a call from an app that does not forward them).
+   */
+  readonly traceRoot?: AppCall;
   /** The route an ingress gateway chose for this call (its Envoy then skips the mesh's VirtualServices). */
   readonly route?: CompiledRoute;
   /**
