@@ -2,6 +2,8 @@
  * Runs a sweep's points, in this thread or spread over worker threads, and puts the results in
  * point order: the output is the same whatever the number of workers or the sharding.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InputError } from '../config/diagnostics.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import type { Axis } from './grid.js';
@@ -45,6 +47,14 @@ export async function runPoints(jobs: PointJob[], workers: number | PointWorkers
   }
 }
 
+// A finished point's whole simulated world is garbage at once. Collected between points, it is
+// gone before the next point starts; left to V8, the full GC that collects it lands mid-point,
+// moves every live request object to the old generation, and the scavenges after it keep
+// promoting what those objects point to, until further full GCs: 8 points of M/M/4 on one
+// thread took 14 full GCs and 0.76 s of scavenges, against 8 and 0.20 s (`node --trace-gc`).
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
 /** One thread's share of the queue: claims and runs points until none is left or one fails. */
 export function runQueue(q: PointQueue, report: (m: PointMessage) => void): void {
   for (;;) {
@@ -53,6 +63,7 @@ export function runQueue(q: PointQueue, report: (m: PointMessage) => void): void
     if (!job) return;
     try {
       const ok = runPoint(job);
+      collectGarbage();
       Atomics.add(q.counters, DONE, 1);
       report({ ok });
     } catch (e) {
