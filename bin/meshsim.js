@@ -7,14 +7,6 @@ import { setFlagsFromString } from 'node:v8';
 // ~25 MB peaked near 330 MB of RSS. Growth by at most 2x keeps it under 200 MB at no measurable CPU
 // cost (README "Performance"). Read at every full GC, so setting it here, before any work, holds.
 setFlagsFromString('--heap-growing-percent=100');
-// Full GCs stop the world instead of marking incrementally beside the program. While V8 marks
-// incrementally, what a scavenge promotes is kept alive to the end of the marking, and with it
-// every young object it points to, so the next scavenges promote more: a simulation making
-// short-lived objects at millions per second could not leave that loop once a full GC began
-// mid-run (a sweep of 4 M/M/4 points: 10 full GCs and 0.54 s of scavenges instead of 1 and
-// 0.11 s; `node --trace-gc`). A run keeps tens of MB live (outputs stream), so the pauses are short.
-setFlagsFromString('--no-incremental-marking');
-setFlagsFromString('--no-concurrent-marking');
 
 // A closed pipe (e.g. `meshsim validate … | head`) is not an error.
 process.stdout.on('error', (e) => {
