@@ -1,0 +1,76 @@
+/**
+ * The command line runs the esbuild bundle `npm run build` makes (scripts/bundle.mjs); the
+ * library API and these tests use the compiled modules. Both must be the same program: the same
+ * scenario gives byte-identical outputs through either, including a sweep whose points run in
+ * the bundle's worker threads.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoPath } from '../dataplane/run-scenario.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'meshsim-bundle-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** `meshsim …args` through bin/meshsim.js (the bundle). */
+const viaBin = (args: string[]) => spawnSync(process.execPath, [repoPath('bin/meshsim.js'), ...args], { encoding: 'utf8' });
+
+/** The same command through the compiled modules' main(), in a fresh process (a script file: worker threads inherit the flags of `node -e`). */
+const modulesMain = join(scratch, 'modules-main.mjs');
+writeFileSync(
+  modulesMain,
+  `const { main } = await import(${JSON.stringify(pathToFileURL(repoPath('dist/cli/main.js')).href)});\nprocess.exitCode = await main(process.argv);\n`,
+);
+const viaModules = (args: string[]) => spawnSync(process.execPath, [modulesMain, ...args], { encoding: 'utf8' });
+
+describe('the command line bundle', () => {
+  it('is built next to the modules', () => {
+    for (const entry of ['main.js', 'prestart.js', 'worker.js']) expect(existsSync(repoPath(`dist/bundle/${entry}`))).toBe(true);
+  });
+
+  it('writes the same results.json, metrics and traces as the modules', () => {
+    const outputs = ['results.json', 'metrics.prom', 'traces.json'];
+    const args = (dir: string) => [
+      'run',
+      repoPath('scenarios/retries-timeouts.yaml'),
+      '--duration',
+      '20s',
+      '--outputs',
+      'results,metrics,traces',
+      '--quiet',
+      '--out',
+      dir,
+    ];
+    const a = viaBin(args(join(scratch, 'bin')));
+    const b = viaModules(args(join(scratch, 'modules')));
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    for (const f of outputs) expect(readFileSync(join(scratch, 'bin', f), 'utf8')).toBe(readFileSync(join(scratch, 'modules', f), 'utf8'));
+  });
+
+  it('runs sweep points in its own worker threads, with the modules’ results', () => {
+    const args = (dir: string) => [
+      'sweep',
+      repoPath('scenarios/mmc.yaml'),
+      '--seeds',
+      '3',
+      '--duration',
+      '20s',
+      '--workers',
+      '2',
+      '--quiet',
+      '--out',
+      dir,
+    ];
+    const a = viaBin(args(join(scratch, 'sweep-bin')));
+    const b = viaModules(args(join(scratch, 'sweep-modules')));
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    expect(readFileSync(join(scratch, 'sweep-bin', 'sweep.json'), 'utf8')).toBe(
+      readFileSync(join(scratch, 'sweep-modules', 'sweep.json'), 'utf8'),
+    );
+  });
+});
