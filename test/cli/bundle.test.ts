@@ -26,51 +26,32 @@ writeFileSync(
 );
 const viaModules = (args: string[]) => spawnSync(process.execPath, [modulesMain, ...args], { encoding: 'utf8' });
 
+/**
+ * Runs `args` (ending in `--out`) through the bundle and through the modules, into two folders,
+ * and expects each of `files` to be byte-identical between them.
+ */
+function expectSameFiles(name: string, args: string[], files: string[]): void {
+  const bin = join(scratch, `${name}-bin`);
+  const modules = join(scratch, `${name}-modules`);
+  const a = viaBin([...args, bin]);
+  const b = viaModules([...args, modules]);
+  expect(a.status, a.stderr).toBe(0);
+  expect(b.status, b.stderr).toBe(0);
+  for (const f of files) expect(readFileSync(join(bin, f), 'utf8')).toBe(readFileSync(join(modules, f), 'utf8'));
+}
+
 describe('the command line bundle', () => {
   it('is built next to the modules', () => {
     for (const entry of ['main.js', 'prestart.js', 'worker.js']) expect(existsSync(repoPath(`dist/bundle/${entry}`))).toBe(true);
   });
 
   it('writes the same results.json, metrics and traces as the modules', () => {
-    const outputs = ['results.json', 'metrics.prom', 'traces.json'];
-    const args = (dir: string) => [
-      'run',
-      repoPath('scenarios/retries-timeouts.yaml'),
-      '--duration',
-      '20s',
-      '--outputs',
-      'results,metrics,traces',
-      '--quiet',
-      '--out',
-      dir,
-    ];
-    const a = viaBin(args(join(scratch, 'bin')));
-    const b = viaModules(args(join(scratch, 'modules')));
-    expect(a.status, a.stderr).toBe(0);
-    expect(b.status, b.stderr).toBe(0);
-    for (const f of outputs) expect(readFileSync(join(scratch, 'bin', f), 'utf8')).toBe(readFileSync(join(scratch, 'modules', f), 'utf8'));
+    const run = ['run', repoPath('scenarios/retries-timeouts.yaml'), '--duration', '20s', '--outputs', 'results,metrics,traces'];
+    expectSameFiles('run', [...run, '--quiet', '--out'], ['results.json', 'metrics.prom', 'traces.json']);
   });
 
   it('runs sweep points in its own worker threads, with the modules’ results', () => {
-    const args = (dir: string) => [
-      'sweep',
-      repoPath('scenarios/mmc.yaml'),
-      '--seeds',
-      '3',
-      '--duration',
-      '20s',
-      '--workers',
-      '2',
-      '--quiet',
-      '--out',
-      dir,
-    ];
-    const a = viaBin(args(join(scratch, 'sweep-bin')));
-    const b = viaModules(args(join(scratch, 'sweep-modules')));
-    expect(a.status, a.stderr).toBe(0);
-    expect(b.status, b.stderr).toBe(0);
-    expect(readFileSync(join(scratch, 'sweep-bin', 'sweep.json'), 'utf8')).toBe(
-      readFileSync(join(scratch, 'sweep-modules', 'sweep.json'), 'utf8'),
-    );
+    const sweep = ['sweep', repoPath('scenarios/mmc.yaml'), '--seeds', '3', '--duration', '20s', '--workers', '2'];
+    expectSameFiles('sweep', [...sweep, '--quiet', '--out'], ['sweep.json']);
   });
 });
