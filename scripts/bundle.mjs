@@ -31,5 +31,7 @@ await build({
   // CommonJS dependencies (commander, seedrandom, …) call require(); an ES module has none.
   banner: { js: "import { createRequire as __meshsimRequire } from 'node:module'; const require = __meshsimRequire(import.meta.url);" },
   legalComments: 'none',
+  // Maps to src/ through tsc's maps: `node --enable-source-maps bin/meshsim.js …` prints stack traces in the sources.
+  sourcemap: 'linked',
   logLevel: 'warning',
 });
