@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timed } from './whole-run.js';
+import { erlangC } from '../../test/kernel/queueing-theory.js';
 
 export const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'simpy_mm4.py');
@@ -49,19 +50,11 @@ export function simPyMm4(durationS, seed = 1) {
  * @param {number} lambda @param {number} mu @param {number} c
  */
 export function mmcTheory(lambda, mu, c) {
-  const a = lambda / mu;
-  const rho = a / c;
+  const rho = lambda / mu / c;
   if (rho >= 1) throw new Error(`unstable: rho = ${rho}`);
-  let term = 1; // a^k / k!
-  let below = 0; // sum over k < c
-  for (let k = 0; k < c; k++) {
-    below += term;
-    term *= a / (k + 1);
-  }
-  const top = term / (1 - rho);
-  const erlangC = top / (below + top);
-  const meanWaitMs = (1000 * erlangC) / (c * mu - lambda);
-  return { erlangC, meanWaitMs, meanResponseMs: meanWaitMs + 1000 / mu };
+  const waits = erlangC(c, lambda / mu);
+  const meanWaitMs = (1000 * waits) / (c * mu - lambda);
+  return { erlangC: waits, meanWaitMs, meanResponseMs: meanWaitMs + 1000 / mu };
 }
 
 /** The bench model: 320/s to 4 servers of mean 10 ms (rho = 0.8). */

@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/analysis/load.js';
 import { buildResults, type ResultsJson } from '../../src/report/results.js';
 import { simulate } from '../../src/sim/simulate.js';
+import { erlangC } from './queueing-theory.js';
 
 const SEEDS = [1, 2, 3];
 const TOLERANCE = 0.03;
@@ -70,18 +71,6 @@ function expectClose(actual: number, theory: number, what: string, tolerance = T
   expect(Math.abs(rel), `${what}: simulated ${actual.toFixed(4)} vs theory ${theory.toFixed(4)} (${(100 * rel).toFixed(2)}%)`).toBeLessThan(
     tolerance,
   );
-}
-
-/** Erlang C: probability an arrival waits in an M/M/c queue with offered load a = lambda/mu (a < c). */
-function erlangC(c: number, a: number): number {
-  let sum = 0;
-  let term = 1; // a^k / k!
-  for (let k = 0; k < c; k++) {
-    if (k > 0) term *= a / k;
-    sum += term;
-  }
-  const waiting = ((term * a) / c) * (c / (c - a)); // a^c / c! · 1/(1 - rho)
-  return waiting / (sum + waiting);
 }
 
 describe('erlangC (the test helper itself)', () => {

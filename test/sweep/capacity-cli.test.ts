@@ -8,18 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoPath } from '../dataplane/run-scenario.js';
+import { erlangC } from '../kernel/queueing-theory.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshsim-capacity-'));
 const cli = (...args: string[]) => spawnSync(process.execPath, [repoPath('bin/meshsim.js'), ...args], { encoding: 'utf8' });
 
-/** Erlang C: probability an arrival waits, M/M/c with offered load a = λ/μ < c. */
-function erlangC(c: number, a: number): number {
-  let term = 1;
-  let sum = 1;
-  for (let k = 1; k < c; k++) sum += term *= a / k;
-  const last = (term * a) / c / (1 - a / c);
-  return last / (sum + last);
-}
 /** P(T > t) for the time in an M/M/c FCFS system: service exp(μ) plus the Erlang C wait. */
 function tail(c: number, mu: number, lambda: number, t: number): number {
   const C = erlangC(c, lambda / mu);
