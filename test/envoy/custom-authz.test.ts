@@ -14,6 +14,17 @@ import { simulate } from '../../src/sim/simulate.js';
 import type { CallRecord } from '../../src/telemetry/observer.js';
 import { accessLog } from '../../src/report/access-log.js';
 
+/** The CUSTOM policy both scenarios apply, indented for their `istio: |` block: api's /admin* asks my-ext-authz. */
+const CUSTOM_ON_ADMIN = `    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: ext, namespace: default}
+    spec:
+      selector: {matchLabels: {app: api}}
+      action: CUSTOM
+      provider: {name: my-ext-authz}
+      rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+`;
+
 const scenario = (providers: string, authz: { serviceTime?: string; failure?: string } = {}) =>
   scenarioFromYaml(`
 apiVersion: meshsim.dev/v1alpha1
@@ -31,15 +42,7 @@ ${providers ? `    extensionProviders:\n${providers}` : ''}
       serviceTime: ${authz.serviceTime ?? '3ms'}
       ${authz.failure ? `failure: ${authz.failure}` : ''}
   istio: |
-    apiVersion: security.istio.io/v1
-    kind: AuthorizationPolicy
-    metadata: {name: ext, namespace: default}
-    spec:
-      selector: {matchLabels: {app: api}}
-      action: CUSTOM
-      provider: {name: my-ext-authz}
-      rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
-  workload:
+${CUSTOM_ON_ADMIN}  workload:
     - name: users
       target: api
       rate: 100
@@ -121,15 +124,7 @@ ${http()}  services:
     - {name: api, replicas: 2, serviceTime: 5ms}
     - {name: ext-authz, replicas: 2, serviceTime: 3ms, failure: {rate: 1, status: 403}}
   istio: |
-    apiVersion: security.istio.io/v1
-    kind: AuthorizationPolicy
-    metadata: {name: ext, namespace: default}
-    spec:
-      selector: {matchLabels: {app: api}}
-      action: CUSTOM
-      provider: {name: my-ext-authz}
-      rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
-    ---
+${CUSTOM_ON_ADMIN}    ---
     apiVersion: security.istio.io/v1
     kind: RequestAuthentication
     metadata: {name: jwt, namespace: default}
