@@ -80,19 +80,22 @@ export function compileRetryPolicy(
   };
 }
 
+/** "5xx", "gateway-error" and "reset" all cover a missing response (reset, connect failure, timeout). */
+function retriesNoResponse(on: ReadonlySet<string>): boolean {
+  return on.has('5xx') || on.has('gateway-error') || on.has('reset');
+}
+
 /** Whether Envoy would retry this outcome under the policy's retry_on (before counting retries). */
 export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
   const on = p.retryOn;
-  // "5xx", "gateway-error" and "reset" all cover a missing response (reset, connect failure, timeout).
-  const noResponse = () => on.has('5xx') || on.has('gateway-error') || on.has('reset');
   switch (o.kind) {
     case 'connect-failure':
-      return on.has('connect-failure') || noResponse() || on.has('reset-before-request');
+      return on.has('connect-failure') || retriesNoResponse(on) || on.has('reset-before-request');
     case 'reset':
-      return noResponse();
+      return retriesNoResponse(on);
     case 'per-try-timeout':
       // A per-try timeout is retried only under reset, 5xx or gateway-error (Envoy router_filter.rst, x-envoy-retry-on).
-      return noResponse();
+      return retriesNoResponse(on);
     case 'status': {
       // "We never retry if the overloaded header is set" (envoy source/common/router/retry_state_impl.cc
       // wouldRetryFromHeaders): an upstream Envoy's circuit-breaker overflow reply carries x-envoy-overloaded.

@@ -52,8 +52,9 @@ export async function runPoints(jobs: PointJob[], workers: number | PointWorkers
 // moves every live request object to the old generation, and the scavenges after it keep
 // promoting what those objects point to, until further full GCs: 8 points of M/M/4 on one
 // thread took 14 full GCs and 0.76 s of scavenges, against 8 and 0.20 s (`node --trace-gc`).
-// A forced full GC costs 10-25 ms, so it waits for a second's worth of simulation: after every
-// point of tiny ones, 200 points of 2 simulated seconds took 5.7 s instead of 0.8 s.
+// A forced full GC costs 10-25 ms, so it waits for a million simulated events (a few tenths of a
+// second of work): after every point of tiny ones, 200 points of 2 simulated seconds took 5.7 s
+// instead of 0.8 s.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 /** Simulated events since this thread last collected; a collection waits for this many. */
