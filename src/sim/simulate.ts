@@ -1,6 +1,7 @@
 /** One simulation: scenario + seed + mode → everything the reports need. Pure: no I/O, no wall clock. */
 import { RandomStreams } from '../kernel/random.js';
 import { Simulator } from '../kernel/simulator.js';
+import { InsertionList } from '../kernel/insertion-list.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
 import { NO_MESH_REQUESTS, planCluster, requestsPlacement, type ClusterPlan } from '../k8s/placement.js';
@@ -141,7 +142,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   /** In flight among the requests the statistics count (started after warmup). */
   let inFlightMeasured = 0;
   /** Application-level calls not answered yet, to say where unfinished requests wait. */
-  const open = new Set<AppCall>();
+  const open = new InsertionList<AppCall>();
   /** The pod that silently dropped a call still open (its last attempt). */
   const droppedAt = new Map<AppCall, PodRt>();
 
@@ -168,6 +169,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       depth: parent ? parent.depth + 1 : 0,
       route,
       traceRoot: parent?.service.model.propagatesTraceHeaders ? (parent.traceRoot ?? parent) : undefined,
+      listSlot: 0,
     };
     open.add(call);
     if (budget && !sim.halted) checkBudget();
@@ -458,7 +460,8 @@ function busiestPod(cluster: Cluster): { name: string; queued: number } | undefi
 }
 
 /** Groups the innermost open calls of unfinished end-user requests by edge, most first. */
-function stuckCalls(open: Set<AppCall>, droppedAt: Map<AppCall, PodRt>, warmupUs: number): StuckCalls[] {
+function stuckCalls(openCalls: InsertionList<AppCall>, droppedAt: Map<AppCall, PodRt>, warmupUs: number): StuckCalls[] {
+  const open = openCalls.toArray();
   const parents = new Set<AppCall>();
   for (const c of open) if (c.parent) parents.add(c.parent);
   const rootOf = (c: AppCall): AppCall => (c.parent ? rootOf(c.parent) : c);
@@ -466,7 +469,7 @@ function stuckCalls(open: Set<AppCall>, droppedAt: Map<AppCall, PodRt>, warmupUs
   for (const c of open) {
     if (parents.has(c)) continue;
     const root = rootOf(c);
-    if (!open.has(root) || root.startUs < warmupUs) continue;
+    if (!openCalls.has(root) || root.startUs < warmupUs) continue;
     const key = `${c.caller.edgeName}\u0000${c.service.model.key}`;
     let e = byEdge.get(key);
     if (!e)

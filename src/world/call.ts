@@ -2,8 +2,9 @@
 import type { RequestShape } from '../config/model.js';
 import type { Caller, ServiceRt } from './entities.js';
 import type { CompiledRoute } from '../policy/mesh-policy.js';
+import type { Listed } from '../kernel/insertion-list.js';
 
-export interface AppCall {
+export interface AppCall extends Listed {
   /** Sequential id within the run (deterministic). */
   readonly id: number;
   /** The call whose handling made this one (undefined for end-user requests). */

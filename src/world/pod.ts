@@ -3,6 +3,7 @@
  * time on its node's CPU, make its downstream calls in order while holding the slot, answer.
  */
 import type { Simulator } from '../kernel/simulator.js';
+import { InsertionList, type Listed } from '../kernel/insertion-list.js';
 import type { CallModel, JwtLocation } from '../config/model.js';
 import type { AppCall } from './call.js';
 import type { Caller, PodRt, ServiceRt } from './entities.js';
@@ -18,7 +19,7 @@ export type CallOut = (
 ) => void;
 
 /** One request being served by a pod; settled once, by its answer or by a crash. */
-interface Work {
+interface Work extends Listed {
   pod: PodRt;
   call: AppCall;
   /** Whether the request came over mTLS (for the server side's telemetry). */
@@ -28,8 +29,8 @@ interface Work {
   settled: boolean;
   status: number;
   nextCall: number;
-  /** The pod's set of work in progress this request is in (PodBehaviour.track), kept to leave it without a lookup. */
-  tracked: Set<Work>;
+  /** The pod's work in progress this request is in (PodBehaviour.track), kept to leave it without a lookup. */
+  tracked: InsertionList<Work>;
 }
 
 /** Status a failed downstream call turns into, unless the call says onFailure: ignore. */
@@ -39,7 +40,7 @@ const isFailure = (status: number) => status === 0 || status >= 500;
 
 export class PodBehaviour {
   /** Work in progress or waiting, per pod, so a crash can reset it all at once. */
-  private readonly inFlight = new Map<PodRt, Set<Work>>();
+  private readonly inFlight = new Map<PodRt, InsertionList<Work>>();
 
   /** What the server-side proxy changed in a request before the app saw it (jwt_authn: token removed, claim headers). */
   private readonly amended = new WeakMap<AppCall, Amended>();
@@ -77,7 +78,18 @@ export class PodBehaviour {
       return;
     }
     const tracked = this.track(pod);
-    const work: Work = { pod, call, mtls, arrivedUs: this.sim.now, respond, settled: false, status: 200, nextCall: 0, tracked };
+    const work: Work = {
+      pod,
+      call,
+      mtls,
+      arrivedUs: this.sim.now,
+      respond,
+      settled: false,
+      status: 200,
+      nextCall: 0,
+      tracked,
+      listSlot: 0,
+    };
     tracked.add(work);
     pod.slots.acquire(this.serve, work);
   }
@@ -88,7 +100,7 @@ export class PodBehaviour {
     pod.epoch++;
     pod.slots.reset();
     this.idleWaiters.delete(pod);
-    const works = [...this.track(pod)];
+    const works = this.track(pod).toArray();
     this.track(pod).clear();
     for (const w of works) this.settle(w, 0, false);
   }
@@ -109,7 +121,7 @@ export class PodBehaviour {
     pod.epoch++;
     pod.slots.reset();
     this.idleWaiters.delete(pod);
-    for (const w of this.track(pod)) {
+    for (const w of this.track(pod).toArray()) {
       w.settled = true;
       this.onDropped?.(pod, w.call);
     }
@@ -123,9 +135,9 @@ export class PodBehaviour {
 
   private readonly idleWaiters = new Map<PodRt, () => void>();
 
-  private track(pod: PodRt): Set<Work> {
+  private track(pod: PodRt): InsertionList<Work> {
     let s = this.inFlight.get(pod);
-    if (!s) this.inFlight.set(pod, (s = new Set()));
+    if (!s) this.inFlight.set(pod, (s = new InsertionList()));
     return s;
   }
 
