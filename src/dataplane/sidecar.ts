@@ -20,8 +20,15 @@ import { outboundDecision } from '../policy/egress.js';
 import { headersAfterAuthn, type AuthnResult } from '../policy/request-authentication.js';
 import { limitsFor, RATE_LIMITED_STATUS, TokenBucket, type LocalRateLimit } from '../policy/local-ratelimit.js';
 
+/**
+ * The sidecar of a caller (pod, workload client, adopted gateway), if it has one. Only this plane
+ * gives callers a proxy (addSidecar, adoptGateway), so the caller's own field is the lookup: a
+ * Map by caller cost a hash lookup each time, several times per request.
+ */
+const sidecarOf = (c: Caller): Proxy | undefined => c.sidecar as Proxy | undefined;
+const hasSidecar = (c: Caller): boolean => c.sidecar !== undefined;
+
 export class SidecarPlane extends DirectPlane {
-  readonly sidecars = new Map<Caller, Proxy>();
   private readonly envoy: EnvoyRouter;
 
   /**
@@ -41,11 +48,11 @@ export class SidecarPlane extends DirectPlane {
       // (istio/istio#23910, #25536): only a DestinationRule's ISTIO_MUTUAL sends them mTLS.
       mtls: (_proxy, host, tlsMode) =>
         auto && !this.gatewayListeners.has(host)
-          ? tlsMode !== 'DISABLE' && this.sidecars.has(host) && this.mtlsMode(host) !== 'DISABLE'
-          : (tlsMode === 'ISTIO_MUTUAL' || tlsMode === 'MUTUAL') && this.sidecars.has(host),
+          ? tlsMode !== 'DISABLE' && hasSidecar(host) && this.mtlsMode(host) !== 'DISABLE'
+          : (tlsMode === 'ISTIO_MUTUAL' || tlsMode === 'MUTUAL') && hasSidecar(host),
       connect: (proxy, host, conn, then, timeoutUs) => this.connectUpstream(proxy, host, conn, then, timeoutUs),
       serverSide: (_proxy, host) => this.inbound(host, host),
-      serverConnections: (host) => this.sidecars.get(host)?.connections,
+      serverConnections: (host) => sidecarOf(host)?.connections,
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
       extAuthz: (host, call, mtls, then) => this.extAuthz(host, call, mtls, then),
       authn: (host, call) => this.authnStatus(host, call),
@@ -71,7 +78,6 @@ export class SidecarPlane extends DirectPlane {
   addSidecar(caller: Caller): Proxy {
     const kind = this.opts.proxyKind ?? 'sidecar';
     const p = new Proxy(kind, `${caller.name}.${kind}`, caller.node, this.deps.profile.sidecar, this.sim);
-    this.sidecars.set(caller, p);
     if ('version' in caller) p.labels = (caller as PodRt).version.labels;
     caller.sidecar = p;
     return p;
@@ -83,7 +89,6 @@ export class SidecarPlane extends DirectPlane {
   /** A gateway's Envoy is a client Envoy of the mesh, like a sidecar without an app. */
   adoptGateway(caller: Caller, proxy: Proxy, listener?: GatewayListenerCheck): boolean {
     if (!caller.inMesh) return false;
-    this.sidecars.set(caller, proxy);
     caller.sidecar = proxy;
     this.gateways.add(caller);
     if (listener) this.gatewayListeners.set(caller, listener);
@@ -91,7 +96,7 @@ export class SidecarPlane extends DirectPlane {
   }
 
   override call(call: AppCall, done: CallDone): void {
-    const cs = call.caller.inMesh ? this.sidecars.get(call.caller) : undefined;
+    const cs = call.caller.inMesh ? sidecarOf(call.caller) : undefined;
     if (!cs) {
       super.call(call, done);
       return;
@@ -127,7 +132,7 @@ export class SidecarPlane extends DirectPlane {
   /** 429 when a local rate limit filter of this sidecar refuses the request, else undefined. */
   private rateLimited(owner: Caller, direction: 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND'): number | undefined {
     if (this.policy.rateLimits.length === 0) return undefined;
-    const sidecar = this.sidecars.get(owner);
+    const sidecar = sidecarOf(owner);
     if (!sidecar) return undefined;
     const labels = (owner as Partial<PodRt>).version?.labels ?? {};
     for (const l of limitsFor(this.policy.rateLimits, { namespace: owner.namespace, labels }, direction)) {
@@ -161,7 +166,7 @@ export class SidecarPlane extends DirectPlane {
     let v = this.inboundPlans.get(pod);
     if (v === undefined) {
       // Sidecar resources configure sidecars, not gateways (sidecar.proto).
-      const proxy = this.gateways.has(pod) ? undefined : this.sidecars.get(pod);
+      const proxy = this.gateways.has(pod) ? undefined : sidecarOf(pod);
       const plan = proxy ? this.policy.inboundCluster(scopedWorkload(pod), pod.service.model) : undefined;
       v = proxy && plan && (limitsSomething(plan.connectionPool) || plan.endpointPort !== pod.service.model.port) ? { proxy, plan } : null;
       this.inboundPlans.set(pod, v);
@@ -207,7 +212,7 @@ export class SidecarPlane extends DirectPlane {
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
     // A gateway's Envoy handles the request once, as the client of its next hop (dataplane/egress.ts).
     if (this.gatewayListeners.has(pod)) return [];
-    const s = this.sidecars.get(pod);
+    const s = sidecarOf(pod);
     return s ? [s] : [];
   }
 
@@ -230,7 +235,7 @@ export class SidecarPlane extends DirectPlane {
     }
     const ow = this.oneWay(cs.node, host.node);
     const tls = this.deps.profile.tls;
-    const ss = this.sidecars.get(host);
+    const ss = sidecarOf(host);
     this.sim.schedule(
       2 * ow,
       () => {
@@ -278,7 +283,7 @@ export class SidecarPlane extends DirectPlane {
 
   protected override requiresMtls(target: unknown): boolean {
     const host = target as PodRt;
-    return this.sidecars.has(host) && this.mtlsMode(host) === 'STRICT';
+    return hasSidecar(host) && this.mtlsMode(host) === 'STRICT';
   }
 
   private mtlsMode(pod: PodRt) {
@@ -287,7 +292,7 @@ export class SidecarPlane extends DirectPlane {
 
   /** A plaintext caller's connection to a STRICT workload is reset by its sidecar (status 0). */
   protected override connect(caller: Caller, pod: PodRt, conn: Connection<unknown>, then: (ok: boolean) => void): void {
-    super.connect(caller, pod, conn, (ok) => then(ok && !(this.sidecars.has(pod) && !conn.mtls && this.mtlsMode(pod) === 'STRICT')));
+    super.connect(caller, pod, conn, (ok) => then(ok && !(hasSidecar(pod) && !conn.mtls && this.mtlsMode(pod) === 'STRICT')));
   }
 
   /**
@@ -295,7 +300,7 @@ export class SidecarPlane extends DirectPlane {
    * when an AuthorizationPolicy denies the request, judging the validated token's principal).
    */
   protected override inboundStatus(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
-    if (!this.sidecars.has(pod)) return undefined;
+    if (!hasSidecar(pod)) return undefined;
     const authn = this.authn(pod, call);
     if (authn.kind === 'invalid') return authn.status;
     if (!this.policy.security.hasAuthz) return undefined;
@@ -313,14 +318,14 @@ export class SidecarPlane extends DirectPlane {
 
   /** The jwt_authn filter runs first in the server sidecar's chain (before ext_authz and RBAC). */
   private authnStatus(pod: PodRt, call: AppCall): number | undefined {
-    if (!this.sidecars.has(pod)) return undefined;
+    if (!hasSidecar(pod)) return undefined;
     const r = this.authn(pod, call);
     return r.kind === 'invalid' ? r.status : undefined;
   }
 
   /** The server sidecar's ext_authz filter, when a CUSTOM policy with a valid provider matches. */
   private extAuthz(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean {
-    if (!this.sidecars.has(pod) || !this.policy.security.hasAuthz) return false;
+    if (!hasSidecar(pod) || !this.policy.security.hasAuthz) return false;
     const authn = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
     const name = this.policy.security.customAtSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod, authn));
     const provider = name === undefined ? undefined : this.deps.scenario.mesh.extensionProviders.find((p) => p.name === name);
