@@ -8,7 +8,7 @@
 import type { RequestShape } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
-import type { Connection } from './connections.js';
+import type { Connection, ConnectionPool } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type CallResult, type DataPlane } from './plane.js';
 import { traverse, type Proxy } from './proxy.js';
 
@@ -21,10 +21,6 @@ export class DirectPlane extends PlaneBase implements DataPlane {
 
   get clock() {
     return this.sim;
-  }
-
-  appPoolFor(caller: Caller, svc: ServiceRt) {
-    return this.appPool(caller, svc);
   }
 
   refusal(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
@@ -44,7 +40,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     const pool = this.appPool(caller, svc);
     const conn = pool.take('any');
     if (conn) {
-      this.send(call, conn, done);
+      this.send(call, pool, conn, done);
       return;
     }
     const pod = this.randomPod(caller, svc);
@@ -56,7 +52,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     this.handshakes.total++;
     this.connect(caller, pod, fresh, (ok) => {
       if (ok && !pod.crashed && !fresh.closed) {
-        this.send(call, fresh, done);
+        this.send(call, pool, fresh, done);
       } else {
         pool.discard('any', fresh);
         this.connectFailed(caller, svc, pod, done);
@@ -100,11 +96,11 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     return NO_PROXIES;
   }
 
-  private send(call: AppCall, conn: Connection<unknown>, done: CallDone): void {
+  private send(call: AppCall, pool: ConnectionPool<'any', unknown>, conn: Connection<unknown>, done: CallDone): void {
     const { caller, req } = call;
     const f: Flight = {
       plane: this,
-      pool: this.appPoolFor(caller, call.service),
+      pool,
       conn,
       pod: conn.host as PodRt,
       call,
@@ -129,7 +125,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
  */
 interface Flight extends CallResult {
   plane: DirectPlane;
-  pool: ReturnType<DirectPlane['appPoolFor']>;
+  pool: ConnectionPool<'any', unknown>;
   conn: Connection<unknown>;
   pod: PodRt;
   call: AppCall;
