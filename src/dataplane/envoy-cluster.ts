@@ -46,11 +46,49 @@ export interface ClusterStats {
 
 /** The (worker, host) pool of a cluster, made on first use. */
 export function hostPool<P>(c: ClusterRt<P>, worker: number, host: PodRt): HostPool<P> {
-  let byWorker = c.hostPools.get(host);
-  if (!byWorker) c.hostPools.set(host, (byWorker = []));
-  let hp = byWorker[worker];
-  if (!hp) byWorker[worker] = hp = { worker, host, pending: new Fifo<P>(), queued: 0, connecting: 0 };
+  const pools = c.hostStates.of(host).pools;
+  let hp = pools[worker];
+  if (!hp) pools[worker] = hp = { worker, host, pending: new Fifo<P>(), queued: 0, connecting: 0 };
   return hp;
+}
+
+/** What a cluster keeps per host: its active requests (for LEAST_REQUEST) and its pools by worker. */
+export interface HostState<P> {
+  readonly host: PodRt;
+  active: number;
+  pools: HostPool<P>[];
+}
+
+/**
+ * A cluster's per-host state, found by the pod's index in its service: an array read per request
+ * instead of a Map lookup by pod (several per attempt: the load balancer's two choices, the pool,
+ * the active count up and down). A slot taken by another pod with the same index (a cluster over
+ * another service's pods) spills to a Map, so any host works.
+ */
+export class HostStates<P> {
+  private readonly slots: (HostState<P> | undefined)[] = [];
+  private spill?: Map<PodRt, HostState<P>>;
+
+  find(host: PodRt): HostState<P> | undefined {
+    const s = this.slots[host.index];
+    return s !== undefined && s.host === host ? s : this.spill?.get(host);
+  }
+
+  /** The host's state, made on first use. */
+  of(host: PodRt): HostState<P> {
+    const found = this.find(host);
+    if (found) return found;
+    const s: HostState<P> = { host, active: 0, pools: [] };
+    while (this.slots.length < host.index) this.slots.push(undefined);
+    if (this.slots[host.index] === undefined) this.slots[host.index] = s;
+    else (this.spill ??= new Map()).set(host, s);
+    return s;
+  }
+
+  /** Requests active on `host` (0 for a host never used). */
+  active(host: PodRt): number {
+    return this.find(host)?.active ?? 0;
+  }
 }
 
 /** The cluster's circuit-breaker thresholds (Envoy's default priority). */
@@ -95,12 +133,11 @@ export interface ClusterRt<P = unknown> {
   lb: LoadBalancer<PodRt>;
   /** Every connection of the cluster, keyed by its (worker, host) pool; `openCount` is the cluster-wide connections() resource. */
   pool: ConnectionPool<HostPool<P>, PodRt>;
-  /** The (worker, host) pools, by host then worker. */
-  hostPools: Map<PodRt, HostPool<P>[]>;
+  /** Per host: active requests, and the (worker, host) pools by worker. */
+  hostStates: HostStates<P>;
   /** Envoy worker threads of the proxy (its --concurrency). */
   workers: number;
-  active: Map<PodRt, number>;
-  /** `active.get(host) ?? 0` as one function per cluster, for the load balancer (made on first use). */
+  /** `hostStates.active` as one function per cluster, for the load balancer (made on first use). */
   activeOf?: (host: PodRt) => number;
   /** Attempts under way (pending or on a connection). */
   activeRequests: number;
@@ -297,9 +334,8 @@ export class EnvoyClusters<P> {
         },
         this.deps.sim,
       ),
-      hostPools: new Map(),
+      hostStates: new HostStates<P>(),
       workers: Math.max(1, proxy.costs.workers),
-      active: new Map(),
       activeRequests: 0,
       attachedRequests: 0,
       pendingRequests: 0,

@@ -442,7 +442,7 @@ export class EnvoyRouter {
       this.finish(req, 503, 'UH'); // no endpoint, or all ejected (a subset may select no pods)
       return;
     }
-    const active = (cluster.activeOf ??= (h: PodRt) => cluster.active.get(h) ?? 0);
+    const active = (cluster.activeOf ??= (h: PodRt) => cluster.hostStates.active(h));
     const key = hashKey(cluster.policy.loadBalancer, req.call);
     let host = slowStartPick(cluster, hosts, active, this.sim.now) ?? cluster.lb.pick(hosts, active, key);
     if (req.route.retry?.previousHosts && req.tried) {
@@ -454,7 +454,7 @@ export class EnvoyRouter {
     req.current = a;
     cluster.stats.upstream_rq_total++;
     cluster.activeRequests++;
-    cluster.active.set(host, active(host) + 1);
+    cluster.hostStates.of(host).active++;
     const perTry = req.route.retry?.perTryTimeoutUs;
     if (perTry !== undefined) a.perTryTimer = this.sim.scheduleCancellable(perTry, () => this.onPerTryTimeout(a), undefined);
     this.newStream(a);
@@ -721,7 +721,7 @@ export class EnvoyRouter {
       }
     }
     c.activeRequests--;
-    c.active.set(a.host, (c.active.get(a.host) ?? 1) - 1);
+    c.hostStates.of(a.host).active--;
     // The freed stream goes to the pool's oldest pending one (onUpstreamReady); a closed
     // connection makes the pool open another for them.
     if (wasAttached) this.servePending(a.pool, c);
