@@ -45,10 +45,8 @@ export class InsertionList<T extends Listed> {
 
   /** Removes `item`; false when it was not in the list. */
   delete(item: T): boolean {
-    const items = this.items;
-    const i = item.listSlot - this.base;
-    if (!(i >= 0 && i < this.end && items[i] === item)) return false;
-    items[i] = undefined;
+    if (!this.has(item)) return false;
+    this.items[item.listSlot - this.base] = undefined;
     this.count--;
     if (this.count === 0) this.restart();
     else if (this.end >= MIN_COMPACT_LENGTH && this.end > (HOLES_PER_ITEM + 1) * this.count) this.compact();
