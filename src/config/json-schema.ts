@@ -5,7 +5,7 @@
  * of every shipped scenario). Checks the schema cannot express (cross-field rules, references,
  * Istio validation) still come from `meshsim validate`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { scenarioSchema } from './schema.js';
 
 export const SCENARIO_SCHEMA_ID = 'https://meshsim.dev/schema/scenario.schema.json';

@@ -3,7 +3,7 @@
  * `matchExpressions` with the operators In, NotIn, Exists, DoesNotExist. Used by the Linkerd,
  * Cilium and App Mesh kinds, which all select pods this way.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const requirement = z
   .strictObject({

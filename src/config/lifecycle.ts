@@ -8,7 +8,7 @@
  * content/en/docs/concepts/workloads/pods/pod-lifecycle.md (termination);
  * content/en/docs/concepts/workloads/controllers/deployment.md (strategy defaults).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A probe, in µs. Kubernetes defaults: 0 / 10 s / 1 s / 1 / 3. */
 export interface ProbeModel {

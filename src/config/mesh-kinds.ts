@@ -6,7 +6,7 @@
  * Which resources a run honours is the mode's business: every mode sees all of them, and warns
  * about those meant for another mesh.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import {
   virtualNodeSpec,

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { packageFile } from './package-files.js';
 import { InputError, type Diagnostic } from './diagnostics.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';

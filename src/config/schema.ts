@@ -3,7 +3,7 @@
  * written here next to it; durations come out in microseconds, CPU in cores, memory in bytes.
  * Unknown fields are errors (strict objects everywhere).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_HELP, parseBytes, parseCpu, parseDuration } from './units.js';
 import { serviceLifecycleFields } from './lifecycle.js';
 import type { JwtClaimValue, JwtLocation } from './model.js';

@@ -1,5 +1,5 @@
 /** Turns zod issues into positioned, readable diagnostics that name the field and the bad value. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { formatPath, type PathSegment, type YamlSource } from './yaml-source.js';
 

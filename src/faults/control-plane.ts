@@ -5,7 +5,7 @@
  * never get their sidecar config; certificates that expire meanwhile break mTLS
  * (src/k8s/control-plane.ts). Windows of two controlPlane faults may not overlap.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 
 export const controlPlaneFault = defineFault({

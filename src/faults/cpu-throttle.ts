@@ -1,5 +1,5 @@
 /** `inject: {cpuThrottle: 0.5}`: the pods get that share of their CPU, so their work takes longer. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 
 export const cpuThrottleFault = defineFault({

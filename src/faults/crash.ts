@@ -3,7 +3,7 @@
  * CrashLoopBackOff and, while the fault lasts, every restart dies again; the first restart after
  * `until` is healthy (src/k8s/kubelet.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 
 export const crashFault = defineFault({

@@ -1,5 +1,5 @@
 /** `inject: {errorRate: 0.3, status: 503}`: the pods answer that share of requests with that status. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpStatus, probability } from '../config/schema.js';
 import { defineFault } from './fault-kind.js';
 

@@ -4,7 +4,7 @@
  * ends. The chaos script (schedule.ts) and the loader (analysis/load.ts) only go through the
  * registry (registry.ts), so a new kind is a new module plus one line there.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Simulator } from '../kernel/simulator.js';
 import type { Timeline } from '../record/timeline.js';
 import type { Cluster } from '../world/build.js';

@@ -6,7 +6,7 @@
  * The pod's Deployment creates a replacement, which starts and becomes ready.
  * kubernetes/website …/concepts/workloads/pods/pod-lifecycle.md ("Termination of Pods").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 
 export const killFault = defineFault({

@@ -1,5 +1,5 @@
 /** `inject: {latency: 500ms}`: every request the pods serve takes that much longer. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
 import { defineFault } from './fault-kind.js';

@@ -5,7 +5,7 @@
  * are evicted and recreated on nodes that can take them (src/k8s/node-lifecycle.ts). With `until`
  * the node comes back then: pods still bound to it restart there.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 
 export const nodeFailureFault = defineFault({

@@ -6,7 +6,7 @@
  * unavailable down). kubernetes/kubernetes pkg/controller/deployment/rolling.go;
  * kubernetes/website …/workloads/controllers/deployment.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 import { deploymentProblems } from './deployment-target.js';
 

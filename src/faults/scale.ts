@@ -4,7 +4,7 @@
  * ready and newest first) terminate gracefully. kubernetes/kubernetes
  * pkg/controller/replicaset/replica_set.go (manageReplicas); pkg/controller/controller_utils.go.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 import { deploymentProblems } from './deployment-target.js';
 

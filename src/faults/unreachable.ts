@@ -1,5 +1,5 @@
 /** `inject: {unreachable: true}`: packets to the pods are dropped: new connections time out, requests on open ones hang. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFault } from './fault-kind.js';
 
 export const unreachableFault = defineFault({

@@ -6,7 +6,7 @@
  * out in µs. App Mesh reached end of support on 2026-09-30
  * (https://docs.aws.amazon.com/eks/latest/userguide/appmesh-getting-started.html).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { labelSelectorSchema } from '../k8s-selectors.js';
 
 export const APP_MESH_END_OF_SUPPORT = '2026-09-30';

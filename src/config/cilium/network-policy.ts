@@ -6,7 +6,7 @@
  * recognised so that the services they redirect go through the node's Envoy; their raw Envoy
  * `resources` are kept, not interpreted.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { labelSelectorSchema } from '../k8s-selectors.js';
 
 const ENTITIES = [

@@ -5,7 +5,7 @@
  * by deploying an Envoy named `<gateway>-istio` for each Gateway (istio/istio
  * pilot/pkg/config/kube/gateway/deploymentcontroller.go); routes attach with `parentRefs`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const listener = z.strictObject({
   name: z.string().min(1, 'name must not be empty'),

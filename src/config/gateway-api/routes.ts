@@ -9,7 +9,7 @@
  * https://gateway-api.sigs.k8s.io/mesh/gamma/) or a Gateway (ingress); readers decide which parents
  * they honour. Durations (GEP-2257) come out in microseconds.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** GEP-2257 duration: `^([0-9]{1,5}(h|m|s|ms)){1,4}$`, e.g. `1h`, `500ms`, `1m30s`; `0s` allowed. */
 const GEP2257 = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;

@@ -4,7 +4,7 @@
  * The document has already passed Istio's CRD schema (crd-validate.ts). The key set (`jwksUri`,
  * `jwks`) is taken as fixed: a token is valid when the scenario says it is signed by it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const jwtRule = z.strictObject({
   issuer: z.string().min(1),

@@ -5,7 +5,7 @@
  * is listed, so a real field is never an error; `workloadSelector` and `subjectAltNames` are
  * accepted and warned about by the egress analysis.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const port = z.strictObject({
   number: z.number().int().min(1).max(65535),

@@ -3,7 +3,7 @@
  * The document has already passed Istio's CRD schema; patches are raw Envoy config, read by
  * policy/local-ratelimit.ts (the only patch the simulator models) and warned about otherwise.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const envoyFilterSpec = z.strictObject({
   workloadSelector: z.strictObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),

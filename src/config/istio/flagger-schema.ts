@@ -10,7 +10,7 @@
  * custom metric templates, the generated services' metadata …) are accepted and warned about by
  * the loader (UNMODELLED below); anything else is an error, as `kubectl --validate=strict` says.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../units.js';
 
 /** The CRD's pattern for intervals: `^[0-9]+(m|s)` (artifacts/flagger/crd.yaml). */

@@ -5,7 +5,7 @@
  * each server is a port with hosts and an optional TLS block. The CRD check (crd-validate.ts) has
  * already validated the document; fields the simulator does not use are accepted here as they are.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Server TLS: `mode` decides whether the gateway terminates TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL) or not (PASSTHROUGH, AUTO_PASSTHROUGH). */
 const serverTls = z.looseObject({

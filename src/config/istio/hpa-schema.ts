@@ -8,7 +8,7 @@
  *   per metric matching its type).
  * Field names and meanings: https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/horizontal-pod-autoscaler-v2/
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseBytes, parseCpu } from '../units.js';
 
 /** A Kubernetes quantity as a plain number (cores for CPU, bytes for memory, units for custom metrics). */

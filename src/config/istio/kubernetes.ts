@@ -3,7 +3,7 @@
  * Deployment (replicas, pod labels incl. `version`, service account, resources), ServiceAccount.
  * Real manifests carry many more fields; they are read leniently and the rest is ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { YamlSource } from '../yaml-source.js';
 import { livenessProbeSchema, preStopSchema, probeSchema, strategySchema, type ProbeModel } from '../lifecycle.js';
 

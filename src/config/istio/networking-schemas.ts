@@ -4,7 +4,7 @@
  * Every field of the API is accepted; fields the simulator does not model are reported as
  * warnings by istio/semantics.ts. Durations come out in microseconds.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { istioDuration, outlierDetectionSchema } from './outlier-schema.js';
 
 const stringMatch = z

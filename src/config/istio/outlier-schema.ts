@@ -5,7 +5,7 @@
  * Durations come out in microseconds. Also home of the small parse-result shape shared by the
  * Istio schemas in this folder.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../units.js';
 import { formatPath, type PathSegment } from '../yaml-source.js';
 import { PARSE_OPTIONS } from '../zod-diagnostics.js';

@@ -3,7 +3,7 @@
  * with Istio's field names. Kinds it does not model yet are warnings, never silently dropped.
  */
 import { isMap, isScalar } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { YamlSource, PathSegment } from '../yaml-source.js';
 import { yamlStructureErrors } from '../yaml-guard.js';
 import { issuesToDiagnostics, PARSE_OPTIONS } from '../zod-diagnostics.js';

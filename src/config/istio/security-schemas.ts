@@ -5,7 +5,7 @@
  * ValidateAuthorizationPolicy / ValidatePeerAuthentication, pkg/config/security ValidateAttribute).
  * Messages paraphrase Istio's so users recognise them. The outputs are the policy engines' types.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   parseCidr,
   type AuthorizationPolicy,

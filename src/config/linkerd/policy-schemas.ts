@@ -11,7 +11,7 @@
  * - MeshTLSAuthentication (v1alpha1): identities or identityRefs.
  * - NetworkAuthentication (v1alpha1): networks [{cidr, except}].
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { labelSelectorSchema } from '../k8s-selectors.js';
 
 export const PROXY_PROTOCOLS = ['unknown', 'HTTP/1', 'HTTP/2', 'gRPC', 'opaque', 'TLS'] as const;

@@ -7,7 +7,7 @@
  *
  * A profile is named after the FQDN of the Service it describes (`web.default.svc.cluster.local`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseIstioDuration } from '../istio/outlier-schema.js';
 
 /** Go time.ParseDuration as the controller uses it (`10s`, `250ms`, `1m30s`), to µs. */
