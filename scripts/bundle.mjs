@@ -1,37 +1,71 @@
-// The command line's bundle: dist/bundle/, built from the compiled modules in dist/ by esbuild
-// (`npm run build` runs it after tsc). Node's ESM loader resolves, reads and links each of the
-// ~250 modules and their dependencies one by one, ~0.1 s of every `meshsim` start (and of every
-// sweep worker's); a handful of bundled files load in a fraction of that. bin/meshsim.js runs the
-// bundle when it is there and the dist/ modules otherwise, which are the same code: tests and the
-// library API use dist/ directly.
+// The command line's bundle: dist/bundle/cli.cjs, built from the compiled modules in dist/ by
+// esbuild (`npm run build` runs it after tsc), and the V8 code cache for it, dist/bundle/cli.cache
+// (scripts/code-cache.mjs). Node's ESM loader resolves, reads and links each of the ~250 modules
+// one by one, and caches no compiled code: one file, compiled from the cache by vm.Script
+// (src/cli/launch.ts), starts each `meshsim` command (and each sweep worker thread) ~0.1 s sooner.
+// bin/meshsim.js runs the bundle when it is there and the dist/ modules otherwise, which are the
+// same code: tests and the library API use dist/ directly.
 //
-// Entry points keep flat names (dist/bundle/main.js, prestart.js, worker.js) and chunks sit beside
-// them, so `new URL('./worker.js', import.meta.url)` in sweep/pool.ts finds the bundled worker.
-// Vega, vega-lite and playwright stay outside: only reports load them, through dynamic imports.
+// CommonJS, because V8's code cache is only for scripts in Node 20. Modules a command loads with
+// import() stay lazy: esbuild runs their top level on first import, not at load.
+// Vega and vega-lite are ES modules with top-level await, which require() cannot load: the bundle
+// reaches them through import() (report/html/chart-libraries.ts), and render.ts's static imports
+// of them read what that loaded.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
+
+/** `import … from 'vega'` (and vega-lite) as the modules chart-libraries.ts loaded; import() of them stays an import(). */
+const chartLibraries = {
+  name: 'chart-libraries',
+  setup(b) {
+    b.onResolve({ filter: /^vega(-lite)?$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'chart-libraries' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'chart-libraries' }, (args) => ({
+      loader: 'js',
+      contents: `const libs = globalThis[Symbol.for('meshsim.chartLibraries')];
+if (!libs) throw new Error('meshsim: ${args.path} used before loadChartLibraries() (report/html/chart-libraries.ts)');
+module.exports = libs[${JSON.stringify(args.path)}];`,
+    }));
+  },
+};
+
 await build({
   absWorkingDir: root,
-  entryPoints: ['dist/cli/main.js', 'dist/cli/prestart.js', 'dist/sweep/worker.js'],
+  entryPoints: { cli: 'dist/cli/bundle-entry.js' },
   outdir,
-  entryNames: '[name]',
-  chunkNames: 'chunk-[hash]',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['vega', 'vega-lite', 'playwright-core'],
-  // CommonJS dependencies (commander, seedrandom, …) call require(); an ES module has none.
-  banner: { js: "import { createRequire as __meshsimRequire } from 'node:module'; const require = __meshsimRequire(import.meta.url);" },
+  external: ['playwright-core'],
+  plugins: [chartLibraries],
+  // import.meta.url (package-files.ts, latency.ts, sweep/pool.ts's worker.js) is the bundle's own URL.
+  define: { 'import.meta.url': '__meshsimBundleUrl' },
+  banner: { js: "const __meshsimBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
-  // Maps to src/ through tsc's maps: `node --enable-source-maps bin/meshsim.js …` prints stack traces in the sources.
-  sourcemap: 'linked',
+  // No source map: Node maps no vm.Script's stack traces, so `node --enable-source-maps bin/meshsim.js …`
+  // runs the dist/ modules instead (launch.ts), whose tsc maps lead to src/.
   logLevel: 'warning',
 });
+
+// sweep/pool.ts starts `new URL('./worker.js', import.meta.url)`: beside the bundle, this runs the bundle's worker loop.
+writeFileSync(
+  join(outdir, 'worker.js'),
+  `// A sweep worker thread of the bundled command line (scripts/bundle.mjs).
+import { loadBundle } from '../cli/launch.js';
+await loadBundle().serveSweepJobs();
+`,
+);
+
+// The code cache, from a fresh process (the flags V8 checks are launch.ts's, as in every command).
+const cache = spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs failed (exit ${cache.status ?? cache.signal})`);

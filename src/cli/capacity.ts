@@ -6,7 +6,7 @@ import { InputError } from '../config/diagnostics.js';
 import type { SloModel } from '../config/model.js';
 import { formatDuration } from '../config/units.js';
 import { stableJson, writeAll } from '../report/write.js';
-import { capacityHtml } from '../sweep/capacity-html.js';
+import { loadChartLibraries } from '../report/html/chart-libraries.js';
 import { runCapacity, type CapacityJson } from '../sweep/capacity-run.js';
 import { parseSlo, parseVary, sloEmpty, varyTarget, type CapacitySearch, type CapacitySlo } from '../sweep/capacity.js';
 import { YamlSource } from '../config/yaml-source.js';
@@ -108,6 +108,9 @@ export async function capacityCommand(file: string, opts: CapacityOptions): Prom
     });
     bar.stop();
     const out = opts.out ?? join('reports', `${loaded.scenario.name}-capacity`);
+    // Vega and the chart code load only now, after the searches.
+    await loadChartLibraries();
+    const { capacityHtml } = await import('../sweep/capacity-html.js');
     const files = writeAll(out, { 'capacity.json': stableJson(result), 'capacity.html': capacityHtml(result) });
     process.stdout.write(`${formatCapacity(result)}\n\n${files.map((f) => `  wrote ${f}`).join('\n')}\n`);
     return EXIT.ok;

@@ -25,6 +25,7 @@ import {
 } from './common.js';
 import { runWarnings } from '../sim/warnings.js';
 import { progressBar, progressWanted } from './progress.js';
+import { loadChartLibraries } from '../report/html/chart-libraries.js';
 
 export interface ComparisonJson {
   modes: Record<string, ResultsJson>;
@@ -90,6 +91,7 @@ export async function compareCommand(file: string, opts: Record<string, string |
       if (ts) seriesJson[m] = ts.toJson();
     }
     // The report code (and Vega) loads only now, after the simulations.
+    await loadChartLibraries();
     const { buildComparisonHtml } = await import('../report/html/comparison.js');
     const files = writeAll(dir, {
       'comparison.json': stableJson(comparison),

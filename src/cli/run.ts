@@ -28,6 +28,7 @@ import type { Budget } from '../sim/budget.js';
 import { progressBar, progressWanted } from './progress.js';
 import { checkSlo } from './slo.js';
 import { formatLoadCommands, formatSummary } from './summary.js';
+import { loadChartLibraries } from '../report/html/chart-libraries.js';
 
 /** `--outputs LIST`; every output when absent. */
 export function outputsFlag(opts: Record<string, string | boolean | undefined>): ReadonlySet<OutputName> {
@@ -100,7 +101,11 @@ async function runLocked(loaded: Loaded, opts: Record<string, string | boolean |
   const results = buildResults(state);
   const wallMs = Number(process.hrtime.bigint() - wallStart) / 1e6;
   // Vega and the report code load only when report.html is wanted.
-  const report: ReportBuilder | undefined = outputs.has('report') ? (await import('../report/html/report.js')).buildReportHtml : undefined;
+  let report: ReportBuilder | undefined;
+  if (outputs.has('report')) {
+    await loadChartLibraries();
+    report = (await import('../report/html/report.js')).buildReportHtml;
+  }
   // Streamed to temporary files, renamed into place together once all are complete.
   const set = new OutputSet(out);
   let files: string[];

@@ -3,6 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { esc, ms, num } from '../report/html/escape.js';
 import { allNumeric, HALF_WIDTH, seriesScale, VL_CONFIG } from './chart-style.js';
 import { figure, page, section, table } from '../report/html/page.js';
+import { loadChartLibraries } from '../report/html/chart-libraries.js';
 import type { SweepJson } from './sweep.js';
 
 function chart(s: SweepJson, field: 'p99' | 'cost', title: string): TopLevelSpec | undefined {
@@ -47,6 +48,7 @@ export async function sweepHtml(s: SweepJson): Promise<string> {
   const charts = [chart(s, 'p99', 'p99 latency'), chart(s, 'cost', 'monthly cost')].filter((c): c is TopLevelSpec => c !== undefined);
   let svg = '';
   if (charts.length) {
+    await loadChartLibraries();
     const { beginDocument, renderSvg } = await import('../report/html/render.js');
     beginDocument();
     svg = renderSvg({ config: VL_CONFIG, hconcat: charts, spacing: 40 } as TopLevelSpec);

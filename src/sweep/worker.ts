@@ -1,15 +1,7 @@
 /**
- * A sweep worker thread (pool.ts PointWorkers): started before the jobs are known, it loads the
- * simulator at once, then for each batch of jobs it is sent claims points from the queue it
- * shares with the main thread and the other workers, posting each result back, and says when it
- * finds the queue empty. It lives until the pool closes. Imports only the simulator side (point.ts).
+ * The sweep worker thread's entry point when the command line runs from the compiled modules; the
+ * bundle has its own (dist/bundle/worker.js, scripts/bundle.mjs). Both run worker-loop.ts.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import type { PointJob } from './point.js';
-import type { Drained } from './pool.js';
-import { runQueue } from './sweep.js';
+import { serveSweepJobs } from './worker-loop.js';
 
-parentPort?.on('message', (jobs: PointJob[]) => {
-  runQueue({ jobs, counters: workerData as Int32Array }, (m) => parentPort?.postMessage(m));
-  parentPort?.postMessage({ drained: true } satisfies Drained);
-});
+serveSweepJobs();

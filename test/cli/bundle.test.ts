@@ -41,8 +41,24 @@ function expectSameFiles(name: string, args: string[], files: string[]): void {
 }
 
 describe('the command line bundle', () => {
-  it('is built next to the modules', () => {
-    for (const entry of ['main.js', 'prestart.js', 'worker.js']) expect(existsSync(repoPath(`dist/bundle/${entry}`))).toBe(true);
+  it('is built next to the modules, with its code cache', () => {
+    for (const file of ['cli.cjs', 'cli.cache', 'worker.js']) expect(existsSync(repoPath(`dist/bundle/${file}`))).toBe(true);
+  });
+
+  it('is compiled from its code cache: V8 takes it in a fresh process (same V8, same flags as bin/meshsim.js)', () => {
+    const launch = JSON.stringify(pathToFileURL(repoPath('dist/cli/launch.js')).href);
+    const probe = join(scratch, 'probe-cache.mjs');
+    writeFileSync(probe, `const { compileBundle } = await import(${launch});\nprocess.stdout.write(String(compileBundle().cached));\n`);
+    const r = spawnSync(process.execPath, [probe], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true');
+  });
+
+  it('draws report charts: Vega, an ES module, loaded from the CommonJS bundle compiled from its cache', () => {
+    const dir = join(scratch, 'report');
+    const r = viaBin(['run', repoPath('scenarios/mm1.yaml'), '--duration', '30s', '--outputs', 'results,report', '--quiet', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
   });
 
   it('writes the same results.json, metrics and traces as the modules', () => {

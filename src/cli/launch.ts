@@ -1,0 +1,75 @@
+/**
+ * How a `meshsim` process starts: its V8 settings, then the command line's bundle compiled with
+ * V8's code cache.
+ *
+ * `npm run build` bundles the command line into one CommonJS file, dist/bundle/cli.cjs
+ * (scripts/bundle.mjs), and saves the bytecode V8 compiled for it during a few warm-up commands
+ * in dist/bundle/cli.cache (scripts/code-cache.mjs). Node 20 caches no compiled code for ES
+ * modules or `require()`, so every start would parse ~2 MB of JavaScript and compile each
+ * function again on first call; with the cache (vm.Script `cachedData`) V8 deserialises both
+ * instead: ~50 ms less of every command (README "Performance"). V8 rejects a cache made by
+ * another V8 version, with other flags or for another source, and then compiles as usual.
+ *
+ * Imports only Node built-ins: bin/meshsim.js and the bundle's worker threads load this first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
+
+/** What the bundle exports (src/cli/bundle-entry.ts). */
+export type CliBundle = typeof import('./bundle-entry.js');
+
+// V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
+// low, which a simulation's steady stream of short-lived objects triggers: a run whose live heap is
+// ~25 MB peaked near 330 MB of RSS. Growth by at most 2x keeps it under 200 MB at no measurable CPU
+// cost (README "Performance"). Read at every full GC, so setting it first, before any work, holds.
+// Set here, on import, so the code cache is made and used under the same flags (V8 checks them).
+setFlagsFromString('--heap-growing-percent=100');
+
+// Code compiled from a code cache cannot import() in Node 20 (the vm.Script's importModuleDynamically
+// is lost with it): the bundle loads ES modules (Vega, report/html/chart-libraries.ts) through this.
+(globalThis as { [k: symbol]: unknown })[Symbol.for('meshsim.importModule')] = (specifier: string) => import(specifier);
+
+const bundleFile = new URL('../bundle/cli.cjs', import.meta.url);
+const cacheFile = new URL('../bundle/cli.cache', import.meta.url);
+
+/** The bundle compiled (with the code cache when there is one), not yet run. */
+export interface CompiledBundle {
+  script: Script;
+  /** Whether V8 took the code cache (false: none, or rejected). */
+  cached: boolean;
+  /** Runs the bundle's top level once and gives its exports. */
+  run(): CliBundle;
+}
+
+/**
+ * The bundle, or undefined when `npm run build` made none (tsc alone), or when source maps are on
+ * (`node --enable-source-maps`: Node maps no vm.Script's stack traces): the dist/ modules serve then.
+ */
+export function compileBundle(useCache = true): CompiledBundle | undefined {
+  if (!existsSync(bundleFile) || process.sourceMapsEnabled) return undefined;
+  const filename = fileURLToPath(bundleFile);
+  const cachedData = useCache && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  // CommonJS's module wrapper, spelled the same every time: the cache is for this exact source.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundleFile, 'utf8')}\n})`;
+  const script = new Script(source, { filename, cachedData });
+  let exports: CliBundle | undefined;
+  return {
+    script,
+    cached: cachedData !== undefined && !script.cachedDataRejected,
+    run() {
+      if (exports) return exports;
+      const module = { exports: {} as CliBundle };
+      const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+      wrapper(module.exports, createRequire(filename), module, filename, fileURLToPath(new URL('.', bundleFile)));
+      return (exports = module.exports);
+    },
+  };
+}
+
+/** The bundle's exports, or undefined when there is no bundle. */
+export function loadBundle(): CliBundle | undefined {
+  return compileBundle()?.run();
+}

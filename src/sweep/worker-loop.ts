@@ -1,0 +1,18 @@
+/**
+ * A sweep worker thread (pool.ts PointWorkers): started before the jobs are known, it loads the
+ * simulator at once, then for each batch of jobs it is sent claims points from the queue it
+ * shares with the main thread and the other workers, posting each result back, and says when it
+ * finds the queue empty. It lives until the pool closes. Imports only the simulator side (point.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PointJob } from './point.js';
+import type { Drained } from './pool.js';
+import { runQueue } from './sweep.js';
+
+/** Takes batches of jobs from the main thread until the pool closes. */
+export function serveSweepJobs(): void {
+  parentPort?.on('message', (jobs: PointJob[]) => {
+    runQueue({ jobs, counters: workerData as Int32Array }, (m) => parentPort?.postMessage(m));
+    parentPort?.postMessage({ drained: true } satisfies Drained);
+  });
+}
