@@ -14,6 +14,9 @@ import { traverse, type Proxy } from './proxy.js';
 
 const NO_PROXIES: readonly Proxy[] = [];
 
+/** The answer to a request delivered to a pod's app: its status, the caller's argument, the server-side proxy's flags. */
+export type AppAnswer<T> = (status: number, arg: T, serverFlags?: string) => void;
+
 export class DirectPlane extends PlaneBase implements DataPlane {
   get pods() {
     return this.deps.pods;
@@ -28,11 +31,12 @@ export class DirectPlane extends PlaneBase implements DataPlane {
   }
 
   /**
-   * The request reaches the pod's app; a mode whose server-side proxy has its own pool in front of
-   * the app (a sidecar's inbound cluster) may answer instead, with the flags that proxy logs.
+   * The request reaches the pod's app, which calls `answer(status, arg)`; a mode whose server-side
+   * proxy has its own pool in front of the app (a sidecar's inbound cluster) may answer instead,
+   * with the flags that proxy logs.
    */
-  deliverToApp(pod: PodRt, call: AppCall, conn: Connection<unknown>, answer: (status: number, serverFlags?: string) => void): void {
-    this.deps.pods.deliver(pod, call, answer, conn.mtls);
+  deliverToApp<T>(pod: PodRt, call: AppCall, conn: Connection<unknown>, answer: AppAnswer<T>, arg: T): void {
+    this.deps.pods.deliver(pod, call, answer, arg, conn.mtls);
   }
 
   call(call: AppCall, done: CallDone): void {
@@ -153,14 +157,15 @@ function arriveAtServer(f: Flight): void {
 }
 
 function deliverTo(f: Flight): void {
-  const answer = (status: number, serverFlags?: string) => {
-    f.status = status;
-    f.serverFlags = serverFlags;
-    traverse(f.inb, 'response', f.req.responseSize, toClient, f);
-  };
   const refused = f.plane.refusal(f.call, f.pod, f.conn.mtls);
-  if (refused !== undefined) answer(refused);
-  else f.plane.deliverToApp(f.pod, f.call, f.conn, answer);
+  if (refused !== undefined) answered(refused, f);
+  else f.plane.deliverToApp(f.pod, f.call, f.conn, answered, f);
+}
+
+function answered(status: number, f: Flight, serverFlags?: string): void {
+  f.status = status;
+  f.serverFlags = serverFlags;
+  traverse(f.inb, 'response', f.req.responseSize, toClient, f);
 }
 
 function arriveBack(f: Flight): void {

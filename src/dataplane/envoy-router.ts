@@ -622,14 +622,7 @@ export class EnvoyRouter {
     const inbound = a.req.inbound;
     if (inbound) {
       const call = a.req.call;
-      this.deps.pods.deliver(
-        a.host,
-        call,
-        (status) => {
-          if (!a.abandoned) this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
-        },
-        inbound.mtls,
-      );
+      this.deps.pods.deliver(a.host, call, this.inboundAppAnswered, a, inbound.mtls);
       return;
     }
     // The trip out and back is a chain of handlers that each take the attempt (no closures per request).
@@ -677,16 +670,23 @@ export class EnvoyRouter {
     const mtls = (a.conn as Connection<PodRt>).mtls;
     const refused = this.deps.transport.inbound(a.req.proxy, host, call, mtls);
     if (refused !== undefined) return this.answer(a, refused);
-    const answer = (status: number) => this.answer(a, status);
     const inb = this.deps.transport.inboundCluster?.(host);
-    if (!inb) return this.deps.pods.deliver(host, call, answer, mtls);
+    if (!inb) return this.deps.pods.deliver(host, call, this.appAnswered, a, mtls);
     this.deliverInbound(inb.proxy, host, inb.plan, call, a.conn as Connection<PodRt>, mtls, (r) => {
       if (r.flags) a.serverFlags = r.flags;
       // Envoy adds x-envoy-overloaded to a circuit-breaker overflow reply (router.cc onUpstreamAbort).
       if (r.flags !== '' && r.flags.split(',').includes('UO')) a.overloaded = true;
-      answer(r.status);
+      this.answer(a, r.status);
     });
   }
+
+  /** The app's answer to an attempt this proxy sent it over the network (one function for all: no closure per attempt). */
+  private readonly appAnswered = (status: number, a: Attempt): void => this.answer(a, status);
+
+  /** The app's answer to an attempt of this proxy's inbound cluster (the pod's own sidecar). */
+  private readonly inboundAppAnswered = (status: number, a: Attempt): void => {
+    if (!a.abandoned) this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
+  };
 
   /** The server side answers `status` (0: the app reset the stream): back through its response legs, then the network. */
   private answer(a: Attempt, status: number): void {

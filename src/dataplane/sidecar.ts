@@ -7,7 +7,7 @@
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
-import { DirectPlane } from './direct.js';
+import { DirectPlane, type AppAnswer } from './direct.js';
 import { EnvoyRouter, type Transport } from './envoy-router.js';
 import type { CallDone, GatewayListenerCheck, PlaneDeps } from './plane.js';
 import type { InboundClusterPlan, MeshPolicy } from '../policy/mesh-policy.js';
@@ -175,15 +175,10 @@ export class SidecarPlane extends DirectPlane {
   }
 
   /** Plaintext callers reach the app through the same inbound cluster. */
-  override deliverToApp(
-    pod: PodRt,
-    call: AppCall,
-    conn: Connection<unknown>,
-    answer: (status: number, serverFlags?: string) => void,
-  ): void {
+  override deliverToApp<T>(pod: PodRt, call: AppCall, conn: Connection<unknown>, answer: AppAnswer<T>, arg: T): void {
     const inb = this.inboundClusterOf(pod);
-    if (!inb) return super.deliverToApp(pod, call, conn, answer);
-    this.envoy.deliverInbound(inb.proxy, pod, inb.plan, call, conn, conn.mtls, (r) => answer(r.status, r.flags || undefined));
+    if (!inb) return super.deliverToApp(pod, call, conn, answer, arg);
+    this.envoy.deliverInbound(inb.proxy, pod, inb.plan, call, conn, conn.mtls, (r) => answer(r.status, arg, r.flags || undefined));
   }
 
   /** Calls that left a sidecar through the PassthroughCluster (their service was outside its Sidecar scope). */

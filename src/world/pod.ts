@@ -25,13 +25,18 @@ interface Work extends Listed {
   /** Whether the request came over mTLS (for the server side's telemetry). */
   mtls: boolean;
   arrivedUs: number;
-  respond: (status: number) => void;
+  /** Called once with the answer, and `arg` (deliver's), so callers need no closure per request. */
+  respond: Respond<unknown>;
+  arg: unknown;
   settled: boolean;
   status: number;
   nextCall: number;
   /** The pod's work in progress this request is in (PodBehaviour.track), kept to leave it without a lookup. */
   tracked: InsertionList<Work>;
 }
+
+/** How a pod's answer reaches whoever delivered the request: the status, and the argument given with it. */
+export type Respond<T> = (status: number, arg: T) => void;
 
 /** Status a failed downstream call turns into, unless the call says onFailure: ignore. */
 const FAILED_CALL_STATUS = 500;
@@ -61,10 +66,13 @@ export class PodBehaviour {
     private readonly warmupUs: number,
   ) {}
 
-  /** A request has reached the pod's application port. `respond(0)` means the connection was reset. */
-  deliver(pod: PodRt, call: AppCall, respond: (status: number) => void, mtls = false): void {
+  /**
+   * A request has reached the pod's application port; `respond(status, arg)` is its answer, and
+   * `respond(0, arg)` means the connection was reset.
+   */
+  deliver<T>(pod: PodRt, call: AppCall, respond: Respond<T>, arg: T, mtls = false): void {
     if (pod.crashed) {
-      respond(0);
+      respond(0, arg);
       return;
     }
     // Dropped on the way: no answer ever comes; only a timeout (app, per-try or route) ends it.
@@ -74,7 +82,7 @@ export class PodBehaviour {
     }
     // A gateway pod runs no app: its Envoy routes the request on (dataplane/egress.ts).
     if (pod.service.model.envoyOnly && this.envoyOnly) {
-      this.envoyOnly(pod, call, respond, mtls);
+      this.envoyOnly(pod, call, (status) => respond(status, arg), mtls);
       return;
     }
     const tracked = this.track(pod);
@@ -83,7 +91,8 @@ export class PodBehaviour {
       call,
       mtls,
       arrivedUs: this.sim.now,
-      respond,
+      respond: respond as Respond<unknown>,
+      arg,
       settled: false,
       status: 200,
       nextCall: 0,
@@ -230,7 +239,7 @@ export class PodBehaviour {
       pod.service.stats.record(status, '', latencyUs);
     }
     this.onServed?.(pod, work.call, status, work.arrivedUs, work.mtls);
-    work.respond(status);
+    work.respond(status, work.arg);
   }
 
   /**

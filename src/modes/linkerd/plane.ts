@@ -301,7 +301,7 @@ export class LinkerdPlane extends DirectPlane {
         const atServer = () => {
           const denied = this.inboundStatus(call, pod, mtls);
           if (denied !== undefined) respond(denied);
-          else this.deps.pods.deliver(pod, call, respond, mtls);
+          else this.deps.pods.deliver(pod, call, respond, undefined, mtls);
         };
         if (ss) ss.requestLeg(call.req.requestSize, atServer);
         else atServer();
