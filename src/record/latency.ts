@@ -21,6 +21,14 @@ export interface LatencySummary {
   max: number;
 }
 
+/** JsHistogram's own steps of recording (hdr-histogram-js dist/JsHistogram.js), which flushed() takes one by one. */
+interface HistogramInternals extends hdr.Histogram {
+  valueFromIndex(index: number): number;
+  addToCountAtIndex(index: number, value: number): void;
+  updateMinAndMax(value: number): void;
+  addToTotalCount(value: number): void;
+}
+
 /** One hour in microseconds: longer latencies are clamped (a run this long is not a latency). */
 const HIGHEST_US = 3_600_000_000;
 
@@ -68,18 +76,33 @@ export class LatencyStats {
     if (++this.freshCount === FLUSH_EVERY) this.flushed(); // keep every fresh count below 2^32
   }
 
-  /** The histogram with the fresh counts added (each index's lowest value stands for its bucket). */
+  /**
+   * The histogram with the fresh counts added. Its counts array has the fresh array's layout (the
+   * same index for the same value), so each count goes to its index as it is, and the total, the
+   * min and the max are updated once: what recordValueWithCount(valueFromIndex(i), n) per index
+   * does (JsHistogram.recordCountAtValue), without deriving each index back from its value.
+   */
   private flushed(): hdr.Histogram {
     this.hist ??= Object.assign(new Int32Histogram(1, HIGHEST_US, 3), { autoResize: true });
     const fresh = this.fresh;
     if (fresh && this.freshCount > 0) {
-      const h = this.hist as hdr.Histogram & { valueFromIndex(index: number): number };
+      const h = this.hist as HistogramInternals;
+      let first = -1;
+      let last = -1;
+      let total = 0;
       for (let i = 0; i < fresh.length; i++) {
-        if (fresh[i]! > 0) {
-          h.recordValueWithCount(h.valueFromIndex(i), fresh[i]!);
+        const n = fresh[i]!;
+        if (n > 0) {
+          h.addToCountAtIndex(i, n);
+          total += n;
+          if (first < 0) first = i;
+          last = i;
           fresh[i] = 0;
         }
       }
+      h.updateMinAndMax(h.valueFromIndex(first));
+      h.updateMinAndMax(h.valueFromIndex(last));
+      h.addToTotalCount(total);
       this.freshCount = 0;
     }
     return this.hist;
