@@ -245,7 +245,7 @@ export class AmbientPlane extends DirectPlane {
         () =>
           traverse([zt], 'response', req.responseSize, () => {
             appPool.release('any', conn);
-            done({ ...r, mtls: true });
+            done({ ...r, mtls: true }, call);
           }),
         undefined,
       );
@@ -285,7 +285,7 @@ export class AmbientPlane extends DirectPlane {
    */
   private waypointChain(wp: Proxy, svc: ServiceRt, call: AppCall, answer: CallDone): void {
     const gateway = { name: wp.name, namespace: svc.model.namespace };
-    const local = (status: number, flags: string) => wp.responseLeg(0, () => answer({ status, flags, mtls: true }));
+    const local = (status: number, flags: string) => wp.responseLeg(0, () => answer({ status, flags, mtls: true }, call));
     const afterExtAuthz = () => {
       const authn = this.policy.security.authnAtWaypoint(gateway, svc.model, call.req.jwt);
       if (authn.kind === 'invalid') return local(authn.status, '');

@@ -7,7 +7,7 @@
  */
 import type { RequestShape } from '../config/model.js';
 import type { AppCall } from '../world/call.js';
-import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
+import type { Caller, PodRt } from '../world/entities.js';
 import type { Connection, ConnectionPool } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type CallResult, type DataPlane } from './plane.js';
 import { traverse, type Proxy } from './proxy.js';
@@ -49,7 +49,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     }
     const pod = this.randomPod(caller, svc);
     if (!pod) {
-      done({ status: 0, flags: '', mtls: false });
+      done({ status: 0, flags: '', mtls: false }, call);
       return;
     }
     const fresh = pool.open('any', pod, this.encrypted(caller, pod));
@@ -59,7 +59,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
         this.send(call, pool, fresh, done);
       } else {
         pool.discard('any', fresh);
-        this.connectFailed(caller, svc, pod, done);
+        this.connectFailed(call, pod, done);
       }
     });
   }
@@ -73,8 +73,8 @@ export class DirectPlane extends PlaneBase implements DataPlane {
     this.sim.schedule(2 * this.oneWay(caller.node, pod.node), () => then(!pod.crashed), undefined);
   }
 
-  protected connectFailed(_caller: Caller, _svc: ServiceRt, pod: PodRt, done: CallDone): void {
-    done({ status: 0, flags: '', mtls: false, pod });
+  protected connectFailed(call: AppCall, pod: PodRt, done: CallDone): void {
+    done({ status: 0, flags: '', mtls: false, pod }, call);
   }
 
   /** Whether the traffic from caller to pod is mTLS (none: never). */
@@ -175,5 +175,5 @@ function arriveBack(f: Flight): void {
 function finish(f: Flight): void {
   f.pool.release('any', f.conn);
   if (!f.serverFlags) f.serverFlags = undefined; // '' (none) reads as no server flags
-  f.done(f);
+  f.done(f, f.call);
 }

@@ -187,7 +187,7 @@ export class EnvoyRouter {
       ? { kind: 'route' as const, route: call.route }
       : this.policy.route(call.service.model, call.req, outbound, sourceOf(call.caller), clientNs);
     if (result.kind === 'no-route') {
-      this.localReply(proxy, done, 404, 'NR');
+      this.localReply(proxy, call, done, 404, 'NR');
       return;
     }
     if (result.kind === 'blackhole') {
@@ -248,7 +248,10 @@ export class EnvoyRouter {
   blackhole(proxy: Proxy, call: AppCall, done: CallDone): void {
     const http = isHttpHost(call.service.model);
     proxy.responseLeg(0, () =>
-      done({ status: http ? BLACKHOLE_HTTP_STATUS : 0, flags: http ? '' : 'UH', mtls: false, local: true, cluster: BLACKHOLE_CLUSTER }),
+      done(
+        { status: http ? BLACKHOLE_HTTP_STATUS : 0, flags: http ? '' : 'UH', mtls: false, local: true, cluster: BLACKHOLE_CLUSTER },
+        call,
+      ),
     );
   }
 
@@ -805,7 +808,7 @@ export class EnvoyRouter {
     if (req.call.shadow && !req.inbound) return;
     // The server sidecar's router answers back into its own filter chain (the caller walks the response leg).
     if (req.inbound) {
-      req.done({ status, flags, mtls: req.inbound.mtls, pod, local });
+      req.done({ status, flags, mtls: req.inbound.mtls, pod, local }, req.call);
       return;
     }
     const serverFlags = req.current?.serverFlags;
@@ -836,11 +839,11 @@ export class EnvoyRouter {
       if (this.deps.transport.reconnectUs && closesAfter(req.call, reply.status)) d.closed++;
       else d.idle.push(req.worker); // the downstream connection is free again
     }
-    req.done(reply);
+    req.done(reply, req.call);
   };
 
-  private localReply(proxy: Proxy, done: CallDone, status: number, flags: string): void {
-    proxy.responseLeg(0, () => done({ status, flags, mtls: false, local: true }));
+  private localReply(proxy: Proxy, call: AppCall, done: CallDone, status: number, flags: string): void {
+    proxy.responseLeg(0, () => done({ status, flags, mtls: false, local: true }, call));
   }
 }
 

@@ -33,7 +33,11 @@ export interface CallResult {
   responseHeaders?: Record<string, string>;
 }
 
-export type CallDone = (r: CallResult) => void;
+/**
+ * Told the result of a call: `call` is the call the data plane was given (the application's own),
+ * so one function can serve every call instead of a closure made for each.
+ */
+export type CallDone = (r: CallResult, call: AppCall) => void;
 
 export interface DataPlane {
   call(call: AppCall, done: CallDone): void;

@@ -113,7 +113,7 @@ export class SidecarPlane extends DirectPlane {
         return;
       }
       this.passthrough++;
-      cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r))));
+      cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r, call))));
       return;
     }
     // A Sidecar's own outboundTrafficPolicy overrides the mesh's for the workloads it configures.
@@ -121,7 +121,7 @@ export class SidecarPlane extends DirectPlane {
     cs.requestLeg(call.req.requestSize, () => {
       // A local rate limit on the caller's own sidecar (context SIDECAR_OUTBOUND) answers 429 RL itself.
       const limited = this.rateLimited(call.caller, 'SIDECAR_OUTBOUND');
-      if (limited !== undefined) cs.responseLeg(0, () => done({ status: limited, flags: 'RL', mtls: false, local: true }));
+      if (limited !== undefined) cs.responseLeg(0, () => done({ status: limited, flags: 'RL', mtls: false, local: true }, call));
       else this.envoy.route(cs, call, call.caller.namespace, done, outbound);
     });
   }

@@ -1,6 +1,6 @@
 /** One simulation: scenario + seed + mode → everything the reports need. Pure: no I/O, no wall clock. */
 import { RandomStreams } from '../kernel/random.js';
-import { Simulator } from '../kernel/simulator.js';
+import { Simulator, type ScheduledEvent } from '../kernel/simulator.js';
 import { InsertionList } from '../kernel/insertion-list.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
@@ -114,6 +114,13 @@ export interface StuckCalls {
   droppedBy: string[];
 }
 
+/** An application call until its answer: who is told, whether it was, the app's timeout. */
+interface TrackedCall extends AppCall {
+  readonly done: CallDone;
+  answered: boolean;
+  timer: ScheduledEvent | undefined;
+}
+
 export function simulate(scenario: Scenario, options: RunOptions = {}): SimulationState {
   const seed = options.seed ?? scenario.seed;
   const mode = options.mode ?? scenario.mesh.mode;
@@ -158,7 +165,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     route?: CompiledRoute,
   ): void => {
     const startUs = sim.now;
-    const call: AppCall = {
+    const call: TrackedCall = {
       id: nextCallId++,
       parent,
       caller,
@@ -170,56 +177,69 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       route,
       traceRoot: parent?.service.model.propagatesTraceHeaders ? (parent.traceRoot ?? parent) : undefined,
       listSlot: 0,
+      done,
+      answered: false,
+      timer: undefined,
     };
     open.add(call);
     if (budget && !sim.halted) checkBudget();
-    let answered = false;
     // An app-level timeout: the caller stops waiting and sees no response (status 0); the late
     // answer, when it comes, is dropped by the app.
-    const timer =
-      timeoutUs === undefined
-        ? undefined
-        : sim.scheduleCancellable(timeoutUs, () => finish({ status: 0, flags: '', mtls: false }), undefined);
-    const finish = (r: CallResult): void => {
-      if (answered) return;
-      answered = true;
-      open.delete(call);
-      if (droppedAt.size > 0) droppedAt.delete(call);
-      sim.cancel(timer);
-      if (call.rootStartUs >= warmupUs) {
-        const e = edges.get(caller.edgeName, target.model.key);
-        // A gateway pod (the egress gateway a route sent the call to) has no version.
-        e.record(r.status, r.flags, sim.now - startUs, r.pod?.service.model.envoyOnly ? undefined : r.pod?.version.name, r.mtls, r.local);
-        if (r.pod && !r.local && crossesZones(caller.node, r.pod)) e.crossZoneCalls++;
-      }
-      if (observers.length) {
-        // One record for every observer (they only read it).
-        const record = {
-          call,
-          status: r.status,
-          flags: r.flags,
-          mtls: r.mtls,
-          pod: r.pod,
-          endUs: sim.now,
-          cluster: r.cluster,
-          serverFlags: r.serverFlags,
-          ...(r.responseHeaders ? { responseHeaders: r.responseHeaders } : {}),
-        };
-        for (const o of observers) o.onCall(record);
-      }
-      done(r);
-    };
+    if (timeoutUs !== undefined) call.timer = sim.scheduleCancellable(timeoutUs, timedOut, call);
     // The declared call graph is acyclic (the loader checks), so a chain longer than the number of
     // services revisits one: VirtualService routing sent it round a loop. Envoy would forward it
     // until something gave out; the run answers 508 Loop Detected and warns instead.
     if (call.depth > loopDepth) {
       const edge = `${caller.edgeName} → ${target.model.key}`;
       loops.set(edge, (loops.get(edge) ?? 0) + 1);
-      finish({ status: LOOP_STATUS, flags: '', mtls: false });
+      callDone({ status: LOOP_STATUS, flags: '', mtls: false }, call);
       return;
     }
-    plane.call(call, finish);
+    plane.call(call, callDone);
   };
+
+  /**
+   * A call has its result (or its app gave up waiting): one function for every call, which the
+   * data plane hands back (a proxy's copy of a rewritten request leads to the app's own call).
+   */
+  const callDone = (r: CallResult, answering: AppCall): void => {
+    const call = (answering.original ?? answering) as TrackedCall;
+    if (call.answered) return;
+    call.answered = true;
+    open.delete(call);
+    if (droppedAt.size > 0) droppedAt.delete(call);
+    sim.cancel(call.timer);
+    if (call.rootStartUs >= warmupUs) {
+      const e = edges.get(call.caller.edgeName, call.service.model.key);
+      // A gateway pod (the egress gateway a route sent the call to) has no version.
+      e.record(
+        r.status,
+        r.flags,
+        sim.now - call.startUs,
+        r.pod?.service.model.envoyOnly ? undefined : r.pod?.version.name,
+        r.mtls,
+        r.local,
+      );
+      if (r.pod && !r.local && crossesZones(call.caller.node, r.pod)) e.crossZoneCalls++;
+    }
+    if (observers.length) {
+      // One record for every observer (they only read it).
+      const record = {
+        call,
+        status: r.status,
+        flags: r.flags,
+        mtls: r.mtls,
+        pod: r.pod,
+        endUs: sim.now,
+        cluster: r.cluster,
+        serverFlags: r.serverFlags,
+        ...(r.responseHeaders ? { responseHeaders: r.responseHeaders } : {}),
+      };
+      for (const o of observers) o.onCall(record);
+    }
+    call.done(r, call);
+  };
+  const timedOut = (call: TrackedCall): void => callDone({ status: 0, flags: '', mtls: false }, call);
 
   // Work budgets: a runaway run stops with what it has, marked partial (sim/budget.ts).
   const budget = options.budget;

@@ -386,11 +386,13 @@ export class LinkerdPlane extends DirectPlane {
     req.finished = true;
     this.sim.cancel(req.timer);
     const pod = local ? undefined : req.lastPod;
-    req.cs.responseLeg(req.call.req.responseSize, () => req.done({ status, flags: '', mtls: req.mtls, ...(pod ? { pod } : {}), local }));
+    req.cs.responseLeg(req.call.req.responseSize, () =>
+      req.done({ status, flags: '', mtls: req.mtls, ...(pod ? { pod } : {}), local }, req.call),
+    );
   }
 
   private localReply(cs: Proxy, call: AppCall, done: CallDone, status: number): void {
-    cs.responseLeg(0, () => done({ status, flags: '', mtls: false, local: true }));
+    cs.responseLeg(0, () => done({ status, flags: '', mtls: false, local: true }, call));
   }
 
   override podCrashed(pod: PodRt): void {
