@@ -182,7 +182,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       timer: undefined,
     };
     open.add(call);
-    if (budget && !sim.halted) checkBudget();
+    if (nextCallId > callsAllowed || open.size > inFlightAllowed) checkBudget();
     // An app-level timeout: the caller stops waiting and sees no response (status 0); the late
     // answer, when it comes, is dropped by the app.
     if (timeoutUs !== undefined) call.timer = sim.scheduleCancellable(timeoutUs, timedOut, call);
@@ -247,7 +247,11 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   let partial: SimulationState['partial'];
   const loops = new Map<string, number>();
   const loopDepth = scenario.services.length + 1;
+  // Each call compares two numbers; only a call over a limit goes further (Infinity: no budget).
+  const callsAllowed = budget ? budget.maxRequests + 1 : Infinity;
+  const inFlightAllowed = budget ? budget.maxInFlight : Infinity;
   const checkBudget = (): void => {
+    if (!budget || sim.halted) return;
     const calls = nextCallId - 1;
     if (budget && calls > budget.maxRequests) {
       partial = {
