@@ -62,7 +62,7 @@ writeFileSync(
   join(outdir, 'worker.js'),
   `// A sweep worker thread of the bundled command line (scripts/bundle.mjs).
 import { loadBundle } from '../cli/launch.js';
-await loadBundle().serveSweepJobs();
+await (loadBundle() ?? (await import('../sweep/worker-loop.js'))).serveSweepJobs();
 `,
 );
 

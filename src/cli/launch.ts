@@ -12,7 +12,7 @@
  *
  * Imports only Node built-ins: bin/meshsim.js and the bundle's worker threads load this first.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -51,7 +51,7 @@ export interface CompiledBundle {
 export function compileBundle(useCache = true): CompiledBundle | undefined {
   if (!existsSync(bundleFile) || process.sourceMapsEnabled) return undefined;
   const filename = fileURLToPath(bundleFile);
-  const cachedData = useCache && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
+  const cachedData = useCache && cacheIsFresh(bundleFile, cacheFile) ? readFileSync(cacheFile) : undefined;
   // CommonJS's module wrapper, spelled the same every time: the cache is for this exact source.
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundleFile, 'utf8')}\n})`;
   const script = new Script(source, { filename, cachedData });
@@ -67,6 +67,16 @@ export function compileBundle(useCache = true): CompiledBundle | undefined {
       return (exports = module.exports);
     },
   };
+}
+
+/**
+ * Whether the cache was written after the bundle (scripts/bundle.mjs writes them in that order).
+ * V8 checks a cache against its source by length only: a bundle changed afterwards, to the same
+ * length, would otherwise run the old bytecode. A cache older than its bundle is not used.
+ */
+export function cacheIsFresh(bundle: URL | string, cache: URL | string): boolean {
+  if (!existsSync(cache)) return false;
+  return statSync(cache).mtimeMs >= statSync(bundle).mtimeMs;
 }
 
 /** The bundle's exports, or undefined when there is no bundle. */

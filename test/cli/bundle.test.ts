@@ -5,7 +5,7 @@
  * the bundle's worker threads.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,6 +52,20 @@ describe('the command line bundle', () => {
     const r = spawnSync(process.execPath, [probe], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('true');
+  });
+
+  it('leaves a code cache older than its bundle unused (V8 checks a cache against its source by length only)', async () => {
+    const { cacheIsFresh } = await import('../../src/cli/launch.js');
+    const bundle = join(scratch, 'fresh.cjs');
+    const cache = join(scratch, 'fresh.cache');
+    writeFileSync(bundle, 'x');
+    expect(cacheIsFresh(bundle, cache)).toBe(false); // no cache at all
+    writeFileSync(cache, 'y');
+    utimesSync(bundle, 1000, 1000);
+    utimesSync(cache, 2000, 2000);
+    expect(cacheIsFresh(bundle, cache)).toBe(true);
+    utimesSync(bundle, 3000, 3000); // the bundle rebuilt or edited after its cache
+    expect(cacheIsFresh(bundle, cache)).toBe(false);
   });
 
   it('draws report charts: Vega, an ES module, loaded from the CommonJS bundle compiled from its cache', () => {
