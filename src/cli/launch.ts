@@ -8,7 +8,8 @@
  * modules or `require()`, so every start would parse ~2 MB of JavaScript and compile each
  * function again on first call; with the cache (vm.Script `cachedData`) V8 deserialises both
  * instead: ~50 ms less of every command (README "Performance"). V8 rejects a cache made by
- * another V8 version, with other flags or for another source, and then compiles as usual.
+ * another V8 version, under other flags or for a source of another length, and then compiles as
+ * usual; cacheIsFresh keeps a cache older than its bundle out.
  *
  * Imports only Node built-ins: bin/meshsim.js and the bundle's worker threads load this first.
  */
@@ -27,6 +28,10 @@ export type CliBundle = typeof import('./bundle-entry.js');
 // cost (README "Performance"). Read at every full GC, so setting it first, before any work, holds.
 // Set here, on import, so the code cache is made and used under the same flags (V8 checks them).
 setFlagsFromString('--heap-growing-percent=100');
+// A sweep sets --expose-gc to collect between points (sweep/sweep.ts). Flags are the process's, so
+// worker threads compiling the bundle after that would find the cache made under other flags and
+// compile everything again; set from the start, the flags are the same in every thread and build.
+setFlagsFromString('--expose-gc');
 
 // Code compiled from a code cache cannot import() in Node 20 (the vm.Script's importModuleDynamically
 // is lost with it): the bundle loads ES modules (Vega, report/html/chart-libraries.ts) through this.

@@ -54,6 +54,18 @@ describe('the command line bundle', () => {
     expect(r.stdout).toBe('true');
   });
 
+  it('is compiled from its code cache in a sweep worker thread too (after sweep.ts has set --expose-gc)', () => {
+    const launch = JSON.stringify(pathToFileURL(repoPath('dist/cli/launch.js')).href);
+    const probe = join(scratch, 'probe-cache-gc.mjs');
+    writeFileSync(
+      probe,
+      `const { compileBundle } = await import(${launch});\n(await import('node:v8')).setFlagsFromString('--expose-gc');\nprocess.stdout.write(String(compileBundle().cached));\n`,
+    );
+    const r = spawnSync(process.execPath, [probe], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('true');
+  });
+
   it('leaves a code cache older than its bundle unused (V8 checks a cache against its source by length only)', async () => {
     const { cacheIsFresh } = await import('../../src/cli/launch.js');
     const bundle = join(scratch, 'fresh.cjs');
