@@ -253,13 +253,13 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
   const checkBudget = (): void => {
     if (!budget || sim.halted) return;
     const calls = nextCallId - 1;
-    if (budget && calls > budget.maxRequests) {
+    if (calls > budget.maxRequests) {
       partial = {
         atUs: sim.now,
         reason: `${fmtCount(calls)} calls, over --max-requests ${fmtCount(budget.maxRequests)} (a retry storm? an overload?); raise --max-requests or lower the rate`,
       };
       sim.halt();
-    } else if (budget && open.size > budget.maxInFlight) {
+    } else if (open.size > budget.maxInFlight) {
       const worst = busiestPod(cluster);
       const where = worst ? ` (${fmtCount(worst.queued)} queued at pod ${worst.name})` : '';
       partial = {
