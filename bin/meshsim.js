@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// launch.js sets the process's V8 flags on import, then gives the command line's bundle compiled
-// with V8's code cache (dist/bundle/cli.cjs and cli.cache, made by `npm run build`). Without a
-// bundle (built with tsc alone) the compiled modules serve: the same code, which tests and the
-// library API use directly.
-import { loadBundle } from '#dist/cli/launch.js';
+// CommonJS (bin/package.json), not an ES module: a command then starts without Node's ES module
+// loader, ~5 ms of every start. dist/bundle/launch.cjs (src/cli/launch.ts, bundled) sets the
+// process's V8 flags on load, then gives the command line's bundle compiled with V8's code cache
+// (dist/bundle/cli.cjs and cli.cache, made by `npm run build`). Without a bundle (built with tsc
+// alone) the compiled modules serve: the same code, which tests and the library API use directly.
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
 
 // A closed pipe (e.g. `meshsim validate … | head`) is not an error.
 process.stdout.on('error', (e) => {
@@ -11,15 +14,23 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-const bundle = loadBundle();
-/** @type {typeof import('#dist/cli/prestart.js')} */
-const { prestart } = bundle ?? (await import('#dist/cli/prestart.js'));
-// Sweep workers start loading the simulator now, beside this thread loading the command line.
-prestart(process.argv);
-/** @type {typeof import('#dist/cli/main.js')} */
-const { main } = bundle ?? (await import('#dist/cli/main.js'));
-process.exitCode = await main(process.argv);
-// Every command has finished its work when main() returns; what keeps the event loop alive then is
-// Node's module loader closing its file handles (fs/promises) and V8 finishing a GC cycle, ~10-15 ms
-// of every run. Exit now, unless stdout or stderr (pipes are asynchronous on POSIX) still hold output.
-if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
+const launcher = join(__dirname, '..', 'dist', 'bundle', 'launch.cjs');
+
+async function start() {
+  /** @type {typeof import('../dist/cli/launch.js')} */
+  const launch = existsSync(launcher) ? require(launcher) : await import('../dist/cli/launch.js');
+  const bundle = launch.loadBundle();
+  /** @type {typeof import('../dist/cli/prestart.js')} */
+  const { prestart } = bundle ?? (await import('../dist/cli/prestart.js'));
+  // Sweep workers start loading the simulator now, beside this thread loading the command line.
+  prestart(process.argv);
+  /** @type {typeof import('../dist/cli/main.js')} */
+  const { main } = bundle ?? (await import('../dist/cli/main.js'));
+  process.exitCode = await main(process.argv);
+  // Every command has finished its work when main() returns; what keeps the event loop alive then is
+  // Node's module loader closing its file handles (fs/promises) and V8 finishing a GC cycle, ~10-15 ms
+  // of every run. Exit now, unless stdout or stderr (pipes are asynchronous on POSIX) still hold output.
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
+}
+
+void start();
