@@ -118,7 +118,19 @@ export abstract class PlaneBase {
   }
 
   /** The app's keep-alive pool towards a service (HTTP/1.1: one request per connection at a time). */
+  /** The pool appPool gave last, and for whom: consecutive calls mostly come from one caller to one service. */
+  private lastPoolCaller?: Caller;
+  private lastPoolService?: ServiceRt;
+  private lastPool?: ConnectionPool<'any', unknown>;
+
   protected appPool(caller: Caller, svc: ServiceRt): ConnectionPool<'any', unknown> {
+    if (caller === this.lastPoolCaller && svc === this.lastPoolService) return this.lastPool!;
+    this.lastPoolCaller = caller;
+    this.lastPoolService = svc;
+    return (this.lastPool = this.appPoolOf(caller, svc));
+  }
+
+  private appPoolOf(caller: Caller, svc: ServiceRt): ConnectionPool<'any', unknown> {
     let byService = this.appPools.get(caller);
     if (!byService) this.appPools.set(caller, (byService = new Map()));
     let pool = byService.get(svc);

@@ -144,10 +144,16 @@ export class PodBehaviour {
 
   private readonly idleWaiters = new Map<PodRt, () => void>();
 
+  /** The pod track() gave last, and its list: a station's requests mostly reach the pod of the one before. */
+  private lastTrackedPod?: PodRt;
+  private lastTracked?: InsertionList<Work>;
+
   private track(pod: PodRt): InsertionList<Work> {
-    let s = this.inFlight.get(pod);
-    if (!s) this.inFlight.set(pod, (s = new InsertionList()));
-    return s;
+    if (pod === this.lastTrackedPod) return this.lastTracked!;
+    let works = this.inFlight.get(pod);
+    if (!works) this.inFlight.set(pod, (works = new InsertionList()));
+    this.lastTrackedPod = pod;
+    return (this.lastTracked = works);
   }
 
   private readonly serve = (work: Work): void => {
