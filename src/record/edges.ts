@@ -3,7 +3,10 @@ import { RequestStats } from './requests.js';
 
 export class EdgeStats {
   readonly requests = new RequestStats();
-  readonly byVersion = new Map<string, number>();
+  /** Calls by the version of the pod that answered: a counter per version, the last one at hand. */
+  private readonly versionCounts = new Map<string, { calls: number }>();
+  private lastVersion?: string;
+  private lastVersionCount = { calls: 0 };
   mtlsCalls = 0;
   /** Calls that crossed the network (not answered locally by the client's proxy). */
   networkCalls = 0;
@@ -17,8 +20,23 @@ export class EdgeStats {
   record(status: number, flags: string, latencyUs: number, version: string | undefined, mtls: boolean, local = false): void {
     if (!local) this.networkCalls++;
     this.requests.record(status, flags, latencyUs);
-    if (version !== undefined) this.byVersion.set(version, (this.byVersion.get(version) ?? 0) + 1);
+    if (version !== undefined) {
+      if (version !== this.lastVersion) this.countVersion(version);
+      this.lastVersionCount.calls++;
+    }
     if (mtls) this.mtlsCalls++;
+  }
+
+  /** Calls by the version of the pod that answered them, by version name. */
+  get byVersion(): ReadonlyMap<string, number> {
+    return new Map([...this.versionCounts].map(([version, c]) => [version, c.calls]));
+  }
+
+  private countVersion(version: string): void {
+    let count = this.versionCounts.get(version);
+    if (!count) this.versionCounts.set(version, (count = { calls: 0 }));
+    this.lastVersion = version;
+    this.lastVersionCount = count;
   }
 }
 
