@@ -56,6 +56,9 @@ interface KeyConns<H> {
 export class ConnectionPool<K, H> {
   /** Connections by key: the host for per-host pools, or a shared key for "any host" pools. */
   private readonly byKey = new Map<K, KeyConns<H>>();
+  /** The key asked for last and its connections (never removed from byKey): a pool of one key finds them without a lookup. */
+  private lastKey?: K;
+  private lastKeyConns?: KeyConns<H>;
   opened = 0;
   /** Connections open now (connecting ones included), across every host. */
   openCount = 0;
@@ -79,7 +82,7 @@ export class ConnectionPool<K, H> {
    * undefined. Idle connections past the idle timeout met on the way are closed.
    */
   take(key: K): Connection<H> | undefined {
-    const k = this.byKey.get(key);
+    const k = this.keyConns(key, false);
     if (!k) return undefined;
     const now = this.clock.now;
     while (k.free.length > 0) {
@@ -101,8 +104,7 @@ export class ConnectionPool<K, H> {
    */
   open(key: K, host: H, mtls: boolean, connecting = false): Connection<H> {
     const c = new Connection(host, mtls);
-    let k = this.byKey.get(key);
-    if (!k) this.byKey.set(key, (k = { all: new Set(), free: [] }));
+    const k = this.keyConns(key, true);
     c.seq = this.opened++;
     k.all.add(c);
     c.keyConns = k;
@@ -181,6 +183,20 @@ export class ConnectionPool<K, H> {
     this.opts.serverSide?.(c.host)?.add(-1, this.clock.now);
     this.opts.onClose?.(c);
     this.opts.onChange?.();
+  }
+
+  /** The connections of `key`, made first with `create`. */
+  private keyConns(key: K, create: true): KeyConns<H>;
+  private keyConns(key: K, create: false): KeyConns<H> | undefined;
+  private keyConns(key: K, create: boolean): KeyConns<H> | undefined {
+    if (key === this.lastKey && this.lastKeyConns) return this.lastKeyConns;
+    let k = this.byKey.get(key);
+    if (!k) {
+      if (!create) return undefined;
+      this.byKey.set(key, (k = { all: new Set(), free: [] }));
+    }
+    this.lastKey = key;
+    return (this.lastKeyConns = k);
   }
 
   /** Puts `c` in its key's free heap when it can take a stream, takes it out when it cannot. */
