@@ -8,19 +8,10 @@
  * A profile is named after the FQDN of the Service it describes (`web.default.svc.cluster.local`).
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 import { parseIstioDuration } from '../istio/outlier-schema.js';
 
 /** Go time.ParseDuration as the controller uses it (`10s`, `250ms`, `1m30s`), to µs. */
-const goDuration = () =>
-  z.string({ error: 'expected a duration such as 10s or 250ms' }).transform((s, ctx) => {
-    const us = parseIstioDuration(s);
-    if (us === undefined) {
-      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(s)}: use e.g. 10s, 250ms or 1m30s` });
-      return z.NEVER;
-    }
-    return us;
-  });
-
 export interface RequestMatch {
   method?: string;
   pathRegex?: string;
@@ -28,73 +19,92 @@ export interface RequestMatch {
   any?: RequestMatch[];
   not?: RequestMatch;
 }
-const requestMatch: z.ZodType<RequestMatch> = z.lazy(() =>
-  z
-    .strictObject({
-      method: z.string().optional(),
-      pathRegex: z.string().optional(),
-      all: z.array(requestMatch).optional(),
-      any: z.array(requestMatch).optional(),
-      not: requestMatch.optional(),
-    })
-    .superRefine((m, ctx) => {
-      if (m.pathRegex !== undefined) {
-        try {
-          new RegExp(m.pathRegex);
-        } catch {
-          ctx.addIssue({ code: 'custom', path: ['pathRegex'], message: `invalid regex ${JSON.stringify(m.pathRegex)}` });
-        }
-      }
-    }),
-);
-
 export interface ResponseMatch {
   status?: { min?: number; max?: number };
   all?: ResponseMatch[];
   any?: ResponseMatch[];
   not?: ResponseMatch;
 }
-const responseMatch: z.ZodType<ResponseMatch> = z.lazy(() =>
-  z.strictObject({
-    status: z
-      .strictObject({ min: z.number().int().min(100).max(599).optional(), max: z.number().int().min(100).max(599).optional() })
-      .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, 'status range min must not exceed max')
-      .optional(),
-    all: z.array(responseMatch).optional(),
-    any: z.array(responseMatch).optional(),
-    not: responseMatch.optional(),
-  }),
-);
 
-const route = z.strictObject({
-  name: z.string().min(1, 'a route needs a name'),
-  condition: requestMatch,
-  responseClasses: z.array(z.strictObject({ condition: responseMatch, isFailure: z.boolean().default(false) })).optional(),
-  isRetryable: z.boolean().default(false),
-  timeout: goDuration().optional(),
-});
+/** Every schema of this module, built on first use (lazy-schemas.ts). */
+const schemas = lazySchemas(() => {
+  const goDuration = () =>
+    z.string({ error: 'expected a duration such as 10s or 250ms' }).transform((s, ctx) => {
+      const us = parseIstioDuration(s);
+      if (us === undefined) {
+        ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(s)}: use e.g. 10s, 250ms or 1m30s` });
+        return z.NEVER;
+      }
+      return us;
+    });
 
-/** Weight: a Kubernetes quantity (`500m`, `1`, `100`), read as decimillis by the controller. */
-const weight = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?m?$/, 'expected a quantity such as 1, 100 or 500m')])
-  .transform((w) => {
-    if (typeof w === 'number') return w;
-    return w.endsWith('m') ? Number(w.slice(0, -1)) / 1000 : Number(w);
+  const requestMatch: z.ZodType<RequestMatch> = z.lazy(() =>
+    z
+      .strictObject({
+        method: z.string().optional(),
+        pathRegex: z.string().optional(),
+        all: z.array(requestMatch).optional(),
+        any: z.array(requestMatch).optional(),
+        not: requestMatch.optional(),
+      })
+      .superRefine((m, ctx) => {
+        if (m.pathRegex !== undefined) {
+          try {
+            new RegExp(m.pathRegex);
+          } catch {
+            ctx.addIssue({ code: 'custom', path: ['pathRegex'], message: `invalid regex ${JSON.stringify(m.pathRegex)}` });
+          }
+        }
+      }),
+  );
+
+  const responseMatch: z.ZodType<ResponseMatch> = z.lazy(() =>
+    z.strictObject({
+      status: z
+        .strictObject({ min: z.number().int().min(100).max(599).optional(), max: z.number().int().min(100).max(599).optional() })
+        .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, 'status range min must not exceed max')
+        .optional(),
+      all: z.array(responseMatch).optional(),
+      any: z.array(responseMatch).optional(),
+      not: responseMatch.optional(),
+    }),
+  );
+
+  const route = z.strictObject({
+    name: z.string().min(1, 'a route needs a name'),
+    condition: requestMatch,
+    responseClasses: z.array(z.strictObject({ condition: responseMatch, isFailure: z.boolean().default(false) })).optional(),
+    isRetryable: z.boolean().default(false),
+    timeout: goDuration().optional(),
   });
 
-export const serviceProfileSpec = z.strictObject({
-  routes: z.array(route).default([]),
-  retryBudget: z
-    .strictObject({
-      retryRatio: z.number().min(0),
-      minRetriesPerSecond: z.number().int().min(0),
-      ttl: goDuration(),
-    })
-    .optional(),
-  dstOverrides: z.array(z.strictObject({ authority: z.string().min(1), weight })).optional(),
-  opaquePorts: z.array(z.string()).optional(),
+  /** Weight: a Kubernetes quantity (`500m`, `1`, `100`), read as decimillis by the controller. */
+  const weight = z
+    .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?m?$/, 'expected a quantity such as 1, 100 or 500m')])
+    .transform((w) => {
+      if (typeof w === 'number') return w;
+      return w.endsWith('m') ? Number(w.slice(0, -1)) / 1000 : Number(w);
+    });
+
+  const serviceProfileSpec = z.strictObject({
+    routes: z.array(route).default([]),
+    retryBudget: z
+      .strictObject({
+        retryRatio: z.number().min(0),
+        minRetriesPerSecond: z.number().int().min(0),
+        ttl: goDuration(),
+      })
+      .optional(),
+    dstOverrides: z.array(z.strictObject({ authority: z.string().min(1), weight })).optional(),
+    opaquePorts: z.array(z.string()).optional(),
+  });
+  return { serviceProfileSpec };
 });
-export type ServiceProfileSpec = z.output<typeof serviceProfileSpec>;
+type Schemas = ReturnType<typeof schemas>;
+
+export type ServiceProfileSpec = z.output<Schemas['serviceProfileSpec']>;
+
+export const serviceProfileSpec = z.lazy(() => schemas().serviceProfileSpec);
 
 /** profile_translator.go defaultRetryBudget. */
 export const DEFAULT_RETRY_BUDGET = { retryRatio: 0.2, minRetriesPerSecond: 10, ttlUs: 10_000_000 } as const;
