@@ -17,14 +17,14 @@ process.stdout.on('error', (e) => {
 const launcher = join(__dirname, '..', 'dist', 'bundle', 'launch.cjs');
 
 async function start() {
-  /** @type {typeof import('../dist/cli/launch.js')} */
+  /** @type {typeof import('#dist/cli/launch.js')} */
   const launch = existsSync(launcher) ? require(launcher) : await import('../dist/cli/launch.js');
   const bundle = launch.loadBundle();
-  /** @type {typeof import('../dist/cli/prestart.js')} */
+  /** @type {typeof import('#dist/cli/prestart.js')} */
   const { prestart } = bundle ?? (await import('../dist/cli/prestart.js'));
   // Sweep workers start loading the simulator now, beside this thread loading the command line.
   prestart(process.argv);
-  /** @type {typeof import('../dist/cli/main.js')} */
+  /** @type {typeof import('#dist/cli/main.js')} */
   const { main } = bundle ?? (await import('../dist/cli/main.js'));
   process.exitCode = await main(process.argv);
   // Every command has finished its work when main() returns; what keeps the event loop alive then is
