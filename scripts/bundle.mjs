@@ -72,7 +72,7 @@ await build({
   target: 'node20',
   external: ['playwright-core'],
   plugins: [chartLibraries, lazyBuiltins],
-  // import.meta.url (package-files.ts, latency.ts, sweep/pool.ts's worker.js) is the bundle's own URL.
+  // import.meta.url (package-files.ts, sweep/pool.ts's worker entry) is the bundle's own URL.
   define: { 'import.meta.url': '__meshsimBundleUrl' },
   banner: { js: "const __meshsimBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
@@ -98,12 +98,15 @@ await build({
   logLevel: 'warning',
 });
 
-// sweep/pool.ts starts `new URL('./worker.js', import.meta.url)`: beside the bundle, this runs the bundle's worker loop.
+// sweep/pool.ts starts worker.cjs beside the bundle: a sweep worker thread running the bundle's
+// worker loop, CommonJS as bin/meshsim.js (no ES module loader in the thread).
 writeFileSync(
-  join(outdir, 'worker.js'),
-  `// A sweep worker thread of the bundled command line (scripts/bundle.mjs).
-import { loadBundle } from '../cli/launch.js';
-await (loadBundle() ?? (await import('../sweep/worker-loop.js'))).serveSweepJobs();
+  join(outdir, 'worker.cjs'),
+  `// A sweep worker thread of the bundled command line (scripts/bundle.mjs, src/sweep/pool.ts).
+'use strict';
+const bundle = require('./launch.cjs').loadBundle();
+if (!bundle) throw new Error('meshsim: no command line bundle beside ' + __filename);
+void bundle.serveSweepJobs();
 `,
 );
 
