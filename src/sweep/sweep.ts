@@ -2,8 +2,6 @@
  * Runs a sweep's points, in this thread or spread over worker threads, and puts the results in
  * point order: the output is the same whatever the number of workers or the sharding.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { InputError } from '../config/diagnostics.js';
 import { MESHSIM_VERSION } from '../report/results.js';
 import type { Axis } from './grid.js';
@@ -47,26 +45,15 @@ export async function runPoints(jobs: PointJob[], workers: number | PointWorkers
   }
 }
 
-// A finished point's whole simulated world is garbage at once. Collected between points, it is
-// gone before the next point starts; left to V8, the full GC that collects it lands mid-point,
-// moves every live request object to the old generation, and the scavenges after it keep
-// promoting what those objects point to, until further full GCs: 8 points of M/M/4 on one
-// thread took 14 full GCs and 0.76 s of scavenges, against 8 and 0.20 s (`node --trace-gc`).
-// A forced full GC costs 10-25 ms, so it waits for a million simulated events (a few tenths of a
-// second of work): after every point of tiny ones, 200 points of 2 simulated seconds took 5.7 s
-// instead of 0.8 s.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-/** Simulated events since this thread last collected; a collection waits for this many. */
-const EVENTS_BETWEEN_COLLECTIONS = 1_000_000;
-let eventsSinceCollection = 0;
-
-function collectAfter(point: PointResult): void {
-  eventsSinceCollection += point.simulated_events;
-  if (eventsSinceCollection < EVENTS_BETWEEN_COLLECTIONS) return;
-  eventsSinceCollection = 0;
-  collectGarbage();
-}
+// No garbage collection is forced between points. A finished point's world is garbage at once, and
+// a full GC then (as the sweep did until this pass) found no object of the run's hidden classes
+// and no closure of its world alive: V8 dropped them, deoptimised every function whose optimised
+// code embedded them, and each next point ran unoptimised until TurboFan had compiled it all
+// again, ~800 optimisations in 8 M/M/4 points where one run makes ~140 (`node --trace-opt`),
+// compiled on a background thread that a busy 2-core sweep has no spare core for. Left to V8,
+// the old world is collected during the next point, whose objects keep those classes alive:
+// 8 points on one thread ran with no full GC at all and 152 ms of scavenges, against 8 forced
+// full GCs (61 ms) and 184 ms, 5.1 s instead of 5.5 s (README "Performance").
 
 /** One thread's share of the queue: claims and runs points until none is left or one fails. */
 export function runQueue(q: PointQueue, report: (m: PointMessage) => void): void {
@@ -76,7 +63,6 @@ export function runQueue(q: PointQueue, report: (m: PointMessage) => void): void
     if (!job) return;
     try {
       const ok = runPoint(job);
-      collectAfter(ok);
       Atomics.add(q.counters, DONE, 1);
       report({ ok });
     } catch (e) {
