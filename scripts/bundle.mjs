@@ -61,42 +61,34 @@ for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name
   },
 };
 
-await build({
+/** What both files below are: CommonJS for Node 20, whose import.meta.url is the file's own URL. */
+const commonJs = {
   absWorkingDir: root,
-  entryPoints: { cli: 'dist/cli/bundle-entry.js' },
   outdir,
   outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['playwright-core'],
-  plugins: [chartLibraries, lazyBuiltins],
-  // import.meta.url (package-files.ts, sweep/pool.ts's worker entry) is the bundle's own URL.
+  // import.meta.url (package-files.ts, sweep/pool.ts's worker entry, launch.ts's bundle) is the file's own URL.
   define: { 'import.meta.url': '__meshsimBundleUrl' },
   banner: { js: "const __meshsimBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
   // No source map: Node maps no vm.Script's stack traces, so `node --enable-source-maps bin/meshsim.js …`
   // runs the dist/ modules instead (launch.ts), whose tsc maps lead to src/.
   logLevel: 'warning',
+};
+
+await build({
+  ...commonJs,
+  entryPoints: { cli: 'dist/cli/bundle-entry.js' },
+  external: ['playwright-core'],
+  plugins: [chartLibraries, lazyBuiltins],
 });
 
 // What bin/meshsim.js (CommonJS) requires first: launch.ts as CommonJS, so no command starts Node's
 // ES module loader (~5 ms) before the bundle runs. Node built-ins only; the same code as dist/cli/launch.js.
-await build({
-  absWorkingDir: root,
-  entryPoints: { launch: 'dist/cli/launch.js' },
-  outdir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  define: { 'import.meta.url': '__meshsimBundleUrl' },
-  banner: { js: "const __meshsimBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+await build({ ...commonJs, entryPoints: { launch: 'dist/cli/launch.js' } });
 
 // sweep/pool.ts starts worker.cjs beside the bundle: a sweep worker thread running the bundle's
 // worker loop, CommonJS as bin/meshsim.js (no ES module loader in the thread).
