@@ -2,7 +2,7 @@
  * Schemas built on first use. A zod schema costs its construction at module load (zod 4 builds
  * each schema object with its methods): the schemas of the non-Istio kinds (Gateway API, Linkerd,
  * Cilium, App Mesh: mesh-kinds.ts) and of Istio's VirtualService, DestinationRule and Sidecar
- * cost ~12 ms of every command and of every sweep worker's start, though many scenarios hold
+ * cost ~10 ms of every command and of every sweep worker's start, though many scenarios hold
  * none of those kinds. A module wraps its schemas in `lazySchemas(() => { …; return {…} })` and
  * exports each as `z.lazy(() => schemas().x)`: the same schema to parse with (knownKeysOf looks
  * through z.lazy too), built when the first document of such a kind is read.
