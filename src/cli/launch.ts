@@ -30,11 +30,11 @@ export type CliBundle = typeof import('./bundle-entry.js');
 setFlagsFromString('--heap-growing-percent=100');
 // V8 compiles optimised code on its background threads, which is free where a core is idle and
 // is not in a sweep that runs a point on every core: there, each worker thread's compiles (a few
-// tenths of a second of CPU as it warms up) took time from the points. V8 reads it when it makes
-// a thread's isolate (the compile dispatcher exists only if it was set then: deps/v8/src/execution/
-// isolate.h, Isolate::concurrent_recompilation_enabled), so it holds for sweep worker threads and
-// not for this thread, made already: a worker compiles on its own thread. 8 equal M/M/4 points on 2 workers: 2.83 -> 2.73 s (medians
-// of 3), the same on 1 (README "Performance").
+// tenths of a second of CPU as it warms up) took time from the points. V8 reads this flag when it
+// makes a thread's isolate (the compile dispatcher exists only if it was set then:
+// deps/v8/src/execution/isolate.h, Isolate::concurrent_recompilation_enabled), so it holds for
+// sweep worker threads and not for this thread, made already: a worker compiles on its own thread.
+// 8 equal M/M/4 points on 2 workers: 2.83 -> 2.66 s; on 1, unchanged (README "Performance").
 setFlagsFromString('--no-concurrent-recompilation');
 // Flags are the process's: no thread sets any after this, so sweep worker threads compiling the
 // bundle later find the flags the cache was made under (`npm run build` loads this too).

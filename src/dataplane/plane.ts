@@ -117,12 +117,12 @@ export abstract class PlaneBase {
     return oneWayUs(this.deps.scenario.network, a, b);
   }
 
-  /** The app's keep-alive pool towards a service (HTTP/1.1: one request per connection at a time). */
   /** The pool appPool gave last, and for whom: consecutive calls mostly come from one caller to one service. */
   private lastPoolCaller?: Caller;
   private lastPoolService?: ServiceRt;
   private lastPool?: ConnectionPool<'any', unknown>;
 
+  /** The app's keep-alive pool towards a service (HTTP/1.1: one request per connection at a time). */
   protected appPool(caller: Caller, svc: ServiceRt): ConnectionPool<'any', unknown> {
     if (caller === this.lastPoolCaller && svc === this.lastPoolService) return this.lastPool!;
     this.lastPoolCaller = caller;
