@@ -24,7 +24,7 @@ import {
   type CallResult,
   type PlaneDeps,
 } from './plane.js';
-import { Proxy, traverse } from './proxy.js';
+import { NO_PROXIES, Proxy, traverse } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
@@ -60,7 +60,7 @@ export class AmbientPlane extends DirectPlane {
               then,
             ),
       inbound: () => undefined,
-      serverSide: (_proxy, host) => (host.inMesh ? [this.ztunnelOf(host.node)] : []),
+      serverSide: (_proxy, host) => (host.inMesh ? this.ztunnelOf(host.node).alone : NO_PROXIES),
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
@@ -115,12 +115,12 @@ export class AmbientPlane extends DirectPlane {
   }
 
   protected override outbound(caller: Caller): readonly Proxy[] {
-    return caller.inMesh ? [this.ztunnelOf(caller.node)] : [];
+    return caller.inMesh ? this.ztunnelOf(caller.node).alone : NO_PROXIES;
   }
 
   protected override inbound(caller: Caller, pod: PodRt): readonly Proxy[] {
-    if (!pod.inMesh || (caller.inMesh && caller.node === pod.node)) return [];
-    return [this.ztunnelOf(pod.node)];
+    if (!pod.inMesh || (caller.inMesh && caller.node === pod.node)) return NO_PROXIES;
+    return this.ztunnelOf(pod.node).alone;
   }
 
   /** A new app connection: plain TCP, or a CONNECT stream in an HBONE tunnel between the ztunnels. */

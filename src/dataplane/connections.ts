@@ -63,13 +63,21 @@ export class ConnectionPool<K, H> {
   /** Connections open now (connecting ones included), across every host. */
   openCount = 0;
 
+  /**
+   * The options read per request, as the pool's own fields: callers pass option objects of many
+   * shapes, and reading them there was a megamorphic property load each time.
+   */
+  readonly maxStreams: number;
+  private readonly maxRequestsPerConnection: number;
+  private readonly idleTimeoutUs: number;
+
   constructor(
     private readonly opts: PoolOptions,
     private readonly clock: { now: number },
-  ) {}
-
-  get maxStreams(): number {
-    return this.opts.maxStreams;
+  ) {
+    this.maxStreams = opts.maxStreams;
+    this.maxRequestsPerConnection = opts.maxRequestsPerConnection;
+    this.idleTimeoutUs = opts.idleTimeoutUs;
   }
 
   /** Connections open under `key` now (connecting ones included). */
@@ -87,7 +95,7 @@ export class ConnectionPool<K, H> {
     const now = this.clock.now;
     while (k.free.length > 0) {
       const c = k.free[0]!;
-      if (c.streams === 0 && now - c.idleSinceUs > this.opts.idleTimeoutUs) {
+      if (c.streams === 0 && now - c.idleSinceUs > this.idleTimeoutUs) {
         this.close(c);
         continue;
       }
@@ -145,7 +153,7 @@ export class ConnectionPool<K, H> {
     c.streams--;
     c.requests++;
     if (c.streams === 0) c.idleSinceUs = this.clock.now;
-    const max = this.opts.maxRequestsPerConnection;
+    const max = this.maxRequestsPerConnection;
     if (!c.closed && max > 0 && c.requests >= max && c.streams === 0) this.close(c);
     else this.refresh(c);
   }
@@ -203,7 +211,7 @@ export class ConnectionPool<K, H> {
   private refresh(c: Connection<H>): void {
     const k = c.keyConns;
     if (!k) return;
-    const usable = !c.closed && !c.connecting && c.streams < this.opts.maxStreams;
+    const usable = !c.closed && !c.connecting && c.streams < this.maxStreams;
     if (usable && c.heapIndex < 0) heapPush(k.free, c);
     else if (!usable && c.heapIndex >= 0) heapRemove(k.free, c);
   }

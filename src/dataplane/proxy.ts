@@ -26,6 +26,8 @@ export class Proxy implements ProxyHandle {
   readonly connections = new TimeWeighted();
   /** The labels of the pod the proxy serves (a sidecar's), for locality failoverPriority. */
   labels?: Readonly<Record<string, string>>;
+  /** This proxy as a path of one (a server side, an outbound hop): one array for every request, not one each. */
+  readonly alone: readonly Proxy[] = [this];
 
   constructor(
     readonly kind: string,
@@ -100,6 +102,9 @@ export class Proxy implements ProxyHandle {
     return this.costs.fixedLatencyUs / 2;
   }
 }
+
+/** A path with no proxy on it (shared: paths are never changed). */
+export const NO_PROXIES: readonly Proxy[] = [];
 
 /** Runs `proxies[i..]` legs in order (or reverse order for responses), then `then(arg)`. */
 export function traverse<A>(

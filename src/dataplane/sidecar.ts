@@ -14,10 +14,11 @@ import type { InboundClusterPlan, MeshPolicy } from '../policy/mesh-policy.js';
 import type { ScopedWorkload } from '../policy/sidecar-scope.js';
 import type { ConnectionPoolSettings } from '../config/istio/networking-schemas.js';
 import { httpAttributes, peerOf, RBAC_DENIED_STATUS, workloadOf } from './admission.js';
-import { Proxy } from './proxy.js';
+import { NO_PROXIES, Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
 import { outboundDecision } from '../policy/egress.js';
-import { headersAfterAuthn, type AuthnResult } from '../policy/request-authentication.js';
+import type { OutboundTrafficMode } from '../config/model.js';
+import { headersAfterAuthn, NOT_AUTHENTICATED, type AuthnResult } from '../policy/request-authentication.js';
 import { limitsFor, RATE_LIMITED_STATUS, TokenBucket, type LocalRateLimit } from '../policy/local-ratelimit.js';
 
 /**
@@ -27,6 +28,14 @@ import { limitsFor, RATE_LIMITED_STATUS, TokenBucket, type LocalRateLimit } from
  */
 const sidecarOf = (c: Caller): Proxy | undefined => c.sidecar as Proxy | undefined;
 const hasSidecar = (c: Caller): boolean => c.sidecar !== undefined;
+
+/** A request in its caller's sidecar's request leg: what the router needs next (a record, not a closure per request). */
+interface OutboundRequest {
+  cs: Proxy;
+  call: AppCall;
+  done: CallDone;
+  outbound: OutboundTrafficMode | undefined;
+}
 
 export class SidecarPlane extends DirectPlane {
   private readonly envoy: EnvoyRouter;
@@ -118,13 +127,16 @@ export class SidecarPlane extends DirectPlane {
     }
     // A Sidecar's own outboundTrafficPolicy overrides the mesh's for the workloads it configures.
     const outbound = this.policy.sidecarScopes.any ? this.policy.outboundTrafficMode(scopedWorkload(call.caller)) : undefined;
-    cs.requestLeg(call.req.requestSize, () => {
-      // A local rate limit on the caller's own sidecar (context SIDECAR_OUTBOUND) answers 429 RL itself.
-      const limited = this.rateLimited(call.caller, 'SIDECAR_OUTBOUND');
-      if (limited !== undefined) cs.responseLeg(0, () => done({ status: limited, flags: 'RL', mtls: false, local: true }, call));
-      else this.envoy.route(cs, call, call.caller.namespace, done, outbound);
-    });
+    cs.requestLeg(call.req.requestSize, this.outboundLegDone, { cs, call, done, outbound });
   }
+
+  /** The request has passed the caller's sidecar's request leg: to its router. */
+  private readonly outboundLegDone = ({ cs, call, done, outbound }: OutboundRequest): void => {
+    // A local rate limit on the caller's own sidecar (context SIDECAR_OUTBOUND) answers 429 RL itself.
+    const limited = this.rateLimited(call.caller, 'SIDECAR_OUTBOUND');
+    if (limited !== undefined) cs.responseLeg(0, () => done({ status: limited, flags: 'RL', mtls: false, local: true }, call));
+    else this.envoy.route(cs, call, call.caller.namespace, done, outbound);
+  };
 
   /** Token buckets per sidecar and filter (local-ratelimit.ts), rebuilt when the config changes. */
   private buckets = new Map<Caller, Map<LocalRateLimit, TokenBucket>>();
@@ -206,9 +218,8 @@ export class SidecarPlane extends DirectPlane {
   // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
     // A gateway's Envoy handles the request once, as the client of its next hop (dataplane/egress.ts).
-    if (this.gatewayListeners.has(pod)) return [];
-    const s = sidecarOf(pod);
-    return s ? [s] : [];
+    if (this.gatewayListeners.has(pod)) return NO_PROXIES;
+    return sidecarOf(pod)?.alone ?? NO_PROXIES;
   }
 
   /**
@@ -305,6 +316,8 @@ export class SidecarPlane extends DirectPlane {
 
   /** jwt_authn's verdict; a verified token leaves the request (unless forwarded) and its claims may become headers. */
   private authn(pod: PodRt, call: AppCall): AuthnResult {
+    // Most meshes verify no tokens: no workload identity to build per request.
+    if (!this.policy.security.hasRequestAuthn || call.req.jwt === undefined) return NOT_AUTHENTICATED;
     const r = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
     if (r.kind !== 'invalid' && (r.kind === 'valid' || r.sanitized?.length))
       this.deps.pods.amend(call, { stripJwt: r.kind === 'valid' && r.strip, headers: headersAfterAuthn(call.req.headers, r) });

@@ -288,7 +288,7 @@ export class MeshPolicy {
     if (decision === 'blackhole') return { kind: 'blackhole' };
     if (decision === 'passthrough' || !isHttpHost(svc)) return { kind: 'route', route: this.forwardRoute(svc, decision === 'passthrough') };
     const routes = this.routesFor(svc, proxyNs);
-    if (routes === null) return { kind: 'route', route: this.defaultRoute(svc) };
+    if (routes === null) return this.defaultResult(svc);
     const vs = this.virtualServiceFor(svc, proxyNs) as IstioResource<VirtualServiceSpec>;
     if (vs.spec.http.some((r) => r.delegate)) {
       for (const route of routes) {
@@ -316,6 +316,14 @@ export class MeshPolicy {
   }
 
   private defaultRouteCache = new Map<string, CompiledRoute>();
+  /** The default route as a route() result, one per service (results are only read): none made per request. */
+  private readonly defaultResults = new Map<string, RouteResult>();
+
+  private defaultResult(svc: ServiceModel): RouteResult {
+    let r = this.defaultResults.get(svc.key);
+    if (!r) this.defaultResults.set(svc.key, (r = { kind: 'route', route: this.defaultRoute(svc) }));
+    return r;
+  }
   private readonly forwardRouteCache = new Map<string, CompiledRoute>();
 
   /** A route with no retry policy, timeout or fault: `allow_any` (passthrough) or a TLS host's TCP forwarding. */

@@ -33,6 +33,9 @@ export interface AuthnHeaderChange {
   sanitized: string[];
 }
 
+/** Nothing verified and nothing changed: one shared verdict (results are only read). */
+export const NOT_AUTHENTICATED: AuthnResult = Object.freeze({ kind: 'none' });
+
 export type AuthnResult =
   /** No applicable rule, or no token where a rule looks for one: nothing was verified. */
   | ({ kind: 'none' } & Partial<AuthnHeaderChange>)
@@ -180,7 +183,7 @@ const claimHeaders = (r: JwtRule) => (r.outputClaimToHeaders ?? []).map((o) => o
  * issuer differs: "Jwt issuer is not configured"); a token no rule reads counts as missing.
  */
 export function authenticate(rules: readonly JwtRule[], token: JwtToken | undefined): AuthnResult {
-  if (rules.length === 0) return { kind: 'none' };
+  if (rules.length === 0) return NOT_AUTHENTICATED;
   const sorted = [...rules].sort((a, b) => (a.issuer < b.issuer ? -1 : a.issuer > b.issuer ? 1 : 0));
   const allSanitized = [...new Set(sorted.flatMap(claimHeaders))];
   if (token === undefined) return { kind: 'none', headers: {}, sanitized: allSanitized };

@@ -19,7 +19,7 @@ import {
   type L4Attributes,
   type ZtunnelPolicy,
 } from './authorization.js';
-import { authenticate, rulesForWaypoint, rulesForWorkload, type AuthnResult } from './request-authentication.js';
+import { authenticate, NOT_AUTHENTICATED, rulesForWaypoint, rulesForWorkload, type AuthnResult } from './request-authentication.js';
 import type { JwtRule, RequestAuthenticationSpec } from '../config/istio/authn-schemas.js';
 import type { IstioResource } from '../config/istio/resources.js';
 import type { JwtToken } from '../config/model.js';
@@ -62,7 +62,7 @@ export class SecurityPolicy {
 
   /** The sidecar's jwt_authn verdict on a request's token (request-authentication.ts). */
   authnAtSidecar(w: WorkloadIdentity & { key: string }, token: JwtToken | undefined): AuthnResult {
-    if (this.requestAuthns.length === 0 || token === undefined) return { kind: 'none' };
+    if (this.requestAuthns.length === 0 || token === undefined) return NOT_AUTHENTICATED;
     let rules = this.jwtRuleCache.get(w.key);
     if (!rules) this.jwtRuleCache.set(w.key, (rules = rulesForWorkload(this.requestAuthns, w)));
     return authenticate(rules, token);
@@ -74,7 +74,7 @@ export class SecurityPolicy {
     service: { name: string; namespace: string },
     token: JwtToken | undefined,
   ): AuthnResult {
-    if (this.requestAuthns.length === 0 || token === undefined) return { kind: 'none' };
+    if (this.requestAuthns.length === 0 || token === undefined) return NOT_AUTHENTICATED;
     return authenticate(rulesForWaypoint(this.requestAuthns, waypoint, service), token);
   }
 

@@ -17,7 +17,7 @@ import type { Caller, PodRt } from '../../world/entities.js';
 import type { ScheduledEvent } from '../../kernel/simulator.js';
 import { DirectPlane } from '../../dataplane/direct.js';
 import type { CallDone, PlaneDeps } from '../../dataplane/plane.js';
-import { Proxy } from '../../dataplane/proxy.js';
+import { NO_PROXIES, Proxy } from '../../dataplane/proxy.js';
 import type { ProxyCosts } from '../../config/profile.js';
 import { decideLinkerdInbound, type LinkerdPolicySet } from '../../policy/linkerd/authorization.js';
 import { ROUTE_RETRY_BACKOFF, type LinkerdClientPolicy, type LinkerdRoute } from '../../policy/linkerd/client-policy.js';
@@ -99,8 +99,7 @@ export class LinkerdPlane extends DirectPlane {
 
   /** Unmeshed callers meet the server's proxy only (plaintext, no client identity). */
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
-    const s = this.proxyOf.get(pod);
-    return s ? [s] : [];
+    return this.proxyOf.get(pod)?.alone ?? NO_PROXIES;
   }
 
   protected override inboundStatus(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
