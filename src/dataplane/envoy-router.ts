@@ -80,60 +80,69 @@ interface Downstream {
   closed: number;
 }
 
-/** One downstream request through this Envoy (all its attempts). */
-interface Req {
-  proxy: Proxy;
-  call: AppCall;
+/**
+ * One downstream request through this Envoy (all its attempts). Req and Attempt are classes with
+ * every field set from the start: one shape per kind, no property store grown per request.
+ */
+class Req {
   /** What the upstream receives: `call` with the route's rewrite and header operations applied. */
-  upstream?: AppCall;
+  upstream: AppCall | undefined = undefined;
   /** The match block that selected the route (a uri rewrite replaces its prefix). */
-  match?: HttpMatchRequest;
+  match: HttpMatchRequest | undefined = undefined;
   /** The weighted destination picked, for its response header operations. */
-  dest?: RouteDestination;
-  done: CallDone;
-  route: CompiledRoute;
-  cluster?: ClusterRt<Attempt>;
+  dest: RouteDestination | undefined = undefined;
+  cluster: ClusterRt<Attempt> | undefined = undefined;
   /** Flags the fault filter set (FI, DI); made on the first, as most requests meet no fault. */
-  flags?: string[];
-  retries: number;
+  flags: string[] | undefined = undefined;
+  retries = 0;
   /** Hosts of earlier attempts (for previousHosts); made at the first retry. */
-  tried?: PodRt[];
-  finished: boolean;
-  routeTimer?: ScheduledEvent;
-  current?: Attempt;
+  tried: PodRt[] | undefined = undefined;
+  finished = false;
+  routeTimer: ScheduledEvent | undefined = undefined;
+  current: Attempt | undefined = undefined;
   /** Holds one of the cluster's max_retries slots from its first retry until it finishes. */
-  holdsRetry: boolean;
-  /** The Envoy worker thread its downstream connection landed on: every attempt uses that worker's pools. */
-  worker: number;
+  holdsRetry = false;
   /** Through a server sidecar's inbound cluster to its app (deliverInbound): whether the request arrived over mTLS. */
-  inbound?: { mtls: boolean };
+  inbound: { mtls: boolean } | undefined = undefined;
   /** The answer on its way back through the response leg (finish). */
-  reply?: CallResult;
+  reply: CallResult | undefined = undefined;
+
+  constructor(
+    readonly proxy: Proxy,
+    readonly call: AppCall,
+    readonly done: CallDone,
+    readonly route: CompiledRoute,
+    /** The Envoy worker thread its downstream connection landed on: every attempt uses that worker's pools. */
+    readonly worker: number,
+  ) {}
 }
 
-interface Attempt {
-  req: Req;
-  cluster: ClusterRt<Attempt>;
-  host: PodRt;
-  /** The (worker, host) pool it waits in or got its connection from. */
-  pool: HostPool<Attempt>;
-  conn?: Connection<PodRt>;
-  abandoned: boolean;
+class Attempt {
+  conn: Connection<PodRt> | undefined = undefined;
+  abandoned = false;
   /** Waiting in its pool for a connection (counted in the cluster's pendingRequests). */
-  pending: boolean;
+  pending = false;
   /** Attached to a connection (counted in the cluster's attachedRequests, Envoy's requests()). */
-  attached: boolean;
-  perTryTimer?: ScheduledEvent;
+  attached = false;
+  perTryTimer: ScheduledEvent | undefined = undefined;
   /** Response flags the server-side proxy logged for this attempt (UAEX: ext_authz denied it). */
-  serverFlags?: string;
+  serverFlags: string | undefined = undefined;
   /** The server sidecar's own circuit breaker refused it: its 503 carries x-envoy-overloaded. */
-  overloaded?: boolean;
+  overloaded: boolean | undefined = undefined;
   /** The network's one-way delay to the host and back (forward). */
-  oneWayUs: number;
+  oneWayUs = 0;
   /** The host's server-side proxies, in request order (forward). */
-  server?: readonly Proxy[];
+  server: readonly Proxy[] | undefined = undefined;
   /** What the server side answered (0: a reset). */
-  status: number;
+  status = 0;
+
+  constructor(
+    readonly req: Req,
+    readonly cluster: ClusterRt<Attempt>,
+    readonly host: PodRt,
+    /** The (worker, host) pool it waits in or got its connection from. */
+    readonly pool: HostPool<Attempt>,
+  ) {}
 }
 
 export interface EnvoyRouterDeps {
@@ -201,17 +210,8 @@ export class EnvoyRouter {
     const reconnect = reused === undefined && d.closed > 0;
     if (reconnect) d.closed--;
     const worker = reused ?? this.landingWorker(proxy, d);
-    const req: Req = {
-      proxy,
-      call,
-      done,
-      route: result.route,
-      match: result.match,
-      retries: 0,
-      finished: false,
-      holdsRetry: false,
-      worker,
-    };
+    const req = new Req(proxy, call, done, result.route, worker);
+    req.match = result.match;
     const fault = result.route.fault;
     // Most requests meet no fault filter and no reconnect: straight to the router.
     if (!fault && !reconnect) {
@@ -356,11 +356,12 @@ export class EnvoyRouter {
     for (const s of shadowsOf(req.route.mirrors, forwarded, (k) => this.deps.services.get(k), draw)) {
       const cluster = this.clusters.get(req.proxy, s.service, s.target.subset, clientNs);
       if (!cluster) continue;
-      const shadow: Req = {
-        proxy: req.proxy,
-        call: s.call,
-        done: () => undefined,
-        route: {
+      // The shadow stream runs on the worker that serves the original request.
+      const shadow = new Req(
+        req.proxy,
+        s.call,
+        () => undefined,
+        {
           id: `${req.route.id}/mirror`,
           matchSets: [],
           destinations: [{ service: s.service.model.key, host: s.target.host, subset: s.target.subset, weight: 1 }],
@@ -368,13 +369,9 @@ export class EnvoyRouter {
           timeoutUs: req.route.timeoutUs,
           mirrors: [],
         },
-        cluster,
-        retries: 0,
-        finished: false,
-        holdsRetry: false,
-        // The shadow stream runs on the worker that serves the original request.
-        worker: req.worker,
-      };
+        req.worker,
+      );
+      shadow.cluster = cluster;
       const t = shadow.route.timeoutUs;
       if (t !== undefined && t > 0) shadow.routeTimer = this.sim.scheduleCancellable(t, () => this.onRouteTimeout(shadow), undefined);
       this.attempt(shadow);
@@ -403,17 +400,8 @@ export class EnvoyRouter {
     mtls: boolean,
     done: CallDone,
   ): void {
-    const req: Req = {
-      proxy: server,
-      call,
-      done,
-      route: INBOUND_ROUTE,
-      retries: 0,
-      finished: false,
-      holdsRetry: false,
-      worker: this.inboundWorker(server, downstream),
-      inbound: { mtls },
-    };
+    const req = new Req(server, call, done, INBOUND_ROUTE, this.inboundWorker(server, downstream));
+    req.inbound = { mtls };
     req.cluster = this.clusters.inbound(server, host, plan);
     this.attempt(req);
   }
@@ -453,7 +441,7 @@ export class EnvoyRouter {
       for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
     }
     const pool = hostPool(cluster, req.worker, host);
-    const a: Attempt = { req, cluster, host, pool, abandoned: false, pending: false, attached: false, oneWayUs: 0, status: 0 };
+    const a = new Attempt(req, cluster, host, pool);
     req.current = a;
     cluster.stats.upstream_rq_total++;
     cluster.activeRequests++;
@@ -688,7 +676,7 @@ export class EnvoyRouter {
 
   /** The app's answer to an attempt of this proxy's inbound cluster (the pod's own sidecar). */
   private readonly inboundAppAnswered = (status: number, a: Attempt): void => {
-    if (!a.abandoned) this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status });
+    if (!a.abandoned) this.attemptDone(a, answerOutcome(status, undefined));
   };
 
   /** The server side answers `status` (0: the app reset the stream): back through its response legs, then the network. */
@@ -705,7 +693,7 @@ export class EnvoyRouter {
     if (a.abandoned) return;
     const status = a.status;
     // A reset from the app (crash mid-request) is an upstream reset: no HTTP response.
-    this.attemptDone(a, status === 0 ? { kind: 'reset' } : { kind: 'status', status, overloaded: a.overloaded });
+    this.attemptDone(a, answerOutcome(status, a.overloaded));
   };
 
   /** Frees what the attempt holds (pending slot or connection stream, outstanding counts, timers). */
@@ -856,6 +844,17 @@ export class EnvoyRouter {
 function closesAfter(call: AppCall, status: number): boolean {
   if ((call.caller as Partial<ClientRt>).model?.client !== 'fortio') return false;
   return !((status >= 200 && status <= 299) || status === 418);
+}
+
+/** Plain upstream answers' outcomes by status, each made once (outcomes are only read). */
+const ANSWER_OUTCOMES: AttemptOutcome[] = [];
+const RESET_OUTCOME: AttemptOutcome = { kind: 'reset' };
+
+/** What an attempt's answer from the server side means to the router: a status, or a reset (0). */
+function answerOutcome(status: number, overloaded: boolean | undefined): AttemptOutcome {
+  if (status === 0) return RESET_OUTCOME;
+  if (overloaded) return { kind: 'status', status, overloaded };
+  return (ANSWER_OUTCOMES[status] ??= { kind: 'status', status });
 }
 
 /** Envoy's comma-separated flags: `base` (the fault filter's), then `a` and `b` when not empty. */

@@ -163,6 +163,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     done: CallDone,
     timeoutUs?: number,
     route?: CompiledRoute,
+    owner?: unknown,
   ): void => {
     const startUs = sim.now;
     const call: TrackedCall = {
@@ -177,6 +178,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       route,
       traceRoot: parent?.service.model.propagatesTraceHeaders ? (parent.traceRoot ?? parent) : undefined,
       listSlot: 0,
+      owner,
       done,
       answered: false,
       timer: undefined,
@@ -270,7 +272,11 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     }
   };
 
-  const pods = new PodBehaviour(sim, edgeCall, warmupUs);
+  const pods = new PodBehaviour(
+    sim,
+    (caller, target, req, parent, done, timeoutUs, owner) => edgeCall(caller, target, req, parent, done, timeoutUs, undefined, owner),
+    warmupUs,
+  );
   pods.onDropped = (pod, call) => {
     if (!call.shadow) droppedAt.set(call.original ?? call, pod);
   };

@@ -32,6 +32,8 @@ export interface AppCall extends Listed {
   readonly original?: AppCall;
   /** A mirrored copy (fire-and-forget): nobody waits for its answer. */
   readonly shadow?: boolean;
+  /** What the caller's `done` continues with (its own state), handed back with the call: no closure per call. */
+  readonly owner?: unknown;
 }
 
 /** The call as a proxy forwards it, with a rewritten request (the original stays the caller's). */

@@ -8,14 +8,18 @@ import type { CallModel, JwtLocation } from '../config/model.js';
 import type { AppCall } from './call.js';
 import type { Caller, PodRt, ServiceRt } from './entities.js';
 
-/** How a pod's app reaches another service; the data plane of the current mode implements it. */
+/**
+ * How a pod's app reaches another service; the data plane of the current mode implements it.
+ * `done` gets the answer and the call, whose `owner` is the one given here.
+ */
 export type CallOut = (
   caller: Caller,
   target: ServiceRt,
   call: CallModel,
   parent: AppCall,
-  done: (answer: { readonly status: number }) => void,
+  done: (answer: { readonly status: number }, call: AppCall) => void,
   timeoutUs?: number,
+  owner?: unknown,
 ) => void;
 
 /** One request being served by a pod; settled once, by its answer or by a crash. */
@@ -31,6 +35,10 @@ interface Work extends Listed {
   settled: boolean;
   status: number;
   nextCall: number;
+  /** The downstream call under way (the app makes them one at a time), its service, and the retries it has left. */
+  outCall: CallModel | undefined;
+  outTarget: ServiceRt | undefined;
+  retriesLeft: number;
   /** The pod's work in progress this request is in (PodBehaviour.track), kept to leave it without a lookup. */
   tracked: InsertionList<Work>;
 }
@@ -96,6 +104,9 @@ export class PodBehaviour {
       settled: false,
       status: 200,
       nextCall: 0,
+      outCall: undefined,
+      outTarget: undefined,
+      retriesLeft: 0,
       tracked,
       listSlot: 0,
     };
@@ -198,18 +209,23 @@ export class PodBehaviour {
     const call =
       work.pod.service.model.propagateHeaders.length > 0 ? withPropagatedHeaders(model, work, this.amended.get(work.call)) : model;
     const target = this.resolve(call.service);
-    let retriesLeft = call.retries;
-    // The app's own client: a timeout gives up on the call (status 0); failures are retried as configured.
-    const answered = ({ status }: { readonly status: number }): void => {
-      if (work.settled) return;
-      if (isFailure(status) && retriesLeft > 0) {
-        retriesLeft--;
-        this.callOut(work.pod, target, call, work.call, answered, call.timeoutUs);
-      } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
-      else this.nextCall(work);
-    };
-    this.callOut(work.pod, target, call, work.call, answered, call.timeoutUs);
+    work.outCall = call;
+    work.outTarget = target;
+    work.retriesLeft = call.retries;
+    this.callOut(work.pod, target, call, work.call, this.answered, call.timeoutUs, work);
   }
+
+  /** The app's own client: a timeout gives up on the call (status 0); failures are retried as configured. */
+  private readonly answered = ({ status }: { readonly status: number }, answering: AppCall): void => {
+    const work = answering.owner as Work;
+    if (work.settled) return;
+    const call = work.outCall!;
+    if (isFailure(status) && work.retriesLeft > 0) {
+      work.retriesLeft--;
+      this.callOut(work.pod, work.outTarget!, call, work.call, this.answered, call.timeoutUs, work);
+    } else if (isFailure(status) && call.onFailure === 'fail') this.settle(work, FAILED_CALL_STATUS, true);
+    else this.nextCall(work);
+  };
 
   /**
    * A call a proxy makes itself (a sidecar's ext_authz check on its pod's behalf, or a waypoint's),
