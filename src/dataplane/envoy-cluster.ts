@@ -179,10 +179,27 @@ export interface EnvoyClustersDeps {
 }
 
 /** Every proxy's clusters, built on first use and rebuilt when the policy version moves on. */
+/**
+ * One proxy's clusters by service, then subset key; and the one it asked for last (a proxy mostly
+ * calls one service again and again: found then without two map lookups).
+ */
+interface ProxyClusters<P> {
+  bySvc: Map<ServiceRt, Map<string, ClusterRt<P>>>;
+  lastSvc: ServiceRt | undefined;
+  lastKey: string;
+  last: ClusterRt<P> | undefined;
+}
+
+function remember<P>(pc: ProxyClusters<P>, svc: ServiceRt, key: string, c: ClusterRt<P>): void {
+  pc.lastSvc = svc;
+  pc.lastKey = key;
+  pc.last = c;
+}
+
 export class EnvoyClusters<P> {
   private readonly clusters = new Map<Proxy, Map<string, ClusterRt<P>>>();
   /** Hot path: the current cluster for (proxy, service, subset), without building its name. */
-  private readonly cache = new Map<Proxy, Map<ServiceRt, Map<string, ClusterRt<P>>>>();
+  private readonly cache = new Map<Proxy, ProxyClusters<P>>();
   private policy: MeshPolicy;
   private policyVersion = 0;
 
@@ -217,20 +234,29 @@ export class EnvoyClusters<P> {
     port = svc.model.port,
     alias?: ServiceAlias,
   ): ClusterRt<P> | undefined {
-    let bySvc = this.cache.get(proxy);
-    if (!bySvc) this.cache.set(proxy, (bySvc = new Map()));
-    let bySubset = bySvc.get(svc);
-    if (!bySubset) bySvc.set(svc, (bySubset = new Map()));
+    let pc = this.cache.get(proxy);
+    if (!pc) this.cache.set(proxy, (pc = { bySvc: new Map(), lastSvc: undefined, lastKey: '', last: undefined }));
     // A route to another port of the host is another cluster (`outbound|port|subset|host`), and so is a per-version Service.
     const base = alias ? `@${alias.fqdn}` : (subset ?? '');
     const key = port === svc.model.port ? base : `${base}|${port}`;
-    const cached = bySubset.get(key);
+    let cached = pc.lastSvc === svc && pc.lastKey === key ? pc.last : undefined;
+    let bySubset: Map<string, ClusterRt<P>> | undefined;
+    if (!cached) {
+      bySubset = pc.bySvc.get(svc);
+      if (!bySubset) pc.bySvc.set(svc, (bySubset = new Map()));
+      cached = bySubset.get(key);
+    }
     if (cached && cached.policyVersion === this.policyVersion) {
       if (cached.endpointsVersion !== svc.endpointsVersion) this.refreshHosts(cached);
+      remember(pc, svc, key, cached);
       return cached;
     }
     const c = this.build(proxy, svc, subset, clientNs, port, alias);
-    if (c) bySubset.set(key, c);
+    if (c) {
+      // After a hit on the last one the map was not looked up; it exists (the last one came from it).
+      (bySubset ?? pc.bySvc.get(svc))?.set(key, c);
+      remember(pc, svc, key, c);
+    }
     return c;
   }
 

@@ -106,6 +106,8 @@ class Req {
   inbound: { mtls: boolean } | undefined = undefined;
   /** The answer on its way back through the response leg (finish). */
   reply: CallResult | undefined = undefined;
+  /** The app's connections to this proxy, when the request came over one (its connection is freed at the answer). */
+  downstream: Downstream | undefined = undefined;
 
   constructor(
     readonly proxy: Proxy,
@@ -212,6 +214,7 @@ export class EnvoyRouter {
     const worker = reused ?? this.landingWorker(proxy, d);
     const req = new Req(proxy, call, done, result.route, worker);
     req.match = result.match;
+    req.downstream = d;
     const fault = result.route.fault;
     // Most requests meet no fault filter and no reconnect: straight to the router.
     if (!fault && !reconnect) {
@@ -822,7 +825,7 @@ export class EnvoyRouter {
   /** The response leg is over: the downstream connection is free (or closed), the caller has its answer. */
   private readonly replied = (req: Req): void => {
     const reply = req.reply as CallResult;
-    const d = this.downstream.get(req.proxy);
+    const d = req.downstream;
     if (d) {
       if (this.deps.transport.reconnectUs && closesAfter(req.call, reply.status)) d.closed++;
       else d.idle.push(req.worker); // the downstream connection is free again

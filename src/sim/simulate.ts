@@ -162,8 +162,8 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     parent: AppCall | undefined,
     done: CallDone,
     timeoutUs?: number,
-    route?: CompiledRoute,
     owner?: unknown,
+    route?: CompiledRoute,
   ): void => {
     const startUs = sim.now;
     const call: TrackedCall = {
@@ -272,11 +272,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     }
   };
 
-  const pods = new PodBehaviour(
-    sim,
-    (caller, target, req, parent, done, timeoutUs, owner) => edgeCall(caller, target, req, parent, done, timeoutUs, undefined, owner),
-    warmupUs,
-  );
+  const pods = new PodBehaviour(sim, edgeCall, warmupUs);
   pods.onDropped = (pod, call) => {
     if (!call.shadow) droppedAt.set(call.original ?? call, pod);
   };
@@ -362,7 +358,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     services: cluster.services,
     stream: (name) => streams.stream(name),
     inMesh: mode === 'sidecar' || mode === 'ambient',
-    forward: (gw, target, req, route, done) => edgeCall(gw, target, req, undefined, done, undefined, route),
+    forward: (gw, target, req, route, done) => edgeCall(gw, target, req, undefined, done, undefined, undefined, route),
   });
   // The gateway's routes follow config changes: entries are rebuilt from the policy in force.
   let entriesFor: MeshPolicy | undefined;
@@ -397,7 +393,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
           services: cluster.services,
           policy: () => policy,
           stream: (name) => streams.stream(name),
-          forward: (pod, target, req, route, parent, done) => edgeCall(pod, target, req, parent, done, undefined, route),
+          forward: (pod, target, req, route, parent, done) => edgeCall(pod, target, req, parent, done, undefined, undefined, route),
           // The sidecar → gateway hop is in-cluster traffic like any pod's (pods.onServed above).
           onRequest: (pod, call) => crossZone.record(crossesZones(call.caller.node, pod), call.req.requestSize + call.req.responseSize),
         })
