@@ -178,7 +178,6 @@ export interface EnvoyClustersDeps {
   pools?: PoolOccupancy;
 }
 
-/** Every proxy's clusters, built on first use and rebuilt when the policy version moves on. */
 /**
  * One proxy's clusters by service, then subset key; and the one it asked for last (a proxy mostly
  * calls one service again and again: found then without two map lookups).
@@ -196,6 +195,7 @@ function remember<P>(pc: ProxyClusters<P>, svc: ServiceRt, key: string, c: Clust
   pc.last = c;
 }
 
+/** Every proxy's clusters, built on first use and rebuilt when the policy version moves on. */
 export class EnvoyClusters<P> {
   private readonly clusters = new Map<Proxy, Map<string, ClusterRt<P>>>();
   /** Hot path: the current cluster for (proxy, service, subset), without building its name. */

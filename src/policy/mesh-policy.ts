@@ -318,12 +318,6 @@ export class MeshPolicy {
   private defaultRouteCache = new Map<string, CompiledRoute>();
   /** The default route as a route() result, one per service (results are only read): none made per request. */
   private readonly defaultResults = new Map<string, RouteResult>();
-
-  private defaultResult(svc: ServiceModel): RouteResult {
-    let r = this.defaultResults.get(svc.key);
-    if (!r) this.defaultResults.set(svc.key, (r = { kind: 'route', route: this.defaultRoute(svc) }));
-    return r;
-  }
   private readonly forwardRouteCache = new Map<string, CompiledRoute>();
 
   /** A route with no retry policy, timeout or fault: `allow_any` (passthrough) or a TLS host's TCP forwarding. */
@@ -357,6 +351,12 @@ export class MeshPolicy {
       };
       this.defaultRouteCache.set(svc.key, r);
     }
+    return r;
+  }
+
+  private defaultResult(svc: ServiceModel): RouteResult {
+    let r = this.defaultResults.get(svc.key);
+    if (!r) this.defaultResults.set(svc.key, (r = { kind: 'route', route: this.defaultRoute(svc) }));
     return r;
   }
 
