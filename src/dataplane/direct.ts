@@ -10,9 +10,7 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt } from '../world/entities.js';
 import type { Connection, ConnectionPool } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type CallResult, type DataPlane } from './plane.js';
-import { traverse, type Proxy } from './proxy.js';
-
-const NO_PROXIES: readonly Proxy[] = [];
+import { NO_PROXIES, traverse, type Proxy } from './proxy.js';
 
 /** The answer to a request delivered to a pod's app: its status, the caller's argument, the server-side proxy's flags. */
 export type AppAnswer<T> = (status: number, arg: T, serverFlags?: string) => void;
