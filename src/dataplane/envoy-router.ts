@@ -12,8 +12,8 @@ import { withRequest, type AppCall } from '../world/call.js';
 import type { ClientRt, PodRt, ServiceRt } from '../world/entities.js';
 import type { PodBehaviour } from '../world/pod.js';
 import type { HttpMatchRequest } from '../config/istio/networking-schemas.js';
-import type { OutboundTrafficMode } from '../config/model.js';
-import type { CompiledRoute, InboundClusterPlan, MeshPolicy, RouteDestination } from '../policy/mesh-policy.js';
+import type { OutboundTrafficMode, ServiceModel } from '../config/model.js';
+import type { CompiledRoute, InboundClusterPlan, MeshPolicy, RouteDestination, RouteResult } from '../policy/mesh-policy.js';
 import { routedResponseHeaders, upstreamRequest } from '../policy/request-rewrite.js';
 import { shadowsOf } from './mirror.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
@@ -78,6 +78,16 @@ interface Downstream {
   land?: Uniform;
   /** Connections the client closed after an answer, each to be replaced by a new one. */
   closed: number;
+  /**
+   * The route the proxy's last request got, when the policy gave it without looking at the request
+   * (no VirtualService for the host), and what it depended on: a proxy's requests mostly go to one
+   * service, and then need no route lookup each. Plain fields: a miss allocates nothing.
+   */
+  routeSvc?: ServiceModel;
+  routePolicy?: MeshPolicy;
+  routeNs?: string;
+  routeOutbound?: OutboundTrafficMode;
+  routeResult?: RouteResult;
 }
 
 /**
@@ -193,10 +203,9 @@ export class EnvoyRouter {
 
   /** The request has passed `proxy`'s request leg: route it; the answer comes back via its response leg. */
   route(proxy: Proxy, call: AppCall, clientNs: string, done: CallDone, outbound?: OutboundTrafficMode): void {
+    const d = this.downstreamOf(proxy);
     // A gateway pins the route it chose (policy/gateway-routes.ts); sidecars route by the mesh's VirtualServices.
-    const result = call.route
-      ? { kind: 'route' as const, route: call.route }
-      : this.policy.route(call.service.model, call.req, outbound, sourceOf(call.caller), clientNs);
+    const result = call.route ? { kind: 'route' as const, route: call.route } : this.routeOf(d, call, clientNs, outbound);
     if (result.kind === 'no-route') {
       this.localReply(proxy, call, done, 404, 'NR');
       return;
@@ -205,7 +214,6 @@ export class EnvoyRouter {
       this.blackhole(proxy, call, done);
       return;
     }
-    const d = this.downstreamOf(proxy);
     // The app reuses its most recently freed connection to the proxy, or opens one; after a client
     // closed one (fortio, on a non-2xx), the new connection first pays the client's reconnect.
     const reused = d.idle.pop();
@@ -241,6 +249,22 @@ export class EnvoyRouter {
     const reconnectUs = reconnect ? (this.deps.transport.reconnectUs?.(proxy) ?? 0) : 0;
     if (reconnectUs > 0) this.sim.schedule(reconnectUs, start, undefined);
     else start();
+  }
+
+  /** The mesh policy's route for the call, remembered per proxy while the policy gives it to every request alike. */
+  private routeOf(d: Downstream, call: AppCall, clientNs: string, outbound: OutboundTrafficMode | undefined): RouteResult {
+    const svc = call.service.model;
+    if (d.routeSvc === svc && d.routePolicy === this.policy && d.routeNs === clientNs && d.routeOutbound === outbound)
+      return d.routeResult as RouteResult;
+    const result = this.policy.route(svc, call.req, outbound, sourceOf(call.caller), clientNs);
+    if (result.kind === 'route' && result.sameForEveryRequest) {
+      d.routeSvc = svc;
+      d.routePolicy = this.policy;
+      d.routeNs = clientNs;
+      d.routeOutbound = outbound;
+      d.routeResult = result;
+    }
+    return result;
   }
 
   /**

@@ -114,7 +114,16 @@ export const CURRENT_MESH_DEFAULTS: MeshDefaults = { exclude503FromDefaultRetry:
  * outside the registry under ALLOW_ANY is the `allow_any` passthrough route (`passthrough` set).
  * `match` is the match block that selected the route (its uri prefix is what a rewrite replaces).
  */
-export type RouteResult = { kind: 'route'; route: CompiledRoute; match?: HttpMatchRequest } | { kind: 'no-route' } | { kind: 'blackhole' };
+export type RouteResult =
+  | {
+      kind: 'route';
+      route: CompiledRoute;
+      match?: HttpMatchRequest;
+      /** Given without looking at the request (no VirtualService for the host): every request from that proxy namespace gets it under this policy. */
+      sameForEveryRequest?: boolean;
+    }
+  | { kind: 'no-route' }
+  | { kind: 'blackhole' };
 
 export class MeshPolicy {
   private readonly byFqdn: Map<string, ServiceModel>;
@@ -356,7 +365,7 @@ export class MeshPolicy {
 
   private defaultResult(svc: ServiceModel): RouteResult {
     let r = this.defaultResults.get(svc.key);
-    if (!r) this.defaultResults.set(svc.key, (r = { kind: 'route', route: this.defaultRoute(svc) }));
+    if (!r) this.defaultResults.set(svc.key, (r = { kind: 'route', route: this.defaultRoute(svc), sameForEveryRequest: true }));
     return r;
   }
 
