@@ -828,7 +828,7 @@ export class EnvoyRouter {
     }
     const serverFlags = req.current?.serverFlags;
     // An upstream's own response (not a reset or a timeout) carries the upstream service time.
-    const answered = !local && !UPSTREAM_FAILURE_FLAGS.has(flag) && !UPSTREAM_FAILURE_FLAGS.has(extra);
+    const answered = !local && !isUpstreamFailure(flag) && !isUpstreamFailure(extra);
     // The fault filter answers an abort before the router: the route's response headers are not added.
     const destinationHeaders = req.dest?.responseHeaders;
     const routeHeaders = req.route.responseHeaders;
@@ -894,6 +894,8 @@ function joinFlags(base: readonly string[] | undefined, a: string, b: string): s
 
 /** Flags of a reply the router made itself after trying upstream: no upstream response headers came back. */
 const UPSTREAM_FAILURE_FLAGS = new Set(['UT', 'UC', 'UF', 'UO', 'UH', 'NC']);
+/** Most answers carry no flag: no set lookup for those. */
+const isUpstreamFailure = (flag: string): boolean => flag !== '' && UPSTREAM_FAILURE_FLAGS.has(flag);
 
 /** The calling workload's labels and namespace, for VirtualService `sourceLabels`/`sourceNamespace` matches. */
 function sourceOf(caller: AppCall['caller']): { labels: Readonly<Record<string, string>>; namespace: string } {

@@ -40,18 +40,29 @@ export class EdgeStats {
   }
 }
 
+/** Edges EdgeTable.get remembers (a three-tier chain has three; four leave room for an entry edge). */
+const RECENT_EDGES = 4;
+
 export class EdgeTable {
   private readonly edges = new Map<string, Map<string, EdgeStats>>();
   /**
-   * The edge asked for last: a caller's calls mostly end one after another on the same edge (an
-   * M/M/c station's every call), found then without two map lookups per call.
+   * The edges asked for last, the newest replacing the oldest: calls end one after another on a
+   * few edges (an M/M/c station's every call on one; a chain's calls on its edges in turn, the
+   * innermost first), found there without two map lookups per call.
    */
-  private last: EdgeStats | undefined;
+  private readonly recent: EdgeStats[] = [];
+  private nextRecent = 0;
 
   get(source: string, destination: string): EdgeStats {
-    const last = this.last;
-    if (last !== undefined && last.source === source && last.destination === destination) return last;
-    return (this.last = this.lookUp(source, destination));
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i++) {
+      const e = recent[i]!;
+      if (e.source === source && e.destination === destination) return e;
+    }
+    const e = this.lookUp(source, destination);
+    recent[this.nextRecent] = e;
+    this.nextRecent = (this.nextRecent + 1) % RECENT_EDGES;
+    return e;
   }
 
   private lookUp(source: string, destination: string): EdgeStats {
