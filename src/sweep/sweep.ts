@@ -46,7 +46,7 @@ export async function runPoints(jobs: PointJob[], workers: number | PointWorkers
 }
 
 // No garbage collection is forced between points. A finished point's world is garbage at once, and
-// a full GC then (as the sweep did until this pass) found no object of the run's hidden classes
+// a full GC then (as the sweep once forced) found no object of the run's hidden classes
 // and no closure of its world alive: V8 dropped them, deoptimised every function whose optimised
 // code embedded them, and each next point ran unoptimised until TurboFan had compiled it all
 // again, ~800 optimisations in 8 M/M/4 points where one run makes ~140 (`node --trace-opt`),
