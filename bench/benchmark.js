@@ -12,7 +12,9 @@
 // with SimJS (bench/lib/simjs-mm4.js); whole `meshsim` runs as fresh processes under
 // /usr/bin/time -v (bench/lib/whole-run.js); the Python peer, the same model with SimPy 3 in a
 // fresh /usr/bin/python3 process (bench/lib/simpy-mm4.js, bench/lib/simpy_mm4.py). Every
-// benchmark runs in its own fresh process.
+// benchmark runs in its own fresh process, under the V8 flags a `meshsim` process sets
+// (src/kernel/v8-flags.ts), so simulate() is measured as the command line runs it and its JavaScript
+// peer SimJS under the same V8; a benchmark marked `v8Defaults` runs under V8's own defaults instead.
 //
 // Adding a benchmark: write an async function `(quick) => number | {value, detail}` and add it to
 // BENCHMARKS at the bottom ({id, name, fn, unit, target}). A line with `derive` instead of `fn`
@@ -35,6 +37,7 @@ import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js
 import { simJsMm4 } from './lib/simjs-mm4.js';
 import { MM4_THEORY, simPyMm4 } from './lib/simpy-mm4.js';
 import { bestWall, check, meshsim, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
+import { applyV8Flags } from '#dist/kernel/v8-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = join(HERE, 'scenarios');
@@ -47,7 +50,7 @@ const NAME_WIDTH = 58;
 /** @typedef {{ min?: number, max?: number }} Target */
 /** @typedef {{ value: number, detail?: string }} Measured */
 /** @typedef {(quick?: boolean) => Promise<number | Measured>} BenchFn */
-/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, unit: string, target?: Target, full?: boolean }} Benchmark */
+/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, unit: string, target?: Target, full?: boolean, v8Defaults?: boolean }} Benchmark */
 /** @typedef {import('#dist/sim/simulate.js').RunOptions} RunOptions */
 /** @typedef {{ wall: number, requests: number, events: number, results: import('#dist/report/results.js').ResultsJson, bytes?: number }} Run */
 /** @typedef {(file: string, options?: RunOptions) => Run} Runner */
@@ -490,6 +493,13 @@ const BENCHMARKS = [
     target: { min: 10 },
   },
   { id: 'three-tier', name: 'three-tier sidecar: simulate()', fn: threeTierSim('rate'), unit: 'requests/s', target: { min: 2e5 } },
+  {
+    id: 'three-tier-v8-defaults',
+    name: "three-tier sidecar: simulate(), V8's default flags",
+    fn: threeTierSim('rate'),
+    unit: 'requests/s',
+    v8Defaults: true,
+  },
   { id: 'three-tier-gc', name: 'three-tier sidecar: GC share of simulate()', fn: threeTierSim('gc'), unit: '%', target: { max: 15 } },
   { id: 'rss-1m', name: 'three-tier sidecar, 1M requests, every file: peak RSS', fn: wholeRunRss(1), unit: 'MiB', target: { max: 200 } },
   {
@@ -540,7 +550,14 @@ async function main(argv) {
     // Each benchmark runs in a fresh process, so one does not inherit another's JIT and heap state.
     const child = spawnSync(
       process.execPath,
-      ['--expose-gc', fileURLToPath(import.meta.url), '--one', b.id, ...(QUICK ? ['--quick'] : [])],
+      [
+        '--expose-gc',
+        fileURLToPath(import.meta.url),
+        '--one',
+        b.id,
+        ...(QUICK ? ['--quick'] : []),
+        ...(b.v8Defaults ? ['--v8-defaults'] : []),
+      ],
       { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
     );
     const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -597,6 +614,8 @@ async function one(id) {
 }
 
 const args = process.argv.slice(2);
+// Before any benchmark code runs hot: V8 reads these when it optimises a function.
+if (!args.includes('--v8-defaults')) applyV8Flags();
 /** The i-th command-line argument, which the parent process always passes. @param {number} i */
 const arg = (i) => {
   const a = args[i];

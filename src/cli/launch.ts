@@ -1,5 +1,5 @@
 /**
- * How a `meshsim` process starts: its V8 settings, then the command line's bundle compiled with
+ * How a `meshsim` process starts: its V8 settings (kernel/v8-flags.ts), then the command line's bundle compiled with
  * V8's code cache.
  *
  * `npm run build` bundles the command line into one CommonJS file, dist/bundle/cli.cjs
@@ -16,26 +16,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+import { applyV8Flags } from '../kernel/v8-flags.js';
 
 /** What the bundle exports (src/cli/bundle-entry.ts). */
 export type CliBundle = typeof import('./bundle-entry.js');
 
-// V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
-// low, which a simulation's steady stream of short-lived objects triggers: a run whose live heap is
-// ~25 MB peaked near 330 MB of RSS. Growth by at most 2x keeps it under 200 MB at no measurable CPU
-// cost (README "Performance"). Read at every full GC, so setting it first, before any work, holds.
-// Set here, on import, so the code cache is made and used under the same flags (V8 checks them).
-setFlagsFromString('--heap-growing-percent=100');
-// V8 compiles optimised code on its background threads, which is free where a core is idle and
-// is not in a sweep that runs a point on every core: there, each worker thread's compiles (a few
-// tenths of a second of CPU as it warms up) took time from the points. V8 reads this flag when it
-// makes a thread's isolate (the compile dispatcher exists only if it was set then:
-// deps/v8/src/execution/isolate.h, Isolate::concurrent_recompilation_enabled), so it holds for
-// sweep worker threads and not for this thread, made already: a worker compiles on its own thread.
-// 8 equal M/M/4 points on 2 workers: 2.83 -> 2.66 s; on 1, unchanged (README "Performance").
-setFlagsFromString('--no-concurrent-recompilation');
+applyV8Flags();
 // Flags are the process's: no thread sets any after this, so sweep worker threads compiling the
 // bundle later find the flags the cache was made under (`npm run build` loads this too).
 
