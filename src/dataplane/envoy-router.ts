@@ -47,9 +47,10 @@ export interface Transport {
   inbound(proxy: Proxy, host: PodRt, call: AppCall, mtls: boolean): number | undefined;
   /**
    * The server side's ext_authz check (a CUSTOM AuthorizationPolicy matched): returns false when
-   * none applies; otherwise calls `then` later with undefined (go on) or the status to answer.
+   * none applies; otherwise calls `then(status, arg)` later, status undefined (go on) or the one
+   * to answer. A handler and its argument, so a request that meets no check allocates nothing.
    */
-  extAuthz?(host: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean;
+  extAuthz?<A>(host: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined, arg: A) => void, arg: A): boolean;
   /** The server side's local rate limit filter: 429 when its token bucket is empty, else undefined. */
   rateLimit?(host: PodRt, call: AppCall): number | undefined;
   /** The server side's jwt_authn filter: a status (401) for an invalid token, else undefined. */
@@ -668,17 +669,20 @@ export class EnvoyRouter {
       this.answer(a, limited);
       return;
     }
-    const checking = this.deps.transport.extAuthz?.(a.host, call, (a.conn as Connection<PodRt>).mtls, (denied) => {
-      if (denied === undefined) {
-        this.authnThenRbac(a, call);
-        return;
-      }
-      // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
-      // (source/common/stream_info/utility.cc "UAEX") on its side.
-      a.serverFlags = 'UAEX';
-      this.answer(a, denied);
-    });
+    const checking = this.deps.transport.extAuthz?.(a.host, call, (a.conn as Connection<PodRt>).mtls, this.extAuthzDone, a);
     if (!checking) this.authnThenRbac(a, call);
+  };
+
+  /** The server side's ext_authz check answered: on to jwt_authn and RBAC, or its denial goes back. */
+  private readonly extAuthzDone = (denied: number | undefined, a: Attempt): void => {
+    if (denied === undefined) {
+      this.authnThenRbac(a, a.req.upstream ?? a.req.call);
+      return;
+    }
+    // The server sidecar's ext_authz filter answered: Envoy logs UNAUTHORIZED_EXTERNAL_SERVICE
+    // (source/common/stream_info/utility.cc "UAEX") on its side.
+    a.serverFlags = 'UAEX';
+    this.answer(a, denied);
   };
 
   private authnThenRbac(a: Attempt, call: AppCall): void {

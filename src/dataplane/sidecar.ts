@@ -63,7 +63,7 @@ export class SidecarPlane extends DirectPlane {
       serverSide: (_proxy, host) => this.inbound(host, host),
       serverConnections: (host) => sidecarOf(host)?.connections,
       inbound: (_proxy, host, call, mtls) => this.inboundStatus(call, host, mtls),
-      extAuthz: (host, call, mtls, then) => this.extAuthz(host, call, mtls, then),
+      extAuthz: (host, call, mtls, then, arg) => this.extAuthz(host, call, mtls, then, arg),
       authn: (host, call) => this.authnStatus(host, call),
       rateLimit: (host) => this.rateLimited(host, 'SIDECAR_INBOUND'),
       inboundCluster: (host) => this.inboundClusterOf(host),
@@ -332,13 +332,13 @@ export class SidecarPlane extends DirectPlane {
   }
 
   /** The server sidecar's ext_authz filter, when a CUSTOM policy with a valid provider matches. */
-  private extAuthz(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined) => void): boolean {
+  private extAuthz<A>(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined, arg: A) => void, arg: A): boolean {
     if (!hasSidecar(pod) || !this.policy.security.hasAuthz) return false;
     const authn = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
     const name = this.policy.security.customAtSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod, authn));
     const provider = name === undefined ? undefined : this.deps.scenario.mesh.extensionProviders.find((p) => p.name === name);
     if (provider?.service === undefined) return false;
-    runExtAuthz(this.deps.pods, pod, { ...provider, service: provider.service }, call, then);
+    runExtAuthz(this.deps.pods, pod, { ...provider, service: provider.service }, call, (status) => then(status, arg));
     return true;
   }
 
