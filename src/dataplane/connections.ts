@@ -9,6 +9,7 @@
  * made an overload of many thousand connections quadratic).
  */
 import type { TimeWeighted } from './usage.js';
+import { objectArray } from '../kernel/object-array.js';
 
 export interface PoolOptions {
   maxStreams: number;
@@ -201,7 +202,7 @@ export class ConnectionPool<K, H> {
     let k = this.byKey.get(key);
     if (!k) {
       if (!create) return undefined;
-      this.byKey.set(key, (k = { all: new Set(), free: [] }));
+      this.byKey.set(key, (k = { all: new Set(), free: objectArray() }));
     }
     this.lastKey = key;
     return (this.lastKeyConns = k);

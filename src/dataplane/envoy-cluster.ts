@@ -12,6 +12,7 @@ import type { TrafficPolicy } from '../config/istio/networking-schemas.js';
 import { outlierConfigFromIstio } from '../config/istio/outlier-config.js';
 import type { PodRt, ServiceRt } from '../world/entities.js';
 import { Fifo } from '../world/fifo.js';
+import { objectArray } from '../kernel/object-array.js';
 import { LoadBalancer, type LbKind } from '../policy/load-balancer.js';
 import type { InboundClusterPlan, MeshPolicy, ServiceAlias } from '../policy/mesh-policy.js';
 import { PASSTHROUGH_CLUSTER } from '../policy/egress.js';
@@ -66,7 +67,7 @@ export interface HostState<P> {
  * another service's pods) spills to a Map, so any host works.
  */
 export class HostStates<P> {
-  private readonly slots: (HostState<P> | undefined)[] = [];
+  private readonly slots: (HostState<P> | undefined)[] = objectArray();
   private spill?: Map<PodRt, HostState<P>>;
 
   find(host: PodRt): HostState<P> | undefined {
@@ -78,7 +79,7 @@ export class HostStates<P> {
   of(host: PodRt): HostState<P> {
     const found = this.find(host);
     if (found) return found;
-    const s: HostState<P> = { host, active: 0, pools: [] };
+    const s: HostState<P> = { host, active: 0, pools: objectArray() };
     while (this.slots.length < host.index) this.slots.push(undefined);
     if (this.slots[host.index] === undefined) this.slots[host.index] = s;
     else (this.spill ??= new Map()).set(host, s);

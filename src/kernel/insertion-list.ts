@@ -8,6 +8,8 @@
  * An item belongs to at most one list (the index is its own field). Membership is by identity:
  * a spread copy of an item carries its index but is not in the list.
  */
+import { objectArray } from './object-array.js';
+
 export interface Listed {
   /** Where the item sits in its list (set by the list; meaningless outside it). */
   listSlot: number;
@@ -20,7 +22,7 @@ const MIN_COMPACT_LENGTH = 32;
 
 export class InsertionList<T extends Listed> {
   /** Items and holes (undefined) in insertion order in [0, end); undefined past it (kept for reuse). */
-  private readonly items: (T | undefined)[] = [];
+  private readonly items: (T | undefined)[] = objectArray();
   private end = 0;
   /** The slot number of `items[0]`: slots only grow, so a stale slot never names a newer item. */
   private base = 0;

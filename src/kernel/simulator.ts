@@ -10,6 +10,7 @@
  * pauses on the hot path); cancellable ones are handed to the caller and never reused.
  */
 import FastPriorityQueue from 'fastpriorityqueue';
+import { objectArray } from './object-array.js';
 
 export type EventHandler<A> = (arg: A) => void;
 
@@ -24,6 +25,12 @@ export interface ScheduledEvent {
   arg: unknown;
 }
 
+/** The queue on an array that holds objects from the start (object-array.ts; heapify is its public way in). */
+function withObjectArray(q: FastPriorityQueue<ScheduledEvent>): FastPriorityQueue<ScheduledEvent> {
+  q.heapify(objectArray());
+  return q;
+}
+
 function earlier(a: ScheduledEvent, b: ScheduledEvent): boolean {
   return a.time < b.time || (a.time === b.time && a.seq < b.seq);
 }
@@ -36,8 +43,8 @@ export class Simulator {
   private nextSeq = 0;
   /** Sequence number of the event now running; Infinity between runs (every event up to `now` has run). */
   private currentSeq = Infinity;
-  private readonly heap = new FastPriorityQueue<ScheduledEvent>(earlier);
-  private readonly free: ScheduledEvent[] = [];
+  private readonly heap = withObjectArray(new FastPriorityQueue<ScheduledEvent>(earlier));
+  private readonly free: ScheduledEvent[] = objectArray();
   /**
    * While an event runs it is still at the top of the heap; the first event its handler schedules
    * replaces it there (one sift-down instead of a pop plus a push: the classic "hold" speed-up).

@@ -1,5 +1,6 @@
 /** Per source→destination statistics of application-level calls (after any proxy retries). */
 import { RequestStats } from './requests.js';
+import { objectArray } from '../kernel/object-array.js';
 
 export class EdgeStats {
   readonly requests = new RequestStats();
@@ -50,7 +51,7 @@ export class EdgeTable {
    * few edges (an M/M/c station's every call on one; a chain's calls on its edges in turn, the
    * innermost first), found there without two map lookups per call.
    */
-  private readonly recent: EdgeStats[] = [];
+  private readonly recent: EdgeStats[] = objectArray();
   private nextRecent = 0;
 
   get(source: string, destination: string): EdgeStats {

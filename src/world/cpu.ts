@@ -7,6 +7,8 @@
  * this costs O(1) per job and gives the same mean slowdown in steady state. Below saturation it
  * changes nothing, so queueing-theory checks are exact there.
  */
+import { objectArray } from '../kernel/object-array.js';
+
 /**
  * The end of a piece of work, kept off the event heap: its owner took the (time, seq) place its
  * end event would have had (Simulator.reserveSeq), and `settle` does what that event would have
@@ -35,7 +37,7 @@ export class NodeCpu {
   /** Simulated clock, for when saturation starts and when deferred ends are due (set by the simulation). */
   clock?: CpuClock;
   /** Ends of work on this node not yet settled (unordered; few: one per busy proxy worker). */
-  private readonly deferred: DeferredEnd[] = [];
+  private readonly deferred: DeferredEnd[] = objectArray();
   /** No deferred end is due before this time (a lower bound: the scan is skipped while the clock is short of it). */
   private earliestDeferredUs = Infinity;
 

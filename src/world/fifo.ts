@@ -1,6 +1,8 @@
+import { objectArray } from '../kernel/object-array.js';
+
 /** A FIFO queue without Array.shift's O(n) cost: a head index, compacted now and then. */
 export class Fifo<T> {
-  private items: (T | undefined)[] = [];
+  private items: (T | undefined)[] = objectArray();
   private head = 0;
 
   get length(): number {
@@ -29,7 +31,7 @@ export class Fifo<T> {
 
   /** Forgets every waiting item (used when a pod crashes). */
   clear(): void {
-    this.items = [];
+    this.items = objectArray();
     this.head = 0;
   }
 }
