@@ -14,7 +14,7 @@
 // fresh /usr/bin/python3 process (bench/lib/simpy-mm4.js, bench/lib/simpy_mm4.py). Every
 // benchmark runs in its own fresh process, under the V8 flags a `meshsim` process sets
 // (src/kernel/v8-flags.ts), so simulate() is measured as the command line runs it and its JavaScript
-// peer SimJS under the same V8; a benchmark marked `v8Defaults` runs under V8's own defaults instead.
+// peer SimJS under the same V8.
 //
 // Adding a benchmark: write an async function `(quick) => number | {value, detail}` and add it to
 // BENCHMARKS at the bottom ({id, name, fn, unit, target}). A line with `derive` instead of `fn`
@@ -50,7 +50,7 @@ const NAME_WIDTH = 58;
 /** @typedef {{ min?: number, max?: number }} Target */
 /** @typedef {{ value: number, detail?: string }} Measured */
 /** @typedef {(quick?: boolean) => Promise<number | Measured>} BenchFn */
-/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, unit: string, target?: Target, full?: boolean, v8Defaults?: boolean }} Benchmark */
+/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, unit: string, target?: Target, full?: boolean }} Benchmark */
 /** @typedef {import('#dist/sim/simulate.js').RunOptions} RunOptions */
 /** @typedef {{ wall: number, requests: number, events: number, results: import('#dist/report/results.js').ResultsJson, bytes?: number }} Run */
 /** @typedef {(file: string, options?: RunOptions) => Run} Runner */
@@ -493,13 +493,6 @@ const BENCHMARKS = [
     target: { min: 10 },
   },
   { id: 'three-tier', name: 'three-tier sidecar: simulate()', fn: threeTierSim('rate'), unit: 'requests/s', target: { min: 2e5 } },
-  {
-    id: 'three-tier-v8-defaults',
-    name: "three-tier sidecar: simulate(), V8's default flags",
-    fn: threeTierSim('rate'),
-    unit: 'requests/s',
-    v8Defaults: true,
-  },
   { id: 'three-tier-gc', name: 'three-tier sidecar: GC share of simulate()', fn: threeTierSim('gc'), unit: '%', target: { max: 15 } },
   { id: 'rss-1m', name: 'three-tier sidecar, 1M requests, every file: peak RSS', fn: wholeRunRss(1), unit: 'MiB', target: { max: 200 } },
   {
@@ -550,14 +543,7 @@ async function main(argv) {
     // Each benchmark runs in a fresh process, so one does not inherit another's JIT and heap state.
     const child = spawnSync(
       process.execPath,
-      [
-        '--expose-gc',
-        fileURLToPath(import.meta.url),
-        '--one',
-        b.id,
-        ...(QUICK ? ['--quick'] : []),
-        ...(b.v8Defaults ? ['--v8-defaults'] : []),
-      ],
+      ['--expose-gc', fileURLToPath(import.meta.url), '--one', b.id, ...(QUICK ? ['--quick'] : [])],
       { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
     );
     const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -614,8 +600,8 @@ async function one(id) {
 }
 
 const args = process.argv.slice(2);
-// Before any benchmark code runs hot: V8 reads these when it optimises a function.
-if (!args.includes('--v8-defaults')) applyV8Flags();
+// The flags a meshsim process runs under, set before any benchmark runs (src/kernel/v8-flags.ts).
+applyV8Flags();
 /** The i-th command-line argument, which the parent process always passes. @param {number} i */
 const arg = (i) => {
   const a = args[i];

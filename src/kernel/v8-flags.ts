@@ -7,10 +7,6 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-/** Bytes of callees' bytecode TurboFan inlines into one optimised function: V8's default, and the simulation's. */
-const DEFAULT_INLINING_BUDGET = 920;
-const SIMULATION_INLINING_BUDGET = 4000;
-
 export const V8_FLAGS: readonly string[] = [
   // V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
   // low, which a simulation's steady stream of short-lived objects triggers: a run whose live heap
@@ -25,31 +21,14 @@ export const V8_FLAGS: readonly string[] = [
   // sweep worker threads and not for the main thread, made already: a worker compiles on its own
   // thread. 8 equal M/M/4 points on 2 workers: 2.83 -> 2.66 s; on 1, unchanged.
   '--no-concurrent-recompilation',
-  // TurboFan's inlining budget. A request's path through the data plane is a chain of small
-  // methods (router, connection pool, proxy legs, node CPU, observers), each event's handler
-  // calling a dozen of them. With V8's default an optimised function stops inlining once 920 bytes
-  // of its callees' bytecode are in (each candidate counted 1.2x, for the small functions it may
-  // expose), and every call left is a real call with its argument checks
-  // (deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize; the absolute
-  // cap, --max-inlined-bytecode-size-absolute=4600, stays). 4,000 makes each handler nearly one
-  // piece of machine code: three-tier sidecar simulate() +14% (README "Performance"). Twice that
-  // gained ~5% more but doubled the compile time of an M/M/4 run (~0.2 -> ~0.45 s of CPU), which a
-  // sweep worker pays on its own thread (above), and a 2-worker sweep lost more than it gained.
-  // Which calls are inlined changes how fast the code runs, never what it computes.
-  `--max-inlined-bytecode-size-cumulative=${SIMULATION_INLINING_BUDGET}`,
+  // Not set: a larger TurboFan inlining budget (--max-inlined-bytecode-size-cumulative=4000, V8's
+  // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
+  // Measured: three-tier sidecar simulate() +7-10%, but every worker thread compiles the hot path
+  // for itself at that budget, and 8 equal M/M/4 points sped up 1.64x on 2 workers instead of
+  // 1.80x (README "Performance"), under issue #13's 1.8x target.
 ];
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
 export function applyV8Flags(): void {
   for (const flag of V8_FLAGS) setFlagsFromString(flag);
-}
-
-/**
- * Back to V8's own inlining budget for the code that runs once, after the simulation: Vega drawing
- * a report's charts, whose larger machine code under the simulation's budget raised a 1M-request
- * run's peak RSS (README "Performance"). V8 reads the flag each time it optimises a function, so
- * code optimised already keeps its inlining.
- */
-export function useDefaultInlining(): void {
-  setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${DEFAULT_INLINING_BUDGET}`);
 }

@@ -6,8 +6,6 @@
  * to what this put on globalThis (scripts/bundle.mjs), and every command that draws charts awaits
  * this first.
  */
-import { useDefaultInlining } from '../../kernel/v8-flags.js';
-
 const CHART_LIBRARIES = Symbol.for('meshsim.chartLibraries');
 
 /**
@@ -21,8 +19,6 @@ type Importer = (specifier: string) => Promise<unknown>;
 export async function loadChartLibraries(): Promise<void> {
   const g = globalThis as { [CHART_LIBRARIES]?: Record<string, unknown>; [IMPORT_MODULE]?: Importer };
   if (g[CHART_LIBRARIES]) return;
-  // Charts are drawn once, after the simulation: V8's own inlining budget serves them, in less memory.
-  useDefaultInlining();
   const [vega, vegaLite] = g[IMPORT_MODULE]
     ? await Promise.all([g[IMPORT_MODULE]('vega'), g[IMPORT_MODULE]('vega-lite')])
     : await Promise.all([import('vega'), import('vega-lite')]);
