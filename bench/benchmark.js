@@ -13,7 +13,7 @@
 // /usr/bin/time -v (bench/lib/whole-run.js); the Python peer, the same model with SimPy 3 in a
 // fresh /usr/bin/python3 process (bench/lib/simpy-mm4.js, bench/lib/simpy_mm4.py). Every
 // benchmark runs in its own fresh process, under the V8 flags a `meshsim` process sets
-// (src/kernel/v8-flags.ts), so simulate() is measured as the command line runs it and its JavaScript
+// (src/cli/v8-flags.ts), so simulate() is measured as the command line runs it and its JavaScript
 // peer SimJS under the same V8.
 //
 // Adding a benchmark: write an async function `(quick) => number | {value, detail}` and add it to
@@ -37,7 +37,7 @@ import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js
 import { simJsMm4 } from './lib/simjs-mm4.js';
 import { MM4_THEORY, simPyMm4 } from './lib/simpy-mm4.js';
 import { bestWall, check, meshsim, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
-import { applyV8Flags } from '#dist/kernel/v8-flags.js';
+import { applyV8Flags } from '#dist/cli/v8-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = join(HERE, 'scenarios');
@@ -600,7 +600,7 @@ async function one(id) {
 }
 
 const args = process.argv.slice(2);
-// The flags a meshsim process runs under, set before any benchmark runs (src/kernel/v8-flags.ts).
+// The flags a meshsim process runs under, set before any benchmark runs (src/cli/v8-flags.ts).
 applyV8Flags();
 /** The i-th command-line argument, which the parent process always passes. @param {number} i */
 const arg = (i) => {

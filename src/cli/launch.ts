@@ -1,6 +1,6 @@
 /**
- * How a `meshsim` process starts: its V8 settings (kernel/v8-flags.ts), then the command line's bundle compiled with
- * V8's code cache.
+ * How a `meshsim` process starts: its V8 settings (v8-flags.ts), then the command line's bundle
+ * compiled with V8's code cache.
  *
  * `npm run build` bundles the command line into one CommonJS file, dist/bundle/cli.cjs
  * (scripts/bundle.mjs), and saves the bytecode V8 compiled for it during a few warm-up commands
@@ -17,7 +17,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { applyV8Flags } from '../kernel/v8-flags.js';
+import { applyV8Flags } from './v8-flags.js';
 
 /** What the bundle exports (src/cli/bundle-entry.ts). */
 export type CliBundle = typeof import('./bundle-entry.js');

@@ -1,5 +1,5 @@
 /**
- * The V8 settings every `meshsim` process runs under. cli/launch.ts applies them first, before any
+ * The V8 settings every `meshsim` process runs under. launch.ts applies them first, before any
  * other code loads, so the code cache is made and used under the same flags (V8 checks them);
  * bench/ sets the same in its child processes so simulate() is measured as `meshsim` runs it.
  *
@@ -23,9 +23,9 @@ export const V8_FLAGS: readonly string[] = [
   '--no-concurrent-recompilation',
   // Not set: a larger TurboFan inlining budget (--max-inlined-bytecode-size-cumulative=4000, V8's
   // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
-  // Measured: three-tier sidecar simulate() +7-10%, but every worker thread compiles the hot path
-  // for itself at that budget, and 8 equal M/M/4 points sped up 1.64x on 2 workers instead of
-  // 1.80x (README "Performance"), under issue #13's 1.8x target.
+  // Measured: three-tier sidecar simulate() +10-14% in paired runs, but every worker thread
+  // compiles the hot path for itself at that budget, and 8 equal M/M/4 points sped up 1.64x on 2
+  // workers instead of 1.80x (README "Performance"), under issue #13's 1.8x target.
 ];
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
