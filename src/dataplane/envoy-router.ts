@@ -462,8 +462,9 @@ export class EnvoyRouter {
       return;
     }
     const active = (cluster.activeOf ??= (h: PodRt) => cluster.hostStates.active(h));
-    const key = hashKey(cluster.policy.loadBalancer, req.call);
-    let host = slowStartPick(cluster, hosts, active, this.sim.now) ?? cluster.lb.pick(hosts, active, key);
+    // Consistent hashing and slow start are rare: most attempts call neither.
+    const key = cluster.policy.loadBalancer?.consistentHash ? hashKey(cluster.policy.loadBalancer, req.call) : undefined;
+    let host = (cluster.slowStart ? slowStartPick(cluster, hosts, active, this.sim.now) : undefined) ?? cluster.lb.pick(hosts, active, key);
     if (req.route.retry?.previousHosts && req.tried) {
       const tried = req.tried;
       for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.includes(host); i++) host = cluster.lb.pick(hosts, active, key);
