@@ -81,7 +81,10 @@ export class Proxy implements ProxyHandle {
     const workers = this.workers;
     this.node.cpu.settlePassed();
     if (workers.busy >= workers.servers) {
-      for (const e of this.node.cpu.takeDeferred(this)) this.sim.atSeq(e.time, e.seq, legDone, this);
+      for (const e of this.node.cpu.takeDeferred(this)) {
+        this.sim.atSeq(e.time, e.seq, legDone, this);
+        LegEnd.release(e as LegEnd);
+      }
       workers.acquire(startQueuedLeg, { proxy: this, cpuUs, telemetryUs, then, arg });
       return;
     }
@@ -170,11 +173,17 @@ function legDone(p: Proxy): void {
 class LegEnd implements DeferredEnd {
   private static readonly spare: LegEnd[] = [];
 
-  private constructor(
-    public time: number,
-    public seq: number,
-    public owner: Proxy,
-  ) {}
+  // Numbers from the start: a field declared without a value is born undefined (class fields
+  // define every declared field), and V8 then stores each time given to it as a new boxed number.
+  time = 0;
+  seq = 0;
+  owner: Proxy;
+
+  private constructor(time: number, seq: number, owner: Proxy) {
+    this.time = time;
+    this.seq = seq;
+    this.owner = owner;
+  }
 
   static at(time: number, seq: number, owner: Proxy): LegEnd {
     const e = LegEnd.spare.pop();
@@ -189,5 +198,10 @@ class LegEnd implements DeferredEnd {
     const owner = this.owner;
     LegEnd.spare.push(this);
     legDone(owner);
+  }
+
+  /** Back to the spares: its end became a real event (a leg waits for the worker). */
+  static release(e: LegEnd): void {
+    LegEnd.spare.push(e);
   }
 }
