@@ -173,8 +173,9 @@ function legDone(p: Proxy): void {
 class LegEnd implements DeferredEnd {
   private static readonly spare: LegEnd[] = [];
 
-  // Numbers from the first store (see useDefineForClassFields in tsconfig.json): a field V8 first
-  // sees holding undefined keeps every number stored in it later as a new boxed heap number.
+  // Numbers from the start: a field declared without a value is born undefined (class fields
+  // define every declared field), and V8 then keeps each number stored in it later as a new boxed
+  // heap number.
   time = 0;
   seq = 0;
   owner: Proxy;
