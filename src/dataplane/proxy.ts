@@ -81,6 +81,7 @@ export class Proxy implements ProxyHandle {
     const workers = this.workers;
     this.node.cpu.settlePassed();
     if (workers.busy >= workers.servers) {
+      // A proxy's deferred ends are all LegEnds (startLeg defers nothing else under its name).
       for (const e of this.node.cpu.takeDeferred(this)) {
         this.sim.atSeq(e.time, e.seq, legDone, this);
         LegEnd.release(e as LegEnd);
@@ -197,11 +198,11 @@ class LegEnd implements DeferredEnd {
 
   settle(): void {
     const owner = this.owner;
-    LegEnd.spare.push(this);
+    LegEnd.release(this);
     legDone(owner);
   }
 
-  /** Back to the spares: its end became a real event (a leg waits for the worker). */
+  /** Back to the spares: settled, or its end became a real event (a leg waits for the worker). */
   static release(e: LegEnd): void {
     LegEnd.spare.push(e);
   }
