@@ -42,11 +42,18 @@ export const stopQueue = (counters: Int32Array) => Atomics.store(counters, NEXT,
 export type PointProgress = (done: number, total: number, events: number) => void;
 
 /**
- * `workers - 1` worker threads, reused for batch after batch of points (a capacity search runs one
- * batch per value it tries; starting threads anew each time would load the simulator each time).
- * Started before the jobs are known, they load the simulator and wait for a batch in one message.
- * Between batches they are unref'd, so a command that fails, or ends without `close`, exits
- * without waiting for them.
+ * The threads that run a batch of points: for more than one worker, `workers` worker threads and
+ * the main thread only hands out and collects; for one, none (the main thread runs every point).
+ * Threads are reused for batch after batch (a capacity search runs one batch per value it tries;
+ * starting threads anew each time would load the simulator each time). Started before the jobs
+ * are known, they load the simulator and wait for a batch in one message. Between batches they
+ * are unref'd, so a command that fails, or ends without `close`, exits without waiting for them.
+ *
+ * Why not the main thread as one of the workers: its isolate was made before the process set
+ * --no-concurrent-recompilation (v8-flags.ts), so TurboFan compiles its code on a background
+ * thread, and with a point on every core that thread takes its CPU from the points; a worker
+ * thread's isolate compiles on its own thread. 8 equal M/M/4 points on 2 workers: 2.73 -> 2.56 s
+ * (medians of 5, interleaved), for ~0.07 s more start-up (one more thread loads the simulator).
  */
 export class PointWorkers {
   readonly counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
@@ -55,9 +62,9 @@ export class PointWorkers {
   /** Failures of workers that died between batches: the next batch reports them. */
   private readonly lost: PointFailure[] = [];
 
-  /** Starts `workers - 1` worker threads (none for 1). */
+  /** Starts `workers` worker threads (none for 1). */
   constructor(readonly workers: number) {
-    for (let i = 1; i < workers; i++) {
+    for (let i = 0; i < (workers > 1 ? workers : 0); i++) {
       const worker = new Worker(WORKER_ENTRY, { workerData: this.counters });
       worker.on('message', (m: PointMessage | Drained) => {
         if ('drained' in m) this.drained(worker);
@@ -77,10 +84,15 @@ export class PointWorkers {
     }
   }
 
+  /** Whether the caller's thread runs the points itself: no worker thread (one worker, or every thread gone). */
+  get runsOnCaller(): boolean {
+    return this.alive.size === 0;
+  }
+
   /**
    * Hands `jobs` to every worker; they claim points from the queue (`counters`, reset here) until
-   * it is empty. The caller's thread claims points too (runQueue, reporting to `received`), then
-   * awaits `outcome`.
+   * it is empty. Without workers the caller's thread claims them (runQueue, reporting to
+   * `received`); either way it then awaits `outcome`.
    */
   dispatch(jobs: PointJob[], progress?: PointProgress): void {
     if (this.batch) throw new Error('PointWorkers: a batch is already running');

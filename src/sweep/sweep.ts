@@ -22,10 +22,9 @@ export interface SweepJson {
 }
 
 /**
- * Runs `jobs` on the main thread and the pool's worker threads (a worker count: a pool started
- * now): claiming from one shared queue (pool.ts). The main thread runs points too: it has the
- * loader in memory already, and one worker fewer to start is what a 2-core machine notices.
- * Results are sorted by point index, so the output does not depend on the worker count or on which
+ * Runs `jobs` on the pool's worker threads, or on this thread for one worker (a worker count: a
+ * pool started now), claiming from one shared queue (pool.ts; why this thread runs none beside
+ * workers: PointWorkers). Results are sorted by point index, so the output does not depend on the worker count or on which
  * thread ran what; when points fail, the failure of the lowest index is reported (every point
  * before it was claimed, so it ran). Workers import only the simulator and results.json code
  * (sweep/worker.ts → point.ts), never the report renderer.
@@ -34,7 +33,7 @@ export async function runPoints(jobs: PointJob[], workers: number | PointWorkers
   const pool = typeof workers === 'number' ? new PointWorkers(Math.min(workers, jobs.length)) : workers;
   try {
     pool.dispatch(jobs, progress);
-    runQueue({ jobs, counters: pool.counters }, (m) => pool.received(m));
+    if (pool.runsOnCaller) runQueue({ jobs, counters: pool.counters }, (m) => pool.received(m));
     const { results, failures } = await pool.outcome();
     const first = failures.sort((a, b) => a.index - b.index)[0];
     if (first && 'input' in first) throw new InputError(first.input);
