@@ -21,7 +21,7 @@ import type { Timeline } from '../record/timeline.js';
 import type { PoolGauge, PoolOccupancy } from '../record/pool-occupancy.js';
 import { ConnectionPool, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
-import type { Proxy } from './proxy.js';
+import { ProxyState, type Proxy } from './proxy.js';
 import type { LocalityPlan } from '../policy/locality.js';
 import { clusterLocalityPlan } from './locality-lb.js';
 import type { TimeWeighted } from './usage.js';
@@ -200,7 +200,7 @@ function remember<P>(pc: ProxyClusters<P>, svc: ServiceRt, key: string, c: Clust
 export class EnvoyClusters<P> {
   private readonly clusters = new Map<Proxy, Map<string, ClusterRt<P>>>();
   /** Hot path: the current cluster for (proxy, service, subset), without building its name. */
-  private readonly cache = new Map<Proxy, ProxyClusters<P>>();
+  private readonly cache = new ProxyState<ProxyClusters<P>>(() => ({ bySvc: new Map(), lastSvc: undefined, lastKey: '', last: undefined }));
   private policy: MeshPolicy;
   private policyVersion = 0;
 
@@ -235,8 +235,7 @@ export class EnvoyClusters<P> {
     port = svc.model.port,
     alias?: ServiceAlias,
   ): ClusterRt<P> | undefined {
-    let pc = this.cache.get(proxy);
-    if (!pc) this.cache.set(proxy, (pc = { bySvc: new Map(), lastSvc: undefined, lastKey: '', last: undefined }));
+    const pc = this.cache.of(proxy);
     // A route to another port of the host is another cluster (`outbound|port|subset|host`), and so is a per-version Service.
     const base = alias ? `@${alias.fqdn}` : (subset ?? '');
     const key = port === svc.model.port ? base : `${base}|${port}`;

@@ -25,7 +25,7 @@ import { localityHosts } from './locality-lb.js';
 import { hashKey } from './hash-policy.js';
 import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone, type CallResult } from './plane.js';
-import { traverse, type Proxy } from './proxy.js';
+import { ProxyState, traverse, type Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
 
 /** The inbound route's action: the one cluster, no retries and no timeout. */
@@ -295,12 +295,10 @@ export class EnvoyRouter {
    * non-2xx): each is replaced by a new connection, on a worker drawn anew, that first pays the
    * client's reconnect.
    */
-  private readonly downstream = new Map<Proxy, Downstream>();
+  private readonly downstream = new ProxyState<Downstream>(() => ({ idle: [], closed: 0 }));
 
   private downstreamOf(proxy: Proxy): Downstream {
-    let d = this.downstream.get(proxy);
-    if (!d) this.downstream.set(proxy, (d = { idle: [], closed: 0 }));
-    return d;
+    return this.downstream.of(proxy);
   }
 
   /** The worker a new downstream connection lands on. */

@@ -28,6 +28,8 @@ export class Proxy implements ProxyHandle {
   labels?: Readonly<Record<string, string>>;
   /** This proxy as a path of one (a server side, an outbound hop): one array for every request, not one each. */
   readonly alone: readonly Proxy[] = [this];
+  /** What other objects keep per proxy (ProxyState): owner and state, pair after pair. */
+  readonly ownerStates: unknown[] = [];
 
   constructor(
     readonly kind: string,
@@ -115,6 +117,23 @@ export class Proxy implements ProxyHandle {
   /** Fixed latency split evenly over the two legs. */
   get halfFixedUs(): number {
     return this.costs.fixedLatencyUs / 2;
+  }
+}
+
+/**
+ * State an owner (a router, its clusters) keeps for each proxy, stored on the proxy itself: a Map
+ * keyed by proxy cost a hash lookup on every request, several per request; a proxy has one or two
+ * owners, found by a short scan of its `ownerStates`.
+ */
+export class ProxyState<T> {
+  constructor(private readonly make: () => T) {}
+
+  of(proxy: Proxy): T {
+    const s = proxy.ownerStates;
+    for (let i = 0; i < s.length; i += 2) if (s[i] === this) return s[i + 1] as T;
+    const state = this.make();
+    s.push(this, state);
+    return state;
   }
 }
 

@@ -218,7 +218,8 @@ export class SidecarPlane extends DirectPlane {
   // Plaintext callers: B's sidecar still sits in front of B (PERMISSIVE accepts plaintext).
   protected override inbound(_caller: Caller, pod: PodRt): readonly Proxy[] {
     // A gateway's Envoy handles the request once, as the client of its next hop (dataplane/egress.ts).
-    if (this.gatewayListeners.has(pod)) return NO_PROXIES;
+    // Most meshes adopt no gateway: skip the lookup (a hash per request) when none is there.
+    if (this.gatewayListeners.size > 0 && this.gatewayListeners.has(pod)) return NO_PROXIES;
     return sidecarOf(pod)?.alone ?? NO_PROXIES;
   }
 
