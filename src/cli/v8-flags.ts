@@ -21,15 +21,13 @@ export const V8_FLAGS: readonly string[] = [
   // sweep worker threads and not for the main thread, made already: a worker compiles on its own
   // thread. 8 equal M/M/4 points on 2 workers: 2.83 -> 2.66 s; on 1, unchanged.
   '--no-concurrent-recompilation',
-  // TurboFan inlines callees into an optimised function until their bytecode adds up to this
-  // budget (V8's default 920: deps/v8/src/compiler/js-inlining-heuristic.cc,
-  // JSInliningHeuristic::Finalize, reads max_inlined_bytecode_size_cumulative). A request's path
-  // is many small functions across modules (proxy leg, router, pool, node CPU, kernel); at the
-  // default the hot handlers stop inlining part-way and call the rest. Counted with
-  // bench/instructions.js: three-tier sidecar 43.4k -> 38.0k instructions per simulated request
-  // (1840: 40.1k; 8000: no better than 4000). Timed: M/M/4 whole CLI 0.74 -> 0.69 s; each sweep
-  // point ~12% faster (README "Performance").
-  '--max-inlined-bytecode-size-cumulative=4000',
+  // Not set: a larger TurboFan inlining budget (--max-inlined-bytecode-size-cumulative=4000, V8's
+  // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
+  // Long runs gain: three-tier sidecar 43.4k -> 38.0k instructions per request
+  // (bench/instructions.js), the 1M-request M/M/4 CLI run 0.74 -> 0.69 s, a sweep point ~12%.
+  // Short runs, the usual scenario, lose more: V8 compiles the larger graphs again for each new
+  // world, and `run` of three-tier-capacity (30 s simulated, ~30k requests) took 0.33 -> 0.43 s,
+  // `compare` of it 1.0 -> 1.25 s, its capacity search 3.4 -> 4.5 s (medians, interleaved).
 ];
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
