@@ -52,8 +52,8 @@ export type PointProgress = (done: number, total: number, events: number) => voi
  * Why not the main thread as one of the workers: its isolate was made before the process set
  * --no-concurrent-recompilation (v8-flags.ts), so TurboFan compiles its code on a background
  * thread, and with a point on every core that thread takes its CPU from the points; a worker
- * thread's isolate compiles on its own thread. 8 equal M/M/4 points on 2 workers: 2.73 -> 2.56 s
- * (medians of 5, interleaved), for ~0.07 s more start-up (one more thread loads the simulator).
+ * thread's isolate compiles on its own thread. 8 equal M/M/4 points on 2 workers: 2.84 -> 2.72 s
+ * (medians of 5, interleaved; 1 worker unchanged), for ~0.07 s more start-up (one more thread loads the simulator).
  */
 export class PointWorkers {
   readonly counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
