@@ -25,9 +25,10 @@ export const V8_FLAGS: readonly string[] = [
   // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
   // Long runs gain: three-tier sidecar 43.4k -> 38.0k instructions per request
   // (bench/instructions.js), the 1M-request M/M/4 CLI run 0.74 -> 0.69 s, a sweep point ~12%.
-  // Short runs, the usual scenario, lose more: V8 compiles the larger graphs again for each new
-  // world, and `run` of three-tier-capacity (30 s simulated, ~30k requests) took 0.33 -> 0.43 s,
-  // `compare` of it 1.0 -> 1.25 s, its capacity search 3.4 -> 4.5 s (medians, interleaved).
+  // Short runs, the usual scenario, lose more: compiling the larger graphs takes longer than a
+  // short run saves (compare and capacity compile again for each new world). `run` of
+  // three-tier-capacity (30 s simulated, ~30k requests) took 0.33 -> 0.43 s, `compare` of it
+  // 1.0 -> 1.25 s, its capacity search 3.4 -> 4.5 s (medians, interleaved).
 ];
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
