@@ -53,7 +53,8 @@ export type PointProgress = (done: number, total: number, events: number) => voi
  * --no-concurrent-recompilation (v8-flags.ts), so TurboFan compiles its code on a background
  * thread, and with a point on every core that thread takes its CPU from the points; a worker
  * thread's isolate compiles on its own thread. 8 equal M/M/4 points on 2 workers: 2.84 -> 2.72 s
- * (medians of 5, interleaved; 1 worker unchanged), for ~0.07 s more start-up (one more thread loads the simulator).
+ * (medians of 5, interleaved; 1 worker unchanged), for ~0.07 s more start-up (one more thread
+ * loads the simulator).
  */
 export class PointWorkers {
   readonly counters = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
@@ -64,7 +65,8 @@ export class PointWorkers {
 
   /** Starts `workers` worker threads (none for 1). */
   constructor(readonly workers: number) {
-    for (let i = 0; i < (workers > 1 ? workers : 0); i++) {
+    const threads = workers > 1 ? workers : 0;
+    for (let i = 0; i < threads; i++) {
       const worker = new Worker(WORKER_ENTRY, { workerData: this.counters });
       worker.on('message', (m: PointMessage | Drained) => {
         if ('drained' in m) this.drained(worker);

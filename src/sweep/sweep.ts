@@ -24,10 +24,10 @@ export interface SweepJson {
 /**
  * Runs `jobs` on the pool's worker threads, or on this thread for one worker (a worker count: a
  * pool started now), claiming from one shared queue (pool.ts; why this thread runs none beside
- * workers: PointWorkers). Results are sorted by point index, so the output does not depend on the worker count or on which
- * thread ran what; when points fail, the failure of the lowest index is reported (every point
- * before it was claimed, so it ran). Workers import only the simulator and results.json code
- * (sweep/worker.ts → point.ts), never the report renderer.
+ * workers: PointWorkers). Results are sorted by point index, so the output does not depend on
+ * the worker count or on which thread ran what; when points fail, the failure of the lowest
+ * index is reported (every point before it was claimed, so it ran). Workers import only the
+ * simulator and results.json code (sweep/worker.ts → point.ts), never the report renderer.
  */
 export async function runPoints(jobs: PointJob[], workers: number | PointWorkers, progress?: PointProgress): Promise<PointResult[]> {
   const pool = typeof workers === 'number' ? new PointWorkers(Math.min(workers, jobs.length)) : workers;

@@ -1,8 +1,8 @@
 /**
  * A sweep worker thread (pool.ts PointWorkers): started before the jobs are known, it loads the
  * simulator at once, then for each batch of jobs it is sent claims points from the queue it
- * shares with the main thread and the other workers, posting each result back, and says when it
- * finds the queue empty. It lives until the pool closes. Imports only the simulator side (point.ts).
+ * shares with the other workers, posting each result back, and says when it finds the queue
+ * empty. It lives until the pool closes. Imports only the simulator side (point.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PointJob } from './point.js';
