@@ -11,8 +11,8 @@
 // cachegrind`, for SHORT and LONG simulated seconds; start-up, loading and most compiling are
 // the same in both, so (instructions of the long run − those of the short run) / (its extra
 // requests) is the steady state's cost per request. V8 runs under the build's own flags
-// (dist/cli/v8-flags.js), single-threaded, with fixed hash and
-// random seeds and a fixed GC schedule, so the count does not depend on timing.
+// (dist/cli/v8-flags.js), single-threaded, with fixed hash and random seeds and a fixed GC
+// schedule, so the count does not depend on timing.
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
