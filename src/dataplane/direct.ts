@@ -10,7 +10,7 @@ import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt } from '../world/entities.js';
 import type { Connection, ConnectionPool } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type CallResult, type DataPlane } from './plane.js';
-import { NO_PROXIES, traverse, type Proxy } from './proxy.js';
+import { NO_PROXIES, traverseRequest, traverseResponse, type Proxy } from './proxy.js';
 
 /** The answer to a request delivered to a pod's app: its status, the caller's argument, the server-side proxy's flags. */
 export type AppAnswer<T> = (status: number, arg: T, serverFlags?: string) => void;
@@ -116,7 +116,7 @@ export class DirectPlane extends PlaneBase implements DataPlane {
       mtls: conn.mtls,
     };
     f.leg = this.oneWay(caller.node, f.pod.node);
-    traverse(f.out, 'request', req.requestSize, toServer, f);
+    traverseRequest(f.out, req.requestSize, toServer, f);
   }
 }
 
@@ -151,7 +151,7 @@ const toServer = (f: Flight): void => hop(f, arriveAtServer);
 const toClient = (f: Flight): void => hop(f, arriveBack);
 
 function arriveAtServer(f: Flight): void {
-  traverse(f.inb, 'request', f.req.requestSize, deliverTo, f);
+  traverseRequest(f.inb, f.req.requestSize, deliverTo, f);
 }
 
 function deliverTo(f: Flight): void {
@@ -163,11 +163,11 @@ function deliverTo(f: Flight): void {
 function answered(status: number, f: Flight, serverFlags?: string): void {
   f.status = status;
   f.serverFlags = serverFlags;
-  traverse(f.inb, 'response', f.req.responseSize, toClient, f);
+  traverseResponse(f.inb, f.req.responseSize, toClient, f);
 }
 
 function arriveBack(f: Flight): void {
-  traverse(f.out, 'response', f.req.responseSize, finish, f);
+  traverseResponse(f.out, f.req.responseSize, finish, f);
 }
 
 function finish(f: Flight): void {

@@ -25,7 +25,7 @@ import { localityHosts } from './locality-lb.js';
 import { hashKey } from './hash-policy.js';
 import { BLACKHOLE_CLUSTER, BLACKHOLE_HTTP_STATUS, isHttpHost, PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, type CallDone, type CallResult } from './plane.js';
-import { ProxyState, traverse, type Proxy } from './proxy.js';
+import { ProxyState, traverseRequest, traverseResponse, type Proxy } from './proxy.js';
 import type { TimeWeighted } from './usage.js';
 
 /** The inbound route's action: the one cluster, no retries and no timeout. */
@@ -89,6 +89,9 @@ interface Downstream {
   routeNs?: string;
   routeOutbound?: OutboundTrafficMode;
   routeResult?: RouteResult;
+  /** The destination the proxy's last request took and its service: found again without a lookup by name. */
+  dest?: RouteDestination;
+  destSvc?: ServiceRt;
 }
 
 /**
@@ -226,10 +229,13 @@ export class EnvoyRouter {
     req.downstream = d;
     const fault = result.route.fault;
     // Most requests meet no fault filter and no reconnect: straight to the router.
-    if (!fault && !reconnect) {
-      this.startRouting(req, clientNs);
-      return;
-    }
+    if (!fault && !reconnect) this.startRouting(req, clientNs);
+    else this.faultThenRoute(req, fault, reconnect, clientNs);
+  }
+
+  /** The fault filter (and a client's reconnect) before the router: apart from route, which V8 inlines per request. */
+  private faultThenRoute(req: Req, fault: CompiledRoute['fault'], reconnect: boolean, clientNs: string): void {
+    const proxy = req.proxy;
     const faults = fault ? this.streamOf('fault', proxy, '') : undefined;
     // The fault filter runs before the router: delay first, then abort (independent draws).
     const afterDelay = () => {
@@ -335,7 +341,7 @@ export class EnvoyRouter {
       req.upstream = withRequest(req.call, r);
     }
     if (route.mirrors.length > 0) this.sendShadows(req, clientNs);
-    const svc = dest?.service !== undefined ? this.deps.services.get(dest.service) : undefined;
+    const svc = dest !== undefined ? this.serviceOf(req.downstream, dest) : undefined;
     if (!dest || !svc) {
       // Envoy's cluster_not_found_response_code: 503 by default, 500 on routes from Gateway API
       // HTTPRoutes (pilot/pkg/networking/core/route/route.go: "return 500 for invalid backends").
@@ -351,6 +357,18 @@ export class EnvoyRouter {
     }
     req.cluster = cluster;
     this.attempt(req);
+  }
+
+  /** The service a destination names, remembered per downstream (a proxy's requests mostly take one destination). */
+  private serviceOf(d: Downstream | undefined, dest: RouteDestination): ServiceRt | undefined {
+    if (d !== undefined && d.dest === dest) return d.destSvc;
+    const svc = dest.service !== undefined ? this.deps.services.get(dest.service) : undefined;
+    // Services are made with the world and never replaced, so a service found stays the answer.
+    if (d !== undefined && svc !== undefined) {
+      d.dest = dest;
+      d.destSvc = svc;
+    }
+    return svc;
   }
 
   /** Per-request streams (`fault/<proxy>`, `route/<proxy>→<service>`) looked up without building their names. */
@@ -651,7 +669,7 @@ export class EnvoyRouter {
 
   /** The request reaches the host: through its server-side proxies' request legs, then their filters. */
   private readonly reachServer = (a: Attempt): void => {
-    traverse(a.server as readonly Proxy[], 'request', a.req.call.req.requestSize, this.serverFilters, a);
+    traverseRequest(a.server as readonly Proxy[], a.req.call.req.requestSize, this.serverFilters, a);
   };
 
   /**
@@ -693,7 +711,12 @@ export class EnvoyRouter {
     if (refused !== undefined) return this.answer(a, refused);
     const inb = this.deps.transport.inboundCluster?.(host);
     if (!inb) return this.deps.pods.deliver(host, call, this.appAnswered, a, mtls);
-    this.deliverInbound(inb.proxy, host, inb.plan, call, a.conn as Connection<PodRt>, mtls, (r) => {
+    this.viaInboundCluster(a, inb, call, mtls);
+  }
+
+  /** The server sidecar's inbound cluster takes the request to the app (apart from authnThenRbac: most meshes need none). */
+  private viaInboundCluster(a: Attempt, inb: { proxy: Proxy; plan: InboundClusterPlan }, call: AppCall, mtls: boolean): void {
+    this.deliverInbound(inb.proxy, a.host, inb.plan, call, a.conn as Connection<PodRt>, mtls, (r) => {
       if (r.flags) a.serverFlags = r.flags;
       // Envoy adds x-envoy-overloaded to a circuit-breaker overflow reply (router.cc onUpstreamAbort).
       if (r.flags !== '' && r.flags.split(',').includes('UO')) a.overloaded = true;
@@ -712,7 +735,7 @@ export class EnvoyRouter {
   /** The server side answers `status` (0: the app reset the stream): back through its response legs, then the network. */
   private answer(a: Attempt, status: number): void {
     a.status = status;
-    traverse(a.server as readonly Proxy[], 'response', a.req.call.req.responseSize, this.leaveServer, a);
+    traverseResponse(a.server as readonly Proxy[], a.req.call.req.responseSize, this.leaveServer, a);
   }
 
   private readonly leaveServer = (a: Attempt): void => {

@@ -143,7 +143,11 @@ export class SidecarPlane extends DirectPlane {
 
   /** 429 when a local rate limit filter of this sidecar refuses the request, else undefined. */
   private rateLimited(owner: Caller, direction: 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND'): number | undefined {
-    if (this.policy.rateLimits.length === 0) return undefined;
+    // Most meshes set no local rate limit: this test alone stays small enough for V8 to inline per request.
+    return this.policy.rateLimits.length === 0 ? undefined : this.checkRateLimits(owner, direction);
+  }
+
+  private checkRateLimits(owner: Caller, direction: 'SIDECAR_INBOUND' | 'SIDECAR_OUTBOUND'): number | undefined {
     const sidecar = sidecarOf(owner);
     if (!sidecar) return undefined;
     const labels = (owner as Partial<PodRt>).version?.labels ?? {};
@@ -334,7 +338,11 @@ export class SidecarPlane extends DirectPlane {
 
   /** The server sidecar's ext_authz filter, when a CUSTOM policy with a valid provider matches. */
   private extAuthz<A>(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined, arg: A) => void, arg: A): boolean {
-    if (!hasSidecar(pod) || !this.policy.security.hasAuthz) return false;
+    // Most meshes have no AuthorizationPolicy: this test alone stays small enough for V8 to inline per request.
+    return this.policy.security.hasAuthz && hasSidecar(pod) && this.customAuthz(pod, call, mtls, then, arg);
+  }
+
+  private customAuthz<A>(pod: PodRt, call: AppCall, mtls: boolean, then: (status: number | undefined, arg: A) => void, arg: A): boolean {
     const authn = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
     const name = this.policy.security.customAtSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod, authn));
     const provider = name === undefined ? undefined : this.deps.scenario.mesh.extensionProviders.find((p) => p.name === name);

@@ -191,13 +191,13 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     // The declared call graph is acyclic (the loader checks), so a chain longer than the number of
     // services revisits one: VirtualService routing sent it round a loop. Envoy would forward it
     // until something gave out; the run answers 508 Loop Detected and warns instead.
-    if (call.depth > loopDepth) {
-      const edge = `${caller.edgeName} → ${target.model.key}`;
-      loops.set(edge, (loops.get(edge) ?? 0) + 1);
-      callDone({ status: LOOP_STATUS, flags: '', mtls: false }, call);
-      return;
-    }
-    plane.call(call, callDone);
+    if (call.depth > loopDepth) loopDetected(call);
+    else plane.call(call, callDone);
+  };
+  const loopDetected = (call: TrackedCall): void => {
+    const edge = `${call.caller.edgeName} → ${call.service.model.key}`;
+    loops.set(edge, (loops.get(edge) ?? 0) + 1);
+    callDone({ status: LOOP_STATUS, flags: '', mtls: false }, call);
   };
 
   /**

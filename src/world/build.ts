@@ -7,6 +7,7 @@ import { NodeCpu } from './cpu.js';
 import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
 import { fnv1a } from '../kernel/hash.js';
 import { Station } from './station.js';
+import { InsertionList } from '../kernel/insertion-list.js';
 
 export interface Cluster {
   nodes: NodeRt[];
@@ -67,6 +68,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       index: at ?? svc.pods.length,
       indexInVersion,
       slots: new Station(model.concurrency),
+      works: new InsertionList(),
       epoch: 0,
       crashed: false,
       faultErrorRate: 0,
@@ -96,6 +98,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       failure: streams.stream(`failure/${model.key}/shadow`),
     },
     stats: new RequestStats(),
+    callTargets: model.calls.map(() => undefined),
     retries: 0,
   });
   const serviceList: ServiceRt[] = scenario.services.map((model) => {

@@ -49,14 +49,17 @@ export class NodeCpu {
     const slowdown = this.running + 1 > this.cores ? (this.running + 1) / this.cores : 1;
     this.running++;
     this.usedUs += workUs;
-    if (slowdown > 1) {
-      const s = this.saturation;
-      if (s.firstUs < 0) s.firstUs = this.clock?.now ?? 0;
-      s.workUs += workUs;
-      s.stretchedUs += workUs * slowdown;
-      if (slowdown > s.maxSlowdown) s.maxSlowdown = slowdown;
-    }
+    if (slowdown > 1) this.saturated(workUs, slowdown);
     return (workUs * slowdown) / throttle;
+  }
+
+  /** Records work that started while demand exceeded the cores (apart from begin: rare, and begin is inlined). */
+  private saturated(workUs: number, slowdown: number): void {
+    const s = this.saturation;
+    if (s.firstUs < 0) s.firstUs = this.clock?.now ?? 0;
+    s.workUs += workUs;
+    s.stretchedUs += workUs * slowdown;
+    if (slowdown > s.maxSlowdown) s.maxSlowdown = slowdown;
   }
 
   end(): void {
@@ -74,9 +77,13 @@ export class NodeCpu {
    * Their order does not matter: each only frees capacity (nobody waits on it; see takeDeferred).
    */
   settlePassed(): void {
-    const d = this.deferred;
     const clock = this.clock;
-    if (!clock || clock.now < this.earliestDeferredUs) return;
+    if (clock !== undefined && clock.now >= this.earliestDeferredUs) this.settleDue(clock);
+  }
+
+  /** settlePassed once some end may be due (apart, so the test before it inlines where it is called). */
+  private settleDue(clock: CpuClock): void {
+    const d = this.deferred;
     let earliest = Infinity;
     for (let i = 0; i < d.length;) {
       const e = d[i]!;

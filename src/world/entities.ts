@@ -5,6 +5,7 @@ import type { NodeModel, ServiceModel, VersionModel, WorkloadModel } from '../co
 import type { NodeCpu } from './cpu.js';
 import type { Station } from './station.js';
 import type { RequestStats } from '../record/requests.js';
+import type { InsertionList, Listed } from '../kernel/insertion-list.js';
 
 /** A proxy as the world sees it; the data plane owns the implementation. */
 export interface ProxyHandle {
@@ -42,6 +43,8 @@ export interface PodRt extends Caller {
   readonly index: number;
   readonly indexInVersion: number;
   readonly slots: Station;
+  /** The requests the pod holds or queues (world/pod.ts), so a crash can settle them all: on the pod, not in a map looked up per request. */
+  readonly works: InsertionList<Listed>;
   /** Incremented at each crash: work begun in an older epoch is lost (its caller sees a reset). */
   epoch: number;
   crashed: boolean;
@@ -80,6 +83,8 @@ export interface ServiceRt {
    */
   readonly shadowStreams: { serviceTime: Uniform; failure: Uniform };
   readonly stats: RequestStats;
+  /** The services `model.calls` name, by call, once looked up (world/pod.ts): a pod's call finds its target without a lookup by name. */
+  readonly callTargets: (ServiceRt | undefined)[];
   retries: number;
   waypoint?: ProxyHandle;
 }

@@ -52,9 +52,6 @@ const FAILED_CALL_STATUS = 500;
 const isFailure = (status: number) => status === 0 || status >= 500;
 
 export class PodBehaviour {
-  /** Work in progress or waiting, per pod, so a crash can reset it all at once. */
-  private readonly inFlight = new Map<PodRt, InsertionList<Work>>();
-
   /** What the server-side proxy changed in a request before the app saw it (jwt_authn: token removed, claim headers). */
   private readonly amended = new WeakMap<AppCall, Amended>();
 
@@ -155,16 +152,9 @@ export class PodBehaviour {
 
   private readonly idleWaiters = new Map<PodRt, () => void>();
 
-  /** The pod track() gave last, and its list: a station's requests mostly reach the pod of the one before. */
-  private lastTrackedPod?: PodRt;
-  private lastTracked?: InsertionList<Work>;
-
+  /** Work in progress or waiting at the pod, so a crash can reset it all at once. */
   private track(pod: PodRt): InsertionList<Work> {
-    if (pod === this.lastTrackedPod) return this.lastTracked!;
-    let works = this.inFlight.get(pod);
-    if (!works) this.inFlight.set(pod, (works = new InsertionList()));
-    this.lastTrackedPod = pod;
-    return (this.lastTracked = works);
+    return pod.works as InsertionList<Work>;
   }
 
   private readonly serve = (work: Work): void => {
@@ -204,11 +194,12 @@ export class PodBehaviour {
       this.settle(work, 200, true);
       return;
     }
-    const model = calls[work.nextCall++]!;
+    const index = work.nextCall++;
+    const model = calls[index]!;
     // Copying headers (and amendments the server side made) only for apps that propagate some.
     const call =
       work.pod.service.model.propagateHeaders.length > 0 ? withPropagatedHeaders(model, work, this.amended.get(work.call)) : model;
-    const target = this.resolve(call.service);
+    const target = work.pod.service.callTargets[index] ?? this.resolveCall(work.pod.service, index);
     work.outCall = call;
     work.outTarget = target;
     work.retriesLeft = call.retries;
@@ -233,6 +224,11 @@ export class PodBehaviour {
    */
   callFrom(from: Caller, call: CallModel, parent: AppCall, done: (status: number) => void, timeoutUs?: number): void {
     this.callOut(from, this.resolve(call.service), call, parent, (r) => done(r.status), timeoutUs);
+  }
+
+  /** The service of `svc`'s call `index`, looked up by name once (services never change during a run). */
+  private resolveCall(svc: ServiceRt, index: number): ServiceRt {
+    return (svc.callTargets[index] = this.resolve(svc.model.calls[index]!.service));
   }
 
   /** Set by the simulation once services exist (calls name services by key). */
