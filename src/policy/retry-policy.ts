@@ -87,6 +87,12 @@ function retriesNoResponse(on: ReadonlySet<string>): boolean {
 
 /** Whether Envoy would retry this outcome under the policy's retry_on (before counting retries). */
 export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
+  // Most attempts are answered below 409, which retryOn retries only by retriable-status-codes.
+  if (o.kind === 'status' && o.status < 409 && p.retriableCodes.size === 0) return false;
+  return retriableOutcome(p, o);
+}
+
+function retriableOutcome(p: RetryPolicy, o: AttemptOutcome): boolean {
   const on = p.retryOn;
   switch (o.kind) {
     case 'connect-failure':

@@ -15,13 +15,21 @@ export class Station {
 
   /** Calls `start(arg)` now if a server is free, otherwise when one frees up (FIFO). */
   acquire<A>(start: Start<A>, arg: A): void {
-    if (this.busy < this.servers) {
+    if (this.hasFree) {
       this.busy++;
       start(arg);
-    } else {
-      this.waiting.push(start);
-      this.waiting.push(arg);
-    }
+    } else this.wait(start, arg);
+  }
+
+  /** Whether a server is free now (then `take` it). */
+  get hasFree(): boolean {
+    return this.busy < this.servers;
+  }
+
+  /** Queues `start(arg)` for the next server freed (FIFO), for a caller that found none free. */
+  wait<A>(start: Start<A>, arg: A): void {
+    this.waiting.push(start);
+    this.waiting.push(arg);
   }
 
   /** Takes a server the caller knows is free (busy < servers), with no job to start. */
