@@ -49,7 +49,7 @@ export class Connection<H> {
 }
 
 /** One key's connections: all of them in opening order, and those with a free stream in a max-heap by `seq`. */
-interface KeyConns<H> {
+export interface KeyConns<H> {
   all: Set<Connection<H>>;
   free: Connection<H>[];
 }
@@ -92,7 +92,19 @@ export class ConnectionPool<K, H> {
    */
   take(key: K): Connection<H> | undefined {
     const k = this.keyConns(key, false);
-    if (!k) return undefined;
+    return k === undefined ? undefined : this.takeFrom(k);
+  }
+
+  /**
+   * The connections kept under `key`, made on first use: the same object for the pool's life, so
+   * a caller may keep it and `takeFrom` it without a lookup by key per request.
+   */
+  conns(key: K): KeyConns<H> {
+    return this.keyConns(key, true);
+  }
+
+  /** `take` from the connections `conns(key)` gave. */
+  takeFrom(k: KeyConns<H>): Connection<H> | undefined {
     const now = this.clock.now;
     while (k.free.length > 0) {
       const c = k.free[0]!;

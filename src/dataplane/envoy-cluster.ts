@@ -19,7 +19,7 @@ import { PASSTHROUGH_CLUSTER } from '../policy/egress.js';
 import { OutlierDetector, type OutlierEvent } from '../policy/outlier.js';
 import type { Timeline } from '../record/timeline.js';
 import type { PoolGauge, PoolOccupancy } from '../record/pool-occupancy.js';
-import { ConnectionPool, type PoolOptions } from './connections.js';
+import { ConnectionPool, type Connection, type KeyConns, type PoolOptions } from './connections.js';
 import { DEFAULT_IDLE_TIMEOUT_US, UNLIMITED_STREAMS } from './plane.js';
 import { ProxyState, type Proxy } from './proxy.js';
 import type { LocalityPlan } from '../policy/locality.js';
@@ -49,8 +49,13 @@ export interface ClusterStats {
 export function hostPool<P>(c: ClusterRt<P>, worker: number, host: PodRt): HostPool<P> {
   const pools = c.hostStates.of(host).pools;
   let hp = pools[worker];
-  if (!hp) pools[worker] = hp = { worker, host, pending: new Fifo<P>(), queued: 0, connecting: 0 };
+  if (!hp) pools[worker] = hp = { worker, host, pending: new Fifo<P>(), queued: 0, connecting: 0, conns: undefined };
   return hp;
+}
+
+/** A ready connection of the (worker, host) pool with a free stream, reserving it; or undefined. */
+export function takeConnection<P>(c: ClusterRt<P>, hp: HostPool<P>): Connection<PodRt> | undefined {
+  return c.pool.takeFrom((hp.conns ??= c.pool.conns(hp)));
 }
 
 /** What a cluster keeps per host: its active requests (for LEAST_REQUEST) and its pools by worker. */
@@ -116,6 +121,8 @@ export interface HostPool<P> {
   queued: number;
   /** Connections of this pool still being established. */
   connecting: number;
+  /** The pool's connections in the cluster's ConnectionPool, once asked for (takeConnection). */
+  conns: KeyConns<PodRt> | undefined;
 }
 
 /** One Envoy's cluster: a service, or a subset of it (`outbound|port|subset|host`). `P` is what waits in its pools' pending queues. */

@@ -19,7 +19,7 @@ import { shadowsOf } from './mirror.js';
 import { backoffUs, isRetriable, type AttemptOutcome } from '../policy/retry-policy.js';
 import type { Timeline } from '../record/timeline.js';
 import type { Connection } from './connections.js';
-import { EnvoyClusters, hostPool, observePool, slowStartPick, type ClusterRt, type HostPool } from './envoy-cluster.js';
+import { EnvoyClusters, hostPool, observePool, slowStartPick, takeConnection, type ClusterRt, type HostPool } from './envoy-cluster.js';
 import type { PoolOccupancy } from '../record/pool-occupancy.js';
 import { localityHosts } from './locality-lb.js';
 import { hashKey } from './hash-policy.js';
@@ -504,7 +504,7 @@ export class EnvoyRouter {
    */
   private newStream(a: Attempt): void {
     const c = a.cluster;
-    const conn = c.pool.take(a.pool);
+    const conn = takeConnection(c, a.pool);
     if (conn) {
       this.attach(a, conn);
       return;
@@ -624,7 +624,7 @@ export class EnvoyRouter {
         hp.pending.shift(); // gave up while waiting (timeout)
         continue;
       }
-      const conn = c.pool.take(hp);
+      const conn = takeConnection(c, hp);
       if (!conn) break;
       hp.pending.shift();
       this.unpend(next);
