@@ -82,8 +82,10 @@ export class HostStates<P> {
 
   /** The host's state, made on first use. */
   of(host: PodRt): HostState<P> {
-    const found = this.find(host);
-    if (found) return found;
+    return this.find(host) ?? this.add(host);
+  }
+
+  private add(host: PodRt): HostState<P> {
     const s: HostState<P> = { host, active: 0, pools: objectArray() };
     while (this.slots.length < host.index) this.slots.push(undefined);
     if (this.slots[host.index] === undefined) this.slots[host.index] = s;

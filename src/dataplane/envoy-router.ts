@@ -505,10 +505,13 @@ export class EnvoyRouter {
   private newStream(a: Attempt): void {
     const c = a.cluster;
     const conn = takeConnection(c, a.pool);
-    if (conn) {
-      this.attach(a, conn);
-      return;
-    }
+    if (conn) this.attach(a, conn);
+    else this.queueStream(a);
+  }
+
+  /** No ready connection has a free stream: the stream waits in its pool's queue, or overflows. */
+  private queueStream(a: Attempt): void {
+    const c = a.cluster;
     if (c.pendingRequests >= c.limits.maxPending) {
       this.settleAttempt(a);
       this.overflow(a.req, 'upstream_rq_pending_overflow');
@@ -618,6 +621,11 @@ export class EnvoyRouter {
 
   /** The pool's pending streams take its free connections, oldest first; any left may open more. */
   private servePending(hp: HostPool<Attempt>, c: ClusterRt<Attempt>): void {
+    // Nothing queued is the usual case, and then tryCreateConnections opens nothing either.
+    if (hp.queued > 0) this.serveQueued(hp, c);
+  }
+
+  private serveQueued(hp: HostPool<Attempt>, c: ClusterRt<Attempt>): void {
     while (hp.queued > 0) {
       const next = hp.pending.peek() as Attempt;
       if (!next.pending) {

@@ -248,12 +248,7 @@ export class PodBehaviour {
       const works = work.tracked;
       works.delete(work);
       pod.slots.release();
-      const waiter = works.size === 0 && this.idleWaiters.size > 0 ? this.idleWaiters.get(pod) : undefined;
-      if (waiter) {
-        this.idleWaiters.delete(pod);
-        // After this answer is on its way: the app exits once idle.
-        this.sim.schedule(0, waiter, undefined);
-      }
+      if (works.size === 0 && this.idleWaiters.size > 0) this.wakeIdleWaiter(pod);
     }
     // Counted by the end-user request's start, so every mode counts the same requests (common random numbers).
     if (work.call.rootStartUs >= this.warmupUs) {
@@ -263,6 +258,14 @@ export class PodBehaviour {
     }
     this.onServed?.(pod, work.call, status, work.arrivedUs, work.mtls);
     work.respond(status, work.arg);
+  }
+
+  /** The pod holds no request now: a drain waiting for that goes on, after this answer is on its way (the app exits). */
+  private wakeIdleWaiter(pod: PodRt): void {
+    const waiter = this.idleWaiters.get(pod);
+    if (!waiter) return;
+    this.idleWaiters.delete(pod);
+    this.sim.schedule(0, waiter, undefined);
   }
 
   /**
