@@ -387,7 +387,10 @@ export class EnvoyRouter {
   /** Weighted choice among the route's destinations, per request (weights are relative). */
   private pickDestination(req: Req): RouteDestination | undefined {
     const dests = req.route.destinations;
-    if (dests.length <= 1) return dests[0];
+    return dests.length <= 1 ? dests[0] : this.pickWeighted(req, dests);
+  }
+
+  private pickWeighted(req: Req, dests: readonly RouteDestination[]): RouteDestination | undefined {
     let x = this.streamOf('route', req.proxy, req.call.service.model.key)() * req.route.totalWeight;
     for (const d of dests) if ((x -= d.weight) < 0) return d;
     return dests[dests.length - 1];

@@ -112,22 +112,28 @@ export class SidecarPlane extends DirectPlane {
     }
     // A gateway's route pins its destination; Sidecar resources scope sidecars, not gateways (sidecar.proto).
     if (!call.route && !this.holdsConfigFor(call.caller, call.service)) {
-      // A service outside the sidecar's Sidecar egress hosts has no cluster, route or listener in
-      // it: with outboundTrafficPolicy ALLOW_ANY (Istio's default) the request leaves through the
-      // PassthroughCluster, to the original destination, plaintext, with no routing or retries
-      // (istio/istio pilot/pkg/networking/core/listener.go; https://istio.io/latest/docs/reference/config/networking/sidecar/).
-      // Under REGISTRY_ONLY the same catch-all is the BlackHole instead (policy/egress.ts).
-      if (outboundDecision(false, this.policy.outboundTrafficMode(scopedWorkload(call.caller))) === 'blackhole') {
-        cs.requestLeg(call.req.requestSize, () => this.envoy.blackhole(cs, call, done));
-        return;
-      }
-      this.passthrough++;
-      cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r, call))));
+      this.outOfScope(cs, call, done);
       return;
     }
     // A Sidecar's own outboundTrafficPolicy overrides the mesh's for the workloads it configures.
     const outbound = this.policy.sidecarScopes.any ? this.policy.outboundTrafficMode(scopedWorkload(call.caller)) : undefined;
     cs.requestLeg(call.req.requestSize, this.outboundLegDone, { cs, call, done, outbound });
+  }
+
+  /**
+   * A service outside the sidecar's Sidecar egress hosts has no cluster, route or listener in it:
+   * with outboundTrafficPolicy ALLOW_ANY (Istio's default) the request leaves through the
+   * PassthroughCluster, to the original destination, plaintext, with no routing or retries
+   * (istio/istio pilot/pkg/networking/core/listener.go; https://istio.io/latest/docs/reference/config/networking/sidecar/).
+   * Under REGISTRY_ONLY the same catch-all is the BlackHole instead (policy/egress.ts).
+   */
+  private outOfScope(cs: Proxy, call: AppCall, done: CallDone): void {
+    if (outboundDecision(false, this.policy.outboundTrafficMode(scopedWorkload(call.caller))) === 'blackhole') {
+      cs.requestLeg(call.req.requestSize, () => this.envoy.blackhole(cs, call, done));
+      return;
+    }
+    this.passthrough++;
+    cs.requestLeg(call.req.requestSize, () => this.directCall(call, (r) => cs.responseLeg(call.req.responseSize, () => done(r, call))));
   }
 
   /** The request has passed the caller's sidecar's request leg: to its router. */
@@ -178,7 +184,10 @@ export class SidecarPlane extends DirectPlane {
    * inbound cluster is unlimited, so without one the request goes straight to the app.
    */
   private inboundClusterOf(pod: PodRt): { proxy: Proxy; plan: InboundClusterPlan } | undefined {
-    if (!this.inboundPools) return undefined;
+    return this.inboundPools ? this.inboundPlanOf(pod) : undefined;
+  }
+
+  private inboundPlanOf(pod: PodRt): { proxy: Proxy; plan: InboundClusterPlan } | undefined {
     let v = this.inboundPlans.get(pod);
     if (v === undefined) {
       // Sidecar resources configure sidecars, not gateways (sidecar.proto).
@@ -314,7 +323,11 @@ export class SidecarPlane extends DirectPlane {
     if (!hasSidecar(pod)) return undefined;
     const authn = this.authn(pod, call);
     if (authn.kind === 'invalid') return authn.status;
-    if (!this.policy.security.hasAuthz) return undefined;
+    return this.policy.security.hasAuthz ? this.rbacStatus(call, pod, mtls, authn) : undefined;
+  }
+
+  /** The RBAC filter's verdict (apart from inboundStatus: most meshes have no AuthorizationPolicy). */
+  private rbacStatus(call: AppCall, pod: PodRt, mtls: boolean, authn: AuthnResult): number | undefined {
     const d = this.policy.security.atSidecar(workloadOf(pod), httpAttributes(call, peerOf(call.caller, mtls), pod, authn));
     return d.allowed ? undefined : RBAC_DENIED_STATUS;
   }
@@ -322,7 +335,10 @@ export class SidecarPlane extends DirectPlane {
   /** jwt_authn's verdict; a verified token leaves the request (unless forwarded) and its claims may become headers. */
   private authn(pod: PodRt, call: AppCall): AuthnResult {
     // Most meshes verify no tokens: no workload identity to build per request.
-    if (!this.policy.security.hasRequestAuthn || call.req.jwt === undefined) return NOT_AUTHENTICATED;
+    return this.policy.security.hasRequestAuthn && call.req.jwt !== undefined ? this.verifyToken(pod, call) : NOT_AUTHENTICATED;
+  }
+
+  private verifyToken(pod: PodRt, call: AppCall): AuthnResult {
     const r = this.policy.security.authnAtSidecar(workloadOf(pod), call.req.jwt);
     if (r.kind !== 'invalid' && (r.kind === 'valid' || r.sanitized?.length))
       this.deps.pods.amend(call, { stripJwt: r.kind === 'valid' && r.strip, headers: headersAfterAuthn(call.req.headers, r) });
