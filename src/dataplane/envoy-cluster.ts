@@ -245,6 +245,30 @@ export class EnvoyClusters<P> {
     alias?: ServiceAlias,
   ): ClusterRt<P> | undefined {
     const pc = this.cache.of(proxy);
+    // Most requests of a proxy go to the cluster its last one used, unchanged since: found with no key built.
+    const last = pc.last;
+    if (
+      last !== undefined &&
+      pc.lastSvc === svc &&
+      alias === undefined &&
+      port === svc.model.port &&
+      pc.lastKey === (subset ?? '') &&
+      last.policyVersion === this.policyVersion &&
+      last.endpointsVersion === svc.endpointsVersion
+    )
+      return last;
+    return this.findOrBuild(pc, proxy, svc, subset, clientNs, port, alias);
+  }
+
+  private findOrBuild(
+    pc: ProxyClusters<P>,
+    proxy: Proxy,
+    svc: ServiceRt,
+    subset: string | undefined,
+    clientNs: string,
+    port: number,
+    alias: ServiceAlias | undefined,
+  ): ClusterRt<P> | undefined {
     // A route to another port of the host is another cluster (`outbound|port|subset|host`), and so is a per-version Service.
     const base = alias ? `@${alias.fqdn}` : (subset ?? '');
     const key = port === svc.model.port ? base : `${base}|${port}`;
