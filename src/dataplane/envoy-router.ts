@@ -210,12 +210,8 @@ export class EnvoyRouter {
     const d = this.downstreamOf(proxy);
     // A gateway pins the route it chose (policy/gateway-routes.ts); sidecars route by the mesh's VirtualServices.
     const result = call.route ? { kind: 'route' as const, route: call.route } : this.routeOf(d, call, clientNs, outbound);
-    if (result.kind === 'no-route') {
-      this.localReply(proxy, call, done, 404, 'NR');
-      return;
-    }
-    if (result.kind === 'blackhole') {
-      this.blackhole(proxy, call, done);
+    if (result.kind !== 'route') {
+      this.noRoute(proxy, call, done, result.kind);
       return;
     }
     // The app reuses its most recently freed connection to the proxy, or opens one; after a client
@@ -258,11 +254,22 @@ export class EnvoyRouter {
     else start();
   }
 
+  /** No route matched (404 NR), or the host is outside the registry under REGISTRY_ONLY (the BlackHole). */
+  private noRoute(proxy: Proxy, call: AppCall, done: CallDone, kind: 'no-route' | 'blackhole'): void {
+    if (kind === 'no-route') this.localReply(proxy, call, done, 404, 'NR');
+    else this.blackhole(proxy, call, done);
+  }
+
   /** The mesh policy's route for the call, remembered per proxy while the policy gives it to every request alike. */
   private routeOf(d: Downstream, call: AppCall, clientNs: string, outbound: OutboundTrafficMode | undefined): RouteResult {
     const svc = call.service.model;
-    if (d.routeSvc === svc && d.routePolicy === this.policy && d.routeNs === clientNs && d.routeOutbound === outbound)
-      return d.routeResult as RouteResult;
+    return d.routeSvc === svc && d.routePolicy === this.policy && d.routeNs === clientNs && d.routeOutbound === outbound
+      ? (d.routeResult as RouteResult)
+      : this.policyRoute(d, call, clientNs, outbound);
+  }
+
+  private policyRoute(d: Downstream, call: AppCall, clientNs: string, outbound: OutboundTrafficMode | undefined): RouteResult {
+    const svc = call.service.model;
     const result = this.policy.route(svc, call.req, outbound, sourceOf(call.caller), clientNs);
     if (result.kind === 'route' && result.sameForEveryRequest) {
       d.routeSvc = svc;

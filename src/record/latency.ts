@@ -76,8 +76,13 @@ export class LatencyStats {
     this.count++;
     this.sumUs += us;
     if (us > this.maxUs) this.maxUs = us;
-    (this.fresh ??= new Uint32Array(FRESH_LENGTH))[hdrCountsIndex(Math.min(HIGHEST_US, Math.max(1, Math.round(us))))]!++;
+    (this.fresh ?? this.freshCounts())[hdrCountsIndex(Math.min(HIGHEST_US, Math.max(1, Math.round(us))))]!++;
     if (++this.freshCount === FLUSH_EVERY) this.flushed(); // keep every fresh count below 2^32
+  }
+
+  /** The fresh counts array, made at the first record (apart from record, which V8 inlines). */
+  private freshCounts(): Uint32Array {
+    return (this.fresh = new Uint32Array(FRESH_LENGTH));
   }
 
   /**

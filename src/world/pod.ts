@@ -169,9 +169,7 @@ export class PodBehaviour {
     const version = pod.version;
     const shadow = work.call.shadow === true;
     const serviceUs = svc.serviceTime[pod.versionIndex]!(shadow ? svc.shadowStreams.serviceTime : svc.serviceTimeStream);
-    if (version.failure.rate > 0 && (shadow ? svc.shadowStreams.failure : svc.failureStream)() < version.failure.rate)
-      work.status = version.failure.status;
-    if (pod.faultErrorRate > 0 && svc.faultStream() < pod.faultErrorRate) work.status = pod.faultErrorStatus;
+    if (version.failure.rate > 0 || pod.faultErrorRate > 0) this.drawFailure(work, shadow);
     // CPU: the node's cores are shared (NodeCpu); a CPU limit caps this pod's own parallelism.
     // Only the CPU share of the service time competes for cores; the rest is plain waiting.
     const cpuUs = serviceUs * svc.model.cpuShare;
@@ -182,6 +180,16 @@ export class PodBehaviour {
     const wallUs = pod.node.cpu.begin(cpuUs, pod.throttle) * limitSlowdown + (serviceUs - cpuUs);
     this.sim.schedule(wallUs + pod.faultLatencyUs, this.afterService, work);
   };
+
+  /** The version's declared failure rate, then a fault's error rate: each a draw of its own stream. */
+  private drawFailure(work: Work, shadow: boolean): void {
+    const pod = work.pod;
+    const svc = pod.service;
+    const version = pod.version;
+    if (version.failure.rate > 0 && (shadow ? svc.shadowStreams.failure : svc.failureStream)() < version.failure.rate)
+      work.status = version.failure.status;
+    if (pod.faultErrorRate > 0 && svc.faultStream() < pod.faultErrorRate) work.status = pod.faultErrorStatus;
+  }
 
   private readonly afterService = (work: Work): void => {
     work.pod.node.cpu.end();
