@@ -24,7 +24,7 @@ import {
   type CallResult,
   type PlaneDeps,
 } from './plane.js';
-import { NO_PROXIES, Proxy, traverseRequest, traverseResponse } from './proxy.js';
+import { NO_PROXIES, Proxy } from './proxy.js';
 import { runExtAuthz } from './ext-authz.js';
 
 /** ztunnel releases an unused pooled HBONE connection after 5 minutes (POOL_UNUSED_RELEASE_TIMEOUT, src/config.rs). */
@@ -243,14 +243,14 @@ export class AmbientPlane extends DirectPlane {
       this.sim.schedule(
         ow,
         () =>
-          traverseResponse([zt], req.responseSize, () => {
+          zt.responseLeg(req.responseSize, () => {
             appPool.release('any', conn);
             done({ ...r, mtls: true }, call);
           }),
         undefined,
       );
     const send = (conn: Connection<Proxy>) => {
-      traverseRequest([zt], req.requestSize, () =>
+      zt.requestLeg(req.requestSize, () =>
         this.sim.schedule(
           ow,
           () => {
