@@ -45,6 +45,11 @@ describe('the command line bundle', () => {
     for (const file of ['cli.cjs', 'cli.cache', 'launch.cjs', 'worker.cjs']) expect(existsSync(repoPath(`dist/bundle/${file}`))).toBe(true);
   });
 
+  it('is ASCII, so launch.ts reads it as one-byte text without decoding UTF-8 (scripts/bundle.mjs escapes the rest)', () => {
+    const bytes = readFileSync(repoPath('dist/bundle/cli.cjs'));
+    expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
+  });
+
   it('is compiled from its code cache: V8 takes it in a fresh process (same V8, same flags as bin/meshsim.js)', () => {
     const launch = JSON.stringify(pathToFileURL(repoPath('dist/cli/launch.js')).href);
     const probe = join(scratch, 'probe-cache.mjs');
