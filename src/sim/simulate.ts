@@ -407,23 +407,28 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     plane.proxies.push(...egress.proxies);
   }
 
+  /** An end-user request that started at `startUs` has its answer: the counts, its latency, then the workload's `done`. */
+  const endUserAnswered = (r: CallResult, startUs: number, done: () => void): void => {
+    const measured = startUs >= warmupUs;
+    inFlight--;
+    if (measured) inFlightMeasured--;
+    if (measured) endUser.record(r.status, r.flags, sim.now - startUs);
+    done();
+  };
+  // A client's direct call carries the workload's `done` as its owner, and started when the request
+  // did: one function for every end-user request, no closure and context allocated per request.
+  const directAnswered: CallDone = (r, call) => endUserAnswered(r, call.startUs, call.owner as () => void);
   for (const client of cluster.clients) {
     const target = cluster.services.get(client.model.target) as ServiceRt;
     startWorkload(sim, streams, client.model, durationUs, (req, done) => {
       const startUs = sim.now;
-      const measured = startUs >= warmupUs;
       inFlight++;
-      if (measured) inFlightMeasured++;
-      const answered = (r: CallResult) => {
-        inFlight--;
-        if (measured) inFlightMeasured--;
-        if (measured) endUser.record(r.status, r.flags, sim.now - startUs);
-        done();
-      };
+      if (startUs >= warmupUs) inFlightMeasured++;
       if (!client.model.gateway) {
-        edgeCall(client, target, req, undefined, answered);
+        edgeCall(client, target, req, undefined, directAnswered, undefined, done);
         return;
       }
+      const answered = (r: CallResult) => endUserAnswered(r, startUs, done);
       const entry = entryOf(client.model);
       if (entry) ingress.send(client, entry, req, answered);
       else sim.schedule(0, () => answered({ status: 404, flags: 'NR', mtls: false, local: true }), undefined);
