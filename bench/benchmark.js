@@ -18,7 +18,8 @@
 //
 // Adding a benchmark: write an async function `(quick) => number | {value, detail}` and add it to
 // BENCHMARKS at the bottom ({id, name, fn, unit, target}). A line with `derive` instead of `fn`
-// is computed from earlier lines' values (ratios). Throwing prints "not available: <message>" for
+// is computed from earlier lines' values (ratios). A function that measures several lines at once
+// returns the others' as `also: {id: {value, detail}}`, and those lines name it in `measuredBy`. Throwing prints "not available: <message>" for
 // that line and the run goes on.
 //
 // Wall-clock timing uses process.hrtime.bigint(); simulations themselves never see the wall clock.
@@ -36,7 +37,7 @@ import { prng } from '../test/kernel/prng.js';
 import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js';
 import { simJsMm4 } from './lib/simjs-mm4.js';
 import { MM4_THEORY, simPyMm4 } from './lib/simpy-mm4.js';
-import { bestWall, check, meshsim, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
+import { bestWall, check, meshsim, meshsimTogether, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
 import { applyV8Flags } from '#dist/cli/v8-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -48,9 +49,9 @@ const OUT = join(HERE, 'out');
 const NAME_WIDTH = 58;
 
 /** @typedef {{ min?: number, max?: number }} Target */
-/** @typedef {{ value: number, detail?: string }} Measured */
+/** @typedef {{ value: number, detail?: string, also?: Record<string, Measured> }} Measured */
 /** @typedef {(quick?: boolean) => Promise<number | Measured>} BenchFn */
-/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, unit: string, target?: Target, full?: boolean }} Benchmark */
+/** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, measuredBy?: string, unit: string, target?: Target, full?: boolean }} Benchmark */
 /** @typedef {import('#dist/sim/simulate.js').RunOptions} RunOptions */
 /** @typedef {{ wall: number, requests: number, events: number, results: import('#dist/report/results.js').ResultsJson, bytes?: number }} Run */
 /** @typedef {(file: string, options?: RunOptions) => Run} Runner */
@@ -337,16 +338,24 @@ const mm4Means = (responseMs, waitMs) => {
 const WHOLE_RUNS = 3;
 
 /**
- * The run of median wall time among `n` runs of `run`, with every wall time for the detail.
+ * The run of median wall time among `runs`, with every wall time for the detail.
+ * @template {{ wall: number }} R
+ * @param {R[]} runs
+ * @returns {R & { walls: string }}
+ */
+const medianOf = (runs) => {
+  const sorted = [...runs].sort((a, b) => a.wall - b.wall);
+  const median = /** @type {R} */ (sorted[Math.floor(sorted.length / 2)]);
+  return { ...median, walls: `median of ${sorted.length}: ${sorted.map((x) => x.wall.toFixed(2)).join(', ')} s` };
+};
+
+/**
+ * The run of median wall time among `n` runs of `run` (see medianOf).
  * @template {{ wall: number }} R
  * @param {number} n @param {() => R} run
  * @returns {R & { walls: string }}
  */
-const medianRun = (n, run) => {
-  const runs = Array.from({ length: n }, run).sort((a, b) => a.wall - b.wall);
-  const median = /** @type {R} */ (runs[Math.floor(n / 2)]);
-  return { ...median, walls: `median of ${n}: ${runs.map((x) => x.wall.toFixed(2)).join(', ')} s` };
-};
+const medianRun = (n, run) => medianOf(Array.from({ length: n }, run));
 
 /** Whole CLI, fresh process, M/M/4 for 1M requests (320/s × 3,125 s), results.json only. */
 const mm4WholeCli = async () => {
@@ -412,29 +421,55 @@ const validateWall = async () => {
 };
 
 /**
- * A sweep of 8 equal points (8 seeds of M/M/4, no --set axis, so sweep.html has no chart) on
- * `workers` workers; wall seconds, the median of WHOLE_RUNS fresh processes (one sweep on this
- * noisy machine can be 5% off either way, and the speed-up is a ratio of two). Each point is
- * ~960,000 requests (3,000 s simulated), about 0.6 s of simulation on one core (--quick: 400 s).
+ * A sweep of 8 equal points (8 seeds of M/M/4, no --set axis, so sweep.html has no chart), each
+ * ~960,000 requests (3,000 s simulated), about 0.6 s of simulation on one core (--quick: 400 s),
+ * timed three ways in each of WHOLE_RUNS rounds: on 1 worker, on 2 workers, and as its two shards
+ * (`--shard 1/2`, `--shard 2/2`, 4 points each, 1 worker) in two independent processes started
+ * together. The last is the peer for 2 workers: the speed-up this machine gives two processes that
+ * share nothing, so the worker pool is judged against what the cores allow. Round by round, not
+ * one way after another: this machine's speed drifts by tens of percent over minutes, and each
+ * ratio compares runs made seconds apart. Each way is rated by its median round.
+ * @returns {Promise<Measured & { also: Record<string, Measured> }>}
  */
-const sweepWall = (/** @type {number} */ workers) => async () => {
+const sweepRounds = async () => {
   const durationS = QUICK ? 400 : 3000;
-  const out = scratch();
-  try {
-    const r = medianRun(WHOLE_RUNS, () =>
-      check(
-        meshsim(['sweep', MM4, '--seeds', '8', '--duration', `${durationS}s`, '--workers', String(workers), '--out', out.dir]),
-        'meshsim sweep',
-      ),
-    );
-    const cpu = r.cpu === undefined ? '' : `, CPU ${r.cpu.toFixed(2)} s (user+sys)`;
-    return {
-      value: r.wall,
-      detail: `8 points × ~${fmtN(320 * durationS)} requests (${durationS} s simulated each), fresh processes (${r.walls})${cpu}`,
-    };
-  } finally {
-    out.done();
+  const sweep = ['sweep', MM4, '--seeds', '8', '--duration', `${durationS}s`];
+  /** @type {Record<'one' | 'two' | 'shards', { wall: number, cpu: number | undefined }[]>} */
+  const ways = { one: [], two: [], shards: [] };
+  for (let i = 0; i < WHOLE_RUNS; i++) {
+    for (const workers of /** @type {const} */ ([1, 2])) {
+      const out = scratch();
+      try {
+        ways[workers === 1 ? 'one' : 'two'].push(
+          check(meshsim([...sweep, '--workers', String(workers), '--out', out.dir]), 'meshsim sweep'),
+        );
+      } finally {
+        out.done();
+      }
+    }
+    const outs = [scratch(), scratch()];
+    try {
+      const r = await meshsimTogether(outs.map((o, k) => [...sweep, '--shard', `${k + 1}/2`, '--workers', '1', '--out', o.dir]));
+      for (const run of r.runs) if (run.status !== 0) throw new Error(`meshsim sweep --shard: exit ${run.status}: ${run.stderr}`);
+      ways.shards.push(r);
+    } finally {
+      for (const o of outs) o.done();
+    }
   }
+  const points = `8 points × ~${fmtN(320 * durationS)} requests (${durationS} s simulated each)`;
+  /** @param {{ wall: number, cpu: number | undefined }[]} runs @param {string} how @returns {Measured} */
+  const rated = (runs, how) => {
+    const r = medianOf(runs);
+    const cpu = r.cpu === undefined ? '' : `, CPU ${r.cpu.toFixed(2)} s (user+sys)`;
+    return { value: r.wall, detail: `${points}, ${how} (${r.walls})${cpu}` };
+  };
+  return {
+    ...rated(ways.one, 'one fresh process'),
+    also: {
+      'sweep-2': rated(ways.two, 'one fresh process'),
+      'sweep-shards': rated(ways.shards, 'two fresh processes of 4 points at once, until both end; CPU of both'),
+    },
+  };
 };
 
 const clusterTenThousand = async () => {
@@ -514,9 +549,17 @@ const BENCHMARKS = [
   { id: 'node', name: 'node start-up alone: wall', fn: nodeWall, unit: 's' },
   { id: 'version', name: 'meshsim --version: wall', fn: versionWall, unit: 's', target: { max: 0.3 } },
   { id: 'validate', name: 'meshsim validate: wall', fn: validateWall, unit: 's', target: { max: 0.3 } },
-  { id: 'sweep-1', name: 'sweep of 8 equal points, 1 worker: wall', fn: sweepWall(1), unit: 's' },
-  { id: 'sweep-2', name: 'sweep of 8 equal points, 2 workers: wall', fn: sweepWall(2), unit: 's' },
+  { id: 'sweep-1', name: 'sweep of 8 equal points, 1 worker: wall', fn: sweepRounds, unit: 's' },
+  { id: 'sweep-2', name: 'sweep of 8 equal points, 2 workers: wall', measuredBy: 'sweep-1', unit: 's' },
+  { id: 'sweep-shards', name: 'sweep of 8 equal points, 2 shard processes: wall', measuredBy: 'sweep-1', unit: 's' },
   { id: 'sweep-speedup', name: 'sweep speed-up, 2 workers over 1', derive: ratio('sweep-1', 'sweep-2'), unit: 'x', target: { min: 1.8 } },
+  {
+    id: 'sweep-ceiling',
+    name: 'sweep speed-up, 2 shard processes over 1 (peer)',
+    derive: ratio('sweep-1', 'sweep-shards'),
+    unit: 'x',
+  },
+  { id: 'sweep-vs-peer', name: 'sweep, 2 workers against 2 shard processes', derive: ratio('sweep-shards', 'sweep-2'), unit: 'x' },
 ];
 
 /** @param {string[]} argv */
@@ -534,35 +577,32 @@ async function main(argv) {
     console.log(`no benchmark matches ${filters.join(' ')}; ids: ${[...new Set(BENCHMARKS.map((b) => b.id))].join(', ')}`);
   /** @type {Map<string, number>} */
   const values = new Map();
+  /** What the lines measured so far (by id): a `measuredBy` line's result comes from its measuring line's `also`. */
+  /** @type {Map<string, { value?: number, detail?: string | null, error?: string }>} */
+  const measured = new Map();
   for (const b of selected) {
     const derive = b.derive;
     if (derive) {
       await bench(b.name, async () => derive(values), { unit: b.unit, target: b.target });
       continue;
     }
-    // Each benchmark runs in a fresh process, so one does not inherit another's JIT and heap state.
-    const child = spawnSync(
-      process.execPath,
-      ['--expose-gc', fileURLToPath(import.meta.url), '--one', b.id, ...(QUICK ? ['--quick'] : [])],
-      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-    );
-    const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
-    if (child.status !== 0 || !line) {
-      await bench(
-        b.name,
-        async () => {
-          throw new Error((child.stderr || 'benchmark process failed').trim().split('\n').pop());
-        },
-        { unit: b.unit, target: b.target },
-      );
-      continue;
+    const by = b.measuredBy ?? b.id;
+    if (!measured.has(b.id)) {
+      const r = measureInChild(by);
+      measured.set(by, r);
+      for (const [id, also] of Object.entries(r.also ?? {})) measured.set(id, also);
+      if (r.error) for (const x of BENCHMARKS) if (x.measuredBy === by) measured.set(x.id, r);
     }
-    const r = JSON.parse(line);
-    if (!r.error) values.set(b.id, r.value);
-    await bench(b.name, async () => (r.error ? Promise.reject(new Error(r.error)) : { value: r.value, detail: r.detail ?? undefined }), {
-      unit: b.unit,
-      target: b.target,
-    });
+    const r = measured.get(b.id) ?? { error: `${by} measured no ${b.id}` };
+    if (!r.error && r.value !== undefined) values.set(b.id, r.value);
+    await bench(
+      b.name,
+      async () => (r.error ? Promise.reject(new Error(r.error)) : { value: r.value ?? NaN, detail: r.detail ?? undefined }),
+      {
+        unit: b.unit,
+        target: b.target,
+      },
+    );
   }
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, 'results.json');
@@ -585,6 +625,21 @@ async function main(argv) {
   console.log(`\nwrote ${file}`);
 }
 
+/**
+ * Runs the benchmark `id` in a fresh process, so one does not inherit another's JIT and heap state.
+ * @param {string} id
+ * @returns {{ value?: number, detail?: string | null, error?: string, also?: Record<string, { value: number, detail?: string | null }> }}
+ */
+function measureInChild(id) {
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--one', id, ...(QUICK ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (child.status !== 0 || !line) return { error: (child.stderr || 'benchmark process failed').trim().split('\n').pop() };
+  return JSON.parse(line);
+}
+
 /** Child mode: run the one benchmark whose id is given and print its result as a JSON line. @param {string} id */
 async function one(id) {
   const b = BENCHMARKS.find((x) => x.id === id);
@@ -592,8 +647,8 @@ async function one(id) {
     if (!b?.fn) throw new Error(`no benchmark ${id}`);
     gc();
     const out = await b.fn(QUICK);
-    const { value, detail } = typeof out === 'number' ? { value: out, detail: undefined } : out;
-    console.log(JSON.stringify({ value, detail: detail ?? null }));
+    const { value, detail, also } = typeof out === 'number' ? { value: out, detail: undefined, also: undefined } : out;
+    console.log(JSON.stringify({ value, detail: detail ?? null, ...(also ? { also } : {}) }));
   } catch (e) {
     console.log(JSON.stringify({ error: (e instanceof Error ? e.message : String(e)).split('\n')[0] }));
   }

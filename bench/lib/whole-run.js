@@ -1,6 +1,6 @@
 // Whole `meshsim` runs, each a fresh process (no inherited JIT or heap), timed from outside. Under
 // /usr/bin/time -v when it exists, for the OS peak RSS ("Maximum resident set size").
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -27,15 +27,55 @@ export function timed(command, args, { env } = {}) {
   });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr ?? '');
-  const user = /User time \(seconds\): ([\d.]+)/.exec(child.stderr ?? '');
-  const sys = /System time \(seconds\): ([\d.]+)/.exec(child.stderr ?? '');
   return {
     wall,
-    cpu: user && sys ? Number(user[1]) + Number(sys[1]) : undefined,
     rssMiB: rss ? Number(rss[1]) / 1024 : undefined,
     status: child.status,
     stdout: child.stdout ?? '',
-    stderr: (child.stderr ?? '').split('\n').filter((l) => !/^\s/.test(l) && !l.startsWith('Command'))[0] ?? '',
+    ...timeFields(child.stderr ?? ''),
+  };
+}
+
+/**
+ * `meshsim` with each of `argLists` as fresh processes started together; wall seconds until the
+ * last one ends, CPU seconds of them all (when /usr/bin/time is there), and each one's status
+ * and first stderr line (as timed gives them).
+ * @param {string[][]} argLists
+ * @returns {Promise<{ wall: number, cpu: number | undefined, runs: { status: number | null, stderr: string }[] }>}
+ */
+export async function meshsimTogether(argLists) {
+  const withTime = existsSync(TIME);
+  const start = process.hrtime.bigint();
+  const runs = await Promise.all(
+    argLists.map(
+      (args) =>
+        /** @type {Promise<{ status: number | null, stderr: string, cpu: number | undefined }>} */ (
+          new Promise((resolvePromise, reject) => {
+            const command = [BIN, ...args];
+            const child = spawn(withTime ? TIME : process.execPath, withTime ? ['-v', process.execPath, ...command] : command, {
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+            child.on('error', reject);
+            child.on('close', (status) => resolvePromise({ status, ...timeFields(stderr) }));
+          })
+        ),
+    ),
+  );
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpus = runs.map((r) => r.cpu);
+  const cpu = cpus.every((c) => c !== undefined) ? cpus.reduce((a, b) => a + b, 0) : undefined;
+  return { wall, cpu, runs: runs.map(({ status, stderr }) => ({ status, stderr })) };
+}
+
+/** CPU seconds (user + system) from /usr/bin/time -v's report, and the first line of the command's own stderr. @param {string} stderr */
+function timeFields(stderr) {
+  const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+  return {
+    cpu: user && sys ? Number(user[1]) + Number(sys[1]) : undefined,
+    stderr: stderr.split('\n').filter((l) => !/^\s/.test(l) && !l.startsWith('Command'))[0] ?? '',
   };
 }
 
