@@ -72,6 +72,10 @@ for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name
  */
 function asciiOnly(file) {
   const text = readFileSync(file, 'utf8');
+  // After a backslash (a regular expression's identity escape, `\µ`) the escape would change the
+  // meaning: `\\u00b5` is a backslash and then "u00b5". None is there today; fail rather than guess.
+  const escaped = /\\[^\x00-\x7f]/.exec(text);
+  if (escaped) throw new Error(`${file}: a backslash before the non-ASCII character at offset ${escaped.index}; write it as a \\u escape in the source`);
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (ascii !== text) writeFileSync(file, ascii);
 }
