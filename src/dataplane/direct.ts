@@ -114,6 +114,9 @@ export class DirectPlane extends PlaneBase implements DataPlane {
       status: 0,
       flags: '',
       mtls: conn.mtls,
+      // Set when answered: in the literal, so that store finds its field (a property added later
+      // went to a property array allocated per request).
+      serverFlags: undefined,
     };
     f.leg = this.oneWay(caller.node, f.pod.node);
     traverseRequest(f.out, req.requestSize, toServer, f);
