@@ -6,7 +6,7 @@
  *
  * `take` hands out the newest usable connection without scanning (a scan made an overload of many
  * thousand connections quadratic): the connections with a free stream are kept in opening order,
- * and the newest is the last (see FreeList below).
+ * and the newest is the last (the free list, below).
  */
 import type { TimeWeighted } from './usage.js';
 import { objectArray } from '../kernel/object-array.js';
@@ -41,8 +41,9 @@ export class Connection<H> {
   seq = 0;
   /** Its key's connections in the pool that opened it, while it is open (a field, not a map: looked up per request). */
   keyConns?: KeyConns<H>;
-  /** Whether it is in its key's free list, and its place there while that list is a heap (see FreeList below). */
+  /** Whether it is in its key's free list (the free list, below). */
   listedFree = false;
+  /** Its place in that list while the list is a heap. */
   heapIndex = -1;
   constructor(
     readonly host: H,
@@ -50,11 +51,11 @@ export class Connection<H> {
   ) {}
 }
 
-/** One key's connections: all of them in opening order, and those with a free stream (see FreeList below). */
+/** One key's connections: all of them in opening order, and those with a free stream. */
 export interface KeyConns<H> {
   all: Set<Connection<H>>;
   free: Connection<H>[];
-  /** Whether `free` is a max-heap on `seq` (a long list) rather than in opening order. */
+  /** Whether `free` is a max-heap on `seq` (a long list) rather than in opening order (the free list, below). */
   freeIsHeap: boolean;
 }
 
@@ -238,7 +239,7 @@ export class ConnectionPool<K, H> {
 // first. Up to SORTED_MAX of them are kept in opening order, so the newest is the last: a
 // request's connection is mostly one of the newest (those are the ones taken), so giving it back
 // moves it past the few newer ones, if any, and taking one removes the last, a step or two where
-// an indexed max-heap sifts through all its levels twice per request (M/M/4: 5,648 -> 4,997
+// an indexed max-heap sifts through all its levels twice per request (M/M/4: 5,671 -> 5,099
 // instructions per request). A longer list becomes that heap: an overload's thousands of
 // connections come back in any order, which a sorted list would pay for with a walk each. Both
 // hand out the same connection, the one with the highest `seq` (unique per pool).
