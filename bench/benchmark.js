@@ -19,8 +19,8 @@
 // Adding a benchmark: write an async function `(quick) => number | {value, detail}` and add it to
 // BENCHMARKS at the bottom ({id, name, fn, unit, target}). A line with `derive` instead of `fn`
 // is computed from earlier lines' values (ratios). A function that measures several lines at once
-// returns the others' as `also: {id: {value, detail}}`, and those lines name it in `measuredBy`. Throwing prints "not available: <message>" for
-// that line and the run goes on.
+// returns the others' as `also: {id: {value, detail}}`, and those lines name it in `measuredBy`.
+// Throwing prints "not available: <message>" for that line and the run goes on.
 //
 // Wall-clock timing uses process.hrtime.bigint(); simulations themselves never see the wall clock.
 import { spawnSync } from 'node:child_process';

@@ -1,8 +1,9 @@
 // Machine instructions per simulated end-user request, counted by valgrind: about the same number
 // on a quiet machine and a noisy one (repeats agree within ~1–4%: count twice or more), where
-// wall-clock A/B runs of the same code on the shared build machines spread ±5% to ±30% per run. For comparing two builds of a change
-// to the hot path; it measures work done, not time (cache misses and branch mispredictions do
-// not show), so confirm a gain with timed runs too. Needs Debian's `valgrind`.
+// wall-clock A/B runs of the same code on the shared build machines spread ±5% to ±30% per run.
+// For comparing two builds of a change to the hot path; it measures work done, not time (cache
+// misses and branch mispredictions do not show), so confirm a gain with timed runs too. Needs
+// Debian's `valgrind`.
 //
 //   node bench/instructions.js [distDir ...]            (default: this checkout's dist/)
 //   SCENARIO=bench/scenarios/mm4.yaml SHORT=300 LONG=900 node bench/instructions.js

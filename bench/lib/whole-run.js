@@ -18,9 +18,8 @@ const TIME = '/usr/bin/time';
  * @param {string} command @param {string[]} args @param {{ env?: Record<string, string> }} [o] @returns {CliRun}
  */
 export function timed(command, args, { env } = {}) {
-  const withTime = existsSync(TIME);
   const start = process.hrtime.bigint();
-  const child = spawnSync(withTime ? TIME : command, withTime ? ['-v', command, ...args] : args, {
+  const child = spawnSync(...underTime(command, args), {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, ...env },
@@ -44,17 +43,13 @@ export function timed(command, args, { env } = {}) {
  * @returns {Promise<{ wall: number, cpu: number | undefined, runs: { status: number | null, stderr: string }[] }>}
  */
 export async function meshsimTogether(argLists) {
-  const withTime = existsSync(TIME);
   const start = process.hrtime.bigint();
   const runs = await Promise.all(
     argLists.map(
       (args) =>
         /** @type {Promise<{ status: number | null, stderr: string, cpu: number | undefined }>} */ (
           new Promise((resolvePromise, reject) => {
-            const command = [BIN, ...args];
-            const child = spawn(withTime ? TIME : process.execPath, withTime ? ['-v', process.execPath, ...command] : command, {
-              stdio: ['ignore', 'ignore', 'pipe'],
-            });
+            const child = spawn(...underTime(process.execPath, [BIN, ...args]), { stdio: ['ignore', 'ignore', 'pipe'] });
             let stderr = '';
             child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
             child.on('error', reject);
@@ -67,6 +62,14 @@ export async function meshsimTogether(argLists) {
   const cpus = runs.map((r) => r.cpu);
   const cpu = cpus.every((c) => c !== undefined) ? cpus.reduce((a, b) => a + b, 0) : undefined;
   return { wall, cpu, runs: runs.map(({ status, stderr }) => ({ status, stderr })) };
+}
+
+/**
+ * The program and arguments that run `command ...args` under /usr/bin/time -v when it is there.
+ * @param {string} command @param {string[]} args @returns {[string, string[]]}
+ */
+function underTime(command, args) {
+  return existsSync(TIME) ? [TIME, ['-v', command, ...args]] : [command, args];
 }
 
 /** CPU seconds (user + system) from /usr/bin/time -v's report, and the first line of the command's own stderr. @param {string} stderr */

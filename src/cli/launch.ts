@@ -70,7 +70,7 @@ export function compileBundle(useCache = true): CompiledBundle | undefined {
 
 /**
  * The bundle's text. scripts/bundle.mjs writes it in ASCII, which read as Latin-1 is the same text
- * as one-byte string in ~1 ms; decoding UTF-8 made a two-byte string in ~23 ms (Node 20's
+ * as a one-byte string, in ~5 ms; decoding UTF-8 made a two-byte string in ~23 ms (Node 20's
  * readFileSync 'utf8', 1.9 MB), on every command and in every sweep worker thread. A bundle that
  * is not ASCII (built otherwise) is decoded as UTF-8.
  */
