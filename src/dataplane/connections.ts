@@ -7,6 +7,12 @@
  * `take` hands out the newest usable connection without scanning (a scan made an overload of many
  * thousand connections quadratic): the connections with a free stream are kept in opening order,
  * and the newest is the last (the free list, below).
+ *
+ * Not checked against Envoy yet: its pools attach a new stream to `ready_clients_.front()`
+ * (source/common/conn_pool/conn_pool_base.cc, ConnPoolImplBase::newStreamImpl), and a client that
+ * becomes ready again is spliced to the front of that list (source/common/common/linked_object.h,
+ * moveBetweenLists), which reads as most recently released first rather than newest opened.
+ * Changing the choice changes results; it is left for an issue of its own.
  */
 import type { TimeWeighted } from './usage.js';
 import { objectArray } from '../kernel/object-array.js';
