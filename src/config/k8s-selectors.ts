@@ -4,26 +4,33 @@
  * Cilium and App Mesh kinds, which all select pods this way.
  */
 import * as z from 'zod';
+import { lazySchemas } from './lazy-schemas.js';
 
-const requirement = z
-  .strictObject({
-    key: z.string().min(1, 'key must not be empty'),
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-    values: z.array(z.string()).optional(),
-  })
-  .superRefine((r, ctx) => {
-    // apimachinery ValidateLabelSelectorRequirement: In/NotIn need values, Exists/DoesNotExist none.
-    const n = r.values?.length ?? 0;
-    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0)
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `must be specified when operator is ${r.operator}` });
-    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0)
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `may not be specified when operator is ${r.operator}` });
+/** Built on first use (lazy-schemas.ts), by the first Linkerd, Cilium or App Mesh resource read. */
+const schemas = lazySchemas(() => {
+  const requirement = z
+    .strictObject({
+      key: z.string().min(1, 'key must not be empty'),
+      operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+      values: z.array(z.string()).optional(),
+    })
+    .superRefine((r, ctx) => {
+      // apimachinery ValidateLabelSelectorRequirement: In/NotIn need values, Exists/DoesNotExist none.
+      const n = r.values?.length ?? 0;
+      if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0)
+        ctx.addIssue({ code: 'custom', path: ['values'], message: `must be specified when operator is ${r.operator}` });
+      if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0)
+        ctx.addIssue({ code: 'custom', path: ['values'], message: `may not be specified when operator is ${r.operator}` });
+    });
+
+  const labelSelectorSchema = z.strictObject({
+    matchLabels: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
+    matchExpressions: z.array(requirement).optional(),
   });
-
-export const labelSelectorSchema = z.strictObject({
-  matchLabels: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
-  matchExpressions: z.array(requirement).optional(),
+  return { labelSelectorSchema };
 });
+
+export const labelSelectorSchema = z.lazy(() => schemas().labelSelectorSchema);
 export type LabelSelector = z.output<typeof labelSelectorSchema>;
 
 /** True when `labels` satisfy every term of the selector; an empty selector selects everything. */

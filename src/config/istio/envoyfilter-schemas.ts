@@ -4,11 +4,18 @@
  * policy/local-ratelimit.ts (the only patch the simulator models) and warned about otherwise.
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 
-export const envoyFilterSpec = z.strictObject({
-  workloadSelector: z.strictObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),
-  targetRefs: z.array(z.record(z.string(), z.unknown())).optional(),
-  configPatches: z.array(z.record(z.string(), z.unknown())).default([]),
-  priority: z.number().int().optional(),
+/** Built on first use (lazy-schemas.ts): most scenarios hold no EnvoyFilter. */
+const schemas = lazySchemas(() => {
+  const envoyFilterSpec = z.strictObject({
+    workloadSelector: z.strictObject({ labels: z.record(z.string(), z.string()).optional() }).optional(),
+    targetRefs: z.array(z.record(z.string(), z.unknown())).optional(),
+    configPatches: z.array(z.record(z.string(), z.unknown())).default([]),
+    priority: z.number().int().optional(),
+  });
+  return { envoyFilterSpec };
 });
+
+export const envoyFilterSpec = z.lazy(() => schemas().envoyFilterSpec);
 export type EnvoyFilterSpec = z.output<typeof envoyFilterSpec>;

@@ -11,116 +11,124 @@
  * the loader (UNMODELLED below); anything else is an error, as `kubectl --validate=strict` says.
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 import { parseDuration } from '../units.js';
 
-/** The CRD's pattern for intervals: `^[0-9]+(m|s)` (artifacts/flagger/crd.yaml). */
-const goDuration = (what: string) =>
-  z.string().transform((v, ctx) => {
-    const us = /^[0-9]+(m|s)/.test(v) ? parseDuration(v) : undefined;
-    if (us === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what}: expected a duration such as 30s or 1m, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return us;
+/** Every schema of this module, built on first use (lazy-schemas.ts): most scenarios hold no Canary. */
+const schemas = lazySchemas(() => {
+  /** The CRD's pattern for intervals: `^[0-9]+(m|s)` (artifacts/flagger/crd.yaml). */
+  const goDuration = (what: string) =>
+    z.string().transform((v, ctx) => {
+      const us = /^[0-9]+(m|s)/.test(v) ? parseDuration(v) : undefined;
+      if (us === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${what}: expected a duration such as 30s or 1m, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return us;
+    });
+
+  const objectRef = z.strictObject({
+    apiVersion: z.string().optional(),
+    kind: z.string().optional(),
+    name: z.string().min(1),
+    namespace: z.string().optional(),
   });
 
-const objectRef = z.strictObject({
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
-  name: z.string().min(1),
-  namespace: z.string().optional(),
-});
+  const thresholdRange = z.strictObject({ min: z.number().optional(), max: z.number().optional() });
 
-const thresholdRange = z.strictObject({ min: z.number().optional(), max: z.number().optional() });
-
-const metricSchema = z.strictObject({
-  name: z.string().min(1),
-  interval: goDuration('interval').optional(),
-  /** Deprecated single threshold: a minimum for request-success-rate, a maximum otherwise (scheduler_metrics.go). */
-  threshold: z.number().optional(),
-  thresholdRange: thresholdRange.optional(),
-  query: z.string().optional(),
-  templateRef: objectRef.optional(),
-  templateVariables: z.record(z.string(), z.string()).optional(),
-});
-
-const percent = z.number().int().min(0).max(100);
-
-const analysisSchema = z.strictObject({
-  interval: goDuration('interval').optional(),
-  iterations: z.number().int().min(0).optional(),
-  threshold: z.number().int().min(0).optional(),
-  maxWeight: percent.optional(),
-  stepWeight: percent.optional(),
-  stepWeights: z.array(percent).optional(),
-  stepWeightPromotion: percent.optional(),
-  metrics: z.array(metricSchema).optional(),
-  // Real fields the simulator does not model (warned about).
-  mirror: z.boolean().optional(),
-  mirrorWeight: percent.optional(),
-  primaryReadyThreshold: percent.optional(),
-  canaryReadyThreshold: percent.optional(),
-  alerts: z.array(z.unknown()).optional(),
-  webhooks: z.array(z.unknown()).optional(),
-  match: z.array(z.unknown()).optional(),
-  sessionAffinity: z.unknown().optional(),
-});
-
-const serviceSchema = z.strictObject({
-  name: z.string().optional(),
-  port: z.number().int().min(1).max(65535),
-  portName: z.string().optional(),
-  targetPort: z.union([z.number(), z.string()]).optional(),
-  portDiscovery: z.boolean().optional(),
-  appProtocol: z.string().optional(),
-  timeout: z.string().optional(),
-  gateways: z.array(z.string()).optional(),
-  hosts: z.array(z.string()).optional(),
-  delegation: z.boolean().optional(),
-  trafficPolicy: z.unknown().optional(),
-  match: z.array(z.unknown()).optional(),
-  rewrite: z.unknown().optional(),
-  retries: z.unknown().optional(),
-  headers: z.unknown().optional(),
-  corsPolicy: z.unknown().optional(),
-  mirror: z.unknown().optional(),
-  apex: z.unknown().optional(),
-  primary: z.unknown().optional(),
-  canary: z.unknown().optional(),
-  backends: z.array(z.string()).optional(),
-  meshName: z.string().optional(),
-});
-
-export const canarySpecSchema = z
-  .strictObject({
-    provider: z.string().optional(),
-    metricsServer: z.string().optional(),
-    targetRef: objectRef,
-    autoscalerRef: z.unknown().optional(),
-    ingressRef: z.unknown().optional(),
-    upstreamRef: z.unknown().optional(),
-    routeRef: z.unknown().optional(),
-    service: serviceSchema,
-    analysis: analysisSchema.optional(),
-    /** Deprecated spelling of `analysis` (GetAnalysis reads `analysis` first). */
-    canaryAnalysis: analysisSchema.optional(),
-    progressDeadlineSeconds: z.number().int().min(0).optional(),
-    skipAnalysis: z.boolean().optional(),
-    revertOnDeletion: z.boolean().optional(),
-    suspend: z.boolean().optional(),
-  })
-  .superRefine((s, ctx) => {
-    const a = s.analysis ?? s.canaryAnalysis;
-    const key = s.analysis ? 'analysis' : 'canaryAnalysis';
-    const steps = a?.stepWeights ?? [];
-    for (let i = 1; i < steps.length; i++)
-      if (steps[i]! <= steps[i - 1]!) ctx.addIssue({ code: 'custom', path: [key, 'stepWeights', i], message: 'stepWeights must increase' });
-    for (const [i, m] of (a?.metrics ?? []).entries()) {
-      const r = m.thresholdRange;
-      if (r?.min !== undefined && r.max !== undefined && r.min > r.max)
-        ctx.addIssue({ code: 'custom', path: [key, 'metrics', i, 'thresholdRange'], message: 'thresholdRange.min is above max' });
-    }
+  const metricSchema = z.strictObject({
+    name: z.string().min(1),
+    interval: goDuration('interval').optional(),
+    /** Deprecated single threshold: a minimum for request-success-rate, a maximum otherwise (scheduler_metrics.go). */
+    threshold: z.number().optional(),
+    thresholdRange: thresholdRange.optional(),
+    query: z.string().optional(),
+    templateRef: objectRef.optional(),
+    templateVariables: z.record(z.string(), z.string()).optional(),
   });
+
+  const percent = z.number().int().min(0).max(100);
+
+  const analysisSchema = z.strictObject({
+    interval: goDuration('interval').optional(),
+    iterations: z.number().int().min(0).optional(),
+    threshold: z.number().int().min(0).optional(),
+    maxWeight: percent.optional(),
+    stepWeight: percent.optional(),
+    stepWeights: z.array(percent).optional(),
+    stepWeightPromotion: percent.optional(),
+    metrics: z.array(metricSchema).optional(),
+    // Real fields the simulator does not model (warned about).
+    mirror: z.boolean().optional(),
+    mirrorWeight: percent.optional(),
+    primaryReadyThreshold: percent.optional(),
+    canaryReadyThreshold: percent.optional(),
+    alerts: z.array(z.unknown()).optional(),
+    webhooks: z.array(z.unknown()).optional(),
+    match: z.array(z.unknown()).optional(),
+    sessionAffinity: z.unknown().optional(),
+  });
+
+  const serviceSchema = z.strictObject({
+    name: z.string().optional(),
+    port: z.number().int().min(1).max(65535),
+    portName: z.string().optional(),
+    targetPort: z.union([z.number(), z.string()]).optional(),
+    portDiscovery: z.boolean().optional(),
+    appProtocol: z.string().optional(),
+    timeout: z.string().optional(),
+    gateways: z.array(z.string()).optional(),
+    hosts: z.array(z.string()).optional(),
+    delegation: z.boolean().optional(),
+    trafficPolicy: z.unknown().optional(),
+    match: z.array(z.unknown()).optional(),
+    rewrite: z.unknown().optional(),
+    retries: z.unknown().optional(),
+    headers: z.unknown().optional(),
+    corsPolicy: z.unknown().optional(),
+    mirror: z.unknown().optional(),
+    apex: z.unknown().optional(),
+    primary: z.unknown().optional(),
+    canary: z.unknown().optional(),
+    backends: z.array(z.string()).optional(),
+    meshName: z.string().optional(),
+  });
+
+  const canarySpecSchema = z
+    .strictObject({
+      provider: z.string().optional(),
+      metricsServer: z.string().optional(),
+      targetRef: objectRef,
+      autoscalerRef: z.unknown().optional(),
+      ingressRef: z.unknown().optional(),
+      upstreamRef: z.unknown().optional(),
+      routeRef: z.unknown().optional(),
+      service: serviceSchema,
+      analysis: analysisSchema.optional(),
+      /** Deprecated spelling of `analysis` (GetAnalysis reads `analysis` first). */
+      canaryAnalysis: analysisSchema.optional(),
+      progressDeadlineSeconds: z.number().int().min(0).optional(),
+      skipAnalysis: z.boolean().optional(),
+      revertOnDeletion: z.boolean().optional(),
+      suspend: z.boolean().optional(),
+    })
+    .superRefine((s, ctx) => {
+      const a = s.analysis ?? s.canaryAnalysis;
+      const key = s.analysis ? 'analysis' : 'canaryAnalysis';
+      const steps = a?.stepWeights ?? [];
+      for (let i = 1; i < steps.length; i++)
+        if (steps[i]! <= steps[i - 1]!)
+          ctx.addIssue({ code: 'custom', path: [key, 'stepWeights', i], message: 'stepWeights must increase' });
+      for (const [i, m] of (a?.metrics ?? []).entries()) {
+        const r = m.thresholdRange;
+        if (r?.min !== undefined && r.max !== undefined && r.min > r.max)
+          ctx.addIssue({ code: 'custom', path: [key, 'metrics', i, 'thresholdRange'], message: 'thresholdRange.min is above max' });
+      }
+    });
+  return { canarySpecSchema };
+});
+
+export const canarySpecSchema = z.lazy(() => schemas().canarySpecSchema);
 
 export type CanarySpecDoc = z.output<typeof canarySpecSchema>;
 

@@ -6,32 +6,40 @@
  * already validated the document; fields the simulator does not use are accepted here as they are.
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 
-/** Server TLS: `mode` decides whether the gateway terminates TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL) or not (PASSTHROUGH, AUTO_PASSTHROUGH). */
-const serverTls = z.looseObject({
-  mode: z.enum(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']).optional(),
-  httpsRedirect: z.boolean().optional(),
-});
+/** Every schema of this module, built on first use (lazy-schemas.ts): most scenarios hold no Istio Gateway. */
+const schemas = lazySchemas(() => {
+  /** Server TLS: `mode` decides whether the gateway terminates TLS (SIMPLE, MUTUAL, ISTIO_MUTUAL) or not (PASSTHROUGH, AUTO_PASSTHROUGH). */
+  const serverTls = z.looseObject({
+    mode: z.enum(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']).optional(),
+    httpsRedirect: z.boolean().optional(),
+  });
 
-const server = z.looseObject({
-  port: z.looseObject({
-    number: z.number().int(),
-    protocol: z.string(),
+  const server = z.looseObject({
+    port: z.looseObject({
+      number: z.number().int(),
+      protocol: z.string(),
+      name: z.string().optional(),
+      targetPort: z.number().int().optional(),
+    }),
+    hosts: z.array(z.string()).default([]),
+    tls: serverTls.optional(),
     name: z.string().optional(),
-    targetPort: z.number().int().optional(),
-  }),
-  hosts: z.array(z.string()).default([]),
-  tls: serverTls.optional(),
-  name: z.string().optional(),
-  bind: z.string().optional(),
-  defaultEndpoint: z.string().optional(),
-});
-export type GatewayServer = z.output<typeof server>;
+    bind: z.string().optional(),
+    defaultEndpoint: z.string().optional(),
+  });
 
-export const istioGatewaySpec = z.looseObject({
-  selector: z.record(z.string(), z.string()).default({}),
-  servers: z.array(server).default([]),
+  const istioGatewaySpec = z.looseObject({
+    selector: z.record(z.string(), z.string()).default({}),
+    servers: z.array(server).default([]),
+  });
+  return { istioGatewaySpec, server };
 });
+type Schemas = ReturnType<typeof schemas>;
+
+export const istioGatewaySpec = z.lazy(() => schemas().istioGatewaySpec);
+export type GatewayServer = z.output<Schemas['server']>;
 export type IstioGatewaySpec = z.output<typeof istioGatewaySpec>;
 
 /** TLS modes in which the gateway's Envoy terminates TLS (a handshake per downstream connection). */

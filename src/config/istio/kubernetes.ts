@@ -4,61 +4,73 @@
  * Real manifests carry many more fields; they are read leniently and the rest is ignored.
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 import type { YamlSource } from '../yaml-source.js';
 import { livenessProbeSchema, preStopSchema, probeSchema, strategySchema, type ProbeModel } from '../lifecycle.js';
 
-const labels = z.record(z.string(), z.string());
+/** Every schema of this module, built on first use (lazy-schemas.ts): most scenarios hold no Kubernetes manifest. */
+const schemas = lazySchemas(() => {
+  const labels = z.record(z.string(), z.string());
 
-export const k8sServiceSchema = z.looseObject({
-  spec: z
-    .looseObject({
-      ports: z
-        .array(
-          z.looseObject({ port: z.number().int(), name: z.string().optional(), targetPort: z.union([z.number(), z.string()]).optional() }),
-        )
-        .optional(),
-      selector: labels.optional(),
-    })
-    .optional(),
+  const k8sServiceSchema = z.looseObject({
+    spec: z
+      .looseObject({
+        ports: z
+          .array(
+            z.looseObject({
+              port: z.number().int(),
+              name: z.string().optional(),
+              targetPort: z.union([z.number(), z.string()]).optional(),
+            }),
+          )
+          .optional(),
+        selector: labels.optional(),
+      })
+      .optional(),
+  });
+
+  const k8sDeploymentSchema = z.looseObject({
+    spec: z
+      .looseObject({
+        replicas: z.number().int().nonnegative().optional(),
+        strategy: strategySchema.optional(),
+        minReadySeconds: z.number().int().nonnegative().optional(),
+        selector: z.looseObject({ matchLabels: labels.optional() }).optional(),
+        template: z
+          .looseObject({
+            metadata: z.looseObject({ labels: labels.optional() }).optional(),
+            spec: z
+              .looseObject({
+                serviceAccountName: z.string().optional(),
+                terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
+                containers: z
+                  .array(
+                    z.looseObject({
+                      name: z.string().optional(),
+                      readinessProbe: probeSchema.optional(),
+                      livenessProbe: livenessProbeSchema.optional(),
+                      lifecycle: z.looseObject({ preStop: preStopSchema.optional() }).optional(),
+                      resources: z
+                        .looseObject({
+                          requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+                          limits: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+                        })
+                        .optional(),
+                    }),
+                  )
+                  .optional(),
+              })
+              .optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+  });
+  return { k8sServiceSchema, k8sDeploymentSchema };
 });
 
-export const k8sDeploymentSchema = z.looseObject({
-  spec: z
-    .looseObject({
-      replicas: z.number().int().nonnegative().optional(),
-      strategy: strategySchema.optional(),
-      minReadySeconds: z.number().int().nonnegative().optional(),
-      selector: z.looseObject({ matchLabels: labels.optional() }).optional(),
-      template: z
-        .looseObject({
-          metadata: z.looseObject({ labels: labels.optional() }).optional(),
-          spec: z
-            .looseObject({
-              serviceAccountName: z.string().optional(),
-              terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
-              containers: z
-                .array(
-                  z.looseObject({
-                    name: z.string().optional(),
-                    readinessProbe: probeSchema.optional(),
-                    livenessProbe: livenessProbeSchema.optional(),
-                    lifecycle: z.looseObject({ preStop: preStopSchema.optional() }).optional(),
-                    resources: z
-                      .looseObject({
-                        requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-                        limits: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-                      })
-                      .optional(),
-                  }),
-                )
-                .optional(),
-            })
-            .optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
+export const k8sServiceSchema = z.lazy(() => schemas().k8sServiceSchema);
+export const k8sDeploymentSchema = z.lazy(() => schemas().k8sDeploymentSchema);
 
 export interface K8sService {
   name: string;

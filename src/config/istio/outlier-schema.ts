@@ -6,6 +6,7 @@
  * Istio schemas in this folder.
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 import { parseDuration } from '../units.js';
 import { formatPath, type PathSegment } from '../yaml-source.js';
 import { PARSE_OPTIONS } from '../zod-diagnostics.js';
@@ -99,34 +100,42 @@ const percent = () =>
     .min(0, 'percentage is not in range 0..100')
     .max(100, 'percentage is not in range 0..100');
 
-export const outlierDetectionSchema = z
-  .strictObject({
-    consecutiveErrors: z
-      .number({ error: 'expected a number' })
-      .int('must be a whole number')
-      .min(0, 'outlier detection consecutive errors cannot be negative')
-      .optional(),
-    consecutive5xxErrors: count().optional(),
-    consecutiveGatewayErrors: count().optional(),
-    splitExternalLocalOriginErrors: z.boolean({ error: 'expected true or false' }).optional(),
-    consecutiveLocalOriginFailures: count().optional(),
-    interval: istioDuration().optional(),
-    baseEjectionTime: istioDuration().optional(),
-    maxEjectionPercent: percent().optional(),
-    minHealthPercent: percent().optional(),
-  })
-  .superRefine((od, ctx) => {
-    if (!od.splitExternalLocalOriginErrors && (od.consecutiveLocalOriginFailures ?? 0) > 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['consecutiveLocalOriginFailures'],
-        message: 'outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false',
-      });
-    }
-  }) satisfies z.ZodType<IstioOutlierDetection>; // the policy engine takes this output as is
+/** The schema, built on first use (lazy-schemas.ts): only DestinationRules and Linkerd's
+ * ServiceProfiles hold an outlierDetection. */
+const schemas = lazySchemas(() => {
+  const outlierDetection = z
+    .strictObject({
+      consecutiveErrors: z
+        .number({ error: 'expected a number' })
+        .int('must be a whole number')
+        .min(0, 'outlier detection consecutive errors cannot be negative')
+        .optional(),
+      consecutive5xxErrors: count().optional(),
+      consecutiveGatewayErrors: count().optional(),
+      splitExternalLocalOriginErrors: z.boolean({ error: 'expected true or false' }).optional(),
+      consecutiveLocalOriginFailures: count().optional(),
+      interval: istioDuration().optional(),
+      baseEjectionTime: istioDuration().optional(),
+      maxEjectionPercent: percent().optional(),
+      minHealthPercent: percent().optional(),
+    })
+    .superRefine((od, ctx) => {
+      if (!od.splitExternalLocalOriginErrors && (od.consecutiveLocalOriginFailures ?? 0) > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consecutiveLocalOriginFailures'],
+          message:
+            'outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false',
+        });
+      }
+    }) satisfies z.ZodType<IstioOutlierDetection>; // the policy engine takes this output as is
+  return { outlierDetection };
+});
+
+export const outlierDetectionSchema = z.lazy(() => schemas().outlierDetection);
 
 /** trafficPolicy.outlierDetection after validation; durations in µs. */
-export type OutlierDetection = z.output<typeof outlierDetectionSchema>;
+export type OutlierDetection = z.output<ReturnType<typeof schemas>['outlierDetection']>;
 
 /**
  * Findings on a valid outlierDetection: the deprecated `consecutiveErrors`, a gateway threshold

@@ -6,6 +6,7 @@
  * Messages paraphrase Istio's so users recognise them. The outputs are the policy engines' types.
  */
 import * as z from 'zod';
+import { lazySchemas } from '../lazy-schemas.js';
 import {
   parseCidr,
   type AuthorizationPolicy,
@@ -19,83 +20,9 @@ const SECURITY_VERSIONS = ['security.istio.io/v1', 'security.istio.io/v1beta1'] 
 
 // ─── Shared pieces ──────────────────────────────────────────────────────────────────────────────
 
-/** WorkloadSelector with its CEL rules (no empty keys, no wildcards). */
-const workloadSelector = z
-  .strictObject({
-    matchLabels: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
-  })
-  .superRefine((s, ctx) => {
-    for (const [k, v] of Object.entries(s.matchLabels ?? {})) {
-      if (k === '') ctx.addIssue({ code: 'custom', path: ['matchLabels'], message: 'label key must not be empty' });
-      if (k.includes('*')) ctx.addIssue({ code: 'custom', path: ['matchLabels', k], message: 'wildcard not allowed in label key match' });
-      if (v.includes('*')) ctx.addIssue({ code: 'custom', path: ['matchLabels', k], message: 'wildcard not allowed in label value match' });
-    }
-  });
-
 const hasLabels = (s: { matchLabels?: Record<string, string> } | undefined) => Object.keys(s?.matchLabels ?? {}).length > 0;
 
-const metadata = z.looseObject({
-  name: z.string({ error: 'metadata.name is required' }).min(1, 'metadata.name must not be empty'),
-  namespace: z.string().min(1, 'metadata.namespace must not be empty').optional(),
-});
-
-const resource = <K extends string, S extends z.ZodType>(kind: K, spec: S) =>
-  z.strictObject({
-    apiVersion: z.enum(SECURITY_VERSIONS, { error: `${kind} apiVersion must be security.istio.io/v1 or security.istio.io/v1beta1` }),
-    kind: z.literal(kind, { error: `expected kind ${kind}` }),
-    metadata,
-    spec: spec.optional(),
-    status: z.unknown().optional(),
-  });
-
-// ─── PeerAuthentication ─────────────────────────────────────────────────────────────────────────
-
-const mtlsMode = z.enum(['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'], {
-  error: 'unknown mTLS mode: use UNSET, DISABLE, PERMISSIVE or STRICT',
-});
-const mutualTls = z.strictObject({ mode: mtlsMode.optional() });
-
-export const peerAuthenticationSpec = z
-  .strictObject({
-    selector: workloadSelector.optional(),
-    mtls: mutualTls.optional(),
-    /** Keyed by workload port; YAML number keys arrive as strings. */
-    portLevelMtls: z.record(z.string(), mutualTls).optional(),
-    /** Per-port server TLS settings (newer API); accepted, not modelled. */
-    portLevelTls: z.record(z.string(), z.unknown()).optional(),
-  })
-  .superRefine((pa, ctx) => {
-    if (pa.portLevelMtls === undefined) return;
-    if (!hasLabels(pa.selector)) ctx.addIssue({ code: 'custom', path: ['portLevelMtls'], message: 'portLevelMtls requires selector' });
-    if (Object.keys(pa.portLevelMtls).length === 0)
-      ctx.addIssue({ code: 'custom', path: ['portLevelMtls'], message: 'port level mTLS, if defined, must have at least one element' });
-    for (const port of Object.keys(pa.portLevelMtls)) {
-      if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['portLevelMtls', port],
-          message: `port must be between 1-65535 (got ${JSON.stringify(port)})`,
-        });
-      }
-    }
-  })
-  .transform((pa) =>
-    pa.portLevelMtls === undefined
-      ? pa
-      : {
-          ...pa,
-          portLevelMtls: Object.fromEntries(Object.entries(pa.portLevelMtls).map(([k, v]) => [String(Number(k)), v])),
-        },
-  ) satisfies z.ZodType<PeerAuthenticationSpec>;
-
-export type PeerAuthenticationSpecParsed = z.output<typeof peerAuthenticationSpec>;
-export const peerAuthenticationResource = resource('PeerAuthentication', peerAuthenticationSpec);
-
-export function peerAuthenticationWarnings(spec: PeerAuthenticationSpecParsed): IstioWarning[] {
-  return spec.portLevelTls ? [{ path: ['portLevelTls'], message: 'portLevelTls is not modelled by the simulator; it is ignored' }] : [];
-}
-
-// ─── AuthorizationPolicy ────────────────────────────────────────────────────────────────────────
+// ─── AuthorizationPolicy's checks ───────────────────────────────────────────────────────────────
 
 /** A list of non-empty strings ("empty value not allowed, found in X"). */
 const values = (field: string) =>
@@ -149,40 +76,7 @@ const SOURCE_FIELDS = [
   'notTrustDomains',
 ] as const;
 
-const source = z
-  .strictObject(
-    Object.fromEntries(SOURCE_FIELDS.map((f) => [f, opt(f)])) as Record<(typeof SOURCE_FIELDS)[number], ReturnType<typeof opt>>,
-    {
-      error: (i) => (i.input === undefined ? '`from.source` must not be nil' : 'expected a mapping of source fields'),
-    },
-  )
-  .superRefine((s, ctx) => {
-    if (SOURCE_FIELDS.every((f) => !s[f]?.length)) ctx.addIssue({ code: 'custom', message: '`from.source` must not be empty' });
-    if (
-      (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length) &&
-      (s.serviceAccounts?.length || s.notServiceAccounts?.length)
-    ) {
-      ctx.addIssue({ code: 'custom', path: ['serviceAccounts'], message: 'cannot set serviceAccounts with namespaces or principals' });
-    }
-    for (const f of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) checkIps(s[f], f, ctx);
-    checkServiceAccounts(s.serviceAccounts, ['serviceAccounts'], ctx);
-    checkServiceAccounts(s.notServiceAccounts, ['notServiceAccounts'], ctx);
-  });
-
 const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
-
-const operation = z
-  .strictObject(
-    Object.fromEntries(OPERATION_FIELDS.map((f) => [f, opt(f)])) as Record<(typeof OPERATION_FIELDS)[number], ReturnType<typeof opt>>,
-    {
-      error: (i) => (i.input === undefined ? '`to.operation` must not be nil' : 'expected a mapping of operation fields'),
-    },
-  )
-  .superRefine((o, ctx) => {
-    if (OPERATION_FIELDS.every((f) => !o[f]?.length)) ctx.addIssue({ code: 'custom', message: '`to.operation` must not be empty' });
-    checkPorts(o.ports, ['ports'], ctx);
-    checkPorts(o.notPorts, ['notPorts'], ctx);
-  });
 
 /** Istio ValidateAttribute, key part: the condition keys Istio knows. */
 function keyProblem(key: string): string | undefined {
@@ -217,103 +111,227 @@ function checkConditionValues(key: string, list: readonly string[] | undefined, 
   if (key === 'source.serviceAccount') checkServiceAccounts(list, [path], ctx);
 }
 
-const condition = z
-  .strictObject({
-    key: z.string({ error: '`key` is required' }).min(1, '`key` must not be empty'),
-    values: opt('values'),
-    notValues: opt('notValues'),
-  })
-  .superRefine((c, ctx) => {
-    if (!c.values?.length && !c.notValues?.length) {
-      ctx.addIssue({ code: 'custom', message: `at least one of \`values\` or \`notValues\` must be set for key ${c.key}` });
-      return;
-    }
-    const problem = keyProblem(c.key);
-    if (problem) {
-      ctx.addIssue({ code: 'custom', path: ['key'], message: problem });
-      return;
-    }
-    checkConditionValues(c.key, c.values, 'values', ctx);
-    checkConditionValues(c.key, c.notValues, 'notValues', ctx);
+/** Every schema of this module, built on first use (lazy-schemas.ts): most scenarios hold no
+ * PeerAuthentication or AuthorizationPolicy. */
+const schemas = lazySchemas(() => {
+  /** WorkloadSelector with its CEL rules (no empty keys, no wildcards). */
+  const workloadSelector = z
+    .strictObject({
+      matchLabels: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
+    })
+    .superRefine((s, ctx) => {
+      for (const [k, v] of Object.entries(s.matchLabels ?? {})) {
+        if (k === '') ctx.addIssue({ code: 'custom', path: ['matchLabels'], message: 'label key must not be empty' });
+        if (k.includes('*')) ctx.addIssue({ code: 'custom', path: ['matchLabels', k], message: 'wildcard not allowed in label key match' });
+        if (v.includes('*'))
+          ctx.addIssue({ code: 'custom', path: ['matchLabels', k], message: 'wildcard not allowed in label value match' });
+      }
+    });
+
+  const metadata = z.looseObject({
+    name: z.string({ error: 'metadata.name is required' }).min(1, 'metadata.name must not be empty'),
+    namespace: z.string().min(1, 'metadata.namespace must not be empty').optional(),
   });
 
-const rule = z.strictObject({
-  from: z.array(z.strictObject({ source })).min(1, '`from` must not be empty').optional(),
-  to: z.array(z.strictObject({ operation })).min(1, '`to` must not be empty').optional(),
-  when: z.array(condition).optional(),
-});
+  const resource = <K extends string, S extends z.ZodType>(kind: K, spec: S) =>
+    z.strictObject({
+      apiVersion: z.enum(SECURITY_VERSIONS, { error: `${kind} apiVersion must be security.istio.io/v1 or security.istio.io/v1beta1` }),
+      kind: z.literal(kind, { error: `expected kind ${kind}` }),
+      metadata,
+      spec: spec.optional(),
+      status: z.unknown().optional(),
+    });
 
-const targetRef = z.strictObject({
-  group: z.string().optional(),
-  kind: z.string({ error: 'targetRef.kind is required' }).min(1),
-  name: z.string({ error: 'targetRef.name is required' }).min(1),
-  namespace: z.string().optional(),
-});
+  // ─── PeerAuthentication ─────────────────────────────────────────────────────────────────────────
 
-const action = z.enum(['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'], { error: 'unknown action: use ALLOW, DENY, AUDIT or CUSTOM' });
+  const mtlsMode = z.enum(['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT'], {
+    error: 'unknown mTLS mode: use UNSET, DISABLE, PERMISSIVE or STRICT',
+  });
+  const mutualTls = z.strictObject({ mode: mtlsMode.optional() });
 
-export const authorizationPolicySpec = z
-  .strictObject({
-    selector: workloadSelector.optional(),
-    targetRef: targetRef.optional(),
-    targetRefs: z.array(targetRef).optional(),
-    action: action.optional(),
-    provider: z.strictObject({ name: z.string().optional() }).optional(),
-    rules: z.array(rule).optional(),
-  })
-  .superRefine((ap, ctx) => {
-    const add = (message: string, path: (string | number)[] = []) => ctx.addIssue({ code: 'custom', message, path });
-    if (ap.selector && (ap.targetRef || ap.targetRefs?.length)) add('only one of targetRefs or workloadSelector can be set', ['selector']);
-    if (ap.targetRef && ap.targetRefs?.length) add('only one of targetRef or targetRefs can be set', ['targetRef']);
-    const act = ap.action ?? 'ALLOW';
-    if (act === 'DENY' && ap.rules === undefined)
-      add(
-        'DENY action without `rules` is meaningless as it will never be triggered, add an empty rule `{}` if you want it be triggered for every request',
-        ['action'],
-      );
-    if (act === 'CUSTOM') {
-      if (ap.rules === undefined)
+  const peerAuthenticationSpec = z
+    .strictObject({
+      selector: workloadSelector.optional(),
+      mtls: mutualTls.optional(),
+      /** Keyed by workload port; YAML number keys arrive as strings. */
+      portLevelMtls: z.record(z.string(), mutualTls).optional(),
+      /** Per-port server TLS settings (newer API); accepted, not modelled. */
+      portLevelTls: z.record(z.string(), z.unknown()).optional(),
+    })
+    .superRefine((pa, ctx) => {
+      if (pa.portLevelMtls === undefined) return;
+      if (!hasLabels(pa.selector)) ctx.addIssue({ code: 'custom', path: ['portLevelMtls'], message: 'portLevelMtls requires selector' });
+      if (Object.keys(pa.portLevelMtls).length === 0)
+        ctx.addIssue({ code: 'custom', path: ['portLevelMtls'], message: 'port level mTLS, if defined, must have at least one element' });
+      for (const port of Object.keys(pa.portLevelMtls)) {
+        if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['portLevelMtls', port],
+            message: `port must be between 1-65535 (got ${JSON.stringify(port)})`,
+          });
+        }
+      }
+    })
+    .transform((pa) =>
+      pa.portLevelMtls === undefined
+        ? pa
+        : {
+            ...pa,
+            portLevelMtls: Object.fromEntries(Object.entries(pa.portLevelMtls).map(([k, v]) => [String(Number(k)), v])),
+          },
+    ) satisfies z.ZodType<PeerAuthenticationSpec>;
+
+  const peerAuthenticationResource = resource('PeerAuthentication', peerAuthenticationSpec);
+
+  // ─── AuthorizationPolicy ──────────────────────────────────────────────────────────────────────
+
+  const source = z
+    .strictObject(
+      Object.fromEntries(SOURCE_FIELDS.map((f) => [f, opt(f)])) as Record<(typeof SOURCE_FIELDS)[number], ReturnType<typeof opt>>,
+      {
+        error: (i) => (i.input === undefined ? '`from.source` must not be nil' : 'expected a mapping of source fields'),
+      },
+    )
+    .superRefine((s, ctx) => {
+      if (SOURCE_FIELDS.every((f) => !s[f]?.length)) ctx.addIssue({ code: 'custom', message: '`from.source` must not be empty' });
+      if (
+        (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length) &&
+        (s.serviceAccounts?.length || s.notServiceAccounts?.length)
+      ) {
+        ctx.addIssue({ code: 'custom', path: ['serviceAccounts'], message: 'cannot set serviceAccounts with namespaces or principals' });
+      }
+      for (const f of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) checkIps(s[f], f, ctx);
+      checkServiceAccounts(s.serviceAccounts, ['serviceAccounts'], ctx);
+      checkServiceAccounts(s.notServiceAccounts, ['notServiceAccounts'], ctx);
+    });
+
+  const operation = z
+    .strictObject(
+      Object.fromEntries(OPERATION_FIELDS.map((f) => [f, opt(f)])) as Record<(typeof OPERATION_FIELDS)[number], ReturnType<typeof opt>>,
+      {
+        error: (i) => (i.input === undefined ? '`to.operation` must not be nil' : 'expected a mapping of operation fields'),
+      },
+    )
+    .superRefine((o, ctx) => {
+      if (OPERATION_FIELDS.every((f) => !o[f]?.length)) ctx.addIssue({ code: 'custom', message: '`to.operation` must not be empty' });
+      checkPorts(o.ports, ['ports'], ctx);
+      checkPorts(o.notPorts, ['notPorts'], ctx);
+    });
+
+  const condition = z
+    .strictObject({
+      key: z.string({ error: '`key` is required' }).min(1, '`key` must not be empty'),
+      values: opt('values'),
+      notValues: opt('notValues'),
+    })
+    .superRefine((c, ctx) => {
+      if (!c.values?.length && !c.notValues?.length) {
+        ctx.addIssue({ code: 'custom', message: `at least one of \`values\` or \`notValues\` must be set for key ${c.key}` });
+        return;
+      }
+      const problem = keyProblem(c.key);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', path: ['key'], message: problem });
+        return;
+      }
+      checkConditionValues(c.key, c.values, 'values', ctx);
+      checkConditionValues(c.key, c.notValues, 'notValues', ctx);
+    });
+
+  const rule = z.strictObject({
+    from: z.array(z.strictObject({ source })).min(1, '`from` must not be empty').optional(),
+    to: z.array(z.strictObject({ operation })).min(1, '`to` must not be empty').optional(),
+    when: z.array(condition).optional(),
+  });
+
+  const targetRef = z.strictObject({
+    group: z.string().optional(),
+    kind: z.string({ error: 'targetRef.kind is required' }).min(1),
+    name: z.string({ error: 'targetRef.name is required' }).min(1),
+    namespace: z.string().optional(),
+  });
+
+  const action = z.enum(['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'], { error: 'unknown action: use ALLOW, DENY, AUDIT or CUSTOM' });
+
+  const authorizationPolicySpec = z
+    .strictObject({
+      selector: workloadSelector.optional(),
+      targetRef: targetRef.optional(),
+      targetRefs: z.array(targetRef).optional(),
+      action: action.optional(),
+      provider: z.strictObject({ name: z.string().optional() }).optional(),
+      rules: z.array(rule).optional(),
+    })
+    .superRefine((ap, ctx) => {
+      const add = (message: string, path: (string | number)[] = []) => ctx.addIssue({ code: 'custom', message, path });
+      if (ap.selector && (ap.targetRef || ap.targetRefs?.length))
+        add('only one of targetRefs or workloadSelector can be set', ['selector']);
+      if (ap.targetRef && ap.targetRefs?.length) add('only one of targetRef or targetRefs can be set', ['targetRef']);
+      const act = ap.action ?? 'ALLOW';
+      if (act === 'DENY' && ap.rules === undefined)
         add(
-          'CUSTOM action without `rules` is meaningless as it will never be triggered, add an empty rule `{}` if you want it be triggered for every request',
+          'DENY action without `rules` is meaningless as it will never be triggered, add an empty rule `{}` if you want it be triggered for every request',
           ['action'],
         );
-      else if (!ap.provider?.name) add('`provider.name` must not be empty', ['provider']);
-      ap.rules?.forEach((r, i) => {
-        r.from?.forEach(({ source: s }, j) => {
-          for (const f of [
-            'namespaces',
-            'notNamespaces',
-            'serviceAccounts',
-            'notServiceAccounts',
-            'principals',
-            'notPrincipals',
-            'requestPrincipals',
-            'notRequestPrincipals',
-          ] as const) {
-            if (s[f]?.length)
-              add(`From.${f[0]?.toUpperCase()}${f.slice(1)} is currently not supported with CUSTOM action`, [
-                'rules',
-                i,
-                'from',
-                j,
-                'source',
-                f,
-              ]);
-          }
+      if (act === 'CUSTOM') {
+        if (ap.rules === undefined)
+          add(
+            'CUSTOM action without `rules` is meaningless as it will never be triggered, add an empty rule `{}` if you want it be triggered for every request',
+            ['action'],
+          );
+        else if (!ap.provider?.name) add('`provider.name` must not be empty', ['provider']);
+        ap.rules?.forEach((r, i) => {
+          r.from?.forEach(({ source: s }, j) => {
+            for (const f of [
+              'namespaces',
+              'notNamespaces',
+              'serviceAccounts',
+              'notServiceAccounts',
+              'principals',
+              'notPrincipals',
+              'requestPrincipals',
+              'notRequestPrincipals',
+            ] as const) {
+              if (s[f]?.length)
+                add(`From.${f[0]?.toUpperCase()}${f.slice(1)} is currently not supported with CUSTOM action`, [
+                  'rules',
+                  i,
+                  'from',
+                  j,
+                  'source',
+                  f,
+                ]);
+            }
+          });
+          r.when?.forEach((c, j) => {
+            if (['source.namespace', 'source.serviceAccount', 'source.principal'].includes(c.key) || c.key.startsWith('request.auth.')) {
+              add(`${c.key} is currently not supported with CUSTOM action`, ['rules', i, 'when', j, 'key']);
+            }
+          });
         });
-        r.when?.forEach((c, j) => {
-          if (['source.namespace', 'source.serviceAccount', 'source.principal'].includes(c.key) || c.key.startsWith('request.auth.')) {
-            add(`${c.key} is currently not supported with CUSTOM action`, ['rules', i, 'when', j, 'key']);
-          }
-        });
-      });
-    } else if (ap.provider) {
-      add(`\`provider\` must not be with non CUSTOM action, found ${act}`, ['provider']);
-    }
-  }) satisfies z.ZodType<AuthorizationPolicySpec>;
+      } else if (ap.provider) {
+        add(`\`provider\` must not be with non CUSTOM action, found ${act}`, ['provider']);
+      }
+    }) satisfies z.ZodType<AuthorizationPolicySpec>;
 
-export type AuthorizationPolicySpecParsed = z.output<typeof authorizationPolicySpec>;
-export const authorizationPolicyResource = resource('AuthorizationPolicy', authorizationPolicySpec);
+  const authorizationPolicyResource = resource('AuthorizationPolicy', authorizationPolicySpec);
+
+  return { peerAuthenticationSpec, peerAuthenticationResource, authorizationPolicySpec, authorizationPolicyResource };
+});
+type Schemas = ReturnType<typeof schemas>;
+
+export const peerAuthenticationSpec = z.lazy(() => schemas().peerAuthenticationSpec);
+export type PeerAuthenticationSpecParsed = z.output<Schemas['peerAuthenticationSpec']>;
+export const peerAuthenticationResource = z.lazy(() => schemas().peerAuthenticationResource);
+
+export function peerAuthenticationWarnings(spec: PeerAuthenticationSpecParsed): IstioWarning[] {
+  return spec.portLevelTls ? [{ path: ['portLevelTls'], message: 'portLevelTls is not modelled by the simulator; it is ignored' }] : [];
+}
+
+export const authorizationPolicySpec = z.lazy(() => schemas().authorizationPolicySpec);
+export type AuthorizationPolicySpecParsed = z.output<Schemas['authorizationPolicySpec']>;
+export const authorizationPolicyResource = z.lazy(() => schemas().authorizationPolicyResource);
 
 /**
  * Istio's validation warning for DENY rules that only use HTTP attributes: on TCP ports those
