@@ -21,6 +21,12 @@ export const V8_FLAGS: readonly string[] = [
   // sweep worker threads and not for the main thread, made already: a worker compiles on its own
   // thread. 8 equal M/M/4 points on 2 workers: 2.83 -> 2.66 s; on 1, unchanged.
   '--no-concurrent-recompilation',
+  // A scavenge runs on up to 5 threads (V8 counts Node's 4 platform workers plus this one:
+  // deps/v8/src/heap/scavenger.cc, ScavengerCollector::NumberOfScavengeTasks), while a simulation's
+  // young generation holds almost nothing live when it is collected: starting and joining the
+  // helper tasks is most of such a pause, more so with 2 cores. Serially, the 1M-request M/M/4
+  // run's ~120 scavenges took 15 ms instead of 35 ms.
+  '--no-parallel-scavenge',
   // Not set: a larger TurboFan inlining budget (--max-inlined-bytecode-size-cumulative=4000, V8's
   // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
   // Long runs gain: three-tier sidecar 43.4k -> 38.0k instructions per request
