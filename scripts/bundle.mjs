@@ -75,7 +75,10 @@ function asciiOnly(file) {
   // After a backslash (a regular expression's identity escape, `\µ`) the escape would change the
   // meaning: `\\u00b5` is a backslash and then "u00b5". None is there today; fail rather than guess.
   const escaped = /\\[^\x00-\x7f]/.exec(text);
-  if (escaped) throw new Error(`${file}: a backslash before the non-ASCII character at offset ${escaped.index}; write it as a \\u escape in the source`);
+  if (escaped)
+    throw new Error(
+      `${file}: a backslash before the non-ASCII character at offset ${escaped.index}; write it as a \\u escape in the source`,
+    );
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (ascii !== text) writeFileSync(file, ascii);
 }
@@ -93,6 +96,11 @@ const commonJs = {
   define: { 'import.meta.url': '__meshsimBundleUrl' },
   banner: { js: "const __meshsimBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
+  // Whitespace and syntax only (names stay, so stack traces still name functions): the bundle is
+  // read, scanned and held as a string on every command and in every sweep worker thread, and at
+  // 1.2 MB instead of 1.9 MB that start is ~6 ms shorter. Comments are the source's (src/).
+  minifyWhitespace: true,
+  minifySyntax: true,
   // No source map: Node maps no vm.Script's stack traces, so `node --enable-source-maps bin/meshsim.js …`
   // runs the dist/ modules instead (launch.ts), whose tsc maps lead to src/.
   logLevel: 'warning',
