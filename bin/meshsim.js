@@ -8,11 +8,32 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
+/**
+ * process[name], made on first use as Node makes it, then handed to `setUp`. Returns a function
+ * giving the stream if it was made. Making stdout or stderr costs ~3-4 ms when it is a pipe (Node
+ * loads its net.Socket), which a command that prints nothing (`run --quiet`) need not pay.
+ */
+function whenMade(name, setUp) {
+  const made = Object.getOwnPropertyDescriptor(process, name);
+  let stream;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: made.enumerable,
+    get() {
+      if (!stream) setUp((stream = made.get.call(process)));
+      return stream;
+    },
+  });
+  return () => stream;
+}
 // A closed pipe (e.g. `meshsim validate … | head`) is not an error.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+const stdoutIfMade = whenMade('stdout', (stdout) =>
+  stdout.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  }),
+);
+const stderrIfMade = whenMade('stderr', () => {});
 
 const launcher = join(__dirname, '..', 'dist', 'bundle', 'launch.cjs');
 
@@ -30,7 +51,7 @@ async function start() {
   // Every command has finished its work when main() returns; what keeps the event loop alive then is
   // Node's module loader closing its file handles (fs/promises) and V8 finishing a GC cycle, ~10-15 ms
   // of every run. Exit now, unless stdout or stderr (pipes are asynchronous on POSIX) still hold output.
-  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit();
+  if (!stdoutIfMade()?.writableLength && !stderrIfMade()?.writableLength) process.exit();
 }
 
 void start();
