@@ -12,9 +12,14 @@ const { join } = require('node:path');
  * process[name], made on first use as Node makes it, then handed to `setUp`. Returns a function
  * giving the stream if it was made. Making stdout or stderr costs ~3-4 ms when it is a pipe (Node
  * loads its net.Socket), which a command that prints nothing (`run --quiet`) need not pay.
+ *
+ * @param {'stdout' | 'stderr'} name
+ * @param {(stream: NodeJS.WriteStream) => void} setUp
+ * @returns {() => NodeJS.WriteStream | undefined}
  */
 function whenMade(name, setUp) {
-  const made = Object.getOwnPropertyDescriptor(process, name);
+  const made = /** @type {PropertyDescriptor & { get: () => NodeJS.WriteStream }} */ (Object.getOwnPropertyDescriptor(process, name));
+  /** @type {NodeJS.WriteStream | undefined} */
   let stream;
   Object.defineProperty(process, name, {
     configurable: true,
@@ -28,7 +33,7 @@ function whenMade(name, setUp) {
 }
 // A closed pipe (e.g. `meshsim validate … | head`) is not an error.
 const stdoutIfMade = whenMade('stdout', (stdout) =>
-  stdout.on('error', (e) => {
+  stdout.on('error', (/** @type {NodeJS.ErrnoException} */ e) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   }),
