@@ -100,8 +100,7 @@ const percent = () =>
     .min(0, 'percentage is not in range 0..100')
     .max(100, 'percentage is not in range 0..100');
 
-/** The schema, built on first use (lazy-schemas.ts): only DestinationRules and Linkerd's
- * ServiceProfiles hold an outlierDetection. */
+/** Built on first use (lazy-schemas.ts): only a DestinationRule's traffic policy holds an outlierDetection. */
 const schemas = lazySchemas(() => {
   const outlierDetection = z
     .strictObject({
@@ -135,7 +134,7 @@ const schemas = lazySchemas(() => {
 export const outlierDetectionSchema = z.lazy(() => schemas().outlierDetection);
 
 /** trafficPolicy.outlierDetection after validation; durations in µs. */
-export type OutlierDetection = z.output<ReturnType<typeof schemas>['outlierDetection']>;
+export type OutlierDetection = z.output<typeof outlierDetectionSchema>;
 
 /**
  * Findings on a valid outlierDetection: the deprecated `consecutiveErrors`, a gateway threshold

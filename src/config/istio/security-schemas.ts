@@ -76,6 +76,15 @@ const SOURCE_FIELDS = [
   'notTrustDomains',
 ] as const;
 
+/**
+ * A rule's `from[].source` or `to[].operation`: each field an optional list of non-empty strings,
+ * with Istio's messages for a missing block and for one that is not a mapping.
+ */
+const listsOf = <F extends string>(fields: readonly F[], side: 'from' | 'to', block: 'source' | 'operation') =>
+  z.strictObject(Object.fromEntries(fields.map((f) => [f, opt(f)])) as Record<F, ReturnType<typeof opt>>, {
+    error: (i) => (i.input === undefined ? `\`${side}.${block}\` must not be nil` : `expected a mapping of ${block} fields`),
+  });
+
 const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'] as const;
 
 /** Istio ValidateAttribute, key part: the condition keys Istio knows. */
@@ -186,38 +195,24 @@ const schemas = lazySchemas(() => {
 
   // ─── AuthorizationPolicy ──────────────────────────────────────────────────────────────────────
 
-  const source = z
-    .strictObject(
-      Object.fromEntries(SOURCE_FIELDS.map((f) => [f, opt(f)])) as Record<(typeof SOURCE_FIELDS)[number], ReturnType<typeof opt>>,
-      {
-        error: (i) => (i.input === undefined ? '`from.source` must not be nil' : 'expected a mapping of source fields'),
-      },
-    )
-    .superRefine((s, ctx) => {
-      if (SOURCE_FIELDS.every((f) => !s[f]?.length)) ctx.addIssue({ code: 'custom', message: '`from.source` must not be empty' });
-      if (
-        (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length) &&
-        (s.serviceAccounts?.length || s.notServiceAccounts?.length)
-      ) {
-        ctx.addIssue({ code: 'custom', path: ['serviceAccounts'], message: 'cannot set serviceAccounts with namespaces or principals' });
-      }
-      for (const f of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) checkIps(s[f], f, ctx);
-      checkServiceAccounts(s.serviceAccounts, ['serviceAccounts'], ctx);
-      checkServiceAccounts(s.notServiceAccounts, ['notServiceAccounts'], ctx);
-    });
+  const source = listsOf(SOURCE_FIELDS, 'from', 'source').superRefine((s, ctx) => {
+    if (SOURCE_FIELDS.every((f) => !s[f]?.length)) ctx.addIssue({ code: 'custom', message: '`from.source` must not be empty' });
+    if (
+      (s.principals?.length || s.notPrincipals?.length || s.namespaces?.length || s.notNamespaces?.length) &&
+      (s.serviceAccounts?.length || s.notServiceAccounts?.length)
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['serviceAccounts'], message: 'cannot set serviceAccounts with namespaces or principals' });
+    }
+    for (const f of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) checkIps(s[f], f, ctx);
+    checkServiceAccounts(s.serviceAccounts, ['serviceAccounts'], ctx);
+    checkServiceAccounts(s.notServiceAccounts, ['notServiceAccounts'], ctx);
+  });
 
-  const operation = z
-    .strictObject(
-      Object.fromEntries(OPERATION_FIELDS.map((f) => [f, opt(f)])) as Record<(typeof OPERATION_FIELDS)[number], ReturnType<typeof opt>>,
-      {
-        error: (i) => (i.input === undefined ? '`to.operation` must not be nil' : 'expected a mapping of operation fields'),
-      },
-    )
-    .superRefine((o, ctx) => {
-      if (OPERATION_FIELDS.every((f) => !o[f]?.length)) ctx.addIssue({ code: 'custom', message: '`to.operation` must not be empty' });
-      checkPorts(o.ports, ['ports'], ctx);
-      checkPorts(o.notPorts, ['notPorts'], ctx);
-    });
+  const operation = listsOf(OPERATION_FIELDS, 'to', 'operation').superRefine((o, ctx) => {
+    if (OPERATION_FIELDS.every((f) => !o[f]?.length)) ctx.addIssue({ code: 'custom', message: '`to.operation` must not be empty' });
+    checkPorts(o.ports, ['ports'], ctx);
+    checkPorts(o.notPorts, ['notPorts'], ctx);
+  });
 
   const condition = z
     .strictObject({
