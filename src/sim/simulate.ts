@@ -409,10 +409,11 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
 
   /** An end-user request that started at `startUs` has its answer: the counts, its latency, then the workload's `done`. */
   const endUserAnswered = (r: CallResult, startUs: number, done: () => void): void => {
-    const measured = startUs >= warmupUs;
     inFlight--;
-    if (measured) inFlightMeasured--;
-    if (measured) endUser.record(r.status, r.flags, sim.now - startUs);
+    if (startUs >= warmupUs) {
+      inFlightMeasured--;
+      endUser.record(r.status, r.flags, sim.now - startUs);
+    }
     done();
   };
   // A client's direct call carries the workload's `done` as its owner, and started when the request
