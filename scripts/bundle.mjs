@@ -62,13 +62,13 @@ for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name
 };
 
 /**
- * Rewrites every non-ASCII character of a bundle as a \u escape. esbuild escapes them in strings but
- * leaves them in comments and regular expression literals (µs, →, ×), and one is enough to make
- * the whole file a two-byte string when read as UTF-8: launch.ts reads an ASCII bundle as one-byte
- * text instead, ~5 ms where UTF-8 decoding took ~23 ms of every command and every sweep worker
- * thread, and V8 keeps half the bytes. A \u escape means the same character in a string, a
- * regular expression (with or without the u flag; astral characters as their surrogate pair)
- * and an identifier, and is inert in a comment.
+ * Rewrites every non-ASCII character of a bundle as a \u escape. esbuild escapes them in strings
+ * but leaves them in regular expression literals (µs, →, ×; and in comments, were they kept), and
+ * one is enough to make the whole file a two-byte string when read as UTF-8: launch.ts reads an
+ * ASCII bundle as one-byte text instead, ~5 ms where UTF-8 decoding took ~23 ms of every command
+ * and every sweep worker thread, and V8 keeps half the bytes. A \u escape means the same character
+ * in a string, a regular expression (with or without the u flag; astral characters as their
+ * surrogate pair) and an identifier, and is inert in a comment.
  */
 function asciiOnly(file) {
   const text = readFileSync(file, 'utf8');
