@@ -14,7 +14,7 @@
  * Imports only Node built-ins: bin/meshsim.js and the bundle's worker threads load this first.
  */
 import { isAscii } from 'node:buffer';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -50,9 +50,9 @@ export interface CompiledBundle {
 export function compileBundle(useCache = true): CompiledBundle | undefined {
   if (!existsSync(bundleFile) || process.sourceMapsEnabled) return undefined;
   const filename = fileURLToPath(bundleFile);
-  const cachedData = useCache && cacheIsFresh(bundleFile, cacheFile) ? readFileSync(cacheFile) : undefined;
+  const { text, cachedData } = readBundle(useCache && cacheIsFresh(bundleFile, cacheFile));
   // CommonJS's module wrapper, spelled the same every time: the cache is for this exact source.
-  const source = `(function (exports, require, module, __filename, __dirname) {${readBundleText(bundleFile)}\n})`;
+  const source = `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   const script = new Script(source, { filename, cachedData });
   let exports: CliBundle | undefined;
   return {
@@ -69,14 +69,37 @@ export function compileBundle(useCache = true): CompiledBundle | undefined {
 }
 
 /**
- * The bundle's text. scripts/bundle.mjs writes it in ASCII, which read as Latin-1 is the same text
- * as a one-byte string, in ~5 ms; decoding UTF-8 made a two-byte string in ~23 ms (Node 20's
- * readFileSync 'utf8', 1.9 MB), on every command and in every sweep worker thread. A bundle that
- * is not ASCII (built otherwise) is decoded as UTF-8.
+ * The bundle's text, and its code cache when `withCache`, read through one buffer: the bundle is
+ * decoded out of it before the cache is read into it. Each file is ~1.2 MB, and the memory a
+ * process touches for the first time costs a page fault per 4 KB (~11 µs each on the 2-core
+ * benchmark VMs): a second buffer was ~300 faults, ~4 ms of every command and sweep worker.
+ *
+ * scripts/bundle.mjs writes the bundle in ASCII, which read as Latin-1 is the same text as a
+ * one-byte string, in ~5 ms; decoding UTF-8 made a two-byte string in ~23 ms (Node 20's
+ * readFileSync 'utf8', 1.9 MB). A bundle that is not ASCII (built otherwise) is decoded as UTF-8.
  */
-function readBundleText(file: URL): string {
-  const bytes = readFileSync(file);
-  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+function readBundle(withCache: boolean): { text: string; cachedData: Buffer | undefined } {
+  const bundle = openSync(bundleFile, 'r');
+  const cache = withCache ? openSync(cacheFile, 'r') : undefined;
+  try {
+    const bundleBytes = fstatSync(bundle).size;
+    const cacheBytes = cache === undefined ? 0 : fstatSync(cache).size;
+    const buffer = Buffer.allocUnsafeSlow(Math.max(bundleBytes, cacheBytes));
+    const source = buffer.subarray(0, readAll(bundle, buffer, bundleBytes));
+    const text = source.toString(isAscii(source) ? 'latin1' : 'utf8');
+    const cachedData = cache === undefined ? undefined : buffer.subarray(0, readAll(cache, buffer, cacheBytes));
+    return { text, cachedData };
+  } finally {
+    closeSync(bundle);
+    if (cache !== undefined) closeSync(cache);
+  }
+}
+
+/** Reads up to `bytes` of the open file `fd` into the front of `buffer`; how many it read. */
+function readAll(fd: number, buffer: Buffer, bytes: number): number {
+  let done = 0;
+  for (let n; done < bytes && (n = readSync(fd, buffer, done, bytes - done, done)) > 0;) done += n;
+  return done;
 }
 
 /**
