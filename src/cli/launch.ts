@@ -5,7 +5,7 @@
  * `npm run build` bundles the command line into one CommonJS file, dist/bundle/cli.cjs
  * (scripts/bundle.mjs), and saves the bytecode V8 compiled for it during a few warm-up commands
  * in dist/bundle/cli.cache (scripts/code-cache.mjs). Node 20 caches no compiled code for ES
- * modules or `require()`, so every start would parse ~2 MB of JavaScript and compile each
+ * modules or `require()`, so every start would parse ~1.2 MB of JavaScript and compile each
  * function again on first call; with the cache (vm.Script `cachedData`) V8 deserialises both
  * instead: ~50 ms less of every command (README "Performance"). V8 rejects a cache made by
  * another V8 version, under other flags or for a source of another length, and then compiles as
