@@ -80,8 +80,9 @@ export function compileBundle(useCache = true): CompiledBundle | undefined {
  */
 function readBundle(withCache: boolean): { text: string; cachedData: Buffer | undefined } {
   const bundle = openSync(bundleFile, 'r');
-  const cache = withCache ? openSync(cacheFile, 'r') : undefined;
+  let cache: number | undefined;
   try {
+    if (withCache) cache = openSync(cacheFile, 'r');
     const bundleBytes = fstatSync(bundle).size;
     const cacheBytes = cache === undefined ? 0 : fstatSync(cache).size;
     const buffer = Buffer.allocUnsafeSlow(Math.max(bundleBytes, cacheBytes));
