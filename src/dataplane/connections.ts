@@ -61,8 +61,12 @@ export class Connection<H> {
 export interface KeyConns<H> {
   all: Set<Connection<H>>;
   free: Connection<H>[];
-  /** Whether `free` is a max-heap on `seq` (a long list) rather than in opening order (the free list, below). */
+  /** Whether `free` is a max-heap on `seq` rather than in opening order (the free list, below). */
   freeIsHeap: boolean;
+  /** Changes to `free` since its shape was last judged (the free list, below). */
+  changes: number;
+  /** Places connections moved in `free` over those changes while it is in opening order. */
+  moves: number;
 }
 
 export class ConnectionPool<K, H> {
@@ -225,7 +229,7 @@ export class ConnectionPool<K, H> {
     let k = this.byKey.get(key);
     if (!k) {
       if (!create) return undefined;
-      this.byKey.set(key, (k = { all: new Set(), free: objectArray(), freeIsHeap: false }));
+      this.byKey.set(key, (k = { all: new Set(), free: objectArray(), freeIsHeap: false, changes: 0, moves: 0 }));
     }
     this.lastKey = key;
     return (this.lastKeyConns = k);
@@ -242,16 +246,28 @@ export class ConnectionPool<K, H> {
 }
 
 // The free list: a key's connections with a free stream, the newest (highest `seq`) handed out
-// first. Up to SORTED_MAX of them are kept in opening order, so the newest is the last: a
-// request's connection is mostly one of the newest (those are the ones taken), so giving it back
-// moves it past the few newer ones, if any, and taking one removes the last, a step or two where
-// an indexed max-heap sifts through all its levels twice per request (M/M/4: 5,671 -> 5,099
-// instructions per request). A longer list becomes that heap: an overload's thousands of
-// connections come back in any order, which a sorted list would pay for with a walk each. Both
-// hand out the same connection, the one with the highest `seq` (unique per pool).
+// first. It is kept in opening order, the newest last, while that is cheap: a request's connection
+// is mostly one of the newest (those are the ones taken), so giving it back moves it past the few
+// newer ones, if any, and taking one removes the last, a step or two where an indexed max-heap
+// sifts through all its levels twice per request (M/M/4: 5,671 -> 5,099 instructions per request).
+// When connections come back far from the end instead (an overload's thousands come back in any
+// order: a list alone made an M/M/4 run at rho = 1.5 take 2.69 s instead of 0.98 s), a long list
+// becomes that heap. What decides is what the list costs, not its length: a burst that once opened
+// 70 connections leaves them open and idle (they close only when met past the idle timeout, and
+// the newest are met first), and a list of 70 where only the newest few come and go is as cheap
+// as a short one; judged by length, that list was a heap for the rest of the run (an M/M/4 run at
+// rho = 0.8 whose seed made one such burst ran ~10% slower). A heap is tried as a list again after
+// a while, the old connections being likely to stay where they are. Both shapes hand out the same
+// connection, the one with the highest `seq` (unique per pool).
 
-/** Longest free list kept in opening order; past it the list is a heap, until it is a quarter of this again. */
-const SORTED_MAX = 64;
+/** A free list shorter than this stays in opening order whatever its changes cost. */
+const HEAP_MIN_LENGTH = 64;
+/** Changes to a list in opening order between two judgements of its cost. */
+const LIST_JUDGED_EVERY = 256;
+/** Places moved per change, on average over those, above which a long list becomes a heap. */
+const LIST_MOVES_PER_CHANGE = 4;
+/** Changes per listed connection after which a heap is tried as a list in opening order again. */
+const HEAP_KEPT_PER_CONNECTION = 256;
 
 /** The connection `take` tries first: the newest listed. */
 function newestFree<H>(k: KeyConns<H>): Connection<H> {
@@ -262,9 +278,9 @@ function newestFree<H>(k: KeyConns<H>): Connection<H> {
 function listFree<H>(k: KeyConns<H>, c: Connection<H>): void {
   c.listedFree = true;
   const list = k.free;
-  if (!k.freeIsHeap && list.length >= SORTED_MAX) toHeap(k);
   if (k.freeIsHeap) {
     heapPush(list, c);
+    if (++k.changes >= HEAP_KEPT_PER_CONNECTION * list.length) toSorted(k);
     return;
   }
   let i = list.length;
@@ -274,6 +290,7 @@ function listFree<H>(k: KeyConns<H>, c: Connection<H>): void {
     i--;
   }
   list[i] = c;
+  listChanged(k, list.length - 1 - i);
 }
 
 /** Takes `c` (listed) out. */
@@ -282,12 +299,13 @@ function unlistFree<H>(k: KeyConns<H>, c: Connection<H>): void {
   const list = k.free;
   if (k.freeIsHeap) {
     heapRemove(list, c);
-    if (list.length <= SORTED_MAX / 4) toSorted(k);
+    if (list.length <= HEAP_MIN_LENGTH / 4 || ++k.changes >= HEAP_KEPT_PER_CONNECTION * list.length) toSorted(k);
     return;
   }
   const last = list.length - 1;
   if (list[last] === c) {
     list.pop();
+    listChanged(k, 0);
     return;
   }
   // Found by bisection on `seq`, then the newer ones move down one place.
@@ -300,6 +318,16 @@ function unlistFree<H>(k: KeyConns<H>, c: Connection<H>): void {
   }
   for (let i = lo; i < last; i++) list[i] = list[i + 1]!;
   list.pop();
+  listChanged(k, last - lo);
+}
+
+/** Counts a change to a list in opening order that moved `moved` connections; judges the list's cost every so often. */
+function listChanged<H>(k: KeyConns<H>, moved: number): void {
+  k.moves += moved;
+  if (++k.changes < LIST_JUDGED_EVERY) return;
+  if (k.free.length >= HEAP_MIN_LENGTH && k.moves > LIST_JUDGED_EVERY * LIST_MOVES_PER_CHANGE) toHeap(k);
+  k.changes = 0;
+  k.moves = 0;
 }
 
 /** The list in opening order made a heap: reversed, newest first, it already is one. */
@@ -307,6 +335,7 @@ function toHeap<H>(k: KeyConns<H>): void {
   const list = k.free.reverse();
   for (let i = 0; i < list.length; i++) list[i]!.heapIndex = i;
   k.freeIsHeap = true;
+  k.changes = 0;
 }
 
 /** The heap made a list in opening order again. */
@@ -314,6 +343,8 @@ function toSorted<H>(k: KeyConns<H>): void {
   const list = k.free.sort((a, b) => a.seq - b.seq);
   for (const c of list) c.heapIndex = -1;
   k.freeIsHeap = false;
+  k.changes = 0;
+  k.moves = 0;
 }
 
 // An indexed binary max-heap on Connection.seq (each connection knows its index, so removal is O(log n)).

@@ -67,6 +67,40 @@ describe('ConnectionPool.take', () => {
     });
   }
 
+  it('keeps a long free list in opening order while only its newest come and go, and makes it a heap when they come back anywhere', () => {
+    // A burst once opened 100 connections; they stay open and idle, and requests now take and give
+    // back only the newest few. Judged by what it costs, that list stays in opening order.
+    const { pool } = newPool(1);
+    const all = Array.from({ length: 100 }, (_, i) => pool.open('any', `h${i}`, false));
+    for (const c of all) pool.release('any', c);
+    const conns = pool.conns('any');
+    const rand = prng(7);
+    const busy: Connection<string>[] = [];
+    for (let step = 0; step < 5000; step++) {
+      if (busy.length < 4 && (busy.length === 0 || rand() < 0.5)) busy.push(pool.take('any')!);
+      else pool.release('any', busy.splice(Math.floor(rand() * busy.length), 1)[0]!);
+    }
+    expect(conns.freeIsHeap).toBe(false);
+    // Now all are taken and given back in random order, again and again (an overload's pattern):
+    // far from the end, the list becomes a heap, and still hands out the same connections.
+    let becameHeap = false;
+    for (let round = 0; round < 10 && !becameHeap; round++) {
+      busy.push(...Array.from({ length: all.length - busy.length }, () => pool.take('any')!));
+      while (busy.length > 0) {
+        pool.release('any', busy.splice(Math.floor(rand() * busy.length), 1)[0]!);
+        becameHeap ||= conns.freeIsHeap;
+      }
+      for (let i = 0; i < 50; i++) {
+        const expected = newestFree(all, 1);
+        const got = pool.take('any');
+        expect(got).toBe(expected);
+        busy.push(got!);
+        becameHeap ||= conns.freeIsHeap;
+      }
+    }
+    expect(becameHeap).toBe(true);
+  });
+
   it('closes idle connections past the idle timeout instead of handing them out', () => {
     const { pool, clock } = newPool(1, 1000);
     const old = pool.open('any', 'a', false);
