@@ -38,7 +38,7 @@ import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js
 import { simJsMm4 } from './lib/simjs-mm4.js';
 import { MM4_THEORY, simPyMm4 } from './lib/simpy-mm4.js';
 import { bestWall, check, meshsim, meshsimTogether, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
-import { applyV8Flags } from '#dist/cli/v8-flags.js';
+import { applyV8Flags, applyV8FlagsAfterStart } from '#dist/cli/v8-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = join(HERE, 'scenarios');
@@ -669,6 +669,7 @@ async function one(id) {
 const args = process.argv.slice(2);
 // The flags a meshsim process runs under, set before any benchmark runs (src/cli/v8-flags.ts).
 applyV8Flags();
+applyV8FlagsAfterStart();
 /** The i-th command-line argument, which the parent process always passes. @param {number} i */
 const arg = (i) => {
   const a = args[i];

@@ -27,8 +27,11 @@ const dists = process.argv.slice(2).length ? process.argv.slice(2).map((d) => re
 /** The settings every count runs under, beside the build's own V8 flags (its dist/cli/v8-flags.js, as `meshsim` runs). */
 const DETERMINISTIC_V8 = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--predictable-gc-schedule'];
 
-/** The V8 flags `dist` runs under. @param {string} dist @returns {Promise<string[]>} */
-const buildFlags = async (dist) => [...(await import(pathToFileURL(join(dist, 'cli', 'v8-flags.js')).href)).V8_FLAGS];
+/** The V8 flags `dist` runs under (a build older than V8_FLAGS_AFTER_START has V8_FLAGS alone). @param {string} dist @returns {Promise<string[]>} */
+const buildFlags = async (dist) => {
+  const flags = await import(pathToFileURL(join(dist, 'cli', 'v8-flags.js')).href);
+  return [...flags.V8_FLAGS, ...(flags.V8_FLAGS_AFTER_START ?? [])];
+};
 
 /** simulate() of `scenario` for `seconds`, printing "requests" (the child's program). */
 const child = (/** @type {string} */ dist, /** @type {number} */ seconds) => `

@@ -48,7 +48,8 @@ async function start() {
   const bundle = launch.loadBundle();
   /** @type {typeof import('#dist/cli/prestart.js')} */
   const { prestart } = bundle ?? (await import('../dist/cli/prestart.js'));
-  // Sweep workers start loading the simulator now, beside this thread loading the command line.
+  // Sweep workers start loading the simulator now, beside this thread loading the command line;
+  // then the V8 flags that wait until every thread has started (src/cli/v8-flags.ts).
   prestart(process.argv);
   /** @type {typeof import('#dist/cli/main.js')} */
   const { main } = bundle ?? (await import('../dist/cli/main.js'));

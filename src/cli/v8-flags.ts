@@ -1,18 +1,14 @@
 /**
- * The V8 settings every `meshsim` process runs under. launch.ts applies them first, before any
- * other code loads, so the code cache is made and used under the same flags (V8 checks them);
- * bench/ sets the same in its child processes so simulate() is measured as `meshsim` runs it.
+ * The V8 settings every `meshsim` process runs under. launch.ts applies V8_FLAGS first, before
+ * any other code loads, so the code cache is made and used under the same flags (V8 checks them);
+ * V8_FLAGS_AFTER_START follow once the process and its worker threads have started. bench/ sets
+ * the same in its child processes so simulate() is measured as `meshsim` runs it.
  *
  * Imports only Node built-ins: bin/meshsim.js loads this (through launch.ts) before anything else.
  */
 import { setFlagsFromString } from 'node:v8';
 
 export const V8_FLAGS: readonly string[] = [
-  // V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
-  // low, which a simulation's steady stream of short-lived objects triggers: a run whose live heap
-  // is ~25 MB peaked near 330 MB of RSS. Growth by at most 2x keeps it under 200 MB at no
-  // measurable CPU cost (README "Performance"). Read at every full GC, so setting it first holds.
-  '--heap-growing-percent=100',
   // V8 compiles optimised code on its background threads, which is free where a core is idle and
   // is not in a sweep that runs a point on every core: there, each worker thread's compiles (a few
   // tenths of a second of CPU as it warms up) took time from the points. V8 reads this flag when it
@@ -48,7 +44,68 @@ export const V8_FLAGS: readonly string[] = [
   // 1.0 -> 1.25 s, its capacity search 3.4 -> 4.5 s (medians, interleaved).
 ];
 
+/**
+ * Set once the process has started, and only while no worker thread is starting
+ * (`applyV8FlagsAfterStart`, `threadsStarting`).
+ *
+ * V8 checks a code cache against a hash of the flags it runs under (deps/v8/src/flags/flags.cc,
+ * FlagList::Hash; deps/v8/src/snapshot/code-serializer.cc, SerializedCodeData::SanityCheck), and
+ * Node's own modules start from a code cache built into the binary. A worker
+ * thread started under this flag compiled 105 of Node's modules from source instead
+ * (NODE_DEBUG_NATIVE=CODE_CACHE; under each of the flags above: 0, 0 and 25): a bare worker
+ * thread took 84 ms to start instead of 60 (medians of 12), on each of a sweep's workers. The
+ * main thread has loaded its modules when it sets flags, and the bundle's own code cache is
+ * made under V8_FLAGS alone (scripts/code-cache.mjs), so it fits every thread.
+ */
+export const V8_FLAGS_AFTER_START: readonly string[] = [
+  // V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
+  // low, which a simulation's steady stream of short-lived objects triggers: a run whose live heap
+  // is ~25 MB peaked near 330 MB of RSS. Growth by at most 2x keeps it under 200 MB at no
+  // measurable CPU cost (README "Performance"). Read at every full GC (deps/v8/src/heap/
+  // heap-controller.cc, MemoryController::GrowingFactor), so setting it after start holds: a
+  // command's start makes no full GC.
+  '--heap-growing-percent=100',
+];
+/** The same flags at V8's defaults (a flag at its default is out of the hash). */
+const V8_FLAGS_AFTER_START_UNSET: readonly string[] = ['--heap-growing-percent=0'];
+
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
 export function applyV8Flags(): void {
   for (const flag of V8_FLAGS) setFlagsFromString(flag);
+}
+
+let afterStartWanted = false;
+let afterStartSet = false;
+let threadsStartingNow = 0;
+
+/**
+ * Sets V8_FLAGS_AFTER_START on this process, now or, while worker threads are starting, once they
+ * have started. bin/meshsim.js's start (cli/prestart.ts) calls this; a process that never does
+ * (tests, the library API) keeps V8's defaults.
+ */
+export function applyV8FlagsAfterStart(): void {
+  afterStartWanted = true;
+  syncFlagsAfterStart();
+}
+
+/**
+ * Counts worker threads that begin (`change` > 0) or finish (< 0) starting: Node's modules and
+ * the bundle compiled from their caches (sweep/pool.ts). While any is, V8_FLAGS_AFTER_START are
+ * at their defaults.
+ */
+export function threadsStarting(change: number): void {
+  threadsStartingNow += change;
+  syncFlagsAfterStart();
+}
+
+/** Whether V8_FLAGS_AFTER_START are set now. */
+export function v8FlagsAfterStartSet(): boolean {
+  return afterStartSet;
+}
+
+function syncFlagsAfterStart(): void {
+  const set = afterStartWanted && threadsStartingNow <= 0;
+  if (set === afterStartSet) return;
+  for (const flag of set ? V8_FLAGS_AFTER_START : V8_FLAGS_AFTER_START_UNSET) setFlagsFromString(flag);
+  afterStartSet = set;
 }

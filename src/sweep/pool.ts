@@ -11,6 +11,7 @@
  * and no thread waits for a message to get work.
  */
 import { Worker } from 'node:worker_threads';
+import { threadsStarting } from '../cli/v8-flags.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { PointJob, PointResult } from './point.js';
 
@@ -66,19 +67,29 @@ export class PointWorkers {
   /** Starts `workers` worker threads (none for 1). */
   constructor(readonly workers: number) {
     const threads = workers > 1 ? workers : 0;
+    // Some V8 flags wait until the threads have started (cli/v8-flags.ts, V8_FLAGS_AFTER_START).
+    threadsStarting(threads);
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(WORKER_ENTRY, { workerData: this.counters });
-      worker.on('message', (m: PointMessage | Drained) => {
-        if ('drained' in m) this.drained(worker);
+      let starting = true;
+      const started = () => {
+        if (starting) threadsStarting(-1);
+        starting = false;
+      };
+      worker.on('message', (m: PointMessage | Drained | Loaded) => {
+        if ('loaded' in m) started();
+        else if ('drained' in m) this.drained(worker);
         else this.received(m);
       });
       worker.on('error', (e) => {
+        started();
         stopQueue(this.counters);
         const failure = { index: Infinity, fail: e.stack ?? e.message };
         if (this.batch) this.batch.failures.push(failure);
         else this.lost.push(failure);
       });
       worker.on('exit', () => {
+        started();
         if (this.alive.delete(worker)) this.drained(worker);
       });
       worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
@@ -153,6 +164,11 @@ export class PointWorkers {
 /** A worker's word that it found the queue empty (it waits for the next batch). */
 export interface Drained {
   drained: true;
+}
+
+/** A worker's word that it has loaded the simulator (its first message). */
+export interface Loaded {
+  loaded: true;
 }
 
 interface Batch {

@@ -6,11 +6,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PointJob } from './point.js';
-import type { Drained } from './pool.js';
+import type { Drained, Loaded } from './pool.js';
 import { runQueue } from './sweep.js';
 
 /** Takes batches of jobs from the main thread until the pool closes. */
 export function serveSweepJobs(): void {
+  parentPort?.postMessage({ loaded: true } satisfies Loaded);
   parentPort?.on('message', (jobs: PointJob[]) => {
     runQueue({ jobs, counters: workerData as Int32Array }, (m) => parentPort?.postMessage(m));
     parentPort?.postMessage({ drained: true } satisfies Drained);

@@ -71,6 +71,32 @@ describe('the command line bundle', () => {
     expect(r.stdout).toBe('true');
   });
 
+  it("sets the V8 flags that change V8's flag hash only once the sweep's worker threads have started (Node's own code cache then fits them)", () => {
+    const url = (f: string) => JSON.stringify(pathToFileURL(repoPath(f)).href);
+    const probe = join(scratch, 'probe-flags.mjs');
+    writeFileSync(
+      probe,
+      `const { prestart } = await import(${url('dist/cli/prestart.js')});
+const { v8FlagsAfterStartSet } = await import(${url('dist/cli/v8-flags.js')});
+const { takeWorkers } = await import(${url('dist/sweep/pool.js')});
+const seen = [];
+prestart(['node', 'meshsim', 'run', 'x.yaml']);
+seen.push(v8FlagsAfterStartSet()); // no thread to wait for: at once
+prestart(['node', 'meshsim', 'sweep', 'x.yaml', '--seeds', '2', '--workers', '2']);
+seen.push(v8FlagsAfterStartSet()); // two threads starting: unset again
+const pool = takeWorkers(2);
+const t0 = Date.now();
+while (!v8FlagsAfterStartSet() && Date.now() - t0 < 20000) await new Promise((r) => setTimeout(r, 10));
+seen.push(v8FlagsAfterStartSet()); // both loaded the simulator
+await pool.close();
+process.stdout.write(JSON.stringify(seen));
+`,
+    );
+    const r = spawnSync(process.execPath, [probe], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([true, false, true]);
+  });
+
   it('leaves a code cache older than its bundle unused (V8 checks a cache against its source by length only)', async () => {
     const { cacheIsFresh } = await import('../../src/cli/launch.js');
     const bundle = join(scratch, 'fresh.cjs');
