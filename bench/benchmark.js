@@ -332,10 +332,11 @@ const mm4Means = (responseMs, waitMs) => {
 };
 
 /**
- * Both whole-process peers run WHOLE_RUNS times, round by round (see mm4WholePair), and each is
- * rated by its median run: one fresh process on a noisy machine can be 10% off either way.
+ * Whole-process peers run WHOLE_RUNS times, round by round (see mm4WholePair, sweepRounds): each
+ * is rated by its median run (one fresh process on a noisy machine can be 10% off either way),
+ * and the ratio between two by the median of the rounds' ratios (pairedRatio).
  */
-const WHOLE_RUNS = 3;
+const WHOLE_RUNS = 5;
 
 /**
  * The run of median wall time among `runs`, with every wall time for the detail.
@@ -350,11 +351,25 @@ const medianOf = (runs) => {
 };
 
 /**
+ * A ratio between two ways of running, from runs made round by round: the median of each round's
+ * ratio, so that each ratio compares runs made seconds apart (the two ways' own medians can come
+ * from rounds minutes apart, and this machine's speed drifts by tens of percent over minutes).
+ * @param {number[]} perRound
+ * @param {string} what
+ * @returns {Measured}
+ */
+const pairedRatio = (perRound, what) => {
+  const sorted = [...perRound].sort((a, b) => a - b);
+  const median = /** @type {number} */ (sorted[Math.floor(sorted.length / 2)]);
+  return { value: median, detail: `${what}, median of ${sorted.length} rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}` };
+};
+
+/**
  * The whole CLI (fresh process, M/M/4 for 1M requests: 320/s × 3,125 s, results.json only) and the
  * same model in SimPy 3 (a fresh /usr/bin/python3 process timed from outside), one of each per
  * round and the order swapped each round. Not one peer's runs after the other's: this machine's
  * speed drifts by tens of percent over minutes, and a drift during one peer's runs would move the
- * ratio either way. Each peer is rated by its median run.
+ * ratio either way. Each peer is rated by its median run, the ratio by the median of the rounds'.
  * @returns {Promise<Measured & { also: Record<string, Measured> }>}
  */
 const mm4WholePair = async () => {
@@ -380,6 +395,7 @@ const mm4WholePair = async () => {
   const cli = medianOf(cliRuns);
   const cliRequests = cli.requests ?? 320 * durationS;
   const py = medianOf(simPyRuns);
+  const rate = (/** @type {{ requests?: number, wall: number }} */ r) => (r.requests ?? 320 * durationS) / r.wall;
   const simulateOnly = `env.run() alone ${py.simulateWall.toFixed(2)} s = ${fmtN(py.requests / py.simulateWall)} requests/s`;
   return {
     value: cliRequests / cli.wall,
@@ -389,6 +405,10 @@ const mm4WholePair = async () => {
         value: py.requests / py.wall,
         detail: `${fmtN(py.requests)} requests in ${py.wall.toFixed(2)} s wall incl. start-up (${py.walls}), ${simulateOnly}, peak RSS ${py.rssMiB?.toFixed(0) ?? '?'} MiB, ${mm4Means(py.meanResponseMs, py.meanWaitMs)}`,
       },
+      'mm4-cli-simpy': pairedRatio(
+        cliRuns.map((c, i) => rate(c) / rate(/** @type {ReturnType<typeof simPyOnce>} */ (simPyRuns[i]))),
+        'requests/s of the CLI run over those of the SimPy run of the same round',
+      ),
     },
   };
 };
@@ -440,7 +460,8 @@ const validateWall = async () => {
  * together. The last is the peer for 2 workers: the speed-up this machine gives two processes that
  * share nothing, so the worker pool is judged against what the cores allow. Round by round, not
  * one way after another: this machine's speed drifts by tens of percent over minutes, and each
- * ratio compares runs made seconds apart. Each way is rated by its median round.
+ * ratio compares runs made seconds apart. Each way is rated by its median round, each ratio by
+ * the median of the rounds' ratios.
  * @returns {Promise<Measured & { also: Record<string, Measured> }>}
  */
 const sweepRounds = async () => {
@@ -449,7 +470,8 @@ const sweepRounds = async () => {
   /** @type {Record<'one' | 'two' | 'shards', { wall: number, cpu: number | undefined }[]>} */
   const ways = { one: [], two: [], shards: [] };
   for (let i = 0; i < WHOLE_RUNS; i++) {
-    for (const workers of /** @type {const} */ ([1, 2])) {
+    // The order swapped each round, as mm4WholePair does.
+    for (const workers of i % 2 === 0 ? [1, 2] : [2, 1]) {
       const out = scratch();
       try {
         ways[workers === 1 ? 'one' : 'two'].push(
@@ -469,6 +491,8 @@ const sweepRounds = async () => {
     }
   }
   const points = `8 points × ~${fmtN(320 * durationS)} requests (${durationS} s simulated each)`;
+  /** @param {keyof typeof ways} a @param {keyof typeof ways} b */
+  const perRound = (a, b) => ways[a].map((r, i) => r.wall / /** @type {{ wall: number }} */ (ways[b][i]).wall);
   /** @param {{ wall: number, cpu: number | undefined }[]} runs @param {string} how @returns {Measured} */
   const rated = (runs, how) => {
     const r = medianOf(runs);
@@ -480,6 +504,9 @@ const sweepRounds = async () => {
     also: {
       'sweep-2': rated(ways.two, 'one fresh process'),
       'sweep-shards': rated(ways.shards, 'two fresh processes of 4 points at once, until both end; CPU of both'),
+      'sweep-speedup': pairedRatio(perRound('one', 'two'), 'wall on 1 worker over wall on 2 workers in the same round'),
+      'sweep-ceiling': pairedRatio(perRound('one', 'shards'), 'wall on 1 worker over wall of the 2 shard processes in the same round'),
+      'sweep-vs-peer': pairedRatio(perRound('shards', 'two'), 'wall of the 2 shard processes over wall on 2 workers in the same round'),
     },
   };
 };
@@ -535,7 +562,7 @@ const BENCHMARKS = [
   {
     id: 'mm4-cli-simpy',
     name: 'M/M/4 whole CLI / SimPy 3 whole process',
-    derive: ratio('mm4-cli', 'mm4-simpy'),
+    measuredBy: 'mm4-cli',
     unit: 'x',
     target: { min: 10 },
   },
@@ -564,14 +591,9 @@ const BENCHMARKS = [
   { id: 'sweep-1', name: 'sweep of 8 equal points, 1 worker: wall', fn: sweepRounds, unit: 's' },
   { id: 'sweep-2', name: 'sweep of 8 equal points, 2 workers: wall', measuredBy: 'sweep-1', unit: 's' },
   { id: 'sweep-shards', name: 'sweep of 8 equal points, 2 shard processes: wall', measuredBy: 'sweep-1', unit: 's' },
-  { id: 'sweep-speedup', name: 'sweep speed-up, 2 workers over 1', derive: ratio('sweep-1', 'sweep-2'), unit: 'x', target: { min: 1.8 } },
-  {
-    id: 'sweep-ceiling',
-    name: 'sweep speed-up, 2 shard processes over 1 (peer)',
-    derive: ratio('sweep-1', 'sweep-shards'),
-    unit: 'x',
-  },
-  { id: 'sweep-vs-peer', name: 'sweep, 2 workers against 2 shard processes', derive: ratio('sweep-shards', 'sweep-2'), unit: 'x' },
+  { id: 'sweep-speedup', name: 'sweep speed-up, 2 workers over 1', measuredBy: 'sweep-1', unit: 'x', target: { min: 1.8 } },
+  { id: 'sweep-ceiling', name: 'sweep speed-up, 2 shard processes over 1 (peer)', measuredBy: 'sweep-1', unit: 'x' },
+  { id: 'sweep-vs-peer', name: 'sweep, 2 workers against 2 shard processes', measuredBy: 'sweep-1', unit: 'x' },
 ];
 
 /** @param {string[]} argv */
