@@ -11,10 +11,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseShard, pointsInShard, setValueTexts } from '../sweep/grid-size.js';
-import { startWorkersEarly } from '../sweep/pool.js';
-import { applyV8FlagsAfterStart } from './v8-flags.js';
+import { startWorkersEarly, watchThreadStarts } from '../sweep/pool.js';
+import { applyV8FlagsAfterStart, threadsStarting } from './v8-flags.js';
 
 export function prestart(argv: string[]): void {
+  watchThreadStarts(threadsStarting);
   const workers = earlyWorkers(argv);
   if (workers > 1) startWorkersEarly(workers);
   // Now, or once those workers have started (cli/v8-flags.ts).

@@ -11,7 +11,6 @@
  * and no thread waits for a message to get work.
  */
 import { Worker } from 'node:worker_threads';
-import { threadsStarting } from '../cli/v8-flags.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { PointJob, PointResult } from './point.js';
 
@@ -38,6 +37,18 @@ export type PointMessage = { ok: PointResult } | PointFailure;
 
 /** No thread claims another point (the ones running finish). */
 export const stopQueue = (counters: Int32Array) => Atomics.store(counters, NEXT, STOPPED);
+
+/** Told when worker threads begin (+n) or finish (-1) starting: loading Node's modules and the simulator. */
+let threadStartWatcher: ((change: number) => void) | undefined;
+
+/**
+ * Has `watcher` told of every pool's threads starting. The command line holds some V8 flags back
+ * meanwhile (cli/v8-flags.ts, V8_FLAGS_AFTER_START: under them a thread would compile Node's own
+ * modules without their code cache).
+ */
+export function watchThreadStarts(watcher: (change: number) => void): void {
+  threadStartWatcher = watcher;
+}
 
 /** Called after each finished point (for a progress bar): points done so far, and the events they simulated. */
 export type PointProgress = (done: number, total: number, events: number) => void;
@@ -67,13 +78,12 @@ export class PointWorkers {
   /** Starts `workers` worker threads (none for 1). */
   constructor(readonly workers: number) {
     const threads = workers > 1 ? workers : 0;
-    // Some V8 flags wait until the threads have started (cli/v8-flags.ts, V8_FLAGS_AFTER_START).
-    threadsStarting(threads);
+    threadStartWatcher?.(threads);
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(WORKER_ENTRY, { workerData: this.counters });
       let starting = true;
       const started = () => {
-        if (starting) threadsStarting(-1);
+        if (starting) threadStartWatcher?.(-1);
         starting = false;
       };
       worker.on('message', (m: PointMessage | Drained | Loaded) => {
