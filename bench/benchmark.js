@@ -339,15 +339,22 @@ const mm4Means = (responseMs, waitMs) => {
 const WHOLE_RUNS = 5;
 
 /**
+ * The middle item of `items` by `key` (the upper one of an even count).
+ * @template T
+ * @param {T[]} items @param {(x: T) => number} key
+ * @returns {T}
+ */
+const middleBy = (items, key) => /** @type {T} */ ([...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]);
+
+/**
  * The run of median wall time among `runs`, with every wall time for the detail.
  * @template {{ wall: number }} R
  * @param {R[]} runs
  * @returns {R & { walls: string }}
  */
 const medianOf = (runs) => {
-  const sorted = [...runs].sort((a, b) => a.wall - b.wall);
-  const median = /** @type {R} */ (sorted[Math.floor(sorted.length / 2)]);
-  return { ...median, walls: `median of ${sorted.length}: ${sorted.map((x) => x.wall.toFixed(2)).join(', ')} s` };
+  const walls = runs.map((x) => x.wall).sort((a, b) => a - b);
+  return { ...middleBy(runs, (x) => x.wall), walls: `median of ${runs.length}: ${walls.map((w) => w.toFixed(2)).join(', ')} s` };
 };
 
 /**
@@ -358,11 +365,10 @@ const medianOf = (runs) => {
  * @param {string} what
  * @returns {Measured}
  */
-const pairedRatio = (perRound, what) => {
-  const sorted = [...perRound].sort((a, b) => a - b);
-  const median = /** @type {number} */ (sorted[Math.floor(sorted.length / 2)]);
-  return { value: median, detail: `${what}, median of ${sorted.length} rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}` };
-};
+const pairedRatio = (perRound, what) => ({
+  value: middleBy(perRound, (r) => r),
+  detail: `${what}, median of ${perRound.length} rounds: ${perRound.map((r) => r.toFixed(2)).join(', ')}`,
+});
 
 /**
  * The whole CLI (fresh process, M/M/4 for 1M requests: 320/s × 3,125 s, results.json only) and the
@@ -392,13 +398,13 @@ const mm4WholePair = async () => {
       cliRuns.push(cliOnce());
     }
   }
+  const rate = (/** @type {{ requests?: number, wall: number }} */ r) => (r.requests ?? 320 * durationS) / r.wall;
   const cli = medianOf(cliRuns);
   const cliRequests = cli.requests ?? 320 * durationS;
   const py = medianOf(simPyRuns);
-  const rate = (/** @type {{ requests?: number, wall: number }} */ r) => (r.requests ?? 320 * durationS) / r.wall;
   const simulateOnly = `env.run() alone ${py.simulateWall.toFixed(2)} s = ${fmtN(py.requests / py.simulateWall)} requests/s`;
   return {
-    value: cliRequests / cli.wall,
+    value: rate(cli),
     detail: `${fmtN(cliRequests)} requests in ${cli.wall.toFixed(2)} s wall incl. start-up (${cli.walls}), ${cli.note}, peak RSS ${cli.rssMiB?.toFixed(0) ?? '?'} MiB, ${mm4Means(cli.meanMs)}`,
     also: {
       'mm4-simpy': {
