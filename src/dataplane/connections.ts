@@ -330,12 +330,11 @@ function listChanged<H>(k: KeyConns<H>, moved: number): void {
   k.moves = 0;
 }
 
-/** The list in opening order made a heap: reversed, newest first, it already is one. */
+/** The list in opening order made a heap: reversed, newest first, it already is one (listChanged resets the counts). */
 function toHeap<H>(k: KeyConns<H>): void {
   const list = k.free.reverse();
   for (let i = 0; i < list.length; i++) list[i]!.heapIndex = i;
   k.freeIsHeap = true;
-  k.changes = 0;
 }
 
 /** The heap made a list in opening order again. */
