@@ -37,7 +37,18 @@ import { prng } from '../test/kernel/prng.js';
 import { bigClusterYaml, clusterBuild, simulationRate } from './lib/sim-rates.js';
 import { simJsMm4 } from './lib/simjs-mm4.js';
 import { MM4_THEORY, simPyMm4 } from './lib/simpy-mm4.js';
-import { bestWall, check, meshsim, meshsimTogether, requestsOf, runAllOutputs, runResultsOnly, scratch } from './lib/whole-run.js';
+import {
+  bestWall,
+  check,
+  EXTRA_CA_CERTS,
+  meshsim,
+  meshsimTogether,
+  requestsOf,
+  runAllOutputs,
+  runResultsOnly,
+  scratch,
+  timed,
+} from './lib/whole-run.js';
 import { applyV8Flags, applyV8FlagsAfterStart } from '#dist/cli/v8-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -49,7 +60,7 @@ const OUT = join(HERE, 'out');
 const NAME_WIDTH = 58;
 
 /** @typedef {{ min?: number, max?: number }} Target */
-/** @typedef {{ value: number, detail?: string, also?: Record<string, Measured> }} Measured */
+/** @typedef {{ value: number, detail?: string, also?: Record<string, Measured | { error: string }> }} Measured */
 /** @typedef {(quick?: boolean) => Promise<number | Measured>} BenchFn */
 /** @typedef {{ id: string, name: string, fn?: BenchFn, derive?: (values: Map<string, number>) => Measured, measuredBy?: string, unit: string, target?: Target, full?: boolean }} Benchmark */
 /** @typedef {import('#dist/sim/simulate.js').RunOptions} RunOptions */
@@ -376,26 +387,36 @@ const pairedRatio = (perRound, what) => ({
  * round and the order swapped each round. Not one peer's runs after the other's: this machine's
  * speed drifts by tens of percent over minutes, and a drift during one peer's runs would move the
  * ratio either way. Each peer is rated by its median run, the ratio by the median of the rounds'.
- * @returns {Promise<Measured & { also: Record<string, Measured> }>}
+ * @returns {Promise<Measured & { also: Record<string, Measured | { error: string }> }>}
  */
 const mm4WholePair = async () => {
   const durationS = mm4WholeSeconds();
   const cliOnce = () => runResultsOnly(MM4, ['--duration', `${durationS}s`]);
+  // The same run with this machine's NODE_EXTRA_CA_CERTS, which the timed processes run without
+  // (bench/lib/whole-run.js): what the variable adds, shown beside the ratio.
+  const certs = EXTRA_CA_CERTS;
+  const cliWithCertsOnce = () => runResultsOnly(MM4, ['--duration', `${durationS}s`], { env: { NODE_EXTRA_CA_CERTS: certs ?? '' } });
   const simPyOnce = () => {
     const one = simPyMm4(durationS);
     return { ...one, wall: one.processWall, simulateWall: one.wall };
   };
   /** @type {ReturnType<typeof cliOnce>[]} */
   const cliRuns = [];
+  /** @type {ReturnType<typeof cliOnce>[]} */
+  const cliWithCertsRuns = [];
   /** @type {ReturnType<typeof simPyOnce>[]} */
   const simPyRuns = [];
+  const cliRound = () => {
+    cliRuns.push(cliOnce());
+    if (certs !== undefined) cliWithCertsRuns.push(cliWithCertsOnce());
+  };
   for (let i = 0; i < WHOLE_RUNS; i++) {
     if (i % 2 === 0) {
-      cliRuns.push(cliOnce());
+      cliRound();
       simPyRuns.push(simPyOnce());
     } else {
       simPyRuns.push(simPyOnce());
-      cliRuns.push(cliOnce());
+      cliRound();
     }
   }
   const rate = (/** @type {{ requests?: number, wall: number }} */ r) => (r.requests ?? 320 * durationS) / r.wall;
@@ -403,6 +424,9 @@ const mm4WholePair = async () => {
   const cliRequests = cli.requests ?? 320 * durationS;
   const py = medianOf(simPyRuns);
   const simulateOnly = `env.run() alone ${py.simulateWall.toFixed(2)} s = ${fmtN(py.requests / py.simulateWall)} requests/s`;
+  const overSimPy = (/** @type {ReturnType<typeof cliOnce>[]} */ runs) =>
+    runs.map((c, i) => rate(c) / rate(/** @type {ReturnType<typeof simPyOnce>} */ (simPyRuns[i])));
+  const withCerts = cliWithCertsRuns.length ? medianOf(cliWithCertsRuns) : undefined;
   return {
     value: rate(cli),
     detail: `${fmtN(cliRequests)} requests in ${cli.wall.toFixed(2)} s wall incl. start-up (${cli.walls}), ${cli.note}, peak RSS ${cli.rssMiB?.toFixed(0) ?? '?'} MiB, ${mm4Means(cli.meanMs)}`,
@@ -411,10 +435,13 @@ const mm4WholePair = async () => {
         value: py.requests / py.wall,
         detail: `${fmtN(py.requests)} requests in ${py.wall.toFixed(2)} s wall incl. start-up (${py.walls}), ${simulateOnly}, peak RSS ${py.rssMiB?.toFixed(0) ?? '?'} MiB, ${mm4Means(py.meanResponseMs, py.meanWaitMs)}`,
       },
-      'mm4-cli-simpy': pairedRatio(
-        cliRuns.map((c, i) => rate(c) / rate(/** @type {ReturnType<typeof simPyOnce>} */ (simPyRuns[i]))),
-        'requests/s of the CLI run over those of the SimPy run of the same round',
-      ),
+      'mm4-cli-simpy': pairedRatio(overSimPy(cliRuns), 'requests/s of the CLI run over those of the SimPy run of the same round'),
+      'mm4-cli-simpy-certs': withCerts
+        ? pairedRatio(
+            overSimPy(cliWithCertsRuns),
+            `the same with the CLI run under this machine's NODE_EXTRA_CA_CERTS (CLI ${withCerts.wall.toFixed(2)} s, ${withCerts.walls})`,
+          )
+        : { error: 'NODE_EXTRA_CA_CERTS is not set here' },
     },
   };
 };
@@ -444,13 +471,14 @@ const versionWall = async () => {
 
 /** Node itself: what `meshsim --version` cannot go below on this machine. */
 const nodeWall = async () => {
-  let best = Infinity;
-  for (let i = 0; i < 5; i++) {
-    const start = process.hrtime.bigint();
-    spawnSync(process.execPath, ['-e', '0']);
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
-  }
-  return { value: best, detail: 'node -e 0, best of 5: the floor under the two lines below' };
+  const bestOf5 = (/** @type {Record<string, string>} */ env) =>
+    Math.min(...Array.from({ length: 5 }, () => timed(process.execPath, ['-e', '0'], { env }).wall));
+  const best = bestOf5({});
+  const withCerts =
+    EXTRA_CA_CERTS === undefined
+      ? ''
+      : `; ${bestOf5({ NODE_EXTRA_CA_CERTS: EXTRA_CA_CERTS }).toFixed(3)} s with this machine's NODE_EXTRA_CA_CERTS, which every timed process runs without (bench/lib/whole-run.js)`;
+  return { value: best, detail: `node -e 0, best of 5: the floor under the two lines below${withCerts}` };
 };
 
 const validateWall = async () => {
@@ -571,6 +599,12 @@ const BENCHMARKS = [
     measuredBy: 'mm4-cli',
     unit: 'x',
     target: { min: 10 },
+  },
+  {
+    id: 'mm4-cli-simpy-certs',
+    name: 'M/M/4 whole CLI / SimPy 3, CLI under NODE_EXTRA_CA_CERTS',
+    measuredBy: 'mm4-cli',
+    unit: 'x',
   },
   { id: 'three-tier', name: 'three-tier sidecar: simulate()', fn: threeTierSim('rate'), unit: 'requests/s', target: { min: 2e5 } },
   { id: 'three-tier-gc', name: 'three-tier sidecar: GC share of simulate()', fn: threeTierSim('gc'), unit: '%', target: { max: 15 } },

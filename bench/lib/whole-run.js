@@ -13,8 +13,28 @@ const TIME = '/usr/bin/time';
 /** @typedef {{ wall: number, cpu: number | undefined, rssMiB: number | undefined, status: number | null, stdout: string, stderr: string }} CliRun */
 
 /**
- * Runs `command ...args` as a fresh process; returns wall seconds, CPU seconds (user + system,
- * every thread) and peak RSS (MiB) when /usr/bin/time is there, status, output.
+ * NODE_EXTRA_CA_CERTS of this process's environment (a package proxy's CA on the benchmark VMs),
+ * or undefined. Node 20 reads that file into its TLS root store while a process starts, before any
+ * script runs, building the store of its ~140 bundled root certificates with it (Node's own test
+ * test/parallel/test-tls-env-extra-ca-file-load.js: "extra certificates are loaded at startup";
+ * a missing file is warned about at start): `node -e 0` took 0.10 s with the 220 KB Debian bundle
+ * there, 0.06 s without, on the 2-core VMs. meshsim opens no TLS connection, and neither peer
+ * pays a like cost (python3 reads no CA file at start).
+ */
+export const EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+
+/**
+ * The environment of every process the bench times: this one's without NODE_EXTRA_CA_CERTS, so
+ * a whole run measures meshsim and Node as a machine without that setting runs them, whatever
+ * the machine the bench runs on sets. The `node` line and a CLI/SimPy line show what the
+ * variable adds where it is set (benchmark.js).
+ */
+const CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
+
+/**
+ * Runs `command ...args` as a fresh process, in CHILD_ENV with `env` added; returns wall seconds,
+ * CPU seconds (user + system, every thread) and peak RSS (MiB) when /usr/bin/time is there,
+ * status, output.
  * @param {string} command @param {string[]} args @param {{ env?: Record<string, string> }} [o] @returns {CliRun}
  */
 export function timed(command, args, { env } = {}) {
@@ -22,7 +42,7 @@ export function timed(command, args, { env } = {}) {
   const child = spawnSync(...underTime(command, args), {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, ...env },
+    env: { ...CHILD_ENV, ...env },
   });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(child.stderr ?? '');
@@ -36,7 +56,7 @@ export function timed(command, args, { env } = {}) {
 }
 
 /**
- * `meshsim` with each of `argLists` as fresh processes started together; wall seconds until the
+ * `meshsim` with each of `argLists` as fresh processes started together (in CHILD_ENV); wall seconds until the
  * last one ends, CPU seconds of them all (when /usr/bin/time is there), and each one's status
  * and first stderr line (as timed gives them).
  * @param {string[][]} argLists
@@ -49,7 +69,7 @@ export async function meshsimTogether(argLists) {
       (args) =>
         /** @type {Promise<{ status: number | null, stderr: string, cpu: number | undefined }>} */ (
           new Promise((resolvePromise, reject) => {
-            const child = spawn(...underTime(process.execPath, [BIN, ...args]), { stdio: ['ignore', 'ignore', 'pipe'] });
+            const child = spawn(...underTime(process.execPath, [BIN, ...args]), { stdio: ['ignore', 'ignore', 'pipe'], env: CHILD_ENV });
             let stderr = '';
             child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
             child.on('error', reject);
@@ -115,14 +135,14 @@ export function bestWall(args, reps) {
  * `meshsim run` writing only results.json when the CLI supports `--outputs` (CONTRACT §5), else
  * every file (older builds); `note` says which.
  */
-/** @param {string} scenario @param {string[]} extra */
-export function runResultsOnly(scenario, extra) {
+/** @param {string} scenario @param {string[]} extra @param {{ env?: Record<string, string> }} [o] */
+export function runResultsOnly(scenario, extra, o) {
   const out = scratch();
   try {
-    let r = meshsim(['run', scenario, ...extra, '--outputs', 'results', '--quiet', '--out', out.dir]);
+    let r = meshsim(['run', scenario, ...extra, '--outputs', 'results', '--quiet', '--out', out.dir], o);
     let note = 'results.json only';
     if (r.status === 2 && /unknown option/.test(r.stderr)) {
-      r = meshsim(['run', scenario, ...extra, '--out', out.dir]);
+      r = meshsim(['run', scenario, ...extra, '--out', out.dir], o);
       note = 'every file: this build has no --outputs';
     }
     check(r, 'meshsim run');
