@@ -395,7 +395,6 @@ const mm4WholePair = async () => {
   // The same run with this machine's NODE_EXTRA_CA_CERTS, which the timed processes run without
   // (bench/lib/whole-run.js): what the variable adds, shown beside the ratio.
   const certs = EXTRA_CA_CERTS;
-  const cliWithCertsOnce = () => runResultsOnly(MM4, ['--duration', `${durationS}s`], { env: { NODE_EXTRA_CA_CERTS: certs ?? '' } });
   const simPyOnce = () => {
     const one = simPyMm4(durationS);
     return { ...one, wall: one.processWall, simulateWall: one.wall };
@@ -408,7 +407,8 @@ const mm4WholePair = async () => {
   const simPyRuns = [];
   const cliRound = () => {
     cliRuns.push(cliOnce());
-    if (certs !== undefined) cliWithCertsRuns.push(cliWithCertsOnce());
+    if (certs !== undefined)
+      cliWithCertsRuns.push(runResultsOnly(MM4, ['--duration', `${durationS}s`], { env: { NODE_EXTRA_CA_CERTS: certs } }));
   };
   for (let i = 0; i < WHOLE_RUNS; i++) {
     if (i % 2 === 0) {
