@@ -33,6 +33,7 @@ import { resolveCanaries } from './istio/canary-targets.js';
 import { lifecycleFrom } from './lifecycle.js';
 import { resolveExternals } from './external.js';
 import { egressGatewayModel, usesEgressGateway } from './egress-gateway.js';
+import { stableRecord } from '../kernel/stable-shapes.js';
 
 export interface Loaded {
   scenario: Scenario;
@@ -610,7 +611,8 @@ function buildScenario(
   },
 ): Scenario {
   const spec = doc.spec;
-  return {
+  // The request path reads the scenario (its network, in every hop): see stableRecord.
+  return stableRecord<Scenario>({
     file: src.file,
     name: doc.metadata.name,
     description: doc.metadata.description.trim(),
@@ -665,7 +667,7 @@ function buildScenario(
       p999Us: spec.slo.p999,
       successRate: spec.slo.successRate,
     },
-  };
+  });
 }
 
 function arrivalsOf(w: WorkloadDoc, err: (path: PathSegment[], msg: string) => void): ArrivalModel {

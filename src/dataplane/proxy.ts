@@ -6,6 +6,7 @@
  * collected after the response is sent", https://istio.io/latest/docs/ops/deployment/performance-and-scalability/).
  */
 import type { Simulator } from '../kernel/simulator.js';
+import { DOUBLE_ZERO } from '../kernel/stable-shapes.js';
 import type { NodeRt, ProxyHandle } from '../world/entities.js';
 import type { DeferredEnd } from '../world/cpu.js';
 import { Station } from '../world/station.js';
@@ -22,7 +23,7 @@ interface Leg {
 
 export class Proxy implements ProxyHandle {
   readonly workers: Station;
-  cpuUsedUs = 0;
+  cpuUsedUs = DOUBLE_ZERO;
   readonly connections = new TimeWeighted();
   /** The labels of the pod the proxy serves (a sidecar's), for locality failoverPriority. */
   labels?: Readonly<Record<string, string>>;

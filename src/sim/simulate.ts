@@ -2,6 +2,7 @@
 import { RandomStreams } from '../kernel/random.js';
 import { Simulator, type ScheduledEvent } from '../kernel/simulator.js';
 import { InsertionList } from '../kernel/insertion-list.js';
+import { stableRecord } from '../kernel/stable-shapes.js';
 import type { MeshMode, RequestShape, Scenario } from '../config/model.js';
 import { buildCluster, type Cluster } from '../world/build.js';
 import { NO_MESH_REQUESTS, planCluster, requestsPlacement, type ClusterPlan } from '../k8s/placement.js';
@@ -298,8 +299,9 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
     extensionProviders: scenario.mesh.extensionProviders.filter((p) => p.service !== undefined).map((p) => p.name),
   });
   if (canaryPlan) policy = policy.withChange(canaryPlan.initial);
+  // The plane's dependencies are read on the request path: see stableRecord.
   const plane = modeDef.createPlane(
-    {
+    stableRecord({
       sim,
       streams,
       scenario,
@@ -309,7 +311,7 @@ export function simulate(scenario: Scenario, options: RunOptions = {}): Simulati
       services: cluster.services,
       timeline,
       pools: observers.find((o) => o.poolOccupancy)?.poolOccupancy,
-    },
+    }),
     cluster,
     scenario,
   );

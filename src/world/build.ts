@@ -8,6 +8,7 @@ import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
 import { fnv1a } from '../kernel/hash.js';
 import { Station } from './station.js';
 import { InsertionList } from '../kernel/insertion-list.js';
+import { stableRecord } from '../kernel/stable-shapes.js';
 
 export interface Cluster {
   nodes: NodeRt[];
@@ -48,12 +49,12 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
     perNode.set(node, n - 1);
     return `10.${node.index + 1}.${(n >> 8) & 255}.${n & 255}`;
   };
-  const nodes: NodeRt[] = scenario.nodes.map((model, index) => ({ index, model, cpu: new NodeCpu(model.cpu) }));
+  const nodes: NodeRt[] = scenario.nodes.map((model, index) => stableRecord<NodeRt>({ index, model, cpu: new NodeCpu(model.cpu) }));
   const addPod = (svc: ServiceRt, version: VersionModel, node: NodeRt, at?: number, atInVersion?: number): PodRt => {
     const model = svc.model;
     // By name: a Flagger primary promoted to a revision runs a relabelled copy of that version (sim/canary.ts).
     const indexInVersion = atInVersion ?? svc.pods.filter((p) => p.version.name === version.name).length;
-    const pod: PodRt = {
+    const pod = stableRecord<PodRt>({
       // A gateway Deployment's pods are named like istio-ingressgateway's (dataplane/ingress.ts): no version part.
       name: model.envoyOnly ? `${model.name}-${indexInVersion}` : `${model.name}-${podNamePart(version.name)}-${indexInVersion}`,
       edgeName: model.key,
@@ -80,27 +81,28 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       cpuUsedUs: 0,
       served: 0,
       createdUs: 0,
-    };
+    });
     svc.pods.push(pod);
     return pod;
   };
-  const runtime = (model: ServiceModel): ServiceRt => ({
-    model,
-    pods: [],
-    endpoints: [],
-    endpointsVersion: 0,
-    serviceTime: model.versions.map((v) => samplerFor(v.serviceTime)),
-    serviceTimeStream: streams.stream(`service-time/${model.key}`),
-    failureStream: streams.stream(`failure/${model.key}`),
-    faultStream: streams.stream(`fault/${model.key}`),
-    shadowStreams: {
-      serviceTime: streams.stream(`service-time/${model.key}/shadow`),
-      failure: streams.stream(`failure/${model.key}/shadow`),
-    },
-    stats: new RequestStats(),
-    callTargets: model.calls.map(() => undefined),
-    retries: 0,
-  });
+  const runtime = (model: ServiceModel): ServiceRt =>
+    stableRecord<ServiceRt>({
+      model,
+      pods: [],
+      endpoints: [],
+      endpointsVersion: 0,
+      serviceTime: model.versions.map((v) => samplerFor(v.serviceTime)),
+      serviceTimeStream: streams.stream(`service-time/${model.key}`),
+      failureStream: streams.stream(`failure/${model.key}`),
+      faultStream: streams.stream(`fault/${model.key}`),
+      shadowStreams: {
+        serviceTime: streams.stream(`service-time/${model.key}/shadow`),
+        failure: streams.stream(`failure/${model.key}/shadow`),
+      },
+      stats: new RequestStats(),
+      callTargets: model.calls.map(() => undefined),
+      retries: 0,
+    });
   const serviceList: ServiceRt[] = scenario.services.map((model) => {
     const svc = runtime(model);
     let index = 0;
@@ -117,11 +119,11 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
   });
   // External endpoints sit on a node of their own, in a zone of their own (reached at the cross-zone
   // latency); it is not a cluster node, so it costs nothing and no fault or scheduler sees it.
-  const internet: NodeRt = {
+  const internet = stableRecord<NodeRt>({
     index: nodes.length,
     model: { name: 'external', zone: 'external', region: 'external', cpu: 1e6, memoryBytes: 0 },
     cpu: new NodeCpu(1e6),
-  };
+  });
   const externals = scenario.externals.map((model) => {
     const svc = runtime(model);
     model.versions.forEach((version) => {
@@ -132,7 +134,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
   });
   const clients: ClientRt[] = scenario.workloads.map((w) => {
     const node = nodeFor(nodes, `workload/${w.name}`, 0, w.from.node);
-    return {
+    return stableRecord<ClientRt>({
       name: `${w.name}-client`,
       edgeName: w.name,
       model: w,
@@ -141,10 +143,10 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       inMesh: w.from.inMesh,
       namespace: w.from.namespace,
       serviceAccount: w.from.serviceAccount,
-    };
+    });
   });
   const addNode = (model: NodeModel): NodeRt => {
-    const node: NodeRt = { index: nodes.length, model, cpu: new NodeCpu(model.cpu) };
+    const node = stableRecord<NodeRt>({ index: nodes.length, model, cpu: new NodeCpu(model.cpu) });
     nodes.push(node);
     return node;
   };

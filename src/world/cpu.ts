@@ -8,6 +8,7 @@
  * changes nothing, so queueing-theory checks are exact there.
  */
 import { objectArray } from '../kernel/object-array.js';
+import { DOUBLE_ZERO } from '../kernel/stable-shapes.js';
 
 /**
  * The end of a piece of work, kept off the event heap: its owner took the (time, seq) place its
@@ -30,7 +31,7 @@ export interface CpuClock {
 export class NodeCpu {
   running = 0;
   /** CPU time consumed on this node (µs of one core). */
-  usedUs = 0;
+  usedUs = DOUBLE_ZERO;
 
   /** Saturation record, for the run-time warning: CPU work that started while demand exceeded the cores. */
   readonly saturation = { firstUs: -1, workUs: 0, stretchedUs: 0, maxSlowdown: 1 };

@@ -1,0 +1,52 @@
+/**
+ * A process that simulates more than once (sweep, compare, capacity) keeps the request path's
+ * optimised code from its first run: in the second, no function is deoptimised because an object
+ * of the run changed the hidden classes or field types the code was compiled for
+ * (src/kernel/stable-shapes.ts says how that happened). Each mode runs three-tier twice in a
+ * child process under `node --trace-deopt`; V8 prints "marking dependent code" for each function
+ * it throws away that way. --no-lazy-feedback-allocation gives every function its feedback at its
+ * first call, as the command line's bundle ends up doing, so the second run is where an object
+ * literal's boilerplate is made.
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MODE_NAMES } from '../../src/modes/registry.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DIST = join(ROOT, 'dist');
+const SCENARIO = join(ROOT, 'scenarios', 'three-tier.yaml');
+
+/** Two runs of `mode` (30 s simulated, seeds 1 and 2); what V8 deoptimised by dependency in each. */
+function dependentDeopts(mode: string): string[][] {
+  const script = `
+    const { loadScenario } = await import(${JSON.stringify(join(DIST, 'analysis', 'load.js'))});
+    const { simulate } = await import(${JSON.stringify(join(DIST, 'sim', 'simulate.js'))});
+    const { buildResults } = await import(${JSON.stringify(join(DIST, 'report', 'results.js'))});
+    const { writeSync } = await import('node:fs');
+    for (const seed of [1, 2]) {
+      writeSync(1, '=== run\\n');
+      buildResults(simulate(loadScenario(${JSON.stringify(SCENARIO)}).scenario, { seed, mode: ${JSON.stringify(mode)}, durationUs: 30e6 }));
+    }`;
+  const r = spawnSync(process.execPath, ['--no-lazy-feedback-allocation', '--trace-deopt', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const runs = r.stdout.split('=== run\n').slice(1);
+  return runs.map((text) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('[marking dependent code'))
+      .map((l) => /SharedFunctionInfo ([^>]*)>/.exec(l)?.[1] ?? l),
+  );
+}
+
+describe('a second run in one process', () => {
+  it.each(MODE_NAMES)('keeps the first run’s optimised code in mode %s', (mode) => {
+    const [first, second] = dependentDeopts(mode);
+    expect(first).toBeDefined();
+    expect(second).toEqual([]);
+  });
+});
