@@ -63,6 +63,7 @@ export async function sweepCommand(file: string, opts: SweepOptions): Promise<nu
         mine.map((point) => ({ file, text, paths, point, durationUs })),
         pool,
         (done, _total, events) => bar.update(done, events),
+        { last: true },
       );
     } finally {
       bar.stop();

@@ -28,11 +28,18 @@ export interface SweepJson {
  * the worker count or on which thread ran what; when points fail, the failure of the lowest
  * index is reported (every point before it was claimed, so it ran). Workers import only the
  * simulator and results.json code (sweep/worker.ts → point.ts), never the report renderer.
+ * `last`: the caller's pool runs no batch after this one (PointWorkers.dispatch).
  */
-export async function runPoints(jobs: PointJob[], workers: number | PointWorkers, progress?: PointProgress): Promise<PointResult[]> {
+export async function runPoints(
+  jobs: PointJob[],
+  workers: number | PointWorkers,
+  progress?: PointProgress,
+  opts: { last?: boolean } = {},
+): Promise<PointResult[]> {
   const pool = typeof workers === 'number' ? new PointWorkers(Math.min(workers, jobs.length)) : workers;
   try {
-    pool.dispatch(jobs, progress);
+    // A pool made here runs this batch alone; a caller's says whether another batch follows.
+    pool.dispatch(jobs, progress, pool !== workers || opts.last === true);
     if (pool.runsOnCaller) runQueue({ jobs, counters: pool.counters }, (m) => pool.received(m));
     const { results, failures } = await pool.outcome();
     const first = failures.sort((a, b) => a.index - b.index)[0];

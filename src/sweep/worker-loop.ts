@@ -5,15 +5,16 @@
  * empty. It lives until the pool closes. Imports only the simulator side (point.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PointJob } from './point.js';
-import type { Drained, Loaded } from './pool.js';
+import type { BatchMessage, Drained, Loaded } from './pool.js';
 import { runQueue } from './sweep.js';
 
-/** Takes batches of jobs from the main thread until the pool closes. */
+/** Takes batches of jobs from the main thread until the pool closes, or until its last batch. */
 export function serveSweepJobs(): void {
   parentPort?.postMessage({ loaded: true } satisfies Loaded);
-  parentPort?.on('message', (jobs: PointJob[]) => {
+  parentPort?.on('message', ({ jobs, last }: BatchMessage) => {
     runQueue({ jobs, counters: workerData as Int32Array }, (m) => parentPort?.postMessage(m));
     parentPort?.postMessage({ drained: true } satisfies Drained);
+    // Nothing else keeps the thread's event loop alive: the thread ends (pool.ts dispatch).
+    if (last) parentPort?.close();
   });
 }
