@@ -112,7 +112,7 @@ export class PodBehaviour {
     const slots = pod.slots;
     if (slots.hasFree) {
       slots.take();
-      this.serve(work);
+      this.serveNow(work);
     } else slots.wait(this.serve, work);
   }
 
@@ -162,7 +162,16 @@ export class PodBehaviour {
     return pod.works as InsertionList<Work>;
   }
 
-  private readonly serve = (work: Work): void => {
+  /** serveNow for the slots' queue, which calls a plain function with the work. */
+  private readonly serve = (work: Work): void => this.serveNow(work);
+
+  /**
+   * The work takes its slot: a method, not the arrow above, for the call in `deliver` that V8
+   * inlines into the data plane's hops. An arrow in a field is a new function in each run's
+   * PodBehaviour, and code compiled for the first run's was deoptimised in the second ("wrong
+   * call target"; kernel/stable-shapes.ts says why runs should look alike).
+   */
+  private serveNow(work: Work): void {
     if (work.settled) return;
     const pod = work.pod;
     const svc = pod.service;
@@ -179,7 +188,7 @@ export class PodBehaviour {
     pod.cpuUsedUs += cpuUs;
     const wallUs = pod.node.cpu.begin(cpuUs, pod.throttle) * limitSlowdown + (serviceUs - cpuUs);
     this.sim.schedule(wallUs + pod.faultLatencyUs, this.afterService, work);
-  };
+  }
 
   /** The version's declared failure rate, then a fault's error rate: each a draw of its own stream. */
   private drawFailure(work: Work, shadow: boolean): void {
