@@ -8,7 +8,6 @@
  * waypoint, an Envoy that balances each request (EnvoyRouter) and reaches pods over HBONE.
  * Sources: https://istio.io/latest/docs/ambient/architecture/data-plane/, istio/ztunnel ARCHITECTURE.md.
  */
-import { stableRecord } from '../kernel/stable-shapes.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, NodeRt, PodRt, ServiceRt } from '../world/entities.js';
 import { ConnectionPool, type Connection } from './connections.js';
@@ -65,19 +64,7 @@ export class AmbientPlane extends DirectPlane {
       serverConnections: (host) => (host.inMesh ? this.ztunnelOf(host.node).connections : undefined),
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
     };
-    this.envoy = new EnvoyRouter(
-      stableRecord({
-        sim: this.sim,
-        pods: deps.pods,
-        stream: (n) => this.stream(n),
-        transport,
-        handshakes: this.handshakes,
-        policy: deps.policy,
-        services: deps.services,
-        timeline: deps.timeline,
-        pools: deps.pools,
-      }),
-    );
+    this.envoy = this.newEnvoyRouter(transport);
   }
 
   addZtunnel(node: NodeRt): Proxy {

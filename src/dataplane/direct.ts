@@ -11,6 +11,8 @@ import type { Caller, PodRt } from '../world/entities.js';
 import type { Connection, ConnectionPool } from './connections.js';
 import { DEFAULT_CONNECT_TIMEOUT_US, PlaneBase, type CallDone, type CallResult, type DataPlane } from './plane.js';
 import { NO_PROXIES, traverseRequest, traverseResponse, type Proxy } from './proxy.js';
+import { EnvoyRouter, type Transport } from './envoy-router.js';
+import { stableRecord } from '../kernel/stable-shapes.js';
 
 /** The answer to a request delivered to a pod's app: its status, the caller's argument, the server-side proxy's flags. */
 export type AppAnswer<T> = (status: number, arg: T, serverFlags?: string) => void;
@@ -26,6 +28,26 @@ export class DirectPlane extends PlaneBase implements DataPlane {
 
   refusal(call: AppCall, pod: PodRt, mtls: boolean): number | undefined {
     return this.inboundStatus(call, pod, mtls);
+  }
+
+  /**
+   * The Envoy router of a mode whose mesh proxies are Envoys (sidecars, waypoints), reaching the
+   * pods through `transport`. The request path reads its dependencies: see stableRecord.
+   */
+  protected newEnvoyRouter(transport: Transport): EnvoyRouter {
+    return new EnvoyRouter(
+      stableRecord({
+        sim: this.sim,
+        pods: this.deps.pods,
+        stream: (n) => this.stream(n),
+        transport,
+        handshakes: this.handshakes,
+        policy: this.deps.policy,
+        services: this.deps.services,
+        timeline: this.deps.timeline,
+        pools: this.deps.pools,
+      }),
+    );
   }
 
   /**

@@ -4,7 +4,6 @@
  * with mTLS, the TLS 1.3 flight with handshake CPU on both sidecars. Plaintext callers
  * (inMesh: false) keep the connection-pinned path and meet only B's sidecar.
  */
-import { stableRecord } from '../kernel/stable-shapes.js';
 import type { AppCall } from '../world/call.js';
 import type { Caller, PodRt, ServiceRt } from '../world/entities.js';
 import type { Connection } from './connections.js';
@@ -71,19 +70,7 @@ export class SidecarPlane extends DirectPlane {
       oneWay: (proxy, host) => this.oneWay(proxy.node, host.node),
       reconnectUs: (proxy) => this.reconnectUs(proxy),
     };
-    this.envoy = new EnvoyRouter(
-      stableRecord({
-        sim: this.sim,
-        pods: deps.pods,
-        stream: (n) => this.stream(n),
-        transport,
-        handshakes: this.handshakes,
-        policy: deps.policy,
-        services: deps.services,
-        timeline: deps.timeline,
-        pools: deps.pools,
-      }),
-    );
+    this.envoy = this.newEnvoyRouter(transport);
   }
 
   /** Gives an in-mesh caller (pod or workload client) its sidecar. */
