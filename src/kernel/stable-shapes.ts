@@ -1,9 +1,9 @@
 /**
  * Objects whose hidden classes (V8 maps) hold from one run to the next in a process that runs
  * several (a sweep's points, a compare's modes, a capacity search's runs). Optimised code checks
- * the classes and field types it was compiled for; when the next run's objects differ, every
- * request-path function compiled in the first run is deoptimised and compiled again (in 8 equal
- * M/M/4 points, 12 of them, the second point ~45 ms slower than the rest). See also objectArray.
+ * the classes and field types it was compiled for; when the next run's objects differ, the
+ * request-path functions compiled in the first run are deoptimised and compiled again (12 of them
+ * in the second of 8 equal M/M/4 points, before these helpers). See also objectArray.
  */
 
 /**

@@ -2,7 +2,8 @@
  * A sweep worker thread (pool.ts PointWorkers): started before the jobs are known, it loads the
  * simulator at once, then for each batch of jobs it is sent claims points from the queue it
  * shares with the other workers, posting each result back, and says when it finds the queue
- * empty. It lives until the pool closes. Imports only the simulator side (point.ts).
+ * empty. It lives until the pool closes, or ends after the batch the pool marks last. Imports
+ * only the simulator side (point.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BatchMessage, Drained, Loaded } from './pool.js';
