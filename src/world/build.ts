@@ -8,7 +8,7 @@ import type { ClientRt, NodeRt, PodRt, ServiceRt } from './entities.js';
 import { fnv1a } from '../kernel/hash.js';
 import { Station } from './station.js';
 import { InsertionList } from '../kernel/insertion-list.js';
-import { stableRecord } from '../kernel/stable-shapes.js';
+import { DOUBLE_ZERO, stableRecord } from '../kernel/stable-shapes.js';
 
 export interface Cluster {
   nodes: NodeRt[];
@@ -78,7 +78,7 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       unreachable: false,
       throttle: 1,
       cpuRunning: 0,
-      cpuUsedUs: 0,
+      cpuUsedUs: DOUBLE_ZERO,
       served: 0,
       createdUs: 0,
     });
