@@ -391,10 +391,8 @@ const pairedRatio = (perRound, what) => ({
  */
 const mm4WholePair = async () => {
   const durationS = mm4WholeSeconds();
-  const cliOnce = () => runResultsOnly(MM4, ['--duration', `${durationS}s`]);
-  // The same run with this machine's NODE_EXTRA_CA_CERTS, which the timed processes run without
-  // (bench/lib/whole-run.js): what the variable adds, shown beside the ratio.
-  const certs = EXTRA_CA_CERTS;
+  /** @param {{ env?: Record<string, string> }} [o] */
+  const cliOnce = (o) => runResultsOnly(MM4, ['--duration', `${durationS}s`], o);
   const simPyOnce = () => {
     const one = simPyMm4(durationS);
     return { ...one, wall: one.processWall, simulateWall: one.wall };
@@ -407,8 +405,9 @@ const mm4WholePair = async () => {
   const simPyRuns = [];
   const cliRound = () => {
     cliRuns.push(cliOnce());
-    if (certs !== undefined)
-      cliWithCertsRuns.push(runResultsOnly(MM4, ['--duration', `${durationS}s`], { env: { NODE_EXTRA_CA_CERTS: certs } }));
+    // The same run with this machine's NODE_EXTRA_CA_CERTS, which the timed processes run without
+    // (bench/lib/whole-run.js): what the variable adds, shown beside the ratio.
+    if (EXTRA_CA_CERTS !== undefined) cliWithCertsRuns.push(cliOnce({ env: { NODE_EXTRA_CA_CERTS: EXTRA_CA_CERTS } }));
   };
   for (let i = 0; i < WHOLE_RUNS; i++) {
     if (i % 2 === 0) {
