@@ -2,7 +2,8 @@
 // esbuild (`npm run build` runs it after tsc), and the V8 code cache for it, dist/bundle/cli.cache
 // (scripts/code-cache.mjs). Node's ESM loader resolves, reads and links each of the ~250 modules
 // one by one, and caches no compiled code: one file, compiled from the cache by vm.Script
-// (src/cli/launch.ts), starts each `meshsim` command (and each sweep worker thread) ~0.1 s sooner.
+// (src/cli/launch.ts), starts each `meshsim` command ~0.1 s sooner. Sweep worker threads run a
+// bundle of their own made the same way, dist/bundle/point.cjs and point.cache (below).
 // bin/meshsim.js runs the bundle when it is there and the dist/ modules otherwise, which are the
 // same code: tests and the library API use dist/ directly.
 //
@@ -118,18 +119,26 @@ asciiOnly(join(outdir, 'cli.cjs'));
 // ES module loader (~5 ms) before the bundle runs. Node built-ins only; the same code as dist/cli/launch.js.
 await build({ ...commonJs, entryPoints: { launch: 'dist/cli/launch.js' } });
 
-// sweep/pool.ts starts worker.cjs beside the bundle: a sweep worker thread running the bundle's
+// What a sweep worker thread runs (src/sweep/point-bundle-entry.ts): the simulator and the scenario
+// loader, no command line. No import() reaches it, so esbuild initialises every module at load,
+// as a worker needs them (why: src/cli/launch.ts, POINT_BUNDLE).
+await build({ ...commonJs, entryPoints: { point: 'dist/sweep/point-bundle-entry.js' } });
+asciiOnly(join(outdir, 'point.cjs'));
+
+// sweep/pool.ts starts worker.cjs beside the bundle: a sweep worker thread running point.cjs's
 // worker loop, CommonJS as bin/meshsim.js (no ES module loader in the thread).
 writeFileSync(
   join(outdir, 'worker.cjs'),
   `// A sweep worker thread of the bundled command line (scripts/bundle.mjs, src/sweep/pool.ts).
 'use strict';
-const bundle = require('./launch.cjs').loadBundle();
-if (!bundle) throw new Error('meshsim: no command line bundle beside ' + __filename);
-void bundle.serveSweepJobs();
+const bundle = require('./launch.cjs').loadPointBundle();
+if (!bundle) throw new Error('meshsim: no sweep point bundle beside ' + __filename);
+bundle.serveSweepJobs();
 `,
 );
 
-// The code cache, from a fresh process (the flags V8 checks are launch.ts's, as in every command).
-const cache = spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
-if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs failed (exit ${cache.status ?? cache.signal})`);
+// The code caches, from a fresh process (the flags V8 checks are launch.ts's, as in every command).
+for (const which of ['cli', 'point']) {
+  const cache = spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs'), which], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (cache.status !== 0) throw new Error(`scripts/code-cache.mjs ${which} failed (exit ${cache.status ?? cache.signal})`);
+}

@@ -1,10 +1,11 @@
 /**
  * How a `meshsim` process starts: its V8 settings (v8-flags.ts), then the command line's bundle
- * compiled with V8's code cache.
+ * compiled with V8's code cache (a sweep worker thread: its own bundle, POINT_BUNDLE).
  *
  * `npm run build` bundles the command line into one CommonJS file, dist/bundle/cli.cjs
  * (scripts/bundle.mjs), and saves the bytecode V8 compiled for it during a few warm-up commands
- * in dist/bundle/cli.cache (scripts/code-cache.mjs). Node 20 caches no compiled code for ES
+ * in dist/bundle/cli.cache (scripts/code-cache.mjs); likewise dist/bundle/point.cjs and
+ * point.cache for sweep worker threads. Node 20 caches no compiled code for ES
  * modules or `require()`, so every start would parse ~1.2 MB of JavaScript and compile each
  * function again on first call; with the cache (vm.Script `cachedData`) V8 deserialises both
  * instead: ~50 ms less of every command (README "Performance"). V8 rejects a cache made by
@@ -20,8 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { applyV8Flags } from './v8-flags.js';
 
-/** What the bundle exports (src/cli/bundle-entry.ts). */
+/** What the command line's bundle exports (src/cli/bundle-entry.ts). */
 export type CliBundle = typeof import('./bundle-entry.js');
+/** What a sweep worker thread's bundle exports (src/sweep/point-bundle-entry.ts). */
+export type PointBundle = typeof import('../sweep/point-bundle-entry.js');
 
 applyV8Flags();
 // Flags are the process's: no thread sets any after this, so sweep worker threads compiling the
@@ -31,38 +34,63 @@ applyV8Flags();
 // is lost with it): the bundle loads ES modules (Vega, report/html/chart-libraries.ts) through this.
 (globalThis as { [k: symbol]: unknown })[Symbol.for('meshsim.importModule')] = (specifier: string) => import(specifier);
 
-const bundleFile = new URL('../bundle/cli.cjs', import.meta.url);
-const cacheFile = new URL('../bundle/cli.cache', import.meta.url);
+/** A bundle scripts/bundle.mjs writes, and the code cache scripts/code-cache.mjs makes for it. */
+export interface BundleFiles {
+  bundle: URL;
+  cache: URL;
+}
 
-/** The bundle compiled (with the code cache when there is one), not yet run. */
-export interface CompiledBundle {
+/** The command line (every command, the main thread of a sweep). */
+export const CLI_BUNDLE: BundleFiles = {
+  bundle: new URL('../bundle/cli.cjs', import.meta.url),
+  cache: new URL('../bundle/cli.cache', import.meta.url),
+};
+
+/**
+ * What a sweep worker thread runs: the simulator and the scenario loader, without the command
+ * line, the report writers or commander, and with every module initialised at load. esbuild
+ * makes each module of cli.cjs a lazily initialised wrapper (main.ts loads each command with
+ * import()); a worker needs all of the simulator at once. On 8 equal M/M/4 points on 2 workers,
+ * each worker's first point began ~15 ms sooner (a smaller cache to deserialise) and ran ~20-30 ms
+ * faster (README "Performance", eighteenth pass).
+ */
+export const POINT_BUNDLE: BundleFiles = {
+  bundle: new URL('../bundle/point.cjs', import.meta.url),
+  cache: new URL('../bundle/point.cache', import.meta.url),
+};
+
+/** A bundle compiled (with its code cache when there is one), not yet run. */
+export interface CompiledBundle<Exports> {
   script: Script;
   /** Whether V8 took the code cache (false: none, or rejected). */
   cached: boolean;
   /** Runs the bundle's top level once and gives its exports. */
-  run(): CliBundle;
+  run(): Exports;
 }
 
 /**
- * The bundle, or undefined when `npm run build` made none (tsc alone), or when source maps are on
- * (`node --enable-source-maps`: Node maps no vm.Script's stack traces): the dist/ modules serve then.
+ * The bundle `files` (the command line's unless told), or undefined when `npm run build` made none
+ * (tsc alone), or when source maps are on (`node --enable-source-maps`: Node maps no vm.Script's
+ * stack traces): the dist/ modules serve then.
  */
-export function compileBundle(useCache = true): CompiledBundle | undefined {
-  if (!existsSync(bundleFile) || process.sourceMapsEnabled) return undefined;
-  const filename = fileURLToPath(bundleFile);
-  const { text, cachedData } = readBundle(useCache && cacheIsFresh(bundleFile, cacheFile));
+export function compileBundle(useCache?: boolean): CompiledBundle<CliBundle> | undefined;
+export function compileBundle<Exports>(useCache: boolean, files: BundleFiles): CompiledBundle<Exports> | undefined;
+export function compileBundle<Exports>(useCache = true, files: BundleFiles = CLI_BUNDLE): CompiledBundle<Exports> | undefined {
+  if (!existsSync(files.bundle) || process.sourceMapsEnabled) return undefined;
+  const filename = fileURLToPath(files.bundle);
+  const { text, cachedData } = readBundle(files, useCache && cacheIsFresh(files.bundle, files.cache));
   // CommonJS's module wrapper, spelled the same every time: the cache is for this exact source.
   const source = `(function (exports, require, module, __filename, __dirname) {${text}\n})`;
   const script = new Script(source, { filename, cachedData });
-  let exports: CliBundle | undefined;
+  let exports: Exports | undefined;
   return {
     script,
     cached: cachedData !== undefined && !script.cachedDataRejected,
     run() {
       if (exports) return exports;
-      const module = { exports: {} as CliBundle };
+      const module = { exports: {} as Exports };
       const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
-      wrapper(module.exports, createRequire(filename), module, filename, fileURLToPath(new URL('.', bundleFile)));
+      wrapper(module.exports, createRequire(filename), module, filename, fileURLToPath(new URL('.', files.bundle)));
       return (exports = module.exports);
     },
   };
@@ -78,11 +106,11 @@ export function compileBundle(useCache = true): CompiledBundle | undefined {
  * one-byte string, in ~5 ms; decoding UTF-8 made a two-byte string in ~23 ms (Node 20's
  * readFileSync 'utf8', 1.9 MB). A bundle that is not ASCII (built otherwise) is decoded as UTF-8.
  */
-function readBundle(withCache: boolean): { text: string; cachedData: Buffer | undefined } {
-  const bundle = openSync(bundleFile, 'r');
+function readBundle(files: BundleFiles, withCache: boolean): { text: string; cachedData: Buffer | undefined } {
+  const bundle = openSync(files.bundle, 'r');
   let cache: number | undefined;
   try {
-    if (withCache) cache = openSync(cacheFile, 'r');
+    if (withCache) cache = openSync(files.cache, 'r');
     const bundleBytes = fstatSync(bundle).size;
     const cacheBytes = cache === undefined ? 0 : fstatSync(cache).size;
     const buffer = Buffer.allocUnsafeSlow(Math.max(bundleBytes, cacheBytes));
@@ -113,7 +141,12 @@ export function cacheIsFresh(bundle: URL | string, cache: URL | string): boolean
   return statSync(cache).mtimeMs >= statSync(bundle).mtimeMs;
 }
 
-/** The bundle's exports, or undefined when there is no bundle. */
+/** The command line bundle's exports, or undefined when there is no bundle. */
 export function loadBundle(): CliBundle | undefined {
   return compileBundle()?.run();
+}
+
+/** A sweep worker thread's bundle's exports, or undefined when there is none. */
+export function loadPointBundle(): PointBundle | undefined {
+  return compileBundle<PointBundle>(true, POINT_BUNDLE)?.run();
 }

@@ -17,8 +17,9 @@ import type { PointJob, PointResult } from './point.js';
 /**
  * A worker thread's entry point beside this code: sweep/worker.ts among the compiled modules, and
  * beside the command line's bundle (cli.cjs, whose import.meta.url is its own) the CommonJS
- * worker.cjs scripts/bundle.mjs writes, which starts without Node's ES module loader (~10 ms
- * sooner: on 8 equal points a worker that starts late is what the whole sweep waits for).
+ * worker.cjs scripts/bundle.mjs writes, which runs the worker's own bundle (point.cjs, cli/launch.ts
+ * POINT_BUNDLE) and starts without Node's ES module loader (~10 ms sooner: on 8 equal points a
+ * worker that starts late is what the whole sweep waits for).
  */
 const WORKER_ENTRY = new URL(import.meta.url.endsWith('.cjs') ? './worker.cjs' : './worker.js', import.meta.url);
 

@@ -42,12 +42,24 @@ function expectSameFiles(name: string, args: string[], files: string[]): void {
 
 describe('the command line bundle', () => {
   it('is built next to the modules, with its code cache', () => {
-    for (const file of ['cli.cjs', 'cli.cache', 'launch.cjs', 'worker.cjs']) expect(existsSync(repoPath(`dist/bundle/${file}`))).toBe(true);
+    for (const file of ['cli.cjs', 'cli.cache', 'point.cjs', 'point.cache', 'launch.cjs', 'worker.cjs'])
+      expect(existsSync(repoPath(`dist/bundle/${file}`))).toBe(true);
   });
 
-  it('is ASCII, so launch.ts reads it as one-byte text without decoding UTF-8 (scripts/bundle.mjs escapes the rest)', () => {
-    const bytes = readFileSync(repoPath('dist/bundle/cli.cjs'));
-    expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
+  it.each(['cli.cjs', 'point.cjs'])(
+    'is ASCII (%s), so launch.ts reads it as one-byte text without decoding UTF-8 (scripts/bundle.mjs escapes the rest)',
+    (file) => {
+      const bytes = readFileSync(repoPath(`dist/bundle/${file}`));
+      expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
+    },
+  );
+
+  it('gives sweep worker threads a bundle of their own, without the command line and with no lazily initialised module', () => {
+    const point = readFileSync(repoPath('dist/bundle/point.cjs'), 'latin1');
+    expect(point).toContain('function runPoint(');
+    expect(point).not.toContain('__esm(');
+    expect(point).not.toContain('commander'); // the command line's parser (cli.cjs has it)
+    expect(readFileSync(repoPath('dist/bundle/worker.cjs'), 'utf8')).toContain('loadPointBundle()');
   });
 
   it('is compiled from its code cache: V8 takes it in a fresh process (same V8, same flags as bin/meshsim.js)', () => {
@@ -59,12 +71,12 @@ describe('the command line bundle', () => {
     expect(r.stdout).toBe('true');
   });
 
-  it('is compiled from its code cache in a worker thread too (as sweep workers compile it)', () => {
+  it("compiles a sweep worker thread's bundle from its code cache in a worker thread", () => {
     const launch = JSON.stringify(pathToFileURL(repoPath('dist/cli/launch.js')).href);
     const probe = join(scratch, 'probe-cache-worker.mjs');
     writeFileSync(
       probe,
-      `import { Worker } from 'node:worker_threads';\nawait import(${launch});\nconst code = 'import(' + JSON.stringify(${launch}) + ').then((m) => require("node:worker_threads").parentPort.postMessage(m.compileBundle().cached))';\nnew Worker(code, { eval: true }).on('message', (cached) => process.stdout.write(String(cached)));\n`,
+      `import { Worker } from 'node:worker_threads';\nawait import(${launch});\nconst code = 'import(' + JSON.stringify(${launch}) + ').then((m) => require("node:worker_threads").parentPort.postMessage(m.compileBundle(true, m.POINT_BUNDLE).cached))';\nnew Worker(code, { eval: true }).on('message', (cached) => process.stdout.write(String(cached)));\n`,
     );
     const r = spawnSync(process.execPath, [probe], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
