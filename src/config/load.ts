@@ -289,13 +289,17 @@ function resolveServices(
   err: ReportError,
 ): ServiceModel[] {
   return dir.docs.map((s, i) => {
-    const versions = (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) => ({
-      name: v.name,
-      replicas: v.replicas,
-      labels: labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
-      serviceTime: ('serviceTime' in v && v.serviceTime) || s.serviceTime,
-      failure: ('failure' in v && v.failure) || s.failure,
-    }));
+    // The request path reads the service model (a pod's version, the service's resources and
+    // calls): see stableRecord. A scenario with one service makes each of these once per run.
+    const versions = (s.versions ?? [{ name: 'v1', replicas: s.replicas ?? 1 }]).map((v) =>
+      stableRecord({
+        name: v.name,
+        replicas: v.replicas,
+        labels: labels.get(`${s.name}.${s.namespace}`)?.get(v.name) ?? { app: s.name, version: v.name },
+        serviceTime: ('serviceTime' in v && v.serviceTime) || s.serviceTime,
+        failure: ('failure' in v && v.failure) || s.failure,
+      }),
+    );
     const calls = s.calls.map((c, j) => {
       if (c.host !== undefined)
         return externalCall(c, c.host, s, externals, (m) =>
@@ -304,7 +308,7 @@ function resolveServices(
       const ref = c.service as string;
       const target = dir.lookup(ref, s.namespace);
       if (!target) err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${dir.unknown(ref)}`);
-      return {
+      return stableRecord({
         service: target ? dir.keyOf(target) : ref,
         method: c.method,
         path: c.path,
@@ -315,9 +319,9 @@ function resolveServices(
         retries: c.retries,
         requestSize: c.requestSize ?? target?.requestSize ?? s.requestSize,
         responseSize: c.responseSize ?? target?.responseSize ?? s.responseSize,
-      };
+      });
     });
-    return {
+    return stableRecord<ServiceModel>({
       key: dir.keyOf(s),
       name: s.name,
       namespace: s.namespace,
@@ -331,18 +335,18 @@ function resolveServices(
       calls,
       requestSize: s.requestSize,
       responseSize: s.responseSize,
-      resources: {
+      resources: stableRecord({
         requestCpu: s.resources.requests.cpu,
         requestMemoryBytes: s.resources.requests.memory,
         limitCpu: s.resources.limits.cpu,
         limitMemoryBytes: s.resources.limits.memory,
-      },
+      }),
       inMesh: s.inMesh,
       propagatesTraceHeaders: s.propagatesTraceHeaders,
       node: s.node,
       propagateHeaders: s.propagateHeaders.map((h) => h.toLowerCase()),
       lifecycle: lifecycleFrom({ ...s, startupUs: s.startupTime }),
-    };
+    });
   });
 }
 

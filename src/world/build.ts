@@ -95,10 +95,10 @@ export function buildCluster(scenario: Scenario, streams: RandomStreams, placeme
       serviceTimeStream: streams.stream(`service-time/${model.key}`),
       failureStream: streams.stream(`failure/${model.key}`),
       faultStream: streams.stream(`fault/${model.key}`),
-      shadowStreams: {
+      shadowStreams: stableRecord({
         serviceTime: streams.stream(`service-time/${model.key}/shadow`),
         failure: streams.stream(`failure/${model.key}/shadow`),
-      },
+      }),
       stats: new RequestStats(),
       callTargets: model.calls.map(() => undefined),
       retries: 0,

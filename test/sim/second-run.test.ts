@@ -8,7 +8,7 @@
  * first call, as the command line's bundle ends up doing, so the second run is where an object
  * literal's boilerplate is made.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,11 @@ function dependentDeopts(mode: string): string[][] {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
+  return markedRuns(r);
+}
+
+/** Per run (split at "=== run"), the functions V8 marked for deoptimisation by a dependency. */
+function markedRuns(r: SpawnSyncReturns<string>): string[][] {
   if (r.status !== 0) throw new Error(r.stderr);
   const runs = r.stdout.split('=== run\n').slice(1);
   return runs.map((text) =>
@@ -43,10 +48,36 @@ function dependentDeopts(mode: string): string[][] {
   );
 }
 
+/**
+ * Three runs of `scenario` (30 s simulated, seeds 1-3) as a sweep worker thread runs its points: the
+ * worker's own bundle (dist/bundle/point.cjs), with V8's usual lazy feedback; what V8 deoptimised
+ * by dependency in each. A scenario with one service makes its service, version and call models
+ * once per run, so their literals reach their boilerplates in the second run.
+ */
+function dependentDeoptsInWorkerBundle(scenario: string): string[][] {
+  const script = `
+    const { loadPointBundle } = require(${JSON.stringify(join(DIST, 'bundle', 'launch.cjs'))});
+    const { readFileSync, writeSync } = require('node:fs');
+    const { runPoint } = loadPointBundle();
+    const text = readFileSync(${JSON.stringify(scenario)}, 'utf8');
+    for (const index of [0, 1, 2]) {
+      writeSync(1, '=== run\\n');
+      runPoint({ file: ${JSON.stringify(scenario)}, text, paths: {}, point: { index, params: {}, seed: index + 1 }, durationUs: 30e6 });
+    }`;
+  return markedRuns(spawnSync(process.execPath, ['--trace-deopt', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+}
+
 describe('a second run in one process', () => {
   it.each(MODE_NAMES)('keeps the first run’s optimised code in mode %s', (mode) => {
     const [first, second] = dependentDeopts(mode);
     expect(first).toBeDefined();
     expect(second).toEqual([]);
+  });
+
+  it.each(['mm1.yaml', 'mmc.yaml'])('keeps it in a sweep worker’s bundle, for a scenario of one service (%s)', (file) => {
+    const [first, second, third] = dependentDeoptsInWorkerBundle(join(ROOT, 'scenarios', file));
+    expect(first).toBeDefined();
+    expect(second).toEqual([]);
+    expect(third).toEqual([]);
   });
 });
