@@ -51,7 +51,7 @@ export const CLI_BUNDLE: BundleFiles = {
  * line, the report writers or commander, and with every module initialised at load. esbuild
  * makes each module of cli.cjs a lazily initialised wrapper (main.ts loads each command with
  * import()); a worker needs all of the simulator at once. On 8 equal M/M/4 points on 2 workers,
- * each worker's first point began ~15 ms sooner (a smaller cache to deserialise) and ran ~20-30 ms
+ * each worker's first point began ~15 ms sooner (a smaller cache to deserialise) and ran ~30 ms
  * faster (README "Performance", eighteenth pass).
  */
 export const POINT_BUNDLE: BundleFiles = {

@@ -11,6 +11,7 @@ import type { ServiceEntrySpec } from './istio/egress-schemas.js';
 import type { ScenarioDoc } from './schema.js';
 import type { ServiceModel } from './model.js';
 import type { PathSegment } from './yaml-source.js';
+import { stableRecord } from '../kernel/stable-shapes.js';
 
 type ExternalDoc = ScenarioDoc['spec']['external'][number];
 
@@ -41,7 +42,8 @@ export function resolveExternals(
     const se = serviceEntryFor(istio, d.host);
     const staticEndpoints = se && se.spec.resolution !== 'NONE' ? (se.spec.endpoints?.length ?? 0) : 0;
     const port = d.port ?? se?.spec.ports?.[0]?.number ?? (d.protocol === 'https' ? 443 : 80);
-    return {
+    // As load.ts makes a service's models (the request path reads them: see stableRecord).
+    return stableRecord<ServiceModel>({
       key: d.host,
       name: d.host,
       namespace: se?.namespace ?? 'default',
@@ -50,13 +52,13 @@ export function resolveExternals(
       port,
       protocol: 'http',
       versions: [
-        {
+        stableRecord({
           name: 'v1',
           replicas: Math.max(1, staticEndpoints),
           labels: {},
           serviceTime: d.serviceTime,
           failure: d.failure,
-        },
+        }),
       ],
       concurrency: d.concurrency,
       // Outside the cluster: no node's CPU serves it.
@@ -64,7 +66,7 @@ export function resolveExternals(
       calls: [],
       requestSize: d.requestSize,
       responseSize: d.responseSize,
-      resources: { requestCpu: 0, requestMemoryBytes: 0 },
+      resources: stableRecord({ requestCpu: 0, requestMemoryBytes: 0 }),
       inMesh: false,
       propagatesTraceHeaders: false,
       propagateHeaders: [],
@@ -74,6 +76,6 @@ export function resolveExternals(
         location: se?.spec.location ?? 'MESH_EXTERNAL',
         resolution: se?.spec.resolution ?? 'NONE',
       },
-    };
+    });
   });
 }
