@@ -20,6 +20,7 @@
  * Flagger needs Istio's sidecars for this: in other modes the Canary is not run (a warning says so).
  */
 import type { Simulator } from '../kernel/simulator.js';
+import { stableRecord } from '../kernel/stable-shapes.js';
 import type { IstioConfig, IstioResource } from '../config/istio/resources.js';
 import { emptyIstioConfig } from '../config/istio/resources.js';
 import { destinationRuleSpec, virtualServiceSpec } from '../config/istio/networking-schemas.js';
@@ -175,7 +176,9 @@ class CanaryBinding {
         promote: () => {
           const v = this.canaryVersion;
           // The canary's template with the primary's labels: the primary's pods keep being the primary.
-          if (v && primaryDeployment) kube.deployments.rollout(primaryDeployment, { ...v, labels: this.primary.labels });
+          // A stableRecord as every version model (config/load.ts), so the request path, which
+          // reads a pod's version, sees one hidden class before and after the promotion.
+          if (v && primaryDeployment) kube.deployments.rollout(primaryDeployment, stableRecord({ ...v, labels: this.primary.labels }));
         },
         primaryReady: () => ready(primaryDeployment),
         canaryReady: () => ready(canaryDeployment()),
