@@ -9,7 +9,7 @@
 /**
  * `fields` copied into an object of a class of its own: for objects made once per run (or once
  * per node, pod or client) that the request path reads, such as the cluster's nodes, services,
- * pods and clients and the data plane's dependencies.
+ * pods and clients, the scenario's service and version models and the data plane's dependencies.
  *
  * Made by an object literal, such an object's fields lose their types in the second run. V8 makes
  * a literal's boilerplate on the literal's second run with feedback (the first only marks the
