@@ -23,17 +23,6 @@ export const V8_FLAGS: readonly string[] = [
   // helper tasks is most of such a pause, more so with 2 cores. Serially, the 1M-request M/M/4
   // run's ~120 scavenges took 15 ms instead of 35 ms.
   '--no-parallel-scavenge',
-  // The young generation stays at the 1 MB semi-space V8 starts with. V8 doubles it whenever more
-  // than its size has survived scavenges since it last grew (deps/v8/src/heap/heap.cc,
-  // CheckNewSpaceExpansionCriteria; new-spaces.cc, SemiSpaceNewSpace::Grow multiplies by this
-  // flag), which a command's start-up (modules, schemas, the scenario) always does: it reached
-  // 4-8 MB, by how much happened to survive the start. A simulation's objects die within a few
-  // requests, so the scavenges of a small young generation copy almost nothing, and its memory is
-  // reused while still in cache instead of spreading over fresh pages. Alternating fresh
-  // processes (medians): 1M-request M/M/4 run 727 -> 701 ms (~640 scavenges instead of ~120),
-  // three-tier run writing every file 1.39 -> 1.35 s and peak RSS 133 -> 108 MB, a 2-worker sweep
-  // 2.51 -> 2.40 s; 1,000-pod sidecar cluster peak RSS 183-193 -> 136 MiB.
-  '--semi-space-growth-factor=1',
   // Not set: a larger TurboFan inlining budget (--max-inlined-bytecode-size-cumulative=4000, V8's
   // default 920; deps/v8/src/compiler/js-inlining-heuristic.cc, JSInliningHeuristic::Finalize).
   // Long runs gain: three-tier sidecar 43.4k -> 38.0k instructions per request
@@ -50,12 +39,13 @@ export const V8_FLAGS: readonly string[] = [
  *
  * V8 checks a code cache against a hash of the flags it runs under (deps/v8/src/flags/flags.cc,
  * FlagList::Hash; deps/v8/src/snapshot/code-serializer.cc, SerializedCodeData::SanityCheck), and
- * Node's own modules start from a code cache built into the binary. A worker
- * thread started under this flag compiled 105 of Node's modules from source instead
- * (NODE_DEBUG_NATIVE=CODE_CACHE; under each of the flags above: 0, 0 and 25): a bare worker
- * thread took 84 ms to start instead of 60 (medians of 12), on each of a sweep's workers. The
- * main thread has loaded its modules when it sets flags, and the bundle's own code cache is
- * made under V8_FLAGS alone (scripts/code-cache.mjs), so it fits every thread.
+ * Node's own modules start from a code cache built into the binary: a thread that starts under
+ * either flag below compiles them from source (NODE_DEBUG_NATIVE=CODE_CACHE; the flags of
+ * V8_FLAGS leave the hash alone). Under --heap-growing-percent=100 a worker thread compiled 105 of
+ * them and a bare worker thread took 84 ms to start instead of 60 (medians of 12); under
+ * --semi-space-growth-factor=1 a 2-worker sweep compiled 35, ~9 ms of each worker's start. The
+ * main thread has loaded its modules when it sets flags, and the bundle's own code cache is made
+ * under V8_FLAGS alone (scripts/code-cache.mjs), so it fits every thread.
  */
 export const V8_FLAGS_AFTER_START: readonly string[] = [
   // V8 lets the old generation grow to up to 4x what survived the last full GC when GC time is
@@ -65,9 +55,39 @@ export const V8_FLAGS_AFTER_START: readonly string[] = [
   // heap-controller.cc, MemoryController::GrowingFactor), so setting it after start holds: a
   // command's start makes no full GC.
   '--heap-growing-percent=100',
+  // The young generation stays at the 1 MB semi-space V8 starts with. V8 doubles it whenever more
+  // than its size has survived scavenges since it last grew (deps/v8/src/heap/heap.cc,
+  // CheckNewSpaceExpansionCriteria; new-spaces.cc, SemiSpaceNewSpace::Grow multiplies by this
+  // flag), which a command's start-up (modules, schemas, the scenario) always does: it reached
+  // 4-8 MB, by how much happened to survive the start. A simulation's objects die within a few
+  // requests, so the scavenges of a small young generation copy almost nothing, and its memory is
+  // reused while still in cache instead of spreading over fresh pages. Alternating fresh
+  // processes (medians): 1M-request M/M/4 run 727 -> 701 ms (~640 scavenges instead of ~120),
+  // three-tier run writing every file 1.39 -> 1.35 s and peak RSS 133 -> 108 MB, a 2-worker sweep
+  // 2.51 -> 2.40 s; 1,000-pod sidecar cluster peak RSS 183-193 -> 136 MiB.
+  // Read whenever V8 would grow the young generation, so set after the start it still holds for
+  // the main thread: its start before prestart() (launch.ts, the command line's bundle compiled
+  // from its cache, its modules' lazy wrappers) grows nothing, a `run`'s young generation is
+  // 1 MB at its end either way (--trace-gc-verbose), and its wall and peak RSS are unchanged.
+  // Sweep worker threads get the same 1 MB from their start without a flag:
+  // WORKER_YOUNG_GENERATION_MB. Set at launch, as it was, it made Node compile ~35 of its own
+  // modules from source in a sweep's start (its code cache is checked against the flag hash).
+  '--semi-space-growth-factor=1',
 ];
 /** The same flags at V8's defaults (a flag at its default is out of the hash). */
-const V8_FLAGS_AFTER_START_UNSET: readonly string[] = ['--heap-growing-percent=0'];
+const V8_FLAGS_AFTER_START_UNSET: readonly string[] = ['--heap-growing-percent=0', '--semi-space-growth-factor=2'];
+
+/**
+ * A sweep worker thread's young generation (`resourceLimits.maxYoungGenerationSizeMb`,
+ * sweep/pool.ts): a 1 MB semi-space from the thread's start, as --semi-space-growth-factor=1
+ * keeps the main thread's, without a flag that would make the thread compile Node's modules
+ * from source. V8 counts a young generation as two semi-spaces and a new large-object space of
+ * one semi-space's size (deps/v8/src/heap/heap.cc, Heap::SemiSpaceSizeFromYoungGenerationSize),
+ * so 3 MB is a 1 MB semi-space. Without it a worker's grew to 4 MB while it loaded the
+ * simulator. A resource limit is the isolate's own setting, not a flag: Node's code cache and
+ * the bundle's fit (test/cli/bundle.test.ts).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 3;
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
 export function applyV8Flags(): void {

@@ -11,6 +11,7 @@
  * and no thread waits for a message to get work.
  */
 import { Worker } from 'node:worker_threads';
+import { WORKER_YOUNG_GENERATION_MB } from '../cli/v8-flags.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { PointJob, PointResult } from './point.js';
 
@@ -81,7 +82,11 @@ export class PointWorkers {
     const threads = workers > 1 ? workers : 0;
     threadStartWatcher?.(threads);
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(WORKER_ENTRY, { workerData: this.counters });
+      const worker = new Worker(WORKER_ENTRY, {
+        workerData: this.counters,
+        // A 1 MB young generation, as the main thread's, without a flag (cli/v8-flags.ts).
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      });
       let starting = true;
       const started = () => {
         if (starting) threadStartWatcher?.(-1);

@@ -109,6 +109,22 @@ process.stdout.write(JSON.stringify(seen));
     expect(JSON.parse(r.stdout)).toEqual([true, false, true]);
   });
 
+  it("starts a sweep's worker threads with Node's own modules from its built-in code cache (no flag that changes V8's flag hash is set while they start)", () => {
+    /** Node's modules compiled from source instead of from its cache, in a sweep on `workers`. */
+    const fromSource = (workers: number) => {
+      const out = join(scratch, `code-cache-${workers}`);
+      const args = [repoPath('bin/meshsim.js'), 'sweep', repoPath('scenarios/mm1.yaml'), '--seeds', '2', '--duration', '1s'];
+      const r = spawnSync(process.execPath, [...args, '--workers', String(workers), '--quiet', '--out', out], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_DEBUG_NATIVE: 'CODE_CACHE' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return [...r.stderr.matchAll(/^Code cache of (\S+) .*is rejected$/gm)].map((m) => m[1]).sort();
+    };
+    // Two worker threads load ~100 of Node's modules each; the main thread loads the same either way.
+    expect(fromSource(2)).toEqual(fromSource(1));
+  });
+
   it('leaves a code cache older than its bundle unused (V8 checks a cache against its source by length only)', async () => {
     const { cacheIsFresh } = await import('../../src/cli/launch.js');
     const bundle = join(scratch, 'fresh.cjs');
