@@ -28,7 +28,21 @@ export interface PointJob {
   durationUs?: number;
 }
 
-export function runPoint(job: PointJob): PointResult {
+/**
+ * The scenario text a point's --set values make, parsed, with the values that made it: kept for the
+ * thread's next point. Points are numbered seeds fastest (grid.ts), so a thread's next point
+ * usually differs by its seed alone, and its source is the same: parsing it again, twice (the
+ * file, then the text with the values set), made the yaml library's parser hot enough in a
+ * thread's third and fourth points for TurboFan to compile it on the thread, ~30 ms of each sweep
+ * worker's share of 8 M/M/4 points (`node --trace-opt`). The loader only reads a YamlSource.
+ */
+let lastSource: { file: string; text: string; params: string; src: YamlSource } | undefined;
+
+/** The point's scenario as YAML with positions: the file's text with the point's --set values in it. */
+function pointSource(job: PointJob): YamlSource {
+  const params = JSON.stringify(job.point.params);
+  const last = lastSource;
+  if (last && last.file === job.file && last.text === job.text && last.params === params) return last.src;
   const src = new YamlSource(job.file, job.text);
   for (const [path, value] of Object.entries(job.point.params)) {
     const segments = job.paths[path]!;
@@ -45,9 +59,16 @@ export function runPoint(job: PointJob): PointResult {
     }
     src.doc.setIn(segments, value);
   }
+  const withValues = new YamlSource(job.file, src.doc.toString());
+  lastSource = { file: job.file, text: job.text, params, src: withValues };
+  return withValues;
+}
+
+export function runPoint(job: PointJob): PointResult {
+  const src = pointSource(job);
   let loaded;
   try {
-    loaded = loadScenarioSource(new YamlSource(job.file, src.doc.toString()));
+    loaded = loadScenarioSource(src);
   } catch (e) {
     if (e instanceof InputError) {
       const with_ = Object.entries(job.point.params)
