@@ -10,7 +10,16 @@ export type Distribution =
   | { kind: 'lognormal'; median: number; p99: number }
   | { kind: 'uniform'; min: number; max: number };
 
-export type Sampler = (u: Uniform) => number;
+/**
+ * Draws from one distribution. An object with a method, not a closure: each world (a sweep
+ * thread's next point, a capacity search's next run) makes its own samplers, and a closure is a
+ * new function each time, so TurboFan code that had inlined the first world's sampler (the pod's
+ * serveNow) deoptimised on the second's ("wrong call target", `node --trace-deopt`) and was
+ * compiled again. A class's method is one function in every world.
+ */
+export interface Sampler {
+  sample(u: Uniform): number;
+}
 
 export function exponential(u: Uniform, mean: number): number {
   // 1 - u is in (0, 1], so the log is finite.
@@ -24,24 +33,51 @@ export function standardNormal(u: Uniform): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
+class ConstantSampler implements Sampler {
+  constructor(private readonly value: number) {}
+  sample(): number {
+    return this.value;
+  }
+}
+
+class ExponentialSampler implements Sampler {
+  constructor(private readonly mean: number) {}
+  sample(u: Uniform): number {
+    return exponential(u, this.mean);
+  }
+}
+
+class LognormalSampler implements Sampler {
+  private readonly mu: number;
+  private readonly sigma: number;
+  constructor(median: number, p99: number) {
+    this.mu = Math.log(median);
+    this.sigma = (Math.log(p99) - this.mu) / Z_99;
+  }
+  sample(u: Uniform): number {
+    return Math.exp(this.mu + this.sigma * standardNormal(u));
+  }
+}
+
+class UniformSampler implements Sampler {
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+  ) {}
+  sample(u: Uniform): number {
+    return this.min + (this.max - this.min) * u();
+  }
+}
+
 export function samplerFor(d: Distribution): Sampler {
   switch (d.kind) {
-    case 'constant': {
-      const v = d.value;
-      return () => v;
-    }
-    case 'exponential': {
-      const m = d.mean;
-      return (u) => exponential(u, m);
-    }
-    case 'lognormal': {
-      const mu = Math.log(d.median);
-      const sigma = (Math.log(d.p99) - mu) / Z_99;
-      return (u) => Math.exp(mu + sigma * standardNormal(u));
-    }
-    case 'uniform': {
-      const { min, max } = d;
-      return (u) => min + (max - min) * u();
-    }
+    case 'constant':
+      return new ConstantSampler(d.value);
+    case 'exponential':
+      return new ExponentialSampler(d.mean);
+    case 'lognormal':
+      return new LognormalSampler(d.median, d.p99);
+    case 'uniform':
+      return new UniformSampler(d.min, d.max);
   }
 }

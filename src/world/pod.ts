@@ -177,7 +177,7 @@ export class PodBehaviour {
     const svc = pod.service;
     const version = pod.version;
     const shadow = work.call.shadow === true;
-    const serviceUs = svc.serviceTime[pod.versionIndex]!(shadow ? svc.shadowStreams.serviceTime : svc.serviceTimeStream);
+    const serviceUs = svc.serviceTime[pod.versionIndex]!.sample(shadow ? svc.shadowStreams.serviceTime : svc.serviceTimeStream);
     if (version.failure.rate > 0 || pod.faultErrorRate > 0) this.drawFailure(work, shadow);
     // CPU: the node's cores are shared (NodeCpu); a CPU limit caps this pod's own parallelism.
     // Only the CPU share of the service time competes for cores; the rest is plain waiting.

@@ -49,7 +49,7 @@ export function startWorkload(sim: Simulator, streams: RandomStreams, w: Workloa
     const thinkStream = streams.stream(`think/${w.name}`);
     const user = (): void => {
       if (sim.now > horizonUs) return;
-      send(pick(), () => sim.schedule(think(thinkStream), user, undefined));
+      send(pick(), () => sim.schedule(think.sample(thinkStream), user, undefined));
     };
     for (let i = 0; i < model.users; i++) sim.schedule(0, user, undefined);
     return;

@@ -38,14 +38,14 @@ function dependentDeopts(mode: string): string[][] {
 
 /** Per run (split at "=== run"), the functions V8 marked for deoptimisation by a dependency. */
 function markedRuns(r: SpawnSyncReturns<string>): string[][] {
+  return perRun(r, (l) => (l.startsWith('[marking dependent code') ? (/SharedFunctionInfo ([^>]*)>/.exec(l)?.[1] ?? l) : undefined));
+}
+
+/** Per run (split at "=== run"), what `pick` finds in each line of V8's output (undefined: nothing). */
+function perRun(r: SpawnSyncReturns<string>, pick: (line: string) => string | undefined): string[][] {
   if (r.status !== 0) throw new Error(r.stderr);
   const runs = r.stdout.split('=== run\n').slice(1);
-  return runs.map((text) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith('[marking dependent code'))
-      .map((l) => /SharedFunctionInfo ([^>]*)>/.exec(l)?.[1] ?? l),
-  );
+  return runs.map((text) => text.split('\n').flatMap((l) => pick(l) ?? []));
 }
 
 /**
@@ -55,6 +55,11 @@ function markedRuns(r: SpawnSyncReturns<string>): string[][] {
  * once per run, so their literals reach their boilerplates in the second run.
  */
 function dependentDeoptsInWorkerBundle(scenario: string): string[][] {
+  return markedRuns(workerBundleRuns(scenario));
+}
+
+/** Three points of `scenario` through the worker's bundle under `node --trace-deopt` (dependentDeoptsInWorkerBundle). */
+function workerBundleRuns(scenario: string): SpawnSyncReturns<string> {
   const script = `
     const { loadPointBundle } = require(${JSON.stringify(join(DIST, 'bundle', 'launch.cjs'))});
     const { readFileSync, writeSync } = require('node:fs');
@@ -64,7 +69,7 @@ function dependentDeoptsInWorkerBundle(scenario: string): string[][] {
       writeSync(1, '=== run\\n');
       runPoint({ file: ${JSON.stringify(scenario)}, text, paths: {}, point: { index, params: {}, seed: index + 1 }, durationUs: 30e6 });
     }`;
-  return markedRuns(spawnSync(process.execPath, ['--trace-deopt', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+  return spawnSync(process.execPath, ['--trace-deopt', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
 describe('a second run in one process', () => {
@@ -79,5 +84,15 @@ describe('a second run in one process', () => {
     expect(first).toBeDefined();
     expect(second).toEqual([]);
     expect(third).toEqual([]);
+  });
+
+  it('calls a service time sampler of every run through the same function: a pod serving a request is not deoptimised for it', () => {
+    // A sampler was a closure, a new function in each run: the pod's serveNow, compiled with the
+    // first run's inlined, was deoptimised in the second ("wrong call target").
+    const wrongTarget = perRun(workerBundleRuns(join(ROOT, 'scenarios', 'mm1.yaml')), (l) =>
+      l.includes('reason: wrong call target') ? /<JSFunction (\S+)/.exec(l)?.[1] : undefined,
+    );
+    expect(wrongTarget).toHaveLength(3);
+    for (const run of wrongTarget) expect(run).not.toContain('serveNow');
   });
 });
