@@ -69,25 +69,13 @@ export const V8_FLAGS_AFTER_START: readonly string[] = [
   // the main thread: its start before prestart() (launch.ts, the command line's bundle compiled
   // from its cache, its modules' lazy wrappers) grows nothing, a `run`'s young generation is
   // 1 MB at its end either way (--trace-gc-verbose), and its wall and peak RSS are unchanged.
-  // Sweep worker threads get the same 1 MB from their start without a flag:
-  // WORKER_YOUNG_GENERATION_MB. Set at launch, as it was, it made Node compile ~35 of its own
+  // Sweep worker threads get the same 1 MB from their start without a flag (sweep/pool.ts,
+  // WORKER_YOUNG_GENERATION_MB). Set at launch, as it was, it made Node compile ~35 of its own
   // modules from source in a sweep's start (its code cache is checked against the flag hash).
   '--semi-space-growth-factor=1',
 ];
 /** The same flags at V8's defaults (a flag at its default is out of the hash). */
 const V8_FLAGS_AFTER_START_UNSET: readonly string[] = ['--heap-growing-percent=0', '--semi-space-growth-factor=2'];
-
-/**
- * A sweep worker thread's young generation (`resourceLimits.maxYoungGenerationSizeMb`,
- * sweep/pool.ts): a 1 MB semi-space from the thread's start, as --semi-space-growth-factor=1
- * keeps the main thread's, without a flag that would make the thread compile Node's modules
- * from source. V8 counts a young generation as two semi-spaces and a new large-object space of
- * one semi-space's size (deps/v8/src/heap/heap.cc, Heap::SemiSpaceSizeFromYoungGenerationSize),
- * so 3 MB is a 1 MB semi-space. Without it a worker's grew to 4 MB while it loaded the
- * simulator. A resource limit is the isolate's own setting, not a flag: Node's code cache and
- * the bundle's fit (test/cli/bundle.test.ts).
- */
-export const WORKER_YOUNG_GENERATION_MB = 3;
 
 /** Sets V8_FLAGS on this process (its threads share them). Call before any other code loads. */
 export function applyV8Flags(): void {

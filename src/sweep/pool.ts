@@ -11,7 +11,6 @@
  * and no thread waits for a message to get work.
  */
 import { Worker } from 'node:worker_threads';
-import { WORKER_YOUNG_GENERATION_MB } from '../cli/v8-flags.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import type { PointJob, PointResult } from './point.js';
 
@@ -23,6 +22,18 @@ import type { PointJob, PointResult } from './point.js';
  * worker that starts late is what the whole sweep waits for).
  */
 const WORKER_ENTRY = new URL(import.meta.url.endsWith('.cjs') ? './worker.cjs' : './worker.js', import.meta.url);
+
+/**
+ * A sweep worker thread's young generation (`resourceLimits.maxYoungGenerationSizeMb`): a 1 MB
+ * semi-space from the thread's start, as --semi-space-growth-factor=1 (cli/v8-flags.ts) keeps the
+ * main thread's, without a flag that would make the thread compile Node's modules from source. V8
+ * counts a young generation as two semi-spaces and a new large-object space of one semi-space's
+ * size (deps/v8/src/heap/heap.cc, Heap::SemiSpaceSizeFromYoungGenerationSize), so 3 MB is a 1 MB
+ * semi-space. Without it a worker's grew to 4 MB while it loaded the simulator. A resource limit
+ * is the isolate's own setting, not a flag: Node's code cache and the bundle's fit
+ * (test/cli/bundle.test.ts).
+ */
+const WORKER_YOUNG_GENERATION_MB = 3;
 
 /** The shared queue: the jobs, and counters[NEXT] (the next job to claim), counters[DONE] (jobs finished). */
 export interface PointQueue {
@@ -84,7 +95,6 @@ export class PointWorkers {
     for (let i = 0; i < threads; i++) {
       const worker = new Worker(WORKER_ENTRY, {
         workerData: this.counters,
-        // A 1 MB young generation, as the main thread's, without a flag (cli/v8-flags.ts).
         resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       });
       let starting = true;
