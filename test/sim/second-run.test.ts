@@ -6,7 +6,8 @@
  * child process under `node --trace-deopt`; V8 prints "marking dependent code" for each function
  * it throws away that way. --no-lazy-feedback-allocation gives every function its feedback at its
  * first call, as the command line's bundle ends up doing, so the second run is where an object
- * literal's boilerplate is made.
+ * literal's boilerplate is made. Nor is the pod's serveNow deoptimised because the second run's
+ * service-time sampler is another function than the first's ("wrong call target").
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
