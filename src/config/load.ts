@@ -308,18 +308,7 @@ function resolveServices(
       const ref = c.service as string;
       const target = dir.lookup(ref, s.namespace);
       if (!target) err(['spec', 'services', i, 'calls', j, 'service'], `spec.services[${i}].calls[${j}].service: ${dir.unknown(ref)}`);
-      return stableRecord({
-        service: target ? dir.keyOf(target) : ref,
-        method: c.method,
-        path: c.path,
-        headers: c.headers,
-        onFailure: c.onFailure,
-        versions: c.versions,
-        timeoutUs: c.timeout,
-        retries: c.retries,
-        requestSize: c.requestSize ?? target?.requestSize ?? s.requestSize,
-        responseSize: c.responseSize ?? target?.responseSize ?? s.responseSize,
-      });
+      return callModel(c, target ? dir.keyOf(target) : ref, target, s);
     });
     return stableRecord<ServiceModel>({
       key: dir.keyOf(s),
@@ -365,8 +354,22 @@ function externalCall(
       `unknown external host "${host}"${suggestion(host, hosts)}; declare it in spec.external (how it answers)${hosts.length ? `; external hosts are: ${hosts.join(', ')}` : ''}`,
     );
   }
-  return {
-    service: host,
+  return callModel(c, host, target, s);
+}
+
+/**
+ * A call's model, to a service of the cluster or to an external host: one shape for both, as the
+ * request path reads a service's calls (see stableRecord). Sizes not given on the call come from
+ * the callee, then from the caller.
+ */
+function callModel(
+  c: ServiceDoc['calls'][number],
+  service: string,
+  target: { requestSize?: number; responseSize?: number } | undefined,
+  s: ServiceDoc,
+): CallModel {
+  return stableRecord({
+    service,
     method: c.method,
     path: c.path,
     headers: c.headers,
@@ -376,7 +379,7 @@ function externalCall(
     retries: c.retries,
     requestSize: c.requestSize ?? target?.requestSize ?? s.requestSize,
     responseSize: c.responseSize ?? target?.responseSize ?? s.responseSize,
-  };
+  });
 }
 
 /** Services and workloads pinned to a node must name one that exists. */
